@@ -1,0 +1,18 @@
+/* defaults.h - the mutation half of admission: the JSON Patch that fills the defaults the
+ * controller relies on, so users see them in `kubectl get -o yaml`:
+ *   spec.job.state: running, spec.job.upgradeMode: stateless (when spec.job exists),
+ *   spec.mode: native, spec.jobManager.replicas: 1,
+ *   metadata.labels["app.kubernetes.io/managed-by"]: flink-operator.
+ * A field the user set (to anything but null) is never touched; an object that needs nothing
+ * gets an empty patch.
+ * Ownership: *ret_patch is a new json-c array owned by the caller. Thread-safe.
+ */
+#ifndef FLINKOP_DEFAULTS_H
+#define FLINKOP_DEFAULTS_H
+
+#include "flinkop/json.h"
+
+/* Returns 0 with *ret_patch, -EINVAL when obj is not a JSON object, -ENOMEM. */
+int fo_defaults_patch(json_object *obj, json_object **ret_patch);
+
+#endif

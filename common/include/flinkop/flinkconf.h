@@ -1,0 +1,48 @@
+/* flinkconf.h - Flink configuration as the rulebook sees it.
+ *
+ * A configuration is a json-c object whose values are all strings (flat `key: value`). The
+ * effective configuration is the operator's defaults overlaid with spec.flinkConfiguration, where
+ * nested objects are flattened with '.', numbers and booleans become their text, arrays are
+ * joined with ';' (Flink's list syntax) and nulls are dropped.
+ * Ownership: functions named *_new return an object the caller json_object_put()s; getters borrow.
+ * Thread-safe: no shared state.
+ */
+#ifndef FLINKOP_FLINKCONF_H
+#define FLINKOP_FLINKCONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flinkop/json.h"
+
+/* Flattens `src` (any JSON object, possibly nested) into `dst` (overwriting keys).
+ * Returns 0, -EINVAL when src is not an object, -ENOMEM. */
+int fo_conf_flatten_into(json_object *dst, json_object *src);
+
+/* New effective configuration: copy of `defaults` (flat, may be NULL) overlaid with the
+ * flattened `flink_configuration` (may be NULL). NULL on ENOMEM. */
+json_object *fo_conf_effective_new(json_object *defaults, json_object *flink_configuration);
+
+/* Reads the operator's default configuration file (YAML, flat or nested) into a new flat
+ * object. Returns 0 or a negative errno; `err` explains. An empty file is an empty config. */
+int fo_conf_load_file(const char *path, json_object **ret, struct fo_parse_error *err);
+
+const char *fo_conf_get(json_object *conf, const char *key);
+/* True when high-availability.type (or the legacy high-availability) is set to something other
+ * than NONE (case-insensitive) or blank. */
+bool fo_conf_ha_enabled(json_object *conf);
+/* state.checkpoints.dir, else execution.checkpointing.dir; NULL when blank. */
+const char *fo_conf_checkpoint_dir(json_object *conf);
+/* state.savepoints.dir, else execution.checkpointing.savepoint-dir; NULL when blank. */
+const char *fo_conf_savepoint_dir(json_object *conf);
+/* True when a checkpoint interval is configured (execution.checkpointing.interval). */
+bool fo_conf_checkpoint_interval_set(json_object *conf);
+
+/* Parses a memory amount written as a Flink MemorySize ("2048m", "2g", "512mb", "1024") or a
+ * Kubernetes quantity ("1.5Gi", "2G", "1e9"). Returns 0 with *ret_bytes, or -EINVAL with a
+ * static explanation in *ret_why. */
+int fo_memory_parse(const char *s, uint64_t *ret_bytes, const char **ret_why);
+/* Kubernetes quantity only (ephemeral storage). Same contract. */
+int fo_quantity_parse(const char *s, double *ret_value, const char **ret_why);
+
+#endif

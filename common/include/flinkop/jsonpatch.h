@@ -1,0 +1,27 @@
+/* jsonpatch.h - RFC 6902 JSON Patch: building one (with RFC 6901 pointer escaping) and applying
+ * one (add, remove, replace, move, copy, test).
+ *
+ * Ownership: a patch is a json-c array owned by the caller (json_object_put). fo_patch_add()
+ * takes ownership of `value` in every case. fo_patch_apply() never modifies its input: it returns
+ * a new document. Thread-safe: no shared state.
+ */
+#ifndef FLINKOP_JSONPATCH_H
+#define FLINKOP_JSONPATCH_H
+
+#include "flinkop/buf.h"
+#include "flinkop/json.h"
+
+/* Appends "/" + escaped `token` ('~' -> "~0", '/' -> "~1") to a pointer being built. */
+int fo_pointer_append(struct fo_buf *ptr, const char *token);
+
+/* Appends {"op": op, "path": path[, "value": value]} to `patch`. Takes `value`.
+ * Returns 0 or -ENOMEM. */
+int fo_patch_add(json_object *patch, const char *op, const char *path, json_object *value);
+
+/* Applies `patch` to a copy of `doc`. Returns 0 with *ret (owned; NULL when the result is JSON
+ * null), -EINVAL with *ret_why (static or NULL) when an operation cannot apply or the patch is
+ * malformed, -E2BIG over `max_ops`, -ENOMEM. */
+int fo_patch_apply(json_object *doc, json_object *patch, size_t max_ops, json_object **ret,
+                   const char **ret_why);
+
+#endif

@@ -1,0 +1,25 @@
+/* rules.h - the FlinkDeployment rulebook: validation (every violation, not only the first) and
+ * non-blocking warnings, exactly as the admission webhook, the dry-run command and the controller
+ * judge a resource.
+ *
+ * Inputs are borrowed; findings are appended to caller-owned lists. Thread-safe: no shared
+ * mutable state (the default configuration is only read).
+ */
+#ifndef FLINKOP_RULES_H
+#define FLINKOP_RULES_H
+
+#include "flinkop/findings.h"
+#include "flinkop/json.h"
+
+/* Judges `obj` (a FlinkDeployment as JSON). `old_obj` (may be NULL) is the stored object of an
+ * UPDATE: its status stands in when `obj` carries none, and a spec change against it while a
+ * savepoint is in progress earns a warning. `default_conf` (flat, may be NULL) is the operator's
+ * default Flink configuration. Returns 0 (verdict in the lists: allowed iff errors->n == 0),
+ * -EINVAL when obj is not a JSON object, -ENOMEM. */
+int fo_rules_validate(json_object *obj, json_object *old_obj, json_object *default_conf,
+                      struct fo_findings *errors, struct fo_findings *warnings);
+
+/* The rulebook's name check, exposed for the controller and tests. */
+bool fo_rules_name_valid(const char *name);
+
+#endif

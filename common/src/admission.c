@@ -1,0 +1,181 @@
+#include "flinkop/admission.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flinkop/buf.h"
+#include "flinkop/defaults.h"
+#include "flinkop/jsonpatch.h"
+#include "flinkop/model.h"
+#include "flinkop/rules.h"
+
+void fo_admission_request_free(struct fo_admission_request *req) {
+  if (!req) return;
+  json_object_put(req->root);
+  memset(req, 0, sizeof *req);
+}
+
+int fo_admission_decode(const char *body, size_t len, const struct fo_limits *lim,
+                        struct fo_admission_request *req, struct fo_parse_error *err) {
+  memset(req, 0, sizeof *req);
+  json_object *root;
+  int r = fo_json_parse(body, len, lim, &root, err);
+  if (r < 0) return r;
+  const char *kind = fo_json_get_string(root, "kind");
+  const char *av = fo_json_get_string(root, "apiVersion");
+  json_object *rq = fo_json_get_object(root, "request");
+  const char *why = NULL;
+  if (!root || !json_object_is_type(root, json_type_object)) why = "body is not a JSON object";
+  else if (!kind || strcmp(kind, "AdmissionReview") != 0) why = "kind is not AdmissionReview";
+  else if (!av || (strcmp(av, "admission.k8s.io/v1") != 0 && strcmp(av, "admission.k8s.io/v1beta1") != 0))
+    why = "apiVersion is not admission.k8s.io/v1";
+  else if (!rq) why = "request is missing";
+  else if (!fo_json_get_string(rq, "uid")) why = "request.uid is missing";
+  else if (!fo_json_get_string(rq, "operation")) why = "request.operation is missing";
+  if (why) {
+    fo_parse_error_set(err, 0, 0, "not an AdmissionReview request: %s", why);
+    json_object_put(root);
+    return -EINVAL;
+  }
+  req->root = root;
+  req->api_version = av;
+  req->uid = fo_json_get_string(rq, "uid");
+  req->operation = fo_json_get_string(rq, "operation");
+  req->namespace_ = fo_json_get_string(rq, "namespace");
+  req->name = fo_json_get_string(rq, "name");
+  json_object *dr = fo_json_get(rq, "dryRun");
+  req->dry_run = dr && json_object_is_type(dr, json_type_boolean) && json_object_get_boolean(dr);
+  req->object = fo_json_get_object(rq, "object");
+  req->old_object = fo_json_get_object(rq, "oldObject");
+  req->kind = fo_json_get_string(fo_json_get_object(rq, "kind"), "kind");
+  if (!req->kind) req->kind = fo_json_get_string(req->object ? req->object : req->old_object, "kind");
+  if (!req->name) req->name = fo_json_get_string(fo_json_get_object(req->object, "metadata"), "name");
+  return 0;
+}
+
+static bool judged(const struct fo_admission_request *req) {
+  bool op = strcmp(req->operation, "CREATE") == 0 || strcmp(req->operation, "UPDATE") == 0;
+  return op && req->object && fo_is_flinkdeployment(req->object);
+}
+
+static int resp_init(const struct fo_admission_request *req, struct fo_admission_response *resp) {
+  memset(resp, 0, sizeof *resp);
+  fo_findings_init(&resp->warnings);
+  resp->allowed = true;
+  resp->uid = strdup(req->uid ? req->uid : "");
+  return resp->uid ? 0 : -ENOMEM;
+}
+
+int fo_admission_validate(const struct fo_admission_request *req, json_object *default_conf,
+                          struct fo_admission_response *resp) {
+  int r = resp_init(req, resp);
+  if (r < 0 || !judged(req)) return r;
+  struct fo_findings errors;
+  fo_findings_init(&errors);
+  json_object *old = strcmp(req->operation, "UPDATE") == 0 ? req->old_object : NULL;
+  r = fo_rules_validate(req->object, old, default_conf, &errors, &resp->warnings);
+  if (r == 0 && errors.n) {
+    resp->allowed = false;
+    resp->code = 403;
+    resp->reason = strdup("Forbidden");
+    resp->message = fo_findings_join(&errors, "; ");
+    if (!resp->reason || !resp->message) r = -ENOMEM;
+  }
+  fo_findings_free(&errors);
+  return r;
+}
+
+int fo_admission_mutate(const struct fo_admission_request *req, struct fo_admission_response *resp) {
+  int r = resp_init(req, resp);
+  if (r < 0) return r;
+  if (judged(req)) return fo_defaults_patch(req->object, &resp->patch);
+  resp->patch = json_object_new_array();
+  return resp->patch ? 0 : -ENOMEM;
+}
+
+static char *base64(const char *s, size_t n) {
+  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *out = malloc(((n + 2) / 3) * 4 + 1);
+  if (!out) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i += 3) {
+    unsigned v = (unsigned char)s[i] << 16;
+    if (i + 1 < n) v |= (unsigned char)s[i + 1] << 8;
+    if (i + 2 < n) v |= (unsigned char)s[i + 2];
+    out[k++] = tbl[(v >> 18) & 63];
+    out[k++] = tbl[(v >> 12) & 63];
+    out[k++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+    out[k++] = i + 2 < n ? tbl[v & 63] : '=';
+  }
+  out[k] = '\0';
+  return out;
+}
+
+char *fo_admission_response_encode(const struct fo_admission_response *resp) {
+  struct fo_buf b;
+  fo_buf_init(&b, SIZE_MAX / 2);
+  int r = fo_buf_puts(&b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+                          "\"response\":{\"uid\":");
+  if (r == 0) r = fo_buf_json_string(&b, resp->uid, strlen(resp->uid));
+  if (r == 0) r = fo_buf_puts(&b, resp->allowed ? ",\"allowed\":true" : ",\"allowed\":false");
+  if (r == 0 && !resp->allowed) {
+    r = fo_buf_printf(&b, ",\"status\":{\"code\":%d,\"reason\":", resp->code);
+    const char *reason = resp->reason ? resp->reason : "";
+    const char *msg = resp->message ? resp->message : "";
+    if (r == 0) r = fo_buf_json_string(&b, reason, strlen(reason));
+    if (r == 0) r = fo_buf_puts(&b, ",\"message\":");
+    if (r == 0) r = fo_buf_json_string(&b, msg, strlen(msg));
+    if (r == 0) r = fo_buf_putc(&b, '}');
+  }
+  if (r == 0 && resp->warnings.n) {
+    r = fo_buf_puts(&b, ",\"warnings\":[");
+    for (size_t i = 0; r == 0 && i < resp->warnings.n; i++) {
+      const char *m = resp->warnings.items[i].message;
+      if (i) r = fo_buf_putc(&b, ',');
+      if (r == 0) r = fo_buf_json_string(&b, m, strlen(m));
+    }
+    if (r == 0) r = fo_buf_putc(&b, ']');
+  }
+  if (r == 0 && resp->patch) {
+    char *pj = fo_json_dumps(resp->patch);
+    char *p64 = pj ? base64(pj, strlen(pj)) : NULL;
+    r = p64 ? fo_buf_printf(&b, ",\"patchType\":\"JSONPatch\",\"patch\":\"%s\"", p64) : -ENOMEM;
+    free(pj);
+    free(p64);
+  }
+  if (r == 0) r = fo_buf_puts(&b, "}}");
+  if (r < 0) {
+    fo_buf_free(&b);
+    return NULL;
+  }
+  return fo_buf_steal(&b);
+}
+
+void fo_admission_response_free(struct fo_admission_response *resp) {
+  if (!resp) return;
+  free(resp->uid);
+  free(resp->reason);
+  free(resp->message);
+  fo_findings_free(&resp->warnings);
+  json_object_put(resp->patch);
+  memset(resp, 0, sizeof *resp);
+}
+
+int fo_admission_review_object(json_object *obj, json_object *old_obj, json_object *default_conf,
+                               json_object **ret_mutated, struct fo_findings *errors,
+                               struct fo_findings *warnings) {
+  if (ret_mutated) *ret_mutated = NULL;
+  json_object *patch;
+  int r = fo_defaults_patch(obj, &patch);
+  if (r < 0) return r;
+  json_object *mutated;
+  const char *why;
+  r = fo_patch_apply(obj, patch, SIZE_MAX, &mutated, &why);
+  json_object_put(patch);
+  if (r < 0) return r == -ENOMEM ? r : -EINVAL;
+  r = fo_rules_validate(mutated, old_obj, default_conf, errors, warnings);
+  if (r == 0 && ret_mutated) *ret_mutated = mutated;
+  else json_object_put(mutated);
+  return r;
+}

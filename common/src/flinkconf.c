@@ -1,0 +1,293 @@
+#include "flinkop/flinkconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "flinkop/buf.h"
+#include "flinkop/yaml.h"
+
+static int scalar_text(json_object *v, struct fo_buf *out);
+
+static int array_text(json_object *arr, struct fo_buf *out) {
+  size_t n = json_object_array_length(arr);
+  for (size_t i = 0; i < n; i++) {
+    if (i && fo_buf_putc(out, ';') < 0) return -ENOMEM;
+    json_object *e = json_object_array_get_idx(arr, i);
+    int r = e && (json_object_is_type(e, json_type_object) || json_object_is_type(e, json_type_array))
+                ? fo_buf_puts(out, json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN))
+                : scalar_text(e, out);
+    if (r < 0) return -ENOMEM;
+  }
+  return 0;
+}
+
+static int scalar_text(json_object *v, struct fo_buf *out) {
+  if (!v) return 0;
+  if (json_object_is_type(v, json_type_array)) return array_text(v, out);
+  return fo_buf_puts(out, json_object_get_string(v)) < 0 ? -ENOMEM : 0;
+}
+
+static int flatten(json_object *dst, json_object *src, struct fo_buf *prefix) {
+  json_object_object_foreach(src, k, v) {
+    size_t mark = prefix->len;
+    if ((mark && fo_buf_putc(prefix, '.') < 0) || fo_buf_puts(prefix, k) < 0) return -ENOMEM;
+    int r = 0;
+    if (v && json_object_is_type(v, json_type_object)) {
+      r = flatten(dst, v, prefix);
+    } else if (v) {
+      struct fo_buf t;
+      fo_buf_init(&t, SIZE_MAX / 2);
+      r = fo_buf_append(&t, "", 0) < 0 ? -ENOMEM : scalar_text(v, &t);
+      json_object *s = r == 0 ? json_object_new_string_len(t.data, (int)t.len) : NULL;
+      fo_buf_free(&t);
+      if (!s || json_object_object_add(dst, prefix->data, s) != 0) {
+        json_object_put(s);
+        r = -ENOMEM;
+      }
+    }
+    prefix->len = mark;
+    prefix->data[mark] = '\0';
+    if (r < 0) return r;
+  }
+  return 0;
+}
+
+int fo_conf_flatten_into(json_object *dst, json_object *src) {
+  if (!src || !json_object_is_type(src, json_type_object)) return -EINVAL;
+  struct fo_buf prefix;
+  fo_buf_init(&prefix, SIZE_MAX / 2);
+  int r = fo_buf_append(&prefix, "", 0) < 0 ? -ENOMEM : flatten(dst, src, &prefix);
+  fo_buf_free(&prefix);
+  return r;
+}
+
+json_object *fo_conf_effective_new(json_object *defaults, json_object *flink_configuration) {
+  json_object *conf = json_object_new_object();
+  if (!conf) return NULL;
+  if (defaults && json_object_is_type(defaults, json_type_object) &&
+      fo_conf_flatten_into(conf, defaults) < 0)
+    goto fail;
+  if (flink_configuration && json_object_is_type(flink_configuration, json_type_object) &&
+      fo_conf_flatten_into(conf, flink_configuration) < 0)
+    goto fail;
+  return conf;
+fail:
+  json_object_put(conf);
+  return NULL;
+}
+
+int fo_conf_load_file(const char *path, json_object **ret, struct fo_parse_error *err) {
+  *ret = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    int e = errno;
+    fo_parse_error_set(err, 0, 0, "cannot open %s: %s", path, strerror(e));
+    return -e;
+  }
+  const struct fo_limits *lim = fo_limits_default();
+  struct fo_buf b;
+  fo_buf_init(&b, lim->doc_bytes);
+  char chunk[8192];
+  size_t n;
+  int r = fo_buf_append(&b, "", 0);
+  while (r == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) r = fo_buf_append(&b, chunk, n);
+  bool rerr = ferror(f);
+  fclose(f);
+  if (r < 0 || rerr) {
+    fo_parse_error_set(err, 0, 0, "cannot read %s: %s", path,
+                       r == -E2BIG ? "file too large" : "read error");
+    fo_buf_free(&b);
+    return r < 0 ? r : -EIO;
+  }
+  struct fo_yaml_doc *docs;
+  size_t nd;
+  r = fo_yaml_parse(b.data, b.len, lim, &docs, &nd, err);
+  fo_buf_free(&b);
+  if (r < 0) return r;
+  json_object *conf = json_object_new_object();
+  if (!conf) r = -ENOMEM;
+  for (size_t i = 0; r == 0 && i < nd; i++) {
+    if (!json_object_is_type(docs[i].root, json_type_object)) {
+      fo_parse_error_set(err, docs[i].line, 1, "%s: configuration must be a mapping", path);
+      r = -EINVAL;
+    } else {
+      r = fo_conf_flatten_into(conf, docs[i].root);
+    }
+  }
+  fo_yaml_docs_free(docs, nd);
+  if (r < 0) {
+    json_object_put(conf);
+    return r;
+  }
+  *ret = conf;
+  return 0;
+}
+
+const char *fo_conf_get(json_object *conf, const char *key) { return fo_json_get_string(conf, key); }
+
+static bool blank(const char *s) {
+  if (!s) return true;
+  for (; *s; s++)
+    if (!isspace((unsigned char)*s)) return false;
+  return true;
+}
+
+bool fo_conf_ha_enabled(json_object *conf) {
+  const char *v = fo_conf_get(conf, "high-availability.type");
+  if (blank(v)) v = fo_conf_get(conf, "high-availability");
+  return !blank(v) && strcasecmp(v, "NONE") != 0;
+}
+
+static const char *first_set(json_object *conf, const char *a, const char *b) {
+  const char *v = fo_conf_get(conf, a);
+  if (!blank(v)) return v;
+  v = fo_conf_get(conf, b);
+  return blank(v) ? NULL : v;
+}
+
+const char *fo_conf_checkpoint_dir(json_object *conf) {
+  return first_set(conf, "state.checkpoints.dir", "execution.checkpointing.dir");
+}
+
+const char *fo_conf_savepoint_dir(json_object *conf) {
+  return first_set(conf, "state.savepoints.dir", "execution.checkpointing.savepoint-dir");
+}
+
+bool fo_conf_checkpoint_interval_set(json_object *conf) {
+  const char *v = fo_conf_get(conf, "execution.checkpointing.interval");
+  return !blank(v) && strcmp(v, "0") != 0;
+}
+
+/* Flink MemorySize: digits, optional whitespace, optional unit. */
+static int flink_memory(const char *s, uint64_t *ret) {
+  static const struct {
+    const char *name;
+    unsigned shift;
+  } units[] = {{"b", 0},  {"bytes", 0},     {"k", 10}, {"kb", 10}, {"kibibytes", 10},
+               {"m", 20}, {"mb", 20},       {"mebibytes", 20},     {"g", 30},
+               {"gb", 30}, {"gibibytes", 30}, {"t", 40}, {"tb", 40}, {"tebibytes", 40}};
+  const char *p = s;
+  while (isspace((unsigned char)*p)) p++;
+  if (!isdigit((unsigned char)*p)) return -EINVAL;
+  uint64_t v = 0;
+  while (isdigit((unsigned char)*p)) {
+    if (v > (UINT64_MAX - 9) / 10) return -ERANGE;
+    v = v * 10 + (uint64_t)(*p++ - '0');
+  }
+  while (isspace((unsigned char)*p)) p++;
+  size_t ul = strlen(p);
+  while (ul && isspace((unsigned char)p[ul - 1])) ul--;
+  if (ul == 0) {
+    *ret = v;
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    if (strlen(units[i].name) == ul && strncasecmp(p, units[i].name, ul) == 0) {
+      if (units[i].shift && v > (UINT64_MAX >> units[i].shift)) return -ERANGE;
+      *ret = v << units[i].shift;
+      return 0;
+    }
+  }
+  return -EINVAL;
+}
+
+int fo_quantity_parse(const char *s, double *ret_value, const char **ret_why) {
+  static const struct {
+    const char *suffix;
+    double mult;
+  } sfx[] = {{"Ki", 1024.0},
+             {"Mi", 1048576.0},
+             {"Gi", 1073741824.0},
+             {"Ti", 1099511627776.0},
+             {"Pi", 1125899906842624.0},
+             {"Ei", 1152921504606846976.0},
+             {"n", 1e-9},
+             {"u", 1e-6},
+             {"m", 1e-3},
+             {"", 1.0},
+             {"k", 1e3},
+             {"M", 1e6},
+             {"G", 1e9},
+             {"T", 1e12},
+             {"P", 1e15},
+             {"E", 1e18}};
+  const char *p = s;
+  if (!*p) {
+    *ret_why = "empty quantity";
+    return -EINVAL;
+  }
+  if (*p == '+' || *p == '-') p++;
+  const char *num = p;
+  bool dot = false;
+  while (isdigit((unsigned char)*p) || (*p == '.' && !dot)) {
+    if (*p == '.') dot = true;
+    p++;
+  }
+  if (p == num || (p == num + 1 && *num == '.')) {
+    *ret_why = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+    return -EINVAL;
+  }
+  char *end;
+  double v = strtod(s, &end);
+  if (end != p) {
+    *ret_why = "invalid number";
+    return -EINVAL;
+  }
+  if (*p == 'e' || *p == 'E') {
+    const char *q = p + 1;
+    if (*q == '+' || *q == '-') q++;
+    if (isdigit((unsigned char)*q)) {
+      while (isdigit((unsigned char)*q)) q++;
+      if (*q) {
+        *ret_why = "unable to parse quantity's suffix";
+        return -EINVAL;
+      }
+      double e = strtod(p + 1, NULL);
+      *ret_value = v * pow(10.0, e);
+      return isfinite(*ret_value) ? 0 : (*ret_why = "quantity out of range", -EINVAL);
+    }
+  }
+  for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+    if (strcmp(p, sfx[i].suffix) == 0) {
+      *ret_value = v * sfx[i].mult;
+      return 0;
+    }
+  }
+  *ret_why = "unable to parse quantity's suffix";
+  return -EINVAL;
+}
+
+int fo_memory_parse(const char *s, uint64_t *ret_bytes, const char **ret_why) {
+  uint64_t b;
+  int r = flink_memory(s, &b);
+  if (r == 0) {
+    *ret_bytes = b;
+    return 0;
+  }
+  if (r == -ERANGE) {
+    *ret_why = "the value cannot be represented as a 64-bit number of bytes (numeric overflow)";
+    return -EINVAL;
+  }
+  double q;
+  const char *why;
+  if (fo_quantity_parse(s, &q, &why) == 0) {
+    if (q < 0) {
+      *ret_why = "memory must not be negative";
+      return -EINVAL;
+    }
+    if (q >= 1.8e19) {
+      *ret_why = "the value cannot be represented as a 64-bit number of bytes (numeric overflow)";
+      return -EINVAL;
+    }
+    *ret_bytes = (uint64_t)q;
+    return 0;
+  }
+  *ret_why = "not a Flink memory size (a number with an optional unit b, k, m, g, t, kb, mb, gb, "
+             "tb) nor a Kubernetes quantity (e.g. 1.5Gi, 2G)";
+  return -EINVAL;
+}

@@ -1,0 +1,243 @@
+#include "flinkop/rules.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flinkop/buf.h"
+#include "flinkop/flinkconf.h"
+#include "flinkop/model.h"
+#include "flinkop/status.h"
+
+#define MSG_NAME                                                                                   \
+  "The FlinkDeployment name: %s is invalid, must consist of lower case alphanumeric characters "   \
+  "or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. "     \
+  "'my-name',  or 'abc-123'), and the length must be no more than 45 characters."
+
+bool fo_rules_name_valid(const char *name) {
+  /* [a-z]([-a-z0-9]{0,43}[a-z0-9])? */
+  if (!name) return false;
+  size_t n = strlen(name);
+  if (n < 1 || n > 45) return false;
+  if (name[0] < 'a' || name[0] > 'z') return false;
+  for (size_t i = 1; i < n; i++) {
+    char c = name[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && !(c == '-' && i + 1 < n)) return false;
+  }
+  return true;
+}
+
+/* Adds "Invalid value ... Allowed values: a, b" for an enum field. */
+static int enum_check(struct fo_findings *e, const char *path, const char *v,
+                      const char *const *allowed) {
+  if (!v || fo_enum_contains(allowed, v)) return 0;
+  struct fo_buf b;
+  fo_buf_init(&b, 4096);
+  int r = 0;
+  for (const char *const *a = allowed; r == 0 && *a; a++) {
+    if (a != allowed) r = fo_buf_puts(&b, ", ");
+    if (r == 0) r = fo_buf_puts(&b, *a);
+  }
+  if (r == 0) r = fo_findings_add(e, path, "Invalid value \"%s\" for %s, allowed values are [%s]",
+                                  v, path, b.data);
+  fo_buf_free(&b);
+  return r < 0 ? -ENOMEM : 0;
+}
+
+static int check_memory(struct fo_findings *e, const char *who, const char *path,
+                        const struct fo_resource *res) {
+  const char *why;
+  uint64_t bytes;
+  double q;
+  int r = 0;
+  if (res->memory && fo_memory_parse(res->memory, &bytes, &why) < 0)
+    r = fo_findings_add(e, path, "%s resource memory parse error: '%s' is %s", who, res->memory,
+                        why);
+  if (r == 0 && res->ephemeral_storage &&
+      fo_quantity_parse(res->ephemeral_storage, &q, &why) < 0)
+    r = fo_findings_add(e, path, "%s resource ephemeral storage parse error: '%s': %s", who,
+                        res->ephemeral_storage, why);
+  return r;
+}
+
+static const char *const forbidden_keys[] = {"kubernetes.namespace", "kubernetes.cluster-id",
+                                             "high-availability.cluster-id", NULL};
+static const char *const log_keys[] = {"log4j-console.properties", "logback-console.xml", NULL};
+
+/* Rules that compare with the last deployed spec (status.reconciliationStatus.lastReconciledSpec).
+ */
+static int check_against_last(struct fo_findings *e, const struct fo_spec *s, json_object *status) {
+  const char *text = fo_json_get_string(fo_json_get_object(status, "reconciliationStatus"),
+                                        "lastReconciledSpec");
+  if (!text || !*text) return 0;
+  json_object *last_json = NULL;
+  bool first;
+  struct fo_parse_error pe = {0};
+  int r = fo_reconciled_spec_decode(text, &last_json, &first, &pe);
+  if (r == -ENOMEM) return r;
+  if (r < 0) {
+    r = fo_findings_add(e, "status.reconciliationStatus.lastReconciledSpec",
+                        "status.reconciliationStatus.lastReconciledSpec cannot be read: %s",
+                        pe.message ? pe.message : "invalid JSON");
+    fo_parse_error_clear(&pe);
+    return r;
+  }
+  struct fo_spec last;
+  r = fo_spec_read(last_json, &last, NULL, "");
+  if (r == 0 && !last.job.present && s->job.present)
+    r = fo_findings_add(e, "spec.job", "Cannot switch from session to job cluster");
+  if (r == 0 && last.job.present && !s->job.present)
+    r = fo_findings_add(e, "spec.job", "Cannot switch from job to session cluster");
+  const char *lm = fo_spec_mode(&last), *nm = fo_spec_mode(s);
+  if (r == 0 && strcmp(lm, "native") == 0 && strcmp(nm, "standalone") == 0)
+    r = fo_findings_add(e, "spec.mode",
+                        "Cannot switch from native kubernetes to standalone kubernetes cluster");
+  if (r == 0 && strcmp(lm, "standalone") == 0 && strcmp(nm, "native") == 0)
+    r = fo_findings_add(e, "spec.mode",
+                        "Cannot switch from standalone kubernetes to native kubernetes cluster");
+  if (r == 0 && last.job.present && s->job.present &&
+      strcmp(fo_job_upgrade_mode(&s->job), "stateless") != 0 &&
+      strcmp(fo_job_state(&last.job), "suspended") == 0 &&
+      strcmp(fo_job_upgrade_mode(&last.job), "last-state") == 0 &&
+      !(last.flink_version && s->flink_version &&
+        strcmp(last.flink_version, s->flink_version) == 0))
+    r = fo_findings_add(e, "spec.flinkVersion",
+                        "Changing flinkVersion after last-state suspend is not allowed. Restore "
+                        "your cluster with the current flinkVersion and perform the version "
+                        "upgrade afterwards.");
+  if (r == 0 && last.job.present && s->job.present && s->job.savepoint_redeploy_nonce.set &&
+      !(last.job.savepoint_redeploy_nonce.set &&
+        last.job.savepoint_redeploy_nonce.v == s->job.savepoint_redeploy_nonce.v) &&
+      (!s->job.initial_savepoint_path || !*s->job.initial_savepoint_path))
+    r = fo_findings_add(e, "spec.job.initialSavepointPath",
+                        "InitialSavepointPath must not be empty for savepoint redeployment");
+  json_object_put(last_json);
+  return r;
+}
+
+static int warn_pending_savepoint(struct fo_findings *w, json_object *spec, json_object *old_obj,
+                                  json_object *status) {
+  const char *trigger = fo_json_get_string(
+      fo_json_path(status, "jobStatus", "savepointInfo", NULL), "triggerId");
+  if (!trigger || !*trigger || !old_obj) return 0;
+  json_object *old_spec = fo_json_get(old_obj, "spec");
+  if (old_spec && spec && json_object_equal(old_spec, spec)) return 0;
+  return fo_findings_add(w, "spec",
+                         "A savepoint is in progress (trigger %s): the controller applies this "
+                         "change after the savepoint completes or fails",
+                         trigger);
+}
+
+int fo_rules_validate(json_object *obj, json_object *old_obj, json_object *default_conf,
+                      struct fo_findings *e, struct fo_findings *w) {
+  struct fo_deployment d;
+  int r = fo_deployment_read(obj, &d, e);
+  if (r < 0) return r;
+  const struct fo_spec *s = &d.spec;
+  json_object *status = d.status_json;
+  if (!status && old_obj) status = fo_json_get_object(old_obj, "status");
+  json_object *conf = fo_conf_effective_new(default_conf, s->flink_configuration);
+  if (!conf) return -ENOMEM;
+
+  /* 1. name */
+  if (!fo_rules_name_valid(d.name))
+    r = fo_findings_add(e, "metadata.name", MSG_NAME, d.name ? d.name : "null");
+
+  /* 2. flinkVersion */
+  if (r == 0 && !s->flink_version && !fo_json_get(d.spec_json, "flinkVersion"))
+    r = fo_findings_add(e, "spec.flinkVersion", "Flink Version must be defined.");
+  if (r == 0 && s->flink_version && !fo_enum_contains(fo_flink_versions, s->flink_version))
+    r = fo_findings_add(e, "spec.flinkVersion",
+                        "Flink version %s is not supported by this operator version. Supported "
+                        "versions: v1_13 ... v1_20, v2_0 ... v2_2",
+                        s->flink_version);
+  if (r == 0 && s->flink_version && fo_enum_contains(fo_flink_versions, s->flink_version) &&
+      strcmp(s->flink_version, "v1_19") < 0 && strncmp(s->flink_version, "v1_", 3) == 0)
+    r = fo_findings_add(w, "spec.flinkVersion",
+                        "Flink version %s is deprecated; upgrade to v1_19 or later", s->flink_version);
+
+  /* 12. enums */
+  if (r == 0) r = enum_check(e, "spec.mode", s->mode, fo_modes);
+  if (r == 0) r = enum_check(e, "spec.imagePullPolicy", s->image_pull_policy, fo_pull_policies);
+  if (r == 0) r = enum_check(e, "spec.job.state", s->job.state, fo_job_states);
+  if (r == 0) r = enum_check(e, "spec.job.upgradeMode", s->job.upgrade_mode, fo_upgrade_modes);
+
+  /* 3. forbidden configuration keys */
+  for (const char *const *k = forbidden_keys; r == 0 && *k; k++)
+    if (fo_json_get(conf, *k)) r = fo_findings_add(e, "spec.flinkConfiguration", "Forbidden Flink config key: %s", *k);
+
+  /* 10. ingress and log configuration */
+  if (r == 0 && s->ingress && !fo_json_get_string(s->ingress, "template"))
+    r = fo_findings_add(e, "spec.ingress.template", "Ingress template must be defined");
+  if (r == 0 && s->log_configuration) {
+    json_object_object_foreach(s->log_configuration, k, v) {
+      (void)v;
+      if (r == 0 && !fo_enum_contains(log_keys, k))
+        r = fo_findings_add(e, "spec.logConfiguration",
+                            "Invalid log config key: %s. Allowed keys are [%s, %s]", k,
+                            log_keys[0], log_keys[1]);
+    }
+  }
+
+  /* 4-8. the job and its upgrade mode */
+  bool ha = fo_conf_ha_enabled(conf);
+  const char *cp_dir = fo_conf_checkpoint_dir(conf);
+  const char *sp_dir = fo_conf_savepoint_dir(conf);
+  if (r == 0 && s->job.present) {
+    const char *mode = fo_job_upgrade_mode(&s->job);
+    bool last_state = strcmp(mode, "last-state") == 0;
+    bool savepoint = strcmp(mode, "savepoint") == 0;
+    if (last_state && !ha)
+      r = fo_findings_add(e, "spec.job.upgradeMode",
+                          "Job could not be upgraded with last-state while Kubernetes HA disabled");
+    if (r == 0 && (last_state || savepoint) && !cp_dir)
+      r = fo_findings_add(e, "spec.flinkConfiguration",
+                          "Checkpoint directory[state.checkpoints.dir] must be defined for "
+                          "last-state and savepoint upgrade modes");
+    if (r == 0 && savepoint && !sp_dir)
+      r = fo_findings_add(e, "spec.flinkConfiguration",
+                          "Job could not be upgraded with savepoint while config "
+                          "key[state.savepoints.dir] is not set");
+    if (r == 0 && s->job.savepoint_trigger_nonce.set && !sp_dir)
+      r = fo_findings_add(e, "spec.job.savepointTriggerNonce",
+                          "Savepoint could not be manually triggered for the running job while "
+                          "config key[state.savepoints.dir] is not set");
+    if (r == 0 && s->task_manager.replicas.set && s->task_manager.replicas.v < 1)
+      r = fo_findings_add(e, "spec.taskManager.replicas", "TaskManager replicas must be larger than 0");
+    if (r == 0 && !s->task_manager.replicas.set &&
+        (!s->job.parallelism.set || s->job.parallelism.v < 1))
+      r = fo_findings_add(e, "spec.job.parallelism", "Job parallelism must be larger than 0");
+    if (r == 0 && last_state && ha && cp_dir && !fo_conf_checkpoint_interval_set(conf))
+      r = fo_findings_add(w, "spec.flinkConfiguration",
+                          "job.upgradeMode last-state without execution.checkpointing.interval: "
+                          "upgrades recover from the latest checkpoint, and without periodic "
+                          "checkpoints there may be none");
+  } else if (r == 0 && s->task_manager.replicas.set && s->task_manager.replicas.v < 1) {
+    r = fo_findings_add(e, "spec.taskManager.replicas",
+                        "TaskManager replicas should not be configured less than one.");
+  }
+
+  /* 8. JobManager replicas */
+  if (r == 0 && s->job_manager.replicas.set && s->job_manager.replicas.v < 1)
+    r = fo_findings_add(e, "spec.jobManager.replicas",
+                        "JobManager replicas should not be configured less than one.");
+  if (r == 0 && fo_jm_replicas(s) > 1 && !ha)
+    r = fo_findings_add(e, "spec.jobManager.replicas",
+                        "Kubernetes High availability should be enabled when starting standby "
+                        "JobManagers.");
+
+  /* 9. memory */
+  if (r == 0) r = check_memory(e, "JobManager", "spec.jobManager.resource", &s->job_manager.resource);
+  if (r == 0) r = check_memory(e, "TaskManager", "spec.taskManager.resource", &s->task_manager.resource);
+
+  /* 11. against the last deployed spec */
+  if (r == 0) r = check_against_last(e, s, status);
+
+  /* warnings about the change itself */
+  if (r == 0) r = warn_pending_savepoint(w, d.spec_json, old_obj, status);
+
+  json_object_put(conf);
+  if (e->oom || w->oom) return -ENOMEM;
+  return r < 0 ? r : 0;
+}

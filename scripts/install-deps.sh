@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency on Debian bookworm (run as root, or with sudo).
+# Usage: scripts/install-deps.sh [--e2e]
+#   --e2e  also the packages the local control plane needs (etcd, Go to build kube-apiserver).
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+pkgs=(
+  build-essential cmake pkg-config clang
+  libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libyaml-dev
+  libcmocka-dev
+  libgnutls28-dev
+  valgrind curl ca-certificates python3 openssl unzip
+)
+if [ "${1:-}" = "--e2e" ]; then
+  pkgs+=(etcd-server golang-go rsync jq make dpkg-dev)
+fi
+
+if ! command -v npm >/dev/null 2>&1 && [ "${1:-}" = "--e2e" ]; then pkgs+=(npm); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
