@@ -316,3 +316,38 @@ int fo_patch_apply(json_object *doc, json_object *patch, size_t max_ops, json_ob
   *ret = root;
   return 0;
 }
+
+static json_object *merge(json_object *target, json_object *patch) {
+  /* takes `target`, borrows `patch` */
+  if (!patch || !json_object_is_type(patch, json_type_object)) {
+    json_object_put(target);
+    json_object *c = NULL;
+    if (patch && json_object_deep_copy(patch, &c, NULL) != 0) return NULL;
+    return c;
+  }
+  if (!target || !json_object_is_type(target, json_type_object)) {
+    json_object_put(target);
+    target = json_object_new_object();
+    if (!target) return NULL;
+  }
+  json_object_object_foreach(patch, k, v) {
+    if (!v) {
+      json_object_object_del(target, k);
+      continue;
+    }
+    json_object *cur = json_object_get(fo_json_get(target, k));
+    json_object *m = merge(cur, v);
+    if (!m || json_object_object_add(target, k, m) != 0) {
+      json_object_put(m);
+      json_object_put(target);
+      return NULL;
+    }
+  }
+  return target;
+}
+
+json_object *fo_merge_patch_new(json_object *doc, json_object *patch) {
+  json_object *c = NULL;
+  if (doc && json_object_deep_copy(doc, &c, NULL) != 0) return NULL;
+  return merge(c, patch);
+}

@@ -24,4 +24,8 @@ int fo_patch_add(json_object *patch, const char *op, const char *path, json_obje
 int fo_patch_apply(json_object *doc, json_object *patch, size_t max_ops, json_object **ret,
                    const char **ret_why);
 
+/* RFC 7386 JSON Merge Patch: returns a new document = `doc` merged with `patch` (members set to
+ * null are removed). NULL on ENOMEM. Neither input is modified. */
+json_object *fo_merge_patch_new(json_object *doc, json_object *patch);
+
 #endif

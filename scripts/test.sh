@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every test of the project. usage: scripts/test.sh [STAGE...]
+# Stages (all by default, in this order):
+#   build     release build with -Werror, then the unit, data-driven and CLI tests (CTest)
+#   asan      the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   fuzz      each libFuzzer target for FO_FUZZ_SECONDS (default 20) seconds
+#   valgrind  the daemons' integration tests under valgrind (leaks and invalid accesses fail)
+#   e2e       end to end against a local control plane (kube-apiserver 1.20.2, kubectl, helm)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=$(nproc)
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(build asan fuzz valgrind e2e)
+
+banner() { printf '\n=== %s ===\n' "$*"; }
+
+for stage in "${stages[@]}"; do
+  case $stage in
+    build)
+      banner "build + tests"
+      cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+      make -C build -j"$jobs" --no-print-directory 2>&1 | grep -v '^\[' || true
+      [ -x build/webhook/flink-webhook ] || { echo "build failed"; exit 1; }
+      (cd build && ctest --output-on-failure -L unit)
+      ;;
+    asan)
+      banner "tests under ASan+UBSan"
+      cmake -S . -B build-asan -DFO_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+      make -C build-asan -j"$jobs" --no-print-directory 2>&1 | grep -v '^\[' || true
+      (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --output-on-failure -L unit)
+      ;;
+    fuzz)
+      banner "fuzzing"
+      bash tests/fuzz/run.sh "${FO_FUZZ_SECONDS:-20}"
+      ;;
+    valgrind)
+      banner "valgrind"
+      if [ -d build ] && (cd build && ctest -N -L valgrind | grep -q "Total Tests: [1-9]"); then
+        (cd build && ctest --output-on-failure -L valgrind)
+      else
+        echo "no valgrind tests yet"
+      fi
+      ;;
+    e2e)
+      banner "end to end"
+      if [ -x tests/e2e/run.sh ]; then bash tests/e2e/run.sh; else echo "no e2e tests yet"; fi
+      ;;
+    *) echo "unknown stage: $stage" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,165 @@
+/* The YAML reader: kubectl's scalar resolution, multi-document streams, bad input, limits. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flinkop/flinkconf.h"
+#include "flinkop/yaml.h"
+#include "testutil.h"
+
+struct scalar {
+  const char *in;
+  const char *json; /* expected JSON of the resolved value */
+};
+
+static void test_plain_scalars(void **st) {
+  (void)st;
+  static const struct scalar cases[] = {
+      {"y", "true"},       {"Yes", "true"},     {"ON", "true"},       {"true", "true"},
+      {"n", "false"},      {"off", "false"},    {"FALSE", "false"},   {"~", "null"},
+      {"null", "null"},    {"", "null"},        {"42", "42"},         {"-7", "-7"},
+      {"0x1F", "31"},      {"0777", "511"},     {"0o17", "15"},       {"0b101", "5"},
+      {"1_000", "1000"},   {"08", "8"},         {"1.5", "1.5"},       {"1e3", "1000"},
+      {".5", "0.5"},       {"+12", "12"},       {"yess", "\"yess\""}, {"v1_20", "\"v1_20\""},
+      {"2048m", "\"2048m\""}, {"1.5Gi", "\"1.5Gi\""}, {"TRUE", "true"},  {"True", "true"},
+      {"tRue", "\"tRue\""}, {"0.1", "0.1"},     {"-0", "0"},
+      {"9223372036854775807", "9223372036854775807"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    json_object *o;
+    assert_int_equal(fo_yaml_resolve_plain(cases[i].in, strlen(cases[i].in), &o), 0);
+    const char *got = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : "null";
+    if (strcmp(got, cases[i].json) != 0) fail_msg("%s: expected %s, got %s", cases[i].in, cases[i].json, got);
+    json_object_put(o);
+  }
+  json_object *o;
+  assert_int_equal(fo_yaml_resolve_plain(".inf", 4, &o), -EINVAL);
+  assert_int_equal(fo_yaml_resolve_plain("-.Inf", 5, &o), -EINVAL);
+  assert_int_equal(fo_yaml_resolve_plain(".nan", 4, &o), -EINVAL);
+}
+
+static void test_quoted_stay_strings(void **st) {
+  (void)st;
+  json_object *o = tu_yaml("a: 'yes'\nb: \"2\"\nc: !!str 3\nd: |\n  text\ne: yes\n\"on\": 1\non: 2\n");
+  char *s = fo_json_dumps(o);
+  assert_string_equal(s, "{\"a\":\"yes\",\"b\":\"2\",\"c\":\"3\",\"d\":\"text\\n\",\"e\":true,\"on\":1,\"true\":2}");
+  free(s);
+  json_object_put(o);
+}
+
+static void test_multi_document(void **st) {
+  (void)st;
+  const char *text = "---\na: 1\n---\n# only a comment\n---\n\n---\nb: [x, {c: d}]\n...\n---\n- 1\n";
+  struct fo_yaml_doc *d;
+  size_t n;
+  struct fo_parse_error e = {0};
+  assert_int_equal(fo_yaml_parse(text, strlen(text), NULL, &d, &n, &e), 0);
+  assert_int_equal(n, 3); /* empty documents are skipped */
+  assert_int_equal(d[0].line, 1);
+  char *s = fo_json_dumps(d[1].root);
+  assert_string_equal(s, "{\"b\":[\"x\",{\"c\":\"d\"}]}");
+  free(s);
+  assert_true(json_object_is_type(d[2].root, json_type_array));
+  fo_yaml_docs_free(d, n);
+}
+
+struct bad {
+  const char *text;
+  int rc;
+  unsigned line, col;
+  const char *msg_prefix;
+};
+
+static void test_bad_inputs(void **st) {
+  (void)st;
+  static const struct bad cases[] = {
+      {"a: 1\nb: [1, 2\n", -EINVAL, 3, 1, "did not find expected ',' or ']'"},
+      {"a: 1\na: 2\n", -EINVAL, 2, 1, "duplicate key: a"},
+      {"x:\n  k: 1\n  'k': 2\n", -EINVAL, 3, 3, "duplicate key: k"},
+      {"x:\n  on: 1\n  true: 2\n", -EINVAL, 3, 3, "duplicate key: true"},
+      {"a: &anchor 1\nb: *anchor\n", -EINVAL, 2, 4, "YAML aliases are not supported"},
+      {"a: .inf\n", -EINVAL, 1, 4, "value not representable in JSON"},
+      {"? [a]\n: 1\n", -EINVAL, 1, 3, "mapping keys must be scalars"},
+      {"a: \"unterminated\n", -EINVAL, 2, 1, "found unexpected end of stream"},
+      {"\tkey: 1\n", -EINVAL, 1, 1, "found character that cannot start any token"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct fo_yaml_doc *d = (void *)1;
+    size_t n = 99;
+    struct fo_parse_error e = {0};
+    int r = fo_yaml_parse(cases[i].text, strlen(cases[i].text), NULL, &d, &n, &e);
+    if (r != cases[i].rc || !e.message || strncmp(e.message, cases[i].msg_prefix, strlen(cases[i].msg_prefix)) != 0 ||
+        e.line != cases[i].line || e.column != cases[i].col)
+      fail_msg("case %zu: got %d %u:%u %s", i, r, e.line, e.column, e.message);
+    assert_null(d);
+    assert_int_equal(n, 0);
+    fo_parse_error_clear(&e);
+  }
+}
+
+static void test_limits(void **st) {
+  (void)st;
+  struct fo_limits lim = *fo_limits_default();
+  struct fo_yaml_doc *d;
+  size_t n;
+  struct fo_parse_error e = {0};
+  char deep[400];
+  size_t k = 0;
+  for (int i = 0; i < 100; i++) deep[k++] = '[';
+  deep[k] = '\0';
+  lim.depth = 10;
+  assert_int_equal(fo_yaml_parse(deep, strlen(deep), &lim, &d, &n, &e), -E2BIG);
+  assert_string_equal(e.message, "nesting too deep: more than 10 levels");
+  fo_parse_error_clear(&e);
+  lim = *fo_limits_default();
+  lim.string_bytes = 3;
+  assert_int_equal(fo_yaml_parse("a: abcd\n", 8, &lim, &d, &n, &e), -E2BIG);
+  fo_parse_error_clear(&e);
+  lim = *fo_limits_default();
+  lim.list_items = 2;
+  assert_int_equal(fo_yaml_parse("[1, 2, 3]", 9, &lim, &d, &n, &e), -E2BIG);
+  fo_parse_error_clear(&e);
+  lim = *fo_limits_default();
+  lim.documents = 2;
+  assert_int_equal(fo_yaml_parse("a: 1\n---\nb: 1\n---\nc: 1\n", 23, &lim, &d, &n, &e), -E2BIG);
+  fo_parse_error_clear(&e);
+  lim = *fo_limits_default();
+  lim.doc_bytes = 4;
+  assert_int_equal(fo_yaml_parse("a: 12345", 8, &lim, &d, &n, &e), -E2BIG);
+  fo_parse_error_clear(&e);
+  /* truncated in the middle of a flow mapping */
+  assert_int_equal(fo_yaml_parse("a: {b: 1, c:", 12, NULL, &d, &n, &e), -EINVAL);
+  assert_true(e.line >= 1);
+  fo_parse_error_clear(&e);
+}
+
+static void test_flink_configuration_flattening(void **st) {
+  (void)st;
+  json_object *spec = tu_yaml("flinkConfiguration:\n"
+                              "  taskmanager.numberOfTaskSlots: 2\n"
+                              "  state:\n    checkpoints:\n      dir: s3://b/cp\n"
+                              "  execution.checkpointing.unaligned: yes\n"
+                              "  ratio: 0.5\n"
+                              "  list: [a, b]\n"
+                              "  gone: null\n");
+  json_object *defaults = tu_json("{\"parallelism.default\":\"1\",\"taskmanager.numberOfTaskSlots\":\"1\"}");
+  json_object *conf = fo_conf_effective_new(defaults, fo_json_get(spec, "flinkConfiguration"));
+  json_object_put(defaults);
+  char *s = fo_json_dumps(conf);
+  assert_string_equal(s, "{\"parallelism.default\":\"1\",\"taskmanager.numberOfTaskSlots\":\"2\","
+                         "\"state.checkpoints.dir\":\"s3://b/cp\",\"execution.checkpointing.unaligned\":\"true\","
+                         "\"ratio\":\"0.5\",\"list\":\"a;b\"}");
+  free(s);
+  json_object_put(conf);
+  json_object_put(spec);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_plain_scalars),  cmocka_unit_test(test_quoted_stay_strings),
+      cmocka_unit_test(test_multi_document), cmocka_unit_test(test_bad_inputs),
+      cmocka_unit_test(test_limits),         cmocka_unit_test(test_flink_configuration_flattening),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
