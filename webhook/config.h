@@ -1,0 +1,36 @@
+/* config.h - `flink-webhook serve` options: one table (flag, environment variable, default,
+ * bounds), parsed and validated once at start-up. The result is read-only afterwards, so every
+ * thread may read it. */
+#ifndef FLINKOP_WEBHOOK_CONFIG_H
+#define FLINKOP_WEBHOOK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct wh_config {
+  char *listen;          /* ADDR:PORT */
+  char *tls_cert;        /* PEM file (chain) */
+  char *tls_key;         /* PEM file */
+  char *config;          /* operator default Flink configuration (optional) */
+  char *metrics_listen;  /* separate plain-HTTP listener for /metrics, /healthz, /readyz */
+  bool insecure;         /* plain HTTP on --listen (local debugging only) */
+  long threads;          /* worker threads */
+  long max_body;         /* bytes */
+  long conn_timeout;     /* seconds idle before a connection is closed */
+  long request_timeout;  /* seconds a client has to deliver one whole request */
+  long conn_limit;       /* concurrent connections */
+  long per_ip_limit;     /* concurrent connections per client address, 0 = no limit */
+  long conn_memory;      /* bytes of header buffer per connection */
+  long cert_poll_ms;     /* how often the certificate files are checked for changes */
+  long shutdown_timeout; /* seconds to finish in-flight requests after SIGTERM */
+  char *log_level;       /* info or debug */
+};
+
+/* Parses argv (after "serve") and the environment. Returns 0, or -EINVAL after printing the
+ * problem to stderr (the caller exits 2). Strings in *cfg are owned: wh_config_free(). */
+int wh_config_parse(int argc, char **argv, struct wh_config *cfg);
+void wh_config_free(struct wh_config *cfg);
+void wh_config_usage(FILE *f);
+
+#endif
