@@ -57,6 +57,7 @@ static struct {
   struct conn conns; /* list head */
   atomic_int inflight;
   atomic_bool shutting_down;
+  atomic_bool stop_sweeper;
   int sig_pipe[2];
 } S = {.conns_mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -154,7 +155,7 @@ static struct conn *conn_of(struct MHD_Connection *c) {
  * NOTIFY_CLOSED) before it closes the descriptor, so the fd cannot have been reused. */
 static void *sweeper(void *arg) {
   (void)arg;
-  while (!atomic_load(&S.shutting_down)) {
+  while (!atomic_load(&S.stop_sweeper)) {
     struct pollfd p = {.fd = S.sig_pipe[0], .events = 0};
     poll(&p, 0, 250);
     struct timespec now;
@@ -171,6 +172,16 @@ static void *sweeper(void *arg) {
     pthread_mutex_unlock(&S.conns_mu);
   }
   return NULL;
+}
+
+/* Connections accepted but not yet answered once: a client opened them to send a request. */
+static int unanswered_connections(void) {
+  int n = 0;
+  pthread_mutex_lock(&S.conns_mu);
+  for (struct conn *k = S.conns.next; k; k = k->next)
+    if (k->requests == 0 && !k->killed) n++;
+  pthread_mutex_unlock(&S.conns_mu);
+  return n;
 }
 
 /* ---- request handling ---- */
@@ -465,7 +476,8 @@ int server_main(int argc, char **argv) {
   if (lfd != MHD_INVALID_SOCKET) close(lfd);
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  while (atomic_load(&S.inflight) > 0 && elapsed(&t0) < (double)cfg.shutdown_timeout) {
+  while ((atomic_load(&S.inflight) > 0 || unanswered_connections() > 0) &&
+         elapsed(&t0) < (double)cfg.shutdown_timeout) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
@@ -475,6 +487,7 @@ out:
   if (d) MHD_stop_daemon(d);
   if (dm) MHD_stop_daemon(dm);
   atomic_store(&S.shutting_down, true);
+  atomic_store(&S.stop_sweeper, true);
   if (sweep_started) pthread_join(sweep, NULL);
   if (!cfg.insecure) wh_creds_shutdown();
   json_object_put(S.default_conf);

@@ -7,12 +7,9 @@
 #include "flinkop/buf.h"
 #include "flinkop/yaml.h"
 
-char *tu_read_file(const char *rel, size_t *ret_len) {
-  struct fo_buf path, b;
-  fo_buf_init(&path, 4096);
-  fo_buf_printf(&path, "%s/%s", FO_SOURCE_DIR, rel);
-  FILE *f = fopen(path.data, "rb");
-  fo_buf_free(&path);
+static char *read_path(const char *path, size_t *ret_len) {
+  struct fo_buf b;
+  FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   fo_buf_init(&b, 64u << 20);
   char chunk[8192];
@@ -22,6 +19,17 @@ char *tu_read_file(const char *rel, size_t *ret_len) {
   fclose(f);
   if (ret_len) *ret_len = b.len;
   return fo_buf_steal(&b);
+}
+
+char *tu_read_file_abs(const char *path) { return read_path(path, NULL); }
+
+char *tu_read_file(const char *rel, size_t *ret_len) {
+  struct fo_buf path;
+  fo_buf_init(&path, 4096);
+  fo_buf_printf(&path, "%s/%s", FO_SOURCE_DIR, rel);
+  char *r = read_path(path.data, ret_len);
+  fo_buf_free(&path);
+  return r;
 }
 
 json_object *tu_json(const char *text) {
