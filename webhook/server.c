@@ -37,7 +37,9 @@ struct conn {
   unsigned requests;
   bool killed;
   bool tls;
-  gnutls_session_t session;
+  bool handshaken;
+  gnutls_session_t session; /* valid only while the connection is open: MHD frees it before
+                               NOTIFY_CLOSED */
 };
 
 /* Per request. */
@@ -106,6 +108,21 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned code, co
 
 /* ---- connection tracking ---- */
 
+/* Marks the connection whose client sent its Finished message: the handshake completed. */
+static int on_handshake(gnutls_session_t session, unsigned htype, unsigned when, unsigned incoming,
+                        const gnutls_datum_t *msg) {
+  (void)when, (void)msg;
+  if (htype != GNUTLS_HANDSHAKE_FINISHED || !incoming) return 0;
+  pthread_mutex_lock(&S.conns_mu);
+  for (struct conn *k = S.conns.next; k; k = k->next)
+    if (k->session == session) {
+      k->handshaken = true;
+      break;
+    }
+  pthread_mutex_unlock(&S.conns_mu);
+  return 0;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe) {
   (void)cls;
@@ -119,6 +136,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
       const union MHD_ConnectionInfo *si = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
       k->tls = true;
       k->session = si ? (gnutls_session_t)si->tls_session : NULL;
+      if (k->session)
+        gnutls_handshake_set_hook_function(k->session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST, on_handshake);
     }
     pthread_mutex_lock(&S.conns_mu);
     k->next = S.conns.next;
@@ -133,9 +152,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     if (!k) return;
     /* A TLS connection that never completed a handshake: garbage, a client that rejected our
      * certificate, or a scanner. */
-    if (k->tls && k->requests == 0 && k->session && gnutls_session_get_desc(k->session) == NULL)
-      wh_metrics_tls_failure();
     pthread_mutex_lock(&S.conns_mu);
+    if (k->tls && !k->handshaken && k->requests == 0) wh_metrics_tls_failure();
     k->prev->next = k->next;
     if (k->next) k->next->prev = k->prev;
     pthread_mutex_unlock(&S.conns_mu);

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# A real Kubernetes control plane on loopback: etcd, kube-apiserver and kube-controller-manager
+# v1.20.2 (garbage collector and namespace controllers), built once by kube-build.sh.
+#
+#   tests/e2e/cluster.sh up     start (free ports), write kubeconfigs, print how to use them
+#   tests/e2e/cluster.sh down   stop every process it started (by PID) and remove the state
+#   tests/e2e/cluster.sh env    print the export lines for the running cluster
+#
+# State lives in $FO_CLUSTER_DIR (default /tmp/flink-operator-cluster). Two identities:
+#   kubeconfig             admin (system:masters)
+#   controller.kubeconfig  the controller: bound by RBAC to exactly charts/flink-operator's rules
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+CACHE=${FO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flink-operator}
+BIN=$CACHE/kube-1.20.2/bin
+DIR=${FO_CLUSTER_DIR:-/tmp/flink-operator-cluster}
+
+log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+stop_pids() {
+  [ -d "$DIR/pids" ] || return 0
+  for f in "$DIR"/pids/*; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
+  done
+  for f in "$DIR"/pids/*; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
+print_env() {
+  echo "export KUBECONFIG=$DIR/kubeconfig"
+  echo "export PATH=$BIN:\$PATH"
+}
+
+cmd_down() {
+  stop_pids
+  rm -rf "$DIR"
+  log "stopped"
+}
+
+wait_ready() {
+  local url=$1 token=$2
+  for _ in $(seq 1 600); do
+    if curl -sk -H "Authorization: Bearer $token" "$url/readyz" 2>/dev/null | grep -q '^ok$'; then return 0; fi
+    sleep 0.1
+  done
+  log "kube-apiserver did not become ready; last log lines:"
+  tail -20 "$DIR/logs/kube-apiserver.log" >&2
+  return 1
+}
+
+kubeconfig() { # file user token server
+  cat > "$1" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: $4
+    certificate-authority: $DIR/pki/apiserver.crt
+contexts:
+- name: $2@local
+  context: {cluster: local, user: $2, namespace: default}
+current-context: $2@local
+users:
+- name: $2
+  user:
+    token: $3
+KC
+}
+
+cmd_up() {
+  bash "$here/kube-build.sh" >&2
+  command -v etcd >/dev/null || { echo "etcd missing: run scripts/install-deps.sh --e2e" >&2; exit 1; }
+  if [ -f "$DIR/kubeconfig" ] && [ -f "$DIR/pids/kube-apiserver" ] && kill -0 "$(cat "$DIR/pids/kube-apiserver")" 2>/dev/null; then
+    log "already running"
+    print_env
+    return 0
+  fi
+  stop_pids
+  rm -rf "$DIR"
+  mkdir -p "$DIR"/{pids,logs,pki,etcd}
+  local etcd_port etcd_peer api_port admin_token ctl_token
+  etcd_port=$(free_port); etcd_peer=$(free_port); api_port=$(free_port)
+  admin_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  ctl_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  printf '%s,admin,1,"system:masters"\n%s,flink-operator-controller,2\n' "$admin_token" "$ctl_token" > "$DIR/pki/tokens.csv"
+  chmod 600 "$DIR/pki/tokens.csv"
+  openssl genrsa -out "$DIR/pki/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$DIR/pki/sa.key" -pubout -out "$DIR/pki/sa.pub" 2>/dev/null
+  # A serving certificate for the API server with a subjectAltName for 127.0.0.1.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$DIR/pki/apiserver.key" -out "$DIR/pki/apiserver.crt" 2>/dev/null
+
+  log "etcd on 127.0.0.1:$etcd_port"
+  etcd --data-dir "$DIR/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
+    --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$etcd_peer" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" --initial-cluster "default=http://127.0.0.1:$etcd_peer" \
+    > "$DIR/logs/etcd.log" 2>&1 &
+  echo $! > "$DIR/pids/etcd"
+  echo "$etcd_port" > "$DIR/etcd-port"
+
+  log "kube-apiserver on https://127.0.0.1:$api_port"
+  "$BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --service-account-key-file "$DIR/pki/sa.pub" --service-account-signing-key-file "$DIR/pki/sa.key" \
+    --service-account-issuer https://kubernetes.default.svc --token-auth-file "$DIR/pki/tokens.csv" \
+    --authorization-mode RBAC --secure-port "$api_port" --insecure-port 0 --bind-address 127.0.0.1 \
+    --advertise-address 127.0.0.1 --cert-dir "$DIR/pki" --tls-cert-file "$DIR/pki/apiserver.crt" \
+    --tls-private-key-file "$DIR/pki/apiserver.key" --service-cluster-ip-range 10.0.0.0/24 \
+    --enable-admission-plugins NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
+    --audit-log-path "$DIR/logs/audit.log" --audit-policy-file "$here/audit-policy.yaml" \
+    > "$DIR/logs/kube-apiserver.log" 2>&1 &
+  echo $! > "$DIR/pids/kube-apiserver"
+  echo "$api_port" > "$DIR/api-port"
+  local server="https://127.0.0.1:$api_port"
+  kubeconfig "$DIR/kubeconfig" admin "$admin_token" "$server"
+  kubeconfig "$DIR/controller.kubeconfig" flink-operator-controller "$ctl_token" "$server"
+  echo "$ctl_token" > "$DIR/controller.token"
+  chmod 600 "$DIR/kubeconfig" "$DIR/controller.kubeconfig" "$DIR/controller.token"
+  wait_ready "$server" "$admin_token"
+
+  log "kube-controller-manager (garbagecollector, namespace)"
+  "$BIN/kube-controller-manager" --controllers=garbagecollector,namespace --leader-elect=false \
+    --kubeconfig "$DIR/kubeconfig" --secure-port=0 --port=0 > "$DIR/logs/kube-controller-manager.log" 2>&1 &
+  echo $! > "$DIR/pids/kube-controller-manager"
+
+  # The controller's identity: exactly the chart's rules.
+  "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" apply -f "$root/charts/flink-operator/crds/" >/dev/null
+  sed 's/__SUBJECT__/flink-operator-controller/' "$here/controller-rbac.yaml" | \
+    "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" apply -f - >/dev/null
+  "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" wait --for condition=established --timeout=60s \
+    crd/flinkdeployments.flink.apache.org >/dev/null
+  log "ready: admin kubeconfig $DIR/kubeconfig, controller kubeconfig $DIR/controller.kubeconfig"
+  print_env
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  env) print_env ;;
+  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+esac
