@@ -1,0 +1,60 @@
+# Shared by scripts/run-local.sh and the end-to-end tests (source it). Needs $ROOT (repository)
+# and $BUILD (the build directory with webhook/flink-webhook and certs/flink-certs).
+# Everything it starts is recorded in $FO_CLUSTER_DIR/pids and stopped by `cluster.sh down`.
+
+E2E_DIR=$ROOT/tests/e2e
+FO_CLUSTER_DIR=${FO_CLUSTER_DIR:-/tmp/flink-operator-cluster}
+export FO_CLUSTER_DIR
+
+e2e_log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+cluster_up() {
+  eval "$(bash "$E2E_DIR/cluster.sh" up)"
+  export KUBECONFIG PATH
+}
+
+cluster_down() { bash "$E2E_DIR/cluster.sh" down 2>/dev/null || true; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# Generates the webhook's CA and serving certificate (IP 127.0.0.1) once per cluster.
+webhook_certs() {
+  local d=$FO_CLUSTER_DIR/webhook
+  if [ ! -f "$d/tls.crt" ]; then
+    "$BUILD/certs/flink-certs" generate --out-dir "$d" --ip 127.0.0.1 --dns localhost --days 30
+  fi
+}
+
+# Starts the webhook on $WEBHOOK_PORT (picked once), in the background, logging to the cluster dir.
+webhook_start() {
+  webhook_certs
+  local d=$FO_CLUSTER_DIR/webhook
+  if [ -z "${WEBHOOK_PORT:-}" ]; then
+    if [ -f "$d/port" ]; then WEBHOOK_PORT=$(cat "$d/port"); else WEBHOOK_PORT=$(free_port); echo "$WEBHOOK_PORT" > "$d/port"; fi
+  fi
+  ${FO_WEBHOOK_WRAPPER:-} "$BUILD/webhook/flink-webhook" serve --listen "127.0.0.1:$WEBHOOK_PORT" \
+    --tls-cert "$d/tls.crt" --tls-key "$d/tls.key" >> "$FO_CLUSTER_DIR/logs/webhook.log" 2>&1 &
+  echo $! > "$FO_CLUSTER_DIR/pids/webhook"
+  for _ in $(seq 1 100); do
+    if curl -s --cacert "$d/ca.crt" "https://127.0.0.1:$WEBHOOK_PORT/readyz" 2>/dev/null | grep -q ready; then return 0; fi
+    sleep 0.1
+  done
+  e2e_log "webhook did not become ready"; tail -5 "$FO_CLUSTER_DIR/logs/webhook.log" >&2
+  return 1
+}
+
+webhook_stop() {
+  local f=$FO_CLUSTER_DIR/pids/webhook
+  [ -f "$f" ] || return 0
+  local pid; pid=$(cat "$f")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$f"
+}
+
+# Registers the Validating and Mutating webhook configurations pointing at the local webhook.
+webhook_register() {
+  local ca; ca=$("$BUILD/certs/flink-certs" ca-bundle "$FO_CLUSTER_DIR/webhook/ca.crt")
+  sed -e "s|__CA_BUNDLE__|$ca|g" -e "s|__URL__|https://127.0.0.1:$WEBHOOK_PORT|g" \
+    "$E2E_DIR/webhook-configurations.yaml" | kubectl apply -f - >/dev/null
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# End-to-end admission through the real kubectl against the local control plane.
+# Sourced by run.sh (which provides check/ok/ko, the cluster, the webhook and $ROOT).
+
+ns=e2e-admission
+kubectl create namespace $ns >/dev/null
+# applies a manifest into $ns whatever namespace it names
+napply() { local f=$1; shift; sed '/^  namespace:/d' "$f" | kubectl -n $ns apply "$@" -f -; }
+
+# 1. every invalid manifest is rejected with the rulebook's message, by apply and by a server
+#    dry run, and nothing is stored
+for f in "$E2E_DIR"/invalid/*.yaml; do
+  want=$(sed -n '1s/^# expect: //p' "$f")
+  name=$(awk '/^metadata:/{m=1} m && /^  name:/{print $2; exit}' "$f")
+  out=$(napply "$f" 2>&1); rc=$?
+  if [ $rc -ne 0 ] && grep -qF "denied the request: $want" <<<"$out"; then ok "apply rejects $(basename "$f")"; else ko "apply rejects $(basename "$f")" "$out"; fi
+  out=$(napply "$f" --dry-run=server 2>&1); rc=$?
+  if [ $rc -ne 0 ] && grep -qF "$want" <<<"$out"; then ok "server dry run rejects $(basename "$f")"; else ko "server dry run rejects $(basename "$f")" "$out"; fi
+  out=$(kubectl -n $ns get flinkdeployment "$name" 2>&1)
+  if grep -q NotFound <<<"$out"; then ok "nothing stored for $(basename "$f")"; else ko "nothing stored for $(basename "$f")" "$out"; fi
+done
+
+# 2. a valid server dry run reports success and stores nothing
+out=$(kubectl -n $ns apply --dry-run=server -f "$ROOT/examples/stateless.yaml" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "created (server dry run)" <<<"$out"; then ok "server dry run admits a valid example"; else ko "server dry run admits a valid example" "$out"; fi
+out=$(kubectl -n $ns get flinkdeployment stateless-example 2>&1)
+if grep -q NotFound <<<"$out"; then ok "server dry run stores nothing"; else ko "server dry run stores nothing" "$out"; fi
+
+# 3. every valid example is stored with the defaults visible; a second apply is unchanged
+for f in stateless savepoint last-state suspended session seed-last-state-fixed seed-savepoint-nonce-fixed; do
+  out=$(napply "$ROOT/examples/$f.yaml" 2>&1)
+  if grep -q "created" <<<"$out"; then ok "apply stores $f"; else ko "apply stores $f" "$out"; fi
+done
+got=$(kubectl -n $ns get flinkdeployment stateless-example -o jsonpath='{.spec.job.state}/{.spec.job.upgradeMode}/{.spec.mode}/{.spec.jobManager.replicas}/{.metadata.labels.app\.kubernetes\.io/managed-by}')
+check "defaults from the mutating webhook" "running/stateless/native/1/flink-operator" "$got"
+got=$(kubectl -n $ns get flinkdeployment suspended-example -o jsonpath='{.spec.job.state}/{.spec.job.upgradeMode}')
+check "user values are kept" "suspended/stateless" "$got"
+got=$(kubectl -n $ns get flinkdeployment session-example -o jsonpath='{.spec.job}|{.spec.mode}')
+check "no job added to a session cluster" "|native" "$got"
+out=$(kubectl -n $ns apply -f "$ROOT/examples/stateless.yaml" 2>&1)
+check "a second apply is unchanged" "flinkdeployment.flink.apache.org/stateless-example unchanged" "$out"
+out=$(kubectl -n $ns get flinkdep 2>&1)
+if head -1 <<<"$out" | grep -q "JOB STATUS.*LIFECYCLE STATE"; then ok "printer columns"; else ko "printer columns" "$out"; fi
+
+# 4. the API server's own schema rejects a bad enum
+out=$(printf 'apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: bad-enum}\nspec: {flinkVersion: v1_20, job: {parallelism: 1, upgradeMode: laststate}}\n' | kubectl -n $ns apply -f - 2>&1)
+if grep -q 'spec.job.upgradeMode: Unsupported value: "laststate"' <<<"$out"; then ok "CRD schema rejects a bad enum"; else ko "CRD schema rejects a bad enum" "$out"; fi
+
+# 5. warnings from the webhook are shown by kubectl
+out=$(sed "s/basic-checkpoint-ha-example/warned/" "$ROOT/examples/seed-last-state-fixed.yaml" > "$FO_CLUSTER_DIR/warned.yaml"; napply "$FO_CLUSTER_DIR/warned.yaml" --dry-run=server 2>&1)
+if grep -q "Warning: Flink version v1_14 is deprecated" <<<"$out"; then ok "kubectl shows webhook warnings"; else ko "kubectl shows webhook warnings" "$out"; fi
+
+# 6. an UPDATE that breaks an upgrade rule: status written through the status subresource
+spec='{"spec":{"flinkVersion":"v1_20","job":{"jarURI":"local:///opt/flink/examples/streaming/StateMachineExample.jar","parallelism":2,"state":"running","upgradeMode":"stateless"}},"resource_metadata":{"apiVersion":"flink.apache.org/v1beta1","firstDeployment":true}}'
+patch=$(python3 -c 'import json,sys; print(json.dumps({"status":{"reconciliationStatus":{"state":"DEPLOYED","lastReconciledSpec":sys.argv[1]},"lifecycleState":"STABLE"}}))' "$spec")
+out=$(kubectl -n $ns patch flinkdeployment stateless-example --subresource=status --type=merge -p "$patch" 2>&1)
+if grep -q patched <<<"$out"; then ok "status written through the subresource"; else ko "status written through the subresource" "$out"; fi
+out=$(sed '/^  job:/,$d' "$ROOT/examples/stateless.yaml" | kubectl -n $ns apply -f - 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -qF "denied the request: Cannot switch from job to session cluster" <<<"$out"; then ok "UPDATE removing job is rejected"; else ko "UPDATE removing job is rejected" "$out"; fi
+got=$(kubectl -n $ns get flinkdeployment stateless-example -o jsonpath='{.spec.job.parallelism}')
+check "the stored object is unchanged" "2" "$got"
+out=$(sed 's/parallelism: 2/parallelism: 3/' "$ROOT/examples/stateless.yaml" | kubectl -n $ns apply -f - 2>&1)
+if grep -q configured <<<"$out"; then ok "a valid UPDATE is admitted"; else ko "a valid UPDATE is admitted" "$out"; fi
+
+# 7. the webhook down with failurePolicy Fail: a clear error; back up, the apply works
+webhook_stop
+out=$(sed 's/savepoint-example/while-down/' "$ROOT/examples/savepoint.yaml" | kubectl -n $ns apply --dry-run=server -f - 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q 'failed calling webhook "mutationwebhook.flink.apache.org"' <<<"$out"; then ok "webhook down: clear error"; else ko "webhook down: clear error" "$out"; fi
+webhook_start
+out=$(sed 's/savepoint-example/savepoint-two/' "$ROOT/examples/savepoint.yaml" | kubectl -n $ns apply -f - 2>&1)
+if grep -q "savepoint-two created" <<<"$out"; then ok "webhook back: apply works"; else ko "webhook back: apply works" "$out"; fi
+
+kubectl delete namespace $ns --wait=false >/dev/null 2>&1
