@@ -20,7 +20,7 @@
 #include "config.h"
 #include "flinkop/admission.h"
 #include "flinkop/flinkconf.h"
-#include "log.h"
+#include "flinkop/log.h"
 #include "metrics.h"
 #include "tlscreds.h"
 
@@ -184,7 +184,7 @@ static void *sweeper(void *arg) {
       if (!k->killed && k->fd >= 0 && age > (double)S.cfg->request_timeout) {
         k->killed = true;
         shutdown(k->fd, SHUT_RDWR);
-        if (wh_log_debug_enabled) wh_log("debug", "closing slow or idle connection", "\"ageSeconds\":%.1f", age);
+        if (fo_log_debug_enabled) fo_log("debug", "closing slow or idle connection", "\"ageSeconds\":%.1f", age);
       }
     }
     pthread_mutex_unlock(&S.conns_mu);
@@ -277,9 +277,9 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
     else if (pe.line) snprintf(msg, sizeof msg, "malformed JSON at line %u column %u: %s", pe.line, pe.column, pe.message);
     else snprintf(msg, sizeof msg, "%s", pe.message ? pe.message : "malformed request");
     fo_parse_error_clear(&pe);
-    wh_log("info", "bad request", "\"endpoint\":\"%s\",\"code\":%d,\"error\":\"%s\"",
+    fo_log("info", "bad request", "\"endpoint\":\"%s\",\"code\":%d,\"error\":\"%s\"",
            q->ep == EP_VALIDATE ? "validate" : "mutate", r == -ENOMEM ? 500 : 400,
-           wh_log_escape(msg, (char[1100]){0}, 1100));
+           fo_log_escape(msg, (char[1100]){0}, 1100));
     return finish_error(c, q, r == -ENOMEM ? 500 : 400, msg);
   }
   struct fo_admission_response resp;
@@ -287,12 +287,12 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
   char *out = r == 0 ? fo_admission_response_encode(&resp) : NULL;
   enum wh_verdict v = !out ? V_NONE : resp.allowed ? V_ALLOWED : V_DENIED;
   char e1[256], e2[128], e3[128], e4[64], e5[64];
-  wh_log("info", "admission",
+  fo_log("info", "admission",
          "\"endpoint\":\"%s\",\"uid\":\"%s\",\"kind\":\"%s\",\"object\":\"%s/%s\",\"operation\":\"%s\","
          "\"dryRun\":%s,\"verdict\":\"%s\",\"warnings\":%zu,\"patchOps\":%zu,\"latencyMs\":%.3f",
-         q->ep == EP_VALIDATE ? "validate" : "mutate", wh_log_escape(rq.uid, e1, sizeof e1),
-         wh_log_escape(rq.kind, e4, sizeof e4), wh_log_escape(rq.namespace_, e2, sizeof e2),
-         wh_log_escape(rq.name, e3, sizeof e3), wh_log_escape(rq.operation, e5, sizeof e5),
+         q->ep == EP_VALIDATE ? "validate" : "mutate", fo_log_escape(rq.uid, e1, sizeof e1),
+         fo_log_escape(rq.kind, e4, sizeof e4), fo_log_escape(rq.namespace_, e2, sizeof e2),
+         fo_log_escape(rq.name, e3, sizeof e3), fo_log_escape(rq.operation, e5, sizeof e5),
          rq.dry_run ? "true" : "false", v == V_ALLOWED ? "allowed" : v == V_DENIED ? "denied" : "error",
          out ? resp.warnings.n : 0, out && resp.patch ? json_object_array_length(resp.patch) : 0,
          elapsed(&q->start) * 1000);
@@ -393,13 +393,13 @@ static void on_signal(int sig) {
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
   (void)cls;
-  if (!wh_log_debug_enabled) return;
+  if (!fo_log_debug_enabled) return;
   char msg[512];
   vsnprintf(msg, sizeof msg, fmt, ap);
   size_t n = strlen(msg);
   while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
   char esc[1100];
-  wh_log("debug", "libmicrohttpd", "\"detail\":\"%s\"", wh_log_escape(msg, esc, sizeof esc));
+  fo_log("debug", "libmicrohttpd", "\"detail\":\"%s\"", fo_log_escape(msg, esc, sizeof esc));
 }
 
 static struct MHD_Daemon *start_daemon(const char *listen, bool tls, struct sockaddr_storage *ss, socklen_t sl) {
@@ -426,7 +426,7 @@ static struct MHD_Daemon *start_daemon(const char *listen, bool tls, struct sock
   }
   o[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
   struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
-  if (!d) wh_log("error", "cannot listen", "\"listen\":\"%s\",\"error\":\"%s\"", listen, strerror(errno));
+  if (!d) fo_log("error", "cannot listen", "\"listen\":\"%s\",\"error\":\"%s\"", listen, strerror(errno));
   return d;
 }
 
@@ -437,7 +437,7 @@ int server_main(int argc, char **argv) {
     return 2;
   }
   S.cfg = &cfg;
-  wh_log_debug_enabled = strcmp(cfg.log_level, "debug") == 0;
+  fo_log_debug_enabled = strcmp(cfg.log_level, "debug") == 0;
   int rc = 1;
   struct MHD_Daemon *d = NULL, *dm = NULL;
   pthread_t sweep;
@@ -445,7 +445,7 @@ int server_main(int argc, char **argv) {
   if (cfg.config) {
     struct fo_parse_error pe = {0};
     if (fo_conf_load_file(cfg.config, &S.default_conf, &pe) < 0) {
-      wh_log("error", "cannot load the default Flink configuration", "\"file\":\"%s\",\"line\":%u,\"error\":\"%s\"",
+      fo_log("error", "cannot load the default Flink configuration", "\"file\":\"%s\",\"line\":%u,\"error\":\"%s\"",
              cfg.config, pe.line, pe.message ? pe.message : "");
       fo_parse_error_clear(&pe);
       goto out;
@@ -469,7 +469,7 @@ int server_main(int argc, char **argv) {
       goto out;
     if (wh_creds_watch_start() < 0) goto out;
   } else {
-    wh_log("warning", "serving plain HTTP (--insecure): for local debugging only", NULL);
+    fo_log("warning", "serving plain HTTP (--insecure): for local debugging only", NULL);
   }
   if (pipe(S.sig_pipe) < 0) goto out;
   signal(SIGPIPE, SIG_IGN);
@@ -482,14 +482,14 @@ int server_main(int argc, char **argv) {
   if (cfg.metrics_listen && !(dm = start_daemon(cfg.metrics_listen, false, &ssm, slm))) goto out;
   if (pthread_create(&sweep, NULL, sweeper, NULL) == 0) sweep_started = true;
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-  wh_log("info", "serving", "\"listen\":\"%s\",\"port\":%u,\"tls\":%s,\"threads\":%ld,\"maxBody\":%ld",
+  fo_log("info", "serving", "\"listen\":\"%s\",\"port\":%u,\"tls\":%s,\"threads\":%ld,\"maxBody\":%ld",
          cfg.listen, di ? di->port : 0, cfg.insecure ? "false" : "true", cfg.threads, cfg.max_body);
   char sig = 0;
   while (read(S.sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {
   }
   /* Drain: refuse new connections, let in-flight requests finish. */
   atomic_store(&S.shutting_down, true);
-  wh_log("info", "shutting down", "\"signal\":%d,\"inflight\":%d", sig, atomic_load(&S.inflight));
+  fo_log("info", "shutting down", "\"signal\":%d,\"inflight\":%d", sig, atomic_load(&S.inflight));
   MHD_socket lfd = MHD_quiesce_daemon(d);
   if (lfd != MHD_INVALID_SOCKET) close(lfd);
   struct timespec t0;
@@ -500,7 +500,7 @@ int server_main(int argc, char **argv) {
     nanosleep(&ts, NULL);
   }
   rc = atomic_load(&S.inflight) > 0 ? 1 : 0;
-  if (rc) wh_log("error", "shutdown timeout with requests in flight", "\"inflight\":%d", atomic_load(&S.inflight));
+  if (rc) fo_log("error", "shutdown timeout with requests in flight", "\"inflight\":%d", atomic_load(&S.inflight));
 out:
   if (d) MHD_stop_daemon(d);
   if (dm) MHD_stop_daemon(dm);
@@ -510,7 +510,7 @@ out:
   if (!cfg.insecure) wh_creds_shutdown();
   json_object_put(S.default_conf);
   json_object_put(tls_default_conf);
-  if (rc == 0) wh_log("info", "stopped", NULL);
+  if (rc == 0) fo_log("info", "stopped", NULL);
   wh_config_free(&cfg);
   return rc;
 }

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "flinkop/log.h"
 
 #define MAX_CHAIN 8
 
@@ -105,7 +105,7 @@ static struct pair *pair_load(const char *cert_path, const char *key_path) {
   gnutls_free(kd.data);
   return p;
 fail:
-  wh_log("error", "tls certificate refused", "\"cert\":\"%s\",\"key\":\"%s\",\"reason\":\"%s\"", cert_path, key_path, why);
+  fo_log("error", "tls certificate refused", "\"cert\":\"%s\",\"key\":\"%s\",\"reason\":\"%s\"", cert_path, key_path, why);
   if (crt) gnutls_x509_crt_deinit(crt);
   if (xkey) gnutls_x509_privkey_deinit(xkey);
   gnutls_free(cd.data);
@@ -130,7 +130,7 @@ int wh_creds_init(const char *cert_path, const char *key_path, long poll_ms, lon
   struct pair *p = pair_load(cert_path, key_path);
   if (!p) return -EINVAL;
   g.current = p;
-  wh_log("info", "tls certificate loaded", "\"serial\":\"%s\",\"notAfter\":%lld", p->serial, (long long)p->not_after);
+  fo_log("info", "tls certificate loaded", "\"serial\":\"%s\",\"notAfter\":%lld", p->serial, (long long)p->not_after);
   return 0;
 }
 
@@ -150,7 +150,7 @@ static void check_once(void) {
   old->next_retired = g.retired;
   g.retired = old;
   pthread_mutex_unlock(&g.mu);
-  wh_log("info", "tls certificate reloaded", "\"serial\":\"%s\",\"notAfter\":%lld", p->serial, (long long)p->not_after);
+  fo_log("info", "tls certificate reloaded", "\"serial\":\"%s\",\"notAfter\":%lld", p->serial, (long long)p->not_after);
 }
 
 static void free_old_retired(bool all) {

@@ -1,4 +1,4 @@
-#include "log.h"
+#include "flinkop/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,9 +6,9 @@
 
 #include "flinkop/buf.h"
 
-bool wh_log_debug_enabled = false;
+bool fo_log_debug_enabled = false;
 
-void wh_log(const char *level, const char *msg, const char *fields, ...) {
+void fo_log(const char *level, const char *msg, const char *fields, ...) {
   struct fo_buf b;
   fo_buf_init(&b, 16384);
   struct timespec ts;
@@ -30,7 +30,7 @@ void wh_log(const char *level, const char *msg, const char *fields, ...) {
   fo_buf_free(&b);
 }
 
-const char *wh_log_escape(const char *s, char *out, unsigned outsz) {
+const char *fo_log_escape(const char *s, char *out, unsigned outsz) {
   unsigned k = 0;
   if (!s) s = "";
   for (; *s && k + 7 < outsz; s++) {

@@ -1,0 +1,641 @@
+#include "flinkop/kube.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "flinkop/watchparse.h"
+#include "flinkop/yaml.h"
+
+const struct fo_kube_resource fo_res_flinkdeployments = {"flink.apache.org", "v1beta1", "flinkdeployments", true};
+const struct fo_kube_resource fo_res_deployments = {"apps", "v1", "deployments", true};
+const struct fo_kube_resource fo_res_services = {"", "v1", "services", true};
+const struct fo_kube_resource fo_res_configmaps = {"", "v1", "configmaps", true};
+const struct fo_kube_resource fo_res_events = {"", "v1", "events", true};
+const struct fo_kube_resource fo_res_leases = {"coordination.k8s.io", "v1", "leases", true};
+
+static fo_kube_observer_fn g_observer;
+void fo_kube_set_observer(fo_kube_observer_fn fn) { g_observer = fn; }
+
+/* ---- configuration ---- */
+
+static char *read_small_file(const char *path, size_t max) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  struct fo_buf b;
+  fo_buf_init(&b, max);
+  char chunk[4096];
+  size_t n;
+  int r = fo_buf_append(&b, "", 0);
+  while (r == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) r = fo_buf_append(&b, chunk, n);
+  fclose(f);
+  if (r < 0) {
+    fo_buf_free(&b);
+    return NULL;
+  }
+  return fo_buf_steal(&b);
+}
+
+static char *trim_dup(const char *s) {
+  while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t') s++;
+  size_t n = strlen(s);
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t')) n--;
+  return strndup(s, n);
+}
+
+static int b64val(int c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+
+/* Decodes base64 (whitespace ignored); NULL when invalid. */
+static char *b64decode(const char *s) {
+  size_t n = strlen(s);
+  char *out = malloc(n + 1);
+  if (!out) return NULL;
+  size_t k = 0;
+  unsigned acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '=' ) break;
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    int v = b64val(c);
+    if (v < 0) {
+      free(out);
+      return NULL;
+    }
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[k++] = (char)((acc >> bits) & 0xFF);
+    }
+  }
+  out[k] = '\0';
+  return out;
+}
+
+static json_object *named(json_object *list, const char *name, const char *field) {
+  size_t n = list && json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+  for (size_t i = 0; i < n; i++) {
+    json_object *e = json_object_array_get_idx(list, i);
+    const char *nm = fo_json_get_string(e, "name");
+    if (nm && name && !strcmp(nm, name)) return fo_json_get_object(e, field);
+  }
+  return NULL;
+}
+
+static char *path_rel(const char *base_dir, const char *p) {
+  if (!p) return NULL;
+  if (p[0] == '/') return strdup(p);
+  size_t n = strlen(base_dir) + strlen(p) + 2;
+  char *r = malloc(n);
+  if (r) snprintf(r, n, "%s/%s", base_dir, p);
+  return r;
+}
+
+/* *ret = `what` + `detail` (may be NULL); returns -EINVAL. */
+static int why(char **ret, const char *what, const char *detail) {
+  struct fo_buf b;
+  fo_buf_init(&b, 8192);
+  fo_buf_puts(&b, what);
+  if (detail) fo_buf_puts(&b, detail);
+  *ret = fo_buf_steal(&b);
+  return -EINVAL;
+}
+
+void fo_kube_config_free(struct fo_kube_config *c) {
+  if (!c) return;
+  free(c->server);
+  free(c->ca_file);
+  free(c->ca_pem);
+  free(c->token);
+  free(c->token_file);
+  free(c->client_cert_file);
+  free(c->client_key_file);
+  free(c->client_cert_pem);
+  free(c->client_key_pem);
+  free(c->namespace_);
+  memset(c, 0, sizeof *c);
+}
+
+int fo_kube_config_load(const char *path, struct fo_kube_config *cfg, char **ret_why) {
+  memset(cfg, 0, sizeof *cfg);
+  *ret_why = NULL;
+  if (!path) path = getenv("KUBECONFIG");
+  if (!path || !*path) return fo_kube_config_in_cluster(NULL, cfg, ret_why);
+  char *text = read_small_file(path, 1 << 20);
+  if (!text) return (why(ret_why, "cannot read kubeconfig ", path), -ENOENT);
+  struct fo_yaml_doc *docs;
+  size_t nd;
+  struct fo_parse_error pe = {0};
+  int r = fo_yaml_parse(text, strlen(text), NULL, &docs, &nd, &pe);
+  free(text);
+  if (r < 0 || nd != 1) {
+    r = why(ret_why, "kubeconfig is not valid YAML: ", pe.message ? pe.message : "no document");
+    fo_parse_error_clear(&pe);
+    if (nd) fo_yaml_docs_free(docs, nd);
+    return r;
+  }
+  json_object *kc = docs[0].root;
+  char *pathcopy = strdup(path);
+  const char *dir = pathcopy ? dirname(pathcopy) : ".";
+  const char *cur = fo_json_get_string(kc, "current-context");
+  json_object *ctx = named(fo_json_get(kc, "contexts"), cur, "context");
+  json_object *cluster = named(fo_json_get(kc, "clusters"), fo_json_get_string(ctx, "cluster"), "cluster");
+  json_object *user = named(fo_json_get(kc, "users"), fo_json_get_string(ctx, "user"), "user");
+  r = 0;
+  if (!ctx || !cluster) r = why(ret_why, "kubeconfig: current-context or its cluster not found: ", cur ? cur : "(none)");
+  const char *server = fo_json_get_string(cluster, "server");
+  if (r == 0 && !server) r = why(ret_why, "kubeconfig: the cluster has no server", NULL);
+  if (r == 0) {
+    size_t sl = strlen(server);
+    while (sl && server[sl - 1] == '/') sl--;
+    cfg->server = strndup(server, sl);
+    cfg->ca_file = path_rel(dir, fo_json_get_string(cluster, "certificate-authority"));
+    const char *cad = fo_json_get_string(cluster, "certificate-authority-data");
+    if (cad && !(cfg->ca_pem = b64decode(cad))) r = why(ret_why, "kubeconfig: invalid certificate-authority-data", NULL);
+    json_object *ins = fo_json_get(cluster, "insecure-skip-tls-verify");
+    cfg->insecure = ins && json_object_is_type(ins, json_type_boolean) && json_object_get_boolean(ins);
+    const char *tok = fo_json_get_string(user, "token");
+    if (tok) cfg->token = strdup(tok);
+    cfg->token_file = path_rel(dir, fo_json_get_string(user, "tokenFile"));
+    cfg->client_cert_file = path_rel(dir, fo_json_get_string(user, "client-certificate"));
+    cfg->client_key_file = path_rel(dir, fo_json_get_string(user, "client-key"));
+    const char *ccd = fo_json_get_string(user, "client-certificate-data");
+    const char *ckd = fo_json_get_string(user, "client-key-data");
+    if (r == 0 && ccd && !(cfg->client_cert_pem = b64decode(ccd))) r = why(ret_why, "kubeconfig: invalid client-certificate-data", NULL);
+    if (r == 0 && ckd && !(cfg->client_key_pem = b64decode(ckd))) r = why(ret_why, "kubeconfig: invalid client-key-data", NULL);
+    const char *ns = fo_json_get_string(ctx, "namespace");
+    cfg->namespace_ = strdup(ns ? ns : "default");
+  }
+  free(pathcopy);
+  fo_yaml_docs_free(docs, nd);
+  if (r < 0) fo_kube_config_free(cfg);
+  return r;
+}
+
+int fo_kube_config_in_cluster(const char *sa_dir, struct fo_kube_config *cfg, char **ret_why) {
+  memset(cfg, 0, sizeof *cfg);
+  *ret_why = NULL;
+  const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
+  if (!host || !*host || !port || !*port)
+    return why(ret_why, "no kubeconfig given and not in a cluster (KUBERNETES_SERVICE_HOST unset)", NULL);
+  if (!sa_dir) sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+  size_t n = strlen(host) + strlen(port) + 16;
+  cfg->server = malloc(n);
+  if (!cfg->server) return -ENOMEM;
+  bool v6 = strchr(host, ':') != NULL && host[0] != '[';
+  snprintf(cfg->server, n, v6 ? "https://[%s]:%s" : "https://%s:%s", host, port);
+  char p[4096];
+  snprintf(p, sizeof p, "%s/token", sa_dir);
+  cfg->token_file = strdup(p);
+  snprintf(p, sizeof p, "%s/ca.crt", sa_dir);
+  cfg->ca_file = strdup(p);
+  snprintf(p, sizeof p, "%s/namespace", sa_dir);
+  char *ns = read_small_file(p, 4096);
+  cfg->namespace_ = ns ? trim_dup(ns) : strdup("default");
+  free(ns);
+  return 0;
+}
+
+/* ---- client ---- */
+
+struct fo_kube {
+  const struct fo_kube_config *cfg;
+  CURL *curl;
+  struct fo_kube_error err;
+  long timeout;
+  char *token; /* current token (from file or config) */
+  struct stat token_st;
+};
+
+struct fo_kube *fo_kube_new(const struct fo_kube_config *cfg) {
+  struct fo_kube *k = calloc(1, sizeof *k);
+  if (!k) return NULL;
+  k->cfg = cfg;
+  k->timeout = 30;
+  k->curl = curl_easy_init();
+  if (!k->curl) {
+    free(k);
+    return NULL;
+  }
+  return k;
+}
+
+struct fo_kube *fo_kube_free(struct fo_kube *k) {
+  if (!k) return NULL;
+  curl_easy_cleanup(k->curl);
+  free(k->token);
+  free(k);
+  return NULL;
+}
+
+const struct fo_kube_error *fo_kube_last_error(const struct fo_kube *k) { return &k->err; }
+void fo_kube_set_timeout(struct fo_kube *k, long seconds) { k->timeout = seconds; }
+
+/* Re-reads the token file when it changed (inode, size or mtime). */
+static const char *current_token(struct fo_kube *k) {
+  if (!k->cfg->token_file) return k->cfg->token;
+  struct stat st;
+  if (stat(k->cfg->token_file, &st) == 0 &&
+      (!k->token || st.st_ino != k->token_st.st_ino || st.st_size != k->token_st.st_size ||
+       st.st_mtim.tv_sec != k->token_st.st_mtim.tv_sec || st.st_mtim.tv_nsec != k->token_st.st_mtim.tv_nsec)) {
+    char *t = read_small_file(k->cfg->token_file, 64 * 1024);
+    if (t) {
+      free(k->token);
+      k->token = trim_dup(t);
+      free(t);
+      k->token_st = st;
+    }
+  }
+  return k->token;
+}
+
+int fo_kube_path(struct fo_buf *out, const struct fo_kube_resource *r, const char *ns, const char *name,
+                 const char *sub, const char *query) {
+  int rc = *r->group ? fo_buf_printf(out, "/apis/%s/%s", r->group, r->version) : fo_buf_printf(out, "/api/%s", r->version);
+  if (rc == 0 && r->namespaced && ns) rc = fo_buf_printf(out, "/namespaces/%s", ns);
+  if (rc == 0) rc = fo_buf_printf(out, "/%s", r->plural);
+  if (rc == 0 && name) rc = fo_buf_printf(out, "/%s", name);
+  if (rc == 0 && sub) rc = fo_buf_printf(out, "/%s", sub);
+  if (rc == 0 && query && *query) rc = fo_buf_printf(out, "?%s", query);
+  return rc;
+}
+
+struct sink {
+  struct fo_buf body;
+  struct fo_watch_parser *watch;
+  atomic_bool *stop;
+  int watch_rc;
+};
+
+static size_t on_data(char *p, size_t s, size_t n, void *ud) {
+  struct sink *k = ud;
+  size_t len = s * n;
+  if (k->stop && atomic_load(k->stop)) return 0;
+  if (k->watch) {
+    int r = fo_watch_parser_feed(k->watch, p, len);
+    if (r < 0) {
+      k->watch_rc = r;
+      return 0;
+    }
+    return len;
+  }
+  return fo_buf_append(&k->body, p, len) == 0 ? len : 0;
+}
+
+static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d) {
+  (void)a, (void)b, (void)c, (void)d;
+  struct sink *k = ud;
+  return k->stop && atomic_load(k->stop) ? 1 : 0;
+}
+
+static size_t on_header(char *p, size_t s, size_t n, void *ud) {
+  struct fo_kube *k = ud;
+  size_t len = s * n;
+  if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) k->err.retry_after = strtol(p + 12, NULL, 10);
+  return len;
+}
+
+static int map_status(struct fo_kube *k, json_object *body) {
+  long c = k->err.http_code;
+  const char *reason = fo_json_get_string(body, "reason");
+  const char *msg = fo_json_get_string(body, "message");
+  snprintf(k->err.reason, sizeof k->err.reason, "%s", reason ? reason : "");
+  snprintf(k->err.message, sizeof k->err.message, "%s", msg ? msg : "");
+  if (c == 422) { /* append the causes */
+    json_object *causes = fo_json_get_array(fo_json_get_object(body, "details"), "causes");
+    size_t n = causes ? json_object_array_length(causes) : 0;
+    for (size_t i = 0; i < n; i++) {
+      json_object *ca = json_object_array_get_idx(causes, i);
+      size_t used = strlen(k->err.message);
+      snprintf(k->err.message + used, sizeof k->err.message - used, "; %s: %s",
+               fo_json_get_string(ca, "field") ? fo_json_get_string(ca, "field") : "",
+               fo_json_get_string(ca, "message") ? fo_json_get_string(ca, "message") : "");
+    }
+  }
+  if (c == 404) return -ENOENT;
+  if (c == 409) return reason && !strcmp(reason, "AlreadyExists") ? -EEXIST : -ESTALE;
+  if (c == 410) return FO_KUBE_GONE;
+  if (c == 422 || c == 400) return -EINVAL;
+  if (c == 429) return -EAGAIN;
+  if (c == 403) return -EPERM;
+  if (c == 401) return -EACCES;
+  return -EIO;
+}
+
+static int perform(struct fo_kube *k, const char *method, const char *path, const char *ctype, const char *body,
+                   struct sink *sink, long timeout, long low_speed_time) {
+  CURL *c = k->curl;
+  curl_easy_reset(c);
+  memset(&k->err, 0, sizeof k->err);
+  struct fo_buf url;
+  fo_buf_init(&url, 16384);
+  if (fo_buf_printf(&url, "%s%s", k->cfg->server, path) < 0) return -ENOMEM;
+  curl_easy_setopt(c, CURLOPT_URL, url.data);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
+  if (timeout) curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+  if (low_speed_time) {
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, low_speed_time);
+  }
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, k);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, sink);
+  const struct fo_kube_config *cfg = k->cfg;
+  if (cfg->insecure) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  } else if (cfg->ca_pem) {
+    struct curl_blob b = {cfg->ca_pem, strlen(cfg->ca_pem), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
+  } else if (cfg->ca_file) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
+  }
+  if (cfg->client_cert_pem) {
+    struct curl_blob b = {cfg->client_cert_pem, strlen(cfg->client_cert_pem), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &b);
+    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+  } else if (cfg->client_cert_file) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->client_cert_file);
+  }
+  if (cfg->client_key_pem) {
+    struct curl_blob b = {cfg->client_key_pem, strlen(cfg->client_key_pem), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &b);
+    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+  } else if (cfg->client_key_file) {
+    curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->client_key_file);
+  }
+  struct curl_slist *h = NULL;
+  struct fo_buf auth;
+  fo_buf_init(&auth, 70000);
+  const char *tok = current_token(k);
+  if (tok && fo_buf_printf(&auth, "Authorization: Bearer %s", tok) == 0) h = curl_slist_append(h, auth.data);
+  h = curl_slist_append(h, "Accept: application/json");
+  h = curl_slist_append(h, "User-Agent: flink-operator");
+  if (body) {
+    char ct[128];
+    snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
+    h = curl_slist_append(h, ct);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  CURLcode cr = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &k->err.http_code);
+  curl_slist_free_all(h);
+  fo_buf_free(&auth);
+  fo_buf_free(&url);
+  if (g_observer) g_observer(method, cr == CURLE_OK || cr == CURLE_WRITE_ERROR ? k->err.http_code : 0);
+  if (cr == CURLE_WRITE_ERROR && sink->watch_rc) return sink->watch_rc;
+  if (cr == CURLE_WRITE_ERROR || cr == CURLE_ABORTED_BY_CALLBACK) {
+    if (sink->stop && atomic_load(sink->stop)) return -ECANCELED;
+    snprintf(k->err.message, sizeof k->err.message, "answer too large");
+    return -E2BIG;
+  }
+  if (cr != CURLE_OK) {
+    snprintf(k->err.message, sizeof k->err.message, "%s", curl_easy_strerror(cr));
+    if (cr == CURLE_COULDNT_CONNECT) return -ECONNREFUSED;
+    if (cr == CURLE_OPERATION_TIMEDOUT) return -ETIMEDOUT;
+    if (cr == CURLE_COULDNT_RESOLVE_HOST) return -EHOSTUNREACH;
+    if (cr == CURLE_PARTIAL_FILE || cr == CURLE_RECV_ERROR || cr == CURLE_GOT_NOTHING) return -ECONNRESET;
+    return -EIO;
+  }
+  return 0;
+}
+
+int fo_kube_request(struct fo_kube *k, const char *method, const char *path, const char *content_type,
+                    const char *body, json_object **ret) {
+  if (ret) *ret = NULL;
+  struct sink s = {0};
+  fo_buf_init(&s.body, 64u << 20);
+  int r = perform(k, method, path, content_type, body, &s, k->timeout, 0);
+  json_object *o = NULL;
+  if (r == 0 && s.body.len) {
+    struct fo_parse_error pe = {0};
+    struct fo_limits lim = *fo_limits_default();
+    lim.doc_bytes = 64u << 20;
+    lim.nodes = 10u << 20;
+    lim.list_items = 1u << 20;
+    if (fo_json_parse(s.body.data, s.body.len, &lim, &o, &pe) < 0) {
+      snprintf(k->err.message, sizeof k->err.message, "unreadable answer: %s", pe.message ? pe.message : "");
+      fo_parse_error_clear(&pe);
+      r = -EIO;
+    }
+  }
+  fo_buf_free(&s.body);
+  if (r == 0 && (k->err.http_code < 200 || k->err.http_code > 299)) {
+    r = map_status(k, o);
+    json_object_put(o);
+    return r;
+  }
+  if (r == 0 && ret) *ret = o;
+  else json_object_put(o);
+  return r;
+}
+
+static int with_body(struct fo_kube *k, const char *method, struct fo_buf *path, const char *ctype,
+                     json_object *obj, json_object **ret) {
+  char *body = obj ? fo_json_dumps(obj) : NULL;
+  int r = obj && !body ? -ENOMEM : fo_kube_request(k, method, path->data, ctype, body, ret);
+  free(body);
+  fo_buf_free(path);
+  return r;
+}
+
+int fo_kube_get(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
+                json_object **ret) {
+  struct fo_buf p;
+  fo_buf_init(&p, 8192);
+  if (fo_kube_path(&p, r, ns, name, NULL, NULL) < 0) return -ENOMEM;
+  return with_body(k, "GET", &p, NULL, NULL, ret);
+}
+
+int fo_kube_create(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, json_object *obj,
+                   json_object **ret) {
+  struct fo_buf p;
+  fo_buf_init(&p, 8192);
+  if (fo_kube_path(&p, r, ns, NULL, NULL, NULL) < 0) return -ENOMEM;
+  return with_body(k, "POST", &p, "application/json", obj, ret);
+}
+
+int fo_kube_update(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
+                   const char *sub, json_object *obj, json_object **ret) {
+  struct fo_buf p;
+  fo_buf_init(&p, 8192);
+  if (fo_kube_path(&p, r, ns, name, sub, NULL) < 0) return -ENOMEM;
+  return with_body(k, "PUT", &p, "application/json", obj, ret);
+}
+
+int fo_kube_patch(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
+                  const char *sub, enum fo_patch_type type, json_object *patch, json_object **ret) {
+  struct fo_buf p;
+  fo_buf_init(&p, 8192);
+  if (fo_kube_path(&p, r, ns, name, sub, NULL) < 0) return -ENOMEM;
+  return with_body(k, "PATCH", &p, type == FO_PATCH_MERGE ? "application/merge-patch+json" : "application/json-patch+json",
+                   patch, ret);
+}
+
+int fo_kube_delete(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
+                   const char *propagation) {
+  struct fo_buf p;
+  fo_buf_init(&p, 8192);
+  if (fo_kube_path(&p, r, ns, name, NULL, NULL) < 0) return -ENOMEM;
+  json_object *opts = NULL;
+  if (propagation) {
+    opts = json_object_new_object();
+    json_object_object_add(opts, "kind", json_object_new_string("DeleteOptions"));
+    json_object_object_add(opts, "apiVersion", json_object_new_string("v1"));
+    json_object_object_add(opts, "propagationPolicy", json_object_new_string(propagation));
+  }
+  int rc = with_body(k, "DELETE", &p, "application/json", opts, NULL);
+  json_object_put(opts);
+  return rc;
+}
+
+static void url_escape_into(struct fo_buf *b, const char *s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~')
+      fo_buf_putc(b, (char)c);
+    else
+      fo_buf_printf(b, "%%%02X", c);
+  }
+}
+
+int fo_kube_list(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                 const char *label_selector, long page_size, json_object **ret_items, char **ret_rv) {
+  *ret_items = NULL;
+  *ret_rv = NULL;
+  json_object *items = json_object_new_array();
+  char *cont = NULL;
+  int rc = 0;
+  if (!items) return -ENOMEM;
+  for (int page = 0; page < 100000; page++) {
+    struct fo_buf q, p;
+    fo_buf_init(&q, 65536);
+    fo_buf_init(&p, 65536);
+    fo_buf_printf(&q, "limit=%ld", page_size > 0 ? page_size : 500);
+    if (label_selector) {
+      fo_buf_puts(&q, "&labelSelector=");
+      url_escape_into(&q, label_selector);
+    }
+    if (cont) {
+      fo_buf_puts(&q, "&continue=");
+      url_escape_into(&q, cont);
+    }
+    fo_kube_path(&p, r, ns, NULL, NULL, q.data);
+    fo_buf_free(&q);
+    json_object *list = NULL;
+    rc = fo_kube_request(k, "GET", p.data, NULL, NULL, &list);
+    fo_buf_free(&p);
+    if (rc < 0) break;
+    json_object *its = fo_json_get_array(list, "items");
+    size_t n = its ? json_object_array_length(its) : 0;
+    for (size_t i = 0; i < n; i++) json_object_array_add(items, json_object_get(json_object_array_get_idx(its, i)));
+    json_object *meta = fo_json_get_object(list, "metadata");
+    const char *rv = fo_json_get_string(meta, "resourceVersion");
+    const char *next = fo_json_get_string(meta, "continue");
+    free(*ret_rv);
+    *ret_rv = rv ? strdup(rv) : NULL;
+    free(cont);
+    cont = next && *next ? strdup(next) : NULL;
+    json_object_put(list);
+    if (!cont) break;
+  }
+  free(cont);
+  if (rc < 0) {
+    json_object_put(items);
+    free(*ret_rv);
+    *ret_rv = NULL;
+    return rc;
+  }
+  *ret_items = items;
+  return 0;
+}
+
+struct watch_ctx {
+  fo_kube_watch_fn fn;
+  void *ud;
+  char **last_rv;
+  bool gone;
+};
+
+static int watch_event(void *ud, const char *type, json_object *obj) {
+  struct watch_ctx *w = ud;
+  if (!strcmp(type, "ERROR")) {
+    int64_t code = 0;
+    fo_json_as_int64(fo_json_get(obj, "code"), &code);
+    if (code == 410) {
+      w->gone = true;
+      return FO_KUBE_GONE;
+    }
+    return -EIO;
+  }
+  const char *rv = fo_json_get_string(fo_json_get_object(obj, "metadata"), "resourceVersion");
+  if (rv) {
+    char *c = strdup(rv);
+    if (!c) return -ENOMEM;
+    free(*w->last_rv);
+    *w->last_rv = c;
+  }
+  if (!strcmp(type, "BOOKMARK")) return 0;
+  return w->fn(w->ud, type, obj);
+}
+
+int fo_kube_watch(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                  const char *label_selector, char **last_rv, long timeout_seconds, size_t max_line,
+                  fo_kube_watch_fn fn, void *ud, atomic_bool *stop) {
+  struct fo_buf q, p;
+  fo_buf_init(&q, 65536);
+  fo_buf_init(&p, 65536);
+  fo_buf_printf(&q, "watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld", timeout_seconds);
+  if (*last_rv) {
+    fo_buf_puts(&q, "&resourceVersion=");
+    url_escape_into(&q, *last_rv);
+  }
+  if (label_selector) {
+    fo_buf_puts(&q, "&labelSelector=");
+    url_escape_into(&q, label_selector);
+  }
+  if (fo_kube_path(&p, r, ns, NULL, NULL, q.data) < 0) {
+    fo_buf_free(&q);
+    fo_buf_free(&p);
+    return -ENOMEM;
+  }
+  fo_buf_free(&q);
+  struct watch_ctx w = {fn, ud, last_rv, false};
+  struct fo_watch_parser wp;
+  fo_watch_parser_init(&wp, max_line, watch_event, &w);
+  struct sink s = {.watch = &wp, .stop = stop};
+  fo_buf_init(&s.body, 1);
+  int rc = perform(k, "GET", p.data, NULL, NULL, &s, 0, timeout_seconds + 30);
+  fo_buf_free(&p);
+  if (rc == 0 && (k->err.http_code < 200 || k->err.http_code > 299))
+    rc = k->err.http_code == 410 ? FO_KUBE_GONE : -EIO;
+  if (rc < 0 && wp.error) snprintf(k->err.message, sizeof k->err.message, "%s", wp.error);
+  if (w.gone) rc = FO_KUBE_GONE;
+  fo_watch_parser_free(&wp);
+  return rc;
+}
