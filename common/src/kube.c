@@ -279,12 +279,21 @@ struct sink {
   struct fo_watch_parser *watch;
   atomic_bool *stop;
   int watch_rc;
+  CURL *curl;
+  bool checked; /* the status code was looked at (watch only) */
 };
 
 static size_t on_data(char *p, size_t s, size_t n, void *ud) {
   struct sink *k = ud;
   size_t len = s * n;
   if (k->stop && atomic_load(k->stop)) return 0;
+  if (k->watch && !k->checked) {
+    /* A refused watch answers with a plain Status, not a stream of events: keep it as a body. */
+    long code = 0;
+    curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
+    k->checked = true;
+    if (code < 200 || code > 299) k->watch = NULL;
+  }
   if (k->watch) {
     int r = fo_watch_parser_feed(k->watch, p, len);
     if (r < 0) {
@@ -628,12 +637,19 @@ int fo_kube_watch(struct fo_kube *k, const struct fo_kube_resource *r, const cha
   struct watch_ctx w = {fn, ud, last_rv, false};
   struct fo_watch_parser wp;
   fo_watch_parser_init(&wp, max_line, watch_event, &w);
-  struct sink s = {.watch = &wp, .stop = stop};
-  fo_buf_init(&s.body, 1);
+  struct sink s = {.watch = &wp, .stop = stop, .curl = k->curl};
+  fo_buf_init(&s.body, 1u << 20);
   int rc = perform(k, "GET", p.data, NULL, NULL, &s, 0, timeout_seconds + 30);
   fo_buf_free(&p);
-  if (rc == 0 && (k->err.http_code < 200 || k->err.http_code > 299))
-    rc = k->err.http_code == 410 ? FO_KUBE_GONE : -EIO;
+  if (rc == 0 && (k->err.http_code < 200 || k->err.http_code > 299)) {
+    json_object *st = NULL;
+    struct fo_parse_error pe = {0};
+    if (s.body.len) fo_json_parse(s.body.data, s.body.len, NULL, &st, &pe);
+    rc = map_status(k, st);
+    json_object_put(st);
+    fo_parse_error_clear(&pe);
+  }
+  fo_buf_free(&s.body);
   if (rc < 0 && wp.error) snprintf(k->err.message, sizeof k->err.message, "%s", wp.error);
   if (w.gone) rc = FO_KUBE_GONE;
   fo_watch_parser_free(&wp);

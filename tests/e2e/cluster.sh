@@ -5,6 +5,7 @@
 #   tests/e2e/cluster.sh up     start (free ports), write kubeconfigs, print how to use them
 #   tests/e2e/cluster.sh down   stop every process it started (by PID) and remove the state
 #   tests/e2e/cluster.sh env    print the export lines for the running cluster
+#   tests/e2e/cluster.sh restart-apiserver | compact   (fault injection for tests)
 #
 # State lives in $FO_CLUSTER_DIR (default /tmp/flink-operator-cluster). Two identities:
 #   kubeconfig             admin (system:masters)
@@ -93,7 +94,13 @@ cmd_up() {
   etcd_port=$(free_port); etcd_peer=$(free_port); api_port=$(free_port)
   admin_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
   ctl_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  printf '%s,admin,1,"system:masters"\n%s,flink-operator-controller,2\n' "$admin_token" "$ctl_token" > "$DIR/pki/tokens.csv"
+  # The controller has two tokens with two user names, both bound to its role, so a test can
+  # rotate the token file and see in the audit log which one the controller used.
+  local ctl_token2
+  ctl_token2=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  printf '%s,admin,1,"system:masters"\n%s,flink-operator-controller,2\n%s,flink-operator-controller-2,3\n' \
+    "$admin_token" "$ctl_token" "$ctl_token2" > "$DIR/pki/tokens.csv"
+  echo "$ctl_token2" > "$DIR/controller.token2"
   chmod 600 "$DIR/pki/tokens.csv"
   openssl genrsa -out "$DIR/pki/sa.key" 2048 2>/dev/null
   openssl rsa -in "$DIR/pki/sa.key" -pubout -out "$DIR/pki/sa.pub" 2>/dev/null
@@ -111,15 +118,17 @@ cmd_up() {
   echo "$etcd_port" > "$DIR/etcd-port"
 
   log "kube-apiserver on https://127.0.0.1:$api_port"
-  "$BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
+  cat > "$DIR/apiserver.sh" <<CMD
+exec "$BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
     --service-account-key-file "$DIR/pki/sa.pub" --service-account-signing-key-file "$DIR/pki/sa.key" \
     --service-account-issuer https://kubernetes.default.svc --token-auth-file "$DIR/pki/tokens.csv" \
     --authorization-mode RBAC --secure-port "$api_port" --insecure-port 0 --bind-address 127.0.0.1 \
     --advertise-address 127.0.0.1 --cert-dir "$DIR/pki" --tls-cert-file "$DIR/pki/apiserver.crt" \
     --tls-private-key-file "$DIR/pki/apiserver.key" --service-cluster-ip-range 10.0.0.0/24 \
     --enable-admission-plugins NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
-    --audit-log-path "$DIR/logs/audit.log" --audit-policy-file "$here/audit-policy.yaml" \
-    > "$DIR/logs/kube-apiserver.log" 2>&1 &
+    --audit-log-path "$DIR/logs/audit.log" --audit-policy-file "$here/audit-policy.yaml"
+CMD
+  bash "$DIR/apiserver.sh" >> "$DIR/logs/kube-apiserver.log" 2>&1 &
   echo $! > "$DIR/pids/kube-apiserver"
   echo "$api_port" > "$DIR/api-port"
   local server="https://127.0.0.1:$api_port"
@@ -136,17 +145,40 @@ cmd_up() {
 
   # The controller's identity: exactly the chart's rules.
   "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" apply -f "$root/charts/flink-operator/crds/" >/dev/null
-  sed 's/__SUBJECT__/flink-operator-controller/' "$here/controller-rbac.yaml" | \
-    "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" apply -f - >/dev/null
+  for subject in flink-operator-controller flink-operator-controller-2; do
+    sed -e "s/__SUBJECT__/$subject/" -e "s/name: flink-operator-controller\$/name: $subject/" "$here/controller-rbac.yaml" | \
+      "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" apply -f - >/dev/null
+  done
   "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" wait --for condition=established --timeout=60s \
     crd/flinkdeployments.flink.apache.org >/dev/null
   log "ready: admin kubeconfig $DIR/kubeconfig, controller kubeconfig $DIR/controller.kubeconfig"
   print_env
 }
 
+# Restarts kube-apiserver with the same flags (tests of watch continuity). SIGKILL: a graceful
+# stop would keep serving open watches for minutes after closing its listener.
+cmd_restart_apiserver() {
+  local pid; pid=$(cat "$DIR/pids/kube-apiserver")
+  kill -9 "$pid"; for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  bash "$DIR/apiserver.sh" >> "$DIR/logs/kube-apiserver.log" 2>&1 &
+  echo $! > "$DIR/pids/kube-apiserver"
+  wait_ready "https://127.0.0.1:$(cat "$DIR/api-port")" "$(awk -F, 'NR==1{print $1}' "$DIR/pki/tokens.csv")"
+  log "kube-apiserver restarted"
+}
+
+# Compacts etcd at its current revision: the next watch from an older resourceVersion gets 410.
+cmd_compact() {
+  local port rev; port=$(cat "$DIR/etcd-port")
+  rev=$(curl -s -X POST "http://127.0.0.1:$port/v3/kv/range" -d '{"key":"AA=="}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])')
+  curl -s -X POST "http://127.0.0.1:$port/v3/kv/compaction" -d "{\"revision\": $rev, \"physical\": true}" >/dev/null
+  log "etcd compacted at revision $rev"
+}
+
 case ${1:-} in
   up) cmd_up ;;
+  restart-apiserver) cmd_restart_apiserver ;;
+  compact) cmd_compact ;;
   down) cmd_down ;;
   env) print_env ;;
-  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|env|restart-apiserver|compact" >&2; exit 2 ;;
 esac

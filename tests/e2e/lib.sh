@@ -58,3 +58,41 @@ webhook_register() {
   sed -e "s|__CA_BUNDLE__|$ca|g" -e "s|__URL__|https://127.0.0.1:$WEBHOOK_PORT|g" \
     "$E2E_DIR/webhook-configurations.yaml" | kubectl apply -f - >/dev/null
 }
+
+# Starts a controller named $1 with the restricted identity (or $CTL_KUBECONFIG); extra args
+# follow. Sets CTL_PORT_<name>; logs to $FO_CLUSTER_DIR/logs/controller-<name>.log.
+controller_start() {
+  local name=$1; shift
+  local port; port=$(free_port)
+  ${FO_CONTROLLER_WRAPPER:-} "$BUILD/controller/flink-controller" --kubeconfig "${CTL_KUBECONFIG:-$FO_CLUSTER_DIR/controller.kubeconfig}" \
+    --metrics-listen "127.0.0.1:$port" --lease-namespace default --identity "$name" "$@" \
+    >> "$FO_CLUSTER_DIR/logs/controller-$name.log" 2>&1 &
+  echo $! > "$FO_CLUSTER_DIR/pids/controller-$name"
+  eval "CTL_PORT_${name//-/_}=$port"
+  for _ in $(seq 1 200); do
+    if curl -s "http://127.0.0.1:$port/readyz" 2>/dev/null | grep -q ready; then return 0; fi
+    sleep 0.1
+  done
+  e2e_log "controller $name did not become ready"; tail -5 "$FO_CLUSTER_DIR/logs/controller-$name.log" >&2
+  return 1
+}
+
+controller_stop() { # name [signal]
+  local f=$FO_CLUSTER_DIR/pids/controller-$1
+  [ -f "$f" ] || return 0
+  local pid; pid=$(cat "$f")
+  kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$f"
+}
+
+# Polls a command until it succeeds (up to $1 seconds).
+wait_for() {
+  local secs=$1; shift
+  local end=$(( $(date +%s) + secs ))
+  while [ "$(date +%s)" -le "$end" ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}

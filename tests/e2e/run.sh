@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 export FO_CLUSTER_DIR=${FO_CLUSTER_DIR:-$(mktemp -d /tmp/fo-e2e-XXXXXX)}
 source "$ROOT/tests/e2e/lib.sh"
-trap cluster_down EXIT
+trap '[ -n "${FO_KEEP_CLUSTER:-}" ] || cluster_down' EXIT
 trap 'exit 130' INT TERM
 
 passed=0; failed=0
@@ -15,7 +15,7 @@ ok() { passed=$((passed + 1)); printf '  ok   %s\n' "$1"; }
 ko() { failed=$((failed + 1)); printf '  FAIL %s\n' "$1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/         /' | head -20; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else ko "$1" "want: $2"$'\n'"got:  $3"; fi; }
 
-[ -x "$BUILD/webhook/flink-webhook" ] || { echo "build first (scripts/test.sh build)" >&2; exit 1; }
+[ -x "$BUILD/webhook/flink-webhook" ] && [ -x "$BUILD/controller/flink-controller" ] || { echo "build first (scripts/test.sh build)" >&2; exit 1; }
 t0=$(date +%s)
 cluster_up
 webhook_start

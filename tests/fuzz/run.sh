@@ -18,6 +18,7 @@ for t in "$root"/tests/fuzz/fuzz_*.c; do
     fuzz_json) find "$root/tests" -name '*.json' -exec cp {} "$corpus/" \; ; printf '{"apiVersion":"flink.apache.org/v1beta1","kind":"FlinkDeployment","metadata":{"name":"a"},"spec":{"flinkVersion":"v1_20","job":{"parallelism":1}},"status":{"jobStatus":{"state":"RUNNING"}}}' > "$corpus/seed.json" ;;
     fuzz_admission) find "$root/tests" -path '*admission*' -name '*.json' -exec cp {} "$corpus/" \; 2>/dev/null || true
       printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","operation":"CREATE","object":{"apiVersion":"flink.apache.org/v1beta1","kind":"FlinkDeployment","metadata":{"name":"a"},"spec":{"flinkVersion":"v1_20","job":{"parallelism":1}}}}}' > "$corpus/seed.json" ;;
+    fuzz_watch) printf '\x30{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}}\n{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"2"}}}\n' > "$corpus/seed" ;;
   esac
   echo "fuzz: $name for ${secs}s"
   "$out/tests/fuzz/$name" -max_total_time="$secs" -max_len=65536 -artifact_prefix="$out/crashes/$name-" \

@@ -1,0 +1,82 @@
+/* Kubernetes Events on a FlinkDeployment. The Event's name is derived from (object uid, type,
+ * reason, message), so a repeat finds the same Event and only bumps its count and lastTimestamp,
+ * as kubectl describe expects. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "controller.h"
+#include "flinkop/log.h"
+#include "flinkop/model.h"
+
+static uint64_t fnv1a(const char *s, uint64_t h) {
+  for (; *s; s++) {
+    h ^= (unsigned char)*s;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+static void now_rfc3339(char *out, size_t n) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void event_record(struct fo_kube *k, json_object *obj, const char *type, const char *reason, const char *message) {
+  json_object *m = fo_json_get_object(obj, "metadata");
+  const char *ns = fo_json_get_string(m, "namespace"), *name = fo_json_get_string(m, "name");
+  const char *uid = fo_json_get_string(m, "uid");
+  if (!ns || !name) return;
+  uint64_t h = fnv1a(uid ? uid : "", 14695981039346656037ULL);
+  h = fnv1a(type, h);
+  h = fnv1a(reason, h);
+  h = fnv1a(message, h);
+  char ev_name[320], now[32], key[300];
+  snprintf(ev_name, sizeof ev_name, "%.240s.%016llx", name, (unsigned long long)h);
+  snprintf(key, sizeof key, "%s/%s", ns, name);
+  now_rfc3339(now, sizeof now);
+  if (!ctl_write_allowed("create", "event", key)) return;
+  json_object *ev = json_object_new_object();
+  json_object *em = json_object_new_object();
+  json_object_object_add(em, "name", json_object_new_string(ev_name));
+  json_object_object_add(em, "namespace", json_object_new_string(ns));
+  json_object_object_add(ev, "metadata", em);
+  json_object *io = json_object_new_object();
+  json_object_object_add(io, "apiVersion", json_object_new_string(FO_API_VERSION));
+  json_object_object_add(io, "kind", json_object_new_string("FlinkDeployment"));
+  json_object_object_add(io, "name", json_object_new_string(name));
+  json_object_object_add(io, "namespace", json_object_new_string(ns));
+  if (uid) json_object_object_add(io, "uid", json_object_new_string(uid));
+  json_object_object_add(ev, "involvedObject", io);
+  json_object_object_add(ev, "type", json_object_new_string(type));
+  json_object_object_add(ev, "reason", json_object_new_string(reason));
+  json_object_object_add(ev, "message", json_object_new_string(message));
+  json_object *src = json_object_new_object();
+  json_object_object_add(src, "component", json_object_new_string("flink-operator"));
+  json_object_object_add(ev, "source", src);
+  json_object_object_add(ev, "firstTimestamp", json_object_new_string(now));
+  json_object_object_add(ev, "lastTimestamp", json_object_new_string(now));
+  json_object_object_add(ev, "count", json_object_new_int(1));
+  int r = fo_kube_create(k, &fo_res_events, ns, ev, NULL);
+  json_object_put(ev);
+  if (r == -EEXIST) {
+    json_object *cur = NULL;
+    if (fo_kube_get(k, &fo_res_events, ns, ev_name, &cur) == 0) {
+      int64_t count = 1;
+      fo_json_as_int64(fo_json_get(cur, "count"), &count);
+      json_object *patch = json_object_new_object();
+      json_object_object_add(patch, "count", json_object_new_int64(count + 1));
+      json_object_object_add(patch, "lastTimestamp", json_object_new_string(now));
+      if (ctl_write_allowed("patch", "event", key))
+        fo_kube_patch(k, &fo_res_events, ns, ev_name, NULL, FO_PATCH_MERGE, patch, NULL);
+      json_object_put(patch);
+      json_object_put(cur);
+    }
+  } else if (r < 0) {
+    fo_log("warning", "cannot record event", "\"object\":\"%s\",\"reason\":\"%s\",\"error\":%d", key, reason, r);
+  }
+}

@@ -1,0 +1,224 @@
+#include "informer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flinkop/log.h"
+
+struct informer {
+  const struct fo_kube_config *cfg;
+  const struct fo_kube_resource *res;
+  char *ns, *selector;
+  informer_change_fn fn;
+  void *ud;
+  pthread_t thread;
+  bool started;
+  atomic_bool stop;
+  atomic_bool synced;
+  atomic_ulong restarts;
+  pthread_mutex_t mu;
+  json_object *items; /* key -> object (owned by this module) */
+};
+
+static char *key_of(json_object *obj) {
+  json_object *m = fo_json_get_object(obj, "metadata");
+  const char *ns = fo_json_get_string(m, "namespace"), *name = fo_json_get_string(m, "name");
+  if (!name) return NULL;
+  size_t n = (ns ? strlen(ns) : 0) + strlen(name) + 2;
+  char *k = malloc(n);
+  if (k) snprintf(k, n, "%s/%s", ns ? ns : "", name);
+  return k;
+}
+
+static const char *rv_of(json_object *obj) {
+  return fo_json_get_string(fo_json_get_object(obj, "metadata"), "resourceVersion");
+}
+
+struct informer *informer_new(const struct fo_kube_config *cfg, const struct fo_kube_resource *res,
+                              const char *ns, const char *label_selector, informer_change_fn fn, void *ud) {
+  struct informer *inf = calloc(1, sizeof *inf);
+  if (!inf) return NULL;
+  inf->cfg = cfg;
+  inf->res = res;
+  inf->ns = ns ? strdup(ns) : NULL;
+  inf->selector = label_selector ? strdup(label_selector) : NULL;
+  inf->fn = fn;
+  inf->ud = ud;
+  pthread_mutex_init(&inf->mu, NULL);
+  inf->items = json_object_new_object();
+  return inf;
+}
+
+static void sleep_jitter(struct informer *inf, double base) {
+  double d = base * (0.5 + (double)(rand() % 1000) / 1000.0);
+  struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+  while (!atomic_load(&inf->stop) && nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+  }
+}
+
+/* Applies one object; returns true when it is new or changed. Takes no reference. */
+static bool upsert(struct informer *inf, const char *key, json_object *obj) {
+  pthread_mutex_lock(&inf->mu);
+  json_object *cur = fo_json_get(inf->items, key);
+  const char *a = cur ? rv_of(cur) : NULL, *b = rv_of(obj);
+  bool changed = !cur || !a || !b || strcmp(a, b) != 0;
+  if (changed) json_object_object_add(inf->items, key, json_object_get(obj));
+  pthread_mutex_unlock(&inf->mu);
+  return changed;
+}
+
+static int on_event(void *ud, const char *type, json_object *obj) {
+  struct informer *inf = ud;
+  char *key = key_of(obj);
+  if (!key) return 0;
+  if (!strcmp(type, "DELETED")) {
+    pthread_mutex_lock(&inf->mu);
+    json_object_object_del(inf->items, key);
+    pthread_mutex_unlock(&inf->mu);
+    inf->fn(inf->ud, key, obj, true);
+  } else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
+    if (upsert(inf, key, obj)) inf->fn(inf->ud, key, obj, false);
+  }
+  free(key);
+  return atomic_load(&inf->stop) ? -ECANCELED : 0;
+}
+
+/* Replaces the cache with a fresh list; hands over what changed or disappeared. */
+static void replace(struct informer *inf, json_object *items) {
+  json_object *seen = json_object_new_object();
+  size_t n = json_object_array_length(items);
+  for (size_t i = 0; i < n; i++) {
+    json_object *o = json_object_array_get_idx(items, i);
+    char *key = key_of(o);
+    if (!key) continue;
+    json_object_object_add(seen, key, NULL);
+    if (upsert(inf, key, o)) inf->fn(inf->ud, key, o, false);
+    free(key);
+  }
+  /* objects deleted while we were not watching */
+  json_object *gone = json_object_new_array();
+  pthread_mutex_lock(&inf->mu);
+  json_object_object_foreach(inf->items, k, v) {
+    if (!json_object_object_get_ex(seen, k, NULL)) json_object_array_add(gone, json_object_get(v));
+  }
+  size_t ng = json_object_array_length(gone);
+  for (size_t i = 0; i < ng; i++) {
+    char *key = key_of(json_object_array_get_idx(gone, i));
+    if (key) json_object_object_del(inf->items, key);
+    free(key);
+  }
+  pthread_mutex_unlock(&inf->mu);
+  for (size_t i = 0; i < ng; i++) {
+    json_object *o = json_object_array_get_idx(gone, i);
+    char *key = key_of(o);
+    if (key) inf->fn(inf->ud, key, o, true);
+    free(key);
+  }
+  json_object_put(gone);
+  json_object_put(seen);
+}
+
+static void *run(void *arg) {
+  struct informer *inf = arg;
+  struct fo_kube *k = fo_kube_new(inf->cfg);
+  double backoff = 0.2;
+  while (k && !atomic_load(&inf->stop)) {
+    json_object *items = NULL;
+    char *rv = NULL;
+    int r = fo_kube_list(k, inf->res, inf->ns, inf->selector, 500, &items, &rv);
+    if (r < 0) {
+      fo_log("warning", "list failed", "\"resource\":\"%s\",\"error\":%d,\"detail\":\"%s\"", inf->res->plural, r,
+             fo_log_escape(fo_kube_last_error(k)->message, (char[300]){0}, 300));
+      sleep_jitter(inf, backoff);
+      backoff = backoff < 10 ? backoff * 2 : 10;
+      continue;
+    }
+    replace(inf, items);
+    json_object_put(items);
+    atomic_store(&inf->synced, true);
+    backoff = 0.2;
+    int errors = 0;
+    while (!atomic_load(&inf->stop)) {
+      long timeout = 60 + rand() % 60;
+      r = fo_kube_watch(k, inf->res, inf->ns, inf->selector, &rv, timeout, 16u << 20, on_event, inf, &inf->stop);
+      if (atomic_load(&inf->stop)) break;
+      atomic_fetch_add(&inf->restarts, 1);
+      if (r == 0) { /* the server closed the stream: continue from the last version */
+        errors = 0;
+        continue;
+      }
+      if (r == FO_KUBE_GONE) {
+        fo_log("info", "watch expired, re-listing", "\"resource\":\"%s\"", inf->res->plural);
+        break;
+      }
+      fo_log("warning", "watch failed", "\"resource\":\"%s\",\"error\":%d,\"detail\":\"%s\"", inf->res->plural, r,
+             fo_log_escape(fo_kube_last_error(k)->message, (char[300]){0}, 300));
+      sleep_jitter(inf, backoff);
+      backoff = backoff < 10 ? backoff * 2 : 10;
+      if (++errors >= 5) break; /* something is off: re-list */
+    }
+    free(rv);
+  }
+  fo_kube_free(k);
+  return NULL;
+}
+
+int informer_start(struct informer *inf) {
+  if (pthread_create(&inf->thread, NULL, run, inf) != 0) return -errno;
+  inf->started = true;
+  return 0;
+}
+
+void informer_stop(struct informer *inf) {
+  if (!inf || !inf->started) return;
+  atomic_store(&inf->stop, true);
+  pthread_join(inf->thread, NULL);
+  inf->started = false;
+}
+
+void informer_free(struct informer *inf) {
+  if (!inf) return;
+  informer_stop(inf);
+  json_object_put(inf->items);
+  free(inf->ns);
+  free(inf->selector);
+  pthread_mutex_destroy(&inf->mu);
+  free(inf);
+}
+
+bool informer_synced(struct informer *inf) { return atomic_load(&inf->synced); }
+unsigned long informer_restarts(struct informer *inf) { return atomic_load(&inf->restarts); }
+
+json_object *informer_get(struct informer *inf, const char *key) {
+  json_object *copy = NULL;
+  pthread_mutex_lock(&inf->mu);
+  json_object *o = fo_json_get(inf->items, key);
+  if (o) json_object_deep_copy(o, &copy, NULL);
+  pthread_mutex_unlock(&inf->mu);
+  return copy;
+}
+
+void informer_keys(struct informer *inf, json_object *keys) {
+  pthread_mutex_lock(&inf->mu);
+  json_object_object_foreach(inf->items, k, v) {
+    (void)v;
+    json_object_array_add(keys, json_object_new_string(k));
+  }
+  pthread_mutex_unlock(&inf->mu);
+}
+
+json_object *informer_snapshot(struct informer *inf) {
+  json_object *s = json_object_new_object();
+  pthread_mutex_lock(&inf->mu);
+  json_object_object_foreach(inf->items, k, v) {
+    const char *rv = rv_of(v);
+    json_object_object_add(s, k, json_object_new_string(rv ? rv : ""));
+  }
+  pthread_mutex_unlock(&inf->mu);
+  return s;
+}

@@ -1,0 +1,173 @@
+/* Leader election with a coordination.k8s.io/v1 Lease, the way client-go does it: the lease is
+ * taken when its holder has not renewed it for leaseDurationSeconds (measured on our own clock
+ * from when we last saw it change, so clocks need not agree); the holder renews every
+ * retry_period and stops acting as soon as it has failed to renew for renew_deadline
+ * (renew_deadline < lease_duration, so the old leader has stopped before anyone else may start). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "controller.h"
+#include "flinkop/log.h"
+
+static struct {
+  struct ctl *c;
+  pthread_t thread;
+  bool started;
+  atomic_bool leader;
+  _Atomic double renewed_at; /* monotonic seconds of the last successful acquire/renew */
+  void (*on_elected)(void);
+  char observed[512];  /* holder + renewTime we last saw */
+  double observed_at;
+} L;
+
+static double mono(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void micro_time(char *out, size_t n) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char base[32];
+  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out, n, "%s.%06ldZ", base, ts.tv_nsec / 1000);
+}
+
+bool leader_is_leader(void) { return !L.c || !L.c->cfg.leader_elect || atomic_load(&L.leader); }
+
+bool leader_valid(void) {
+  if (!L.c || !L.c->cfg.leader_elect) return true;
+  return atomic_load(&L.leader) && mono() - atomic_load(&L.renewed_at) < (double)L.c->cfg.renew_deadline;
+}
+
+void leader_on_elected(void (*fn)(void)) { L.on_elected = fn; }
+
+static json_object *lease_spec(const char *identity, long duration, const char *acquire, json_object *old_spec) {
+  json_object *s = json_object_new_object();
+  char now[64];
+  micro_time(now, sizeof now);
+  json_object_object_add(s, "holderIdentity", json_object_new_string(identity));
+  json_object_object_add(s, "leaseDurationSeconds", json_object_new_int((int)duration));
+  json_object_object_add(s, "acquireTime", json_object_new_string(acquire ? acquire : now));
+  json_object_object_add(s, "renewTime", json_object_new_string(now));
+  int64_t transitions = 0;
+  fo_json_as_int64(fo_json_get(old_spec, "leaseTransitions"), &transitions);
+  const char *old_holder = fo_json_get_string(old_spec, "holderIdentity");
+  if (old_holder && strcmp(old_holder, identity) != 0) transitions++;
+  json_object_object_add(s, "leaseTransitions", json_object_new_int64(transitions));
+  return s;
+}
+
+/* One attempt to acquire or renew. Returns true when we hold the lease now. */
+static bool try_acquire_or_renew(struct fo_kube *k) {
+  struct ctl *c = L.c;
+  const char *ns = c->cfg.lease_namespace, *name = c->cfg.lease_name, *me = c->cfg.identity;
+  json_object *lease = NULL;
+  int r = fo_kube_get(k, &fo_res_leases, ns, name, &lease);
+  if (r == -ENOENT) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "apiVersion", json_object_new_string("coordination.k8s.io/v1"));
+    json_object_object_add(o, "kind", json_object_new_string("Lease"));
+    json_object *m = json_object_new_object();
+    json_object_object_add(m, "name", json_object_new_string(name));
+    json_object_object_add(m, "namespace", json_object_new_string(ns));
+    json_object_object_add(o, "metadata", m);
+    json_object_object_add(o, "spec", lease_spec(me, c->cfg.lease_duration, NULL, NULL));
+    r = fo_kube_create(k, &fo_res_leases, ns, o, NULL);
+    json_object_put(o);
+    return r == 0;
+  }
+  if (r < 0) return false;
+  json_object *spec = fo_json_get_object(lease, "spec");
+  const char *holder = fo_json_get_string(spec, "holderIdentity");
+  const char *renew = fo_json_get_string(spec, "renewTime");
+  char obs[512];
+  snprintf(obs, sizeof obs, "%s|%s", holder ? holder : "", renew ? renew : "");
+  double now = mono();
+  if (strcmp(obs, L.observed) != 0) {
+    snprintf(L.observed, sizeof L.observed, "%s", obs);
+    L.observed_at = now;
+  }
+  bool mine = holder && !strcmp(holder, me);
+  int64_t dur = c->cfg.lease_duration;
+  fo_json_as_int64(fo_json_get(spec, "leaseDurationSeconds"), &dur);
+  if (!mine && holder && *holder && now - L.observed_at < (double)dur) {
+    json_object_put(lease);
+    return false; /* held by someone else, not expired */
+  }
+  json_object *ns_spec = lease_spec(me, c->cfg.lease_duration, mine ? fo_json_get_string(spec, "acquireTime") : NULL, spec);
+  json_object_object_add(lease, "spec", ns_spec);
+  r = fo_kube_update(k, &fo_res_leases, ns, name, NULL, lease, NULL); /* resourceVersion: conflict = lost race */
+  json_object_put(lease);
+  return r == 0;
+}
+
+static void *run(void *arg) {
+  (void)arg;
+  struct ctl *c = L.c;
+  struct fo_kube *k = fo_kube_new(&c->kube);
+  fo_kube_set_timeout(k, c->cfg.retry_period > 1 ? c->cfg.retry_period : 1);
+  while (!atomic_load(&c->stopping)) {
+    double t0 = mono();
+    bool ok = try_acquire_or_renew(k);
+    if (ok) {
+      atomic_store(&L.renewed_at, t0);
+      if (!atomic_load(&L.leader)) {
+        atomic_store(&L.leader, true);
+        fo_log("info", "became leader", "\"identity\":\"%s\",\"lease\":\"%s/%s\"", c->cfg.identity, c->cfg.lease_namespace,
+               c->cfg.lease_name);
+        if (L.on_elected) L.on_elected();
+      }
+    } else if (atomic_load(&L.leader) && mono() - atomic_load(&L.renewed_at) >= (double)c->cfg.renew_deadline) {
+      /* Stop acting at once: exit, as client-go's controllers do; the Deployment restarts us. */
+      fo_log("error", "lost leadership", "\"identity\":\"%s\"", c->cfg.identity);
+      atomic_store(&L.leader, false);
+      _exit(3);
+    }
+    double spent = mono() - t0;
+    double wait = (double)c->cfg.retry_period - spent;
+    for (double w = wait; w > 0 && !atomic_load(&c->stopping); w -= 0.1) usleep(100000);
+  }
+  /* Release the lease on a clean shutdown so a successor need not wait for it to expire. */
+  if (atomic_load(&L.leader)) {
+    json_object *lease = NULL;
+    if (fo_kube_get(k, &fo_res_leases, c->cfg.lease_namespace, c->cfg.lease_name, &lease) == 0) {
+      json_object *spec = fo_json_get_object(lease, "spec");
+      const char *holder = fo_json_get_string(spec, "holderIdentity");
+      if (holder && !strcmp(holder, c->cfg.identity)) {
+        json_object_object_add(spec, "holderIdentity", json_object_new_string(""));
+        json_object_object_add(spec, "leaseDurationSeconds", json_object_new_int(1));
+        fo_kube_update(k, &fo_res_leases, c->cfg.lease_namespace, c->cfg.lease_name, NULL, lease, NULL);
+      }
+      json_object_put(lease);
+    }
+    atomic_store(&L.leader, false);
+  }
+  fo_kube_free(k);
+  return NULL;
+}
+
+int leader_start(struct ctl *c) {
+  L.c = c;
+  if (!c->cfg.leader_elect) {
+    atomic_store(&L.leader, true);
+    if (L.on_elected) L.on_elected();
+    return 0;
+  }
+  if (pthread_create(&L.thread, NULL, run, NULL) != 0) return -errno;
+  L.started = true;
+  return 0;
+}
+
+void leader_stop(void) {
+  if (L.started) pthread_join(L.thread, NULL);
+  L.started = false;
+}

@@ -1,0 +1,208 @@
+/* flink-controller: watches FlinkDeployments and keeps each in the state its spec asks for. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "controller.h"
+#include "flinkop/flinkconf.h"
+#include "flinkop/log.h"
+#include "flinkop/model.h"
+#include "flinkop/opts.h"
+
+struct ctl *g_ctl;
+
+#define OFF(f) offsetof(struct ctl_config, f)
+static const struct fo_opt opts[] = {
+    {"kubeconfig", "KUBECONFIG", FO_OPT_STR, OFF(kubeconfig), NULL, 0, 0, "kubeconfig file (default: in-cluster)"},
+    {"namespace", "FO_CONTROLLER_NAMESPACES", FO_OPT_LIST, OFF(namespaces), NULL, 0, 0, "namespace to watch (default: all)"},
+    {"workers", "FO_CONTROLLER_WORKERS", FO_OPT_LONG, OFF(workers), "4", 1, 64, "reconcile threads"},
+    {"metrics-listen", "FO_CONTROLLER_METRICS_LISTEN", FO_OPT_STR, OFF(metrics_listen), "0.0.0.0:8085", 0, 0, "ADDR:PORT for /healthz, /readyz, /metrics"},
+    {"leader-elect", "FO_CONTROLLER_LEADER_ELECT", FO_OPT_BOOL, OFF(leader_elect), "true", 0, 0, "take a Lease before acting"},
+    {"lease-name", "FO_CONTROLLER_LEASE_NAME", FO_OPT_STR, OFF(lease_name), "flink-operator-controller", 0, 0, "name of the Lease"},
+    {"lease-namespace", "FO_CONTROLLER_LEASE_NAMESPACE", FO_OPT_STR, OFF(lease_namespace), NULL, 0, 0, "namespace of the Lease (default: the kubeconfig's)"},
+    {"lease-duration", "FO_CONTROLLER_LEASE_DURATION", FO_OPT_LONG, OFF(lease_duration), "15", 2, 3600, "seconds a lease is valid without renewal"},
+    {"renew-deadline", "FO_CONTROLLER_RENEW_DEADLINE", FO_OPT_LONG, OFF(renew_deadline), "10", 1, 3600, "seconds the leader keeps acting without a successful renewal"},
+    {"retry-period", "FO_CONTROLLER_RETRY_PERIOD", FO_OPT_LONG, OFF(retry_period), "2", 1, 600, "seconds between lease attempts"},
+    {"resync-period", "FO_CONTROLLER_RESYNC_PERIOD", FO_OPT_LONG, OFF(resync_period), "300", 0, 86400, "seconds between full resyncs (0 = never)"},
+    {"identity", "FO_CONTROLLER_IDENTITY", FO_OPT_STR, OFF(identity), NULL, 0, 0, "leader-election identity (default: hostname_pid)"},
+    {"config", "FO_CONTROLLER_CONFIG", FO_OPT_STR, OFF(config), NULL, 0, 0, "operator default Flink configuration (YAML)"},
+    {"log-level", "FO_CONTROLLER_LOG_LEVEL", FO_OPT_STR, OFF(log_level), "info", 0, 0, "info or debug"},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static int sig_pipe[2];
+static void on_signal(int s) {
+  char c = (char)s;
+  ssize_t w = write(sig_pipe[1], &c, 1);
+  (void)w;
+}
+
+bool ctl_write_allowed(const char *verb, const char *what, const char *key) {
+  if (!leader_valid()) {
+    fo_log("warning", "write skipped: not the leader", "\"verb\":\"%s\",\"what\":\"%s\",\"object\":\"%s\"", verb, what, key);
+    return false;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  fo_log("info", "write", "\"identity\":\"%s\",\"verb\":\"%s\",\"what\":\"%s\",\"object\":\"%s\",\"unixMs\":%lld",
+         g_ctl->cfg.identity, verb, what, key, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+  ctl_metrics_write();
+  return true;
+}
+
+static void on_fd_change(void *ud, const char *key, json_object *obj, bool deleted) {
+  (void)ud, (void)obj, (void)deleted;
+  queue_add(g_ctl->queue, key);
+}
+
+static void enqueue_all(void) {
+  json_object *keys = json_object_new_array();
+  for (size_t i = 0; i < g_ctl->n_fd; i++) informer_keys(g_ctl->fd_informers[i], keys);
+  size_t n = json_object_array_length(keys);
+  for (size_t i = 0; i < n; i++) queue_add(g_ctl->queue, json_object_get_string(json_object_array_get_idx(keys, i)));
+  json_object_put(keys);
+}
+
+static double mono(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void *worker(void *arg) {
+  (void)arg;
+  struct fo_kube *k = fo_kube_new(&g_ctl->kube);
+  char *key;
+  while (k && (key = queue_get(g_ctl->queue))) {
+    if (!leader_valid()) { /* not ours to act on: look again once we lead */
+      queue_done(g_ctl->queue, key);
+      free(key);
+      continue;
+    }
+    double t0 = mono();
+    double again = reconcile(k, key);
+    double took = mono() - t0;
+    if (again < 0) {
+      ctl_metrics_reconcile("error", took);
+      queue_done(g_ctl->queue, key);
+      queue_add_rate_limited(g_ctl->queue, key);
+    } else {
+      ctl_metrics_reconcile(again > 0 ? "requeue" : "ok", took);
+      queue_forget(g_ctl->queue, key);
+      queue_done(g_ctl->queue, key);
+      if (again > 0) queue_add_after(g_ctl->queue, key, again);
+    }
+    free(key);
+  }
+  fo_kube_free(k);
+  return NULL;
+}
+
+static void *resyncer(void *arg) {
+  (void)arg;
+  double last = mono();
+  while (!atomic_load(&g_ctl->stopping)) {
+    usleep(200 * 1000);
+    if (g_ctl->cfg.resync_period > 0 && mono() - last >= (double)g_ctl->cfg.resync_period) {
+      last = mono();
+      if (leader_valid()) enqueue_all();
+    }
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  static struct ctl c;
+  g_ctl = &c;
+  int r = fo_opts_parse(opts, NOPTS, &c.cfg, argc, argv, "flink-controller");
+  if (r == 1) return 0;
+  if (r < 0) return 2;
+  fo_log_debug_enabled = !strcmp(c.cfg.log_level, "debug");
+  if (c.cfg.renew_deadline >= c.cfg.lease_duration) {
+    fprintf(stderr, "flink-controller: --renew-deadline must be shorter than --lease-duration\n");
+    return 2;
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  char *why = NULL;
+  if (fo_kube_config_load(c.cfg.kubeconfig, &c.kube, &why) < 0) {
+    fprintf(stderr, "flink-controller: %s\n", why ? why : "cannot load the Kubernetes configuration");
+    free(why);
+    return 2;
+  }
+  if (!c.cfg.lease_namespace) c.cfg.lease_namespace = strdup(c.kube.namespace_);
+  if (!c.cfg.identity) {
+    char host[256] = "controller";
+    gethostname(host, sizeof host - 1);
+    char id[300];
+    snprintf(id, sizeof id, "%s_%d", host, (int)getpid());
+    c.cfg.identity = strdup(id);
+  }
+  if (c.cfg.config) {
+    struct fo_parse_error pe = {0};
+    if (fo_conf_load_file(c.cfg.config, &c.default_conf, &pe) < 0) {
+      fprintf(stderr, "flink-controller: %s: %s\n", c.cfg.config, pe.message ? pe.message : "cannot read");
+      return 2;
+    }
+  }
+  fo_kube_set_observer(ctl_metrics_api);
+  c.queue = queue_new(0.5, 300);
+  const char *all[] = {NULL};
+  const char *const *nss = c.cfg.namespaces ? (const char *const *)c.cfg.namespaces : all;
+  size_t nns = 0;
+  if (c.cfg.namespaces)
+    while (c.cfg.namespaces[nns]) nns++;
+  else
+    nns = 1;
+  for (size_t i = 0; i < nns && c.n_fd < CTL_MAX_INFORMERS; i++)
+    c.fd_informers[c.n_fd++] = informer_new(&c.kube, &fo_res_flinkdeployments, nss[i], NULL, on_fd_change, NULL);
+  if (pipe(sig_pipe) < 0) return 1;
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  if (httpd_start(c.cfg.metrics_listen) < 0) {
+    fo_log("error", "cannot listen", "\"listen\":\"%s\"", c.cfg.metrics_listen);
+    return 1;
+  }
+  for (size_t i = 0; i < c.n_fd; i++) informer_start(c.fd_informers[i]);
+  /* wait for the caches before acting */
+  for (int i = 0; i < 600; i++) {
+    bool synced = true;
+    for (size_t j = 0; j < c.n_fd; j++) synced = synced && informer_synced(c.fd_informers[j]);
+    if (synced) break;
+    usleep(100 * 1000);
+  }
+  fo_log("info", "started", "\"identity\":\"%s\",\"server\":\"%s\",\"namespaces\":%zu,\"workers\":%ld,\"leaderElect\":%s",
+         c.cfg.identity, c.kube.server, c.cfg.namespaces ? nns : 0, c.cfg.workers, c.cfg.leader_elect ? "true" : "false");
+  leader_on_elected(enqueue_all);
+  if (leader_start(&c) < 0) return 1;
+  pthread_t workers[64], rs;
+  for (long i = 0; i < c.cfg.workers; i++) pthread_create(&workers[i], NULL, worker, NULL);
+  pthread_create(&rs, NULL, resyncer, NULL);
+  char sig;
+  while (read(sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+  }
+  fo_log("info", "shutting down", "\"signal\":%d", sig);
+  atomic_store(&c.stopping, true);
+  queue_shutdown(c.queue);
+  for (long i = 0; i < c.cfg.workers; i++) pthread_join(workers[i], NULL);
+  pthread_join(rs, NULL);
+  leader_stop();
+  for (size_t i = 0; i < c.n_fd; i++) informer_free(c.fd_informers[i]);
+  httpd_stop();
+  queue_free(c.queue);
+  json_object_put(c.default_conf);
+  fo_kube_config_free(&c.kube);
+  fo_opts_free(opts, NOPTS, &c.cfg);
+  curl_global_cleanup();
+  fo_log("info", "stopped", NULL);
+  return 0;
+}
