@@ -70,7 +70,10 @@ clusters:
     certificate-authority: $DIR/pki/apiserver.crt
 contexts:
 - name: $2@local
-  context: {cluster: local, user: $2, namespace: default}
+  context:
+    cluster: local
+    user: $2
+    namespace: default
 current-context: $2@local
 users:
 - name: $2

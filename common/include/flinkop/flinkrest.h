@@ -1,0 +1,98 @@
+/* flinkrest.h - a client of the Flink JobManager REST API (the calls the job lifecycle needs),
+ * on libcurl, with a timeout on every call.
+ *
+ * Outcomes are distinct negative errno values, so the caller can tell them apart:
+ *   -ENOENT 404 (unknown job or trigger), -EALREADY 409 (the job is already terminal),
+ *   -EIO 5xx (message in last_error), -ECONNREFUSED (nothing listens: the JobManager is down),
+ *   -ETIMEDOUT (no answer in time), -EBADMSG (an answer that is not the documented JSON),
+ *   -EINVAL other 4xx.
+ * Threading: one struct fo_flink per thread (it holds a curl handle). Ownership: strings returned
+ * through ret_* are malloc'd (caller frees); structs are freed with their *_free. */
+#ifndef FLINKOP_FLINKREST_H
+#define FLINKOP_FLINKREST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flinkop/buf.h"
+
+struct fo_flink;
+
+/* `base_url` like http://name-rest.ns:8081 (no trailing slash). NULL on ENOMEM. */
+struct fo_flink *fo_flink_new(const char *base_url, long timeout_ms);
+struct fo_flink *fo_flink_free(struct fo_flink *f);
+/* The message of the last failure (Flink's "errors", curl's text, or the parse problem). */
+const char *fo_flink_last_error(const struct fo_flink *f);
+long fo_flink_last_http_code(const struct fo_flink *f);
+
+/* Expands a URL template: {name} and {namespace}. Returns 0 or -ENOMEM. */
+int fo_flink_url(struct fo_buf *out, const char *tmpl, const char *name, const char *ns);
+
+struct fo_flink_version {
+  char *version;  /* flink-version */
+  char *revision; /* flink-revision */
+};
+int fo_flink_config(struct fo_flink *f, struct fo_flink_version *ret);
+void fo_flink_version_free(struct fo_flink_version *v);
+
+struct fo_flink_job {
+  char jid[33];
+  char *name;
+  char state[16]; /* INITIALIZING, CREATED, RUNNING, FAILING, FAILED, CANCELLING, CANCELED, ... */
+  int64_t start_time;
+  int tasks_total, tasks_running, tasks_finished;
+};
+struct fo_flink_jobs {
+  struct fo_flink_job *jobs;
+  size_t n;
+};
+/* GET /jobs/overview */
+int fo_flink_jobs_overview(struct fo_flink *f, struct fo_flink_jobs *ret);
+void fo_flink_jobs_free(struct fo_flink_jobs *j);
+/* The job's state as the operator reports it: RUNNING only when every task runs or finished. */
+const char *fo_flink_job_effective_state(const struct fo_flink_job *j);
+
+/* PATCH /jobs/:jobid?mode=cancel */
+int fo_flink_cancel(struct fo_flink *f, const char *jobid);
+/* POST /jobs/:jobid/stop {targetDirectory, drain}: stop with a savepoint. *ret_trigger: request-id. */
+int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir, bool drain,
+                                 char **ret_trigger);
+/* POST /jobs/:jobid/savepoints {target-directory, cancel-job}. */
+int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir, bool cancel_job,
+                               char **ret_trigger);
+
+enum fo_flink_op_state { FO_FLINK_OP_IN_PROGRESS, FO_FLINK_OP_COMPLETED, FO_FLINK_OP_FAILED };
+struct fo_flink_savepoint_status {
+  enum fo_flink_op_state state;
+  char *location;      /* COMPLETED */
+  char *failure_cause; /* FAILED: the cause's text */
+};
+/* GET /jobs/:jobid/savepoints/:triggerid */
+int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char *trigger,
+                              struct fo_flink_savepoint_status *ret);
+void fo_flink_savepoint_status_free(struct fo_flink_savepoint_status *s);
+
+struct fo_flink_checkpoint {
+  bool present;
+  int64_t id;
+  char *external_path;
+  int64_t timestamp; /* trigger_timestamp, or restore_timestamp for restored */
+};
+struct fo_flink_checkpoints {
+  bool enabled; /* false: "Checkpointing has not been enabled" */
+  struct fo_flink_checkpoint completed, savepoint, restored;
+};
+/* GET /jobs/:jobid/checkpoints */
+int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_checkpoints *ret);
+void fo_flink_checkpoints_free(struct fo_flink_checkpoints *c);
+/* The latest of completed/savepoint/restored by id (NULL when none). Borrowed. */
+const struct fo_flink_checkpoint *fo_flink_checkpoints_latest(const struct fo_flink_checkpoints *c);
+
+/* GET /jobs/:jobid/exceptions: *ret_latest = the newest entry's exceptionName: stacktrace first
+ * line (NULL when none). */
+int fo_flink_latest_exception(struct fo_flink *f, const char *jobid, char **ret_latest);
+/* POST /savepoint-disposal {savepoint-path}. */
+int fo_flink_dispose_savepoint(struct fo_flink *f, const char *path, char **ret_trigger);
+
+#endif

@@ -1,0 +1,387 @@
+#include "flinkop/flinkrest.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flinkop/json.h"
+
+#define MAX_ANSWER (8u << 20)
+
+struct fo_flink {
+  char *base;
+  CURL *curl;
+  long timeout_ms;
+  long http_code;
+  char error[1024];
+};
+
+struct fo_flink *fo_flink_new(const char *base_url, long timeout_ms) {
+  struct fo_flink *f = calloc(1, sizeof *f);
+  if (!f) return NULL;
+  f->base = strdup(base_url);
+  f->curl = curl_easy_init();
+  f->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
+  if (!f->base || !f->curl) return fo_flink_free(f);
+  size_t n = strlen(f->base);
+  while (n && f->base[n - 1] == '/') f->base[--n] = '\0';
+  return f;
+}
+
+struct fo_flink *fo_flink_free(struct fo_flink *f) {
+  if (!f) return NULL;
+  if (f->curl) curl_easy_cleanup(f->curl);
+  free(f->base);
+  free(f);
+  return NULL;
+}
+
+const char *fo_flink_last_error(const struct fo_flink *f) { return f->error; }
+long fo_flink_last_http_code(const struct fo_flink *f) { return f->http_code; }
+
+int fo_flink_url(struct fo_buf *out, const char *tmpl, const char *name, const char *ns) {
+  for (const char *p = tmpl; *p;) {
+    int r;
+    if (!strncmp(p, "{name}", 6)) {
+      r = fo_buf_puts(out, name);
+      p += 6;
+    } else if (!strncmp(p, "{namespace}", 11)) {
+      r = fo_buf_puts(out, ns);
+      p += 11;
+    } else {
+      r = fo_buf_putc(out, *p++);
+    }
+    if (r < 0) return -ENOMEM;
+  }
+  return fo_buf_append(out, "", 0);
+}
+
+static size_t on_data(char *p, size_t s, size_t n, void *ud) {
+  return fo_buf_append(ud, p, s * n) == 0 ? s * n : 0;
+}
+
+/* Performs a call; *ret gets the parsed JSON answer (may be NULL for an empty 2xx body). */
+static int call(struct fo_flink *f, const char *method, const char *path, json_object *body, json_object **ret) {
+  if (ret) *ret = NULL;
+  f->error[0] = '\0';
+  f->http_code = 0;
+  struct fo_buf url, ans;
+  fo_buf_init(&url, 8192);
+  fo_buf_init(&ans, MAX_ANSWER);
+  if (fo_buf_printf(&url, "%s%s", f->base, path) < 0) return -ENOMEM;
+  char *payload = body ? fo_json_dumps(body) : NULL;
+  CURL *c = f->curl;
+  curl_easy_reset(c);
+  curl_easy_setopt(c, CURLOPT_URL, url.data);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, f->timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, f->timeout_ms < 5000 ? f->timeout_ms : 5000L);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &ans);
+  struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+  if (payload) {
+    h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
+  } else if (!strcmp(method, "POST")) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  CURLcode cr = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &f->http_code);
+  curl_slist_free_all(h);
+  free(payload);
+  fo_buf_free(&url);
+  int r = 0;
+  if (cr != CURLE_OK) {
+    snprintf(f->error, sizeof f->error, "%s", curl_easy_strerror(cr));
+    r = cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
+        : cr == CURLE_COULDNT_CONNECT || cr == CURLE_GOT_NOTHING || cr == CURLE_RECV_ERROR || cr == CURLE_COULDNT_RESOLVE_HOST ? -ECONNREFUSED
+        : cr == CURLE_WRITE_ERROR ? -EBADMSG : -EIO;
+    fo_buf_free(&ans);
+    return r;
+  }
+  json_object *o = NULL;
+  if (ans.len) {
+    struct fo_parse_error pe = {0};
+    if (fo_json_parse(ans.data, ans.len, NULL, &o, &pe) < 0) {
+      snprintf(f->error, sizeof f->error, "answer is not JSON (HTTP %ld): %s", f->http_code, pe.message ? pe.message : "");
+      fo_parse_error_clear(&pe);
+      fo_buf_free(&ans);
+      return f->http_code >= 500 ? -EIO : -EBADMSG;
+    }
+  }
+  fo_buf_free(&ans);
+  if (f->http_code < 200 || f->http_code > 299) {
+    json_object *errs = fo_json_get_array(o, "errors");
+    const char *msg = errs && json_object_array_length(errs) ? json_object_get_string(json_object_array_get_idx(errs, 0)) : NULL;
+    snprintf(f->error, sizeof f->error, "HTTP %ld: %s", f->http_code, msg ? msg : "(no message)");
+    json_object_put(o);
+    long code = f->http_code;
+    return code == 404 ? -ENOENT : code == 409 ? -EALREADY : code >= 500 ? -EIO : -EINVAL;
+  }
+  if (ret) *ret = o;
+  else json_object_put(o);
+  return r;
+}
+
+static int bad(struct fo_flink *f, json_object *o, const char *what) {
+  snprintf(f->error, sizeof f->error, "answer without %s", what);
+  json_object_put(o);
+  return -EBADMSG;
+}
+
+static char *dup_str(json_object *o, const char *key) {
+  const char *s = fo_json_get_string(o, key);
+  return s ? strdup(s) : NULL;
+}
+
+int fo_flink_config(struct fo_flink *f, struct fo_flink_version *ret) {
+  memset(ret, 0, sizeof *ret);
+  json_object *o;
+  int r = call(f, "GET", "/config", NULL, &o);
+  if (r < 0) return r;
+  if (!fo_json_get_string(o, "flink-version")) return bad(f, o, "flink-version");
+  ret->version = dup_str(o, "flink-version");
+  ret->revision = dup_str(o, "flink-revision");
+  json_object_put(o);
+  return 0;
+}
+
+void fo_flink_version_free(struct fo_flink_version *v) {
+  free(v->version);
+  free(v->revision);
+  memset(v, 0, sizeof *v);
+}
+
+static bool valid_id(const char *s) {
+  if (!s || strlen(s) != 32) return false;
+  for (const char *p = s; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
+  return true;
+}
+
+static int task_count(json_object *tasks, const char *key) {
+  int64_t v = 0;
+  fo_json_as_int64(fo_json_get(tasks, key), &v);
+  return v < 0 || v > 1000000 ? 0 : (int)v;
+}
+
+int fo_flink_jobs_overview(struct fo_flink *f, struct fo_flink_jobs *ret) {
+  memset(ret, 0, sizeof *ret);
+  json_object *o;
+  int r = call(f, "GET", "/jobs/overview", NULL, &o);
+  if (r < 0) return r;
+  json_object *jobs = fo_json_get_array(o, "jobs");
+  if (!jobs) return bad(f, o, "jobs");
+  size_t n = json_object_array_length(jobs);
+  if (n > 10000) return bad(f, o, "a sane number of jobs");
+  ret->jobs = n ? calloc(n, sizeof *ret->jobs) : NULL;
+  if (n && !ret->jobs) {
+    json_object_put(o);
+    return -ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) {
+    json_object *j = json_object_array_get_idx(jobs, i);
+    const char *jid = fo_json_get_string(j, "jid"), *state = fo_json_get_string(j, "state");
+    if (!valid_id(jid) || !state || strlen(state) >= sizeof ret->jobs[0].state) {
+      fo_flink_jobs_free(ret);
+      return bad(f, o, "a valid jid and state in every job");
+    }
+    struct fo_flink_job *dst = &ret->jobs[ret->n++];
+    memcpy(dst->jid, jid, 33);
+    snprintf(dst->state, sizeof dst->state, "%s", state);
+    dst->name = dup_str(j, "name");
+    fo_json_as_int64(fo_json_get(j, "start-time"), &dst->start_time);
+    json_object *t = fo_json_get_object(j, "tasks");
+    dst->tasks_total = task_count(t, "total");
+    dst->tasks_running = task_count(t, "running");
+    dst->tasks_finished = task_count(t, "finished");
+  }
+  json_object_put(o);
+  return 0;
+}
+
+void fo_flink_jobs_free(struct fo_flink_jobs *j) {
+  for (size_t i = 0; i < j->n; i++) free(j->jobs[i].name);
+  free(j->jobs);
+  memset(j, 0, sizeof *j);
+}
+
+const char *fo_flink_job_effective_state(const struct fo_flink_job *j) {
+  if (!strcmp(j->state, "RUNNING") && j->tasks_total > 0 && j->tasks_running + j->tasks_finished < j->tasks_total)
+    return "CREATED";
+  return j->state;
+}
+
+static int job_path(struct fo_buf *p, const char *jobid, const char *suffix) {
+  if (!valid_id(jobid)) return -EINVAL;
+  return fo_buf_printf(p, "/jobs/%s%s", jobid, suffix) < 0 ? -ENOMEM : 0;
+}
+
+int fo_flink_cancel(struct fo_flink *f, const char *jobid) {
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  int r = job_path(&p, jobid, "?mode=cancel");
+  if (r == 0) r = call(f, "PATCH", p.data, NULL, NULL);
+  fo_buf_free(&p);
+  return r;
+}
+
+static int trigger(struct fo_flink *f, const char *path, json_object *body, char **ret_trigger) {
+  json_object *o;
+  *ret_trigger = NULL;
+  int r = call(f, "POST", path, body, &o);
+  json_object_put(body);
+  if (r < 0) return r;
+  const char *id = fo_json_get_string(o, "request-id");
+  if (!id || !*id) return bad(f, o, "request-id");
+  *ret_trigger = strdup(id);
+  json_object_put(o);
+  return *ret_trigger ? 0 : -ENOMEM;
+}
+
+int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir, bool drain,
+                                 char **ret_trigger) {
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  int r = job_path(&p, jobid, "/stop");
+  json_object *b = json_object_new_object();
+  if (target_dir) json_object_object_add(b, "targetDirectory", json_object_new_string(target_dir));
+  json_object_object_add(b, "drain", json_object_new_boolean(drain));
+  if (r == 0) r = trigger(f, p.data, b, ret_trigger);
+  else json_object_put(b);
+  fo_buf_free(&p);
+  return r;
+}
+
+int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir, bool cancel_job,
+                               char **ret_trigger) {
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  int r = job_path(&p, jobid, "/savepoints");
+  json_object *b = json_object_new_object();
+  if (target_dir) json_object_object_add(b, "target-directory", json_object_new_string(target_dir));
+  json_object_object_add(b, "cancel-job", json_object_new_boolean(cancel_job));
+  if (r == 0) r = trigger(f, p.data, b, ret_trigger);
+  else json_object_put(b);
+  fo_buf_free(&p);
+  return r;
+}
+
+int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char *trig,
+                              struct fo_flink_savepoint_status *ret) {
+  memset(ret, 0, sizeof *ret);
+  if (!valid_id(trig)) return -EINVAL;
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  char suffix[64];
+  snprintf(suffix, sizeof suffix, "/savepoints/%s", trig);
+  int r = job_path(&p, jobid, suffix);
+  json_object *o = NULL;
+  if (r == 0) r = call(f, "GET", p.data, NULL, &o);
+  fo_buf_free(&p);
+  if (r < 0) return r;
+  const char *id = fo_json_get_string(fo_json_get_object(o, "status"), "id");
+  if (!id) return bad(f, o, "status.id");
+  if (!strcmp(id, "IN_PROGRESS")) {
+    ret->state = FO_FLINK_OP_IN_PROGRESS;
+  } else if (!strcmp(id, "COMPLETED")) {
+    json_object *op = fo_json_get_object(o, "operation");
+    const char *loc = fo_json_get_string(op, "location");
+    json_object *cause = fo_json_get(op, "failure-cause");
+    if (loc) {
+      ret->state = FO_FLINK_OP_COMPLETED;
+      ret->location = strdup(loc);
+    } else if (cause) {
+      ret->state = FO_FLINK_OP_FAILED;
+      const char *st = fo_json_get_string(cause, "stack-trace");
+      const char *cls = fo_json_get_string(cause, "class");
+      ret->failure_cause = strdup(st ? st : cls ? cls : json_object_to_json_string_ext(cause, JSON_C_TO_STRING_PLAIN));
+    } else {
+      ret->state = FO_FLINK_OP_IN_PROGRESS; /* no location yet: still pending, as the reference reads it */
+    }
+  } else {
+    return bad(f, o, "a known status.id");
+  }
+  json_object_put(o);
+  return 0;
+}
+
+void fo_flink_savepoint_status_free(struct fo_flink_savepoint_status *s) {
+  free(s->location);
+  free(s->failure_cause);
+  memset(s, 0, sizeof *s);
+}
+
+static void read_cp(json_object *o, struct fo_flink_checkpoint *c, const char *ts_key) {
+  if (!o || !json_object_is_type(o, json_type_object)) return;
+  c->present = fo_json_as_int64(fo_json_get(o, "id"), &c->id);
+  c->external_path = dup_str(o, "external_path");
+  fo_json_as_int64(fo_json_get(o, ts_key), &c->timestamp);
+}
+
+int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_checkpoints *ret) {
+  memset(ret, 0, sizeof *ret);
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  int r = job_path(&p, jobid, "/checkpoints");
+  json_object *o = NULL;
+  if (r == 0) r = call(f, "GET", p.data, NULL, &o);
+  fo_buf_free(&p);
+  if ((r == -ENOENT || r == -EINVAL || r == -EIO) && strstr(f->error, "Checkpointing has not been enabled")) return 0;
+  if (r < 0) return r;
+  json_object *latest = fo_json_get_object(o, "latest");
+  if (!latest || !fo_json_get(o, "counts")) return bad(f, o, "counts and latest");
+  ret->enabled = true;
+  read_cp(fo_json_get(latest, "completed"), &ret->completed, "trigger_timestamp");
+  read_cp(fo_json_get(latest, "savepoint"), &ret->savepoint, "trigger_timestamp");
+  read_cp(fo_json_get(latest, "restored"), &ret->restored, "restore_timestamp");
+  json_object_put(o);
+  return 0;
+}
+
+void fo_flink_checkpoints_free(struct fo_flink_checkpoints *c) {
+  free(c->completed.external_path);
+  free(c->savepoint.external_path);
+  free(c->restored.external_path);
+  memset(c, 0, sizeof *c);
+}
+
+const struct fo_flink_checkpoint *fo_flink_checkpoints_latest(const struct fo_flink_checkpoints *c) {
+  const struct fo_flink_checkpoint *best = NULL, *all[] = {&c->completed, &c->savepoint, &c->restored};
+  for (size_t i = 0; i < 3; i++)
+    if (all[i]->present && all[i]->external_path && (!best || all[i]->id > best->id)) best = all[i];
+  return best;
+}
+
+int fo_flink_latest_exception(struct fo_flink *f, const char *jobid, char **ret_latest) {
+  *ret_latest = NULL;
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  int r = job_path(&p, jobid, "/exceptions");
+  json_object *o = NULL;
+  if (r == 0) r = call(f, "GET", p.data, NULL, &o);
+  fo_buf_free(&p);
+  if (r < 0) return r;
+  json_object *hist = fo_json_get_object(o, "exceptionHistory");
+  json_object *entries = fo_json_get_array(hist, "entries");
+  if (!entries) return bad(f, o, "exceptionHistory.entries");
+  if (json_object_array_length(entries)) {
+    json_object *e = json_object_array_get_idx(entries, 0);
+    const char *st = fo_json_get_string(e, "stacktrace"), *name = fo_json_get_string(e, "exceptionName");
+    const char *src = st ? st : name ? name : "unknown exception";
+    size_t n = strcspn(src, "\n");
+    *ret_latest = strndup(src, n > 1000 ? 1000 : n);
+  }
+  json_object_put(o);
+  return 0;
+}
+
+int fo_flink_dispose_savepoint(struct fo_flink *f, const char *path, char **ret_trigger) {
+  json_object *b = json_object_new_object();
+  json_object_object_add(b, "savepoint-path", json_object_new_string(path));
+  return trigger(f, "/savepoint-disposal", b, ret_trigger);
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Checks the simulator's answers against the checked-in part of Flink's documented REST schema
+(rest-schema.json): every field the client reads is present with the documented name and type.
+usage: check_schema.py SIMULATOR_BASE_URL JOBID   (the job must have checkpoints and be RUNNING)"""
+import json, os, sys, time, urllib.error, urllib.request
+
+here = os.path.dirname(os.path.abspath(__file__))
+spec = json.load(open(os.path.join(here, "rest-schema.json")))
+S = spec["schemas"]
+problems = []
+
+
+def check(value, schema, where):
+    if "$ref" in schema:
+        if value is None and schema.get("nullable"):
+            return
+        return check(value, S[schema["$ref"]], where)
+    if value is None and schema.get("nullable"):
+        return
+    t = schema.get("type")
+    ok = {"object": isinstance(value, dict), "array": isinstance(value, list), "string": isinstance(value, str),
+          "integer": isinstance(value, int) and not isinstance(value, bool), "boolean": isinstance(value, bool),
+          "number": isinstance(value, (int, float)) and not isinstance(value, bool)}.get(t, True)
+    if not ok:
+        problems.append(f"{where}: expected {t}, got {type(value).__name__}: {json.dumps(value)[:60]}")
+        return
+    if t == "string" and "enum" in schema and value not in schema["enum"]:
+        problems.append(f"{where}: {value!r} not in {schema['enum']}")
+    if t == "string" and "pattern" in schema:
+        import re
+        if not re.fullmatch(schema["pattern"].strip("^$"), value):
+            problems.append(f"{where}: {value!r} does not match {schema['pattern']}")
+    if t == "object":
+        for r in schema.get("required", []):
+            if r not in value:
+                problems.append(f"{where}: missing required field {r!r}")
+        for k, sub in schema.get("properties", {}).items():
+            if k in value:
+                check(value[k], sub, f"{where}.{k}")
+    if t == "array":
+        for i, v in enumerate(value):
+            check(v, schema.get("items", {}), f"{where}[{i}]")
+
+
+def call(method, url, body=None):
+    r = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method)
+    if body is not None:
+        r.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(r, timeout=10) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def main(base, jid):
+    E = spec["endpoints"]
+    code, v = call("GET", f"{base}/config"); check(v, {"$ref": E["GET /config"]}, "GET /config")
+    code, v = call("GET", f"{base}/jobs/overview"); check(v, {"$ref": E["GET /jobs/overview"]}, "GET /jobs/overview")
+    code, v = call("GET", f"{base}/jobs/{jid}/checkpoints"); check(v, {"$ref": E["GET /jobs/{jobid}/checkpoints"]}, "GET checkpoints")
+    if not (v.get("latest") or {}).get("completed"):
+        problems.append("GET checkpoints: no completed checkpoint to check")
+    code, v = call("GET", f"{base}/jobs/{jid}/exceptions"); check(v, {"$ref": E["GET /jobs/{jobid}/exceptions"]}, "GET exceptions")
+    code, v = call("POST", f"{base}/jobs/{jid}/savepoints", {"target-directory": "file:///sp", "cancel-job": False})
+    check(v, {"$ref": E["POST /jobs/{jobid}/savepoints"]}, "POST savepoints")
+    trig = v["request-id"]
+    for _ in range(100):
+        code, st = call("GET", f"{base}/jobs/{jid}/savepoints/{trig}")
+        check(st, {"$ref": E["GET /jobs/{jobid}/savepoints/{triggerid}"]}, "GET savepoint status")
+        if st["status"]["id"] == "COMPLETED":
+            break
+        time.sleep(0.1)
+    if not st.get("operation", {}).get("location"):
+        problems.append("savepoint status: no operation.location after COMPLETED")
+    code, v = call("POST", f"{base}/savepoint-disposal", {"savepoint-path": st["operation"]["location"]})
+    check(v, {"$ref": E["POST /savepoint-disposal"]}, "POST savepoint-disposal")
+    code, v = call("GET", f"{base}/jobs/{'0' * 32}/checkpoints")
+    if code != 404: problems.append(f"unknown job: HTTP {code}, expected 404")
+    check(v, {"$ref": E["error"]}, "error body")
+    code, v = call("POST", f"{base}/jobs/{jid}/stop", {"targetDirectory": "file:///sp", "drain": False})
+    check(v, {"$ref": E["POST /jobs/{jobid}/stop"]}, "POST stop")
+    for p in problems:
+        print("schema:", p)
+    print(f"schema: {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,609 @@
+#!/usr/bin/env python3
+"""flinksim: a simulated Flink runtime for the tests.
+
+It plays the part of the pods and of Flink itself, using only what a real cluster would see:
+ - Kubernetes mode (--kubeconfig): watches JobManager Deployments (label component=jobmanager) and
+   their ConfigMap flink-config-<name>; for each Deployment with replicas > 0 it "starts" a
+   JobManager after --start-delay, sets the Deployment's status as the deployment controller would,
+   and serves that cluster's REST API; replicas 0 or deletion stops it. With Kubernetes HA it
+   keeps the HA ConfigMaps a real Flink keeps and recovers from them.
+ - Standalone mode (--standalone NS/NAME --config FILE): one cluster, no Kubernetes (client tests).
+
+REST: one listener, routed by path prefix: http://HOST:PORT/<namespace>/<name>/<Flink REST path>
+(the controller's URL template http://HOST:PORT/{namespace}/{name}). Paths and JSON shapes follow
+Flink's REST API (rest_v1_dispatcher). Faults: POST /_sim/faults/<namespace>/<name> with a JSON
+object of knobs (see FAULTS). Every job start, checkpoint, savepoint and state change is appended
+as a JSON line to --state-file, which the tests read.
+"""
+import argparse, base64, json, os, random, re, ssl, sys, threading, time, urllib.error, urllib.parse, urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+FAULTS = {
+    "fail_next_savepoint": "the next savepoint fails (failure-cause)",
+    "fail_job": "the job goes to FAILED now",
+    "rest_timeout": "REST calls hang for this many seconds",
+    "rest_500": "REST calls answer 500 this many times",
+    "crashloop": "the JobManager never becomes ready (Deployment not available)",
+    "lose_ha": "the HA ConfigMaps are deleted now",
+}
+TERMINAL = {"FAILED", "CANCELED", "FINISHED"}
+LOCK = threading.RLock()
+ARGS = None
+KUBE = None
+CLUSTERS = {}  # "ns/name" -> Cluster
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def record(event, cluster, **kw):
+    line = dict(event=event, cluster=cluster, t=now_ms(), **kw)
+    with LOCK, open(ARGS.state_file, "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+def local_path(uri):
+    """file:///x -> <data-root>/x ; s3://b/x -> <data-root>/s3/b/x. Everything stays under the root."""
+    if uri is None:
+        return None
+    p = urllib.parse.urlparse(uri)
+    rel = (p.netloc + p.path) if p.scheme not in ("", "file") else p.path
+    rel = os.path.normpath("/" + rel).lstrip("/")
+    base = ARGS.data_root if p.scheme in ("", "file") else os.path.join(ARGS.data_root, p.scheme)
+    return os.path.join(base, rel)
+
+
+def parse_duration_s(v, default=None):
+    if v is None or str(v).strip() == "":
+        return default
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|milli|millis|s|sec|secs|second|seconds|min|mins|minute|minutes|h|hour|hours)?\s*", str(v))
+    if not m:
+        return default
+    n, u = float(m.group(1)), (m.group(2) or "ms")
+    return n / 1000 if u.startswith("m") and u not in ("min", "mins", "minute", "minutes") else \
+        n * 60 if u in ("min", "mins", "minute", "minutes") else n * 3600 if u.startswith("h") else n
+
+
+class Kube:
+    """A minimal Kubernetes client (stdlib) for the simulator."""
+
+    def __init__(self, kubeconfig):
+        import yaml_lite
+        cfg = yaml_lite.load(open(kubeconfig).read())
+        ctx = next(c["context"] for c in cfg["contexts"] if c["name"] == cfg["current-context"])
+        cl = next(c["cluster"] for c in cfg["clusters"] if c["name"] == ctx["cluster"])
+        us = next(u["user"] for u in cfg["users"] if u["name"] == ctx["user"])
+        self.server = cl["server"].rstrip("/")
+        self.token = us.get("token")
+        self.ctx = ssl.create_default_context(cafile=cl.get("certificate-authority"))
+
+    def req(self, method, path, body=None, ctype="application/json", timeout=30):
+        data = json.dumps(body).encode() if body is not None else None
+        r = urllib.request.Request(self.server + path, data=data, method=method)
+        r.add_header("Authorization", "Bearer " + self.token)
+        if data is not None:
+            r.add_header("Content-Type", ctype)
+        try:
+            with urllib.request.urlopen(r, context=self.ctx, timeout=timeout) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, None
+
+    def watch(self, path, rv):
+        r = urllib.request.Request(f"{self.server}{path}{'&' if '?' in path else '?'}watch=1&allowWatchBookmarks=true&timeoutSeconds=60&resourceVersion={rv}")
+        r.add_header("Authorization", "Bearer " + self.token)
+        return urllib.request.urlopen(r, context=self.ctx, timeout=90)
+
+
+class Job:
+    def __init__(self, jid, name, parallelism):
+        self.jid, self.name, self.parallelism = jid, name, parallelism
+        self.state, self.start, self.end, self.modified = "INITIALIZING", now_ms(), -1, now_ms()
+        self.checkpoints = []  # (id, path, ts)
+        self.next_cp = 1
+        self.restored = None  # (id, path, ts, is_savepoint)
+        self.savepoints = {}  # trigger -> dict(status, location, failure)
+        self.latest_savepoint = None
+        self.exceptions = []
+
+
+class Cluster:
+    def __init__(self, ns, name, conf):
+        self.ns, self.name, self.key = ns, name, f"{ns}/{name}"
+        self.conf = conf
+        self.jobs = {}
+        self.ready = False
+        self.stopped = False
+        self.faults = {}
+        self.generation = 0
+
+    # --- configuration as Flink reads it
+    def ha(self):
+        v = self.conf.get("high-availability.type") or self.conf.get("high-availability") or ""
+        return v.strip() != "" and v.strip().upper() != "NONE"
+
+    def cp_dir(self):
+        return self.conf.get("state.checkpoints.dir") or self.conf.get("execution.checkpointing.dir")
+
+    def cp_interval(self):
+        if ARGS.checkpoint_interval:
+            return ARGS.checkpoint_interval if parse_duration_s(self.conf.get("execution.checkpointing.interval")) else None
+        return parse_duration_s(self.conf.get("execution.checkpointing.interval"))
+
+    # --- HA ConfigMaps (Kubernetes HA)
+    def ha_cm_name(self, jid):
+        return f"{self.name}-{jid}-config-map"
+
+    def ha_labels(self):
+        return {"app": self.name, "configmap-type": "high-availability", "type": "flink-native-kubernetes"}
+
+    def ha_latest_checkpoint(self, jid):
+        if not KUBE:
+            return None
+        code, cm = KUBE.req("GET", f"/api/v1/namespaces/{self.ns}/configmaps/{self.ha_cm_name(jid)}")
+        if code != 200 or not cm:
+            return None
+        ids = sorted(int(k[len("checkpointID-"):]) for k in (cm.get("data") or {}) if k.startswith("checkpointID-"))
+        if not ids:
+            return None
+        ptr = json.loads(cm["data"][f"checkpointID-{ids[-1]:019d}"])
+        return ids[-1], ptr["path"]
+
+    def ha_write(self, job):
+        if not KUBE or not self.ha():
+            return
+        cpid, path, _ = job.checkpoints[-1]
+        data = {"counter": str(cpid + 1), f"checkpointID-{cpid:019d}": json.dumps({"path": path})}
+        for name, d in ((self.ha_cm_name(job.jid), data), (f"{self.name}-cluster-config-map", {f"jobGraph-{job.jid}": "sim", "leader": "sim"})):
+            code, _ = KUBE.req("PATCH", f"/api/v1/namespaces/{self.ns}/configmaps/{name}", {"data": d}, "application/merge-patch+json")
+            if code == 404:
+                KUBE.req("POST", f"/api/v1/namespaces/{self.ns}/configmaps",
+                         {"metadata": {"name": name, "namespace": self.ns, "labels": self.ha_labels()}, "data": d})
+
+    def ha_delete(self):
+        if KUBE:
+            code, lst = KUBE.req("GET", f"/api/v1/namespaces/{self.ns}/configmaps?labelSelector=app%3D{self.name},configmap-type%3Dhigh-availability")
+            for cm in (lst or {}).get("items", []):
+                KUBE.req("DELETE", f"/api/v1/namespaces/{self.ns}/configmaps/{cm['metadata']['name']}")
+
+    # --- lifecycle
+    def start(self):
+        """The JobManager process starts: decide where the job restores from, as Flink does."""
+        jid = self.conf.get("$internal.pipeline.job-id") or self.conf.get("pipeline.fixed-job-id") or "%032x" % random.getrandbits(128)
+        par = int(self.conf.get("parallelism.default", "1") or 1)
+        job = Job(jid, self.conf.get("pipeline.name", self.name), par)
+        restored, kind = None, "none"
+        ha_cp = self.ha_latest_checkpoint(jid) if self.ha() else None
+        sp = self.conf.get("execution.savepoint.path") or self.conf.get("execution.state-recovery.path")
+        if ha_cp:
+            restored, kind = ha_cp[1], "ha-checkpoint"
+            job.next_cp = ha_cp[0] + 1
+        elif sp:
+            restored, kind = sp, "savepoint"
+        failed = None
+        if restored and not os.path.isdir(local_path(restored)):
+            failed = f"java.io.FileNotFoundException: Cannot find checkpoint or savepoint file/directory '{restored}' on file system 'file'."
+        if restored:
+            job.restored = (job.next_cp - 1, restored, now_ms(), kind == "savepoint")
+        with LOCK:
+            self.jobs = {jid: job}
+        record("job-started", self.key, jobId=jid, restoredFrom=restored, restoreKind=kind, parallelism=par,
+               ha=self.ha(), image=self.conf.get("kubernetes.container.image.ref"))
+        if failed:
+            self.set_state(job, "FAILED", exception=failed)
+            return
+        threading.Timer(ARGS.job_start_delay, lambda: job.state == "INITIALIZING" and self.set_state(job, "RUNNING")).start()
+        threading.Thread(target=self.checkpointer, args=(job,), daemon=True).start()
+
+    def set_state(self, job, state, exception=None):
+        with LOCK:
+            if job.state == state:
+                return
+            job.state, job.modified = state, now_ms()
+            if state in TERMINAL:
+                job.end = now_ms()
+            if exception:
+                job.exceptions.append({"exceptionName": exception.split(":")[0], "stacktrace": exception,
+                                       "timestamp": now_ms(), "taskName": None, "endpoint": None, "taskManagerId": None, "failureLabels": {}})
+        record("job-state", self.key, jobId=job.jid, state=state)
+
+    def checkpointer(self, job):
+        while not self.stopped and job.state not in TERMINAL:
+            iv = self.cp_interval()
+            time.sleep(iv if iv else 0.5)
+            if not iv or job.state != "RUNNING" or self.stopped or not self.cp_dir():
+                continue
+            with LOCK:
+                cpid = job.next_cp
+                job.next_cp += 1
+            path = f"{self.cp_dir().rstrip('/')}/{job.jid}/chk-{cpid}"
+            os.makedirs(local_path(path), exist_ok=True)
+            with open(os.path.join(local_path(path), "_metadata"), "w") as f:
+                f.write(json.dumps({"job": job.jid, "checkpoint": cpid}))
+            with LOCK:
+                job.checkpoints.append((cpid, path, now_ms()))
+            record("checkpoint", self.key, jobId=job.jid, id=cpid, path=path)
+            self.ha_write(job)
+
+    def savepoint(self, job, trigger, target, then):
+        time.sleep(ARGS.savepoint_delay)
+        if self.faults.pop("fail_next_savepoint", False) or job.state != "RUNNING":
+            with LOCK:
+                job.savepoints[trigger] = {"status": "COMPLETED", "failure": "java.util.concurrent.CompletionException: Savepoint failed"}
+            record("savepoint-failed", self.key, jobId=job.jid, trigger=trigger)
+            return
+        if not target:
+            with LOCK:
+                job.savepoints[trigger] = {"status": "COMPLETED", "failure": "java.lang.IllegalStateException: No savepoint directory configured"}
+            return
+        with LOCK:
+            cpid = job.next_cp
+            job.next_cp += 1
+        path = f"{target.rstrip('/')}/savepoint-{job.jid[:6]}-{random.getrandbits(48):012x}"
+        os.makedirs(local_path(path), exist_ok=True)
+        with open(os.path.join(local_path(path), "_metadata"), "w") as f:
+            f.write(json.dumps({"job": job.jid, "savepoint": cpid}))
+        with LOCK:
+            job.savepoints[trigger] = {"status": "COMPLETED", "location": path}
+            job.latest_savepoint = (cpid, path, now_ms())
+        record("savepoint", self.key, jobId=job.jid, trigger=trigger, path=path)
+        if then:
+            self.set_state(job, then)
+
+    def cancel(self, job):
+        self.set_state(job, "CANCELLING")
+        threading.Timer(ARGS.cancel_delay, lambda: self.set_state(job, "CANCELED")).start()
+
+    def stop(self):
+        self.stopped = True
+        self.ready = False
+        record("cluster-stopped", self.key)
+
+
+# ---------------------------------------------------------------- REST
+def tasks_of(job):
+    t = dict(total=1, created=0, scheduled=0, deploying=0, running=0, finished=0, canceling=0, canceled=0,
+             failed=0, reconciling=0, initializing=0)
+    key = {"RUNNING": "running", "FINISHED": "finished", "CANCELED": "canceled", "CANCELLING": "canceling",
+           "FAILED": "failed", "INITIALIZING": "initializing", "CREATED": "created"}.get(job.state, "created")
+    t[key] = 1
+    return t
+
+
+def cp_stats(cpid, path, ts, is_sp):
+    return {"className": "completed", "id": cpid, "status": "COMPLETED", "is_savepoint": is_sp, "trigger_timestamp": ts,
+            "latest_ack_timestamp": ts, "state_size": 1024, "end_to_end_duration": 5, "alignment_buffered": 0,
+            "processed_data": 0, "persisted_data": 0, "num_subtasks": 1, "num_acknowledged_subtasks": 1,
+            "checkpoint_type": "SAVEPOINT" if is_sp else "CHECKPOINT", "tasks": {}, "external_path": path, "discarded": False}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def send(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def err(self, code, msg):
+        self.send(code, {"errors": [msg]})
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        try:
+            return json.loads(raw) if raw else {}
+        except ValueError:
+            return None
+
+    def route(self, method):
+        u = urllib.parse.urlparse(self.path)
+        parts = [p for p in u.path.split("/") if p]
+        if len(parts) >= 4 and parts[0] == "_sim" and parts[1] == "restart" and method == "POST":
+            with LOCK:
+                c = CLUSTERS.get("/".join(parts[2:4]))
+            if not c:
+                return self.err(404, "no such cluster")
+            c.start()  # a new JobManager process: the job starts again from its configuration
+            return self.send(200, {})
+        if len(parts) >= 3 and parts[0] == "_sim" and parts[1] == "faults" and method == "POST":
+            key = "/".join(parts[2:4])
+            b = self.body() or {}
+            with LOCK:
+                c = CLUSTERS.get(key)
+            if not c:
+                return self.err(404, "no such cluster")
+            c.faults.update(b)
+            if b.get("fail_job"):
+                for j in list(c.jobs.values()):
+                    c.set_state(j, "FAILED", exception="java.lang.RuntimeException: injected failure")
+                c.faults.pop("fail_job", None)
+            if b.get("lose_ha"):
+                c.ha_delete()
+                c.faults.pop("lose_ha", None)
+            return self.send(200, {"faults": c.faults})
+        if len(parts) < 2:
+            return self.err(404, "Not found: " + u.path)
+        key = parts[0] + "/" + parts[1]
+        rest = parts[2:]
+        q = urllib.parse.parse_qs(u.query)
+        with LOCK:
+            c = CLUSTERS.get(key)
+        if not c or not c.ready or c.stopped:
+            # nothing listens: as a connection refused would look to a real client
+            self.close_connection = True
+            try:
+                self.connection.shutdown(2)
+            except OSError:
+                pass
+            return
+        if c.faults.get("rest_timeout"):
+            time.sleep(float(c.faults["rest_timeout"]))
+        if c.faults.get("rest_500"):
+            c.faults["rest_500"] = int(c.faults["rest_500"]) - 1
+            if c.faults["rest_500"] <= 0:
+                c.faults.pop("rest_500")
+            return self.err(500, "Internal server error.")
+        if c.faults.get("garbage"):
+            data = b"<html>not json"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            return self.wfile.write(data)
+        if method == "GET" and rest == ["config"]:
+            return self.send(200, {"refresh-interval": 3000, "timezone-name": "Coordinated Universal Time", "timezone-offset": 0,
+                                   "flink-version": ARGS.flink_version, "flink-revision": "flinksim @ " + time.strftime("%Y-%m-%d"),
+                                   "features": {"web-submit": False, "web-cancel": False, "web-rescale": False, "web-history": False}})
+        if method == "GET" and rest == ["jobs", "overview"]:
+            with LOCK:
+                jobs = [{"jid": j.jid, "name": j.name, "start-time": j.start, "end-time": j.end,
+                         "duration": (j.end if j.end > 0 else now_ms()) - j.start, "state": j.state,
+                         "last-modification": j.modified, "tasks": tasks_of(j)} for j in c.jobs.values()]
+            return self.send(200, {"jobs": jobs})
+        if len(rest) >= 2 and rest[0] == "jobs":
+            with LOCK:
+                job = c.jobs.get(rest[1])
+            if not job:
+                return self.err(404, f"org.apache.flink.runtime.rest.NotFoundException: Job {rest[1]} not found")
+            tail = rest[2:]
+            if method == "PATCH" and tail == []:
+                if (q.get("mode") or ["cancel"])[0].lower() != "cancel":
+                    return self.err(400, "Only cancel mode is supported")
+                if job.state in TERMINAL:
+                    return self.err(409, f"Job cancellation failed because the job has already reached another terminal state ({job.state}).")
+                c.cancel(job)
+                return self.send(202, {})
+            if method == "POST" and tail in (["savepoints"], ["stop"]):
+                b = self.body()
+                if b is None:
+                    return self.err(400, "Request body is not valid JSON")
+                if job.state in TERMINAL:
+                    return self.err(409, f"Job {job.jid} is not running ({job.state}).")
+                trigger = b.get("triggerId") or "%032x" % random.getrandbits(128)
+                with LOCK:
+                    job.savepoints[trigger] = {"status": "IN_PROGRESS"}
+                if tail == ["stop"]:
+                    target = b.get("targetDirectory") or c.conf.get("state.savepoints.dir") or c.conf.get("execution.checkpointing.savepoint-dir")
+                    then = "FINISHED"
+                else:
+                    target = b.get("target-directory") or c.conf.get("state.savepoints.dir") or c.conf.get("execution.checkpointing.savepoint-dir")
+                    then = "CANCELED" if b.get("cancel-job") else None
+                threading.Thread(target=c.savepoint, args=(job, trigger, target, then), daemon=True).start()
+                return self.send(202, {"request-id": trigger})
+            if method == "GET" and len(tail) == 2 and tail[0] == "savepoints":
+                with LOCK:
+                    sp = job.savepoints.get(tail[1])
+                if not sp:
+                    return self.err(404, "There is no savepoint operation with triggerId=" + tail[1])
+                if sp["status"] == "IN_PROGRESS":
+                    return self.send(200, {"status": {"id": "IN_PROGRESS"}})
+                op = {"location": sp["location"]} if "location" in sp else {"failure-cause": {"class": "java.util.concurrent.CompletionException", "stack-trace": sp["failure"], "serialized-throwable": base64.b64encode(sp["failure"].encode()).decode()}}
+                return self.send(200, {"status": {"id": "COMPLETED"}, "operation": op})
+            if method == "GET" and tail == ["checkpoints"]:
+                with LOCK:
+                    cps = list(job.checkpoints)
+                    lsp = job.latest_savepoint
+                    restored = job.restored
+                if not c.cp_interval():
+                    return self.err(404, "Checkpointing has not been enabled.")
+                latest = {"completed": cp_stats(*cps[-1], False) if cps else None,
+                          "savepoint": cp_stats(*lsp, True) if lsp else None, "failed": None,
+                          "restored": {"id": restored[0], "restore_timestamp": restored[2], "is_savepoint": restored[3],
+                                       "external_path": restored[1]} if restored else None}
+                return self.send(200, {"counts": {"restored": 1 if restored else 0, "total": len(cps), "in_progress": 0,
+                                                  "completed": len(cps), "failed": 0},
+                                       "summary": {}, "latest": latest,
+                                       "history": [cp_stats(*x, False) for x in reversed(cps[-10:])]})
+            if method == "GET" and tail == ["exceptions"]:
+                with LOCK:
+                    ex = list(job.exceptions)
+                return self.send(200, {"exceptionHistory": {"entries": list(reversed(ex)), "truncated": False},
+                                       "root-exception": ex[-1]["stacktrace"] if ex else None,
+                                       "timestamp": ex[-1]["timestamp"] if ex else None, "all-exceptions": [], "truncated": False})
+            return self.err(404, "Not found: " + u.path)
+        if method == "POST" and rest == ["savepoint-disposal"]:
+            b = self.body() or {}
+            p = local_path(b.get("savepoint-path"))
+            trigger = "%032x" % random.getrandbits(128)
+            if p and os.path.isdir(p):
+                import shutil
+                shutil.rmtree(p)
+                record("savepoint-disposed", c.key, path=b.get("savepoint-path"))
+            return self.send(202, {"request-id": trigger})
+        return self.err(404, "Not found: " + u.path)
+
+    def do_GET(self):
+        self.route("GET")
+
+    def do_POST(self):
+        self.route("POST")
+
+    def do_PATCH(self):
+        self.route("PATCH")
+
+
+# ---------------------------------------------------------------- Kubernetes mode
+def read_flink_conf(ns, name):
+    code, cm = KUBE.req("GET", f"/api/v1/namespaces/{ns}/configmaps/flink-config-{name}")
+    if code != 200 or not cm:
+        return None
+    import yaml_lite
+    data = cm.get("data") or {}
+    text = data.get("config.yaml") or data.get("flink-conf.yaml") or ""
+    conf = {}
+    for k, v in (yaml_lite.load(text) or {}).items():
+        conf[k] = "" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
+    return conf
+
+
+def set_deployment_status(dep, ready):
+    m = dep["metadata"]
+    replicas = dep["spec"].get("replicas", 1)
+    t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    st = {"observedGeneration": m.get("generation", 1), "replicas": replicas, "updatedReplicas": replicas,
+          "readyReplicas": replicas if ready else 0, "availableReplicas": replicas if ready else 0,
+          "unavailableReplicas": 0 if ready else replicas,
+          "conditions": [{"type": "Available", "status": "True" if ready else "False",
+                          "reason": "MinimumReplicasAvailable" if ready else "MinimumReplicasUnavailable",
+                          "message": "Deployment has minimum availability." if ready else "Deployment does not have minimum availability.",
+                          "lastUpdateTime": t, "lastTransitionTime": t},
+                         {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable" if ready else "ReplicaSetUpdated",
+                          "message": "ReplicaSet is progressing.", "lastUpdateTime": t, "lastTransitionTime": t}]}
+    KUBE.req("PATCH", f"/apis/apps/v1/namespaces/{m['namespace']}/deployments/{m['name']}/status", {"status": st},
+             "application/merge-patch+json")
+
+
+def start_cluster_later(dep):
+    m = dep["metadata"]
+    ns, name, uid = m["namespace"], m["name"], m["uid"]
+    key = f"{ns}/{name}"
+    time.sleep(ARGS.start_delay)
+    conf = None
+    for _ in range(50):
+        conf = read_flink_conf(ns, name)
+        if conf is not None:
+            break
+        time.sleep(0.1)
+    with LOCK:
+        c = CLUSTERS.get(key)
+        if not c or c.uid != uid or c.stopped:
+            return
+        c.conf = conf or {}
+    if c.faults.get("crashloop"):
+        record("jobmanager-crashloop", key)
+        set_deployment_status(dep, False)
+        return
+    c.ready = True
+    set_deployment_status(dep, True)
+    record("jobmanager-started", key, generation=m.get("generation"))
+    c.start()
+
+
+def on_deployment(kind, dep):
+    m = dep["metadata"]
+    key = f"{m['namespace']}/{m['name']}"
+    replicas = dep.get("spec", {}).get("replicas", 1)
+    with LOCK:
+        c = CLUSTERS.get(key)
+        alive = c is not None and not c.stopped and c.uid == m.get("uid") and c.pod_generation == m.get("generation")
+    if kind == "DELETED" or replicas == 0 or m.get("deletionTimestamp"):
+        if c and not c.stopped:
+            c.stop()
+        return
+    if alive:
+        return
+    if c and not c.stopped:
+        c.stop()  # a new pod template: the old JobManager goes away, a new one starts
+    nc = Cluster(m["namespace"], m["name"], {})
+    nc.uid, nc.pod_generation = m.get("uid"), m.get("generation")
+    if c:
+        nc.faults = {k: v for k, v in c.faults.items() if k in ("crashloop", "fail_next_savepoint")}
+    with LOCK:
+        CLUSTERS[key] = nc
+    threading.Thread(target=start_cluster_later, args=(dep,), daemon=True).start()
+
+
+def watch_deployments(ns):
+    path = f"/apis/apps/v1/namespaces/{ns}/deployments" if ns else "/apis/apps/v1/deployments"
+    path += "?labelSelector=component%3Djobmanager"
+    while True:
+        try:
+            code, lst = KUBE.req("GET", path)
+            if code != 200:
+                time.sleep(1)
+                continue
+            for d in lst["items"]:
+                on_deployment("ADDED", d)
+            rv = lst["metadata"]["resourceVersion"]
+            while True:
+                with KUBE.watch(path, rv) as resp:
+                    for line in resp:
+                        ev = json.loads(line)
+                        if ev["type"] == "ERROR":
+                            raise RuntimeError("gone")
+                        rv = ev["object"]["metadata"].get("resourceVersion", rv)
+                        if ev["type"] != "BOOKMARK":
+                            on_deployment(ev["type"], ev["object"])
+        except Exception as e:  # noqa: BLE001 - re-list on anything
+            print(json.dumps({"msg": "watch restarted", "error": str(e)}), file=sys.stderr, flush=True)
+            time.sleep(0.5)
+
+
+def main():
+    global ARGS, KUBE
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--listen", default="127.0.0.1:0")
+    ap.add_argument("--state-file", required=True)
+    ap.add_argument("--data-root", required=True, help="where file:// and s3:// paths live")
+    ap.add_argument("--kubeconfig")
+    ap.add_argument("--namespace", action="append")
+    ap.add_argument("--standalone", help="NS/NAME: one cluster without Kubernetes")
+    ap.add_argument("--config", help="Flink configuration (flat YAML) for --standalone")
+    ap.add_argument("--start-delay", type=float, default=0.5)
+    ap.add_argument("--job-start-delay", type=float, default=0.3)
+    ap.add_argument("--savepoint-delay", type=float, default=0.5)
+    ap.add_argument("--cancel-delay", type=float, default=0.2)
+    ap.add_argument("--checkpoint-interval", type=float, default=0, help="override (seconds) for configured intervals")
+    ap.add_argument("--flink-version", default="1.20.0")
+    ap.add_argument("--port-file", help="write the bound port here")
+    ARGS = ap.parse_args()
+    os.makedirs(ARGS.data_root, exist_ok=True)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    host, port = ARGS.listen.rsplit(":", 1)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                super().handle_error(request, client_address)  # a client that gave up is not an error
+
+    srv = Server((host, int(port)), Handler)
+    srv.daemon_threads = True
+    if ARGS.port_file:
+        with open(ARGS.port_file + ".tmp", "w") as f:
+            f.write(str(srv.server_address[1]))
+        os.rename(ARGS.port_file + ".tmp", ARGS.port_file)
+    if ARGS.standalone:
+        import yaml_lite
+        ns, name = ARGS.standalone.split("/", 1)
+        conf = {k: ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+                for k, v in (yaml_lite.load(open(ARGS.config).read()) if ARGS.config else {}).items()}
+        c = Cluster(ns, name, conf)
+        c.ready = True
+        CLUSTERS[c.key] = c
+        c.start()
+    if ARGS.kubeconfig:
+        KUBE = Kube(ARGS.kubeconfig)
+        for ns in (ARGS.namespace or [None]):
+            threading.Thread(target=watch_deployments, args=(ns,), daemon=True).start()
+    print(json.dumps({"msg": "flinksim serving", "port": srv.server_address[1]}), file=sys.stderr, flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
