@@ -96,3 +96,24 @@ wait_for() {
   done
   return 1
 }
+
+# Starts the simulated Flink runtime (Kubernetes mode) with the admin identity; sets FLINKSIM_PORT
+# and FLINKSIM_STATE (its record of every job start, checkpoint and savepoint).
+flinksim_start() {
+  local d=$FO_CLUSTER_DIR/flinksim
+  mkdir -p "$d"
+  FLINKSIM_STATE=$d/state.jsonl
+  rm -f "$d/port"
+  python3 "$ROOT/tests/flinksim/flinksim.py" --kubeconfig "$FO_CLUSTER_DIR/kubeconfig" --listen 127.0.0.1:0 \
+    --port-file "$d/port" --state-file "$FLINKSIM_STATE" --data-root "$d/data" "$@" >> "$FO_CLUSTER_DIR/logs/flinksim.log" 2>&1 &
+  echo $! > "$FO_CLUSTER_DIR/pids/flinksim"
+  for _ in $(seq 1 100); do [ -f "$d/port" ] && break; sleep 0.1; done
+  FLINKSIM_PORT=$(cat "$d/port")
+  export FLINKSIM_PORT FLINKSIM_STATE
+}
+
+flinksim_stop() {
+  local f=$FO_CLUSTER_DIR/pids/flinksim
+  [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+  rm -f "$f"
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The simulated Flink runtime in Kubernetes mode: it sees a JobManager Deployment and its
+# ConfigMap as a real cluster would, reports readiness in the Deployment status, serves REST,
+# keeps HA ConfigMaps, recovers the job from them, and stops when scaled to 0.
+ns=e2e-flinksim
+kubectl create namespace $ns >/dev/null
+flinksim_start --checkpoint-interval 0.3 --start-delay 0.3
+sim=http://127.0.0.1:$FLINKSIM_PORT/$ns/sim
+jid=00000000000000000000000000000abc
+cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: flink-config-sim, namespace: $ns, labels: {app: sim, type: flink-native-kubernetes}}
+data:
+  config.yaml: |
+    kubernetes.cluster-id: sim
+    high-availability.type: kubernetes
+    high-availability.storageDir: file:///ha
+    state.checkpoints.dir: file:///checkpoints
+    state.savepoints.dir: file:///savepoints
+    execution.checkpointing.interval: 10s
+    \$internal.pipeline.job-id: $jid
+    parallelism.default: 2
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: sim, namespace: $ns, labels: {app: sim, component: jobmanager, type: flink-native-kubernetes}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: sim, component: jobmanager}}
+  template:
+    metadata: {labels: {app: sim, component: jobmanager, type: flink-native-kubernetes}}
+    spec: {containers: [{name: flink-main-container, image: flink:1.20}]}
+YAML
+ready() { [ "$(kubectl -n $ns get deploy sim -o jsonpath='{.status.readyReplicas}')" = 1 ]; }
+if wait_for 20 ready; then ok "flinksim: the Deployment reports ready replicas"; else ko "flinksim: the Deployment reports ready replicas"; fi
+running() { curl -sf "$sim/jobs/overview" | grep -q "\"jid\": \"$jid\".*\"state\": \"RUNNING\""; }
+if wait_for 20 running; then ok "flinksim: REST serves the job with the configured id"; else ko "flinksim: REST serves the job" "$(curl -s "$sim/jobs/overview")"; fi
+ha_cm() { kubectl -n $ns get configmap "sim-$jid-config-map" -o jsonpath='{.data}' | grep -q checkpointID-; }
+if wait_for 20 ha_cm; then ok "flinksim: HA ConfigMap with a checkpoint pointer"; else ko "flinksim: HA ConfigMap with a checkpoint pointer"; fi
+labels=$(kubectl -n $ns get configmap "sim-$jid-config-map" -o jsonpath='{.metadata.labels.app}/{.metadata.labels.configmap-type}/{.metadata.labels.type}')
+check "flinksim: HA ConfigMap labels" "sim/high-availability/flink-native-kubernetes" "$labels"
+kubectl -n $ns scale deploy sim --replicas 0 >/dev/null
+stopped() { ! curl -sf -m 2 "$sim/jobs/overview" >/dev/null; }
+if wait_for 10 stopped; then ok "flinksim: replicas 0 stops the JobManager"; else ko "flinksim: replicas 0 stops the JobManager"; fi
+kubectl -n $ns scale deploy sim --replicas 1 >/dev/null
+wait_for 20 running
+restored=$(python3 -c 'import json,sys; e=[json.loads(l) for l in open(sys.argv[1]) if "job-started" in l and sys.argv[2] in l]; print(e[-1]["restoreKind"], e[-1]["restoredFrom"].split("/")[-1] if e[-1]["restoredFrom"] else None, len(e))' "$FLINKSIM_STATE" "$ns/sim")
+case $restored in "ha-checkpoint chk-"*" 2") ok "flinksim: a new JobManager recovers from the HA checkpoint ($restored)";; *) ko "flinksim: recovery from HA" "$restored";; esac
+curl -s -X POST "http://127.0.0.1:$FLINKSIM_PORT/_sim/faults/$ns/sim" -d '{"lose_ha": true}' >/dev/null
+gone() { [ -z "$(kubectl -n $ns get configmap -l app=sim,configmap-type=high-availability -o name)" ]; }
+if wait_for 10 gone; then ok "flinksim: lose_ha deletes the HA ConfigMaps"; else ko "flinksim: lose_ha"; fi
+flinksim_stop
+kubectl delete namespace $ns --wait=false >/dev/null 2>&1
