@@ -29,6 +29,7 @@ struct ctl_config {
   long resync_period;
   char *identity;
   char *config; /* operator default Flink configuration */
+  char *flink_url_template; /* {name}, {namespace} */
   char *log_level;
 };
 

@@ -33,6 +33,7 @@ static const struct fo_opt opts[] = {
     {"resync-period", "FO_CONTROLLER_RESYNC_PERIOD", FO_OPT_LONG, OFF(resync_period), "300", 0, 86400, "seconds between full resyncs (0 = never)"},
     {"identity", "FO_CONTROLLER_IDENTITY", FO_OPT_STR, OFF(identity), NULL, 0, 0, "leader-election identity (default: hostname_pid)"},
     {"config", "FO_CONTROLLER_CONFIG", FO_OPT_STR, OFF(config), NULL, 0, 0, "operator default Flink configuration (YAML)"},
+    {"flink-url-template", "FO_CONTROLLER_FLINK_URL", FO_OPT_STR, OFF(flink_url_template), "http://{name}-rest.{namespace}:8081", 0, 0, "REST address of a deployment's JobManager"},
     {"log-level", "FO_CONTROLLER_LOG_LEVEL", FO_OPT_STR, OFF(log_level), "info", 0, 0, "info or debug"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])

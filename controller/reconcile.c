@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "controller.h"
+#include "lifecycle.h"
 #include "flinkop/findings.h"
 #include "flinkop/log.h"
 #include "flinkop/model.h"
@@ -121,8 +122,17 @@ double reconcile(struct fo_kube *k, const char *key) {
   int r = 0;
   if (fo_json_get(m, "deletionTimestamp")) {
     if (has_finalizer(obj)) {
-      event_record(k, obj, "Normal", "Cleanup", "Cleaning up FlinkDeployment");
-      r = set_finalizer(k, obj, key, false);
+      int done = lifecycle_cleanup(k, obj, key);
+      if (done == 1) {
+        json_object *fresh = NULL; /* cleanup wrote the status: remove the finalizer from the latest */
+        if (fo_kube_get(k, &fo_res_flinkdeployments, fo_json_get_string(m, "namespace"), fo_json_get_string(m, "name"), &fresh) == 0) {
+          r = set_finalizer(k, fresh, key, false);
+          json_object_put(fresh);
+        }
+      } else {
+        r = done < 0 ? done : 0;
+        again = 1.0;
+      }
     }
     goto out;
   }
@@ -156,7 +166,12 @@ double reconcile(struct fo_kube *k, const char *key) {
     fo_status_set_str(&st.error, NULL);
   }
   o.lifecycle = fo_status_lifecycle(&st);
-  r = write_status(k, obj, key, &o);
+  if (errs.n) {
+    r = write_status(k, obj, key, &o); /* invalid: nothing is deployed from it */
+  } else {
+    again = lifecycle_reconcile(k, obj, key);
+    if (again < 0) r = -EIO;
+  }
   fo_status_free(&st);
   free(o.error);
   fo_findings_free(&errs);

@@ -244,13 +244,14 @@ static int trigger(struct fo_flink *f, const char *path, json_object *body, char
 }
 
 int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir, bool drain,
-                                 char **ret_trigger) {
+                                 const char *trigger_id, char **ret_trigger) {
   struct fo_buf p;
   fo_buf_init(&p, 256);
   int r = job_path(&p, jobid, "/stop");
   json_object *b = json_object_new_object();
   if (target_dir) json_object_object_add(b, "targetDirectory", json_object_new_string(target_dir));
   json_object_object_add(b, "drain", json_object_new_boolean(drain));
+  if (trigger_id) json_object_object_add(b, "triggerId", json_object_new_string(trigger_id));
   if (r == 0) r = trigger(f, p.data, b, ret_trigger);
   else json_object_put(b);
   fo_buf_free(&p);
@@ -258,13 +259,14 @@ int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const ch
 }
 
 int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir, bool cancel_job,
-                               char **ret_trigger) {
+                               const char *trigger_id, char **ret_trigger) {
   struct fo_buf p;
   fo_buf_init(&p, 256);
   int r = job_path(&p, jobid, "/savepoints");
   json_object *b = json_object_new_object();
   if (target_dir) json_object_object_add(b, "target-directory", json_object_new_string(target_dir));
   json_object_object_add(b, "cancel-job", json_object_new_boolean(cancel_job));
+  if (trigger_id) json_object_object_add(b, "triggerId", json_object_new_string(trigger_id));
   if (r == 0) r = trigger(f, p.data, b, ret_trigger);
   else json_object_put(b);
   fo_buf_free(&p);

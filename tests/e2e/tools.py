@@ -106,9 +106,23 @@ def audit_user_wrote(path, user, name):
     return 1
 
 
+def sim_record(path, cluster, what):
+    ev = [json.loads(l) for l in open(path)] if __import__("os").path.exists(path) else []
+    ev = [e for e in ev if e.get("cluster") == cluster]
+    starts = [e for e in ev if e["event"] == "job-started"]
+    sps = [e for e in ev if e["event"] == "savepoint"]
+    out = {"starts": len(starts), "savepoints": len(sps),
+           "last-start-kind": starts[-1]["restoreKind"] if starts else "",
+           "last-start-from": (starts[-1]["restoredFrom"] or "") if starts else "",
+           "last-start-parallelism": starts[-1]["parallelism"] if starts else "",
+           "last-savepoint": sps[-1]["path"] if sps else ""}[what]
+    print(out)
+    return 0
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     fn = {"cache-equals-server": cache_equals_server, "reconciled-after-last-change": reconciled_after_last_change,
           "leader-check": leader_check, "kubeconfig-with-token-file": kubeconfig_with_token_file,
-          "audit-user-wrote": audit_user_wrote}[cmd]
+          "audit-user-wrote": audit_user_wrote, "sim-record": sim_record}[cmd]
     sys.exit(fn(*args))

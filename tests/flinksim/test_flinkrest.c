@@ -159,7 +159,7 @@ static void test_checkpoints(void **st) {
 static void test_savepoint_and_disposal(void **st) {
   (void)st;
   char *trig;
-  assert_int_equal(fo_flink_trigger_savepoint(F, JID, "file:///savepoints", false, &trig), 0);
+  assert_int_equal(fo_flink_trigger_savepoint(F, JID, "file:///savepoints", false, NULL, &trig), 0);
   struct fo_flink_savepoint_status s;
   wait_savepoint(trig, &s);
   assert_int_equal(s.state, FO_FLINK_OP_COMPLETED);
@@ -176,7 +176,7 @@ static void test_savepoint_and_disposal(void **st) {
   free(trig);
   /* a failing savepoint: FAILED with the cause */
   sim_post("/_sim/faults/ns/app", "{\"fail_next_savepoint\": true}");
-  assert_int_equal(fo_flink_trigger_savepoint(F, JID, "file:///savepoints", false, &trig), 0);
+  assert_int_equal(fo_flink_trigger_savepoint(F, JID, "file:///savepoints", false, NULL, &trig), 0);
   wait_savepoint(trig, &s);
   assert_int_equal(s.state, FO_FLINK_OP_FAILED);
   assert_non_null(strstr(s.failure_cause, "Savepoint failed"));
@@ -220,7 +220,7 @@ static void test_error_classes(void **st) {
 static void test_stop_cancel_and_exceptions(void **st) {
   (void)st;
   char *trig;
-  assert_int_equal(fo_flink_stop_with_savepoint(F, JID, "file:///savepoints", false, &trig), 0);
+  assert_int_equal(fo_flink_stop_with_savepoint(F, JID, "file:///savepoints", false, NULL, &trig), 0);
   struct fo_flink_savepoint_status s;
   wait_savepoint(trig, &s);
   assert_int_equal(s.state, FO_FLINK_OP_COMPLETED);

@@ -1,0 +1,934 @@
+#include "lifecycle.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "controller.h"
+#include "flinkop/flinkconf.h"
+#include "flinkop/flinkrest.h"
+#include "flinkop/log.h"
+#include "flinkop/model.h"
+#include "flinkop/status.h"
+
+#define GEN_ANNOTATION "flinkdeployment.flink.apache.org/generation"
+#define POLL 1.0   /* seconds between looks while something is in flight */
+#define STEADY 5.0 /* seconds between observations of a running job */
+
+struct lc {
+  struct fo_kube *k;
+  json_object *obj;
+  const char *key, *ns, *name, *uid;
+  int64_t gen;
+  json_object *spec_json;
+  struct fo_spec spec;
+  json_object *conf; /* effective Flink configuration (owned) */
+  struct fo_status st; /* what this pass will write */
+  json_object *last_json; /* decoded lastReconciledSpec (owned) */
+  struct fo_spec last;
+  bool first_deployment;
+};
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void new_id(char out[33]) {
+  static const char hex[] = "0123456789abcdef";
+  FILE *f = fopen("/dev/urandom", "rb");
+  unsigned char b[16] = {0};
+  if (f) {
+    if (fread(b, 1, sizeof b, f) != sizeof b) memset(b, 0, sizeof b);
+    fclose(f);
+  }
+  for (int i = 0; i < 16; i++) {
+    out[2 * i] = hex[b[i] >> 4];
+    out[2 * i + 1] = hex[b[i] & 15];
+  }
+  out[32] = '\0';
+}
+
+static const char *mode_of(const struct fo_spec *s) { return fo_job_upgrade_mode(&s->job); }
+
+/* ---- status ---- */
+
+static int write_status(struct lc *c) {
+  json_object *want = fo_status_to_json(&c->st);
+  if (!want) return -ENOMEM;
+  json_object *have = fo_json_get_object(c->obj, "status");
+  if (have && json_object_equal(want, have)) {
+    json_object_put(want);
+    return 0;
+  }
+  json_object_object_add(c->obj, "status", want);
+  if (!ctl_write_allowed("update", "status", c->key)) return -EPERM;
+  json_object *ret = NULL;
+  int r = fo_kube_update(c->k, &fo_res_flinkdeployments, c->ns, c->name, "status", c->obj, &ret);
+  if (r == 0 && ret) { /* carry the new resourceVersion for a second write in this pass */
+    json_object *m = fo_json_get_object(ret, "metadata");
+    json_object_object_add(c->obj, "metadata", json_object_get(m));
+  }
+  json_object_put(ret);
+  return r;
+}
+
+static char *spec_for_record(struct lc *c, const char *job_state, const char *mode) {
+  json_object *copy = NULL;
+  json_object_deep_copy(c->spec_json, &copy, NULL);
+  json_object *job = fo_json_get_object(copy, "job");
+  if (job) {
+    json_object_object_add(job, "state", json_object_new_string(job_state));
+    json_object_object_add(job, "upgradeMode", json_object_new_string(mode));
+    /* the nonce is recorded only once its savepoint was handled */
+    json_object *last_job = fo_json_get_object(c->last_json, "job");
+    json_object *ln = fo_json_get(last_job, "savepointTriggerNonce");
+    json_object_object_del(job, "savepointTriggerNonce");
+    if (ln) json_object_object_add(job, "savepointTriggerNonce", json_object_get(ln));
+  }
+  char *s = fo_reconciled_spec_encode(copy, c->first_deployment);
+  json_object_put(copy);
+  return s;
+}
+
+static void set_job_state(struct lc *c, const char *state) {
+  struct fo_job_status *j = &c->st.job_status;
+  c->st.has_job_status = true;
+  if (j->state && state && !strcmp(j->state, state)) return;
+  fo_status_set_str(&j->state, state);
+  char t[32];
+  snprintf(t, sizeof t, "%lld", (long long)now_ms());
+  fo_status_set_str(&j->update_time, t);
+}
+
+static void set_error(struct lc *c, const char *msg) {
+  if (!msg) {
+    fo_status_set_str(&c->st.error, NULL);
+    return;
+  }
+  json_object *e = json_object_new_object();
+  json_object_object_add(e, "type", json_object_new_string("org.apache.flink.kubernetes.operator.exception.UpgradeFailureException"));
+  json_object_object_add(e, "message", json_object_new_string(msg));
+  char *s = fo_json_dumps(e);
+  fo_status_set_str(&c->st.error, s);
+  free(s);
+  json_object_put(e);
+}
+
+static void finish_status(struct lc *c) {
+  c->st.observed_generation.set = true;
+  fo_status_set_str(&c->st.lifecycle_state, fo_status_lifecycle(&c->st));
+}
+
+/* ---- Kubernetes objects ---- */
+
+static json_object *owner_refs(struct lc *c) {
+  json_object *a = json_object_new_array(), *o = json_object_new_object();
+  json_object_object_add(o, "apiVersion", json_object_new_string(FO_API_VERSION));
+  json_object_object_add(o, "kind", json_object_new_string(FO_KIND));
+  json_object_object_add(o, "name", json_object_new_string(c->name));
+  json_object_object_add(o, "uid", json_object_new_string(c->uid ? c->uid : ""));
+  json_object_object_add(o, "controller", json_object_new_boolean(1));
+  json_object_object_add(o, "blockOwnerDeletion", json_object_new_boolean(1));
+  json_object_array_add(a, o);
+  return a;
+}
+
+static json_object *labels(struct lc *c, const char *component) {
+  json_object *l = json_object_new_object();
+  json_object_object_add(l, "app", json_object_new_string(c->name));
+  json_object_object_add(l, "type", json_object_new_string(strcmp(fo_spec_mode(&c->spec), "standalone") ? "flink-native-kubernetes" : "flink-standalone-kubernetes"));
+  if (component) json_object_object_add(l, "component", json_object_new_string(component));
+  json_object_object_add(l, FO_MANAGED_BY_LABEL, json_object_new_string(FO_MANAGED_BY_VALUE));
+  return l;
+}
+
+static json_object *meta(struct lc *c, const char *name, const char *component) {
+  json_object *m = json_object_new_object();
+  json_object_object_add(m, "name", json_object_new_string(name));
+  json_object_object_add(m, "namespace", json_object_new_string(c->ns));
+  json_object_object_add(m, "labels", labels(c, component));
+  json_object_object_add(m, "ownerReferences", owner_refs(c));
+  return m;
+}
+
+/* Creates, or replaces when it exists (keeping its resourceVersion). */
+static int apply(struct lc *c, const struct fo_kube_resource *res, json_object *obj) {
+  const char *name = fo_json_get_string(fo_json_get_object(obj, "metadata"), "name");
+  if (!ctl_write_allowed("create", res->plural, c->key)) return -EPERM;
+  int r = fo_kube_create(c->k, res, c->ns, obj, NULL);
+  if (r != -EEXIST) return r;
+  json_object *cur = NULL;
+  r = fo_kube_get(c->k, res, c->ns, name, &cur);
+  if (r < 0) return r;
+  const char *rv = fo_json_get_string(fo_json_get_object(cur, "metadata"), "resourceVersion");
+  json_object_object_add(fo_json_get_object(obj, "metadata"), "resourceVersion", json_object_new_string(rv ? rv : ""));
+  if (res == &fo_res_services) { /* clusterIP is immutable */
+    json_object *ip = fo_json_get(fo_json_get_object(cur, "spec"), "clusterIP");
+    if (ip) json_object_object_add(fo_json_get_object(obj, "spec"), "clusterIP", json_object_get(ip));
+  }
+  json_object_put(cur);
+  if (!ctl_write_allowed("update", res->plural, c->key)) return -EPERM;
+  return fo_kube_update(c->k, res, c->ns, name, NULL, obj, NULL);
+}
+
+static void conf_set(json_object *conf, const char *k, const char *v) {
+  if (v) json_object_object_add(conf, k, json_object_new_string(v));
+}
+
+static void conf_set_int(json_object *conf, const char *k, int64_t v) {
+  char b[32];
+  snprintf(b, sizeof b, "%lld", (long long)v);
+  conf_set(conf, k, b);
+}
+
+/* The configuration the JobManager starts with: the effective configuration plus what the
+ * operator sets. */
+static json_object *flink_conf(struct lc *c, const char *job_id, const char *restore_path) {
+  json_object *conf = NULL;
+  json_object_deep_copy(c->conf, &conf, NULL);
+  conf_set(conf, "kubernetes.cluster-id", c->name);
+  conf_set(conf, "kubernetes.namespace", c->ns);
+  if (fo_conf_ha_enabled(conf)) conf_set(conf, "high-availability.cluster-id", c->name);
+  conf_set(conf, "execution.target", strcmp(fo_spec_mode(&c->spec), "standalone") ? "kubernetes-application" : "remote");
+  if (c->spec.image) conf_set(conf, "kubernetes.container.image.ref", c->spec.image);
+  if (c->spec.service_account) conf_set(conf, "kubernetes.service-account", c->spec.service_account);
+  if (c->spec.job.jar_uri) conf_set(conf, "pipeline.jars", c->spec.job.jar_uri);
+  if (c->spec.job.parallelism.set) conf_set_int(conf, "parallelism.default", c->spec.job.parallelism.v);
+  if (c->spec.job_manager.resource.memory) conf_set(conf, "jobmanager.memory.process.size", c->spec.job_manager.resource.memory);
+  if (c->spec.task_manager.resource.memory) conf_set(conf, "taskmanager.memory.process.size", c->spec.task_manager.resource.memory);
+  char cpu[32];
+  if (c->spec.job_manager.resource.cpu_set) {
+    snprintf(cpu, sizeof cpu, "%g", c->spec.job_manager.resource.cpu);
+    conf_set(conf, "kubernetes.jobmanager.cpu.amount", cpu);
+  }
+  if (c->spec.task_manager.resource.cpu_set) {
+    snprintf(cpu, sizeof cpu, "%g", c->spec.task_manager.resource.cpu);
+    conf_set(conf, "kubernetes.taskmanager.cpu.amount", cpu);
+  }
+  conf_set(conf, "$internal.pipeline.job-id", job_id);
+  json_object_object_del(conf, "execution.savepoint.path");
+  if (restore_path) conf_set(conf, "execution.savepoint.path", restore_path);
+  if (c->spec.job.allow_non_restored_state) conf_set(conf, "execution.savepoint.ignore-unclaimed-state", "true");
+  return conf;
+}
+
+static json_object *config_map(struct lc *c, json_object *conf) {
+  struct fo_buf b;
+  fo_buf_init(&b, 4u << 20);
+  fo_buf_append(&b, "", 0);
+  json_object_object_foreach(conf, k, v) {
+    const char *s = json_object_get_string(v);
+    fo_buf_json_string(&b, k, strlen(k));
+    fo_buf_puts(&b, ": ");
+    fo_buf_json_string(&b, s, strlen(s)); /* JSON strings are YAML: no value is misread */
+    fo_buf_putc(&b, '\n');
+  }
+  char name[300];
+  snprintf(name, sizeof name, "flink-config-%s", c->name);
+  json_object *cm = json_object_new_object();
+  json_object_object_add(cm, "apiVersion", json_object_new_string("v1"));
+  json_object_object_add(cm, "kind", json_object_new_string("ConfigMap"));
+  json_object_object_add(cm, "metadata", meta(c, name, NULL));
+  json_object *data = json_object_new_object();
+  bool v2 = c->spec.flink_version && !strncmp(c->spec.flink_version, "v2_", 3);
+  json_object_object_add(data, v2 ? "config.yaml" : "flink-conf.yaml", json_object_new_string(b.data));
+  if (c->spec.log_configuration) {
+    json_object_object_foreach(c->spec.log_configuration, lk, lv) {
+      if (lv) json_object_object_add(data, lk, json_object_get(lv));
+    }
+  }
+  json_object_object_add(cm, "data", data);
+  fo_buf_free(&b);
+  return cm;
+}
+
+static json_object *service(struct lc *c, const char *name, bool headless) {
+  json_object *s = json_object_new_object();
+  json_object_object_add(s, "apiVersion", json_object_new_string("v1"));
+  json_object_object_add(s, "kind", json_object_new_string("Service"));
+  json_object_object_add(s, "metadata", meta(c, name, "jobmanager"));
+  json_object *spec = json_object_new_object();
+  json_object *sel = json_object_new_object();
+  json_object_object_add(sel, "app", json_object_new_string(c->name));
+  json_object_object_add(sel, "component", json_object_new_string("jobmanager"));
+  json_object_object_add(spec, "selector", sel);
+  if (headless) json_object_object_add(spec, "clusterIP", json_object_new_string("None"));
+  else json_object_object_add(spec, "type", json_object_new_string("ClusterIP"));
+  json_object *ports = json_object_new_array();
+  const char *names[] = {"rest", "jobmanager-rpc", "blobserver"};
+  int nums[] = {8081, 6123, 6124};
+  for (int i = headless ? 1 : 0; i < (headless ? 3 : 1); i++) {
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "name", json_object_new_string(names[i]));
+    json_object_object_add(p, "port", json_object_new_int(nums[i]));
+    json_object_object_add(p, "targetPort", json_object_new_int(nums[i]));
+    json_object_array_add(ports, p);
+  }
+  json_object_object_add(spec, "ports", ports);
+  json_object_object_add(s, "spec", spec);
+  return s;
+}
+
+/* The pod template: the user's (spec.podTemplate, then the component's) with our container
+ * settings on flink-main-container. Arguments are an array: nothing reaches a shell. */
+static json_object *pod_template(struct lc *c, const char *component, json_object *component_tmpl) {
+  json_object *t = NULL;
+  if (c->spec.pod_template) json_object_deep_copy(c->spec.pod_template, &t, NULL);
+  else t = json_object_new_object();
+  if (component_tmpl) { /* component template over the shared one, member by member */
+    json_object_object_foreach(component_tmpl, k, v) {
+      json_object *cp = NULL;
+      json_object_deep_copy(v, &cp, NULL);
+      json_object_object_add(t, k, cp);
+    }
+  }
+  json_object *m = fo_json_ensure_object(t, "metadata");
+  json_object *l = fo_json_ensure_object(m, "labels");
+  json_object *ours = labels(c, component);
+  json_object_object_foreach(ours, lk, lv) json_object_object_add(l, lk, json_object_get(lv));
+  json_object_put(ours);
+  json_object *spec = fo_json_ensure_object(t, "spec");
+  if (c->spec.service_account) json_object_object_add(spec, "serviceAccountName", json_object_new_string(c->spec.service_account));
+  json_object *containers = fo_json_get_array(spec, "containers");
+  if (!containers) {
+    containers = json_object_new_array();
+    json_object_object_add(spec, "containers", containers);
+  }
+  json_object *main = NULL;
+  for (size_t i = 0; i < json_object_array_length(containers); i++) {
+    json_object *ct = json_object_array_get_idx(containers, i);
+    const char *n = fo_json_get_string(ct, "name");
+    if (n && !strcmp(n, "flink-main-container")) main = ct;
+  }
+  if (!main) {
+    main = json_object_new_object();
+    json_object_object_add(main, "name", json_object_new_string("flink-main-container"));
+    json_object_array_add(containers, main);
+  }
+  json_object_object_add(main, "image", json_object_new_string(c->spec.image ? c->spec.image : "flink:latest"));
+  if (c->spec.image_pull_policy) json_object_object_add(main, "imagePullPolicy", json_object_new_string(c->spec.image_pull_policy));
+  json_object *args = json_object_new_array();
+  if (!strcmp(component, "jobmanager")) {
+    json_object_array_add(args, json_object_new_string(strcmp(fo_spec_mode(&c->spec), "standalone") ? "kubernetes-application" : "standalone-job"));
+    if (c->spec.job.entry_class) {
+      json_object_array_add(args, json_object_new_string("--job-classname"));
+      json_object_array_add(args, json_object_new_string(c->spec.job.entry_class));
+    }
+    size_t na = c->spec.job.args ? json_object_array_length(c->spec.job.args) : 0;
+    for (size_t i = 0; i < na; i++) json_object_array_add(args, json_object_get(json_object_array_get_idx(c->spec.job.args, i)));
+  } else {
+    json_object_array_add(args, json_object_new_string("taskmanager"));
+  }
+  json_object_object_add(main, "args", args);
+  json_object *vm = fo_json_get_array(main, "volumeMounts");
+  if (!vm) {
+    vm = json_object_new_array();
+    json_object_object_add(main, "volumeMounts", vm);
+  }
+  json_object *mnt = json_object_new_object();
+  json_object_object_add(mnt, "name", json_object_new_string("flink-config-volume"));
+  json_object_object_add(mnt, "mountPath", json_object_new_string("/opt/flink/conf"));
+  json_object_array_add(vm, mnt);
+  json_object *vols = fo_json_get_array(spec, "volumes");
+  if (!vols) {
+    vols = json_object_new_array();
+    json_object_object_add(spec, "volumes", vols);
+  }
+  json_object *vol = json_object_new_object(), *cmv = json_object_new_object();
+  char cmn[300];
+  snprintf(cmn, sizeof cmn, "flink-config-%s", c->name);
+  json_object_object_add(vol, "name", json_object_new_string("flink-config-volume"));
+  json_object_object_add(cmv, "name", json_object_new_string(cmn));
+  json_object_object_add(vol, "configMap", cmv);
+  json_object_array_add(vols, vol);
+  return t;
+}
+
+static json_object *deployment(struct lc *c, const char *name, const char *component, int64_t replicas,
+                               json_object *component_tmpl) {
+  json_object *d = json_object_new_object();
+  json_object_object_add(d, "apiVersion", json_object_new_string("apps/v1"));
+  json_object_object_add(d, "kind", json_object_new_string("Deployment"));
+  json_object *m = meta(c, name, component);
+  json_object *ann = json_object_new_object();
+  char g[32];
+  snprintf(g, sizeof g, "%lld", (long long)c->gen);
+  json_object_object_add(ann, GEN_ANNOTATION, json_object_new_string(g));
+  json_object_object_add(m, "annotations", ann);
+  json_object_object_add(d, "metadata", m);
+  json_object *spec = json_object_new_object();
+  json_object_object_add(spec, "replicas", json_object_new_int64(replicas));
+  json_object *sel = json_object_new_object(), *ml = json_object_new_object();
+  json_object_object_add(ml, "app", json_object_new_string(c->name));
+  json_object_object_add(ml, "component", json_object_new_string(component));
+  json_object_object_add(sel, "matchLabels", ml);
+  json_object_object_add(spec, "selector", sel);
+  json_object_object_add(spec, "template", pod_template(c, component, component_tmpl));
+  json_object *strat = json_object_new_object();
+  json_object_object_add(strat, "type", json_object_new_string("Recreate"));
+  json_object_object_add(spec, "strategy", strat);
+  json_object_object_add(d, "spec", spec);
+  return d;
+}
+
+static int deploy(struct lc *c, const char *job_id, const char *restore_path) {
+  json_object *conf = flink_conf(c, job_id, restore_path);
+  json_object *objs[5];
+  int n = 0;
+  objs[n++] = config_map(c, conf);
+  char rest[300];
+  snprintf(rest, sizeof rest, "%s-rest", c->name);
+  objs[n++] = service(c, rest, false);
+  objs[n++] = service(c, c->name, true);
+  objs[n++] = deployment(c, c->name, "jobmanager", fo_jm_replicas(&c->spec), c->spec.job_manager.pod_template);
+  if (!strcmp(fo_spec_mode(&c->spec), "standalone")) {
+    char tm[300];
+    snprintf(tm, sizeof tm, "%s-taskmanager", c->name);
+    int64_t reps = c->spec.task_manager.replicas.set ? c->spec.task_manager.replicas.v : 1;
+    objs[n++] = deployment(c, tm, "taskmanager", reps, c->spec.task_manager.pod_template);
+  }
+  const struct fo_kube_resource *res[] = {&fo_res_configmaps, &fo_res_services, &fo_res_services, &fo_res_deployments, &fo_res_deployments};
+  int r = 0;
+  for (int i = 0; i < n; i++) {
+    if (r == 0) r = apply(c, res[i], objs[i]);
+    json_object_put(objs[i]);
+  }
+  json_object_put(conf);
+  fo_log("info", "deployed", "\"object\":\"%s\",\"jobId\":\"%s\",\"restoreFrom\":\"%s\",\"generation\":%lld,\"result\":%d", c->key,
+         job_id, restore_path ? restore_path : "", (long long)c->gen, r);
+  return r;
+}
+
+static int delete_cluster(struct lc *c) {
+  if (!ctl_write_allowed("delete", "deployments", c->key)) return -EPERM;
+  int r = fo_kube_delete(c->k, &fo_res_deployments, c->ns, c->name, "Background");
+  char tm[300];
+  snprintf(tm, sizeof tm, "%s-taskmanager", c->name);
+  int r2 = fo_kube_delete(c->k, &fo_res_deployments, c->ns, tm, "Background");
+  if (r == -ENOENT) r = 0;
+  if (r == 0 && r2 < 0 && r2 != -ENOENT) r = r2;
+  return r;
+}
+
+static json_object *ha_config_maps(struct lc *c) {
+  char sel[400];
+  snprintf(sel, sizeof sel, "app=%s,configmap-type=high-availability", c->name);
+  json_object *items = NULL;
+  char *rv = NULL;
+  if (fo_kube_list(c->k, &fo_res_configmaps, c->ns, sel, 100, &items, &rv) < 0) items = NULL;
+  free(rv);
+  return items;
+}
+
+/* HA metadata a last-state restore can use: a job's ConfigMap holding a checkpoint pointer. */
+static bool ha_has_checkpoint(struct lc *c) {
+  json_object *items = ha_config_maps(c);
+  bool found = false;
+  size_t n = items ? json_object_array_length(items) : 0;
+  for (size_t i = 0; i < n && !found; i++) {
+    json_object *cm = json_object_array_get_idx(items, i);
+    const char *name = fo_json_get_string(fo_json_get_object(cm, "metadata"), "name");
+    size_t len = name ? strlen(name) : 0;
+    if (len < 11 || strcmp(name + len - 11, "-config-map") || strstr(name, "-cluster-config-map")) continue;
+    json_object_object_foreach(fo_json_get_object(cm, "data"), dk, dv) {
+      (void)dv;
+      if (!strncmp(dk, "checkpointID-", 13)) found = true;
+    }
+  }
+  json_object_put(items);
+  return found;
+}
+
+static int ha_delete(struct lc *c) {
+  json_object *items = ha_config_maps(c);
+  size_t n = items ? json_object_array_length(items) : 0;
+  int r = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *name = fo_json_get_string(fo_json_get_object(json_object_array_get_idx(items, i), "metadata"), "name");
+    if (!name || !ctl_write_allowed("delete", "ha-configmap", c->key)) continue;
+    int d = fo_kube_delete(c->k, &fo_res_configmaps, c->ns, name, NULL);
+    if (d < 0 && d != -ENOENT) r = d;
+  }
+  json_object_put(items);
+  return r;
+}
+
+/* ---- Flink ---- */
+
+static struct fo_flink *flink(struct lc *c) {
+  struct fo_buf u;
+  fo_buf_init(&u, 4096);
+  fo_flink_url(&u, g_ctl->cfg.flink_url_template, c->name, c->ns);
+  struct fo_flink *f = fo_flink_new(u.data, 5000);
+  fo_buf_free(&u);
+  return f;
+}
+
+/* The job's state from Flink, or NULL (JobManager unreachable, job unknown). */
+static const char *observe_job(struct lc *c, struct fo_flink *f, char *state, size_t n) {
+  const char *jid = c->st.job_status.job_id;
+  if (!jid) return NULL;
+  struct fo_flink_jobs jobs;
+  if (fo_flink_jobs_overview(f, &jobs) < 0) return NULL;
+  const char *res = NULL;
+  for (size_t i = 0; i < jobs.n; i++)
+    if (!strcmp(jobs.jobs[i].jid, jid)) {
+      snprintf(state, n, "%s", fo_flink_job_effective_state(&jobs.jobs[i]));
+      fo_status_set_str(&c->st.job_status.job_name, jobs.jobs[i].name);
+      char t[32];
+      snprintf(t, sizeof t, "%lld", (long long)jobs.jobs[i].start_time);
+      fo_status_set_str(&c->st.job_status.start_time, t);
+      res = state;
+    }
+  fo_flink_jobs_free(&jobs);
+  return res;
+}
+
+static struct fo_savepoint_info *spi(struct lc *c) {
+  c->st.has_job_status = true;
+  c->st.job_status.has_savepoint_info = true;
+  return &c->st.job_status.savepoint_info;
+}
+
+static void record_savepoint(struct lc *c, const char *location, const char *type, struct fo_opt_int nonce) {
+  struct fo_savepoint_info *s = spi(c);
+  struct fo_savepoint sp = {0};
+  sp.time_stamp = s->trigger_timestamp.set ? s->trigger_timestamp : (struct fo_opt_int){true, now_ms()};
+  sp.location = strdup(location);
+  sp.trigger_type = strdup(type);
+  sp.format_type = strdup("CANONICAL");
+  sp.trigger_nonce = nonce;
+  free(s->last.location);
+  free(s->last.trigger_type);
+  free(s->last.format_type);
+  s->has_last = true;
+  s->last.time_stamp = sp.time_stamp;
+  s->last.location = strdup(location);
+  s->last.trigger_type = strdup(type);
+  s->last.format_type = strdup("CANONICAL");
+  s->last.trigger_nonce = nonce;
+  struct fo_savepoint *h = realloc(s->history, (s->n_history + 1) * sizeof *h);
+  if (h) {
+    s->history = h;
+    s->history[s->n_history++] = sp;
+  } else {
+    free(sp.location);
+    free(sp.trigger_type);
+    free(sp.format_type);
+  }
+  s->has_history = true;
+}
+
+static void clear_trigger(struct lc *c) {
+  struct fo_savepoint_info *s = spi(c);
+  fo_status_set_str(&s->trigger_id, NULL);
+  fo_status_set_str(&s->trigger_type, NULL);
+  s->trigger_timestamp.set = false;
+}
+
+static int send_savepoint(struct lc *c, struct fo_flink *f, bool stop);
+
+/* Polls the savepoint in flight. Returns 1 done (location in *ret_loc, or failure), 0 pending,
+ * < 0 error. A trigger Flink does not know (we died before sending it) is sent again with the
+ * same id. */
+static int poll_savepoint(struct lc *c, struct fo_flink *f, bool stop, char **ret_loc, char **ret_fail) {
+  struct fo_savepoint_info *s = spi(c);
+  struct fo_flink_savepoint_status ss;
+  *ret_loc = *ret_fail = NULL;
+  int r = fo_flink_savepoint_status(f, c->st.job_status.job_id, s->trigger_id, &ss);
+  if (r == -ENOENT) {
+    /* Flink does not know it: we died before sending it. Flink accepts the caller's triggerId,
+     * so sending it now asks for that one savepoint, never a second one. */
+    r = send_savepoint(c, f, stop);
+    return r < 0 ? r : 0;
+  }
+  if (r < 0) return r;
+  int done = 0;
+  if (ss.state == FO_FLINK_OP_COMPLETED) {
+    *ret_loc = ss.location;
+    ss.location = NULL;
+    done = 1;
+  } else if (ss.state == FO_FLINK_OP_FAILED) {
+    *ret_fail = ss.failure_cause ? ss.failure_cause : strdup("savepoint failed");
+    ss.failure_cause = NULL;
+    done = 1;
+  }
+  fo_flink_savepoint_status_free(&ss);
+  return done;
+}
+
+/* Sends a savepoint request carrying our own trigger id (written to the status first). */
+static int send_savepoint(struct lc *c, struct fo_flink *f, bool stop) {
+  struct fo_savepoint_info *s = spi(c);
+  const char *dir = fo_conf_savepoint_dir(c->conf);
+  char *t = NULL;
+  int r = stop ? fo_flink_stop_with_savepoint(f, c->st.job_status.job_id, dir, false, s->trigger_id, &t)
+               : fo_flink_trigger_savepoint(f, c->st.job_status.job_id, dir, false, s->trigger_id, &t);
+  free(t);
+  return r;
+}
+
+/* ---- the state machine ---- */
+
+/* Fields whose change is an upgrade (everything but the nonces, the desired state and the mode). */
+static json_object *comparable(json_object *spec) {
+  json_object *c = NULL;
+  if (spec) json_object_deep_copy(spec, &c, NULL);
+  json_object *job = fo_json_get_object(c, "job");
+  const char *drop[] = {"state", "upgradeMode", "savepointTriggerNonce", "savepointRedeployNonce", "initialSavepointPath",
+                        "allowNonRestoredState"};
+  for (size_t i = 0; job && i < sizeof drop / sizeof drop[0]; i++) json_object_object_del(job, drop[i]);
+  json_object_object_del(c, "restartNonce");
+  return c;
+}
+
+static bool spec_changed(struct lc *c) {
+  json_object *a = comparable(c->spec_json), *b = comparable(c->last_json);
+  bool changed = !json_object_equal(a, b);
+  json_object_put(a);
+  json_object_put(b);
+  if (c->spec.restart_nonce.set && (!c->last.restart_nonce.set || c->last.restart_nonce.v != c->spec.restart_nonce.v)) changed = true;
+  return changed;
+}
+
+/* Starts a transition: the record says which spec and mode, written before anything is stopped. */
+static int begin_transition(struct lc *c, const char *mode, bool job_running) {
+  struct fo_reconciliation_status *rs = &c->st.reconciliation_status;
+  if (c->last_json) c->first_deployment = false; /* only the very first record says so */
+  c->st.has_reconciliation_status = true;
+  char *rec = spec_for_record(c, "suspended", mode);
+  fo_status_set_str(&rs->last_reconciled_spec, rec);
+  free(rec);
+  fo_status_set_str(&rs->state, "UPGRADING");
+  rs->reconciliation_timestamp = (struct fo_opt_int){true, now_ms()};
+  c->st.observed_generation = (struct fo_opt_int){true, c->gen};
+  if (job_running) fo_status_set_str(&c->st.job_status.upgrade_savepoint_path, NULL); /* a fresh one will be taken */
+  set_error(c, NULL);
+  event_record(c->k, c->obj, "Normal", job_running ? "Suspended" : "Submit",
+               job_running ? "Suspending existing deployment." : "Starting deployment");
+  finish_status(c);
+  return write_status(c);
+}
+
+/* The mode the transition in flight uses (recorded in lastReconciledSpec). */
+static const char *recorded_mode(struct lc *c) { return fo_job_upgrade_mode(&c->last.job); }
+
+static double fail_wait(struct lc *c, const char *reason, const char *msg) {
+  set_error(c, msg);
+  event_record(c->k, c->obj, "Warning", reason, msg);
+  finish_status(c);
+  write_status(c);
+  return 10.0;
+}
+
+/* Moves an UPGRADING transition one step on. */
+static double step_transition(struct lc *c, struct fo_flink *f) {
+  const char *mode = recorded_mode(c);
+  bool want_running = c->spec.job.present && !strcmp(fo_job_state(&c->spec.job), "running");
+  json_object *dep = NULL;
+  int r = fo_kube_get(c->k, &fo_res_deployments, c->ns, c->name, &dep);
+  if (r < 0 && r != -ENOENT) return -1;
+  if (dep) {
+    const char *g = fo_json_get_string(fo_json_get_object(fo_json_get_object(dep, "metadata"), "annotations"), GEN_ANNOTATION);
+    char want[32];
+    snprintf(want, sizeof want, "%lld", (long long)c->st.observed_generation.v);
+    bool ours = g && !strcmp(g, want) && c->st.job_status.state && !strcmp(c->st.job_status.state, "RECONCILING");
+    json_object_put(dep);
+    if (ours) { /* deployed already: the transition is done */
+      struct fo_reconciliation_status *rs = &c->st.reconciliation_status;
+      char *rec = spec_for_record(c, "running", mode);
+      fo_status_set_str(&rs->last_reconciled_spec, rec);
+      free(rec);
+      fo_status_set_str(&rs->state, "DEPLOYED");
+      fo_status_set_str(&c->st.jm_deployment_status, "DEPLOYING");
+      finish_status(c);
+      return write_status(c) < 0 ? -1 : POLL;
+    }
+    /* the old cluster is still there: suspend it with the mode's mechanism */
+    if (!strcmp(mode, "savepoint") && !c->st.job_status.upgrade_savepoint_path) {
+      struct fo_savepoint_info *s = spi(c);
+      if (s->trigger_id) {
+        char *loc, *fail;
+        int p = poll_savepoint(c, f, true, &loc, &fail);
+        if (p < 0) return POLL;
+        if (p == 0) return POLL;
+        if (fail) {
+          clear_trigger(c);
+          double d = fail_wait(c, "SavepointError", "Savepoint for the upgrade failed; retrying");
+          free(fail);
+          return d;
+        }
+        fo_status_set_str(&c->st.job_status.upgrade_savepoint_path, loc);
+        record_savepoint(c, loc, "UPGRADE", (struct fo_opt_int){false, 0});
+        clear_trigger(c);
+        set_job_state(c, "FINISHED");
+        free(loc);
+        finish_status(c);
+        return write_status(c) < 0 ? -1 : 0.05;
+      }
+      char st[16];
+      const char *js = observe_job(c, f, st, sizeof st);
+      if (!js || strcmp(js, "RUNNING")) {
+        set_error(c, "Job is not running: the savepoint upgrade waits for it (upgradeMode savepoint needs a running job)");
+        finish_status(c);
+        write_status(c);
+        return POLL * 2;
+      }
+      char id[33];
+      new_id(id);
+      fo_status_set_str(&s->trigger_id, id);
+      fo_status_set_str(&s->trigger_type, "UPGRADE");
+      s->trigger_timestamp = (struct fo_opt_int){true, now_ms()};
+      finish_status(c);
+      if (write_status(c) < 0) return -1; /* the id is recorded before the request */
+      send_savepoint(c, f, true);
+      return POLL / 2;
+    }
+    if (!strcmp(mode, "stateless")) {
+      if (c->st.job_status.job_id) fo_flink_cancel(f, c->st.job_status.job_id); /* best effort */
+    }
+    if (delete_cluster(c) < 0) return -1;
+    if (strcmp(mode, "last-state")) ha_delete(c); /* stateless and savepoint restart without HA state */
+    set_job_state(c, strcmp(mode, "stateless") ? "FINISHED" : "CANCELED");
+    fo_status_set_str(&c->st.jm_deployment_status, "MISSING");
+    finish_status(c);
+    return write_status(c) < 0 ? -1 : POLL / 2;
+  }
+  /* no cluster */
+  if (!want_running) {
+    struct fo_reconciliation_status *rs = &c->st.reconciliation_status;
+    fo_status_set_str(&rs->state, "DEPLOYED");
+    char *rec = spec_for_record(c, "suspended", mode);
+    fo_status_set_str(&rs->last_reconciled_spec, rec);
+    fo_status_set_str(&rs->last_stable_spec, rec); /* a requested suspend is stable at once */
+    free(rec);
+    fo_status_set_str(&c->st.jm_deployment_status, "MISSING");
+    if (!c->st.job_status.state || strcmp(c->st.job_status.state, "CANCELED")) set_job_state(c, "FINISHED");
+    finish_status(c);
+    return write_status(c) < 0 ? -1 : 0;
+  }
+  /* restore: decide what the job starts from and its id, record both, then deploy */
+  const char *restore = NULL;
+  bool first = c->first_deployment;
+  if (!strcmp(mode, "savepoint")) {
+    restore = c->st.job_status.upgrade_savepoint_path;
+    if (!restore && c->st.job_status.savepoint_info.has_last) restore = c->st.job_status.savepoint_info.last.location;
+  } else if (!strcmp(mode, "last-state") && !first) {
+    if (!ha_has_checkpoint(c))
+      return fail_wait(c, "RestoreFailed",
+                       "HA metadata is not available to restore from last state.It is possible that the job has finished or "
+                       "terminally failed, or the configmaps have been deleted. Manual restore required.");
+  }
+  if (!c->st.job_status.state || strcmp(c->st.job_status.state, "RECONCILING")) {
+    if (strcmp(mode, "last-state") || !c->st.job_status.job_id) {
+      char id[33];
+      new_id(id);
+      fo_status_set_str(&c->st.job_status.job_id, id);
+    }
+    set_job_state(c, "RECONCILING");
+    fo_status_set_str(&c->st.jm_deployment_status, "DEPLOYING");
+    finish_status(c);
+    if (write_status(c) < 0) return -1; /* the job id is recorded before anything runs */
+  }
+  if (deploy(c, c->st.job_status.job_id, restore) < 0) return -1;
+  return 0.2;
+}
+
+/* Observes a deployed cluster: JobManager readiness, the job, a manual savepoint. */
+static double observe(struct lc *c, struct fo_flink *f) {
+  c->st.observed_generation = (struct fo_opt_int){true, c->gen}; /* changes that need no action */
+  json_object *dep = NULL;
+  int r = fo_kube_get(c->k, &fo_res_deployments, c->ns, c->name, &dep);
+  if (r < 0 && r != -ENOENT) return -1;
+  const char *jm = "MISSING";
+  if (dep) {
+    int64_t ready = 0;
+    fo_json_as_int64(fo_json_get(fo_json_get_object(dep, "status"), "readyReplicas"), &ready);
+    jm = ready > 0 ? "READY" : "DEPLOYING";
+  }
+  json_object_put(dep);
+  bool jm_changed = !c->st.jm_deployment_status || strcmp(c->st.jm_deployment_status, jm);
+  fo_status_set_str(&c->st.jm_deployment_status, jm);
+  if (jm_changed && !strcmp(jm, "MISSING")) event_record(c->k, c->obj, "Warning", "Missing", "Missing JobManager deployment");
+  double next = STEADY;
+  char st[16];
+  if (!strcmp(jm, "READY")) {
+    const char *js = observe_job(c, f, st, sizeof st);
+    if (js && (!c->st.job_status.state || strcmp(c->st.job_status.state, js))) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "Job status changed from %s to %s", c->st.job_status.state ? c->st.job_status.state : "none", js);
+      event_record(c->k, c->obj, !strcmp(js, "FAILED") ? "Warning" : "Normal", "JobStatusChanged", msg);
+      set_job_state(c, js);
+    }
+    if (js && !strcmp(js, "FAILED")) {
+      char *ex = NULL;
+      fo_flink_latest_exception(f, c->st.job_status.job_id, &ex);
+      set_error(c, ex ? ex : "Job failed");
+      free(ex);
+    }
+    if (js && !strcmp(js, "RUNNING")) {
+      set_error(c, NULL);
+      fo_status_set_str(&c->st.reconciliation_status.last_stable_spec, c->st.reconciliation_status.last_reconciled_spec);
+    }
+    if (!js) next = POLL;
+  } else {
+    next = POLL;
+  }
+  /* the manual savepoint: trigger on a new nonce, poll while in flight */
+  struct fo_savepoint_info *s = spi(c);
+  if (s->trigger_id && s->trigger_type && !strcmp(s->trigger_type, "MANUAL")) {
+    char *loc = NULL, *fail = NULL;
+    int p = poll_savepoint(c, f, false, &loc, &fail);
+    if (p == 1) {
+      struct fo_opt_int nonce = c->spec.job.savepoint_trigger_nonce;
+      if (loc) record_savepoint(c, loc, "MANUAL", nonce);
+      if (fail) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "Savepoint failed for savepointTriggerNonce: %lld", (long long)nonce.v);
+        event_record(c->k, c->obj, "Warning", "SavepointError", msg);
+      }
+      clear_trigger(c);
+      /* the nonce counts as handled either way: record it */
+      json_object *last = c->last_json;
+      json_object *ljob = fo_json_get_object(last, "job");
+      if (ljob && nonce.set) json_object_object_add(ljob, "savepointTriggerNonce", json_object_new_int64(nonce.v));
+      char *rec = fo_reconciled_spec_encode(last, c->first_deployment);
+      fo_status_set_str(&c->st.reconciliation_status.last_reconciled_spec, rec);
+      free(rec);
+    }
+    free(loc);
+    free(fail);
+    next = POLL / 2;
+  } else if (c->spec.job.savepoint_trigger_nonce.set && c->st.job_status.state && !strcmp(c->st.job_status.state, "RUNNING") &&
+             (!c->last.job.savepoint_trigger_nonce.set || c->last.job.savepoint_trigger_nonce.v != c->spec.job.savepoint_trigger_nonce.v)) {
+    char id[33];
+    new_id(id);
+    fo_status_set_str(&s->trigger_id, id);
+    fo_status_set_str(&s->trigger_type, "MANUAL");
+    s->trigger_timestamp = (struct fo_opt_int){true, now_ms()};
+    finish_status(c);
+    if (write_status(c) < 0) return -1;
+    send_savepoint(c, f, false);
+    return POLL / 2;
+  }
+  finish_status(c);
+  return write_status(c) < 0 ? -1 : next;
+}
+
+static int load(struct lc *c, struct fo_kube *k, json_object *obj, const char *key) {
+  memset(c, 0, sizeof *c);
+  c->k = k;
+  c->obj = obj;
+  c->key = key;
+  json_object *m = fo_json_get_object(obj, "metadata");
+  c->ns = fo_json_get_string(m, "namespace");
+  c->name = fo_json_get_string(m, "name");
+  c->uid = fo_json_get_string(m, "uid");
+  fo_json_as_int64(fo_json_get(m, "generation"), &c->gen);
+  c->spec_json = fo_json_get_object(obj, "spec");
+  fo_spec_read(c->spec_json, &c->spec, NULL, "spec");
+  json_object *defaults = NULL;
+  if (g_ctl->default_conf) json_object_deep_copy(g_ctl->default_conf, &defaults, NULL);
+  c->conf = fo_conf_effective_new(defaults, c->spec.flink_configuration);
+  json_object_put(defaults);
+  if (fo_status_read(fo_json_get_object(obj, "status"), &c->st) < 0 || !c->conf) return -ENOMEM;
+  const char *rec = c->st.reconciliation_status.last_reconciled_spec;
+  if (rec) {
+    struct fo_parse_error pe = {0};
+    if (fo_reconciled_spec_decode(rec, &c->last_json, &c->first_deployment, &pe) < 0) c->last_json = NULL;
+    fo_parse_error_clear(&pe);
+    fo_spec_read(c->last_json, &c->last, NULL, "");
+  }
+  return 0;
+}
+
+static void unload(struct lc *c) {
+  json_object_put(c->conf);
+  json_object_put(c->last_json);
+  fo_status_free(&c->st);
+}
+
+double lifecycle_reconcile(struct fo_kube *k, json_object *obj, const char *key) {
+  struct lc c;
+  if (load(&c, k, obj, key) < 0) {
+    unload(&c);
+    return -1;
+  }
+  double next = 0;
+  struct fo_flink *f = flink(&c);
+  struct fo_reconciliation_status *rs = &c.st.reconciliation_status;
+  if (!c.spec.job.present) {
+    c.st.observed_generation = (struct fo_opt_int){true, c.gen}; /* session clusters: no job lifecycle yet */
+    finish_status(&c);
+    next = write_status(&c) < 0 ? -1 : 0;
+  } else if (!c.last_json) {
+    /* never deployed */
+    c.first_deployment = true;
+    const char *initial = c.spec.job.initial_savepoint_path;
+    if (!strcmp(fo_job_state(&c.spec.job), "suspended")) {
+      c.st.has_reconciliation_status = true;
+      char *r = spec_for_record(&c, "suspended", mode_of(&c.spec));
+      fo_status_set_str(&rs->last_reconciled_spec, r);
+      fo_status_set_str(&rs->last_stable_spec, r);
+      free(r);
+      fo_status_set_str(&rs->state, "DEPLOYED");
+      rs->reconciliation_timestamp = (struct fo_opt_int){true, now_ms()};
+      c.st.observed_generation = (struct fo_opt_int){true, c.gen};
+      fo_status_set_str(&c.st.jm_deployment_status, "MISSING");
+      finish_status(&c);
+      next = write_status(&c) < 0 ? -1 : 0;
+    } else {
+      if (initial) fo_status_set_str(&c.st.job_status.upgrade_savepoint_path, initial);
+      c.st.has_job_status = true;
+      next = begin_transition(&c, initial ? "savepoint" : "stateless", false) < 0 ? -1 : 0.05;
+    }
+  } else if (rs->state && !strcmp(rs->state, "UPGRADING")) {
+    next = step_transition(&c, f);
+  } else if (c.st.job_status.savepoint_info.trigger_id) {
+    next = observe(&c, f); /* no upgrade or suspend starts while a savepoint is in flight */
+  } else {
+    bool last_running = !strcmp(fo_job_state(&c.last.job), "running");
+    bool want_running = !strcmp(fo_job_state(&c.spec.job), "running");
+    const char *mode = mode_of(&c.spec);
+    if (last_running && (!want_running || spec_changed(&c))) {
+      next = begin_transition(&c, mode, true) < 0 ? -1 : 0.05;
+    } else if (!last_running && want_running) {
+      /* restore with the mechanism the job was suspended with (stateless always starts empty) */
+      const char *rmode = !strcmp(mode, "stateless") ? "stateless" : recorded_mode(&c);
+      next = begin_transition(&c, rmode, false) < 0 ? -1 : 0.05;
+    } else if (last_running) {
+      next = observe(&c, f);
+    } else {
+      c.st.observed_generation = (struct fo_opt_int){true, c.gen}; /* suspended: recorded for later */
+      finish_status(&c);
+      next = write_status(&c) < 0 ? -1 : 0;
+    }
+  }
+  fo_flink_free(f);
+  unload(&c);
+  return next;
+}
+
+int lifecycle_cleanup(struct fo_kube *k, json_object *obj, const char *key) {
+  struct lc c;
+  if (load(&c, k, obj, key) < 0) {
+    unload(&c);
+    return -1;
+  }
+  if (!c.st.lifecycle_state || strcmp(c.st.lifecycle_state, "DELETING")) {
+    fo_status_set_str(&c.st.lifecycle_state, "DELETING");
+    write_status(&c);
+    event_record(k, obj, "Normal", "Cleanup", "Cleaning up FlinkDeployment");
+  }
+  struct fo_flink *f = flink(&c);
+  if (c.st.job_status.job_id) fo_flink_cancel(f, c.st.job_status.job_id); /* best effort: the cluster goes anyway */
+  fo_flink_free(f);
+  int r = delete_cluster(&c);
+  if (r == 0) r = ha_delete(&c); /* HA ConfigMaps have no owner: they go explicitly */
+  unload(&c);
+  return r < 0 ? r : 1;
+}

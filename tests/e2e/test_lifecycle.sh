@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The job lifecycle end to end: local control plane + webhook + controller + simulated Flink,
+# observed through kubectl and the simulator's record. Sourced by run.sh.
+ns=e2e-life
+kubectl create namespace $ns >/dev/null
+flinksim_start --checkpoint-interval 0.3 --start-delay 0.3 --savepoint-delay 0.3
+controller_start life --leader-elect=false --flink-url-template "http://127.0.0.1:$FLINKSIM_PORT/{namespace}/{name}"
+rec() { python3 "$E2E_DIR/tools.py" sim-record "$FLINKSIM_STATE" "$ns/$1" "$2"; }
+jpath() { kubectl -n $ns get flinkdep "$1" -o jsonpath="$2" 2>/dev/null; }
+job_is() { [ "$(jpath "$1" '{.status.jobStatus.state}')" = "$2" ] && [ "$(jpath "$1" '{.status.reconciliationStatus.state}')" = DEPLOYED ]; }
+lifecycle_is() { [ "$(jpath "$1" '{.status.lifecycleState}')" = "$2" ]; }
+app() { # name mode [extra flinkConfiguration lines]
+  cat <<YAML
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkDeployment
+metadata: {name: $1, namespace: $ns}
+spec:
+  image: flink:1.20
+  flinkVersion: v1_20
+  serviceAccount: flink
+  flinkConfiguration:
+    state.checkpoints.dir: file:///checkpoints
+    state.savepoints.dir: file:///savepoints
+    execution.checkpointing.interval: 10s
+${3:-}
+  jobManager: {resource: {memory: 2048m, cpu: 1}}
+  taskManager: {resource: {memory: 2048m, cpu: 1}}
+  job:
+    jarURI: local:///opt/flink/examples/streaming/StateMachineExample.jar
+    parallelism: 2
+    upgradeMode: $2
+YAML
+}
+HA='    high-availability.type: kubernetes
+    high-availability.storageDir: file:///ha'
+
+# ---- first deploy, stateless ----
+app sl stateless | kubectl apply -f - >/dev/null
+if wait_for 30 lifecycle_is sl STABLE; then ok "first deploy: STABLE with the job RUNNING"; else ko "first deploy" "$(jpath sl '{.status}')"; fi
+check "first deploy: started from empty state" "none" "$(rec sl last-start-kind)"
+got=$(kubectl -n $ns get deploy,svc,cm -l app=sl -o jsonpath='{range .items[*]}{.kind}/{.metadata.name}/{.metadata.ownerReferences[0].kind} {end}')
+check "first deploy: owned objects" "Deployment/sl/FlinkDeployment Service/sl/FlinkDeployment Service/sl-rest/FlinkDeployment ConfigMap/flink-config-sl/FlinkDeployment " "$got"
+check "first deploy: the Deployment records the generation" "1" "$(kubectl -n $ns get deploy sl -o jsonpath='{.metadata.annotations.flinkdeployment\.flink\.apache\.org/generation}')"
+jid1=$(jpath sl '{.status.jobStatus.jobId}')
+kubectl -n $ns patch flinkdep sl --type merge -p '{"spec":{"job":{"parallelism":3}}}' >/dev/null
+upgraded() { [ "$(jpath sl '{.status.jobStatus.jobId}')" != "$jid1" ] && job_is sl RUNNING; }
+if wait_for 30 upgraded; then ok "stateless upgrade: a new job runs"; else ko "stateless upgrade" "$(jpath sl '{.status}')"; fi
+check "stateless upgrade: from empty state, new parallelism" "none 3" "$(rec sl last-start-kind) $(rec sl last-start-parallelism)"
+
+# ---- savepoint mode: upgrade, suspend, resume ----
+app sp savepoint | kubectl apply -f - >/dev/null
+wait_for 30 lifecycle_is sp STABLE
+kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"image":"flink:1.20.1"}}' >/dev/null
+sp_up() { [ "$(rec sp starts)" = 2 ] && job_is sp RUNNING; }
+if wait_for 40 sp_up; then ok "savepoint upgrade: the new job runs"; else ko "savepoint upgrade" "$(jpath sp '{.status}')"; fi
+check "savepoint upgrade: restored from the savepoint it took" "savepoint $(rec sp last-savepoint)" "$(rec sp last-start-kind) $(rec sp last-start-from)"
+check "savepoint upgrade: recorded as an UPGRADE savepoint" "UPGRADE" "$(jpath sp '{.status.jobStatus.savepointInfo.lastSavepoint.triggerType}')"
+kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"job":{"state":"suspended"}}}' >/dev/null
+if wait_for 30 lifecycle_is sp SUSPENDED; then ok "savepoint suspend: SUSPENDED"; else ko "savepoint suspend" "$(jpath sp '{.status}')"; fi
+gone_dep() { ! kubectl -n $ns get deploy sp >/dev/null 2>&1; }
+if wait_for 10 gone_dep; then ok "savepoint suspend: the cluster is removed"; else ko "savepoint suspend: the cluster is removed"; fi
+sp_suspend=$(rec sp last-savepoint)
+kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"job":{"state":"running"}}}' >/dev/null
+sp_back() { [ "$(rec sp starts)" = 3 ] && job_is sp RUNNING; }
+if wait_for 30 sp_back; then ok "savepoint resume: running again"; else ko "savepoint resume" "$(jpath sp '{.status}')"; fi
+check "savepoint resume: restored from the suspend savepoint" "savepoint $sp_suspend" "$(rec sp last-start-kind) $(rec sp last-start-from)"
+
+# ---- manual savepoints by nonce ----
+kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"job":{"savepointTriggerNonce":1}}}' >/dev/null
+nonce_is() { [ "$(jpath sp '{.status.jobStatus.savepointInfo.lastSavepoint.triggerNonce}')" = "$1" ] && [ -z "$(jpath sp '{.status.jobStatus.savepointInfo.triggerId}')" ]; }
+if wait_for 20 nonce_is 1; then ok "manual savepoint: recorded with its nonce"; else ko "manual savepoint" "$(jpath sp '{.status.jobStatus.savepointInfo}')"; fi
+check "manual savepoint: the location is the one Flink wrote" "$(rec sp last-savepoint)" "$(jpath sp '{.status.jobStatus.savepointInfo.lastSavepoint.location}')"
+kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"job":{"savepointTriggerNonce":2}}}' >/dev/null
+if wait_for 20 nonce_is 2; then ok "manual savepoint: a second nonce, a second savepoint"; else ko "manual savepoint twice"; fi
+check "manual savepoint: no upgrade for a nonce" "3" "$(rec sp starts)"
+curl -s -X POST "http://127.0.0.1:$FLINKSIM_PORT/_sim/faults/$ns/sp" -d '{"fail_next_savepoint": true}' >/dev/null
+n_before=$(rec sp savepoints)
+kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"job":{"savepointTriggerNonce":3}}}' >/dev/null
+sp_err() { kubectl -n $ns get events --field-selector reason=SavepointError -o jsonpath='{.items[*].message}' | grep -q "savepointTriggerNonce: 3"; }
+if wait_for 20 sp_err; then ok "manual savepoint: a failure is a Warning event"; else ko "manual savepoint failure event"; fi
+handled() { [ -z "$(jpath sp '{.status.jobStatus.savepointInfo.triggerId}')" ]; }
+wait_for 10 handled
+sleep 2   # no retry loop: nothing more is triggered for nonce 3
+check "manual savepoint: a failed nonce is not retried" "$n_before" "$(rec sp savepoints)"
+
+# ---- last-state ----
+app ls last-state "$HA" | kubectl apply -f - >/dev/null
+wait_for 30 lifecycle_is ls STABLE
+ha_cp() { kubectl -n $ns get cm -l app=ls,configmap-type=high-availability -o jsonpath='{.items[*].data}' | grep -q checkpointID-; }
+wait_for 20 ha_cp
+jid_ls=$(jpath ls '{.status.jobStatus.jobId}')
+kubectl -n $ns patch flinkdep ls --type merge -p '{"spec":{"job":{"parallelism":4}}}' >/dev/null
+ls_up() { [ "$(rec ls starts)" = 2 ] && job_is ls RUNNING; }
+if wait_for 30 ls_up; then ok "last-state upgrade: running again"; else ko "last-state upgrade" "$(jpath ls '{.status}')"; fi
+check "last-state upgrade: recovered from the HA checkpoint, same job id" "ha-checkpoint $jid_ls" "$(rec ls last-start-kind) $(jpath ls '{.status.jobStatus.jobId}')"
+curl -s -X POST "http://127.0.0.1:$FLINKSIM_PORT/_sim/faults/$ns/ls" -d '{"fail_job": true}' >/dev/null
+wait_for 10 job_is ls FAILED
+kubectl -n $ns patch flinkdep ls --type merge -p '{"spec":{"job":{"parallelism":5}}}' >/dev/null
+ls_up2() { [ "$(rec ls starts)" = 3 ] && job_is ls RUNNING; }
+if wait_for 30 ls_up2; then ok "last-state upgrade of a failing job"; else ko "last-state upgrade of a failing job" "$(jpath ls '{.status}')"; fi
+check "last-state upgrade of a failing job: from the HA checkpoint" "ha-checkpoint" "$(rec ls last-start-kind)"
+kubectl -n $ns patch flinkdep ls --type merge -p '{"spec":{"job":{"state":"suspended"}}}' >/dev/null
+wait_for 30 lifecycle_is ls SUSPENDED
+check "last-state suspend: HA metadata is kept" "yes" "$(ha_cp && echo yes)"
+kubectl -n $ns delete cm -l app=ls,configmap-type=high-availability >/dev/null   # lost while suspended
+kubectl -n $ns patch flinkdep ls --type merge -p '{"spec":{"job":{"state":"running"}}}' >/dev/null
+refused() { kubectl -n $ns get events --field-selector reason=RestoreFailed -o name | grep -q .; }
+if wait_for 30 refused; then ok "last-state without HA metadata: a Warning event, no start"; else ko "last-state without HA metadata" "$(jpath ls '{.status}')"; fi
+check "last-state without HA metadata: never started empty" "3" "$(rec ls starts)"
+
+# ---- a savepoint upgrade of a job that is not running waits ----
+curl -s -X POST "http://127.0.0.1:$FLINKSIM_PORT/_sim/faults/$ns/sp" -d '{"fail_job": true}' >/dev/null
+wait_for 10 job_is sp FAILED
+kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"job":{"parallelism":7}}}' >/dev/null
+waits() { jpath sp '{.status.error}' | grep -q "waits for it"; }
+if wait_for 20 waits; then ok "savepoint upgrade of a failed job waits, saying why"; else ko "savepoint upgrade waits" "$(jpath sp '{.status}')"; fi
+check "savepoint upgrade of a failed job: nothing restarted" "3" "$(rec sp starts)"
+
+# ---- created suspended ----
+app sus stateless | sed 's/    upgradeMode: stateless/    upgradeMode: stateless\n    state: suspended/' | kubectl apply -f - >/dev/null
+if wait_for 20 lifecycle_is sus SUSPENDED; then ok "created suspended: recorded"; else ko "created suspended" "$(jpath sus '{.status}')"; fi
+check "created suspended: nothing started" "0" "$(rec sus starts)"
+
+# ---- delete cleans up everything it owns ----
+for n in sl sp ls sus; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
+all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name | grep -v kube-root-ca)" ]; }
+if wait_for 40 all_gone; then ok "delete: every owned object and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name)"; fi
+controller_stop life
+flinksim_stop
+kubectl delete namespace $ns --wait=false >/dev/null 2>&1
