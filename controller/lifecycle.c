@@ -723,6 +723,15 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
                        "HA metadata is not available to restore from last state.It is possible that the job has finished or "
                        "terminally failed, or the configmaps have been deleted. Manual restore required.");
   }
+  if (c->st.observed_generation.v != c->gen) {
+    /* the spec changed while the old cluster went away: start the newest one, and say so */
+    char *rec = spec_for_record(c, "suspended", mode);
+    fo_status_set_str(&c->st.reconciliation_status.last_reconciled_spec, rec);
+    free(rec);
+    c->st.observed_generation = (struct fo_opt_int){true, c->gen};
+    finish_status(c);
+    if (write_status(c) < 0) return -1;
+  }
   if (!c->st.job_status.state || strcmp(c->st.job_status.state, "RECONCILING")) {
     if (strcmp(mode, "last-state") || !c->st.job_status.job_id) {
       char id[33];
