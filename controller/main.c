@@ -45,7 +45,21 @@ static void on_signal(int s) {
   (void)w;
 }
 
+/* Fault injection for the tests: FO_FAULT_KILL_BEFORE_WRITE=<namespace/name>:<n> kills the
+ * process (SIGKILL) just before its n-th write for that object, to prove every step resumable. */
+static void fault_kill_before_write(const char *key) {
+  static atomic_int count;
+  const char *spec = getenv("FO_FAULT_KILL_BEFORE_WRITE");
+  const char *colon = spec ? strrchr(spec, ':') : NULL;
+  if (!colon || strncmp(spec, key, (size_t)(colon - spec)) || key[colon - spec] != '\0') return;
+  if (atomic_fetch_add(&count, 1) + 1 == atoi(colon + 1)) {
+    fo_log("warning", "fault injection: killed before a write", "\"object\":\"%s\",\"write\":%d", key, atoi(colon + 1));
+    raise(SIGKILL);
+  }
+}
+
 bool ctl_write_allowed(const char *verb, const char *what, const char *key) {
+  fault_kill_before_write(key);
   if (!leader_valid()) {
     fo_log("warning", "write skipped: not the leader", "\"verb\":\"%s\",\"what\":\"%s\",\"object\":\"%s\"", verb, what, key);
     return false;

@@ -68,6 +68,7 @@ controller_start() {
     --metrics-listen "127.0.0.1:$port" --lease-namespace default --identity "$name" "$@" \
     >> "$FO_CLUSTER_DIR/logs/controller-$name.log" 2>&1 &
   echo $! > "$FO_CLUSTER_DIR/pids/controller-$name"
+  [ -n "${FO_CONTROLLER_WRAPPER:-}" ] || disown $!   # tests kill it on purpose: no job-control noise
   eval "CTL_PORT_${name//-/_}=$port"
   for _ in $(seq 1 200); do
     if curl -s "http://127.0.0.1:$port/readyz" 2>/dev/null | grep -q ready; then return 0; fi
