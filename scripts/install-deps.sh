@@ -15,7 +15,7 @@ pkgs=(
   valgrind curl ca-certificates python3 openssl unzip
 )
 if [ "${1:-}" = "--e2e" ]; then
-  pkgs+=(etcd-server golang-go rsync jq make dpkg-dev)
+  pkgs+=(etcd-server golang-go rsync jq make dpkg-dev nghttp2-client nginx-light)
 fi
 
 if ! command -v npm >/dev/null 2>&1 && [ "${1:-}" = "--e2e" ]; then pkgs+=(npm); fi
@@ -31,3 +31,7 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# the benchmark starts its own nginx; the package's service is not wanted
+if printf '%s\n' "${missing[@]}" | grep -q '^nginx'; then
+  $SUDO service nginx stop >/dev/null 2>&1 || $SUDO pkill -x nginx || true
+fi

@@ -6,12 +6,13 @@
 #   fuzz      each libFuzzer target for FO_FUZZ_SECONDS (default 20) seconds
 #   valgrind  the daemons' integration tests under valgrind (leaks and invalid accesses fail)
 #   e2e       end to end against a local control plane (kube-apiserver 1.20.2, kubectl, helm)
+#   bench     the benchmarks' short form (fails on errors, never on timing)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 jobs=$(nproc)
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(build asan fuzz valgrind e2e)
+[ ${#stages[@]} -eq 0 ] && stages=(build asan fuzz valgrind e2e bench)
 
 banner() { printf '\n=== %s ===\n' "$*"; }
 
@@ -43,6 +44,10 @@ for stage in "${stages[@]}"; do
     e2e)
       banner "end to end"
       if [ -x tests/e2e/run.sh ]; then bash tests/e2e/run.sh; else echo "no e2e tests yet"; fi
+      ;;
+    bench)
+      banner "benchmarks (short form)"
+      bash bench/webhook/run.sh --smoke
       ;;
     *) echo "unknown stage: $stage" >&2; exit 2 ;;
   esac

@@ -155,6 +155,26 @@ static int jp_string(struct jp *p) {
       jp_fail(p, -EINVAL, "unterminated string");
       return -1;
     }
+    /* a run of plain ASCII goes in one copy */
+    size_t run = p->pos;
+    while (run < p->len) {
+      unsigned char rc = (unsigned char)p->s[run];
+      if (rc == '"' || rc == '\\' || rc < 0x20 || rc >= 0x80) break;
+      run++;
+    }
+    if (run > p->pos) {
+      int rr = fo_buf_append(&p->tmp, p->s + p->pos, run - p->pos);
+      if (rr == -E2BIG) {
+        jp_fail(p, -E2BIG, "string longer than %zu bytes", p->lim->string_bytes);
+        return -1;
+      }
+      if (rr < 0) {
+        jp_fail(p, -ENOMEM, "out of memory");
+        return -1;
+      }
+      p->pos = run;
+      continue;
+    }
     unsigned char c = (unsigned char)p->s[p->pos];
     if (c == '"') {
       p->pos++;
