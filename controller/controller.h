@@ -41,6 +41,8 @@ struct ctl {
   struct queue *queue;
   struct informer *fd_informers[CTL_MAX_INFORMERS]; /* FlinkDeployments, one per namespace */
   size_t n_fd;
+  struct informer *owned_informers[CTL_MAX_INFORMERS]; /* JobManager Deployments we created */
+  size_t n_owned;
   json_object *default_conf; /* read-only after start; workers deep-copy it */
   atomic_bool stopping;
 };

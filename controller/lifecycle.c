@@ -68,9 +68,10 @@ static int write_status(struct lc *c) {
   if (!ctl_write_allowed("update", "status", c->key)) return -EPERM;
   json_object *ret = NULL;
   int r = fo_kube_update(c->k, &fo_res_flinkdeployments, c->ns, c->name, "status", c->obj, &ret);
-  if (r == 0 && ret) { /* carry the new resourceVersion for a second write in this pass */
-    json_object *m = fo_json_get_object(ret, "metadata");
-    json_object_object_add(c->obj, "metadata", json_object_get(m));
+  if (r == 0 && ret) { /* carry the new resourceVersion for a second write in this pass; only the
+                          * version is replaced: c->ns, c->name, c->uid borrow from the metadata */
+    const char *rv = fo_json_get_string(fo_json_get_object(ret, "metadata"), "resourceVersion");
+    if (rv) json_object_object_add(fo_json_get_object(c->obj, "metadata"), "resourceVersion", json_object_new_string(rv));
   }
   json_object_put(ret);
   return r;

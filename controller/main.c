@@ -77,6 +77,17 @@ static void on_fd_change(void *ud, const char *key, json_object *obj, bool delet
   queue_add(g_ctl->queue, key);
 }
 
+/* A change to a JobManager Deployment we own wakes its FlinkDeployment (readiness, deletion). */
+static void on_owned_change(void *ud, const char *key, json_object *obj, bool deleted) {
+  (void)ud, (void)deleted;
+  const char *app = fo_json_get_string(fo_json_get_object(fo_json_get_object(obj, "metadata"), "labels"), "app");
+  const char *slash = strchr(key, '/');
+  if (!app || !slash) return;
+  char owner[600];
+  snprintf(owner, sizeof owner, "%.*s/%s", (int)(slash - key), key, app);
+  queue_add(g_ctl->queue, owner);
+}
+
 static void enqueue_all(void) {
   json_object *keys = json_object_new_array();
   for (size_t i = 0; i < g_ctl->n_fd; i++) informer_keys(g_ctl->fd_informers[i], keys);
@@ -175,8 +186,12 @@ int main(int argc, char **argv) {
     while (c.cfg.namespaces[nns]) nns++;
   else
     nns = 1;
-  for (size_t i = 0; i < nns && c.n_fd < CTL_MAX_INFORMERS; i++)
+  for (size_t i = 0; i < nns && c.n_fd < CTL_MAX_INFORMERS; i++) {
     c.fd_informers[c.n_fd++] = informer_new(&c.kube, &fo_res_flinkdeployments, nss[i], NULL, on_fd_change, NULL);
+    c.owned_informers[c.n_owned++] = informer_new(&c.kube, &fo_res_deployments, nss[i],
+                                                  FO_MANAGED_BY_LABEL "=" FO_MANAGED_BY_VALUE ",component=jobmanager",
+                                                  on_owned_change, NULL);
+  }
   if (pipe(sig_pipe) < 0) return 1;
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa = {.sa_handler = on_signal};
@@ -188,6 +203,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   for (size_t i = 0; i < c.n_fd; i++) informer_start(c.fd_informers[i]);
+  for (size_t i = 0; i < c.n_owned; i++) informer_start(c.owned_informers[i]);
   /* wait for the caches before acting */
   for (int i = 0; i < 600; i++) {
     bool synced = true;
@@ -212,6 +228,7 @@ int main(int argc, char **argv) {
   pthread_join(rs, NULL);
   leader_stop();
   for (size_t i = 0; i < c.n_fd; i++) informer_free(c.fd_informers[i]);
+  for (size_t i = 0; i < c.n_owned; i++) informer_free(c.owned_informers[i]);
   httpd_stop();
   queue_free(c.queue);
   json_object_put(c.default_conf);

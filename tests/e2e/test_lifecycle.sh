@@ -47,6 +47,20 @@ upgraded() { [ "$(jpath sl '{.status.jobStatus.jobId}')" != "$jid1" ] && job_is 
 if wait_for 30 upgraded; then ok "stateless upgrade: a new job runs"; else ko "stateless upgrade" "$(jpath sl '{.status}')"; fi
 check "stateless upgrade: from empty state, new parallelism" "none 3" "$(rec sl last-start-kind) $(rec sl last-start-parallelism)"
 
+# ---- stateless suspend and resume, restartNonce ----
+kubectl -n $ns patch flinkdep sl --type merge -p '{"spec":{"job":{"state":"suspended"}}}' >/dev/null
+if wait_for 30 lifecycle_is sl SUSPENDED; then ok "stateless suspend: SUSPENDED"; else ko "stateless suspend" "$(jpath sl '{.status}')"; fi
+kubectl -n $ns patch flinkdep sl --type merge -p '{"spec":{"job":{"state":"running"}}}' >/dev/null
+sl3() { [ "$(rec sl starts)" = 3 ] && job_is sl RUNNING; }
+if wait_for 30 sl3; then ok "stateless resume: running again"; else ko "stateless resume" "$(jpath sl '{.status}')"; fi
+check "stateless resume: from empty state" "none" "$(rec sl last-start-kind)"
+kubectl -n $ns patch flinkdep sl --type merge -p '{"spec":{"restartNonce":7}}' >/dev/null
+sl4() { [ "$(rec sl starts)" = 4 ] && job_is sl RUNNING; }
+if wait_for 30 sl4; then ok "restartNonce: a full restart"; else ko "restartNonce" "$(jpath sl '{.status}')"; fi
+kubectl -n $ns patch flinkdep sl --type merge -p '{"spec":{"restartNonce":null}}' >/dev/null
+sleep 2
+check "restartNonce back to null: nothing happens" "4" "$(rec sl starts)"
+
 # ---- savepoint mode: upgrade, suspend, resume ----
 app sp savepoint | kubectl apply -f - >/dev/null
 wait_for 30 lifecycle_is sp STABLE
@@ -73,6 +87,15 @@ check "manual savepoint: the location is the one Flink wrote" "$(rec sp last-sav
 kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"job":{"savepointTriggerNonce":2}}}' >/dev/null
 if wait_for 20 nonce_is 2; then ok "manual savepoint: a second nonce, a second savepoint"; else ko "manual savepoint twice"; fi
 check "manual savepoint: no upgrade for a nonce" "3" "$(rec sp starts)"
+# a spec change submitted while a savepoint is in flight waits for it
+starts_before=$(rec sp starts)
+kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"job":{"savepointTriggerNonce":20}}}' >/dev/null
+in_flight() { [ -n "$(jpath sp '{.status.jobStatus.savepointInfo.triggerId}')" ]; }
+wait_for 10 in_flight
+kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"image":"flink:1.20.2"}}' >/dev/null
+waited() { [ "$(rec sp starts)" = $((starts_before + 1)) ] && job_is sp RUNNING; }
+if wait_for 40 waited; then ok "an update during a savepoint is applied after it"; else ko "update during a savepoint" "$(jpath sp '{.status}')"; fi
+check "an update during a savepoint: the manual savepoint completed first" "20" "$(jpath sp '{.status.jobStatus.savepointInfo.savepointHistory[-2].triggerNonce}')"
 curl -s -X POST "http://127.0.0.1:$FLINKSIM_PORT/_sim/faults/$ns/sp" -d '{"fail_next_savepoint": true}' >/dev/null
 n_before=$(rec sp savepoints)
 kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"job":{"savepointTriggerNonce":3}}}' >/dev/null
@@ -114,7 +137,7 @@ wait_for 10 job_is sp FAILED
 kubectl -n $ns patch flinkdep sp --type merge -p '{"spec":{"job":{"parallelism":7}}}' >/dev/null
 waits() { jpath sp '{.status.error}' | grep -q "waits for it"; }
 if wait_for 20 waits; then ok "savepoint upgrade of a failed job waits, saying why"; else ko "savepoint upgrade waits" "$(jpath sp '{.status}')"; fi
-check "savepoint upgrade of a failed job: nothing restarted" "3" "$(rec sp starts)"
+check "savepoint upgrade of a failed job: nothing restarted" "4" "$(rec sp starts)"
 
 # ---- created suspended ----
 app sus stateless | sed 's/    upgradeMode: stateless/    upgradeMode: stateless\n    state: suspended/' | kubectl apply -f - >/dev/null
