@@ -119,8 +119,49 @@ static void set_error(struct lc *c, const char *msg) {
   json_object_put(e);
 }
 
+/* The single condition "Running", as the reference writes it: True iff the job runs, reason the
+ * job state in CamelCase; lastTransitionTime kept while the status stays the same. */
+static void set_conditions(struct lc *c) {
+  const char *js = c->st.job_status.state;
+  if (!js) return;
+  char reason[32];
+  size_t k = 0;
+  bool up = true;
+  for (const char *p = js; *p && k + 1 < sizeof reason; p++) {
+    if (*p == '_') {
+      up = true;
+      continue;
+    }
+    reason[k++] = up ? *p : (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    up = false;
+  }
+  reason[k] = '\0';
+  const char *status = strcmp(js, "RUNNING") ? "False" : "True";
+  json_object *old = c->st.conditions ? json_object_array_get_idx(c->st.conditions, 0) : NULL;
+  const char *old_status = fo_json_get_string(old, "status"), *old_time = fo_json_get_string(old, "lastTransitionTime");
+  char now[32];
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  json_object *cond = json_object_new_object();
+  char msg[64];
+  snprintf(msg, sizeof msg, "Job status %s", js);
+  json_object_object_add(cond, "type", json_object_new_string("Running"));
+  json_object_object_add(cond, "status", json_object_new_string(status));
+  json_object_object_add(cond, "reason", json_object_new_string(reason));
+  json_object_object_add(cond, "message", json_object_new_string(msg));
+  json_object_object_add(cond, "lastTransitionTime",
+                         json_object_new_string(old_status && old_time && !strcmp(old_status, status) ? old_time : now));
+  json_object *arr = json_object_new_array();
+  json_object_array_add(arr, cond);
+  json_object_put(c->st.conditions);
+  c->st.conditions = arr;
+}
+
 static void finish_status(struct lc *c) {
   c->st.observed_generation.set = true;
+  set_conditions(c);
   fo_status_set_str(&c->st.lifecycle_state, fo_status_lifecycle(&c->st));
 }
 
@@ -935,7 +976,42 @@ int lifecycle_cleanup(struct fo_kube *k, json_object *obj, const char *key) {
     event_record(k, obj, "Normal", "Cleanup", "Cleaning up FlinkDeployment");
   }
   struct fo_flink *f = flink(&c);
-  if (c.st.job_status.job_id) fo_flink_cancel(f, c.st.job_status.job_id); /* best effort: the cluster goes anyway */
+  /* --savepoint-on-deletion: a running job is stopped with a savepoint first (our trigger id,
+   * recorded before the request, so a restart asks for the same one) */
+  if (g_ctl->cfg.savepoint_on_deletion && c.st.job_status.job_id && c.st.job_status.state &&
+      !strcmp(c.st.job_status.state, "RUNNING") && fo_conf_savepoint_dir(c.conf)) {
+    struct fo_savepoint_info *s = spi(&c);
+    if (!s->trigger_id) {
+      char id[33];
+      new_id(id);
+      fo_status_set_str(&s->trigger_id, id);
+      fo_status_set_str(&s->trigger_type, "UPGRADE");
+      s->trigger_timestamp = (struct fo_opt_int){true, now_ms()};
+      if (write_status(&c) == 0) send_savepoint(&c, f, true);
+      fo_flink_free(f);
+      unload(&c);
+      return 0;
+    }
+    char *loc = NULL, *fail = NULL;
+    int p = poll_savepoint(&c, f, true, &loc, &fail);
+    if (p == 0 || (p < 0 && p != -ECONNREFUSED)) {
+      fo_flink_free(f);
+      unload(&c);
+      return 0; /* in flight: look again */
+    }
+    if (loc) {
+      record_savepoint(&c, loc, "UPGRADE", (struct fo_opt_int){false, 0});
+      fo_log("info", "savepoint on deletion", "\"object\":\"%s\",\"location\":\"%s\"", key, loc);
+    }
+    if (fail) event_record(k, obj, "Warning", "SavepointError", "Savepoint on deletion failed");
+    clear_trigger(&c);
+    set_job_state(&c, "FINISHED");
+    write_status(&c);
+    free(loc);
+    free(fail);
+  } else if (c.st.job_status.job_id) {
+    fo_flink_cancel(f, c.st.job_status.job_id); /* best effort: the cluster goes anyway */
+  }
   fo_flink_free(f);
   int r = delete_cluster(&c);
   if (r == 0) r = ha_delete(&c); /* HA ConfigMaps have no owner: they go explicitly */

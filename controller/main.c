@@ -34,6 +34,7 @@ static const struct fo_opt opts[] = {
     {"identity", "FO_CONTROLLER_IDENTITY", FO_OPT_STR, OFF(identity), NULL, 0, 0, "leader-election identity (default: hostname_pid)"},
     {"config", "FO_CONTROLLER_CONFIG", FO_OPT_STR, OFF(config), NULL, 0, 0, "operator default Flink configuration (YAML)"},
     {"flink-url-template", "FO_CONTROLLER_FLINK_URL", FO_OPT_STR, OFF(flink_url_template), "http://{name}-rest.{namespace}:8081", 0, 0, "REST address of a deployment's JobManager"},
+    {"savepoint-on-deletion", "FO_CONTROLLER_SAVEPOINT_ON_DELETION", FO_OPT_BOOL, OFF(savepoint_on_deletion), "false", 0, 0, "stop running jobs with a savepoint when their FlinkDeployment is deleted"},
     {"log-level", "FO_CONTROLLER_LOG_LEVEL", FO_OPT_STR, OFF(log_level), "info", 0, 0, "info or debug"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])

@@ -37,10 +37,11 @@ done
 if [ "$covered" -ge 5 ]; then ok "SIGKILL: every write of a savepoint upgrade was a kill point ($covered)"; else ko "SIGKILL: only $covered kill points"; fi
 
 # ---- the documentation's example: running -> suspended -> running -> upgraded -> deleted ----
-controller_start seed --leader-elect=false --flink-url-template "$url"
+controller_start seed --leader-elect=false --flink-url-template "$url" --savepoint-on-deletion
 sed -e '/^  namespace:/d' "$ROOT/examples/seed-last-state-fixed.yaml" | kubectl -n $ns apply -f - >/dev/null
 n=basic-checkpoint-ha-example
 if wait_for 30 stable_running $n; then ok "seed example: running"; else ko "seed example: running" "$(jpath $n '{.status}')"; fi
+check "seed example: the Running condition" "True/Running/Job status RUNNING" "$(jpath $n '{.status.conditions[0].status}/{.status.conditions[0].reason}/{.status.conditions[0].message}')"
 ha_cp() { kubectl -n $ns get cm -l app=$n,configmap-type=high-availability -o jsonpath='{.items[*].data}' | grep -q checkpointID-; }
 wait_for 20 ha_cp
 kubectl -n $ns patch flinkdep $n --type merge -p '{"spec":{"job":{"state":"suspended"}}}' >/dev/null
@@ -54,7 +55,9 @@ kubectl -n $ns patch flinkdep $n --type merge -p '{"spec":{"image":"flink:1.14.6
 up() { [ "$(rec $n starts)" = 3 ] && stable_running $n; }
 if wait_for 30 up; then ok "seed example: upgraded"; else ko "seed example: upgraded" "$(jpath $n '{.status}')"; fi
 check "seed example: upgraded from the HA checkpoint with the new image" "ha-checkpoint flink:1.14.6" "$(rec $n last-start-kind) $(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if "job-started" in l and sys.argv[2] in l][-1]["image"])' "$FLINKSIM_STATE" "$ns/$n")"
+sps_before=$(rec $n savepoints)
 kubectl -n $ns delete flinkdep $n >/dev/null
+check "seed example: --savepoint-on-deletion stopped the job with a savepoint" "$((sps_before + 1))" "$(rec $n savepoints)"
 nothing_left() { [ -z "$(kubectl -n $ns get deploy,svc,cm -l app=$n -o name)" ]; }
 wait_for 30 nothing_left   # owned objects go through the garbage collector
 check "seed example: deleted with everything it owned" "" "$(kubectl -n $ns get deploy,svc,cm -l app=$n -o name)"
