@@ -352,6 +352,7 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj) {
       goto fail;
     }
     char *key = NULL;
+    char short_key[64];
     if (is_obj) {
       jp_ws(p);
       if (p->pos >= p->len || p->s[p->pos] != '"') {
@@ -365,14 +366,17 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj) {
         jp_fail(p, -EINVAL, "duplicate key \"%s\"", p->tmp.data);
         goto fail;
       }
-      key = strdup(p->tmp.data);
-      if (!key) {
+      /* most keys are short: keep them on the stack while the value is parsed */
+      if (p->tmp.len < sizeof short_key) {
+        memcpy(short_key, p->tmp.data, p->tmp.len + 1);
+        key = short_key;
+      } else if (!(key = strdup(p->tmp.data))) {
         jp_fail(p, -ENOMEM, "out of memory");
         goto fail;
       }
       jp_ws(p);
       if (p->pos >= p->len || p->s[p->pos] != ':') {
-        free(key);
+        if (key != short_key) free(key);
         jp_fail(p, -EINVAL, "expected ':' after key");
         goto fail;
       }
@@ -380,13 +384,13 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj) {
     }
     json_object *v = jp_value(p, depth + 1);
     if (p->rc) {
-      free(key);
+      if (key != short_key) free(key);
       json_object_put(v);
       goto fail;
     }
     int r = is_obj ? json_object_object_add_ex(c, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW)
                    : json_object_array_add(c, v);
-    free(key);
+    if (key != short_key) free(key);
     if (r != 0) {
       json_object_put(v);
       jp_fail(p, -ENOMEM, "out of memory");
