@@ -160,7 +160,10 @@ static void *run(void *arg) {
              fo_log_escape(fo_kube_last_error(k)->message, (char[300]){0}, 300));
       sleep_jitter(inf, backoff);
       backoff = backoff < 10 ? backoff * 2 : 10;
-      if (++errors >= 5) break; /* something is off: re-list */
+      /* A stream we could not read is re-listed; transport errors, 5xx and a 403 while a
+       * restarted API server warms up only re-watch from the last version we saw. */
+      bool bad_stream = r == -EINVAL || r == -E2BIG || r == -EBADMSG;
+      if (bad_stream && ++errors >= 3) break;
     }
     free(rv);
   }

@@ -789,6 +789,41 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
   return 0.2;
 }
 
+/* A JobManager pod whose container cannot run: "[container] message" and the reason (as the
+ * reference reports CrashLoopBackOff, ImagePullBackOff, ErrImagePull, ...). NULL when none. */
+static char *jm_pod_failure(struct lc *c, char *reason, size_t n) {
+  static const char *const bad[] = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "RunContainerError",
+                                    "CreateContainerConfigError", "OOMKilled", NULL};
+  char sel[400];
+  snprintf(sel, sizeof sel, "app=%s,component=jobmanager", c->name);
+  json_object *pods = NULL;
+  char *rv = NULL;
+  char *res = NULL;
+  if (fo_kube_list(c->k, &fo_res_pods, c->ns, sel, 50, &pods, &rv) < 0) pods = NULL;
+  free(rv);
+  size_t np = pods ? json_object_array_length(pods) : 0;
+  for (size_t i = 0; i < np && !res; i++) {
+    json_object *cs = fo_json_get_array(fo_json_get_object(json_object_array_get_idx(pods, i), "status"), "containerStatuses");
+    size_t nc = cs ? json_object_array_length(cs) : 0;
+    for (size_t j = 0; j < nc && !res; j++) {
+      json_object *ct = json_object_array_get_idx(cs, j);
+      json_object *w = fo_json_path(ct, "state", "waiting", NULL);
+      const char *why = fo_json_get_string(w, "reason");
+      if (!why || !fo_enum_contains(bad, why)) continue;
+      const char *msg = fo_json_get_string(w, "message");
+      const char *last = fo_json_get_string(fo_json_path(ct, "lastState", "terminated", NULL), "message");
+      struct fo_buf b;
+      fo_buf_init(&b, 4096);
+      fo_buf_printf(&b, "[%s] %s%s%s", fo_json_get_string(ct, "name") ? fo_json_get_string(ct, "name") : "container",
+                    msg ? msg : why, last ? ": " : "", last ? last : "");
+      res = fo_buf_steal(&b);
+      snprintf(reason, n, "%s", why);
+    }
+  }
+  json_object_put(pods);
+  return res;
+}
+
 /* Observes a deployed cluster: JobManager readiness, the job, a manual savepoint. */
 static double observe(struct lc *c, struct fo_flink *f) {
   c->st.observed_generation = (struct fo_opt_int){true, c->gen}; /* changes that need no action */
@@ -802,6 +837,14 @@ static double observe(struct lc *c, struct fo_flink *f) {
     jm = ready > 0 ? "READY" : "DEPLOYING";
   }
   json_object_put(dep);
+  char reason[64];
+  char *pod_failure = !strcmp(jm, "DEPLOYING") ? jm_pod_failure(c, reason, sizeof reason) : NULL;
+  if (pod_failure) {
+    jm = "ERROR";
+    if (!c->st.error || !strstr(c->st.error, pod_failure)) event_record(c->k, c->obj, "Warning", reason, pod_failure);
+    set_error(c, pod_failure);
+    free(pod_failure);
+  }
   bool jm_changed = !c->st.jm_deployment_status || strcmp(c->st.jm_deployment_status, jm);
   fo_status_set_str(&c->st.jm_deployment_status, jm);
   if (jm_changed && !strcmp(jm, "MISSING")) event_record(c->k, c->obj, "Warning", "Missing", "Missing JobManager deployment");

@@ -19,6 +19,7 @@ const struct fo_kube_resource fo_res_services = {"", "v1", "services", true};
 const struct fo_kube_resource fo_res_configmaps = {"", "v1", "configmaps", true};
 const struct fo_kube_resource fo_res_events = {"", "v1", "events", true};
 const struct fo_kube_resource fo_res_leases = {"coordination.k8s.io", "v1", "leases", true};
+const struct fo_kube_resource fo_res_pods = {"", "v1", "pods", true};
 
 static fo_kube_observer_fn g_observer;
 void fo_kube_set_observer(fo_kube_observer_fn fn) { g_observer = fn; }

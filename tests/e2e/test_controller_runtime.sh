@@ -28,6 +28,10 @@ for i in $(seq 11 15); do kubectl -n $ns delete flinkdep "obj-$i" --wait=false >
 kubectl -n $ns create configmap bump-revision --from-literal=x=1 >/dev/null  # etcd moves past our last event
 bash "$E2E_DIR/cluster.sh" compact 2>/dev/null
 bash "$E2E_DIR/cluster.sh" restart-apiserver 2>/dev/null
+# resume once the restarted API server authorizes the controller again (its RBAC cache fills a
+# few seconds after readyz): the first re-watch then meets 410, not 403
+authorized() { kubectl --kubeconfig "$FO_CLUSTER_DIR/controller.kubeconfig" get flinkdeployments -A >/dev/null 2>&1; }
+wait_for 30 authorized
 kill -CONT "$(cat "$FO_CLUSTER_DIR/pids/controller-alpha")"
 for i in $(seq 16 18); do kubectl -n $ns patch flinkdep "obj-$i" --type merge -p '{"spec":{"job":{"parallelism":4}}}' >/dev/null; done
 converged() { python3 "$tools" cache-equals-server "$port" "$ns"; }

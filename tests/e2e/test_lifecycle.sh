@@ -139,13 +139,27 @@ waits() { jpath sp '{.status.error}' | grep -q "waits for it"; }
 if wait_for 20 waits; then ok "savepoint upgrade of a failed job waits, saying why"; else ko "savepoint upgrade waits" "$(jpath sp '{.status}')"; fi
 check "savepoint upgrade of a failed job: nothing restarted" "4" "$(rec sp starts)"
 
+# ---- a JobManager that crash-loops: ERROR with the reason ----
+curl -s -X POST "http://127.0.0.1:$FLINKSIM_PORT/_sim/faults/$ns/crash" -d '{"crashloop": true}' >/dev/null
+app crash stateless | kubectl apply -f - >/dev/null
+jm_error() { [ "$(jpath crash '{.status.jobManagerDeploymentStatus}')" = ERROR ]; }
+if wait_for 30 jm_error; then ok "crash loop: jobManagerDeploymentStatus ERROR"; else ko "crash loop" "$(jpath crash '{.status}')"; fi
+check "crash loop: the reason in status.error" "yes" "$(jpath crash '{.status.error}' | grep -q 'CrashLoopBackOff\|back-off 5m0s restarting failed container=flink-main-container' && echo yes)"
+ev=$(kubectl -n $ns get events --field-selector reason=CrashLoopBackOff -o jsonpath='{.items[0].type}')
+check "crash loop: a Warning event with the reason" "Warning" "$ev"
+
+# ---- standalone mode: the TaskManager Deployment too ----
+app sa stateless | sed 's/^  job:/  mode: standalone\n  job:/; s/  taskManager: {resource: {memory: 2048m, cpu: 1}}/  taskManager: {replicas: 2, resource: {memory: 2048m, cpu: 1}}/' | kubectl apply -f - >/dev/null
+if wait_for 30 lifecycle_is sa STABLE; then ok "standalone: running"; else ko "standalone: running" "$(jpath sa '{.status}')"; fi
+check "standalone: TaskManager Deployment with its replicas" "2 taskmanager" "$(kubectl -n $ns get deploy sa-taskmanager -o jsonpath='{.spec.replicas} {.metadata.labels.component}')"
+
 # ---- created suspended ----
 app sus stateless | sed 's/    upgradeMode: stateless/    upgradeMode: stateless\n    state: suspended/' | kubectl apply -f - >/dev/null
 if wait_for 20 lifecycle_is sus SUSPENDED; then ok "created suspended: recorded"; else ko "created suspended" "$(jpath sus '{.status}')"; fi
 check "created suspended: nothing started" "0" "$(rec sus starts)"
 
 # ---- delete cleans up everything it owns ----
-for n in sl sp ls sus; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
+for n in sl sp ls sus crash sa; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
 all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name | grep -v kube-root-ca)" ]; }
 if wait_for 40 all_gone; then ok "delete: every owned object and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name)"; fi
 controller_stop life

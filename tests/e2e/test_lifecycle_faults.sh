@@ -14,7 +14,7 @@ controller_start steady --leader-elect=false --flink-url-template "$url"
 wait_for 30 stable_running kill
 controller_stop steady
 covered=0
-for n in $(seq 1 20); do
+for n in $(seq 1 30); do
   starts=$(rec kill starts); sps=$(rec kill savepoints)
   FO_FAULT_KILL_BEFORE_WRITE="$ns/kill:$n" controller_start "k$n" --leader-elect=false --flink-url-template "$url"
   kubectl -n $ns patch flinkdep kill --type merge -p "{\"spec\":{\"job\":{\"parallelism\":$((n + 2))}}}" >/dev/null

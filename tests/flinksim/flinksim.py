@@ -31,6 +31,7 @@ LOCK = threading.RLock()
 ARGS = None
 KUBE = None
 CLUSTERS = {}  # "ns/name" -> Cluster
+PENDING_FAULTS = {}  # "ns/name" -> faults for a cluster that does not exist yet
 
 
 def now_ms():
@@ -318,8 +319,9 @@ class Handler(BaseHTTPRequestHandler):
             b = self.body() or {}
             with LOCK:
                 c = CLUSTERS.get(key)
-            if not c:
-                return self.err(404, "no such cluster")
+                if not c:  # remembered for the cluster's first start
+                    PENDING_FAULTS.setdefault(key, {}).update(b)
+                    return self.send(200, {"pending": PENDING_FAULTS[key]})
             c.faults.update(b)
             if b.get("fail_job"):
                 for j in list(c.jobs.values()):
@@ -497,8 +499,21 @@ def start_cluster_later(dep):
             return
         c.conf = conf or {}
     if c.faults.get("crashloop"):
+        # what a real cluster shows: the JobManager pod's container waits in CrashLoopBackOff
         record("jobmanager-crashloop", key)
         set_deployment_status(dep, False)
+        pod = f"{name}-{random.getrandbits(32):08x}"
+        tmpl = dep["spec"]["template"]
+        KUBE.req("POST", f"/api/v1/namespaces/{ns}/pods",
+                 {"metadata": {"name": pod, "namespace": ns, "labels": tmpl["metadata"].get("labels", {})},
+                  "spec": {"automountServiceAccountToken": False,
+                           "containers": [{"name": ct["name"], "image": ct.get("image", "flink")} for ct in tmpl["spec"]["containers"]]}})
+        t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        KUBE.req("PATCH", f"/api/v1/namespaces/{ns}/pods/{pod}/status", {"status": {"phase": "Running", "containerStatuses": [
+            {"name": "flink-main-container", "ready": False, "restartCount": 5, "image": "flink", "imageID": "", "started": False,
+             "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container=flink-main-container"}},
+             "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "message": "Could not start the JobManager.",
+                                          "startedAt": t, "finishedAt": t}}}]}}, "application/merge-patch+json")
         return
     c.ready = True
     set_deployment_status(dep, True)
@@ -526,6 +541,7 @@ def on_deployment(kind, dep):
     if c:
         nc.faults = {k: v for k, v in c.faults.items() if k in ("crashloop", "fail_next_savepoint")}
     with LOCK:
+        nc.faults.update(PENDING_FAULTS.pop(key, {}))
         CLUSTERS[key] = nc
     threading.Thread(target=start_cluster_later, args=(dep,), daemon=True).start()
 
