@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -176,5 +177,25 @@ int fo_certgen_base64(const char *pem, struct fo_buf *out) {
   int k = EVP_EncodeBlock(tmp, (const unsigned char *)pem, (int)n);
   int r = fo_buf_append(out, tmp, (size_t)k);
   free(tmp);
+  return r;
+}
+
+int fo_certgen_verify(const char *cert_pem, const char *key_pem, const char *ca_pem, const char **why) {
+  X509 *crt = read_cert(cert_pem), *ca = ca_pem ? read_cert(ca_pem) : NULL;
+  BIO *kb = BIO_new_mem_buf(key_pem, -1);
+  EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+  BIO_free(kb);
+  EVP_PKEY *ca_pub = ca ? X509_get0_pubkey(ca) : NULL;
+  int r = -EINVAL;
+  if (!crt) *why = "no PEM certificate";
+  else if (!key) *why = "no PEM private key";
+  else if (X509_check_private_key(crt, key) != 1) *why = "the key does not match the certificate";
+  else if (ca_pem && !ca_pub) *why = "no PEM CA certificate";
+  else if (ca_pub && X509_verify(crt, ca_pub) != 1) *why = "the certificate is not signed by the CA";
+  else r = 0;
+  X509_free(crt);
+  X509_free(ca);
+  EVP_PKEY_free(key);
+  ERR_clear_error();
   return r;
 }

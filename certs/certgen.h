@@ -32,6 +32,9 @@ int fo_certgen_serving(const struct fo_cert_request *rq, const char *ca_cert_pem
                        const char **why);
 /* notAfter of the first certificate in `pem` (unix seconds). */
 int fo_certgen_not_after(const char *pem, int64_t *ret, const char **why);
+/* 0 when `key_pem` belongs to `cert_pem` and, if `ca_pem` is not NULL, the certificate's signature
+ * verifies with the first certificate of `ca_pem`; -EINVAL with *why otherwise. */
+int fo_certgen_verify(const char *cert_pem, const char *key_pem, const char *ca_pem, const char **why);
 /* Base64 of `pem` (what a webhook configuration's caBundle holds). */
 int fo_certgen_base64(const char *pem, struct fo_buf *out);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,6 +27,16 @@ static const struct fo_opt opts[] = {
     {"cert-poll-ms", "FO_WEBHOOK_CERT_POLL_MS", FO_OPT_LONG, OFF(cert_poll_ms), "1000", 50, 600000, "milliseconds between checks of the certificate files"},
     {"shutdown-timeout", "FO_WEBHOOK_SHUTDOWN_TIMEOUT", FO_OPT_LONG, OFF(shutdown_timeout), "20", 1, 600, "seconds to finish in-flight requests on SIGTERM"},
     {"log-level", "FO_WEBHOOK_LOG_LEVEL", FO_OPT_STR, OFF(log_level), "info", 0, 0, "info or debug"},
+    {"cert-mode", "FO_WEBHOOK_CERT_MODE", FO_OPT_STR, OFF(cert_mode), "files", 0, 0, "files (--tls-cert/--tls-key) or self-managed (CA and pair in a Secret, renewed, caBundle kept)"},
+    {"kubeconfig", "KUBECONFIG", FO_OPT_STR, OFF(kubeconfig), NULL, 0, 0, "self-managed: kubeconfig file (default: in-cluster)"},
+    {"cert-secret", "FO_WEBHOOK_CERT_SECRET", FO_OPT_STR, OFF(cert_secret), "flink-operator-webhook-certs", 0, 0, "self-managed: [NAMESPACE/]NAME of the Secret holding the CA and the pair"},
+    {"cert-names", "FO_WEBHOOK_CERT_NAMES", FO_OPT_LIST, OFF(cert_names), NULL, 0, 0, "self-managed: subjectAltNames (DNS names or IP addresses)"},
+    {"webhook-configuration", "FO_WEBHOOK_CONFIGURATION", FO_OPT_STR, OFF(webhook_configuration), NULL, 0, 0, "self-managed: name of the Validating and Mutating webhook configurations whose caBundle is kept"},
+    {"cert-validity", "FO_WEBHOOK_CERT_VALIDITY", FO_OPT_LONG, OFF(cert_validity), "31536000", 60, 20L * 31536000, "self-managed: seconds a serving certificate is valid"},
+    {"cert-renew-before", "FO_WEBHOOK_CERT_RENEW_BEFORE", FO_OPT_LONG, OFF(cert_renew_before), "2592000", 10, 10L * 31536000, "self-managed: renew this many seconds before expiry"},
+    {"ca-validity", "FO_WEBHOOK_CA_VALIDITY", FO_OPT_LONG, OFF(ca_validity), "315360000", 120, 100L * 31536000, "self-managed: seconds the CA is valid"},
+    {"cert-check-interval", "FO_WEBHOOK_CERT_CHECK_INTERVAL", FO_OPT_LONG, OFF(cert_check_interval), "60", 1, 86400, "self-managed: seconds between checks of the Secret and the caBundle"},
+    {"cert-startup-timeout", "FO_WEBHOOK_CERT_STARTUP_TIMEOUT", FO_OPT_LONG, OFF(cert_startup_timeout), "60", 0, 3600, "self-managed: seconds to get a certificate before giving up"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -36,7 +47,29 @@ int wh_config_parse(int argc, char **argv, struct wh_config *cfg) {
   int r = fo_opts_parse(opts, NOPTS, cfg, argc, argv, "flink-webhook serve");
   if (r == 1) exit(0);
   if (r < 0) return -EINVAL;
-  if (!cfg->insecure && (!cfg->tls_cert || !cfg->tls_key)) {
+  bool self_managed = !strcmp(cfg->cert_mode, "self-managed");
+  if (!self_managed && strcmp(cfg->cert_mode, "files")) {
+    fprintf(stderr, "flink-webhook: --cert-mode must be files or self-managed, not '%s'\n", cfg->cert_mode);
+    return -EINVAL;
+  }
+  if (self_managed) {
+    if (cfg->insecure) {
+      fprintf(stderr, "flink-webhook: --cert-mode self-managed and --insecure exclude each other\n");
+      return -EINVAL;
+    }
+    if (!cfg->cert_names || !cfg->cert_names[0]) {
+      fprintf(stderr, "flink-webhook: --cert-mode self-managed needs --cert-names (the Service's DNS names)\n");
+      return -EINVAL;
+    }
+    if (cfg->cert_renew_before >= cfg->cert_validity) {
+      fprintf(stderr, "flink-webhook: --cert-renew-before must be shorter than --cert-validity\n");
+      return -EINVAL;
+    }
+    if (cfg->ca_validity <= cfg->cert_validity + cfg->cert_renew_before) {
+      fprintf(stderr, "flink-webhook: --ca-validity must exceed --cert-validity plus --cert-renew-before\n");
+      return -EINVAL;
+    }
+  } else if (!cfg->insecure && (!cfg->tls_cert || !cfg->tls_key)) {
     fprintf(stderr, "flink-webhook: --tls-cert and --tls-key are required (or --insecure for plain HTTP)\n");
     return -EINVAL;
   }

@@ -25,6 +25,12 @@ struct wh_config {
   long cert_poll_ms;     /* how often the certificate files are checked for changes */
   long shutdown_timeout; /* seconds to finish in-flight requests after SIGTERM */
   char *log_level;       /* info or debug */
+  char *cert_mode;       /* "files" (--tls-cert/--tls-key) or "self-managed" (certmgr.h) */
+  char *kubeconfig;      /* self-managed: API access (default in-cluster) */
+  char *cert_secret;     /* self-managed: [NAMESPACE/]NAME of the Secret */
+  char **cert_names;     /* self-managed: subjectAltNames */
+  char *webhook_configuration; /* self-managed: configurations whose caBundle is kept */
+  long cert_validity, cert_renew_before, ca_validity, cert_check_interval, cert_startup_timeout; /* seconds */
 };
 
 /* Parses argv (after "serve") and the environment. Returns 0, or -EINVAL after printing the

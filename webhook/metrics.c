@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "certmgr.h"
 #include "tlscreds.h"
 
 static const char *const ep_names[EP_COUNT] = {"validate", "mutate", "healthz", "readyz", "metrics", "other"};
@@ -86,5 +87,12 @@ int wh_metrics_render(struct fo_buf *o) {
                         "# TYPE flink_webhook_certificate_reloads_total counter\n"
                         "flink_webhook_certificate_reloads_total %llu\n",
                      (long long)wh_creds_not_after(), (unsigned long long)wh_creds_reloads());
+  r |= fo_buf_printf(o, "# HELP flink_webhook_certificate_renewals_total Self-managed certificates issued by this replica.\n"
+                        "# TYPE flink_webhook_certificate_renewals_total counter\n"
+                        "flink_webhook_certificate_renewals_total %llu\n"
+                        "# HELP flink_webhook_certificate_errors_total Self-managed certificate rounds that failed.\n"
+                        "# TYPE flink_webhook_certificate_errors_total counter\n"
+                        "flink_webhook_certificate_errors_total %llu\n",
+                     (unsigned long long)wh_certmgr_renewals(), (unsigned long long)wh_certmgr_errors());
   return r ? -ENOMEM : 0;
 }

@@ -22,6 +22,7 @@
 #include "flinkop/flinkconf.h"
 #include "flinkop/log.h"
 #include "metrics.h"
+#include "certmgr.h"
 #include "tlscreds.h"
 
 /* TLS 1.2 and 1.3 only, AEAD ciphers only. */
@@ -437,6 +438,9 @@ int server_main(int argc, char **argv) {
     return 2;
   }
   S.cfg = &cfg;
+  bool self_managed = !strcmp(cfg.cert_mode, "self-managed");
+  struct wh_certmgr_config cm = {0};
+  char *secret_ns = NULL;
   fo_log_debug_enabled = strcmp(cfg.log_level, "debug") == 0;
   int rc = 1;
   struct MHD_Daemon *d = NULL, *dm = NULL;
@@ -463,7 +467,18 @@ int server_main(int argc, char **argv) {
     rc = 2;
     goto out;
   }
-  if (!cfg.insecure) {
+  if (self_managed) {
+    gnutls_global_init();
+    const char *slash = strchr(cfg.cert_secret, '/');
+    if (slash) secret_ns = strndup(cfg.cert_secret, (size_t)(slash - cfg.cert_secret));
+    cm = (struct wh_certmgr_config){.kubeconfig = cfg.kubeconfig, .secret_namespace = secret_ns,
+                                    .secret_name = slash ? slash + 1 : cfg.cert_secret, .names = cfg.cert_names,
+                                    .webhook_configuration = cfg.webhook_configuration,
+                                    .validity_s = cfg.cert_validity, .renew_before_s = cfg.cert_renew_before,
+                                    .ca_validity_s = cfg.ca_validity, .check_interval_s = cfg.cert_check_interval,
+                                    .startup_timeout_s = cfg.cert_startup_timeout};
+    if (wh_certmgr_start(&cm) < 0) goto out;
+  } else if (!cfg.insecure) {
     gnutls_global_init();
     if (wh_creds_init(cfg.tls_cert, cfg.tls_key, cfg.cert_poll_ms, 2 * (cfg.conn_timeout + cfg.request_timeout) + 10) < 0)
       goto out;
@@ -507,7 +522,9 @@ out:
   atomic_store(&S.shutting_down, true);
   atomic_store(&S.stop_sweeper, true);
   if (sweep_started) pthread_join(sweep, NULL);
+  if (self_managed) wh_certmgr_stop();
   if (!cfg.insecure) wh_creds_shutdown();
+  free(secret_ns);
   json_object_put(S.default_conf);
   json_object_put(tls_default_conf);
   if (rc == 0) fo_log("info", "stopped", NULL);

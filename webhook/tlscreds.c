@@ -57,28 +57,25 @@ static void hex(const unsigned char *b, size_t n, char *out, size_t outsz) {
   out[k] = '\0';
 }
 
-/* Loads and checks a pair. On failure logs `why` and returns NULL. */
-static struct pair *pair_load(const char *cert_path, const char *key_path) {
-  gnutls_datum_t cd = {0}, kd = {0};
+/* Checks a pair given as PEM. On failure logs `why` (naming `label`) and returns NULL. */
+static struct pair *pair_from_pem(gnutls_datum_t *cd, gnutls_datum_t *kd, const char *label) {
   struct pair *p = calloc(1, sizeof *p);
   gnutls_x509_crt_t crt = NULL;
   gnutls_x509_privkey_t xkey = NULL;
   const char *why = NULL;
   int r;
   if (!p) return NULL;
-  if (read_file(cert_path, &cd) < 0) { why = "cannot read the certificate file"; goto fail; }
-  if (read_file(key_path, &kd) < 0) { why = "cannot read the key file"; goto fail; }
   p->n = MAX_CHAIN;
-  r = gnutls_pcert_list_import_x509_raw(p->pcerts, &p->n, &cd, GNUTLS_X509_FMT_PEM, 0);
+  r = gnutls_pcert_list_import_x509_raw(p->pcerts, &p->n, cd, GNUTLS_X509_FMT_PEM, 0);
   if (r < 0 || p->n == 0) { p->n = 0; why = "the certificate file holds no valid PEM certificate"; goto fail; }
   if (gnutls_privkey_init(&p->key) < 0) { why = "out of memory"; goto fail; }
-  if (gnutls_privkey_import_x509_raw(p->key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0) < 0) {
+  if (gnutls_privkey_import_x509_raw(p->key, kd, GNUTLS_X509_FMT_PEM, NULL, 0) < 0) {
     gnutls_privkey_deinit(p->key);
     p->key = NULL;
     why = "the key file holds no valid PEM private key";
     goto fail;
   }
-  if (gnutls_x509_crt_init(&crt) < 0 || gnutls_x509_crt_import(crt, &cd, GNUTLS_X509_FMT_PEM) < 0) {
+  if (gnutls_x509_crt_init(&crt) < 0 || gnutls_x509_crt_import(crt, cd, GNUTLS_X509_FMT_PEM) < 0) {
     why = "cannot parse the certificate";
     goto fail;
   }
@@ -101,17 +98,28 @@ static struct pair *pair_load(const char *cert_path, const char *key_path) {
   if (gnutls_x509_crt_get_serial(crt, serial, &sn) == 0) hex(serial, sn, p->serial, sizeof p->serial);
   gnutls_x509_crt_deinit(crt);
   gnutls_x509_privkey_deinit(xkey);
+  return p;
+fail:
+  fo_log("error", "tls certificate refused", "\"source\":\"%s\",\"reason\":\"%s\"", label, why);
+  if (crt) gnutls_x509_crt_deinit(crt);
+  if (xkey) gnutls_x509_privkey_deinit(xkey);
+  pair_free(p);
+  return NULL;
+}
+
+/* Loads and checks a pair from files. On failure logs why and returns NULL. */
+static struct pair *pair_load(const char *cert_path, const char *key_path) {
+  gnutls_datum_t cd = {0}, kd = {0};
+  struct pair *p = NULL;
+  char label[512];
+  snprintf(label, sizeof label, "%s + %s", cert_path, key_path);
+  if (read_file(cert_path, &cd) < 0 || read_file(key_path, &kd) < 0)
+    fo_log("error", "tls certificate refused", "\"source\":\"%s\",\"reason\":\"cannot read the files\"", label);
+  else
+    p = pair_from_pem(&cd, &kd, label);
   gnutls_free(cd.data);
   gnutls_free(kd.data);
   return p;
-fail:
-  fo_log("error", "tls certificate refused", "\"cert\":\"%s\",\"key\":\"%s\",\"reason\":\"%s\"", cert_path, key_path, why);
-  if (crt) gnutls_x509_crt_deinit(crt);
-  if (xkey) gnutls_x509_privkey_deinit(xkey);
-  gnutls_free(cd.data);
-  gnutls_free(kd.data);
-  pair_free(p);
-  return NULL;
 }
 
 static bool same_file(const struct stat *a, const struct stat *b) {
@@ -134,25 +142,6 @@ int wh_creds_init(const char *cert_path, const char *key_path, long poll_ms, lon
   return 0;
 }
 
-static void check_once(void) {
-  struct stat cs, ks;
-  if (stat(g.cert_path, &cs) < 0 || stat(g.key_path, &ks) < 0) return; /* mid-swap: next round */
-  if (same_file(&cs, &g.cert_st) && same_file(&ks, &g.key_st)) return;
-  g.cert_st = cs;
-  g.key_st = ks;
-  struct pair *p = pair_load(g.cert_path, g.key_path);
-  if (!p) return; /* logged; the old pair stays */
-  pthread_mutex_lock(&g.mu);
-  struct pair *old = g.current;
-  g.current = p;
-  g.reloads++;
-  old->retired_at = time(NULL);
-  old->next_retired = g.retired;
-  g.retired = old;
-  pthread_mutex_unlock(&g.mu);
-  fo_log("info", "tls certificate reloaded", "\"serial\":\"%s\",\"notAfter\":%lld", p->serial, (long long)p->not_after);
-}
-
 static void free_old_retired(bool all) {
   time_t now = time(NULL);
   pthread_mutex_lock(&g.mu);
@@ -167,6 +156,52 @@ static void free_old_retired(bool all) {
     }
   }
   pthread_mutex_unlock(&g.mu);
+}
+
+/* Makes `p` current; the previous pair retires. */
+static void install(struct pair *p, const char *how) {
+  pthread_mutex_lock(&g.mu);
+  struct pair *old = g.current;
+  g.current = p;
+  if (old) {
+    g.reloads++;
+    old->retired_at = time(NULL);
+    old->next_retired = g.retired;
+    g.retired = old;
+  }
+  pthread_mutex_unlock(&g.mu);
+  fo_log("info", how, "\"serial\":\"%s\",\"notAfter\":%lld", p->serial, (long long)p->not_after);
+}
+
+int wh_creds_install_pem(const char *cert_pem, const char *key_pem) {
+  gnutls_datum_t cd = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
+  gnutls_datum_t kd = {(unsigned char *)key_pem, (unsigned)strlen(key_pem)};
+  struct pair *p = pair_from_pem(&cd, &kd, "secret");
+  if (!p) return -EINVAL;
+  pthread_mutex_lock(&g.mu);
+  bool same = g.current && !strcmp(g.current->serial, p->serial);
+  pthread_mutex_unlock(&g.mu);
+  if (same) {
+    pair_free(p);
+    return 0;
+  }
+  install(p, g.current ? "tls certificate reloaded" : "tls certificate loaded");
+  return 1;
+}
+
+void wh_creds_init_memory(long keep_retired_s) { g.keep_retired_s = keep_retired_s; }
+
+void wh_creds_tick(void) { free_old_retired(false); }
+
+static void check_once(void) {
+  struct stat cs, ks;
+  if (stat(g.cert_path, &cs) < 0 || stat(g.key_path, &ks) < 0) return; /* mid-swap: next round */
+  if (same_file(&cs, &g.cert_st) && same_file(&ks, &g.key_st)) return;
+  g.cert_st = cs;
+  g.key_st = ks;
+  struct pair *p = pair_load(g.cert_path, g.key_path);
+  if (!p) return; /* logged; the old pair stays */
+  install(p, "tls certificate reloaded");
 }
 
 static void *watch(void *arg) {

@@ -20,6 +20,13 @@
 
 /* Loads the pair once (start-up). Returns 0 or a negative errno after logging why. */
 int wh_creds_init(const char *cert_path, const char *key_path, long poll_ms, long keep_retired_s);
+/* Self-managed certificates: no files; pairs arrive through wh_creds_install_pem(). */
+void wh_creds_init_memory(long keep_retired_s);
+/* Checks a pair (PEM strings, borrowed) and makes it current unless it is the current one.
+ * Returns 1 when installed, 0 when unchanged, -EINVAL when refused (logged; the old pair stays). */
+int wh_creds_install_pem(const char *cert_pem, const char *key_pem);
+/* Frees retired pairs whose connections have timed out (self-managed mode has no watcher). */
+void wh_creds_tick(void);
 /* Starts the watcher thread. */
 int wh_creds_watch_start(void);
 void wh_creds_shutdown(void);

@@ -1,5 +1,7 @@
 #include "flinkop/admission.h"
 
+#include "flinkop/base64.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,24 +96,6 @@ int fo_admission_mutate(const struct fo_admission_request *req, struct fo_admiss
   return resp->patch ? 0 : -ENOMEM;
 }
 
-static char *base64(const char *s, size_t n) {
-  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  char *out = malloc(((n + 2) / 3) * 4 + 1);
-  if (!out) return NULL;
-  size_t k = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    unsigned v = (unsigned char)s[i] << 16;
-    if (i + 1 < n) v |= (unsigned char)s[i + 1] << 8;
-    if (i + 2 < n) v |= (unsigned char)s[i + 2];
-    out[k++] = tbl[(v >> 18) & 63];
-    out[k++] = tbl[(v >> 12) & 63];
-    out[k++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-    out[k++] = i + 2 < n ? tbl[v & 63] : '=';
-  }
-  out[k] = '\0';
-  return out;
-}
-
 char *fo_admission_response_encode(const struct fo_admission_response *resp) {
   struct fo_buf b;
   fo_buf_init(&b, SIZE_MAX / 2);
@@ -139,7 +123,7 @@ char *fo_admission_response_encode(const struct fo_admission_response *resp) {
   }
   if (r == 0 && resp->patch) {
     char *pj = fo_json_dumps(resp->patch);
-    char *p64 = pj ? base64(pj, strlen(pj)) : NULL;
+    char *p64 = pj ? fo_base64_encode(pj, strlen(pj)) : NULL;
     r = p64 ? fo_buf_printf(&b, ",\"patchType\":\"JSONPatch\",\"patch\":\"%s\"", p64) : -ENOMEM;
     free(pj);
     free(p64);

@@ -1,5 +1,7 @@
 #include "flinkop/kube.h"
 
+#include "flinkop/base64.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <libgen.h>
@@ -20,6 +22,11 @@ const struct fo_kube_resource fo_res_configmaps = {"", "v1", "configmaps", true}
 const struct fo_kube_resource fo_res_events = {"", "v1", "events", true};
 const struct fo_kube_resource fo_res_leases = {"coordination.k8s.io", "v1", "leases", true};
 const struct fo_kube_resource fo_res_pods = {"", "v1", "pods", true};
+const struct fo_kube_resource fo_res_secrets = {"", "v1", "secrets", true};
+const struct fo_kube_resource fo_res_validating_webhooks = {"admissionregistration.k8s.io", "v1",
+                                                            "validatingwebhookconfigurations", false};
+const struct fo_kube_resource fo_res_mutating_webhooks = {"admissionregistration.k8s.io", "v1",
+                                                          "mutatingwebhookconfigurations", false};
 
 static fo_kube_observer_fn g_observer;
 void fo_kube_set_observer(fo_kube_observer_fn fn) { g_observer = fn; }
@@ -48,43 +55,6 @@ static char *trim_dup(const char *s) {
   size_t n = strlen(s);
   while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t')) n--;
   return strndup(s, n);
-}
-
-static int b64val(int c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
-
-/* Decodes base64 (whitespace ignored); NULL when invalid. */
-static char *b64decode(const char *s) {
-  size_t n = strlen(s);
-  char *out = malloc(n + 1);
-  if (!out) return NULL;
-  size_t k = 0;
-  unsigned acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (c == '=' ) break;
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    int v = b64val(c);
-    if (v < 0) {
-      free(out);
-      return NULL;
-    }
-    acc = (acc << 6) | (unsigned)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[k++] = (char)((acc >> bits) & 0xFF);
-    }
-  }
-  out[k] = '\0';
-  return out;
 }
 
 static json_object *named(json_object *list, const char *name, const char *field) {
@@ -166,7 +136,7 @@ int fo_kube_config_load(const char *path, struct fo_kube_config *cfg, char **ret
     cfg->server = strndup(server, sl);
     cfg->ca_file = path_rel(dir, fo_json_get_string(cluster, "certificate-authority"));
     const char *cad = fo_json_get_string(cluster, "certificate-authority-data");
-    if (cad && !(cfg->ca_pem = b64decode(cad))) r = why(ret_why, "kubeconfig: invalid certificate-authority-data", NULL);
+    if (cad && !(cfg->ca_pem = fo_base64_decode(cad, 1 << 20, NULL))) r = why(ret_why, "kubeconfig: invalid certificate-authority-data", NULL);
     json_object *ins = fo_json_get(cluster, "insecure-skip-tls-verify");
     cfg->insecure = ins && json_object_is_type(ins, json_type_boolean) && json_object_get_boolean(ins);
     const char *tok = fo_json_get_string(user, "token");
@@ -176,8 +146,8 @@ int fo_kube_config_load(const char *path, struct fo_kube_config *cfg, char **ret
     cfg->client_key_file = path_rel(dir, fo_json_get_string(user, "client-key"));
     const char *ccd = fo_json_get_string(user, "client-certificate-data");
     const char *ckd = fo_json_get_string(user, "client-key-data");
-    if (r == 0 && ccd && !(cfg->client_cert_pem = b64decode(ccd))) r = why(ret_why, "kubeconfig: invalid client-certificate-data", NULL);
-    if (r == 0 && ckd && !(cfg->client_key_pem = b64decode(ckd))) r = why(ret_why, "kubeconfig: invalid client-key-data", NULL);
+    if (r == 0 && ccd && !(cfg->client_cert_pem = fo_base64_decode(ccd, 1 << 20, NULL))) r = why(ret_why, "kubeconfig: invalid client-certificate-data", NULL);
+    if (r == 0 && ckd && !(cfg->client_key_pem = fo_base64_decode(ckd, 1 << 20, NULL))) r = why(ret_why, "kubeconfig: invalid client-key-data", NULL);
     const char *ns = fo_json_get_string(ctx, "namespace");
     cfg->namespace_ = strdup(ns ? ns : "default");
   }
