@@ -15,7 +15,7 @@ pkgs=(
   valgrind curl ca-certificates python3 openssl unzip
 )
 if [ "${1:-}" = "--e2e" ]; then
-  pkgs+=(etcd-server golang-go rsync jq make dpkg-dev nghttp2-client nginx-light)
+  pkgs+=(etcd-server golang-go rsync jq make dpkg-dev nghttp2-client nginx-light python3-yaml)
 fi
 
 if ! command -v npm >/dev/null 2>&1 && [ "${1:-}" = "--e2e" ]; then pkgs+=(npm); fi

@@ -32,9 +32,9 @@ static const struct fo_opt opts[] = {
     {"cert-secret", "FO_WEBHOOK_CERT_SECRET", FO_OPT_STR, OFF(cert_secret), "flink-operator-webhook-certs", 0, 0, "self-managed: [NAMESPACE/]NAME of the Secret holding the CA and the pair"},
     {"cert-names", "FO_WEBHOOK_CERT_NAMES", FO_OPT_LIST, OFF(cert_names), NULL, 0, 0, "self-managed: subjectAltNames (DNS names or IP addresses)"},
     {"webhook-configuration", "FO_WEBHOOK_CONFIGURATION", FO_OPT_STR, OFF(webhook_configuration), NULL, 0, 0, "self-managed: name of the Validating and Mutating webhook configurations whose caBundle is kept"},
-    {"cert-validity", "FO_WEBHOOK_CERT_VALIDITY", FO_OPT_LONG, OFF(cert_validity), "31536000", 60, 20L * 31536000, "self-managed: seconds a serving certificate is valid"},
-    {"cert-renew-before", "FO_WEBHOOK_CERT_RENEW_BEFORE", FO_OPT_LONG, OFF(cert_renew_before), "2592000", 10, 10L * 31536000, "self-managed: renew this many seconds before expiry"},
-    {"ca-validity", "FO_WEBHOOK_CA_VALIDITY", FO_OPT_LONG, OFF(ca_validity), "315360000", 120, 100L * 31536000, "self-managed: seconds the CA is valid"},
+    {"cert-validity", "FO_WEBHOOK_CERT_VALIDITY", FO_OPT_LONG, OFF(cert_validity), "31536000", 10, 20L * 31536000, "self-managed: seconds a serving certificate is valid"},
+    {"cert-renew-before", "FO_WEBHOOK_CERT_RENEW_BEFORE", FO_OPT_LONG, OFF(cert_renew_before), "2592000", 5, 10L * 31536000, "self-managed: renew this many seconds before expiry"},
+    {"ca-validity", "FO_WEBHOOK_CA_VALIDITY", FO_OPT_LONG, OFF(ca_validity), "315360000", 20, 100L * 31536000, "self-managed: seconds the CA is valid"},
     {"cert-check-interval", "FO_WEBHOOK_CERT_CHECK_INTERVAL", FO_OPT_LONG, OFF(cert_check_interval), "60", 1, 86400, "self-managed: seconds between checks of the Secret and the caBundle"},
     {"cert-startup-timeout", "FO_WEBHOOK_CERT_STARTUP_TIMEOUT", FO_OPT_LONG, OFF(cert_startup_timeout), "60", 0, 3600, "self-managed: seconds to get a certificate before giving up"},
 };

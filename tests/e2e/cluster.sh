@@ -7,15 +7,18 @@
 #   tests/e2e/cluster.sh env    print the export lines for the running cluster
 #   tests/e2e/cluster.sh restart-apiserver | compact   (fault injection for tests)
 #
-# State lives in $FO_CLUSTER_DIR (default /tmp/flink-operator-cluster). Two identities:
+# State lives in $FO_CLUSTER_DIR (default /tmp/flink-operator-cluster). Identities:
 #   kubeconfig             admin (system:masters)
-#   controller.kubeconfig  the controller: bound by RBAC to exactly charts/flink-operator's rules
+#   controller.kubeconfig  the controller as the chart's ServiceAccount (namespace flink-operator),
+#                          bound by the chart's own RBAC (helm template) and nothing else
+#   fo-e2e-*.kubeconfig    the webhook and controller ServiceAccounts of release fo-e2e (chart test)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 CACHE=${FO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flink-operator}
 BIN=$CACHE/kube-1.20.2/bin
 DIR=${FO_CLUSTER_DIR:-/tmp/flink-operator-cluster}
+OP_NS=flink-operator   # the operator's namespace (its Lease lives here)
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -59,7 +62,7 @@ wait_ready() {
   return 1
 }
 
-kubeconfig() { # file user token server
+kubeconfig() { # file user token server [namespace]
   cat > "$1" <<KC
 apiVersion: v1
 kind: Config
@@ -73,7 +76,7 @@ contexts:
   context:
     cluster: local
     user: $2
-    namespace: default
+    namespace: ${5:-default}
 current-context: $2@local
 users:
 - name: $2
@@ -93,16 +96,22 @@ cmd_up() {
   stop_pids
   rm -rf "$DIR"
   mkdir -p "$DIR"/{pids,logs,pki,etcd}
-  local etcd_port etcd_peer api_port admin_token ctl_token
+  local etcd_port etcd_peer api_port admin_token ctl_token ctl_token2 e2e_wh_token e2e_ctl_token
   etcd_port=$(free_port); etcd_peer=$(free_port); api_port=$(free_port)
-  admin_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  ctl_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  # The controller has two tokens with two user names, both bound to its role, so a test can
-  # rotate the token file and see in the audit log which one the controller used.
-  local ctl_token2
-  ctl_token2=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  printf '%s,admin,1,"system:masters"\n%s,flink-operator-controller,2\n%s,flink-operator-controller-2,3\n' \
-    "$admin_token" "$ctl_token" "$ctl_token2" > "$DIR/pki/tokens.csv"
+  token() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+  admin_token=$(token); ctl_token=$(token); ctl_token2=$(token); e2e_wh_token=$(token); e2e_ctl_token=$(token)
+  # Service-account identities through the static token file (the local control plane runs no
+  # token controller): the controller as the chart's ServiceAccount, a second name bound to the
+  # same role (a test rotates the token file and tells them apart in the audit log), and the
+  # webhook and controller of the release the chart test installs.
+  local sa="system:serviceaccount" groups="system:serviceaccounts"
+  {
+    printf '%s,admin,1,"system:masters"\n' "$admin_token"
+    printf '%s,%s:%s:%s,2,"%s,%s:%s"\n' "$ctl_token" $sa "$OP_NS" flink-operator-controller $groups $groups "$OP_NS"
+    printf '%s,%s:%s:%s,3,"%s,%s:%s"\n' "$ctl_token2" $sa "$OP_NS" flink-operator-controller-2 $groups $groups "$OP_NS"
+    printf '%s,%s:%s:%s,4,"%s,%s:%s"\n' "$e2e_wh_token" $sa fo-e2e fo-e2e-flink-operator-webhook $groups $groups fo-e2e
+    printf '%s,%s:%s:%s,5,"%s,%s:%s"\n' "$e2e_ctl_token" $sa fo-e2e fo-e2e-flink-operator-controller $groups $groups fo-e2e
+  } > "$DIR/pki/tokens.csv"
   echo "$ctl_token2" > "$DIR/controller.token2"
   chmod 600 "$DIR/pki/tokens.csv"
   openssl genrsa -out "$DIR/pki/sa.key" 2048 2>/dev/null
@@ -136,9 +145,11 @@ CMD
   echo "$api_port" > "$DIR/api-port"
   local server="https://127.0.0.1:$api_port"
   kubeconfig "$DIR/kubeconfig" admin "$admin_token" "$server"
-  kubeconfig "$DIR/controller.kubeconfig" flink-operator-controller "$ctl_token" "$server"
+  kubeconfig "$DIR/controller.kubeconfig" flink-operator-controller "$ctl_token" "$server" "$OP_NS"
+  kubeconfig "$DIR/fo-e2e-webhook.kubeconfig" fo-e2e-webhook "$e2e_wh_token" "$server" fo-e2e
+  kubeconfig "$DIR/fo-e2e-controller.kubeconfig" fo-e2e-controller "$e2e_ctl_token" "$server" fo-e2e
   echo "$ctl_token" > "$DIR/controller.token"
-  chmod 600 "$DIR/kubeconfig" "$DIR/controller.kubeconfig" "$DIR/controller.token"
+  chmod 600 "$DIR"/*.kubeconfig "$DIR/kubeconfig" "$DIR/controller.token"
   wait_ready "$server" "$admin_token"
 
   log "kube-controller-manager (garbagecollector, namespace, serviceaccount)"
@@ -146,12 +157,18 @@ CMD
     --kubeconfig "$DIR/kubeconfig" --secure-port=0 --port=0 > "$DIR/logs/kube-controller-manager.log" 2>&1 &
   echo $! > "$DIR/pids/kube-controller-manager"
 
-  # The controller's identity: exactly the chart's rules.
-  "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" apply -f "$root/charts/flink-operator/crds/" >/dev/null
-  for subject in flink-operator-controller flink-operator-controller-2; do
-    sed -e "s/__SUBJECT__/$subject/" -e "s/name: flink-operator-controller\$/name: $subject/" "$here/controller-rbac.yaml" | \
-      "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" apply -f - >/dev/null
-  done
+  # The controller's identity: exactly the chart's ServiceAccount and RBAC (rendered by helm for
+  # release flink-operator), and the second token's name bound to the same roles.
+  local k=("$BIN/kubectl" --kubeconfig "$DIR/kubeconfig")
+  "${k[@]}" apply -f "$root/charts/flink-operator/crds/" >/dev/null
+  "${k[@]}" create namespace "$OP_NS" >/dev/null
+  "$BIN/helm" template flink-operator "$root/charts/flink-operator" --namespace "$OP_NS" \
+    --show-only templates/serviceaccounts.yaml --show-only templates/rbac-controller.yaml \
+    --show-only templates/rbac-jobs.yaml | "${k[@]}" apply -f - >/dev/null
+  "${k[@]}" create clusterrolebinding flink-operator-controller-2 --clusterrole flink-operator-controller \
+    --user "system:serviceaccount:$OP_NS:flink-operator-controller-2" >/dev/null
+  "${k[@]}" -n "$OP_NS" create rolebinding flink-operator-controller-2-lease --role flink-operator-controller-lease \
+    --user "system:serviceaccount:$OP_NS:flink-operator-controller-2" >/dev/null
   "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" wait --for condition=established --timeout=60s \
     crd/flinkdeployments.flink.apache.org >/dev/null
   log "ready: admin kubeconfig $DIR/kubeconfig, controller kubeconfig $DIR/controller.kubeconfig"

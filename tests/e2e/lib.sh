@@ -65,7 +65,7 @@ controller_start() {
   local name=$1; shift
   local port; port=$(free_port)
   ${FO_CONTROLLER_WRAPPER:-} "$BUILD/controller/flink-controller" --kubeconfig "${CTL_KUBECONFIG:-$FO_CLUSTER_DIR/controller.kubeconfig}" \
-    --metrics-listen "127.0.0.1:$port" --lease-namespace default --identity "$name" "$@" \
+    --metrics-listen "127.0.0.1:$port" --lease-namespace flink-operator --identity "$name" "$@" \
     >> "$FO_CLUSTER_DIR/logs/controller-$name.log" 2>&1 &
   echo $! > "$FO_CLUSTER_DIR/pids/controller-$name"
   [ -n "${FO_CONTROLLER_WRAPPER:-}" ] || disown $!   # tests kill it on purpose: no job-control noise

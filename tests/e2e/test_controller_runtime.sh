@@ -57,7 +57,7 @@ check "conflicts: none of the second writer's 30 updates is lost" "30" "$n_ext"
 controller_stop alpha
 
 # ---- leader election ----
-kubectl -n default delete lease flink-operator-controller --ignore-not-found >/dev/null
+kubectl -n flink-operator delete lease flink-operator-controller --ignore-not-found >/dev/null
 controller_start one --lease-duration 6 --renew-deadline 4 --retry-period 1 --resync-period 2
 wait_for 15 grep -q '"became leader"' "$logs/controller-one.log"
 controller_start two --lease-duration 6 --renew-deadline 4 --retry-period 1 --resync-period 2
@@ -81,10 +81,10 @@ python3 "$tools" kubeconfig-with-token-file "$FO_CLUSTER_DIR/controller.kubeconf
 CTL_KUBECONFIG=$tokdir/kubeconfig controller_start rot --leader-elect=false
 manifest rot-a 1 | kubectl apply -f - >/dev/null
 user_wrote() { python3 "$tools" audit-user-wrote "$logs/audit.log" "$1" "$2"; }
-if wait_for 20 user_wrote flink-operator-controller rot-a; then ok "token rotation: writes with the first token"; else ko "token rotation: writes with the first token"; fi
+if wait_for 20 user_wrote system:serviceaccount:flink-operator:flink-operator-controller rot-a; then ok "token rotation: writes with the first token"; else ko "token rotation: writes with the first token"; fi
 cp "$FO_CLUSTER_DIR/controller.token2" "$tokdir/token.new" && mv "$tokdir/token.new" "$tokdir/token"
 manifest rot-b 1 | kubectl apply -f - >/dev/null
-if wait_for 20 user_wrote flink-operator-controller-2 rot-b; then ok "token rotation: the next requests use the new token"; else ko "token rotation: the next requests use the new token" "$(tail -3 "$logs/controller-rot.log")"; fi
+if wait_for 20 user_wrote system:serviceaccount:flink-operator:flink-operator-controller-2 rot-b; then ok "token rotation: the next requests use the new token"; else ko "token rotation: the next requests use the new token" "$(tail -3 "$logs/controller-rot.log")"; fi
 controller_stop rot
 
 kubectl delete namespace $ns --wait=false >/dev/null 2>&1
