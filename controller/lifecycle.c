@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "controller.h"
+#include "informer.h"
 #include "flinkop/flinkconf.h"
 #include "flinkop/flinkrest.h"
 #include "flinkop/log.h"
@@ -197,7 +198,27 @@ static json_object *meta(struct lc *c, const char *name, const char *component) 
   return m;
 }
 
-/* Creates, or replaces when it exists (keeping its resourceVersion). */
+/* True when every field of `want` is in `have` with the same value (objects recursively, arrays
+ * element by element): what the server added (defaults, status) does not count as a change. */
+static bool covers(json_object *have, json_object *want) {
+  if (json_object_is_type(want, json_type_object)) {
+    if (!json_object_is_type(have, json_type_object)) return false;
+    json_object_object_foreach(want, k, v) {
+      if (!covers(fo_json_get(have, k), v)) return false;
+    }
+    return true;
+  }
+  if (json_object_is_type(want, json_type_array)) {
+    size_t n = json_object_array_length(want);
+    if (!json_object_is_type(have, json_type_array) || json_object_array_length(have) != n) return false;
+    for (size_t i = 0; i < n; i++)
+      if (!covers(json_object_array_get_idx(have, i), json_object_array_get_idx(want, i))) return false;
+    return true;
+  }
+  return json_object_equal(have, want);
+}
+
+/* Creates, or replaces when it exists and differs (keeping its resourceVersion). */
 static int apply(struct lc *c, const struct fo_kube_resource *res, json_object *obj) {
   const char *name = fo_json_get_string(fo_json_get_object(obj, "metadata"), "name");
   if (!ctl_write_allowed("create", res->plural, c->key)) return -EPERM;
@@ -206,6 +227,10 @@ static int apply(struct lc *c, const struct fo_kube_resource *res, json_object *
   json_object *cur = NULL;
   r = fo_kube_get(c->k, res, c->ns, name, &cur);
   if (r < 0) return r;
+  if (covers(cur, obj)) { /* already as wanted (a redeploy keeps its ConfigMap and Services) */
+    json_object_put(cur);
+    return 0;
+  }
   const char *rv = fo_json_get_string(fo_json_get_object(cur, "metadata"), "resourceVersion");
   json_object_object_add(fo_json_get_object(obj, "metadata"), "resourceVersion", json_object_new_string(rv ? rv : ""));
   if (res == &fo_res_services) { /* clusterIP is immutable */
@@ -537,6 +562,7 @@ static struct fo_savepoint_info *spi(struct lc *c) {
 }
 
 static void record_savepoint(struct lc *c, const char *location, const char *type, struct fo_opt_int nonce) {
+  if (!location) return; /* COMPLETED always carries one (flinkrest.c); never record a NULL */
   struct fo_savepoint_info *s = spi(c);
   struct fo_savepoint sp = {0};
   sp.time_stamp = s->trigger_timestamp.set ? s->trigger_timestamp : (struct fo_opt_int){true, now_ms()};
@@ -807,11 +833,11 @@ static char *jm_pod_failure(struct lc *c, char *reason, size_t n) {
     size_t nc = cs ? json_object_array_length(cs) : 0;
     for (size_t j = 0; j < nc && !res; j++) {
       json_object *ct = json_object_array_get_idx(cs, j);
-      json_object *w = fo_json_path(ct, "state", "waiting", NULL);
+      json_object *w = fo_json_path(ct, "state", "waiting", (const char *)NULL);
       const char *why = fo_json_get_string(w, "reason");
       if (!why || !fo_enum_contains(bad, why)) continue;
       const char *msg = fo_json_get_string(w, "message");
-      const char *last = fo_json_get_string(fo_json_path(ct, "lastState", "terminated", NULL), "message");
+      const char *last = fo_json_get_string(fo_json_path(ct, "lastState", "terminated", (const char *)NULL), "message");
       struct fo_buf b;
       fo_buf_init(&b, 4096);
       fo_buf_printf(&b, "[%s] %s%s%s", fo_json_get_string(ct, "name") ? fo_json_get_string(ct, "name") : "container",
@@ -824,12 +850,26 @@ static char *jm_pod_failure(struct lc *c, char *reason, size_t n) {
   return res;
 }
 
+static json_object *cached_jm_deployment(struct lc *c) {
+  char key[512];
+  snprintf(key, sizeof key, "%s/%s", c->ns, c->name);
+  for (size_t i = 0; i < g_ctl->n_owned; i++) {
+    json_object *d = informer_get(g_ctl->owned_informers[i], key);
+    if (d) return d;
+  }
+  return NULL;
+}
+
 /* Observes a deployed cluster: JobManager readiness, the job, a manual savepoint. */
 static double observe(struct lc *c, struct fo_flink *f) {
   c->st.observed_generation = (struct fo_opt_int){true, c->gen}; /* changes that need no action */
-  json_object *dep = NULL;
-  int r = fo_kube_get(c->k, &fo_res_deployments, c->ns, c->name, &dep);
-  if (r < 0 && r != -ENOENT) return -1;
+  /* The informer's copy (it wakes us on every change of it); a GET only when the cache has none
+   * yet (just created, or not synced): the steady state costs the API server nothing. */
+  json_object *dep = cached_jm_deployment(c);
+  if (!dep) {
+    int r = fo_kube_get(c->k, &fo_res_deployments, c->ns, c->name, &dep);
+    if (r < 0 && r != -ENOENT) return -1;
+  }
   const char *jm = "MISSING";
   if (dep) {
     int64_t ready = 0;

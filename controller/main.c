@@ -217,15 +217,26 @@ int main(int argc, char **argv) {
   leader_on_elected(enqueue_all);
   if (leader_start(&c) < 0) return 1;
   pthread_t workers[64], rs;
-  for (long i = 0; i < c.cfg.workers; i++) pthread_create(&workers[i], NULL, worker, NULL);
-  pthread_create(&rs, NULL, resyncer, NULL);
-  char sig;
+  long started = 0;
+  for (long i = 0; i < c.cfg.workers && i < 64; i++) {
+    if (pthread_create(&workers[started], NULL, worker, NULL) != 0) {
+      fo_log("error", "cannot start a worker thread", "\"error\":\"%s\"", strerror(errno));
+      break;
+    }
+    started++;
+  }
+  bool rs_started = pthread_create(&rs, NULL, resyncer, NULL) == 0;
+  if (started == 0 || !rs_started) {
+    fo_log("error", "cannot start the threads", NULL);
+    return 1;
+  }
+  char sig = 0;
   while (read(sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {
   }
   fo_log("info", "shutting down", "\"signal\":%d", sig);
   atomic_store(&c.stopping, true);
   queue_shutdown(c.queue);
-  for (long i = 0; i < c.cfg.workers; i++) pthread_join(workers[i], NULL);
+  for (long i = 0; i < started; i++) pthread_join(workers[i], NULL);
   pthread_join(rs, NULL);
   leader_stop();
   for (size_t i = 0; i < c.n_fd; i++) informer_free(c.fd_informers[i]);

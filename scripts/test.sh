@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project. usage: scripts/test.sh [STAGE...]
 # Stages (all by default, in this order):
+#   lint      static analysis: cppcheck and clang-tidy, any finding fails (scripts/lint.sh)
 #   build     release build with -Werror, then the unit, data-driven and CLI tests (CTest)
 #   asan      the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   fuzz      each libFuzzer target for FO_FUZZ_SECONDS (default 20) seconds
@@ -12,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 jobs=$(nproc)
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(build asan fuzz valgrind e2e bench)
+[ ${#stages[@]} -eq 0 ] && stages=(lint build asan fuzz valgrind e2e bench)
 
 banner() { printf '\n=== %s ===\n' "$*"; }
 # Builds a configured tree; on failure shows the compiler's messages and stops.
@@ -24,6 +25,10 @@ make_quiet() {
 
 for stage in "${stages[@]}"; do
   case $stage in
+    lint)
+      banner "static analysis"
+      bash scripts/lint.sh
+      ;;
     build)
       banner "build + tests"
       cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -53,6 +58,7 @@ for stage in "${stages[@]}"; do
     bench)
       banner "benchmarks (short form)"
       bash bench/webhook/run.sh --smoke
+      bash bench/controller/run.sh --smoke
       ;;
     *) echo "unknown stage: $stage" >&2; exit 2 ;;
   esac

@@ -91,7 +91,7 @@ static enum plan plan_for(const struct material *m, const char *names_ann, int64
 
 static int issue_serving(struct material *m) {
   const struct wh_certmgr_config *c = g.cfg;
-  const char *dns[64], *ips[64];
+  const char *dns[64] = {0}, *ips[64] = {0};
   size_t nd = 0, ni = 0;
   unsigned char addr[16];
   for (char *const *p = c->names; p && *p && nd < 64 && ni < 64; p++) {
@@ -100,6 +100,7 @@ static int issue_serving(struct material *m) {
     else
       dns[nd++] = *p;
   }
+  if (nd + ni == 0) return -EINVAL;
   struct fo_cert_request rq = {.common_name = nd ? dns[0] : ips[0], .dns = dns, .n_dns = nd, .ips = ips,
                                .n_ips = ni, .seconds = c->validity_s};
   struct fo_buf crt, key;

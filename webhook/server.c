@@ -455,8 +455,8 @@ int server_main(int argc, char **argv) {
       goto out;
     }
   }
-  struct sockaddr_storage ss, ssm;
-  socklen_t sl, slm;
+  struct sockaddr_storage ss = {0}, ssm = {0};
+  socklen_t sl = 0, slm = 0;
   if (parse_listen(cfg.listen, &ss, &sl) < 0) {
     fprintf(stderr, "flink-webhook: --listen must be ADDR:PORT, not '%s'\n", cfg.listen);
     rc = 2;

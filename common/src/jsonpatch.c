@@ -134,7 +134,7 @@ static json_object *get_at(json_object *parent, const char *last, bool *found) {
 /* json-c 0.16 has no insert: detach the tail, append, re-append. Takes `value`. */
 static int array_insert(json_object *arr, size_t at, json_object *value) {
   size_t n = json_object_array_length(arr), tail = n - at;
-  json_object **saved = tail ? calloc(tail, sizeof *saved) : NULL;
+  json_object **saved = tail ? calloc(tail, sizeof *saved) : NULL; /* NOLINT(bugprone-sizeof-expression) */
   if (tail && !saved) {
     json_object_put(value);
     return -ENOMEM;

@@ -47,8 +47,11 @@ kubectl -n $ns scale deploy sim --replicas 1 >/dev/null
 wait_for 20 running
 restored=$(python3 -c 'import json,sys; e=[json.loads(l) for l in open(sys.argv[1]) if "job-started" in l and sys.argv[2] in l]; print(e[-1]["restoreKind"], e[-1]["restoredFrom"].split("/")[-1] if e[-1]["restoredFrom"] else None, len(e))' "$FLINKSIM_STATE" "$ns/sim")
 case $restored in "ha-checkpoint chk-"*" 2") ok "flinksim: a new JobManager recovers from the HA checkpoint ($restored)";; *) ko "flinksim: recovery from HA" "$restored";; esac
+ha_uids() { kubectl -n $ns get configmap -l app=sim,configmap-type=high-availability -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}'; }
+uids_before=$(ha_uids)
 curl -s -X POST "http://127.0.0.1:$FLINKSIM_PORT/_sim/faults/$ns/sim" -d '{"lose_ha": true}' >/dev/null
-gone() { [ -z "$(kubectl -n $ns get configmap -l app=sim,configmap-type=high-availability -o name)" ]; }
+# gone, or (the running job checkpoints again) re-created as new objects: none of the old ones left
+gone() { local now; now=$(ha_uids); [ -n "$uids_before" ] && { [ -z "$now" ] || ! grep -qxF -f <(printf '%s\n' "$uids_before") <<<"$now"; }; }
 if wait_for 10 gone; then ok "flinksim: lose_ha deletes the HA ConfigMaps"; else ko "flinksim: lose_ha"; fi
 flinksim_stop
 kubectl delete namespace $ns --wait=false >/dev/null 2>&1

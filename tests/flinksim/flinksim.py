@@ -336,6 +336,8 @@ class Handler(BaseHTTPRequestHandler):
         key = parts[0] + "/" + parts[1]
         rest = parts[2:]
         q = urllib.parse.parse_qs(u.query)
+        if ARGS.record_requests and method != "GET":
+            record("rest-call", key, method=method, path="/" + "/".join(rest))
         with LOCK:
             c = CLUSTERS.get(key)
         if not c or not c.ready or c.stopped:
@@ -589,6 +591,7 @@ def main():
     ap.add_argument("--checkpoint-interval", type=float, default=0, help="override (seconds) for configured intervals")
     ap.add_argument("--flink-version", default="1.20.0")
     ap.add_argument("--port-file", help="write the bound port here")
+    ap.add_argument("--record-requests", action="store_true", help="record every POST/PATCH (benchmarks: reaction latency)")
     ARGS = ap.parse_args()
     os.makedirs(ARGS.data_root, exist_ok=True)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
