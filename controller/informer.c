@@ -61,8 +61,12 @@ static void sleep_jitter(struct informer *inf, double base) {
   }
 }
 
-/* Applies one object; returns true when it is new or changed. Takes no reference. */
+/* Applies one object; returns true when it is new or changed. Takes a reference to `obj`, whose
+ * metadata.managedFields it drops: nothing here reads them, and they are often the larger part of
+ * an object (an update without them keeps the server's). */
 static bool upsert(struct informer *inf, const char *key, json_object *obj) {
+  json_object *md = fo_json_get_object(obj, "metadata");
+  if (md) json_object_object_del(md, "managedFields");
   pthread_mutex_lock(&inf->mu);
   json_object *cur = fo_json_get(inf->items, key);
   const char *a = cur ? rv_of(cur) : NULL, *b = rv_of(obj);

@@ -1,5 +1,6 @@
 /* flink-controller: watches FlinkDeployments and keeps each in the state its spec asks for. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -148,6 +149,8 @@ static void *resyncer(void *arg) {
 int main(int argc, char **argv) {
   static struct ctl c;
   g_ctl = &c;
+  /* Few arenas: worker threads otherwise each keep their own, and their freed pages, for good. */
+  mallopt(M_ARENA_MAX, 2);
   int r = fo_opts_parse(opts, NOPTS, &c.cfg, argc, argv, "flink-controller");
   if (r == 1) return 0;
   if (r < 0) return 2;

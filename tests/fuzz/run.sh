@@ -18,6 +18,15 @@ for t in "$root"/tests/fuzz/fuzz_*.c; do
     fuzz_json) find "$root/tests" -name '*.json' -exec cp {} "$corpus/" \; ; printf '{"apiVersion":"flink.apache.org/v1beta1","kind":"FlinkDeployment","metadata":{"name":"a"},"spec":{"flinkVersion":"v1_20","job":{"parallelism":1}},"status":{"jobStatus":{"state":"RUNNING"}}}' > "$corpus/seed.json" ;;
     fuzz_admission) find "$root/tests" -path '*admission*' -name '*.json' -exec cp {} "$corpus/" \; 2>/dev/null || true
       printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","operation":"CREATE","object":{"apiVersion":"flink.apache.org/v1beta1","kind":"FlinkDeployment","metadata":{"name":"a"},"spec":{"flinkVersion":"v1_20","job":{"parallelism":1}}}}}' > "$corpus/seed.json" ;;
+    fuzz_flinkrest) # a status byte (0 = HTTP 200) and an answer of each kind the client reads
+      printf '\x00{"flink-version":"1.20.0","flink-revision":"abc"}' > "$corpus/config"
+      printf '\x00{"jobs":[{"jid":"0123456789abcdef0123456789abcdef","name":"j","state":"RUNNING","start-time":1,"tasks":{"total":2,"running":2,"finished":0}}]}' > "$corpus/jobs"
+      printf '\x00{"request-id":"0123456789abcdef0123456789abcdef"}' > "$corpus/trigger"
+      printf '\x00{"status":{"id":"COMPLETED"},"operation":{"location":"file:/sp/savepoint-1"}}' > "$corpus/sp-done"
+      printf '\x00{"status":{"id":"COMPLETED"},"operation":{"failure-cause":{"class":"java.lang.Exception","stack-trace":"x"}}}' > "$corpus/sp-failed"
+      printf '\x00{"counts":{"completed":1},"latest":{"completed":{"id":1,"external_path":"file:/cp/chk-1","trigger_timestamp":1},"savepoint":null,"restored":null}}' > "$corpus/checkpoints"
+      printf '\x00{"exceptionHistory":{"entries":[{"exceptionName":"E","stacktrace":"s","timestamp":1}]}}' > "$corpus/exceptions"
+      printf '\x03{"errors":["Job could not be found."]}' > "$corpus/notfound" ;;
     fuzz_watch) printf '\x30{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}}\n{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"2"}}}\n' > "$corpus/seed" ;;
   esac
   echo "fuzz: $name for ${secs}s"

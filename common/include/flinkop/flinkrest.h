@@ -22,6 +22,12 @@ struct fo_flink;
 /* `base_url` like http://name-rest.ns:8081 (no trailing slash). NULL on ENOMEM. */
 struct fo_flink *fo_flink_new(const char *base_url, long timeout_ms);
 struct fo_flink *fo_flink_free(struct fo_flink *f);
+/* Replaces HTTP with `fn` (the fuzz target feeds answers through it): it gets the method, the
+ * path and the request body (may be NULL), sets *data and *len to the answer's body (borrowed until
+ * the next call) and returns the HTTP code, 0 for a transport error. */
+typedef long (*fo_flink_transport_fn)(void *ud, const char *method, const char *path, const char *body,
+                                      const char **data, size_t *len);
+void fo_flink_set_transport(struct fo_flink *f, fo_flink_transport_fn fn, void *ud);
 /* The message of the last failure (Flink's "errors", curl's text, or the parse problem). */
 const char *fo_flink_last_error(const struct fo_flink *f);
 long fo_flink_last_http_code(const struct fo_flink *f);
