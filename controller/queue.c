@@ -13,12 +13,20 @@ struct delayed {
   double due;
 };
 
+struct ring {
+  char **keys;
+  size_t head, len, cap;
+};
+
+/* Two FIFOs: changes (watch events) go before the periodic and delayed work, so a spec change
+ * waits for at most the reconciles in progress, never for a backlog of job-status polls. */
+enum { NORMAL = 1, URGENT = 2 };
+
 struct queue {
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  char **fifo;
-  size_t head, len, cap;
-  json_object *dirty;      /* queued or waiting to be re-queued */
+  struct ring fifo, urgent;
+  json_object *dirty;      /* queued or waiting to be re-queued: key -> NORMAL or URGENT */
   json_object *processing; /* handed to a worker */
   json_object *failures;   /* key -> consecutive failures */
   struct delayed *later;
@@ -52,8 +60,11 @@ struct queue *queue_new(double base, double max) {
 
 void queue_free(struct queue *q) {
   if (!q) return;
-  for (size_t i = 0; i < q->len; i++) free(q->fifo[(q->head + i) % q->cap]);
-  free(q->fifo);
+  struct ring *rs[] = {&q->fifo, &q->urgent};
+  for (int r = 0; r < 2; r++) {
+    for (size_t i = 0; i < rs[r]->len; i++) free(rs[r]->keys[(rs[r]->head + i) % rs[r]->cap]);
+    free(rs[r]->keys);
+  }
   for (size_t i = 0; i < q->n_later; i++) free(q->later[i].key);
   free(q->later);
   json_object_put(q->dirty);
@@ -64,39 +75,61 @@ void queue_free(struct queue *q) {
   free(q);
 }
 
-static void push(struct queue *q, const char *key) {
-  if (q->len == q->cap) {
-    size_t nc = q->cap ? q->cap * 2 : 64;
+static void push(struct ring *r, const char *key) {
+  if (r->len == r->cap) {
+    size_t nc = r->cap ? r->cap * 2 : 64;
     char **nf = malloc(nc * sizeof *nf);
     if (!nf) return;
-    for (size_t i = 0; i < q->len; i++) nf[i] = q->fifo[(q->head + i) % q->cap];
-    free(q->fifo);
-    q->fifo = nf;
-    q->cap = nc;
-    q->head = 0;
+    for (size_t i = 0; i < r->len; i++) nf[i] = r->keys[(r->head + i) % r->cap];
+    free(r->keys);
+    r->keys = nf;
+    r->cap = nc;
+    r->head = 0;
   }
   char *k = strdup(key);
   if (!k) return;
-  q->fifo[(q->head + q->len) % q->cap] = k;
-  q->len++;
+  r->keys[(r->head + r->len) % r->cap] = k;
+  r->len++;
 }
 
-static void add_locked(struct queue *q, const char *key) {
-  if (q->down || json_object_object_get_ex(q->dirty, key, NULL)) return;
-  json_object_object_add(q->dirty, key, NULL);
-  if (!json_object_object_get_ex(q->processing, key, NULL)) push(q, key);
+static char *pop(struct ring *r) {
+  char *k = r->keys[r->head];
+  r->head = (r->head + 1) % r->cap;
+  r->len--;
+  return k;
+}
+
+static int dirty_level(struct queue *q, const char *key) {
+  json_object *v = NULL;
+  if (!json_object_object_get_ex(q->dirty, key, &v)) return 0;
+  return json_object_get_int(v);
+}
+
+/* A key sits in at most one FIFO per level; an urgent add of a key queued as normal puts it in
+ * the urgent FIFO too (the later copy is skipped when popped, as the key is no longer dirty). */
+static void add_locked(struct queue *q, const char *key, int level) {
+  int cur = dirty_level(q, key);
+  if (q->down || cur >= level) return;
+  json_object_object_add(q->dirty, key, json_object_new_int(level));
+  if (!json_object_object_get_ex(q->processing, key, NULL)) push(level == URGENT ? &q->urgent : &q->fifo, key);
   pthread_cond_signal(&q->cv);
 }
 
 void queue_add(struct queue *q, const char *key) {
   pthread_mutex_lock(&q->mu);
-  add_locked(q, key);
+  add_locked(q, key, URGENT);
+  pthread_mutex_unlock(&q->mu);
+}
+
+void queue_add_background(struct queue *q, const char *key) {
+  pthread_mutex_lock(&q->mu);
+  add_locked(q, key, NORMAL);
   pthread_mutex_unlock(&q->mu);
 }
 
 void queue_add_after(struct queue *q, const char *key, double seconds) {
   if (seconds <= 0) {
-    queue_add(q, key);
+    queue_add_background(q, key);
     return;
   }
   pthread_mutex_lock(&q->mu);
@@ -147,7 +180,7 @@ static double promote_due(struct queue *q) {
   size_t w = 0;
   for (size_t i = 0; i < q->n_later; i++) {
     if (q->later[i].due <= now) {
-      add_locked(q, q->later[i].key);
+      add_locked(q, q->later[i].key, NORMAL);
       free(q->later[i].key);
     } else {
       if (next == 0 || q->later[i].due < next) next = q->later[i].due;
@@ -163,10 +196,12 @@ char *queue_get(struct queue *q) {
   for (;;) {
     double next = promote_due(q);
     if (q->down) break;
-    if (q->len) {
-      char *k = q->fifo[q->head];
-      q->head = (q->head + 1) % q->cap;
-      q->len--;
+    if (q->urgent.len || q->fifo.len) {
+      char *k = pop(q->urgent.len ? &q->urgent : &q->fifo);
+      if (!dirty_level(q, k) || json_object_object_get_ex(q->processing, k, NULL)) {
+        free(k); /* the copy left in the other FIFO of a key already handed out */
+        continue;
+      }
       json_object_object_del(q->dirty, k);
       json_object_object_add(q->processing, k, NULL);
       pthread_mutex_unlock(&q->mu);
@@ -189,8 +224,9 @@ char *queue_get(struct queue *q) {
 void queue_done(struct queue *q, const char *key) {
   pthread_mutex_lock(&q->mu);
   json_object_object_del(q->processing, key);
-  if (json_object_object_get_ex(q->dirty, key, NULL)) {
-    push(q, key);
+  int level = dirty_level(q, key);
+  if (level) {
+    push(level == URGENT ? &q->urgent : &q->fifo, key);
     pthread_cond_signal(&q->cv);
   }
   pthread_mutex_unlock(&q->mu);
@@ -205,7 +241,7 @@ void queue_shutdown(struct queue *q) {
 
 size_t queue_depth(struct queue *q) {
   pthread_mutex_lock(&q->mu);
-  size_t n = q->len + q->n_later;
+  size_t n = q->fifo.len + q->urgent.len + q->n_later;
   pthread_mutex_unlock(&q->mu);
   return n;
 }

@@ -136,7 +136,7 @@ exec "$BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
     --service-account-issuer https://kubernetes.default.svc --token-auth-file "$DIR/pki/tokens.csv" \
     --authorization-mode RBAC --secure-port "$api_port" --insecure-port 0 --bind-address 127.0.0.1 \
     --advertise-address 127.0.0.1 --cert-dir "$DIR/pki" --tls-cert-file "$DIR/pki/apiserver.crt" \
-    --tls-private-key-file "$DIR/pki/apiserver.key" --service-cluster-ip-range 10.0.0.0/24 \
+    --tls-private-key-file "$DIR/pki/apiserver.key" --service-cluster-ip-range 10.96.0.0/12 \
     --enable-admission-plugins NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
     --audit-log-path "$DIR/logs/audit.log" --audit-policy-file "$here/audit-policy.yaml"
 CMD

@@ -96,6 +96,33 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+/* A change goes before the background work queued earlier; each key is handed out once. */
+static void test_changes_first(void **st) {
+  (void)st;
+  struct queue *q = queue_new(0.01, 1);
+  queue_add_background(q, "ns/poll-1");
+  queue_add_background(q, "ns/poll-2");
+  queue_add_background(q, "ns/changed");
+  queue_add(q, "ns/changed"); /* now urgent as well */
+  queue_add(q, "ns/new");
+  const char *want[] = {"ns/changed", "ns/new", "ns/poll-1", "ns/poll-2"};
+  for (int i = 0; i < 4; i++) {
+    char *k = queue_get(q);
+    assert_string_equal(k, want[i]);
+    queue_done(q, k);
+    free(k);
+  }
+  assert_int_equal(queue_depth(q), 1); /* the stale copy of ns/changed, skipped on the next get */
+  queue_add(q, "ns/last");
+  char *k = queue_get(q);
+  assert_string_equal(k, "ns/last");
+  queue_done(q, k);
+  free(k);
+  queue_shutdown(q);
+  assert_null(queue_get(q));
+  queue_free(q);
+}
+
 static void test_no_concurrent_processing(void **st) {
   (void)st;
   gq = queue_new(0.01, 1);
@@ -117,6 +144,6 @@ static void test_no_concurrent_processing(void **st) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_coalesce_and_order), cmocka_unit_test(test_delay_and_backoff),
-                                     cmocka_unit_test(test_no_concurrent_processing)};
+                                     cmocka_unit_test(test_no_concurrent_processing), cmocka_unit_test(test_changes_first)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
