@@ -717,6 +717,7 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
       return write_status(c) < 0 ? -1 : POLL;
     }
     /* the old cluster is still there: suspend it with the mode's mechanism */
+    bool never_ran = false;
     if (!strcmp(mode, "savepoint") && !c->st.job_status.upgrade_savepoint_path) {
       struct fo_savepoint_info *s = spi(c);
       if (s->trigger_id) {
@@ -740,12 +741,25 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
       }
       char st[16];
       const char *js = observe_job(c, f, st, sizeof st);
-      if (!js || strcmp(js, "RUNNING")) {
+      /* A job that never ran (still RECONCILING, its JobManager never ready: a crash loop the new
+       * spec fixes, say) made no state newer than what it was started from, which the restore
+       * below uses again: there is no savepoint to wait for, and none could be taken. */
+      never_ran = (!js || strcmp(js, "RUNNING")) && c->st.job_status.state &&
+                  !strcmp(c->st.job_status.state, "RECONCILING") &&
+                  (!c->st.jm_deployment_status || strcmp(c->st.jm_deployment_status, "READY"));
+      if (never_ran) {
+        fo_log("info", "upgrade without a savepoint: the job never ran", "\"object\":\"%s\",\"restoreFrom\":\"%s\"",
+               c->key, c->st.job_status.savepoint_info.has_last && c->st.job_status.savepoint_info.last.location
+                           ? c->st.job_status.savepoint_info.last.location : "");
+      } else if (!js || strcmp(js, "RUNNING")) {
         set_error(c, "Job is not running: the savepoint upgrade waits for it (upgradeMode savepoint needs a running job)");
         finish_status(c);
         write_status(c);
         return POLL * 2;
       }
+    }
+    if (!strcmp(mode, "savepoint") && !c->st.job_status.upgrade_savepoint_path && !never_ran) {
+      struct fo_savepoint_info *s = spi(c);
       char id[33];
       new_id(id);
       fo_status_set_str(&s->trigger_id, id);

@@ -7,13 +7,14 @@
 #   fuzz      each libFuzzer target for FO_FUZZ_SECONDS (default 20) seconds
 #   valgrind  the daemons' integration tests under valgrind (leaks and invalid accesses fail)
 #   e2e       end to end against a local control plane (kube-apiserver 1.20.2, kubectl, helm)
+#   chaos     the fault campaign, FO_CHAOS_TRIALS (default 10) trials from seed FO_CHAOS_SEED (default 1)
 #   bench     the benchmarks' short form (fails on errors, never on timing)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 jobs=$(nproc)
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(lint build asan fuzz valgrind e2e bench)
+[ ${#stages[@]} -eq 0 ] && stages=(lint build asan fuzz valgrind e2e chaos bench)
 
 banner() { printf '\n=== %s ===\n' "$*"; }
 # Builds a configured tree; on failure shows the compiler's messages and stops.
@@ -54,6 +55,10 @@ for stage in "${stages[@]}"; do
     e2e)
       banner "end to end"
       if [ -x tests/e2e/run.sh ]; then bash tests/e2e/run.sh; else echo "no e2e tests yet"; fi
+      ;;
+    chaos)
+      banner "fault campaign"
+      bash tests/chaos/run.sh "${FO_CHAOS_SEED:-1}" "${FO_CHAOS_TRIALS:-10}"
       ;;
     bench)
       banner "benchmarks (short form)"

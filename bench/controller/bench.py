@@ -195,8 +195,8 @@ def main():
               (len(lat), lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], lat[-1]))
     print("  steady %d s: %d writes, %d API requests (%.2f/s), controller CPU %.2f s" %
           (STEADY, s.writes, s.requests, s.requests / STEADY, s.cpu))
-    print("  controller RSS: %.1f MB idle, %.1f MB with %d objects (%.1f MB per 1,000 above idle); CPU per 1,000 objects through create+upgrade: %.2f s" %
-          (rss0, rss_after, N, (rss_after - rss0) * 1000 / N, (c.cpu + u.cpu) * 1000 / N))
+    print("  controller RSS: %.1f MB idle, %.1f MB with %d objects after create (%.1f MB per 1,000 above idle), %.1f MB at the end; CPU per 1,000 objects through create+upgrade: %.2f s" %
+          (rss0, rss_after, N, (rss_after - rss0) * 1000 / N, rss_mb(), (c.cpu + u.cpu) * 1000 / N))
     for e in errors:
         print("  ERROR " + e)
     return 1 if errors else 0

@@ -85,7 +85,7 @@ for i in $(seq 1 "$TRIALS"); do
         wait_for 30 bash -c "[ \"\$(kubectl -n $ns get flinkdep $name -o jsonpath='{.status.jobManagerDeploymentStatus}')\" = ERROR ]"
         sim_fault $name '{"crashloop": false}'; want=4; patch_par $name 4 ;;   # the user's fix
       lose-ha) sim_fault $name '{"lose_ha": true}'; [ "$mode" = last-state ] && phase=safe ;;
-      concurrent-edits) patch_par $name 4 & patch_par $name 5 & wait; want=$(kubectl -n $ns get flinkdep $name -o jsonpath='{.spec.job.parallelism}') ;;
+      concurrent-edits) patch_par $name 4 & e1=$!; patch_par $name 5 & e2=$!; wait $e1 $e2; want=$(kubectl -n $ns get flinkdep $name -o jsonpath='{.spec.job.parallelism}') ;;
     esac
     if [ -z "$why" ]; then
       if [ "$phase" = converged ]; then
