@@ -50,7 +50,7 @@ for stage in "${stages[@]}"; do
     valgrind)
       banner "valgrind"
       (cd build && ctest --output-on-failure -L valgrind)
-      bash tests/e2e/run.sh tests/e2e/valgrind_controller.sh
+      bash tests/e2e/run.sh tests/e2e/valgrind_controller.sh tests/e2e/valgrind_webhook_certs.sh
       ;;
     e2e)
       banner "end to end"
