@@ -704,7 +704,11 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
     const char *g = fo_json_get_string(fo_json_get_object(fo_json_get_object(dep, "metadata"), "annotations"), GEN_ANNOTATION);
     char want[32];
     snprintf(want, sizeof want, "%lld", (long long)c->st.observed_generation.v);
-    bool ours = g && !strcmp(g, want) && c->st.job_status.state && !strcmp(c->st.job_status.state, "RECONCILING");
+    /* Deployed already, and for the spec in hand: the transition is done. A deployment of an
+     * older generation (the spec changed again while it was being deployed) is the old cluster
+     * of a new transition: recording the newer spec as reconciled would leave it never applied. */
+    bool ours = g && !strcmp(g, want) && c->st.job_status.state && !strcmp(c->st.job_status.state, "RECONCILING") &&
+                c->st.observed_generation.v == c->gen;
     json_object_put(dep);
     if (ours) { /* deployed already: the transition is done */
       struct fo_reconciliation_status *rs = &c->st.reconciliation_status;
