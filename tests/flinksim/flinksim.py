@@ -85,11 +85,21 @@ class Kube:
         r.add_header("Authorization", "Bearer " + self.token)
         if data is not None:
             r.add_header("Content-Type", ctype)
-        try:
-            with urllib.request.urlopen(r, context=self.ctx, timeout=timeout) as resp:
-                return resp.status, json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as e:
-            return e.code, None
+        # Kubernetes components retry while the API server is away (a restart): so does the
+        # simulator, for up to 30 s, instead of losing the cluster it was starting.
+        for attempt in range(60):
+            try:
+                with urllib.request.urlopen(r, context=self.ctx, timeout=timeout) as resp:
+                    return resp.status, json.loads(resp.read() or b"null")
+            except urllib.error.HTTPError as e:
+                if e.code in (429, 503) and attempt < 59:
+                    time.sleep(0.5)
+                    continue
+                return e.code, None
+            except (urllib.error.URLError, ConnectionError) as e:
+                if attempt == 59:
+                    raise
+                time.sleep(0.5)
 
     def watch(self, path, rv):
         r = urllib.request.Request(f"{self.server}{path}{'&' if '?' in path else '?'}watch=1&allowWatchBookmarks=true&timeoutSeconds=60&resourceVersion={rv}")
