@@ -307,6 +307,12 @@ static void test_bad_requests(void **state) {
       {"POST", "/validate", "application/json", "{\"kind\":\"Pod\"}", 400, "not an AdmissionReview request: kind is not AdmissionReview"},
       {"POST", "/mutate", "application/json", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}", 400, "request is missing"},
       {"POST", "/validate", "application/json", "{\"a\":1,\"a\":2}", 400, "duplicate key"},
+      {"POST", "/validate", "application/json", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"\xff\xfe\"}}", 400, "invalid UTF-8 in string"},
+      {"POST", "/validate", "application/json", "{\"a\":1e400}", 400, "number out of range"},
+      /* a 30-digit integer is read (as a double, as json-c does), the body is then judged as usual */
+      {"POST", "/validate", "application/json", "{\"a\":123456789012345678901234567890}", 400, "kind is not AdmissionReview"},
+      {"POST", "/validate", "application/json", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":5}}", 400, "request.uid"},
+      {"POST", "/validate", "application/json", "{\"a\":\"\\ud800\"}", 400, "malformed JSON"},
       {"POST", "/validate", "application/json; charset=utf-8", review, 200, "\"allowed\":true"},
       {"GET", "/healthz", NULL, NULL, 200, "ok"},
   };
@@ -316,6 +322,42 @@ static void test_bad_requests(void **state) {
     if (r.code != cases[i].want || !strstr(r.body.data, cases[i].want_text))
       fail_msg("case %zu %s %s: got %ld %s", i, cases[i].method, cases[i].path, r.code, r.body.data);
     fo_buf_free(&r.body);
+  }
+  /* nested 5,000 deep: refused at the nesting limit, no recursion blow-up */
+  {
+    char *deep = malloc(10001);
+    memset(deep, '[', 5000);
+    memset(deep + 5000, ']', 5000);
+    deep[10000] = '\0';
+    struct resp rd;
+    request("POST", "/validate", "application/json", deep, 10000, &rd);
+    assert_int_equal(rd.code, 400);
+    assert_non_null(strstr(rd.body.data, "nesting deeper than"));
+    fo_buf_free(&rd.body);
+    free(deep);
+  }
+  /* a wrong type in every field of the spec: one denial naming each */
+  {
+    static const char *typed =
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"t\",\"operation\":\"CREATE\","
+        "\"kind\":{\"group\":\"flink.apache.org\",\"version\":\"v1beta1\",\"kind\":\"FlinkDeployment\"},\"object\":{"
+        "\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\",\"metadata\":{\"name\":\"t\"},\"spec\":{"
+        "\"image\":[1],\"imagePullPolicy\":2,\"serviceAccount\":{},\"flinkVersion\":7,\"mode\":true,\"flinkConfiguration\":[1],"
+        "\"ingress\":\"x\",\"podTemplate\":5,\"logConfiguration\":{\"a\":1},\"restartNonce\":\"n\","
+        "\"jobManager\":{\"replicas\":\"1\",\"resource\":{\"memory\":5,\"cpu\":\"x\"}},\"taskManager\":{\"resource\":{\"memory\":[],\"cpu\":{}}},"
+        "\"job\":{\"jarURI\":{},\"parallelism\":\"two\",\"args\":\"a\",\"upgradeMode\":3,\"state\":1,\"savepointTriggerNonce\":\"s\"}}}}}";
+    static const char *named[] = {"spec.image must be a string", "spec.flinkVersion must be a string",
+                                  "spec.flinkConfiguration must be an object", "spec.logConfiguration.a must be a string",
+                                  "spec.jobManager.replicas must be an integer", "spec.jobManager.resource.cpu must be a number",
+                                  "spec.job.jarURI must be a string", "spec.job.parallelism must be an integer",
+                                  "spec.job.args must be an array of strings"};
+    struct resp rt;
+    post("/validate", typed, &rt);
+    assert_int_equal(rt.code, 200);
+    assert_non_null(strstr(rt.body.data, "\"allowed\":false"));
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+      if (!strstr(rt.body.data, named[i])) fail_msg("wrong types: '%s' not in %s", named[i], rt.body.data);
+    fo_buf_free(&rt.body);
   }
   /* a body over the 3 MiB default limit: 413, and the server still answers */
   size_t big = 3u * 1024 * 1024 + 10;
