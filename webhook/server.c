@@ -64,15 +64,18 @@ static struct {
   int sig_pipe[2];
 } S = {.conns_mu = PTHREAD_MUTEX_INITIALIZER};
 
-static __thread json_object *tls_default_conf; /* this worker's copy */
-static __thread bool tls_default_conf_ready;
+/* Each worker thread's own copy of the default configuration (json-c trees are not shared between
+ * threads), freed by the key's destructor when the thread ends. */
+static pthread_key_t conf_key;
+static pthread_once_t conf_once = PTHREAD_ONCE_INIT;
+static void conf_free(void *p) { json_object_put(p); }
+static void conf_key_init(void) { pthread_key_create(&conf_key, conf_free); }
 
 static json_object *worker_conf(void) {
-  if (!tls_default_conf_ready) {
-    if (S.default_conf) json_object_deep_copy(S.default_conf, &tls_default_conf, NULL);
-    tls_default_conf_ready = true;
-  }
-  return tls_default_conf;
+  pthread_once(&conf_once, conf_key_init);
+  json_object *c = pthread_getspecific(conf_key);
+  if (!c && S.default_conf && json_object_deep_copy(S.default_conf, &c, NULL) == 0) pthread_setspecific(conf_key, c);
+  return c;
 }
 
 static double elapsed(const struct timespec *a) {
@@ -526,7 +529,9 @@ out:
   if (!cfg.insecure) wh_creds_shutdown();
   free(secret_ns);
   json_object_put(S.default_conf);
-  json_object_put(tls_default_conf);
+  pthread_once(&conf_once, conf_key_init);
+  json_object_put(pthread_getspecific(conf_key)); /* this thread's copy, if it made one */
+  pthread_setspecific(conf_key, NULL);
   if (rc == 0) fo_log("info", "stopped", NULL);
   wh_config_free(&cfg);
   return rc;
