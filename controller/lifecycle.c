@@ -1065,6 +1065,31 @@ double lifecycle_reconcile(struct fo_kube *k, json_object *obj, const char *key)
   return next;
 }
 
+#define CLEANUP_TIMEOUT_S 60
+
+/* True while JobManager pods of the deleted cluster still exist, up to CLEANUP_TIMEOUT_S after the
+ * FlinkDeployment's deletionTimestamp (then the HA data goes anyway, as the reference operator's
+ * cleanup timeout does). */
+static bool jm_pods_linger(struct lc *c, json_object *obj) {
+  char sel[400];
+  snprintf(sel, sizeof sel, "app=%s,component=jobmanager", c->name);
+  json_object *pods = NULL;
+  char *rv = NULL;
+  if (fo_kube_list(c->k, &fo_res_pods, c->ns, sel, 10, &pods, &rv) < 0) pods = NULL;
+  free(rv);
+  size_t n = pods ? json_object_array_length(pods) : 0;
+  json_object_put(pods);
+  if (n == 0) return false;
+  const char *dts = fo_json_get_string(fo_json_get_object(obj, "metadata"), "deletionTimestamp");
+  struct tm tm = {0};
+  if (dts && strptime(dts, "%Y-%m-%dT%H:%M:%SZ", &tm) && time(NULL) - timegm(&tm) > CLEANUP_TIMEOUT_S) {
+    fo_log("warning", "JobManager pods still present after the cleanup timeout; deleting the HA data",
+           "\"object\":\"%s\",\"pods\":%zu", c->key, n);
+    return false;
+  }
+  return true;
+}
+
 int lifecycle_cleanup(struct fo_kube *k, json_object *obj, const char *key) {
   struct lc c;
   if (load(&c, k, obj, key) < 0) {
@@ -1115,6 +1140,10 @@ int lifecycle_cleanup(struct fo_kube *k, json_object *obj, const char *key) {
   }
   fo_flink_free(f);
   int r = delete_cluster(&c);
+  if (r == 0 && jm_pods_linger(&c, obj)) {
+    unload(&c);
+    return 0; /* a stopping JobManager could still write HA data: delete it once the pods are gone */
+  }
   if (r == 0) r = ha_delete(&c); /* HA ConfigMaps have no owner: they go explicitly */
   unload(&c);
   return r < 0 ? r : 1;

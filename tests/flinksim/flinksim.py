@@ -517,7 +517,10 @@ def start_cluster_later(dep):
         pod = f"{name}-{random.getrandbits(32):08x}"
         tmpl = dep["spec"]["template"]
         KUBE.req("POST", f"/api/v1/namespaces/{ns}/pods",
-                 {"metadata": {"name": pod, "namespace": ns, "labels": tmpl["metadata"].get("labels", {})},
+                 {"metadata": {"name": pod, "namespace": ns, "labels": tmpl["metadata"].get("labels", {}),
+                               # owned, as a real pod is (through its ReplicaSet): the garbage collector removes it with the Deployment
+                               "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": dep["metadata"]["name"],
+                                                    "uid": dep["metadata"]["uid"]}]},
                   "spec": {"automountServiceAccountToken": False,
                            "containers": [{"name": ct["name"], "image": ct.get("image", "flink")} for ct in tmpl["spec"]["containers"]]}})
         t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
