@@ -481,14 +481,20 @@ static int delete_cluster(struct lc *c) {
   return r;
 }
 
-static json_object *ha_config_maps(struct lc *c) {
+/* This cluster's objects of `res` carrying the label `label` too ("key=value"): a new array, or
+ * NULL when the list fails. */
+static json_object *labelled(struct lc *c, const struct fo_kube_resource *res, const char *label) {
   char sel[400];
-  snprintf(sel, sizeof sel, "app=%s,configmap-type=high-availability", c->name);
+  snprintf(sel, sizeof sel, "app=%s,%s", c->name, label);
   json_object *items = NULL;
   char *rv = NULL;
-  if (fo_kube_list(c->k, &fo_res_configmaps, c->ns, sel, 100, &items, &rv) < 0) items = NULL;
+  if (fo_kube_list(c->k, res, c->ns, sel, 100, &items, &rv) < 0) items = NULL;
   free(rv);
   return items;
+}
+
+static json_object *ha_config_maps(struct lc *c) {
+  return labelled(c, &fo_res_configmaps, "configmap-type=high-availability");
 }
 
 /* HA metadata a last-state restore can use: a job's ConfigMap holding a checkpoint pointer. */
@@ -838,13 +844,8 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
 static char *jm_pod_failure(struct lc *c, char *reason, size_t n) {
   static const char *const bad[] = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "RunContainerError",
                                     "CreateContainerConfigError", "OOMKilled", NULL};
-  char sel[400];
-  snprintf(sel, sizeof sel, "app=%s,component=jobmanager", c->name);
-  json_object *pods = NULL;
-  char *rv = NULL;
+  json_object *pods = labelled(c, &fo_res_pods, "component=jobmanager");
   char *res = NULL;
-  if (fo_kube_list(c->k, &fo_res_pods, c->ns, sel, 50, &pods, &rv) < 0) pods = NULL;
-  free(rv);
   size_t np = pods ? json_object_array_length(pods) : 0;
   for (size_t i = 0; i < np && !res; i++) {
     json_object *cs = fo_json_get_array(fo_json_get_object(json_object_array_get_idx(pods, i), "status"), "containerStatuses");
@@ -1071,12 +1072,7 @@ double lifecycle_reconcile(struct fo_kube *k, json_object *obj, const char *key)
  * FlinkDeployment's deletionTimestamp (then the HA data goes anyway, as the reference operator's
  * cleanup timeout does). */
 static bool jm_pods_linger(struct lc *c, json_object *obj) {
-  char sel[400];
-  snprintf(sel, sizeof sel, "app=%s,component=jobmanager", c->name);
-  json_object *pods = NULL;
-  char *rv = NULL;
-  if (fo_kube_list(c->k, &fo_res_pods, c->ns, sel, 10, &pods, &rv) < 0) pods = NULL;
-  free(rv);
+  json_object *pods = labelled(c, &fo_res_pods, "component=jobmanager");
   size_t n = pods ? json_object_array_length(pods) : 0;
   json_object_put(pods);
   if (n == 0) return false;
