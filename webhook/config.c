@@ -23,7 +23,7 @@ static const struct fo_opt opts[] = {
     {"request-timeout", "FO_WEBHOOK_REQUEST_TIMEOUT", FO_OPT_LONG, OFF(request_timeout), "10", 1, 600, "seconds a client has to send one whole request"},
     {"conn-limit", "FO_WEBHOOK_CONN_LIMIT", FO_OPT_LONG, OFF(conn_limit), "1000", 1, 100000, "concurrent connections"},
     {"per-ip-limit", "FO_WEBHOOK_PER_IP_LIMIT", FO_OPT_LONG, OFF(per_ip_limit), "0", 0, 100000, "concurrent connections per client address (0 = no limit)"},
-    {"conn-memory", "FO_WEBHOOK_CONN_MEMORY", FO_OPT_LONG, OFF(conn_memory), "65536", 8192, 1L << 20, "header buffer bytes per connection"},
+    {"conn-memory", "FO_WEBHOOK_CONN_MEMORY", FO_OPT_LONG, OFF(conn_memory), "16384", 8192, 1L << 20, "buffer bytes per connection (headers and reads; zeroed between requests)"},
     {"cert-poll-ms", "FO_WEBHOOK_CERT_POLL_MS", FO_OPT_LONG, OFF(cert_poll_ms), "1000", 50, 600000, "milliseconds between checks of the certificate files"},
     {"shutdown-timeout", "FO_WEBHOOK_SHUTDOWN_TIMEOUT", FO_OPT_LONG, OFF(shutdown_timeout), "20", 1, 600, "seconds to finish in-flight requests on SIGTERM"},
     {"log-level", "FO_WEBHOOK_LOG_LEVEL", FO_OPT_STR, OFF(log_level), "info", 0, 0, "info or debug"},

@@ -291,7 +291,10 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
   char *out = r == 0 ? fo_admission_response_encode(&resp) : NULL;
   enum wh_verdict v = !out ? V_NONE : resp.allowed ? V_ALLOWED : V_DENIED;
   char e1[256], e2[128], e3[128], e4[64], e5[64];
-  fo_log("info", "admission",
+  /* every decision is counted in /metrics; denials and errors are logged, admissions only at
+   * debug level (a log line per admitted request costs more than judging it) */
+  if (v != V_ALLOWED || fo_log_debug_enabled)
+    fo_log(v == V_ALLOWED ? "debug" : "info", "admission",
          "\"endpoint\":\"%s\",\"uid\":\"%s\",\"kind\":\"%s\",\"object\":\"%s/%s\",\"operation\":\"%s\","
          "\"dryRun\":%s,\"verdict\":\"%s\",\"warnings\":%zu,\"patchOps\":%zu,\"latencyMs\":%.3f",
          q->ep == EP_VALIDATE ? "validate" : "mutate", fo_log_escape(rq.uid, e1, sizeof e1),

@@ -25,6 +25,12 @@ static int buf_reserve(struct fo_buf *b, size_t extra) {
   return 0;
 }
 
+int fo_buf_reserve(struct fo_buf *b, size_t extra) {
+  int r = buf_reserve(b, extra);
+  if (r == 0 && b->data) b->data[b->len] = '\0';
+  return r;
+}
+
 int fo_buf_append(struct fo_buf *b, const void *p, size_t n) {
   int r = buf_reserve(b, n);
   if (r < 0) return r;
@@ -39,10 +45,22 @@ int fo_buf_puts(struct fo_buf *b, const char *s) { return fo_buf_append(b, s, st
 int fo_buf_putc(struct fo_buf *b, char c) { return fo_buf_append(b, &c, 1); }
 
 int fo_buf_vprintf(struct fo_buf *b, const char *fmt, va_list ap) {
+  /* most texts fit the room there is (or a first 256 bytes): then one formatting pass */
+  if (!b->data && b->max >= 255 && buf_reserve(b, 255) < 0) return -ENOMEM;
   va_list ap2;
   va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap2);
+  size_t room = b->data && b->cap > b->len ? b->cap - b->len : 0;
+  int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
   va_end(ap2);
+  if (n >= 0 && (size_t)n < room) {
+    if ((size_t)n > b->max - b->len) {
+      b->data[b->len] = '\0';
+      return -E2BIG;
+    }
+    b->len += (size_t)n;
+    return 0;
+  }
+  if (room) b->data[b->len] = '\0';
   if (n < 0) return -EINVAL;
   int r = buf_reserve(b, (size_t)n);
   if (r < 0) return r;

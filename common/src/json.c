@@ -31,6 +31,14 @@ void fo_parse_error_set(struct fo_parse_error *e, unsigned line, unsigned column
   e->column = column;
 }
 
+/* A key seen in an object whose members are not all kept (skipped keys are not in a json-c
+ * object, so duplicates among them are found here). */
+struct jp_key {
+  uint64_t hash; /* 0 = empty slot */
+  size_t obj;    /* which object */
+  size_t off;    /* the key's text in jp.keys */
+};
+
 struct jp {
   const char *s;
   size_t len, pos;
@@ -39,6 +47,10 @@ struct jp {
   struct fo_parse_error *err;
   int rc;
   struct fo_buf tmp;
+  /* only for filtered parses */
+  struct fo_buf keys;
+  struct jp_key *tab;
+  size_t tab_cap, tab_used, objs;
 };
 
 static void jp_where(const struct jp *p, size_t pos, unsigned *line, unsigned *col) {
@@ -107,29 +119,28 @@ static size_t utf8_seq(const unsigned char *s, size_t n) {
   return k;
 }
 
-static int put_utf8(struct fo_buf *b, unsigned cp) {
-  char o[4];
-  size_t n;
+/* Encodes a code point as UTF-8 into o (room for 4); returns the length. */
+static size_t utf8_put(char *o, unsigned cp) {
   if (cp < 0x80) {
     o[0] = (char)cp;
-    n = 1;
-  } else if (cp < 0x800) {
+    return 1;
+  }
+  if (cp < 0x800) {
     o[0] = (char)(0xC0 | (cp >> 6));
     o[1] = (char)(0x80 | (cp & 0x3F));
-    n = 2;
-  } else if (cp < 0x10000) {
+    return 2;
+  }
+  if (cp < 0x10000) {
     o[0] = (char)(0xE0 | (cp >> 12));
     o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
     o[2] = (char)(0x80 | (cp & 0x3F));
-    n = 3;
-  } else {
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    n = 4;
+    return 3;
   }
-  return fo_buf_append(b, o, n);
+  o[0] = (char)(0xF0 | (cp >> 18));
+  o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+  o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+  o[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
 }
 
 static int hex4(const char *s, unsigned *ret) {
@@ -146,57 +157,89 @@ static int hex4(const char *s, unsigned *ret) {
   return 0;
 }
 
-/* Reads a string literal into p->tmp (NUL-terminated). p->pos is at the opening quote. */
-static int jp_string(struct jp *p) {
-  fo_buf_reset(&p->tmp);
+/* Bytes that stand for themselves inside a string: printable ASCII but '"' and '\\'. */
+static const unsigned char jp_plain[256] = {
+    ['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f, '"' is 0x22 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,            /* 0x30 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,            /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,            /* 0x50, '\\' is 0x5c */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,            /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,            /* 0x70 */
+};
+
+/* Whether 8 bytes are all plain (jp_plain), tested a word at a time: no byte >= 0x80, < 0x20,
+ * '"' or '\\'. Each test is exact as a yes/no for the whole word. */
+static inline bool word_plain(const unsigned char *s) {
+  const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  uint64_t v;
+  memcpy(&v, s, sizeof v);
+  uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+  uint64_t bad = (v & highs) | ((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
+                 ((b - ones) & ~b & highs);
+  return bad == 0;
+}
+
+/* Reads a string literal; p->pos is at the opening quote. With `store` the decoded text goes to
+ * p->tmp (NUL-terminated), otherwise it is only checked. Decoding never makes a string longer, so
+ * the output is sized once from the raw length (at most the string limit). */
+static int jp_string(struct jp *p, bool store) {
+  const unsigned char *s = (const unsigned char *)p->s;
+  size_t max = p->lim->string_bytes;
+  char *out = NULL;
+  if (store) {
+    /* the decoded text is never longer than what is left of the input */
+    size_t room = p->len - p->pos < max ? p->len - p->pos : max;
+    fo_buf_reset(&p->tmp);
+    if (fo_buf_reserve(&p->tmp, room) < 0) {
+      jp_fail(p, -ENOMEM, "out of memory");
+      return -1;
+    }
+    out = p->tmp.data;
+  }
+  size_t w = 0;
   p->pos++;
   for (;;) {
     if (p->pos >= p->len) {
       jp_fail(p, -EINVAL, "unterminated string");
       return -1;
     }
-    /* a run of plain ASCII goes in one copy */
     size_t run = p->pos;
-    while (run < p->len) {
-      unsigned char rc = (unsigned char)p->s[run];
-      if (rc == '"' || rc == '\\' || rc < 0x20 || rc >= 0x80) break;
-      run++;
-    }
+    while (run + 8 <= p->len && word_plain(s + run)) run += 8;
+    while (run < p->len && jp_plain[s[run]]) run++;
     if (run > p->pos) {
-      int rr = fo_buf_append(&p->tmp, p->s + p->pos, run - p->pos);
-      if (rr == -E2BIG) {
-        jp_fail(p, -E2BIG, "string longer than %zu bytes", p->lim->string_bytes);
+      size_t k = run - p->pos;
+      if (w + k > max) {
+        jp_fail(p, -E2BIG, "string longer than %zu bytes", max);
         return -1;
       }
-      if (rr < 0) {
-        jp_fail(p, -ENOMEM, "out of memory");
-        return -1;
-      }
+      if (out) memcpy(out + w, s + p->pos, k);
+      w += k;
       p->pos = run;
       continue;
     }
-    unsigned char c = (unsigned char)p->s[p->pos];
+    unsigned char c = s[p->pos];
     if (c == '"') {
       p->pos++;
       break;
     }
-    int r = 0;
+    char enc[4];
+    size_t k = 1;
     if (c == '\\') {
       if (p->pos + 1 >= p->len) {
         jp_fail(p, -EINVAL, "unterminated string");
         return -1;
       }
-      char e = p->s[p->pos + 1];
+      char e = (char)s[p->pos + 1];
       p->pos += 2;
       switch (e) {
-      case '"': r = fo_buf_putc(&p->tmp, '"'); break;
-      case '\\': r = fo_buf_putc(&p->tmp, '\\'); break;
-      case '/': r = fo_buf_putc(&p->tmp, '/'); break;
-      case 'b': r = fo_buf_putc(&p->tmp, '\b'); break;
-      case 'f': r = fo_buf_putc(&p->tmp, '\f'); break;
-      case 'n': r = fo_buf_putc(&p->tmp, '\n'); break;
-      case 'r': r = fo_buf_putc(&p->tmp, '\r'); break;
-      case 't': r = fo_buf_putc(&p->tmp, '\t'); break;
+      case '"': enc[0] = '"'; break;
+      case '\\': enc[0] = '\\'; break;
+      case '/': enc[0] = '/'; break;
+      case 'b': enc[0] = '\b'; break;
+      case 'f': enc[0] = '\f'; break;
+      case 'n': enc[0] = '\n'; break;
+      case 'r': enc[0] = '\r'; break;
+      case 't': enc[0] = '\t'; break;
       case 'u': {
         unsigned cp, lo;
         if (p->pos + 4 > p->len || hex4(p->s + p->pos, &cp) < 0) {
@@ -220,7 +263,7 @@ static int jp_string(struct jp *p) {
           jp_fail(p, -EINVAL, "NUL character in string is not supported");
           return -1;
         }
-        r = put_utf8(&p->tmp, cp);
+        k = utf8_put(enc, cp);
         break;
       }
       default:
@@ -228,32 +271,37 @@ static int jp_string(struct jp *p) {
         jp_fail(p, -EINVAL, "invalid escape '\\%c' in string", e >= 0x20 && e < 0x7f ? e : '?');
         return -1;
       }
+      if (w + k > max) {
+        jp_fail(p, -E2BIG, "string longer than %zu bytes", max);
+        return -1;
+      }
+      if (out) memcpy(out + w, enc, k);
     } else if (c < 0x20) {
       jp_fail(p, -EINVAL, "control character in string");
       return -1;
     } else {
-      size_t k = utf8_seq((const unsigned char *)p->s + p->pos, p->len - p->pos);
+      k = utf8_seq(s + p->pos, p->len - p->pos);
       if (!k) {
         jp_fail(p, -EINVAL, "invalid UTF-8 in string");
         return -1;
       }
-      r = fo_buf_append(&p->tmp, p->s + p->pos, k);
+      if (w + k > max) {
+        jp_fail(p, -E2BIG, "string longer than %zu bytes", max);
+        return -1;
+      }
+      if (out) memcpy(out + w, s + p->pos, k);
       p->pos += k;
     }
-    if (r == -E2BIG) {
-      jp_fail(p, -E2BIG, "string longer than %zu bytes", p->lim->string_bytes);
-      return -1;
-    }
-    if (r < 0) {
-      jp_fail(p, -ENOMEM, "out of memory");
-      return -1;
-    }
+    w += k;
   }
-  if (!p->tmp.data) fo_buf_append(&p->tmp, "", 0);
-  return p->tmp.data ? 0 : (jp_fail(p, -ENOMEM, "out of memory"), -1);
+  if (out) {
+    out[w] = '\0';
+    p->tmp.len = w;
+  }
+  return 0;
 }
 
-static json_object *jp_number(struct jp *p) {
+static json_object *jp_number(struct jp *p, bool skip) {
   size_t start = p->pos;
   bool integral = true;
   if (p->s[p->pos] == '-') p->pos++;
@@ -297,10 +345,12 @@ static json_object *jp_number(struct jp *p) {
   num[n] = '\0';
   json_object *o;
   if (integral) {
+    if (skip && n <= 18) return NULL; /* fits an int64: nothing to check */
     errno = 0;
     char *end;
     long long v = strtoll(num, &end, 10);
     if (errno == 0 && *end == '\0') {
+      if (skip) return NULL;
       o = json_object_new_int64(v);
       if (!o) jp_fail(p, -ENOMEM, "out of memory");
       return o;
@@ -312,12 +362,14 @@ static json_object *jp_number(struct jp *p) {
     jp_fail(p, -EINVAL, "number out of range: %s", num);
     return NULL;
   }
+  if (skip) return NULL;
   o = json_object_new_double_s(d, num);
   if (!o) jp_fail(p, -ENOMEM, "out of memory");
   return o;
 }
 
-static json_object *jp_value(struct jp *p, unsigned depth);
+static json_object *jp_value(struct jp *p, unsigned depth, const struct fo_json_filter *f,
+                             bool skip);
 
 static bool jp_count_node(struct jp *p) {
   if (++p->nodes > p->lim->nodes) {
@@ -327,17 +379,70 @@ static bool jp_count_node(struct jp *p) {
   return true;
 }
 
-static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj) {
+static uint64_t key_hash(const char *k, size_t n, size_t obj) {
+  uint64_t h = 1469598103934665603ULL ^ (uint64_t)obj * 0x9E3779B97F4A7C15ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+  return h ? h : 1;
+}
+
+/* Records `key` as a key of object `obj`; fails on a duplicate. 0, or -1 with p->rc set. */
+static int jp_key_seen(struct jp *p, size_t obj, const char *key) {
+  if (2 * (p->tab_used + 1) > p->tab_cap) {
+    size_t cap = p->tab_cap ? 2 * p->tab_cap : 64;
+    struct jp_key *t = calloc(cap, sizeof *t);
+    if (!t) return jp_fail(p, -ENOMEM, "out of memory"), -1;
+    for (size_t i = 0; i < p->tab_cap; i++) {
+      if (!p->tab[i].hash) continue;
+      size_t j = p->tab[i].hash & (cap - 1);
+      while (t[j].hash) j = (j + 1) & (cap - 1);
+      t[j] = p->tab[i];
+    }
+    free(p->tab);
+    p->tab = t;
+    p->tab_cap = cap;
+  }
+  size_t klen = strlen(key);
+  uint64_t h = key_hash(key, klen, obj);
+  size_t j = h & (p->tab_cap - 1);
+  for (; p->tab[j].hash; j = (j + 1) & (p->tab_cap - 1)) {
+    const struct jp_key *k = &p->tab[j];
+    if (k->hash == h && k->obj == obj && strcmp(p->keys.data + k->off, key) == 0)
+      return jp_fail(p, -EINVAL, "duplicate key \"%s\"", key), -1;
+  }
+  size_t off = p->keys.len;
+  if (fo_buf_append(&p->keys, key, klen + 1) < 0)
+    return jp_fail(p, -ENOMEM, "out of memory"), -1;
+  p->tab[j] = (struct jp_key){.hash = h, .obj = obj, .off = off};
+  p->tab_used++;
+  return 0;
+}
+
+/* The filter entry for `key`: an exact match, else the "*" entry, else NULL (skip). */
+static const struct fo_json_filter *filter_find(const struct fo_json_filter *f, const char *key) {
+  const struct fo_json_filter *star = NULL;
+  for (; f->key; f++) {
+    if (strcmp(f->key, key) == 0) return f;
+    if (f->key[0] == '*' && !f->key[1]) star = f;
+  }
+  return star;
+}
+
+/* An object or array. With `skip` nothing is built (NULL is returned) but everything is checked
+ * as for a kept value. With a filter (objects only) members are kept or skipped by key. */
+static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj,
+                                 const struct fo_json_filter *f, bool skip) {
   if (depth >= p->lim->depth) {
     jp_fail(p, -E2BIG, "nesting deeper than %u levels", p->lim->depth);
     return NULL;
   }
+  if (!is_obj) f = NULL;
   char close = is_obj ? '}' : ']';
-  json_object *c = is_obj ? json_object_new_object() : json_object_new_array();
-  if (!c) {
+  json_object *c = NULL;
+  if (!skip && !(c = is_obj ? json_object_new_object() : json_object_new_array())) {
     jp_fail(p, -ENOMEM, "out of memory");
     return NULL;
   }
+  size_t obj = (skip || f) && is_obj ? ++p->objs : 0; /* keys tracked in p->tab */
   p->pos++;
   jp_ws(p);
   if (p->pos < p->len && p->s[p->pos] == close) {
@@ -353,6 +458,9 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj) {
     }
     char *key = NULL;
     char short_key[64];
+    size_t dup_pos = 0;
+    bool skip_v = skip;
+    const struct fo_json_filter *fv = NULL;
     if (is_obj) {
       jp_ws(p);
       if (p->pos >= p->len || p->s[p->pos] != '"') {
@@ -360,12 +468,13 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj) {
         goto fail;
       }
       size_t kpos = p->pos;
-      if (jp_string(p) < 0) goto fail;
-      if (json_object_object_get_ex(c, p->tmp.data, NULL)) {
-        p->pos = kpos;
-        jp_fail(p, -EINVAL, "duplicate key \"%s\"", p->tmp.data);
-        goto fail;
+      if (jp_string(p, true) < 0) goto fail;
+      if (f) {
+        const struct fo_json_filter *e = filter_find(f, p->tmp.data);
+        skip_v = !e || e->skip;
+        fv = e && !e->skip ? e->inner : NULL;
       }
+      dup_pos = kpos; /* duplicates are found after the value, whether it is kept or not */
       /* most keys are short: keep them on the stack while the value is parsed */
       if (p->tmp.len < sizeof short_key) {
         memcpy(short_key, p->tmp.data, p->tmp.len + 1);
@@ -382,14 +491,35 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj) {
       }
       p->pos++;
     }
-    json_object *v = jp_value(p, depth + 1);
+    json_object *v = jp_value(p, depth + 1, fv, skip_v);
     if (p->rc) {
       if (key != short_key) free(key);
       json_object_put(v);
       goto fail;
     }
-    int r = is_obj ? json_object_object_add_ex(c, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW)
-                   : json_object_array_add(c, v);
+    int r = 0;
+    if (skip_v && obj) {
+      size_t at = p->pos;
+      p->pos = dup_pos;
+      r = jp_key_seen(p, obj, key);
+      p->pos = at;
+      if (r < 0) {
+        if (key != short_key) free(key);
+        goto fail;
+      }
+    } else if (!skip_v && is_obj) {
+      /* one hash lookup finds a duplicate and adds: a duplicate replaces, so the count stays */
+      size_t before = (size_t)json_object_object_length(c);
+      r = json_object_object_add(c, key, v);
+      if (r == 0 && (size_t)json_object_object_length(c) == before) {
+        p->pos = dup_pos;
+        jp_fail(p, -EINVAL, "duplicate key \"%s\"", key);
+        if (key != short_key) free(key);
+        goto fail;
+      }
+    } else if (!skip_v) {
+      r = json_object_array_add(c, v);
+    }
     if (key != short_key) free(key);
     if (r != 0) {
       json_object_put(v);
@@ -427,7 +557,8 @@ static bool jp_lit(struct jp *p, const char *lit) {
   return false;
 }
 
-static json_object *jp_value(struct jp *p, unsigned depth) {
+static json_object *jp_value(struct jp *p, unsigned depth, const struct fo_json_filter *f,
+                             bool skip) {
   jp_ws(p);
   if (p->pos >= p->len) {
     jp_fail(p, -EINVAL, "unexpected end of input");
@@ -437,24 +568,24 @@ static json_object *jp_value(struct jp *p, unsigned depth) {
   char c = p->s[p->pos];
   json_object *o = NULL;
   switch (c) {
-  case '{': return jp_container(p, depth, true);
-  case '[': return jp_container(p, depth, false);
+  case '{': return jp_container(p, depth, true, f, skip);
+  case '[': return jp_container(p, depth, false, NULL, skip);
   case '"':
-    if (jp_string(p) < 0) return NULL;
+    if (jp_string(p, !skip) < 0 || skip) return NULL;
     o = json_object_new_string_len(p->tmp.data, (int)p->tmp.len);
     if (!o) jp_fail(p, -ENOMEM, "out of memory");
     return o;
   case 't':
-    if (jp_lit(p, "true")) return json_object_new_boolean(1);
+    if (jp_lit(p, "true")) return skip ? NULL : json_object_new_boolean(1);
     break;
   case 'f':
-    if (jp_lit(p, "false")) return json_object_new_boolean(0);
+    if (jp_lit(p, "false")) return skip ? NULL : json_object_new_boolean(0);
     break;
   case 'n':
     if (jp_lit(p, "null")) return NULL;
     break;
   default:
-    if (c == '-' || (c >= '0' && c <= '9')) return jp_number(p);
+    if (c == '-' || (c >= '0' && c <= '9')) return jp_number(p, skip);
   }
   if (c >= 0x20 && c < 0x7f)
     jp_fail(p, -EINVAL, "unexpected character '%c'", c);
@@ -463,8 +594,9 @@ static json_object *jp_value(struct jp *p, unsigned depth) {
   return NULL;
 }
 
-int fo_json_parse(const char *text, size_t len, const struct fo_limits *lim, json_object **ret,
-                  struct fo_parse_error *err) {
+int fo_json_parse_filtered(const char *text, size_t len, const struct fo_limits *lim,
+                           const struct fo_json_filter *filter, json_object **ret,
+                           struct fo_parse_error *err) {
   struct jp p = {.s = text, .len = len, .lim = lim ? lim : fo_limits_default(), .err = err};
   *ret = NULL;
   if (len > p.lim->doc_bytes) {
@@ -472,18 +604,26 @@ int fo_json_parse(const char *text, size_t len, const struct fo_limits *lim, jso
     return -E2BIG;
   }
   fo_buf_init(&p.tmp, p.lim->string_bytes);
-  json_object *o = jp_value(&p, 0);
+  fo_buf_init(&p.keys, len + 1); /* decoded keys are never longer than their text */
+  json_object *o = jp_value(&p, 0, filter, false);
   if (!p.rc) {
     jp_ws(&p);
     if (p.pos < p.len) jp_fail(&p, -EINVAL, "unexpected data after the JSON value");
   }
   fo_buf_free(&p.tmp);
+  fo_buf_free(&p.keys);
+  free(p.tab);
   if (p.rc) {
     json_object_put(o);
     return p.rc;
   }
   *ret = o;
   return 0;
+}
+
+int fo_json_parse(const char *text, size_t len, const struct fo_limits *lim, json_object **ret,
+                  struct fo_parse_error *err) {
+  return fo_json_parse_filtered(text, len, lim, NULL, ret, err);
 }
 
 char *fo_json_dumps(json_object *o) {

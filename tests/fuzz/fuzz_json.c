@@ -1,5 +1,5 @@
-/* libFuzzer target: the JSON reader, the writer (output must parse back equal), the status
- * model round trip and the rulebook. */
+/* libFuzzer target: the JSON reader, the writer (output must parse back equal), the filtered
+ * reader (must agree with the full one), the status model round trip and the rulebook. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,8 +7,22 @@
 
 #include "flinkop/admission.h"
 #include "flinkop/status.h"
+#include "json_filter_check.h"
+
+/* Shaped like the admission filter: kept, skipped, filtered and "*" members at several levels. */
+static const struct fo_json_filter f_status[] = {
+    {"reconciliationStatus", NULL, false}, {"*", NULL, true}, {NULL, NULL, false}};
+static const struct fo_json_filter f_object[] = {
+    {"status", f_status, false}, {"managedFields", NULL, true}, {"*", NULL, false}, {NULL, NULL, false}};
+static const struct fo_json_filter f_top[] = {{"object", f_object, false},
+                                              {"request", f_object, false},
+                                              {"a", NULL, false},
+                                              {"spec", NULL, false},
+                                              {NULL, NULL, false}};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  char why[512];
+  if (jfc_check((const char *)data, size, NULL, f_top, why, sizeof why) < 0) abort();
   json_object *o;
   struct fo_parse_error err = {0};
   if (fo_json_parse((const char *)data, size, NULL, &o, &err) == 0) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flinkop/json.h"
+#include "json_filter_check.h"
 #include "testutil.h"
 
 static int parse(const char *s, json_object **o, struct fo_parse_error *e, const struct fo_limits *lim) {
@@ -117,6 +118,65 @@ static void test_limits(void **st) {
   fo_parse_error_clear(&e);
 }
 
+/* A filtered parse accepts and rejects exactly what a full parse does, with the same error, and
+ * keeps exactly the members the filter names. */
+static const struct fo_json_filter part_filter[] = {
+    {"a", NULL, false}, {"*", NULL, true}, {NULL, NULL, false}};
+static const struct fo_json_filter test_filter[] = {{"keep", NULL, false},
+                                                    {"part", part_filter, false},
+                                                    {"gone", NULL, true},
+                                                    {NULL, NULL, false}};
+
+static void test_filtered(void **st) {
+  (void)st;
+  static const char *docs[] = {
+      "{\"keep\":{\"x\":[1,2,{\"y\":null}]},\"part\":{\"a\":1,\"b\":{\"c\":2}},\"gone\":{\"y\":\"z\"},"
+      "\"other\":3}",
+      "{\"part\":[1,2],\"keep\":\"s\"}",                    /* a filter meets a non-object */
+      "{\"gone\":{\"y\":1,\n\"y\":2}}",                      /* duplicate inside a skipped object */
+      "{\"gone\":1,\"gone\":2}",                              /* duplicate skipped key */
+      "{\"keep\":1,\"keep\":2}",                              /* duplicate kept key */
+      "{\"part\":{\"b\":1,\"b\":2}}",                         /* duplicate in a filtered object */
+      "{\"gone\":{\"k\":1},\"other\":{\"k\":2},\"x\":{\"k\":3}}", /* same key, other objects */
+      "{\"gone\":[{\"k\":1},{\"k\":1}]}",                     /* same key in two array items */
+      "{\"gone\":\"a\xff\"}",
+      "{\"gone\":\"\\ud800\"}",
+      "{\"gone\":\"\\u0000\"}",
+      "{\"gone\":\"\\x\"}",
+      "{\"gone\":\"tab\there\"}",
+      "{\"gone\":1e999}",
+      "{\"gone\":99999999999999999999,\"keep\":-0.5e-3}",
+      "{\"gone\":[1,2,]}",
+      "{\"gone\":1,\"gone\":tru}",                            /* the value's error comes first */
+      "{\"gone\":{\"k\":[1,{\"\":\"\\u00e9\\ud83d\\ude00\"}]}}",
+      "{\"gone\":\"abcde\",\"keep\":\"ab\"}",
+      "{\"gone\":[[[[[[[[[[1]]]]]]]]]]}",
+      "{\"gone\":[1,2,3,4,5,6]}",
+      "{\"gone\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5}}",
+      "{\"gone\":\"unterminated",
+      "{\"gone\" 1}",
+      "[{\"gone\":1}]",
+  };
+  struct fo_limits lims[3] = {*fo_limits_default(), *fo_limits_default(), *fo_limits_default()};
+  lims[1].string_bytes = 4;
+  lims[1].depth = 6;
+  lims[1].list_items = 4;
+  lims[2].nodes = 12;
+  char why[2048];
+  for (size_t l = 0; l < 3; l++)
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+      if (jfc_check(docs[i], strlen(docs[i]), &lims[l], test_filter, why, sizeof why) < 0)
+        fail_msg("limits %zu, doc %zu (%s): %s", l, i, docs[i], why);
+  /* the skipped parts really are not built */
+  json_object *o;
+  struct fo_parse_error e = {0};
+  assert_int_equal(fo_json_parse_filtered(docs[0], strlen(docs[0]), NULL, test_filter, &o, &e), 0);
+  char *s = fo_json_dumps(o);
+  assert_string_equal(s, "{\"keep\":{\"x\":[1,2,{\"y\":null}]},\"part\":{\"a\":1}}");
+  free(s);
+  json_object_put(o);
+}
+
 static void test_accessors(void **st) {
   (void)st;
   json_object *o = tu_json("{\"a\":{\"b\":{\"c\":\"d\"}},\"n\":3,\"x\":2.0,\"y\":2.5}");
@@ -137,7 +197,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valid),      cmocka_unit_test(test_big_integer_becomes_double),
       cmocka_unit_test(test_bad_inputs), cmocka_unit_test(test_limits),
-      cmocka_unit_test(test_accessors),
+      cmocka_unit_test(test_accessors),  cmocka_unit_test(test_filtered),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,8 +38,9 @@ static double now_s(void) {
 }
 
 static void write_text(const char *path, const char *text) {
-  char tmp[512];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  char tmp[1024];
+  int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  assert_true(n > 0 && (size_t)n < sizeof tmp);
   FILE *f = fopen(tmp, "wb");
   assert_non_null(f);
   fputs(text, f);

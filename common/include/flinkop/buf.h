@@ -22,6 +22,9 @@ struct fo_buf {
 void fo_buf_init(struct fo_buf *b, size_t max);
 /* Appends; 0, -E2BIG when over max, -ENOMEM. On failure the buffer is unchanged. */
 int fo_buf_append(struct fo_buf *b, const void *p, size_t n);
+/* Makes room for `extra` more bytes (and the NUL) without changing the content: 0, -E2BIG over
+ * `max`, -ENOMEM. data is then non-NULL and NUL-terminated. */
+int fo_buf_reserve(struct fo_buf *b, size_t extra);
 int fo_buf_puts(struct fo_buf *b, const char *s);
 int fo_buf_putc(struct fo_buf *b, char c);
 int fo_buf_printf(struct fo_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -39,6 +39,24 @@ void fo_parse_error_set(struct fo_parse_error *e, unsigned line, unsigned column
 int fo_json_parse(const char *text, size_t len, const struct fo_limits *lim, json_object **ret,
                   struct fo_parse_error *err);
 
+/* Which members of an object a filtered parse keeps. A list ends with an entry whose key is NULL;
+ * key "*" matches every key not listed; a key that matches nothing is skipped. A kept member
+ * whose entry has `inner` is itself filtered by `inner` when it is an object (kept whole when it is
+ * anything else); without `inner` it is kept whole. Filters are static data, never freed. */
+struct fo_json_filter {
+  const char *key;
+  const struct fo_json_filter *inner;
+  bool skip;
+};
+
+/* As fo_json_parse, but members the filter skips are not built: they are checked exactly as a
+ * kept value would be (syntax, UTF-8, duplicates, every limit), so a document is accepted or
+ * rejected, with the same error, whatever the filter. `filter` applies to the top-level object's
+ * members; NULL keeps everything. */
+int fo_json_parse_filtered(const char *text, size_t len, const struct fo_limits *lim,
+                           const struct fo_json_filter *filter, json_object **ret,
+                           struct fo_parse_error *err);
+
 /* Serialises compactly (no spaces, '/' not escaped). Returns a malloc'd string or NULL (ENOMEM). */
 char *fo_json_dumps(json_object *o);
 
