@@ -88,6 +88,8 @@ int fo_buf_json_string(struct fo_buf *b, const char *s, size_t n) {
     case '\n': r = fo_buf_append(b, "\\n", 2); break;
     case '\r': r = fo_buf_append(b, "\\r", 2); break;
     case '\t': r = fo_buf_append(b, "\\t", 2); break;
+    case '\b': r = fo_buf_append(b, "\\b", 2); break;
+    case '\f': r = fo_buf_append(b, "\\f", 2); break;
     default:
       if (c < 0x20) {
         char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};

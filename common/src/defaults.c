@@ -20,7 +20,8 @@ static int fill(json_object *patch, json_object *parent, const char *parent_ptr,
       json_object_put(value);
       return -ENOMEM;
     }
-    r = fo_buf_puts(&p, parent_ptr) < 0 ? -ENOMEM : fo_patch_add(patch, "add", p.data, o);
+    r = fo_buf_puts(&p, parent_ptr) < 0 ? (json_object_put(o), -ENOMEM)
+                                        : fo_patch_add(patch, "add", p.data, o);
   } else if (fo_json_get(parent, key)) {
     json_object_put(value);
     r = 0;

@@ -19,7 +19,7 @@ static int array_text(json_object *arr, struct fo_buf *out) {
     if (i && fo_buf_putc(out, ';') < 0) return -ENOMEM;
     json_object *e = json_object_array_get_idx(arr, i);
     int r = e && (json_object_is_type(e, json_type_object) || json_object_is_type(e, json_type_array))
-                ? fo_buf_puts(out, json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN))
+                ? fo_json_write(out, e)
                 : scalar_text(e, out);
     if (r < 0) return -ENOMEM;
   }

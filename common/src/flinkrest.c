@@ -165,9 +165,12 @@ static int bad(struct fo_flink *f, json_object *o, const char *what) {
   return -EBADMSG;
 }
 
-static char *dup_str(json_object *o, const char *key) {
+/* *ret = a copy of the string at `key`, NULL when there is none. 0 or -ENOMEM (an absent value
+ * and a failed copy must not look alike). */
+static int dup_str(json_object *o, const char *key, char **ret) {
   const char *s = fo_json_get_string(o, key);
-  return s ? strdup(s) : NULL;
+  *ret = s ? strdup(s) : NULL;
+  return s && !*ret ? -ENOMEM : 0;
 }
 
 int fo_flink_config(struct fo_flink *f, struct fo_flink_version *ret) {
@@ -176,10 +179,11 @@ int fo_flink_config(struct fo_flink *f, struct fo_flink_version *ret) {
   int r = call(f, "GET", "/config", NULL, &o);
   if (r < 0) return r;
   if (!fo_json_get_string(o, "flink-version")) return bad(f, o, "flink-version");
-  ret->version = dup_str(o, "flink-version");
-  ret->revision = dup_str(o, "flink-revision");
+  r = dup_str(o, "flink-version", &ret->version);
+  if (r == 0) r = dup_str(o, "flink-revision", &ret->revision);
   json_object_put(o);
-  return 0;
+  if (r < 0) fo_flink_version_free(ret);
+  return r;
 }
 
 void fo_flink_version_free(struct fo_flink_version *v) {
@@ -225,7 +229,11 @@ int fo_flink_jobs_overview(struct fo_flink *f, struct fo_flink_jobs *ret) {
     struct fo_flink_job *dst = &ret->jobs[ret->n++];
     memcpy(dst->jid, jid, 33);
     snprintf(dst->state, sizeof dst->state, "%s", state);
-    dst->name = dup_str(j, "name");
+    if (dup_str(j, "name", &dst->name) < 0) {
+      fo_flink_jobs_free(ret);
+      json_object_put(o);
+      return -ENOMEM;
+    }
     fo_json_as_int64(fo_json_get(j, "start-time"), &dst->start_time);
     json_object *t = fo_json_get_object(j, "tasks");
     dst->tasks_total = task_count(t, "total");
@@ -281,9 +289,11 @@ int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const ch
   fo_buf_init(&p, 256);
   int r = job_path(&p, jobid, "/stop");
   json_object *b = json_object_new_object();
-  if (target_dir) json_object_object_add(b, "targetDirectory", json_object_new_string(target_dir));
-  json_object_object_add(b, "drain", json_object_new_boolean(drain));
-  if (trigger_id) json_object_object_add(b, "triggerId", json_object_new_string(trigger_id));
+  int oom = b ? 0 : -ENOMEM;
+  if (target_dir) fo_json_set(b, "targetDirectory", json_object_new_string(target_dir), &oom);
+  fo_json_set(b, "drain", json_object_new_boolean(drain), &oom);
+  if (trigger_id) fo_json_set(b, "triggerId", json_object_new_string(trigger_id), &oom);
+  if (r == 0) r = oom;
   if (r == 0) r = trigger(f, p.data, b, ret_trigger);
   else json_object_put(b);
   fo_buf_free(&p);
@@ -296,9 +306,11 @@ int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char
   fo_buf_init(&p, 256);
   int r = job_path(&p, jobid, "/savepoints");
   json_object *b = json_object_new_object();
-  if (target_dir) json_object_object_add(b, "target-directory", json_object_new_string(target_dir));
-  json_object_object_add(b, "cancel-job", json_object_new_boolean(cancel_job));
-  if (trigger_id) json_object_object_add(b, "triggerId", json_object_new_string(trigger_id));
+  int oom = b ? 0 : -ENOMEM;
+  if (target_dir) fo_json_set(b, "target-directory", json_object_new_string(target_dir), &oom);
+  fo_json_set(b, "cancel-job", json_object_new_boolean(cancel_job), &oom);
+  if (trigger_id) fo_json_set(b, "triggerId", json_object_new_string(trigger_id), &oom);
+  if (r == 0) r = oom;
   if (r == 0) r = trigger(f, p.data, b, ret_trigger);
   else json_object_put(b);
   fo_buf_free(&p);
@@ -333,7 +345,7 @@ int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char 
       ret->state = FO_FLINK_OP_FAILED;
       const char *st = fo_json_get_string(cause, "stack-trace");
       const char *cls = fo_json_get_string(cause, "class");
-      ret->failure_cause = strdup(st ? st : cls ? cls : json_object_to_json_string_ext(cause, JSON_C_TO_STRING_PLAIN));
+      ret->failure_cause = st || cls ? strdup(st ? st : cls) : fo_json_dumps(cause);
     } else {
       ret->state = FO_FLINK_OP_IN_PROGRESS; /* no location yet: still pending, as the reference reads it */
     }
@@ -341,6 +353,12 @@ int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char 
     return bad(f, o, "a known status.id");
   }
   json_object_put(o);
+  /* a completed savepoint without its location would be a lost savepoint */
+  if ((ret->state == FO_FLINK_OP_COMPLETED && !ret->location) ||
+      (ret->state == FO_FLINK_OP_FAILED && !ret->failure_cause)) {
+    fo_flink_savepoint_status_free(ret);
+    return -ENOMEM;
+  }
   return 0;
 }
 
@@ -350,11 +368,11 @@ void fo_flink_savepoint_status_free(struct fo_flink_savepoint_status *s) {
   memset(s, 0, sizeof *s);
 }
 
-static void read_cp(json_object *o, struct fo_flink_checkpoint *c, const char *ts_key) {
-  if (!o || !json_object_is_type(o, json_type_object)) return;
+static int read_cp(json_object *o, struct fo_flink_checkpoint *c, const char *ts_key) {
+  if (!o || !json_object_is_type(o, json_type_object)) return 0;
   c->present = fo_json_as_int64(fo_json_get(o, "id"), &c->id);
-  c->external_path = dup_str(o, "external_path");
   fo_json_as_int64(fo_json_get(o, ts_key), &c->timestamp);
+  return dup_str(o, "external_path", &c->external_path);
 }
 
 int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_checkpoints *ret) {
@@ -370,11 +388,12 @@ int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_
   json_object *latest = fo_json_get_object(o, "latest");
   if (!latest || !fo_json_get(o, "counts")) return bad(f, o, "counts and latest");
   ret->enabled = true;
-  read_cp(fo_json_get(latest, "completed"), &ret->completed, "trigger_timestamp");
-  read_cp(fo_json_get(latest, "savepoint"), &ret->savepoint, "trigger_timestamp");
-  read_cp(fo_json_get(latest, "restored"), &ret->restored, "restore_timestamp");
+  r = read_cp(fo_json_get(latest, "completed"), &ret->completed, "trigger_timestamp");
+  if (r == 0) r = read_cp(fo_json_get(latest, "savepoint"), &ret->savepoint, "trigger_timestamp");
+  if (r == 0) r = read_cp(fo_json_get(latest, "restored"), &ret->restored, "restore_timestamp");
   json_object_put(o);
-  return 0;
+  if (r < 0) fo_flink_checkpoints_free(ret);
+  return r;
 }
 
 void fo_flink_checkpoints_free(struct fo_flink_checkpoints *c) {
@@ -409,13 +428,18 @@ int fo_flink_latest_exception(struct fo_flink *f, const char *jobid, char **ret_
     const char *src = st ? st : name ? name : "unknown exception";
     size_t n = strcspn(src, "\n");
     *ret_latest = strndup(src, n > 1000 ? 1000 : n);
+    if (!*ret_latest) r = -ENOMEM;
   }
   json_object_put(o);
-  return 0;
+  return r;
 }
 
 int fo_flink_dispose_savepoint(struct fo_flink *f, const char *path, char **ret_trigger) {
+  *ret_trigger = NULL;
   json_object *b = json_object_new_object();
-  json_object_object_add(b, "savepoint-path", json_object_new_string(path));
+  if (fo_json_set(b, "savepoint-path", json_object_new_string(path), NULL) < 0) {
+    json_object_put(b);
+    return -ENOMEM;
+  }
   return trigger(f, "/savepoint-disposal", b, ret_trigger);
 }

@@ -1,6 +1,7 @@
 #include "flinkop/json.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@ void fo_parse_error_set(struct fo_parse_error *e, unsigned line, unsigned column
   va_start(ap, fmt);
   int r = fo_buf_vprintf(&b, fmt, ap);
   va_end(ap);
-  e->message = r == 0 ? fo_buf_steal(&b) : strdup("error message too long");
+  e->message = r == 0 ? fo_buf_steal(&b) : r == -E2BIG ? strdup("error message too long") : NULL;
   fo_buf_free(&b);
   e->line = line;
   e->column = column;
@@ -81,6 +82,8 @@ __attribute__((format(printf, 3, 4))) static void jp_fail(struct jp *p, int rc, 
   va_end(ap);
   fo_parse_error_set(p->err, line, col, "%s", r == 0 && b.data ? b.data : "invalid JSON");
   fo_buf_free(&b);
+  /* without memory for the message, the error is the lack of memory */
+  if (r == -ENOMEM || (p->err && !p->err->message)) p->rc = -ENOMEM;
 }
 
 static void jp_ws(struct jp *p) {
@@ -576,11 +579,12 @@ static json_object *jp_value(struct jp *p, unsigned depth, const struct fo_json_
     if (!o) jp_fail(p, -ENOMEM, "out of memory");
     return o;
   case 't':
-    if (jp_lit(p, "true")) return skip ? NULL : json_object_new_boolean(1);
-    break;
   case 'f':
-    if (jp_lit(p, "false")) return skip ? NULL : json_object_new_boolean(0);
-    break;
+    if (!jp_lit(p, c == 't' ? "true" : "false")) break;
+    if (skip) return NULL;
+    /* NULL would read as JSON null: an allocation failure must not turn false into null */
+    if (!(o = json_object_new_boolean(c == 't'))) jp_fail(p, -ENOMEM, "out of memory");
+    return o;
   case 'n':
     if (jp_lit(p, "null")) return NULL;
     break;
@@ -626,10 +630,61 @@ int fo_json_parse(const char *text, size_t len, const struct fo_limits *lim, jso
   return fo_json_parse_filtered(text, len, lim, NULL, ret, err);
 }
 
+/* json-c's own writer ignores allocation failures in places and then returns a shortened text
+ * as if it were complete; this one reports them. Numbers other than integers are written by
+ * json-c (it keeps the text they were read from), and a number's text is never empty. */
+static int jw_value(struct fo_buf *b, json_object *o, unsigned depth) {
+  if (depth > 10000) return -E2BIG;
+  switch (json_object_get_type(o)) {
+  case json_type_null: return fo_buf_append(b, "null", 4);
+  case json_type_boolean: return fo_buf_puts(b, json_object_get_boolean(o) ? "true" : "false");
+  case json_type_int: {
+    int64_t v = json_object_get_int64(o);
+    if (v == INT64_MAX) return fo_buf_printf(b, "%" PRIu64, json_object_get_uint64(o));
+    return fo_buf_printf(b, "%" PRId64, v);
+  }
+  case json_type_double: {
+    const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    return t && *t ? fo_buf_puts(b, t) : -ENOMEM;
+  }
+  case json_type_string:
+    return fo_buf_json_string(b, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+  case json_type_array: {
+    int r = fo_buf_putc(b, '[');
+    size_t n = json_object_array_length(o);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+      if (i) r = fo_buf_putc(b, ',');
+      if (r == 0) r = jw_value(b, json_object_array_get_idx(o, i), depth + 1);
+    }
+    return r == 0 ? fo_buf_putc(b, ']') : r;
+  }
+  case json_type_object: {
+    int r = fo_buf_putc(b, '{');
+    bool first = true;
+    json_object_object_foreach(o, k, v) {
+      if (r < 0) break;
+      if (!first) r = fo_buf_putc(b, ',');
+      first = false;
+      if (r == 0) r = fo_buf_json_string(b, k, strlen(k));
+      if (r == 0) r = fo_buf_putc(b, ':');
+      if (r == 0) r = jw_value(b, v, depth + 1);
+    }
+    return r == 0 ? fo_buf_putc(b, '}') : r;
+  }
+  }
+  return -EINVAL;
+}
+
+int fo_json_write(struct fo_buf *b, json_object *o) { return jw_value(b, o, 0); }
+
 char *fo_json_dumps(json_object *o) {
-  const char *s =
-      json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-  return s ? strdup(s) : NULL;
+  struct fo_buf b;
+  fo_buf_init(&b, SIZE_MAX / 2);
+  if (fo_json_write(&b, o) < 0) {
+    fo_buf_free(&b);
+    return NULL;
+  }
+  return fo_buf_steal(&b);
 }
 
 json_object *fo_json_get(json_object *o, const char *key) {
@@ -673,6 +728,24 @@ json_object *fo_json_ensure_object(json_object *o, const char *key) {
     return NULL;
   }
   return v;
+}
+
+int fo_json_set(json_object *o, const char *key, json_object *v, int *err) {
+  int r = o && v && json_object_is_type(o, json_type_object) && json_object_object_add(o, key, v) == 0
+              ? 0
+              : -ENOMEM;
+  if (r < 0) json_object_put(v);
+  if (err && *err == 0) *err = r;
+  return r;
+}
+
+int fo_json_push(json_object *arr, json_object *v, int *err) {
+  int r = arr && v && json_object_is_type(arr, json_type_array) && json_object_array_add(arr, v) == 0
+              ? 0
+              : -ENOMEM;
+  if (r < 0) json_object_put(v);
+  if (err && *err == 0) *err = r;
+  return r;
 }
 
 bool fo_json_as_int64(json_object *o, int64_t *ret) {

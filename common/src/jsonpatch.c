@@ -19,9 +19,9 @@ int fo_patch_add(json_object *patch, const char *op, const char *path, json_obje
   json_object *jop = json_object_new_string(op);
   json_object *jpath = json_object_new_string(path);
   if (!o || !jop || !jpath) goto oom;
-  json_object_object_add(o, "op", jop);
+  if (json_object_object_add(o, "op", jop) != 0) goto oom;
   jop = NULL;
-  json_object_object_add(o, "path", jpath);
+  if (json_object_object_add(o, "path", jpath) != 0) goto oom;
   jpath = NULL;
   if (strcmp(op, "remove") != 0) {
     if (json_object_object_add(o, "value", value) != 0) goto oom;

@@ -484,24 +484,31 @@ int fo_kube_delete(struct fo_kube *k, const struct fo_kube_resource *r, const ch
   if (fo_kube_path(&p, r, ns, name, NULL, NULL) < 0) return -ENOMEM;
   json_object *opts = NULL;
   if (propagation) {
-    opts = json_object_new_object();
-    json_object_object_add(opts, "kind", json_object_new_string("DeleteOptions"));
-    json_object_object_add(opts, "apiVersion", json_object_new_string("v1"));
-    json_object_object_add(opts, "propagationPolicy", json_object_new_string(propagation));
+    int oom = (opts = json_object_new_object()) ? 0 : -ENOMEM;
+    fo_json_set(opts, "kind", json_object_new_string("DeleteOptions"), &oom);
+    fo_json_set(opts, "apiVersion", json_object_new_string("v1"), &oom);
+    fo_json_set(opts, "propagationPolicy", json_object_new_string(propagation), &oom);
+    if (oom < 0) { /* a delete without its propagation policy could orphan what it owns */
+      json_object_put(opts);
+      fo_buf_free(&p);
+      return oom;
+    }
   }
   int rc = with_body(k, "DELETE", &p, "application/json", opts, NULL);
   json_object_put(opts);
   return rc;
 }
 
-static void url_escape_into(struct fo_buf *b, const char *s) {
-  for (; *s; s++) {
+static int url_escape_into(struct fo_buf *b, const char *s) {
+  int r = 0;
+  for (; r == 0 && *s; s++) {
     unsigned char c = (unsigned char)*s;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~')
-      fo_buf_putc(b, (char)c);
+      r = fo_buf_putc(b, (char)c);
     else
-      fo_buf_printf(b, "%%%02X", c);
+      r = fo_buf_printf(b, "%%%02X", c);
   }
+  return r;
 }
 
 int fo_kube_list(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
@@ -516,24 +523,26 @@ int fo_kube_list(struct fo_kube *k, const struct fo_kube_resource *r, const char
     struct fo_buf q, p;
     fo_buf_init(&q, 65536);
     fo_buf_init(&p, 65536);
-    fo_buf_printf(&q, "limit=%ld", page_size > 0 ? page_size : 500);
-    if (label_selector) {
-      fo_buf_puts(&q, "&labelSelector=");
-      url_escape_into(&q, label_selector);
+    int qr = fo_buf_printf(&q, "limit=%ld", page_size > 0 ? page_size : 500);
+    if (qr == 0 && label_selector) {
+      qr = fo_buf_puts(&q, "&labelSelector=");
+      if (qr == 0) qr = url_escape_into(&q, label_selector);
     }
-    if (cont) {
-      fo_buf_puts(&q, "&continue=");
-      url_escape_into(&q, cont);
+    if (qr == 0 && cont) {
+      qr = fo_buf_puts(&q, "&continue=");
+      if (qr == 0) qr = url_escape_into(&q, cont);
     }
-    fo_kube_path(&p, r, ns, NULL, NULL, q.data);
+    /* a query that could not be built whole (no memory) is not sent */
+    bool whole = qr == 0 && fo_kube_path(&p, r, ns, NULL, NULL, q.data) == 0 && p.data;
     fo_buf_free(&q);
     json_object *list = NULL;
-    rc = fo_kube_request(k, "GET", p.data, NULL, NULL, &list);
+    rc = whole ? fo_kube_request(k, "GET", p.data, NULL, NULL, &list) : -ENOMEM;
     fo_buf_free(&p);
     if (rc < 0) break;
     json_object *its = fo_json_get_array(list, "items");
     size_t n = its ? json_object_array_length(its) : 0;
-    for (size_t i = 0; i < n; i++) json_object_array_add(items, json_object_get(json_object_array_get_idx(its, i)));
+    for (size_t i = 0; rc == 0 && i < n; i++) /* a list missing items would look complete */
+      rc = fo_json_push(items, json_object_get(json_object_array_get_idx(its, i)), NULL);
     json_object *meta = fo_json_get_object(list, "metadata");
     const char *rv = fo_json_get_string(meta, "resourceVersion");
     const char *next = fo_json_get_string(meta, "continue");
@@ -541,8 +550,9 @@ int fo_kube_list(struct fo_kube *k, const struct fo_kube_resource *r, const char
     *ret_rv = rv ? strdup(rv) : NULL;
     free(cont);
     cont = next && *next ? strdup(next) : NULL;
+    if ((rv && !*ret_rv) || (next && *next && !cont)) rc = -ENOMEM; /* else: a short list */
     json_object_put(list);
-    if (!cont) break;
+    if (rc < 0 || !cont) break;
   }
   free(cont);
   if (rc < 0) {
@@ -590,16 +600,17 @@ int fo_kube_watch(struct fo_kube *k, const struct fo_kube_resource *r, const cha
   struct fo_buf q, p;
   fo_buf_init(&q, 65536);
   fo_buf_init(&p, 65536);
-  fo_buf_printf(&q, "watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld", timeout_seconds);
-  if (*last_rv) {
-    fo_buf_puts(&q, "&resourceVersion=");
-    url_escape_into(&q, *last_rv);
+  /* every part or nothing: a watch without its resourceVersion would miss events */
+  int qr = fo_buf_printf(&q, "watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld", timeout_seconds);
+  if (qr == 0 && *last_rv) {
+    qr = fo_buf_puts(&q, "&resourceVersion=");
+    if (qr == 0) qr = url_escape_into(&q, *last_rv);
   }
-  if (label_selector) {
-    fo_buf_puts(&q, "&labelSelector=");
-    url_escape_into(&q, label_selector);
+  if (qr == 0 && label_selector) {
+    qr = fo_buf_puts(&q, "&labelSelector=");
+    if (qr == 0) qr = url_escape_into(&q, label_selector);
   }
-  if (fo_kube_path(&p, r, ns, NULL, NULL, q.data) < 0) {
+  if (qr < 0 || fo_kube_path(&p, r, ns, NULL, NULL, q.data) < 0 || !p.data) {
     fo_buf_free(&q);
     fo_buf_free(&p);
     return -ENOMEM;

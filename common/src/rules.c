@@ -75,7 +75,10 @@ static int check_against_last(struct fo_findings *e, const struct fo_spec *s, js
   bool first;
   struct fo_parse_error pe = {0};
   int r = fo_reconciled_spec_decode(text, &last_json, &first, &pe);
-  if (r == -ENOMEM) return r;
+  if (r == -ENOMEM) {
+    fo_parse_error_clear(&pe);
+    return r;
+  }
   if (r < 0) {
     r = fo_findings_add(e, "status.reconciliationStatus.lastReconciledSpec",
                         "status.reconciliationStatus.lastReconciledSpec cannot be read: %s",

@@ -25,8 +25,13 @@ static int fail(struct fo_watch_parser *p, int rc, const char *what, const char 
   free(p->error);
   struct fo_buf b;
   fo_buf_init(&b, 4096);
-  fo_buf_puts(&b, what);
-  if (detail) fo_buf_puts(&b, detail);
+  int r = fo_buf_puts(&b, what);
+  if (r == 0 && detail) r = fo_buf_puts(&b, detail);
+  if (r < 0) { /* a shortened reason would mislead: no reason, and the error is the memory */
+    fo_buf_free(&b);
+    p->error = NULL;
+    return -ENOMEM;
+  }
   p->error = fo_buf_steal(&b);
   return rc;
 }

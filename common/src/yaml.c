@@ -220,7 +220,7 @@ static json_object *yr_node(struct yr *y, yaml_event_t *ev, unsigned depth);
 static char *key_string(json_object *k) {
   if (!k) return strdup("null");
   if (json_object_is_type(k, json_type_string)) return strdup(json_object_get_string(k));
-  return strdup(json_object_to_json_string_ext(k, JSON_C_TO_STRING_PLAIN));
+  return fo_json_dumps(k);
 }
 
 static json_object *yr_mapping(struct yr *y, yaml_event_t *start, unsigned depth) {

@@ -57,8 +57,12 @@ int fo_json_parse_filtered(const char *text, size_t len, const struct fo_limits 
                            const struct fo_json_filter *filter, json_object **ret,
                            struct fo_parse_error *err);
 
-/* Serialises compactly (no spaces, '/' not escaped). Returns a malloc'd string or NULL (ENOMEM). */
+/* Serialises compactly (no spaces, '/' not escaped). Returns a malloc'd string or NULL (ENOMEM:
+ * never a shortened text). */
 char *fo_json_dumps(json_object *o);
+struct fo_buf;
+/* The same, appended to `b`: 0, -ENOMEM or -E2BIG (b's limit); on error b holds a partial text. */
+int fo_json_write(struct fo_buf *b, json_object *o);
 
 /* Borrowing accessors: NULL when `o` is not an object, the key is absent, or the type differs. */
 json_object *fo_json_get(json_object *o, const char *key);
@@ -71,6 +75,13 @@ json_object *fo_json_path(json_object *o, ...) __attribute__((sentinel));
 /* Returns the object at `key`, creating an empty one (replacing a non-object) if needed; NULL
  * on ENOMEM. Borrowed. */
 json_object *fo_json_ensure_object(json_object *o, const char *key);
+
+/* Checked building. Sets o[key] = v, taking v in every case; v NULL means its allocation failed
+ * (add a JSON null with json_object_object_add). Returns 0, or -ENOMEM when o or v is NULL or the
+ * member cannot be added. The first failure is also kept in *err (when err is given and holds 0),
+ * so a builder makes all its calls and checks once. fo_json_push appends to an array likewise. */
+int fo_json_set(json_object *o, const char *key, json_object *v, int *err);
+int fo_json_push(json_object *arr, json_object *v, int *err);
 
 /* True when the value is a JSON integer (or a double with an integral value in range). */
 bool fo_json_as_int64(json_object *o, int64_t *ret);
