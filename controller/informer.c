@@ -61,19 +61,20 @@ static void sleep_jitter(struct informer *inf, double base) {
   }
 }
 
-/* Applies one object; returns true when it is new or changed. Takes a reference to `obj`, whose
- * metadata.managedFields it drops: nothing here reads them, and they are often the larger part of
- * an object (an update without them keeps the server's). */
-static bool upsert(struct informer *inf, const char *key, json_object *obj) {
+/* Applies one object; returns 1 when it is new or changed, 0 when not, -ENOMEM when the cache could
+ * not take it (the caller re-lists: a stale cache must not be trusted). Takes a reference to
+ * `obj`, whose metadata.managedFields it drops: nothing here reads them, and they are often the
+ * larger part of an object (an update without them keeps the server's). */
+static int upsert(struct informer *inf, const char *key, json_object *obj) {
   json_object *md = fo_json_get_object(obj, "metadata");
   if (md) json_object_object_del(md, "managedFields");
   pthread_mutex_lock(&inf->mu);
   json_object *cur = fo_json_get(inf->items, key);
   const char *a = cur ? rv_of(cur) : NULL, *b = rv_of(obj);
   bool changed = !cur || !a || !b || strcmp(a, b) != 0;
-  if (changed) json_object_object_add(inf->items, key, json_object_get(obj));
+  int r = changed ? fo_json_set(inf->items, key, json_object_get(obj), NULL) : 0;
   pthread_mutex_unlock(&inf->mu);
-  return changed;
+  return r < 0 ? r : changed;
 }
 
 static int on_event(void *ud, const char *type, json_object *obj) {
@@ -86,29 +87,48 @@ static int on_event(void *ud, const char *type, json_object *obj) {
     pthread_mutex_unlock(&inf->mu);
     inf->fn(inf->ud, key, obj, true);
   } else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
-    if (upsert(inf, key, obj)) inf->fn(inf->ud, key, obj, false);
+    int r = upsert(inf, key, obj);
+    if (r < 0) {
+      free(key);
+      return r;
+    }
+    if (r) inf->fn(inf->ud, key, obj, false);
   }
   free(key);
   return atomic_load(&inf->stop) ? -ECANCELED : 0;
 }
 
-/* Replaces the cache with a fresh list; hands over what changed or disappeared. */
-static void replace(struct informer *inf, json_object *items) {
-  json_object *seen = json_object_new_object();
+/* Replaces the cache with a fresh list; hands over what changed or disappeared. 0, or -ENOMEM
+ * before anything is reported gone (an object missing from `seen` would look deleted). */
+static int replace(struct informer *inf, json_object *items) {
+  json_object *seen = json_object_new_object(), *gone = json_object_new_array();
+  int r = seen && gone ? 0 : -ENOMEM;
   size_t n = json_object_array_length(items);
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; r == 0 && i < n; i++) {
     json_object *o = json_object_array_get_idx(items, i);
     char *key = key_of(o);
     if (!key) continue;
-    json_object_object_add(seen, key, NULL);
-    if (upsert(inf, key, o)) inf->fn(inf->ud, key, o, false);
+    if (json_object_object_add(seen, key, NULL) != 0) r = -ENOMEM;
+    int u = r == 0 ? upsert(inf, key, o) : 0;
+    if (u < 0) r = u;
+    if (u > 0) inf->fn(inf->ud, key, o, false);
     free(key);
   }
+  if (r < 0) {
+    json_object_put(gone);
+    json_object_put(seen);
+    return r;
+  }
   /* objects deleted while we were not watching */
-  json_object *gone = json_object_new_array();
   pthread_mutex_lock(&inf->mu);
   json_object_object_foreach(inf->items, k, v) {
-    if (!json_object_object_get_ex(seen, k, NULL)) json_object_array_add(gone, json_object_get(v));
+    if (r == 0 && !json_object_object_get_ex(seen, k, NULL)) r = fo_json_push(gone, json_object_get(v), NULL);
+  }
+  if (r < 0) {
+    pthread_mutex_unlock(&inf->mu);
+    json_object_put(gone);
+    json_object_put(seen);
+    return r;
   }
   size_t ng = json_object_array_length(gone);
   for (size_t i = 0; i < ng; i++) {
@@ -125,6 +145,7 @@ static void replace(struct informer *inf, json_object *items) {
   }
   json_object_put(gone);
   json_object_put(seen);
+  return 0;
 }
 
 static void *run(void *arg) {
@@ -142,8 +163,15 @@ static void *run(void *arg) {
       backoff = backoff < 10 ? backoff * 2 : 10;
       continue;
     }
-    replace(inf, items);
+    r = replace(inf, items);
     json_object_put(items);
+    free(r < 0 ? rv : NULL);
+    if (r < 0) { /* no memory for the cache: list again later */
+      fo_log("warning", "list not applied", "\"resource\":\"%s\",\"error\":%d", inf->res->plural, r);
+      sleep_jitter(inf, backoff);
+      backoff = backoff < 10 ? backoff * 2 : 10;
+      continue;
+    }
     atomic_store(&inf->synced, true);
     backoff = 0.2;
     int errors = 0;
@@ -167,7 +195,7 @@ static void *run(void *arg) {
       /* A stream we could not read is re-listed; transport errors, 5xx and a 403 while a
        * restarted API server warms up only re-watch from the last version we saw. */
       bool bad_stream = r == -EINVAL || r == -E2BIG || r == -EBADMSG;
-      if (bad_stream && ++errors >= 3) break;
+      if (r == -ENOMEM || (bad_stream && ++errors >= 3)) break; /* an event the cache missed: re-list */
     }
     free(rv);
   }

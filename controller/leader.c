@@ -50,19 +50,26 @@ bool leader_valid(void) {
 
 void leader_on_elected(void (*fn)(void)) { L.on_elected = fn; }
 
+/* The lease's spec, whole or NULL (no memory): a lease written without its holder would invite a
+ * second leader. */
 static json_object *lease_spec(const char *identity, long duration, const char *acquire, json_object *old_spec) {
   json_object *s = json_object_new_object();
+  int oom = s ? 0 : -ENOMEM;
   char now[64];
   micro_time(now, sizeof now);
-  json_object_object_add(s, "holderIdentity", json_object_new_string(identity));
-  json_object_object_add(s, "leaseDurationSeconds", json_object_new_int((int)duration));
-  json_object_object_add(s, "acquireTime", json_object_new_string(acquire ? acquire : now));
-  json_object_object_add(s, "renewTime", json_object_new_string(now));
+  fo_json_set(s, "holderIdentity", json_object_new_string(identity), &oom);
+  fo_json_set(s, "leaseDurationSeconds", json_object_new_int((int)duration), &oom);
+  fo_json_set(s, "acquireTime", json_object_new_string(acquire ? acquire : now), &oom);
+  fo_json_set(s, "renewTime", json_object_new_string(now), &oom);
   int64_t transitions = 0;
   fo_json_as_int64(fo_json_get(old_spec, "leaseTransitions"), &transitions);
   const char *old_holder = fo_json_get_string(old_spec, "holderIdentity");
   if (old_holder && strcmp(old_holder, identity) != 0) transitions++;
-  json_object_object_add(s, "leaseTransitions", json_object_new_int64(transitions));
+  fo_json_set(s, "leaseTransitions", json_object_new_int64(transitions), &oom);
+  if (oom < 0) {
+    json_object_put(s);
+    return NULL;
+  }
   return s;
 }
 
@@ -73,15 +80,15 @@ static bool try_acquire_or_renew(struct fo_kube *k) {
   json_object *lease = NULL;
   int r = fo_kube_get(k, &fo_res_leases, ns, name, &lease);
   if (r == -ENOENT) {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "apiVersion", json_object_new_string("coordination.k8s.io/v1"));
-    json_object_object_add(o, "kind", json_object_new_string("Lease"));
-    json_object *m = json_object_new_object();
-    json_object_object_add(m, "name", json_object_new_string(name));
-    json_object_object_add(m, "namespace", json_object_new_string(ns));
-    json_object_object_add(o, "metadata", m);
-    json_object_object_add(o, "spec", lease_spec(me, c->cfg.lease_duration, NULL, NULL));
-    r = fo_kube_create(k, &fo_res_leases, ns, o, NULL);
+    json_object *o = json_object_new_object(), *m = json_object_new_object();
+    int oom = o && m ? 0 : -ENOMEM;
+    fo_json_set(o, "apiVersion", json_object_new_string("coordination.k8s.io/v1"), &oom);
+    fo_json_set(o, "kind", json_object_new_string("Lease"), &oom);
+    fo_json_set(m, "name", json_object_new_string(name), &oom);
+    fo_json_set(m, "namespace", json_object_new_string(ns), &oom);
+    fo_json_set(o, "metadata", m, &oom);
+    fo_json_set(o, "spec", lease_spec(me, c->cfg.lease_duration, NULL, NULL), &oom);
+    r = oom < 0 ? oom : fo_kube_create(k, &fo_res_leases, ns, o, NULL);
     json_object_put(o);
     return r == 0;
   }
@@ -104,8 +111,8 @@ static bool try_acquire_or_renew(struct fo_kube *k) {
     return false; /* held by someone else, not expired */
   }
   json_object *ns_spec = lease_spec(me, c->cfg.lease_duration, mine ? fo_json_get_string(spec, "acquireTime") : NULL, spec);
-  json_object_object_add(lease, "spec", ns_spec);
-  r = fo_kube_update(k, &fo_res_leases, ns, name, NULL, lease, NULL); /* resourceVersion: conflict = lost race */
+  r = fo_json_set(lease, "spec", ns_spec, NULL);
+  if (r == 0) r = fo_kube_update(k, &fo_res_leases, ns, name, NULL, lease, NULL); /* resourceVersion: conflict = lost race */
   json_object_put(lease);
   return r == 0;
 }
@@ -143,9 +150,10 @@ static void *run(void *arg) {
       json_object *spec = fo_json_get_object(lease, "spec");
       const char *holder = fo_json_get_string(spec, "holderIdentity");
       if (holder && !strcmp(holder, c->cfg.identity)) {
-        json_object_object_add(spec, "holderIdentity", json_object_new_string(""));
-        json_object_object_add(spec, "leaseDurationSeconds", json_object_new_int(1));
-        fo_kube_update(k, &fo_res_leases, c->cfg.lease_namespace, c->cfg.lease_name, NULL, lease, NULL);
+        int oom = 0; /* without memory the lease simply expires */
+        fo_json_set(spec, "holderIdentity", json_object_new_string(""), &oom);
+        fo_json_set(spec, "leaseDurationSeconds", json_object_new_int(1), &oom);
+        if (oom == 0) fo_kube_update(k, &fo_res_leases, c->cfg.lease_namespace, c->cfg.lease_name, NULL, lease, NULL);
       }
       json_object_put(lease);
     }

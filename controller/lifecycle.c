@@ -30,7 +30,14 @@ struct lc {
   json_object *last_json; /* decoded lastReconciledSpec (owned) */
   struct fo_spec last;
   bool first_deployment;
+  /* The first allocation failure of this pass (0: none). Everything built or set after one is
+   * suspect, so nothing is written while it is set: the pass fails and is retried. */
+  int oom;
 };
+
+static void st_set(struct lc *c, char **field, const char *v) {
+  if (fo_status_set_str(field, v) < 0 && !c->oom) c->oom = -ENOMEM;
+}
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -58,6 +65,7 @@ static const char *mode_of(const struct fo_spec *s) { return fo_job_upgrade_mode
 /* ---- status ---- */
 
 static int write_status(struct lc *c) {
+  if (c->oom) return c->oom; /* never write a status built after an allocation failed */
   json_object *want = fo_status_to_json(&c->st);
   if (!want) return -ENOMEM;
   json_object *have = fo_json_get_object(c->obj, "status");
@@ -65,14 +73,14 @@ static int write_status(struct lc *c) {
     json_object_put(want);
     return 0;
   }
-  json_object_object_add(c->obj, "status", want);
+  if (fo_json_set(c->obj, "status", want, &c->oom) < 0) return c->oom;
   if (!ctl_write_allowed("update", "status", c->key)) return -EPERM;
   json_object *ret = NULL;
   int r = fo_kube_update(c->k, &fo_res_flinkdeployments, c->ns, c->name, "status", c->obj, &ret);
   if (r == 0 && ret) { /* carry the new resourceVersion for a second write in this pass; only the
                           * version is replaced: c->ns, c->name, c->uid borrow from the metadata */
     const char *rv = fo_json_get_string(fo_json_get_object(ret, "metadata"), "resourceVersion");
-    if (rv) json_object_object_add(fo_json_get_object(c->obj, "metadata"), "resourceVersion", json_object_new_string(rv));
+    if (rv) fo_json_set(fo_json_get_object(c->obj, "metadata"), "resourceVersion", json_object_new_string(rv), &c->oom);
   }
   json_object_put(ret);
   return r;
@@ -80,19 +88,23 @@ static int write_status(struct lc *c) {
 
 static char *spec_for_record(struct lc *c, const char *job_state, const char *mode) {
   json_object *copy = NULL;
-  json_object_deep_copy(c->spec_json, &copy, NULL);
+  if (c->spec_json && json_object_deep_copy(c->spec_json, &copy, NULL) != 0) {
+    c->oom = -ENOMEM;
+    return NULL;
+  }
   json_object *job = fo_json_get_object(copy, "job");
   if (job) {
-    json_object_object_add(job, "state", json_object_new_string(job_state));
-    json_object_object_add(job, "upgradeMode", json_object_new_string(mode));
+    fo_json_set(job, "state", json_object_new_string(job_state), &c->oom);
+    fo_json_set(job, "upgradeMode", json_object_new_string(mode), &c->oom);
     /* the nonce is recorded only once its savepoint was handled */
     json_object *last_job = fo_json_get_object(c->last_json, "job");
     json_object *ln = fo_json_get(last_job, "savepointTriggerNonce");
     json_object_object_del(job, "savepointTriggerNonce");
-    if (ln) json_object_object_add(job, "savepointTriggerNonce", json_object_get(ln));
+    if (ln) fo_json_set(job, "savepointTriggerNonce", json_object_get(ln), &c->oom);
   }
   char *s = fo_reconciled_spec_encode(copy, c->first_deployment);
   json_object_put(copy);
+  if (!s && !c->oom) c->oom = -ENOMEM;
   return s;
 }
 
@@ -100,22 +112,23 @@ static void set_job_state(struct lc *c, const char *state) {
   struct fo_job_status *j = &c->st.job_status;
   c->st.has_job_status = true;
   if (j->state && state && !strcmp(j->state, state)) return;
-  fo_status_set_str(&j->state, state);
+  st_set(c, &j->state, state);
   char t[32];
   snprintf(t, sizeof t, "%lld", (long long)now_ms());
-  fo_status_set_str(&j->update_time, t);
+  st_set(c, &j->update_time, t);
 }
 
 static void set_error(struct lc *c, const char *msg) {
   if (!msg) {
-    fo_status_set_str(&c->st.error, NULL);
+    st_set(c, &c->st.error, NULL);
     return;
   }
   json_object *e = json_object_new_object();
-  json_object_object_add(e, "type", json_object_new_string("org.apache.flink.kubernetes.operator.exception.UpgradeFailureException"));
-  json_object_object_add(e, "message", json_object_new_string(msg));
+  fo_json_set(e, "type", json_object_new_string("org.apache.flink.kubernetes.operator.exception.UpgradeFailureException"), &c->oom);
+  fo_json_set(e, "message", json_object_new_string(msg), &c->oom);
   char *s = fo_json_dumps(e);
-  fo_status_set_str(&c->st.error, s);
+  if (!s && !c->oom) c->oom = -ENOMEM;
+  st_set(c, &c->st.error, s);
   free(s);
   json_object_put(e);
 }
@@ -148,14 +161,14 @@ static void set_conditions(struct lc *c) {
   json_object *cond = json_object_new_object();
   char msg[64];
   snprintf(msg, sizeof msg, "Job status %s", js);
-  json_object_object_add(cond, "type", json_object_new_string("Running"));
-  json_object_object_add(cond, "status", json_object_new_string(status));
-  json_object_object_add(cond, "reason", json_object_new_string(reason));
-  json_object_object_add(cond, "message", json_object_new_string(msg));
-  json_object_object_add(cond, "lastTransitionTime",
-                         json_object_new_string(old_status && old_time && !strcmp(old_status, status) ? old_time : now));
+  fo_json_set(cond, "type", json_object_new_string("Running"), &c->oom);
+  fo_json_set(cond, "status", json_object_new_string(status), &c->oom);
+  fo_json_set(cond, "reason", json_object_new_string(reason), &c->oom);
+  fo_json_set(cond, "message", json_object_new_string(msg), &c->oom);
+  fo_json_set(cond, "lastTransitionTime",
+                         json_object_new_string(old_status && old_time && !strcmp(old_status, status) ? old_time : now), &c->oom);
   json_object *arr = json_object_new_array();
-  json_object_array_add(arr, cond);
+  fo_json_push(arr, cond, &c->oom);
   json_object_put(c->st.conditions);
   c->st.conditions = arr;
 }
@@ -163,38 +176,38 @@ static void set_conditions(struct lc *c) {
 static void finish_status(struct lc *c) {
   c->st.observed_generation.set = true;
   set_conditions(c);
-  fo_status_set_str(&c->st.lifecycle_state, fo_status_lifecycle(&c->st));
+  st_set(c, &c->st.lifecycle_state, fo_status_lifecycle(&c->st));
 }
 
 /* ---- Kubernetes objects ---- */
 
 static json_object *owner_refs(struct lc *c) {
   json_object *a = json_object_new_array(), *o = json_object_new_object();
-  json_object_object_add(o, "apiVersion", json_object_new_string(FO_API_VERSION));
-  json_object_object_add(o, "kind", json_object_new_string(FO_KIND));
-  json_object_object_add(o, "name", json_object_new_string(c->name));
-  json_object_object_add(o, "uid", json_object_new_string(c->uid ? c->uid : ""));
-  json_object_object_add(o, "controller", json_object_new_boolean(1));
-  json_object_object_add(o, "blockOwnerDeletion", json_object_new_boolean(1));
-  json_object_array_add(a, o);
+  fo_json_set(o, "apiVersion", json_object_new_string(FO_API_VERSION), &c->oom);
+  fo_json_set(o, "kind", json_object_new_string(FO_KIND), &c->oom);
+  fo_json_set(o, "name", json_object_new_string(c->name), &c->oom);
+  fo_json_set(o, "uid", json_object_new_string(c->uid ? c->uid : ""), &c->oom);
+  fo_json_set(o, "controller", json_object_new_boolean(1), &c->oom);
+  fo_json_set(o, "blockOwnerDeletion", json_object_new_boolean(1), &c->oom);
+  fo_json_push(a, o, &c->oom);
   return a;
 }
 
 static json_object *labels(struct lc *c, const char *component) {
   json_object *l = json_object_new_object();
-  json_object_object_add(l, "app", json_object_new_string(c->name));
-  json_object_object_add(l, "type", json_object_new_string(strcmp(fo_spec_mode(&c->spec), "standalone") ? "flink-native-kubernetes" : "flink-standalone-kubernetes"));
-  if (component) json_object_object_add(l, "component", json_object_new_string(component));
-  json_object_object_add(l, FO_MANAGED_BY_LABEL, json_object_new_string(FO_MANAGED_BY_VALUE));
+  fo_json_set(l, "app", json_object_new_string(c->name), &c->oom);
+  fo_json_set(l, "type", json_object_new_string(strcmp(fo_spec_mode(&c->spec), "standalone") ? "flink-native-kubernetes" : "flink-standalone-kubernetes"), &c->oom);
+  if (component) fo_json_set(l, "component", json_object_new_string(component), &c->oom);
+  fo_json_set(l, FO_MANAGED_BY_LABEL, json_object_new_string(FO_MANAGED_BY_VALUE), &c->oom);
   return l;
 }
 
 static json_object *meta(struct lc *c, const char *name, const char *component) {
   json_object *m = json_object_new_object();
-  json_object_object_add(m, "name", json_object_new_string(name));
-  json_object_object_add(m, "namespace", json_object_new_string(c->ns));
-  json_object_object_add(m, "labels", labels(c, component));
-  json_object_object_add(m, "ownerReferences", owner_refs(c));
+  fo_json_set(m, "name", json_object_new_string(name), &c->oom);
+  fo_json_set(m, "namespace", json_object_new_string(c->ns), &c->oom);
+  fo_json_set(m, "labels", labels(c, component), &c->oom);
+  fo_json_set(m, "ownerReferences", owner_refs(c), &c->oom);
   return m;
 }
 
@@ -220,6 +233,7 @@ static bool covers(json_object *have, json_object *want) {
 
 /* Creates, or replaces when it exists and differs (keeping its resourceVersion). */
 static int apply(struct lc *c, const struct fo_kube_resource *res, json_object *obj) {
+  if (c->oom) return c->oom; /* an object built after an allocation failed may lack parts */
   const char *name = fo_json_get_string(fo_json_get_object(obj, "metadata"), "name");
   if (!ctl_write_allowed("create", res->plural, c->key)) return -EPERM;
   int r = fo_kube_create(c->k, res, c->ns, obj, NULL);
@@ -232,111 +246,122 @@ static int apply(struct lc *c, const struct fo_kube_resource *res, json_object *
     return 0;
   }
   const char *rv = fo_json_get_string(fo_json_get_object(cur, "metadata"), "resourceVersion");
-  json_object_object_add(fo_json_get_object(obj, "metadata"), "resourceVersion", json_object_new_string(rv ? rv : ""));
+  fo_json_set(fo_json_get_object(obj, "metadata"), "resourceVersion", json_object_new_string(rv ? rv : ""), &c->oom);
   if (res == &fo_res_services) { /* clusterIP is immutable */
     json_object *ip = fo_json_get(fo_json_get_object(cur, "spec"), "clusterIP");
-    if (ip) json_object_object_add(fo_json_get_object(obj, "spec"), "clusterIP", json_object_get(ip));
+    if (ip) fo_json_set(fo_json_get_object(obj, "spec"), "clusterIP", json_object_get(ip), &c->oom);
   }
   json_object_put(cur);
+  if (c->oom) return c->oom;
   if (!ctl_write_allowed("update", res->plural, c->key)) return -EPERM;
   return fo_kube_update(c->k, res, c->ns, name, NULL, obj, NULL);
 }
 
-static void conf_set(json_object *conf, const char *k, const char *v) {
-  if (v) json_object_object_add(conf, k, json_object_new_string(v));
+static void conf_set(struct lc *c, json_object *conf, const char *k, const char *v) {
+  if (v) fo_json_set(conf, k, json_object_new_string(v), &c->oom);
 }
 
-static void conf_set_int(json_object *conf, const char *k, int64_t v) {
+static void conf_set_int(struct lc *c, json_object *conf, const char *k, int64_t v) {
   char b[32];
   snprintf(b, sizeof b, "%lld", (long long)v);
-  conf_set(conf, k, b);
+  conf_set(c, conf, k, b);
 }
 
 /* The configuration the JobManager starts with: the effective configuration plus what the
  * operator sets. */
 static json_object *flink_conf(struct lc *c, const char *job_id, const char *restore_path) {
   json_object *conf = NULL;
-  json_object_deep_copy(c->conf, &conf, NULL);
-  conf_set(conf, "kubernetes.cluster-id", c->name);
-  conf_set(conf, "kubernetes.namespace", c->ns);
-  if (fo_conf_ha_enabled(conf)) conf_set(conf, "high-availability.cluster-id", c->name);
-  conf_set(conf, "execution.target", strcmp(fo_spec_mode(&c->spec), "standalone") ? "kubernetes-application" : "remote");
-  if (c->spec.image) conf_set(conf, "kubernetes.container.image.ref", c->spec.image);
-  if (c->spec.service_account) conf_set(conf, "kubernetes.service-account", c->spec.service_account);
-  if (c->spec.job.jar_uri) conf_set(conf, "pipeline.jars", c->spec.job.jar_uri);
-  if (c->spec.job.parallelism.set) conf_set_int(conf, "parallelism.default", c->spec.job.parallelism.v);
-  if (c->spec.job_manager.resource.memory) conf_set(conf, "jobmanager.memory.process.size", c->spec.job_manager.resource.memory);
-  if (c->spec.task_manager.resource.memory) conf_set(conf, "taskmanager.memory.process.size", c->spec.task_manager.resource.memory);
+  if (json_object_deep_copy(c->conf, &conf, NULL) != 0 || !conf) {
+    json_object_put(conf);
+    c->oom = -ENOMEM;
+    return NULL;
+  }
+  conf_set(c, conf, "kubernetes.cluster-id", c->name);
+  conf_set(c, conf, "kubernetes.namespace", c->ns);
+  if (fo_conf_ha_enabled(conf)) conf_set(c, conf, "high-availability.cluster-id", c->name);
+  conf_set(c, conf, "execution.target", strcmp(fo_spec_mode(&c->spec), "standalone") ? "kubernetes-application" : "remote");
+  if (c->spec.image) conf_set(c, conf, "kubernetes.container.image.ref", c->spec.image);
+  if (c->spec.service_account) conf_set(c, conf, "kubernetes.service-account", c->spec.service_account);
+  if (c->spec.job.jar_uri) conf_set(c, conf, "pipeline.jars", c->spec.job.jar_uri);
+  if (c->spec.job.parallelism.set) conf_set_int(c, conf, "parallelism.default", c->spec.job.parallelism.v);
+  if (c->spec.job_manager.resource.memory) conf_set(c, conf, "jobmanager.memory.process.size", c->spec.job_manager.resource.memory);
+  if (c->spec.task_manager.resource.memory) conf_set(c, conf, "taskmanager.memory.process.size", c->spec.task_manager.resource.memory);
   char cpu[32];
   if (c->spec.job_manager.resource.cpu_set) {
     snprintf(cpu, sizeof cpu, "%g", c->spec.job_manager.resource.cpu);
-    conf_set(conf, "kubernetes.jobmanager.cpu.amount", cpu);
+    conf_set(c, conf, "kubernetes.jobmanager.cpu.amount", cpu);
   }
   if (c->spec.task_manager.resource.cpu_set) {
     snprintf(cpu, sizeof cpu, "%g", c->spec.task_manager.resource.cpu);
-    conf_set(conf, "kubernetes.taskmanager.cpu.amount", cpu);
+    conf_set(c, conf, "kubernetes.taskmanager.cpu.amount", cpu);
   }
-  conf_set(conf, "$internal.pipeline.job-id", job_id);
+  conf_set(c, conf, "$internal.pipeline.job-id", job_id);
   json_object_object_del(conf, "execution.savepoint.path");
-  if (restore_path) conf_set(conf, "execution.savepoint.path", restore_path);
-  if (c->spec.job.allow_non_restored_state) conf_set(conf, "execution.savepoint.ignore-unclaimed-state", "true");
+  if (restore_path) conf_set(c, conf, "execution.savepoint.path", restore_path);
+  if (c->spec.job.allow_non_restored_state) conf_set(c, conf, "execution.savepoint.ignore-unclaimed-state", "true");
   return conf;
 }
 
 static json_object *config_map(struct lc *c, json_object *conf) {
+  if (!conf) return NULL; /* flink_conf failed: c->oom is set */
   struct fo_buf b;
   fo_buf_init(&b, 4u << 20);
-  fo_buf_append(&b, "", 0);
+  int br = fo_buf_append(&b, "", 0);
   json_object_object_foreach(conf, k, v) {
     const char *s = json_object_get_string(v);
-    fo_buf_json_string(&b, k, strlen(k));
-    fo_buf_puts(&b, ": ");
-    fo_buf_json_string(&b, s, strlen(s)); /* JSON strings are YAML: no value is misread */
-    fo_buf_putc(&b, '\n');
+    if (br == 0) br = fo_buf_json_string(&b, k, strlen(k));
+    if (br == 0) br = fo_buf_puts(&b, ": ");
+    if (br == 0) br = fo_buf_json_string(&b, s, strlen(s)); /* JSON strings are YAML: no value is misread */
+    if (br == 0) br = fo_buf_putc(&b, '\n');
+  }
+  if (br < 0) { /* a configuration file cut short must not be deployed */
+    if (!c->oom) c->oom = br;
+    fo_buf_free(&b);
+    return NULL;
   }
   char name[300];
   snprintf(name, sizeof name, "flink-config-%s", c->name);
   json_object *cm = json_object_new_object();
-  json_object_object_add(cm, "apiVersion", json_object_new_string("v1"));
-  json_object_object_add(cm, "kind", json_object_new_string("ConfigMap"));
-  json_object_object_add(cm, "metadata", meta(c, name, NULL));
+  fo_json_set(cm, "apiVersion", json_object_new_string("v1"), &c->oom);
+  fo_json_set(cm, "kind", json_object_new_string("ConfigMap"), &c->oom);
+  fo_json_set(cm, "metadata", meta(c, name, NULL), &c->oom);
   json_object *data = json_object_new_object();
   bool v2 = c->spec.flink_version && !strncmp(c->spec.flink_version, "v2_", 3);
-  json_object_object_add(data, v2 ? "config.yaml" : "flink-conf.yaml", json_object_new_string(b.data));
+  fo_json_set(data, v2 ? "config.yaml" : "flink-conf.yaml", json_object_new_string(b.data), &c->oom);
   if (c->spec.log_configuration) {
     json_object_object_foreach(c->spec.log_configuration, lk, lv) {
-      if (lv) json_object_object_add(data, lk, json_object_get(lv));
+      if (lv) fo_json_set(data, lk, json_object_get(lv), &c->oom);
     }
   }
-  json_object_object_add(cm, "data", data);
+  fo_json_set(cm, "data", data, &c->oom);
   fo_buf_free(&b);
   return cm;
 }
 
 static json_object *service(struct lc *c, const char *name, bool headless) {
   json_object *s = json_object_new_object();
-  json_object_object_add(s, "apiVersion", json_object_new_string("v1"));
-  json_object_object_add(s, "kind", json_object_new_string("Service"));
-  json_object_object_add(s, "metadata", meta(c, name, "jobmanager"));
+  fo_json_set(s, "apiVersion", json_object_new_string("v1"), &c->oom);
+  fo_json_set(s, "kind", json_object_new_string("Service"), &c->oom);
+  fo_json_set(s, "metadata", meta(c, name, "jobmanager"), &c->oom);
   json_object *spec = json_object_new_object();
   json_object *sel = json_object_new_object();
-  json_object_object_add(sel, "app", json_object_new_string(c->name));
-  json_object_object_add(sel, "component", json_object_new_string("jobmanager"));
-  json_object_object_add(spec, "selector", sel);
-  if (headless) json_object_object_add(spec, "clusterIP", json_object_new_string("None"));
-  else json_object_object_add(spec, "type", json_object_new_string("ClusterIP"));
+  fo_json_set(sel, "app", json_object_new_string(c->name), &c->oom);
+  fo_json_set(sel, "component", json_object_new_string("jobmanager"), &c->oom);
+  fo_json_set(spec, "selector", sel, &c->oom);
+  if (headless) fo_json_set(spec, "clusterIP", json_object_new_string("None"), &c->oom);
+  else fo_json_set(spec, "type", json_object_new_string("ClusterIP"), &c->oom);
   json_object *ports = json_object_new_array();
   const char *names[] = {"rest", "jobmanager-rpc", "blobserver"};
   int nums[] = {8081, 6123, 6124};
   for (int i = headless ? 1 : 0; i < (headless ? 3 : 1); i++) {
     json_object *p = json_object_new_object();
-    json_object_object_add(p, "name", json_object_new_string(names[i]));
-    json_object_object_add(p, "port", json_object_new_int(nums[i]));
-    json_object_object_add(p, "targetPort", json_object_new_int(nums[i]));
-    json_object_array_add(ports, p);
+    fo_json_set(p, "name", json_object_new_string(names[i]), &c->oom);
+    fo_json_set(p, "port", json_object_new_int(nums[i]), &c->oom);
+    fo_json_set(p, "targetPort", json_object_new_int(nums[i]), &c->oom);
+    fo_json_push(ports, p, &c->oom);
   }
-  json_object_object_add(spec, "ports", ports);
-  json_object_object_add(s, "spec", spec);
+  fo_json_set(spec, "ports", ports, &c->oom);
+  fo_json_set(s, "spec", spec, &c->oom);
   return s;
 }
 
@@ -344,26 +369,47 @@ static json_object *service(struct lc *c, const char *name, bool headless) {
  * settings on flink-main-container. Arguments are an array: nothing reaches a shell. */
 static json_object *pod_template(struct lc *c, const char *component, json_object *component_tmpl) {
   json_object *t = NULL;
-  if (c->spec.pod_template) json_object_deep_copy(c->spec.pod_template, &t, NULL);
-  else t = json_object_new_object();
+  if (c->spec.pod_template) {
+    if (json_object_deep_copy(c->spec.pod_template, &t, NULL) != 0) t = NULL;
+  } else {
+    t = json_object_new_object();
+  }
+  if (!t || !json_object_is_type(t, json_type_object)) {
+    json_object_put(t);
+    c->oom = c->oom ? c->oom : -ENOMEM;
+    return NULL;
+  }
   if (component_tmpl) { /* component template over the shared one, member by member */
     json_object_object_foreach(component_tmpl, k, v) {
       json_object *cp = NULL;
-      json_object_deep_copy(v, &cp, NULL);
-      json_object_object_add(t, k, cp);
+      if (v && json_object_deep_copy(v, &cp, NULL) != 0) {
+        c->oom = c->oom ? c->oom : -ENOMEM;
+        continue;
+      }
+      if (cp) fo_json_set(t, k, cp, &c->oom);
+      else if (json_object_object_add(t, k, NULL) != 0 && !c->oom) c->oom = -ENOMEM; /* null stays null */
     }
   }
+  /* from here each step needs the one before: stop at the first failure (c->oom says so) */
   json_object *m = fo_json_ensure_object(t, "metadata");
-  json_object *l = fo_json_ensure_object(m, "labels");
-  json_object *ours = labels(c, component);
-  json_object_object_foreach(ours, lk, lv) json_object_object_add(l, lk, json_object_get(lv));
+  json_object *l = m ? fo_json_ensure_object(m, "labels") : NULL;
+  json_object *ours = l ? labels(c, component) : NULL;
+  if (!ours) {
+    c->oom = c->oom ? c->oom : -ENOMEM;
+    return t;
+  }
+  json_object_object_foreach(ours, lk, lv) fo_json_set(l, lk, json_object_get(lv), &c->oom);
   json_object_put(ours);
   json_object *spec = fo_json_ensure_object(t, "spec");
-  if (c->spec.service_account) json_object_object_add(spec, "serviceAccountName", json_object_new_string(c->spec.service_account));
+  if (!spec || c->oom) {
+    c->oom = c->oom ? c->oom : -ENOMEM;
+    return t;
+  }
+  if (c->spec.service_account) fo_json_set(spec, "serviceAccountName", json_object_new_string(c->spec.service_account), &c->oom);
   json_object *containers = fo_json_get_array(spec, "containers");
   if (!containers) {
     containers = json_object_new_array();
-    json_object_object_add(spec, "containers", containers);
+    if (fo_json_set(spec, "containers", containers, &c->oom) < 0) return t;
   }
   json_object *main = NULL;
   for (size_t i = 0; i < json_object_array_length(containers); i++) {
@@ -373,72 +419,72 @@ static json_object *pod_template(struct lc *c, const char *component, json_objec
   }
   if (!main) {
     main = json_object_new_object();
-    json_object_object_add(main, "name", json_object_new_string("flink-main-container"));
-    json_object_array_add(containers, main);
+    fo_json_set(main, "name", json_object_new_string("flink-main-container"), &c->oom);
+    if (fo_json_push(containers, main, &c->oom) < 0) return t;
   }
-  json_object_object_add(main, "image", json_object_new_string(c->spec.image ? c->spec.image : "flink:latest"));
-  if (c->spec.image_pull_policy) json_object_object_add(main, "imagePullPolicy", json_object_new_string(c->spec.image_pull_policy));
+  fo_json_set(main, "image", json_object_new_string(c->spec.image ? c->spec.image : "flink:latest"), &c->oom);
+  if (c->spec.image_pull_policy) fo_json_set(main, "imagePullPolicy", json_object_new_string(c->spec.image_pull_policy), &c->oom);
   json_object *args = json_object_new_array();
   if (!strcmp(component, "jobmanager")) {
-    json_object_array_add(args, json_object_new_string(strcmp(fo_spec_mode(&c->spec), "standalone") ? "kubernetes-application" : "standalone-job"));
+    fo_json_push(args, json_object_new_string(strcmp(fo_spec_mode(&c->spec), "standalone") ? "kubernetes-application" : "standalone-job"), &c->oom);
     if (c->spec.job.entry_class) {
-      json_object_array_add(args, json_object_new_string("--job-classname"));
-      json_object_array_add(args, json_object_new_string(c->spec.job.entry_class));
+      fo_json_push(args, json_object_new_string("--job-classname"), &c->oom);
+      fo_json_push(args, json_object_new_string(c->spec.job.entry_class), &c->oom);
     }
     size_t na = c->spec.job.args ? json_object_array_length(c->spec.job.args) : 0;
-    for (size_t i = 0; i < na; i++) json_object_array_add(args, json_object_get(json_object_array_get_idx(c->spec.job.args, i)));
+    for (size_t i = 0; i < na; i++) fo_json_push(args, json_object_get(json_object_array_get_idx(c->spec.job.args, i)), &c->oom);
   } else {
-    json_object_array_add(args, json_object_new_string("taskmanager"));
+    fo_json_push(args, json_object_new_string("taskmanager"), &c->oom);
   }
-  json_object_object_add(main, "args", args);
+  fo_json_set(main, "args", args, &c->oom);
   json_object *vm = fo_json_get_array(main, "volumeMounts");
   if (!vm) {
     vm = json_object_new_array();
-    json_object_object_add(main, "volumeMounts", vm);
+    if (fo_json_set(main, "volumeMounts", vm, &c->oom) < 0) return t;
   }
   json_object *mnt = json_object_new_object();
-  json_object_object_add(mnt, "name", json_object_new_string("flink-config-volume"));
-  json_object_object_add(mnt, "mountPath", json_object_new_string("/opt/flink/conf"));
-  json_object_array_add(vm, mnt);
+  fo_json_set(mnt, "name", json_object_new_string("flink-config-volume"), &c->oom);
+  fo_json_set(mnt, "mountPath", json_object_new_string("/opt/flink/conf"), &c->oom);
+  fo_json_push(vm, mnt, &c->oom);
   json_object *vols = fo_json_get_array(spec, "volumes");
   if (!vols) {
     vols = json_object_new_array();
-    json_object_object_add(spec, "volumes", vols);
+    if (fo_json_set(spec, "volumes", vols, &c->oom) < 0) return t;
   }
   json_object *vol = json_object_new_object(), *cmv = json_object_new_object();
   char cmn[300];
   snprintf(cmn, sizeof cmn, "flink-config-%s", c->name);
-  json_object_object_add(vol, "name", json_object_new_string("flink-config-volume"));
-  json_object_object_add(cmv, "name", json_object_new_string(cmn));
-  json_object_object_add(vol, "configMap", cmv);
-  json_object_array_add(vols, vol);
+  fo_json_set(vol, "name", json_object_new_string("flink-config-volume"), &c->oom);
+  fo_json_set(cmv, "name", json_object_new_string(cmn), &c->oom);
+  fo_json_set(vol, "configMap", cmv, &c->oom);
+  fo_json_push(vols, vol, &c->oom);
   return t;
 }
 
 static json_object *deployment(struct lc *c, const char *name, const char *component, int64_t replicas,
                                json_object *component_tmpl) {
   json_object *d = json_object_new_object();
-  json_object_object_add(d, "apiVersion", json_object_new_string("apps/v1"));
-  json_object_object_add(d, "kind", json_object_new_string("Deployment"));
+  fo_json_set(d, "apiVersion", json_object_new_string("apps/v1"), &c->oom);
+  fo_json_set(d, "kind", json_object_new_string("Deployment"), &c->oom);
   json_object *m = meta(c, name, component);
   json_object *ann = json_object_new_object();
   char g[32];
   snprintf(g, sizeof g, "%lld", (long long)c->gen);
-  json_object_object_add(ann, GEN_ANNOTATION, json_object_new_string(g));
-  json_object_object_add(m, "annotations", ann);
-  json_object_object_add(d, "metadata", m);
+  fo_json_set(ann, GEN_ANNOTATION, json_object_new_string(g), &c->oom);
+  fo_json_set(m, "annotations", ann, &c->oom);
+  fo_json_set(d, "metadata", m, &c->oom);
   json_object *spec = json_object_new_object();
-  json_object_object_add(spec, "replicas", json_object_new_int64(replicas));
+  fo_json_set(spec, "replicas", json_object_new_int64(replicas), &c->oom);
   json_object *sel = json_object_new_object(), *ml = json_object_new_object();
-  json_object_object_add(ml, "app", json_object_new_string(c->name));
-  json_object_object_add(ml, "component", json_object_new_string(component));
-  json_object_object_add(sel, "matchLabels", ml);
-  json_object_object_add(spec, "selector", sel);
-  json_object_object_add(spec, "template", pod_template(c, component, component_tmpl));
+  fo_json_set(ml, "app", json_object_new_string(c->name), &c->oom);
+  fo_json_set(ml, "component", json_object_new_string(component), &c->oom);
+  fo_json_set(sel, "matchLabels", ml, &c->oom);
+  fo_json_set(spec, "selector", sel, &c->oom);
+  fo_json_set(spec, "template", pod_template(c, component, component_tmpl), &c->oom);
   json_object *strat = json_object_new_object();
-  json_object_object_add(strat, "type", json_object_new_string("Recreate"));
-  json_object_object_add(spec, "strategy", strat);
-  json_object_object_add(d, "spec", spec);
+  fo_json_set(strat, "type", json_object_new_string("Recreate"), &c->oom);
+  fo_json_set(spec, "strategy", strat, &c->oom);
+  fo_json_set(d, "spec", spec, &c->oom);
   return d;
 }
 
@@ -551,10 +597,10 @@ static const char *observe_job(struct lc *c, struct fo_flink *f, char *state, si
   for (size_t i = 0; i < jobs.n; i++)
     if (!strcmp(jobs.jobs[i].jid, jid)) {
       snprintf(state, n, "%s", fo_flink_job_effective_state(&jobs.jobs[i]));
-      fo_status_set_str(&c->st.job_status.job_name, jobs.jobs[i].name);
+      st_set(c, &c->st.job_status.job_name, jobs.jobs[i].name);
       char t[32];
       snprintf(t, sizeof t, "%lld", (long long)jobs.jobs[i].start_time);
-      fo_status_set_str(&c->st.job_status.start_time, t);
+      st_set(c, &c->st.job_status.start_time, t);
       res = state;
     }
   fo_flink_jobs_free(&jobs);
@@ -585,7 +631,12 @@ static void record_savepoint(struct lc *c, const char *location, const char *typ
   s->last.trigger_type = strdup(type);
   s->last.format_type = strdup("CANONICAL");
   s->last.trigger_nonce = nonce;
+  /* a savepoint recorded without its location, or left out of the history, would be lost */
+  if ((!sp.location || !sp.trigger_type || !sp.format_type || !s->last.location || !s->last.trigger_type ||
+       !s->last.format_type) && !c->oom)
+    c->oom = -ENOMEM;
   struct fo_savepoint *h = realloc(s->history, (s->n_history + 1) * sizeof *h);
+  if (!h && !c->oom) c->oom = -ENOMEM;
   if (h) {
     s->history = h;
     s->history[s->n_history++] = sp;
@@ -599,8 +650,8 @@ static void record_savepoint(struct lc *c, const char *location, const char *typ
 
 static void clear_trigger(struct lc *c) {
   struct fo_savepoint_info *s = spi(c);
-  fo_status_set_str(&s->trigger_id, NULL);
-  fo_status_set_str(&s->trigger_type, NULL);
+  st_set(c, &s->trigger_id, NULL);
+  st_set(c, &s->trigger_type, NULL);
   s->trigger_timestamp.set = false;
 }
 
@@ -651,7 +702,7 @@ static int send_savepoint(struct lc *c, struct fo_flink *f, bool stop) {
 /* Fields whose change is an upgrade (everything but the nonces, the desired state and the mode). */
 static json_object *comparable(json_object *spec) {
   json_object *c = NULL;
-  if (spec) json_object_deep_copy(spec, &c, NULL);
+  if (!spec || json_object_deep_copy(spec, &c, NULL) != 0 || !json_object_is_type(c, json_type_object)) return c;
   json_object *job = fo_json_get_object(c, "job");
   const char *drop[] = {"state", "upgradeMode", "savepointTriggerNonce", "savepointRedeployNonce", "initialSavepointPath",
                         "allowNonRestoredState"};
@@ -662,6 +713,12 @@ static json_object *comparable(json_object *spec) {
 
 static bool spec_changed(struct lc *c) {
   json_object *a = comparable(c->spec_json), *b = comparable(c->last_json);
+  if ((c->spec_json && !a) || (c->last_json && !b)) { /* no memory to compare: no change seen */
+    json_object_put(a);
+    json_object_put(b);
+    if (!c->oom) c->oom = -ENOMEM;
+    return false;
+  }
   bool changed = !json_object_equal(a, b);
   json_object_put(a);
   json_object_put(b);
@@ -675,12 +732,12 @@ static int begin_transition(struct lc *c, const char *mode, bool job_running) {
   if (c->last_json) c->first_deployment = false; /* only the very first record says so */
   c->st.has_reconciliation_status = true;
   char *rec = spec_for_record(c, "suspended", mode);
-  fo_status_set_str(&rs->last_reconciled_spec, rec);
+  st_set(c, &rs->last_reconciled_spec, rec);
   free(rec);
-  fo_status_set_str(&rs->state, "UPGRADING");
+  st_set(c, &rs->state, "UPGRADING");
   rs->reconciliation_timestamp = (struct fo_opt_int){true, now_ms()};
   c->st.observed_generation = (struct fo_opt_int){true, c->gen};
-  if (job_running) fo_status_set_str(&c->st.job_status.upgrade_savepoint_path, NULL); /* a fresh one will be taken */
+  if (job_running) st_set(c, &c->st.job_status.upgrade_savepoint_path, NULL); /* a fresh one will be taken */
   set_error(c, NULL);
   event_record(c->k, c->obj, "Normal", job_running ? "Suspended" : "Submit",
                job_running ? "Suspending existing deployment." : "Starting deployment");
@@ -719,10 +776,10 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
     if (ours) { /* deployed already: the transition is done */
       struct fo_reconciliation_status *rs = &c->st.reconciliation_status;
       char *rec = spec_for_record(c, "running", mode);
-      fo_status_set_str(&rs->last_reconciled_spec, rec);
+      st_set(c, &rs->last_reconciled_spec, rec);
       free(rec);
-      fo_status_set_str(&rs->state, "DEPLOYED");
-      fo_status_set_str(&c->st.jm_deployment_status, "DEPLOYING");
+      st_set(c, &rs->state, "DEPLOYED");
+      st_set(c, &c->st.jm_deployment_status, "DEPLOYING");
       finish_status(c);
       return write_status(c) < 0 ? -1 : POLL;
     }
@@ -741,7 +798,7 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
           free(fail);
           return d;
         }
-        fo_status_set_str(&c->st.job_status.upgrade_savepoint_path, loc);
+        st_set(c, &c->st.job_status.upgrade_savepoint_path, loc);
         record_savepoint(c, loc, "UPGRADE", (struct fo_opt_int){false, 0});
         clear_trigger(c);
         set_job_state(c, "FINISHED");
@@ -772,8 +829,8 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
       struct fo_savepoint_info *s = spi(c);
       char id[33];
       new_id(id);
-      fo_status_set_str(&s->trigger_id, id);
-      fo_status_set_str(&s->trigger_type, "UPGRADE");
+      st_set(c, &s->trigger_id, id);
+      st_set(c, &s->trigger_type, "UPGRADE");
       s->trigger_timestamp = (struct fo_opt_int){true, now_ms()};
       finish_status(c);
       if (write_status(c) < 0) return -1; /* the id is recorded before the request */
@@ -786,19 +843,19 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
     if (delete_cluster(c) < 0) return -1;
     if (strcmp(mode, "last-state")) ha_delete(c); /* stateless and savepoint restart without HA state */
     set_job_state(c, strcmp(mode, "stateless") ? "FINISHED" : "CANCELED");
-    fo_status_set_str(&c->st.jm_deployment_status, "MISSING");
+    st_set(c, &c->st.jm_deployment_status, "MISSING");
     finish_status(c);
     return write_status(c) < 0 ? -1 : POLL / 2;
   }
   /* no cluster */
   if (!want_running) {
     struct fo_reconciliation_status *rs = &c->st.reconciliation_status;
-    fo_status_set_str(&rs->state, "DEPLOYED");
+    st_set(c, &rs->state, "DEPLOYED");
     char *rec = spec_for_record(c, "suspended", mode);
-    fo_status_set_str(&rs->last_reconciled_spec, rec);
-    fo_status_set_str(&rs->last_stable_spec, rec); /* a requested suspend is stable at once */
+    st_set(c, &rs->last_reconciled_spec, rec);
+    st_set(c, &rs->last_stable_spec, rec); /* a requested suspend is stable at once */
     free(rec);
-    fo_status_set_str(&c->st.jm_deployment_status, "MISSING");
+    st_set(c, &c->st.jm_deployment_status, "MISSING");
     if (!c->st.job_status.state || strcmp(c->st.job_status.state, "CANCELED")) set_job_state(c, "FINISHED");
     finish_status(c);
     return write_status(c) < 0 ? -1 : 0;
@@ -818,7 +875,7 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
   if (c->st.observed_generation.v != c->gen) {
     /* the spec changed while the old cluster went away: start the newest one, and say so */
     char *rec = spec_for_record(c, "suspended", mode);
-    fo_status_set_str(&c->st.reconciliation_status.last_reconciled_spec, rec);
+    st_set(c, &c->st.reconciliation_status.last_reconciled_spec, rec);
     free(rec);
     c->st.observed_generation = (struct fo_opt_int){true, c->gen};
     finish_status(c);
@@ -828,10 +885,10 @@ static double step_transition(struct lc *c, struct fo_flink *f) {
     if (strcmp(mode, "last-state") || !c->st.job_status.job_id) {
       char id[33];
       new_id(id);
-      fo_status_set_str(&c->st.job_status.job_id, id);
+      st_set(c, &c->st.job_status.job_id, id);
     }
     set_job_state(c, "RECONCILING");
-    fo_status_set_str(&c->st.jm_deployment_status, "DEPLOYING");
+    st_set(c, &c->st.jm_deployment_status, "DEPLOYING");
     finish_status(c);
     if (write_status(c) < 0) return -1; /* the job id is recorded before anything runs */
   }
@@ -905,7 +962,7 @@ static double observe(struct lc *c, struct fo_flink *f) {
     free(pod_failure);
   }
   bool jm_changed = !c->st.jm_deployment_status || strcmp(c->st.jm_deployment_status, jm);
-  fo_status_set_str(&c->st.jm_deployment_status, jm);
+  st_set(c, &c->st.jm_deployment_status, jm);
   if (jm_changed && !strcmp(jm, "MISSING")) event_record(c->k, c->obj, "Warning", "Missing", "Missing JobManager deployment");
   double next = STEADY;
   char st[16];
@@ -925,7 +982,7 @@ static double observe(struct lc *c, struct fo_flink *f) {
     }
     if (js && !strcmp(js, "RUNNING")) {
       set_error(c, NULL);
-      fo_status_set_str(&c->st.reconciliation_status.last_stable_spec, c->st.reconciliation_status.last_reconciled_spec);
+      st_set(c, &c->st.reconciliation_status.last_stable_spec, c->st.reconciliation_status.last_reconciled_spec);
     }
     if (!js) next = POLL;
   } else {
@@ -948,9 +1005,9 @@ static double observe(struct lc *c, struct fo_flink *f) {
       /* the nonce counts as handled either way: record it */
       json_object *last = c->last_json;
       json_object *ljob = fo_json_get_object(last, "job");
-      if (ljob && nonce.set) json_object_object_add(ljob, "savepointTriggerNonce", json_object_new_int64(nonce.v));
+      if (ljob && nonce.set) fo_json_set(ljob, "savepointTriggerNonce", json_object_new_int64(nonce.v), &c->oom);
       char *rec = fo_reconciled_spec_encode(last, c->first_deployment);
-      fo_status_set_str(&c->st.reconciliation_status.last_reconciled_spec, rec);
+      st_set(c, &c->st.reconciliation_status.last_reconciled_spec, rec);
       free(rec);
     }
     free(loc);
@@ -960,8 +1017,8 @@ static double observe(struct lc *c, struct fo_flink *f) {
              (!c->last.job.savepoint_trigger_nonce.set || c->last.job.savepoint_trigger_nonce.v != c->spec.job.savepoint_trigger_nonce.v)) {
     char id[33];
     new_id(id);
-    fo_status_set_str(&s->trigger_id, id);
-    fo_status_set_str(&s->trigger_type, "MANUAL");
+    st_set(c, &s->trigger_id, id);
+    st_set(c, &s->trigger_type, "MANUAL");
     s->trigger_timestamp = (struct fo_opt_int){true, now_ms()};
     finish_status(c);
     if (write_status(c) < 0) return -1;
@@ -985,7 +1042,7 @@ static int load(struct lc *c, struct fo_kube *k, json_object *obj, const char *k
   c->spec_json = fo_json_get_object(obj, "spec");
   fo_spec_read(c->spec_json, &c->spec, NULL, "spec");
   json_object *defaults = NULL;
-  if (g_ctl->default_conf) json_object_deep_copy(g_ctl->default_conf, &defaults, NULL);
+  if (g_ctl->default_conf && json_object_deep_copy(g_ctl->default_conf, &defaults, NULL) != 0) return -ENOMEM;
   c->conf = fo_conf_effective_new(defaults, c->spec.flink_configuration);
   json_object_put(defaults);
   if (fo_status_read(fo_json_get_object(obj, "status"), &c->st) < 0 || !c->conf) return -ENOMEM;
@@ -1025,17 +1082,17 @@ double lifecycle_reconcile(struct fo_kube *k, json_object *obj, const char *key)
     if (!strcmp(fo_job_state(&c.spec.job), "suspended")) {
       c.st.has_reconciliation_status = true;
       char *r = spec_for_record(&c, "suspended", mode_of(&c.spec));
-      fo_status_set_str(&rs->last_reconciled_spec, r);
-      fo_status_set_str(&rs->last_stable_spec, r);
+      st_set(&c, &rs->last_reconciled_spec, r);
+      st_set(&c, &rs->last_stable_spec, r);
       free(r);
-      fo_status_set_str(&rs->state, "DEPLOYED");
+      st_set(&c, &rs->state, "DEPLOYED");
       rs->reconciliation_timestamp = (struct fo_opt_int){true, now_ms()};
       c.st.observed_generation = (struct fo_opt_int){true, c.gen};
-      fo_status_set_str(&c.st.jm_deployment_status, "MISSING");
+      st_set(&c, &c.st.jm_deployment_status, "MISSING");
       finish_status(&c);
       next = write_status(&c) < 0 ? -1 : 0;
     } else {
-      if (initial) fo_status_set_str(&c.st.job_status.upgrade_savepoint_path, initial);
+      if (initial) st_set(&c, &c.st.job_status.upgrade_savepoint_path, initial);
       c.st.has_job_status = true;
       next = begin_transition(&c, initial ? "savepoint" : "stateless", false) < 0 ? -1 : 0.05;
     }
@@ -1093,7 +1150,7 @@ int lifecycle_cleanup(struct fo_kube *k, json_object *obj, const char *key) {
     return -1;
   }
   if (!c.st.lifecycle_state || strcmp(c.st.lifecycle_state, "DELETING")) {
-    fo_status_set_str(&c.st.lifecycle_state, "DELETING");
+    st_set(&c, &c.st.lifecycle_state, "DELETING");
     write_status(&c);
     event_record(k, obj, "Normal", "Cleanup", "Cleaning up FlinkDeployment");
   }
@@ -1106,8 +1163,8 @@ int lifecycle_cleanup(struct fo_kube *k, json_object *obj, const char *key) {
     if (!s->trigger_id) {
       char id[33];
       new_id(id);
-      fo_status_set_str(&s->trigger_id, id);
-      fo_status_set_str(&s->trigger_type, "UPGRADE");
+      st_set(&c, &s->trigger_id, id);
+      st_set(&c, &s->trigger_type, "UPGRADE");
       s->trigger_timestamp = (struct fo_opt_int){true, now_ms()};
       if (write_status(&c) == 0) send_savepoint(&c, f, true);
       fo_flink_free(f);

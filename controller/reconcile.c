@@ -40,13 +40,18 @@ static int set_finalizer(struct fo_kube *k, json_object *obj, const char *key, b
   json_object *m = fo_json_get_object(obj, "metadata");
   json_object *old = fo_json_get_array(m, "finalizers");
   json_object *nf = json_object_new_array();
+  int oom = nf ? 0 : -ENOMEM; /* a list missing one would drop someone's finalizer */
   size_t n = old ? json_object_array_length(old) : 0;
   for (size_t i = 0; i < n; i++) {
     const char *s = json_object_get_string(json_object_array_get_idx(old, i));
-    if (s && strcmp(s, FINALIZER)) json_object_array_add(nf, json_object_new_string(s));
+    if (s && strcmp(s, FINALIZER)) fo_json_push(nf, json_object_new_string(s), &oom);
   }
-  if (present) json_object_array_add(nf, json_object_new_string(FINALIZER));
-  json_object_object_add(m, "finalizers", nf);
+  if (present) fo_json_push(nf, json_object_new_string(FINALIZER), &oom);
+  if (oom < 0) {
+    json_object_put(nf);
+    return oom;
+  }
+  if (fo_json_set(m, "finalizers", nf, NULL) < 0) return -ENOMEM;
   if (!ctl_write_allowed("update", "finalizer", key)) return -EPERM;
   return fo_kube_update(k, &fo_res_flinkdeployments, fo_json_get_string(m, "namespace"), fo_json_get_string(m, "name"),
                         NULL, obj, NULL);
@@ -59,11 +64,12 @@ struct own {
   char *error; /* owned, may be NULL */
 };
 
-static void apply_own(struct fo_status *st, const struct own *o) {
+static int apply_own(struct fo_status *st, const struct own *o) {
   st->observed_generation.set = true;
   st->observed_generation.v = o->observed_generation;
-  fo_status_set_str(&st->lifecycle_state, o->lifecycle);
-  fo_status_set_str(&st->error, o->error);
+  int r = fo_status_set_str(&st->lifecycle_state, o->lifecycle);
+  if (r == 0) r = fo_status_set_str(&st->error, o->error);
+  return r;
 }
 
 /* Writes the status when our fields differ: on a conflict re-reads the object and re-applies only
@@ -79,16 +85,22 @@ static int write_status(struct fo_kube *k, json_object *obj, const char *key, co
       r = -ENOMEM;
       break;
     }
-    apply_own(&st, o);
-    json_object *want = fo_status_to_json(&st);
+    json_object *want = apply_own(&st, o) == 0 ? fo_status_to_json(&st) : NULL;
     fo_status_free(&st);
+    if (!want) { /* never write a status that is not whole (a NULL one would erase it) */
+      r = -ENOMEM;
+      break;
+    }
     json_object *have = fo_json_get_object(cur, "status");
     if (want && have && json_object_equal(want, have)) {
       json_object_put(want);
       r = 0;
       break; /* nothing to write */
     }
-    json_object_object_add(cur, "status", want);
+    if (fo_json_set(cur, "status", want, NULL) < 0) {
+      r = -ENOMEM;
+      break;
+    }
     if (!ctl_write_allowed("update", "status", key)) {
       r = -EPERM;
       break;
@@ -144,19 +156,34 @@ double reconcile(struct fo_kube *k, const char *key) {
   fo_findings_init(&errs);
   fo_findings_init(&warns);
   json_object *conf = NULL;
-  if (g_ctl->default_conf) json_object_deep_copy(g_ctl->default_conf, &conf, NULL);
-  fo_rules_validate(obj, NULL, conf, &errs, &warns);
+  /* without memory the verdict is unknown: neither "invalid" nor "valid" may be acted on */
+  r = g_ctl->default_conf && json_object_deep_copy(g_ctl->default_conf, &conf, NULL) != 0 ? -ENOMEM : 0;
+  if (r == 0) r = fo_rules_validate(obj, NULL, conf, &errs, &warns);
   json_object_put(conf);
+  if (r < 0) {
+    fo_findings_free(&errs);
+    fo_findings_free(&warns);
+    goto out;
+  }
   struct own o = {.observed_generation = gen};
   struct fo_status st;
   fo_status_read(fo_json_get_object(obj, "status"), &st);
   if (errs.n) {
     char *msg = fo_findings_join(&errs, "; ");
     json_object *e = json_object_new_object();
-    json_object_object_add(e, "type", json_object_new_string("org.apache.flink.kubernetes.operator.exception.ValidationException"));
-    json_object_object_add(e, "message", json_object_new_string(msg ? msg : ""));
-    o.error = fo_json_dumps(e);
+    int oom = msg && e ? 0 : -ENOMEM;
+    fo_json_set(e, "type", json_object_new_string("org.apache.flink.kubernetes.operator.exception.ValidationException"), &oom);
+    fo_json_set(e, "message", json_object_new_string(msg ? msg : ""), &oom);
+    o.error = oom == 0 ? fo_json_dumps(e) : NULL;
     json_object_put(e);
+    if (!o.error) { /* the error cannot be written whole: try again later */
+      free(msg);
+      fo_status_free(&st);
+      fo_findings_free(&errs);
+      fo_findings_free(&warns);
+      r = -ENOMEM;
+      goto out;
+    }
     const char *prev = fo_json_get_string(fo_json_get_object(obj, "status"), "error");
     if (!prev || strcmp(prev, o.error ? o.error : "") != 0) /* once per new error, not per pass */
       event_record(k, obj, "Warning", "ValidationError", msg ? msg : "");

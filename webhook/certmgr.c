@@ -149,34 +149,36 @@ static int issue_ca(struct material *m, int64_t now) {
 static int put_data(json_object *secret, const struct material *m) {
   json_object *data = json_object_new_object();
   if (!data) return -ENOMEM;
-  json_object_object_add(secret, "data", data);
+  if (fo_json_set(secret, "data", data, NULL) < 0) return -ENOMEM;
   const char *keys[] = {"ca.crt", "ca.key", "tls.crt", "tls.key"};
   const char *vals[] = {m->ca_crt, m->ca_key, m->tls_crt, m->tls_key};
   for (int i = 0; i < 4; i++) {
     char *b = fo_base64_encode(vals[i], strlen(vals[i]));
     if (!b) return -ENOMEM;
-    json_object_object_add(data, keys[i], json_object_new_string(b));
+    int r = fo_json_set(data, keys[i], json_object_new_string(b), NULL);
     free(b);
+    if (r < 0) return r; /* a Secret missing a key must never be written */
   }
   json_object *md = fo_json_ensure_object(secret, "metadata");
   json_object *ann = md ? fo_json_ensure_object(md, "annotations") : NULL;
   if (!ann) return -ENOMEM;
-  json_object_object_add(ann, NAMES_ANNOTATION, json_object_new_string(g.names));
-  return 0;
+  return fo_json_set(ann, NAMES_ANNOTATION, json_object_new_string(g.names), NULL);
 }
 
 static json_object *new_secret(const struct material *m) {
   json_object *s = json_object_new_object();
   if (!s) return NULL;
-  json_object_object_add(s, "apiVersion", json_object_new_string("v1"));
-  json_object_object_add(s, "kind", json_object_new_string("Secret"));
-  json_object_object_add(s, "type", json_object_new_string("kubernetes.io/tls"));
+  int oom = 0;
+  fo_json_set(s, "apiVersion", json_object_new_string("v1"), &oom);
+  fo_json_set(s, "kind", json_object_new_string("Secret"), &oom);
+  fo_json_set(s, "type", json_object_new_string("kubernetes.io/tls"), &oom);
   json_object *md = fo_json_ensure_object(s, "metadata");
   json_object *labels = md ? fo_json_ensure_object(md, "labels") : NULL;
   if (!labels || put_data(s, m) < 0) return json_object_put(s), NULL;
-  json_object_object_add(md, "name", json_object_new_string(g.cfg->secret_name));
-  json_object_object_add(md, "namespace", json_object_new_string(g.ns));
-  json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("flink-webhook"));
+  fo_json_set(md, "name", json_object_new_string(g.cfg->secret_name), &oom);
+  fo_json_set(md, "namespace", json_object_new_string(g.ns), &oom);
+  fo_json_set(labels, "app.kubernetes.io/managed-by", json_object_new_string("flink-webhook"), &oom);
+  if (oom < 0) return json_object_put(s), NULL;
   return s;
 }
 
@@ -257,13 +259,20 @@ static int sync_bundle(const struct fo_kube_resource *res, const char *b64) {
     json_object *hooks = fo_json_get_array(cfg, "webhooks");
     size_t n = hooks ? json_object_array_length(hooks) : 0;
     bool changed = false;
-    for (size_t i = 0; i < n; i++) {
-      json_object *cc = fo_json_ensure_object(json_object_array_get_idx(hooks, i), "clientConfig");
+    for (size_t i = 0; r == 0 && i < n; i++) {
+      json_object *hook = json_object_array_get_idx(hooks, i);
+      if (!json_object_is_type(hook, json_type_object)) continue;
+      json_object *cc = fo_json_ensure_object(hook, "clientConfig");
       const char *cur = cc ? fo_json_get_string(cc, "caBundle") : NULL;
-      if (cc && (!cur || strcmp(cur, b64))) {
-        json_object_object_add(cc, "caBundle", json_object_new_string(b64));
-        changed = true;
-      }
+      bool differs = !cur || strcmp(cur, b64) != 0; /* (setting frees `cur`) */
+      /* a configuration whose bundle could not be set everywhere is not written */
+      if (!cc) r = -ENOMEM;
+      else if (differs) r = fo_json_set(cc, "caBundle", json_object_new_string(b64), NULL);
+      if (r == 0 && differs) changed = true;
+    }
+    if (r < 0) {
+      json_object_put(cfg);
+      return r;
     }
     if (changed) {
       r = fo_kube_update(g.kube, res, NULL, g.cfg->webhook_configuration, NULL, cfg, NULL);

@@ -51,6 +51,7 @@ struct req {
   unsigned fail_code; /* set when the request was refused before its body was read */
   const char *fail_msg;
   bool counted;
+  bool close_after; /* the answer closes the connection */
 };
 
 static struct {
@@ -86,7 +87,8 @@ static double elapsed(const struct timespec *a) {
 
 /* ---- responses ---- */
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const char *ctype, char *body_owned) {
+static enum MHD_Result respond_ex(struct MHD_Connection *c, unsigned code, const char *ctype, char *body_owned,
+                                  bool close_after) {
   size_t n = body_owned ? strlen(body_owned) : 0;
   struct MHD_Response *r = MHD_create_response_from_buffer(n, body_owned ? body_owned : (char *)"",
                                                            body_owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -96,18 +98,23 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const ch
   }
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
   if (code == 405) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+  if (close_after) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
   enum MHD_Result ret = MHD_queue_response(c, code, r);
   MHD_destroy_response(r);
   return ret;
 }
 
-static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned code, const char *msg) {
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const char *ctype, char *body_owned) {
+  return respond_ex(c, code, ctype, body_owned, false);
+}
+
+static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned code, const char *msg, bool close_after) {
   struct fo_buf b;
   fo_buf_init(&b, 8192);
   fo_buf_printf(&b, "{\"code\":%u,\"error\":", code);
   fo_buf_json_string(&b, msg, strlen(msg));
   fo_buf_puts(&b, "}\n");
-  return respond(c, code, "application/json", fo_buf_steal(&b));
+  return respond_ex(c, code, "application/json", fo_buf_steal(&b), close_after);
 }
 
 /* ---- connection tracking ---- */
@@ -251,7 +258,43 @@ static enum MHD_Result finish(struct MHD_Connection *c, struct req *q, enum wh_v
 static enum MHD_Result finish_error(struct MHD_Connection *c, struct req *q, unsigned code, const char *msg) {
   wh_metrics_request(q->ep, V_NONE, code, elapsed(&q->start));
   q->counted = true;
-  return respond_error(c, code, msg);
+  return respond_error(c, code, msg, q->close_after);
+}
+
+/* ---- message framing ---- */
+
+/* How the request says where its body ends. Two framings at once, or one given twice, is how a
+ * request is smuggled past a proxy that reads it the other way: such a request is refused and the
+ * connection closed, so nothing after it on the connection is read as a request. */
+struct framing {
+  unsigned content_length, transfer_encoding;
+  bool other_coding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind;
+  struct framing *f = cls;
+  if (!key) return MHD_YES;
+  if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+    f->content_length++;
+  } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+    f->transfer_encoding++;
+    if (!value || strcasecmp(value, "chunked") != 0) f->other_coding = true;
+  }
+  return MHD_YES;
+}
+
+static const char *framing_problem(struct MHD_Connection *c, unsigned *code) {
+  struct framing f = {0};
+  MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+  *code = 400;
+  if (f.content_length && f.transfer_encoding)
+    return "bad request: both Content-Length and Transfer-Encoding (the body's end would be ambiguous)";
+  if (f.content_length > 1) return "bad request: more than one Content-Length";
+  if (f.transfer_encoding > 1) return "bad request: more than one Transfer-Encoding";
+  *code = 501;
+  if (f.other_coding) return "not implemented: the only Transfer-Encoding accepted is chunked";
+  return NULL;
 }
 
 static enum MHD_Result serve_plain(struct MHD_Connection *c, struct req *q) {
@@ -323,7 +366,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *con_cls = q;
     atomic_fetch_add(&S.inflight, 1);
     bool post = strcmp(method, "POST") == 0, get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    if (q->ep == EP_OTHER) {
+    unsigned framing_code;
+    const char *framing = framing_problem(c, &framing_code);
+    if (framing) {
+      q->fail_code = framing_code;
+      q->fail_msg = framing;
+      q->close_after = true;
+    } else if (q->ep == EP_OTHER) {
       q->fail_code = 404;
       q->fail_msg = "not found: the webhook serves POST /validate, POST /mutate, GET /healthz, /readyz, /metrics";
     } else if ((q->ep == EP_VALIDATE || q->ep == EP_MUTATE) && !post) {

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "certgen.h"
 #include "testutil.h"
 
@@ -458,6 +460,141 @@ static void test_slowloris_body(void **state) {
   fo_buf_free(&sink.body);
 }
 
+/* Sends raw bytes over TLS on a new connection and reads until the server closes it or `secs`
+ * pass. Returns what was read (malloc'd, NUL-terminated); *closed says whether the server closed. */
+static char *tls_exchange(const char *raw, size_t n, double secs, bool *closed) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  assert_non_null(ctx);
+  assert_int_equal(SSL_CTX_load_verify_locations(ctx, g_ca, NULL), 1);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  int fd = raw_connect();
+  SSL *ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  SSL_set_tlsext_host_name(ssl, "localhost");
+  assert_int_equal(SSL_connect(ssl), 1);
+  assert_int_equal(SSL_write(ssl, raw, (int)n), (int)n);
+  struct timeval tv = {0, 200 * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  struct fo_buf out;
+  fo_buf_init(&out, 1 << 20);
+  fo_buf_append(&out, "", 0);
+  *closed = false;
+  double t0 = now_s();
+  while (now_s() - t0 < secs) {
+    char buf[4096];
+    int k = SSL_read(ssl, buf, sizeof buf);
+    if (k > 0) {
+      fo_buf_append(&out, buf, (size_t)k);
+      continue;
+    }
+    int e = SSL_get_error(ssl, k);
+    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      *closed = true;
+      break;
+    }
+    if (e == SSL_ERROR_SSL) {
+      *closed = true;
+      break;
+    }
+  }
+  SSL_free(ssl);
+  close(fd);
+  SSL_CTX_free(ctx);
+  return fo_buf_steal(&out);
+}
+
+static unsigned count_responses(const char *s) {
+  unsigned n = 0;
+  for (const char *p = s; (p = strstr(p, "HTTP/1.1 ")); p++) n++;
+  return n;
+}
+
+/* Request smuggling shapes: a request whose body's end could be read two ways is refused with
+ * one answer and the connection closed, so what follows it is never answered as a request. */
+static void test_smuggling_shapes(void **state) {
+  (void)state;
+  static const char *H = "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+  static const char *next = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  struct {
+    const char *name, *headers, *body;
+    unsigned want;
+  } cases[] = {
+      {"CL.TE", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n", 400},
+      {"TE.CL", "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "2\r\n{}\r\n0\r\n\r\n", 400},
+      {"two Content-Length", "Content-Length: 2\r\nContent-Length: 40\r\n", "{}", 400},
+      {"two equal Content-Length", "Content-Length: 2\r\nContent-Length: 2\r\n", "{}", 400},
+      {"two Transfer-Encoding", "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n", "2\r\n{}\r\n0\r\n\r\n", 400},
+      {"Transfer-Encoding list", "Transfer-Encoding: chunked, identity\r\n", "2\r\n{}\r\n0\r\n\r\n", 501},
+      {"Transfer-Encoding xchunked", "Transfer-Encoding: xchunked\r\n", "2\r\n{}\r\n0\r\n\r\n", 501},
+      {"Transfer-Encoding identity", "transfer-encoding: identity\r\n", "{}", 501},
+      {"bad chunk size", "Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n", 400},
+      {"chunk size overflow", "Transfer-Encoding: chunked\r\n", "ffffffffffffffffffff\r\n{}\r\n0\r\n\r\n", 413},
+      {"negative Content-Length", "Content-Length: -1\r\n", "{}", 400},
+      {"signed Content-Length", "Content-Length: +2\r\n", "{}", 400},
+      {"two numbers in Content-Length", "Content-Length: 2 2\r\n", "{}", 400},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char raw[1024];
+    int n = snprintf(raw, sizeof raw, "%s%s\r\n%s%s", H, cases[i].headers, cases[i].body, next);
+    bool closed;
+    char *got = tls_exchange(raw, (size_t)n, 5.0, &closed);
+    char want[32];
+    snprintf(want, sizeof want, "HTTP/1.1 %u ", cases[i].want);
+    if (strncmp(got, want, strlen(want)) != 0 || !closed || strstr(got, "\r\n\r\nok\n"))
+      fail_msg("%s: want one \"%s\" and a close, got (closed %d):\n%s", cases[i].name, want, closed, got);
+    free(got);
+  }
+  /* the counting above can see a second answer: two pipelined requests get two */
+  char raw[1024];
+  const char *review = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"p\",\"operation\":\"DELETE\"}}";
+  int n = snprintf(raw, sizeof raw, "%sContent-Length: %zu\r\n\r\n%sGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", H,
+                   strlen(review), review);
+  bool closed;
+  char *got = tls_exchange(raw, (size_t)n, 5.0, &closed);
+  if (count_responses(got) != 2 || !strstr(got, "\"uid\":\"p\"") || !strstr(got, "\r\n\r\nok\n"))
+    fail_msg("pipelined requests: want two answers, got:\n%s", got);
+  free(got);
+  /* and legitimate clients are served throughout */
+  struct resp r;
+  post("/validate", review, &r);
+  assert_int_equal(r.code, 200);
+  fo_buf_free(&r.body);
+}
+
+/* Many idle connections (TCP only, and TLS without a request) do not keep a legitimate client
+ * waiting, and are all closed by the server's deadline. */
+static void test_many_idle_connections(void **state) {
+  (void)state;
+  enum { N = 300 };
+  int fds[N];
+  for (int i = 0; i < N; i++) {
+    fds[i] = raw_connect();
+    if (i % 3 == 0) assert_true(write(fds[i], "\x16\x03\x01", 3) == 3); /* a TLS record header, then nothing */
+  }
+  double t0 = now_s();
+  struct resp r;
+  post("/validate", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"i\",\"operation\":\"DELETE\"}}", &r);
+  double took = now_s() - t0;
+  assert_int_equal(r.code, 200);
+  fo_buf_free(&r.body);
+  assert_true(took < 2.0);
+  /* every idle one is closed within the 3 s request deadline (plus the sweeper's slack) */
+  int closed = 0;
+  double deadline = now_s() + 10;
+  for (int i = 0; i < N; i++) {
+    struct timeval tv = {1, 0};
+    setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    ssize_t k;
+    while (now_s() < deadline && ((k = read(fds[i], buf, sizeof buf)) > 0 || (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))) {
+    }
+    if (now_s() < deadline) closed++;
+    close(fds[i]);
+  }
+  assert_int_equal(closed, N);
+  assert_true(now_s() - t0 < 10.0);
+}
+
 static void test_tls_garbage_and_weak_clients(void **state) {
   (void)state;
   double before = metric("flink_webhook_tls_handshake_failures_total");
@@ -648,6 +785,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_idle_and_slow_clients),
       cmocka_unit_test(test_slowloris_body),
       cmocka_unit_test(test_tls_garbage_and_weak_clients),
+      cmocka_unit_test(test_smuggling_shapes),
+      cmocka_unit_test(test_many_idle_connections),
       cmocka_unit_test(test_rotation),
       cmocka_unit_test(test_sigterm_under_load),
   };
