@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flinkop/admission.h"
+#include "flinkop/findings.h"
 #include "flinkop/flinkconf.h"
 #include "flinkop/jsonpatch.h"
 #include "flinkop/model.h"
@@ -51,6 +52,57 @@ static json_object *build(json_object *spec, json_object *inline_obj) {
   return res;
 }
 
+/* The webhook's path for the same case: the mutated object (and the old one) in an AdmissionReview
+ * as the API server sends it, with the parts the decoder skips (managedFields, annotations,
+ * userInfo, options) present; decode + validate must give the direct path's findings. */
+static int via_review(const char *file, const char *name, json_object *mutated, json_object *old,
+                      json_object *conf, const char *want_errors, const struct fo_findings *want_warns) {
+  json_object *obj = NULL, *md;
+  if (json_object_deep_copy(mutated, &obj, NULL) != 0) return 1;
+  md = fo_json_ensure_object(obj, "metadata");
+  json_object_object_add(md, "managedFields", tu_json("[{\"manager\":\"kubectl\",\"operation\":\"Apply\",\"fieldsV1\":{\"f:spec\":{}}}]"));
+  json_object *ann = fo_json_ensure_object(md, "annotations");
+  json_object_object_add(ann, "kubectl.kubernetes.io/last-applied-configuration", json_object_new_string("{\"x\":1}"));
+  json_object *rq = tu_json("{\"uid\":\"case\",\"kind\":{\"group\":\"flink.apache.org\",\"version\":\"v1beta1\",\"kind\":\"FlinkDeployment\"},"
+                            "\"resource\":{\"resource\":\"flinkdeployments\"},\"userInfo\":{\"username\":\"u\",\"groups\":[\"g\"]},"
+                            "\"options\":{\"kind\":\"CreateOptions\"},\"dryRun\":false}");
+  json_object_object_add(rq, "operation", json_object_new_string(old ? "UPDATE" : "CREATE"));
+  json_object_object_add(rq, "object", obj);
+  if (old) json_object_object_add(rq, "oldObject", json_object_get(old));
+  json_object *review = tu_json("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}");
+  json_object_object_add(review, "request", rq);
+  char *text = fo_json_dumps(review);
+  json_object_put(review);
+  struct fo_admission_request req;
+  struct fo_parse_error pe = {0};
+  int failed = 0;
+  if (!text || fo_admission_decode(text, strlen(text), NULL, &req, &pe) != 0) {
+    fprintf(stderr, "%s: case '%s': the review does not decode: %s\n", file, name, pe.message ? pe.message : "");
+    fo_parse_error_clear(&pe);
+    free(text);
+    return 1;
+  }
+  struct fo_admission_response resp;
+  if (fo_admission_validate(&req, conf, &resp) != 0) {
+    fprintf(stderr, "%s: case '%s': validate failed\n", file, name);
+    failed = 1;
+  } else {
+    const char *got = resp.allowed ? "" : resp.message;
+    bool same_warns = resp.warnings.n == want_warns->n;
+    for (size_t i = 0; same_warns && i < want_warns->n; i++)
+      same_warns = strcmp(resp.warnings.items[i].message, want_warns->items[i].message) == 0;
+    if (strcmp(got ? got : "", want_errors) != 0 || !same_warns) {
+      fprintf(stderr, "%s: case '%s': through an AdmissionReview: '%s' (%zu warnings), directly: '%s' (%zu)\n", file,
+              name, got ? got : "", resp.warnings.n, want_errors, want_warns->n);
+      failed = 1;
+    }
+    fo_admission_response_free(&resp);
+  }
+  fo_admission_request_free(&req);
+  free(text);
+  return failed;
+}
+
 static int run_case(const char *file, json_object *c) {
   const char *name = fo_json_get_string(c, "case");
   const char *verdict = fo_json_get_string(c, "verdict");
@@ -74,8 +126,11 @@ static int run_case(const char *file, json_object *c) {
   struct fo_findings errs, warns;
   fo_findings_init(&errs);
   fo_findings_init(&warns);
-  int r = fo_admission_review_object(obj, old, conf, NULL, &errs, &warns);
+  json_object *mutated = NULL;
+  int r = fo_admission_review_object(obj, old, conf, &mutated, &errs, &warns);
   char *got = fo_findings_join(&errs, "; ");
+  if (r == 0 && mutated && via_review(file, name, mutated, old, conf, got ? got : "", &warns)) failed = 1;
+  json_object_put(mutated);
   const char *got_verdict = errs.n ? "denied" : "admitted";
   if (r != 0) {
     fprintf(stderr, "%s: case '%s': review returned %d\n", file, name, r);
