@@ -55,7 +55,7 @@ http {
 }
 CONF
 nginx -c "$tmp/nginx/nginx.conf" -g 'daemon off;' 2>"$tmp/nginx/stderr" &
-pids+=($!)
+npid=$!; pids+=($npid)
 for _ in $(seq 1 50); do curl -s --cacert "$tmp/certs/ca.crt" -X POST -d @"$tmp/bodies/update.json" "https://127.0.0.1:$nport/validate" | grep -q '"uid"' && break; sleep 0.1; done
 
 load() { # url body requests -> "req/s failed non2xx"
@@ -73,16 +73,40 @@ print(rps.group(1), failed, int(codes.group(2)) + int(codes.group(3)) + int(code
 PY
 }
 
+# CPU time (ms) a server has used: the process, or nginx's master and its workers
+cpu_ms() {
+  local t=0 p
+  for p in "$@" $(pgrep -P "$1" 2>/dev/null); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo $((t * 1000 / $(getconf CLK_TCK)))
+}
 rss_kb() { awk '/VmRSS/{print $2}' "/proc/$wpid/status"; }
 errors=0
-echo "== throughput ($N requests, $C connections, HTTP/1.1 keep-alive over TLS, $(nproc) cores)"
+ROUNDS=${FO_BENCH_ROUNDS:-3}; [ $smoke = 1 ] && ROUNDS=1
+echo "== throughput ($N requests x $ROUNDS rounds each, webhook and nginx alternating; $C connections, HTTP/1.1 keep-alive over TLS, $(nproc) cores)"
 printf '%-22s %12s %12s %8s %s\n' body "webhook r/s" "nginx r/s" ratio errors
 for b in create-admitted create-denied update; do
-  read -r ours f1 n1 < <(load "https://127.0.0.1:$wport/validate" "$tmp/bodies/$b.json" "$N")
-  read -r theirs f2 n2 < <(load "https://127.0.0.1:$nport/validate" "$tmp/bodies/$b.json" "$N")
-  ratio=$(python3 -c "print(f'{$ours/$theirs:.2f}' if $theirs > 0 else 'n/a')")
-  printf '%-22s %12s %12s %8s %s\n' "$b ($(stat -c %s "$tmp/bodies/$b.json") B)" "$ours" "$theirs" "$ratio" "$((f1 + n1))"
-  errors=$((errors + f1 + n1 + f2 + n2))
+  ours_all=(); theirs_all=(); ratios=(); errs_b=0; cpu_ours=0; cpu_theirs=0
+  for _ in $(seq 1 "$ROUNDS"); do
+    c0=$(cpu_ms "$wpid")
+    read -r ours f1 n1 < <(load "https://127.0.0.1:$wport/validate" "$tmp/bodies/$b.json" "$N")
+    c1=$(cpu_ms "$wpid"); c2=$(cpu_ms "$npid")
+    read -r theirs f2 n2 < <(load "https://127.0.0.1:$nport/validate" "$tmp/bodies/$b.json" "$N")
+    c3=$(cpu_ms "$npid")
+    cpu_ours=$((cpu_ours + c1 - c0)); cpu_theirs=$((cpu_theirs + c3 - c2))
+    ours_all+=("$ours"); theirs_all+=("$theirs")
+    ratios+=("$(python3 -c "print($ours/$theirs if $theirs > 0 else 0)")")
+    errs_b=$((errs_b + f1 + n1)); errors=$((errors + f1 + n1 + f2 + n2))
+  done
+  # the median of each, and the median of the per-round ratios (each round's pair ran back to back)
+  read -r m_ours m_theirs m_ratio r_lo r_hi < <(python3 -c "
+import statistics as s, sys
+a, b, r = [list(map(float, x.split())) for x in sys.argv[1:4]]
+print(f'{s.median(a):.0f} {s.median(b):.0f} {s.median(r):.2f} {min(r):.2f} {max(r):.2f}')" "${ours_all[*]}" "${theirs_all[*]}" "${ratios[*]}")
+  printf '%-22s %12s %12s %8s %s   (round ratios %s-%s; server CPU per request: webhook %s us, nginx %s us)\n' \
+    "$b ($(stat -c %s "$tmp/bodies/$b.json") B)" "$m_ours" "$m_theirs" "$m_ratio" "$errs_b" "$r_lo" "$r_hi" \
+    "$((cpu_ours * 1000 / (N * ROUNDS)))" "$((cpu_theirs * 1000 / (N * ROUNDS)))"
 done
 
 echo "== latency at 1,000 requests/s (10 connections x 100 r/s, UPDATE body)"
