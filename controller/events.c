@@ -40,28 +40,30 @@ void event_record(struct fo_kube *k, json_object *obj, const char *type, const c
   snprintf(key, sizeof key, "%s/%s", ns, name);
   now_rfc3339(now, sizeof now);
   if (!ctl_write_allowed("create", "event", key)) return;
+  int oom = 0; /* an Event missing a part is not sent */
   json_object *ev = json_object_new_object();
+  if (!ev) oom = -ENOMEM;
   json_object *em = json_object_new_object();
-  json_object_object_add(em, "name", json_object_new_string(ev_name));
-  json_object_object_add(em, "namespace", json_object_new_string(ns));
-  json_object_object_add(ev, "metadata", em);
+  fo_json_set(em, "name", json_object_new_string(ev_name), &oom);
+  fo_json_set(em, "namespace", json_object_new_string(ns), &oom);
+  fo_json_set(ev, "metadata", em, &oom);
   json_object *io = json_object_new_object();
-  json_object_object_add(io, "apiVersion", json_object_new_string(FO_API_VERSION));
-  json_object_object_add(io, "kind", json_object_new_string("FlinkDeployment"));
-  json_object_object_add(io, "name", json_object_new_string(name));
-  json_object_object_add(io, "namespace", json_object_new_string(ns));
-  if (uid) json_object_object_add(io, "uid", json_object_new_string(uid));
-  json_object_object_add(ev, "involvedObject", io);
-  json_object_object_add(ev, "type", json_object_new_string(type));
-  json_object_object_add(ev, "reason", json_object_new_string(reason));
-  json_object_object_add(ev, "message", json_object_new_string(message));
+  fo_json_set(io, "apiVersion", json_object_new_string(FO_API_VERSION), &oom);
+  fo_json_set(io, "kind", json_object_new_string("FlinkDeployment"), &oom);
+  fo_json_set(io, "name", json_object_new_string(name), &oom);
+  fo_json_set(io, "namespace", json_object_new_string(ns), &oom);
+  if (uid) fo_json_set(io, "uid", json_object_new_string(uid), &oom);
+  fo_json_set(ev, "involvedObject", io, &oom);
+  fo_json_set(ev, "type", json_object_new_string(type), &oom);
+  fo_json_set(ev, "reason", json_object_new_string(reason), &oom);
+  fo_json_set(ev, "message", json_object_new_string(message), &oom);
   json_object *src = json_object_new_object();
-  json_object_object_add(src, "component", json_object_new_string("flink-operator"));
-  json_object_object_add(ev, "source", src);
-  json_object_object_add(ev, "firstTimestamp", json_object_new_string(now));
-  json_object_object_add(ev, "lastTimestamp", json_object_new_string(now));
-  json_object_object_add(ev, "count", json_object_new_int(1));
-  int r = fo_kube_create(k, &fo_res_events, ns, ev, NULL);
+  fo_json_set(src, "component", json_object_new_string("flink-operator"), &oom);
+  fo_json_set(ev, "source", src, &oom);
+  fo_json_set(ev, "firstTimestamp", json_object_new_string(now), &oom);
+  fo_json_set(ev, "lastTimestamp", json_object_new_string(now), &oom);
+  fo_json_set(ev, "count", json_object_new_int(1), &oom);
+  int r = oom < 0 ? oom : fo_kube_create(k, &fo_res_events, ns, ev, NULL);
   json_object_put(ev);
   if (r == -EEXIST) {
     json_object *cur = NULL;
@@ -69,9 +71,10 @@ void event_record(struct fo_kube *k, json_object *obj, const char *type, const c
       int64_t count = 1;
       fo_json_as_int64(fo_json_get(cur, "count"), &count);
       json_object *patch = json_object_new_object();
-      json_object_object_add(patch, "count", json_object_new_int64(count + 1));
-      json_object_object_add(patch, "lastTimestamp", json_object_new_string(now));
-      if (ctl_write_allowed("patch", "event", key))
+      oom = patch ? 0 : -ENOMEM;
+      fo_json_set(patch, "count", json_object_new_int64(count + 1), &oom);
+      fo_json_set(patch, "lastTimestamp", json_object_new_string(now), &oom);
+      if (oom == 0 && ctl_write_allowed("patch", "event", key))
         fo_kube_patch(k, &fo_res_events, ns, ev_name, NULL, FO_PATCH_MERGE, patch, NULL);
       json_object_put(patch);
       json_object_put(cur);

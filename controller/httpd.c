@@ -1,6 +1,7 @@
 /* /healthz (alive), /readyz (caches synced), /metrics, /debug/cache ({key: resourceVersion} of
  * the FlinkDeployment cache, for tests and debugging). Plain HTTP, one internal thread. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,13 +47,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
   }
   if (!strcmp(url, "/debug/cache")) {
     json_object *all = json_object_new_object();
-    for (size_t i = 0; i < g_ctl->n_fd; i++) {
+    int oom = all ? 0 : -ENOMEM;
+    for (size_t i = 0; oom == 0 && i < g_ctl->n_fd; i++) {
       json_object *s = informer_snapshot(g_ctl->fd_informers[i]);
-      json_object_object_foreach(s, k, v) json_object_object_add(all, k, json_object_get(v));
+      if (!s) oom = -ENOMEM;
+      else {
+        json_object_object_foreach(s, k, v) fo_json_set(all, k, json_object_get(v), &oom);
+      }
       json_object_put(s);
     }
-    char *out = fo_json_dumps(all);
+    char *out = oom == 0 ? fo_json_dumps(all) : NULL;
     json_object_put(all);
+    if (!out) return reply(c, 500, "text/plain", strdup("out of memory\n"));
     return reply(c, 200, "application/json", out);
   }
   return reply(c, 404, "text/plain", strdup("not found\n"));

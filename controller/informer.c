@@ -242,7 +242,7 @@ void informer_keys(struct informer *inf, json_object *keys) {
   pthread_mutex_lock(&inf->mu);
   json_object_object_foreach(inf->items, k, v) {
     (void)v;
-    json_object_array_add(keys, json_object_new_string(k));
+    fo_json_push(keys, json_object_new_string(k), NULL); /* a key left out waits for the next resync */
   }
   pthread_mutex_unlock(&inf->mu);
 }
@@ -252,7 +252,7 @@ json_object *informer_snapshot(struct informer *inf) {
   pthread_mutex_lock(&inf->mu);
   json_object_object_foreach(inf->items, k, v) {
     const char *rv = rv_of(v);
-    json_object_object_add(s, k, json_object_new_string(rv ? rv : ""));
+    fo_json_set(s, k, json_object_new_string(rv ? rv : ""), NULL);
   }
   pthread_mutex_unlock(&inf->mu);
   return s;

@@ -92,6 +92,7 @@ static void on_owned_change(void *ud, const char *key, json_object *obj, bool de
 
 static void enqueue_all(void) {
   json_object *keys = json_object_new_array();
+  if (!keys) return; /* no memory: the next resync tries again */
   for (size_t i = 0; i < g_ctl->n_fd; i++) informer_keys(g_ctl->fd_informers[i], keys);
   size_t n = json_object_array_length(keys);
   for (size_t i = 0; i < n; i++) queue_add_background(g_ctl->queue, json_object_get_string(json_object_array_get_idx(keys, i)));
