@@ -145,37 +145,51 @@ static void usage(FILE *f) {
         f);
 }
 
-static void print_json_result(struct fo_buf *out, const struct doc *d, const char *kind,
-                              const char *name, const char *op, int verdict,
-                              const struct fo_findings *errors, const struct fo_findings *warnings) {
+/* Appends one result to the JSON array in `out`. 0 or -ENOMEM: a result missing a part (its
+ * errors, say) would read as another verdict, so it is not printed at all. */
+static int print_json_result(struct fo_buf *out, const struct doc *d, const char *kind,
+                             const char *name, const char *op, int verdict,
+                             const struct fo_findings *errors, const struct fo_findings *warnings) {
   json_object *o = json_object_new_object();
-  json_object_object_add(o, "file", json_object_new_string(d->file));
-  json_object_object_add(o, "line", json_object_new_int((int)d->line));
-  json_object_object_add(o, "kind", kind ? json_object_new_string(kind) : NULL);
-  json_object_object_add(o, "name", name ? json_object_new_string(name) : NULL);
+  int oom = o ? 0 : -ENOMEM;
   const char *ns = meta_str(d->obj, "namespace");
-  json_object_object_add(o, "namespace", ns ? json_object_new_string(ns) : NULL);
-  json_object_object_add(o, "result", json_object_new_string(verdict < 0 ? "skipped" : verdict ? "admitted" : "denied"));
-  if (verdict >= 0) {
-    json_object_object_add(o, "operation", json_object_new_string(op));
-    json_object *ea = json_object_new_array();
-    for (size_t i = 0; i < errors->n; i++) {
-      json_object *e = json_object_new_object();
-      json_object_object_add(e, "field", json_object_new_string(errors->items[i].path));
-      json_object_object_add(e, "message", json_object_new_string(errors->items[i].message));
-      json_object_array_add(ea, e);
-    }
-    json_object_object_add(o, "errors", ea);
-    json_object *wa = json_object_new_array();
-    for (size_t i = 0; i < warnings->n; i++)
-      json_object_array_add(wa, json_object_new_string(warnings->items[i].message));
-    json_object_object_add(o, "warnings", wa);
+  fo_json_set(o, "file", json_object_new_string(d->file), &oom);
+  fo_json_set(o, "line", json_object_new_int((int)d->line), &oom);
+  /* absent ones are JSON null */
+  const char *keys[] = {"kind", "name", "namespace"}, *vals[] = {kind, name, ns};
+  for (int i = 0; i < 3; i++) {
+    if (vals[i]) fo_json_set(o, keys[i], json_object_new_string(vals[i]), &oom);
+    else if (oom == 0 && json_object_object_add(o, keys[i], NULL) != 0) oom = -ENOMEM;
   }
-  char *s = fo_json_dumps(o);
-  if (out->len > 1) fo_buf_putc(out, ',');
-  fo_buf_puts(out, s ? s : "null");
-  free(s);
+  fo_json_set(o, "result", json_object_new_string(verdict < 0 ? "skipped" : verdict ? "admitted" : "denied"), &oom);
+  if (verdict >= 0) {
+    fo_json_set(o, "operation", json_object_new_string(op), &oom);
+    json_object *ea = json_object_new_array();
+    for (size_t i = 0; ea && i < errors->n; i++) {
+      json_object *e = json_object_new_object();
+      fo_json_set(e, "field", json_object_new_string(errors->items[i].path), &oom);
+      fo_json_set(e, "message", json_object_new_string(errors->items[i].message), &oom);
+      fo_json_push(ea, e, &oom);
+    }
+    fo_json_set(o, "errors", ea, &oom);
+    json_object *wa = json_object_new_array();
+    for (size_t i = 0; wa && i < warnings->n; i++)
+      fo_json_push(wa, json_object_new_string(warnings->items[i].message), &oom);
+    fo_json_set(o, "warnings", wa, &oom);
+  }
+  char *s = oom == 0 ? fo_json_dumps(o) : NULL;
   json_object_put(o);
+  if (!s) return -ENOMEM;
+  int r = out->len > 1 ? fo_buf_putc(out, ',') : 0;
+  if (r == 0) r = fo_buf_puts(out, s);
+  free(s);
+  return r;
+}
+
+/* Without memory for a result the run cannot say what it found: exit 2, as for unreadable input. */
+static int oom_exit(void) {
+  fputs("flink-webhook validate: out of memory\n", stderr);
+  return 2;
 }
 
 int dryrun_main(int argc, char **argv) {
@@ -225,6 +239,7 @@ int dryrun_main(int argc, char **argv) {
     if (load_file(argv[i], &news) < 0) rc = 2;
 
   struct fo_buf jout;
+  bool lost = false; /* a result could not be made: the report would be incomplete */
   fo_buf_init(&jout, SIZE_MAX / 2);
   fo_buf_putc(&jout, '[');
   for (size_t i = 0; i < news.n; i++) {
@@ -235,16 +250,19 @@ int dryrun_main(int argc, char **argv) {
       if (strcmp(output, "text") == 0)
         printf("%s/%s skipped (not a flink.apache.org FlinkDeployment)\n",
                kind ? kind : "<no kind>", name ? name : "<no name>");
-      else
-        print_json_result(&jout, d, kind, name, NULL, -1, NULL, NULL);
+      else if (print_json_result(&jout, d, kind, name, NULL, -1, NULL, NULL) < 0)
+        rc = oom_exit(), lost = true;
       continue;
     }
     json_object *old = NULL;
     for (size_t k = 0; k < olds.n && !old; k++)
       if (fo_is_flinkdeployment(olds.v[k].obj) && same_object(olds.v[k].obj, d->obj)) old = olds.v[k].obj;
     json_object *status = fo_json_get(old, "status");
-    if (old && status && !fo_json_get(d->obj, "status")) /* the API server keeps the status */
-      json_object_object_add(d->obj, "status", json_object_get(status));
+    if (old && status && !fo_json_get(d->obj, "status") && /* the API server keeps the status */
+        fo_json_set(d->obj, "status", json_object_get(status), NULL) < 0) {
+      rc = oom_exit(), lost = true;
+      continue;
+    }
     struct fo_findings errors, warnings;
     fo_findings_init(&errors);
     fo_findings_init(&warnings);
@@ -264,15 +282,15 @@ int dryrun_main(int argc, char **argv) {
           free(msg);
         }
         for (size_t k = 0; k < warnings.n; k++) printf("warning: %s\n", warnings.items[k].message);
-      } else {
-        print_json_result(&jout, d, kind, name, old ? "UPDATE" : "CREATE", ok, &errors, &warnings);
+      } else if (print_json_result(&jout, d, kind, name, old ? "UPDATE" : "CREATE", ok, &errors, &warnings) < 0) {
+        rc = oom_exit(), lost = true;
       }
     }
     fo_findings_free(&errors);
     fo_findings_free(&warnings);
   }
-  fo_buf_putc(&jout, ']');
-  if (strcmp(output, "json") == 0) printf("%s\n", jout.data);
+  if (fo_buf_putc(&jout, ']') < 0) rc = oom_exit(), lost = true;
+  if (strcmp(output, "json") == 0 && jout.data && !lost) printf("%s\n", jout.data);
   fo_buf_free(&jout);
   docs_free(&news);
   docs_free(&olds);
