@@ -10,7 +10,7 @@ controller_start shell --leader-elect=false --flink-url-template "http://127.0.0
 cat > "$FO_CLUSTER_DIR/shell.json" <<'JSON'
 {"apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment",
  "metadata": {"name": "meta", "namespace": "e2e-shell"},
- "spec": {"image": "flink:1.20", "flinkVersion": "v1_20", "serviceAccount": "flink",
+ "spec": {"image": "flink:1.20", "flinkVersion": "v1_20", "serviceAccount": "flink", "mode": "standalone",
   "flinkConfiguration": {"state.checkpoints.dir": "file:///cp/$(touch /tmp/pwned)", "state.savepoints.dir": "file:///sp;rm -rf /",
                          "pipeline.name": "a`id`b && echo \"x\" | sh #c\nhigh-availability.type: none", "env.java.opts.all": "-Dx='$HOME' ${IFS}"},
   "logConfiguration": {"log4j-console.properties": "rootLogger.level = INFO\n# $(reboot)"},
@@ -20,8 +20,9 @@ cat > "$FO_CLUSTER_DIR/shell.json" <<'JSON'
           "parallelism": 1, "upgradeMode": "stateless"}}}
 JSON
 kubectl apply -f "$FO_CLUSTER_DIR/shell.json" >/dev/null 2>&1
-wait_for 30 kubectl -n $ns get deployment meta-taskmanager
-out=$(/usr/bin/python3 - "$FO_CLUSTER_DIR/shell.json" <<'PY'
+# standalone mode: the JobManager and the TaskManager Deployments are both made by the operator
+wait_for 30 kubectl -n $ns get deployment meta-taskmanager || ko "shell safety: the TaskManager Deployment was not created"
+out=$(/usr/bin/python3 - "$FO_CLUSTER_DIR/shell.json" 2>&1 <<'PY'
 import json, subprocess, sys, yaml
 spec = json.load(open(sys.argv[1]))["spec"]
 def get(kind, name):
@@ -39,6 +40,8 @@ for dep in ("meta", "meta-taskmanager"):
             want = ["--job-classname", spec["job"]["entryClass"]] + spec["job"]["args"]
             if args[1:] != want:
                 problems.append("jobmanager args %r != %r" % (args[1:], want))
+        elif args != ["taskmanager"]:
+            problems.append("taskmanager args %r" % args)
 cm = get("configmap", "flink-config-meta")["data"]
 conf = yaml.safe_load(cm.get("config.yaml") or cm["flink-conf.yaml"])
 for k, v in spec["flinkConfiguration"].items():
@@ -50,7 +53,7 @@ if cm.get("log4j-console.properties") != spec["logConfiguration"]["log4j-console
     problems.append("log configuration changed")
 print("\n".join(problems))
 PY
-)
+) || out="the check itself failed: $out"
 check "shell safety: metacharacters in args, entryClass, jarURI, configuration and logging come out verbatim, no shell" "" "$out"
 if [ ! -e /tmp/pwned ]; then ok "shell safety: nothing was executed"; else ko "shell safety: nothing was executed"; fi
 kubectl -n $ns delete flinkdep meta --wait=false >/dev/null 2>&1
