@@ -175,7 +175,7 @@ void queue_add_rate_limited(struct queue *q, const char *key) {
   pthread_mutex_lock(&q->mu);
   json_object *f = NULL;
   int n = json_object_object_get_ex(q->failures, key, &f) ? json_object_get_int(f) : 0;
-  json_object_object_add(q->failures, key, json_object_new_int(n + 1));
+  fo_json_set(q->failures, key, json_object_new_int(n + 1), NULL); /* without memory: no longer backoff */
   pthread_mutex_unlock(&q->mu);
   double d = q->base * pow(2.0, n > 30 ? 30 : n);
   if (d > q->max) d = q->max;
