@@ -54,12 +54,25 @@ struct text {
   size_t len;
 };
 
+/* Parses a test text (JSON or YAML); the parse error's message is not kept. */
+static int parse_json(const struct text *t, const struct fo_json_filter *f, json_object **o) {
+  struct fo_parse_error e = {0};
+  int r = fo_json_parse_filtered(t->data, t->len, NULL, f, o, &e);
+  fo_parse_error_clear(&e);
+  return r;
+}
+
+static int parse_yaml(const struct text *t, struct fo_yaml_doc **docs, size_t *n) {
+  struct fo_parse_error e = {0};
+  int r = fo_yaml_parse(t->data, t->len, NULL, docs, n, &e);
+  fo_parse_error_clear(&e);
+  return r;
+}
+
 static int op_json(const void *arg, char *out) {
   const struct text *t = arg;
   json_object *o;
-  struct fo_parse_error e = {0};
-  int r = fo_json_parse(t->data, t->len, NULL, &o, &e);
-  fo_parse_error_clear(&e);
+  int r = parse_json(t, NULL, &o);
   if (r < 0) return r;
   r = out_json(out, o);
   json_object_put(o);
@@ -75,9 +88,7 @@ static const struct fo_json_filter keep_review[] = {{"request", keep_request, fa
 static int op_json_filtered(const void *arg, char *out) {
   const struct text *t = arg;
   json_object *o;
-  struct fo_parse_error e = {0};
-  int r = fo_json_parse_filtered(t->data, t->len, NULL, keep_review, &o, &e);
-  fo_parse_error_clear(&e);
+  int r = parse_json(t, keep_review, &o);
   if (r < 0) return r;
   r = out_json(out, o);
   json_object_put(o);
@@ -140,9 +151,7 @@ static int op_yaml(const void *arg, char *out) {
   const struct text *t = arg;
   struct fo_yaml_doc *docs;
   size_t n;
-  struct fo_parse_error e = {0};
-  int r = fo_yaml_parse(t->data, t->len, NULL, &docs, &n, &e);
-  fo_parse_error_clear(&e);
+  int r = parse_yaml(t, &docs, &n);
   if (r < 0) return r;
   for (size_t i = 0; r == 0 && i < n; i++) r = out_json(out, docs[i].root);
   fo_yaml_docs_free(docs, n);
@@ -177,9 +186,7 @@ static int op_review_object(const void *arg, char *out) {
   const struct text *t = arg;
   struct fo_yaml_doc *docs;
   size_t n;
-  struct fo_parse_error e = {0};
-  int r = fo_yaml_parse(t->data, t->len, NULL, &docs, &n, &e);
-  fo_parse_error_clear(&e);
+  int r = parse_yaml(t, &docs, &n);
   if (r < 0) return r;
   for (size_t i = 0; r == 0 && i < n; i++) {
     struct fo_findings errs, warns;
@@ -202,9 +209,7 @@ static int op_review_object(const void *arg, char *out) {
 static int op_status(const void *arg, char *out) {
   const struct text *t = arg;
   json_object *o;
-  struct fo_parse_error e = {0};
-  int r = fo_json_parse(t->data, t->len, NULL, &o, &e);
-  fo_parse_error_clear(&e);
+  int r = parse_json(t, NULL, &o);
   if (r < 0) return r;
   struct fo_status st;
   fo_status_init(&st);
@@ -217,6 +222,7 @@ static int op_status(const void *arg, char *out) {
     r = -ENOMEM;
   json_object *dec = NULL;
   bool first = false;
+  struct fo_parse_error e = {0};
   if (r == 0) r = fo_reconciled_spec_decode(enc, &dec, &first, &e);
   fo_parse_error_clear(&e);
   if (r == 0) r = out_json(out, dec);
@@ -231,9 +237,7 @@ static int op_status(const void *arg, char *out) {
 static int op_defaults_patch(const void *arg, char *out) {
   const struct text *t = arg;
   json_object *o;
-  struct fo_parse_error e = {0};
-  int r = fo_json_parse(t->data, t->len, NULL, &o, &e);
-  fo_parse_error_clear(&e);
+  int r = parse_json(t, NULL, &o);
   if (r < 0) return r;
   json_object *obj = fo_json_path(o, "request", "object", (const char *)NULL), *patch = NULL, *res = NULL;
   r = fo_defaults_patch(obj, &patch);
