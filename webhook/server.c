@@ -386,9 +386,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       q->fail_msg = "unsupported media type: the body must be application/json";
     } else if (post) {
       const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-      if (cl && strtoull(cl, NULL, 10) > (unsigned long long)S.cfg->max_body) {
+      unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+      if (n > (unsigned long long)S.cfg->max_body) {
         q->fail_code = 413;
         q->fail_msg = "request body too large";
+      } else if (n) { /* one allocation for the body; a claim is believed up to 64 KiB only */
+        fo_buf_reserve(&q->body, n < 65536 ? (size_t)n : 65536);
       }
     }
     if (q->fail_code) return finish_error(c, q, q->fail_code, q->fail_msg);

@@ -27,7 +27,9 @@ static const struct fo_json_filter obj_metadata[] = {
     {"name", NULL, false}, {"namespace", NULL, false}, {"labels", NULL, false}, {NULL, NULL, false}};
 static const struct fo_json_filter obj_reconciliation[] = {{"lastReconciledSpec", NULL, false},
                                                            {NULL, NULL, false}};
-static const struct fo_json_filter obj_job_status[] = {{"savepointInfo", NULL, false},
+static const struct fo_json_filter obj_savepoint_info[] = {{"triggerId", NULL, false},
+                                                           {NULL, NULL, false}};
+static const struct fo_json_filter obj_job_status[] = {{"savepointInfo", obj_savepoint_info, false},
                                                        {NULL, NULL, false}};
 static const struct fo_json_filter obj_status[] = {
     {"reconciliationStatus", obj_reconciliation, false},

@@ -65,6 +65,23 @@ static const char *const forbidden_keys[] = {"kubernetes.namespace", "kubernetes
                                              "high-availability.cluster-id", NULL};
 static const char *const log_keys[] = {"log4j-console.properties", "logback-console.xml", NULL};
 
+/* What those rules read of the last deployed spec (either stored form: {spec, resource_metadata}
+ * or the spec itself): the job's presence, state, upgrade mode and redeploy nonce, the mode and
+ * the Flink version. The rest is checked as JSON but not built. */
+static const struct fo_json_filter last_job[] = {{"state", NULL, false},
+                                                 {"upgradeMode", NULL, false},
+                                                 {"savepointRedeployNonce", NULL, false},
+                                                 {NULL, NULL, false}};
+static const struct fo_json_filter last_spec[] = {
+    {"job", last_job, false}, {"mode", NULL, false}, {"flinkVersion", NULL, false}, {NULL, NULL, false}};
+static const struct fo_json_filter last_record[] = {{"spec", last_spec, false},
+                                                    {"resource_metadata", NULL, false},
+                                                    {"job", last_job, false},
+                                                    {"mode", NULL, false},
+                                                    {"flinkVersion", NULL, false},
+                                                    {"apiVersion", NULL, false},
+                                                    {NULL, NULL, false}};
+
 /* Rules that compare with the last deployed spec (status.reconciliationStatus.lastReconciledSpec).
  */
 static int check_against_last(struct fo_findings *e, const struct fo_spec *s, json_object *status) {
@@ -74,7 +91,7 @@ static int check_against_last(struct fo_findings *e, const struct fo_spec *s, js
   json_object *last_json = NULL;
   bool first;
   struct fo_parse_error pe = {0};
-  int r = fo_reconciled_spec_decode(text, &last_json, &first, &pe);
+  int r = fo_reconciled_spec_decode_filtered(text, last_record, &last_json, &first, &pe);
   if (r == -ENOMEM) {
     fo_parse_error_clear(&pe);
     return r;

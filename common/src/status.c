@@ -313,9 +313,15 @@ done:
 
 int fo_reconciled_spec_decode(const char *text, json_object **ret_spec, bool *ret_first_deployment,
                               struct fo_parse_error *err) {
+  return fo_reconciled_spec_decode_filtered(text, NULL, ret_spec, ret_first_deployment, err);
+}
+
+int fo_reconciled_spec_decode_filtered(const char *text, const struct fo_json_filter *filter,
+                                       json_object **ret_spec, bool *ret_first_deployment,
+                                       struct fo_parse_error *err) {
   *ret_spec = NULL;
   json_object *o;
-  int r = fo_json_parse(text, strlen(text), NULL, &o, err);
+  int r = fo_json_parse_filtered(text, strlen(text), NULL, filter, &o, err);
   if (r < 0) return r;
   if (!o || !json_object_is_type(o, json_type_object)) {
     json_object_put(o);
