@@ -186,12 +186,13 @@ static inline bool word_plain(const unsigned char *s) {
  * p->tmp (NUL-terminated), otherwise it is only checked. Decoding never makes a string longer, so
  * the output is sized once from the raw length (at most the string limit). */
 static int jp_string(struct jp *p, bool store) {
+  /* locals, not p->: writes through `out` (a char *) could alias *p and force reloads */
   const unsigned char *s = (const unsigned char *)p->s;
-  size_t max = p->lim->string_bytes;
+  const size_t len = p->len, max = p->lim->string_bytes;
   char *out = NULL;
   if (store) {
     /* the decoded text is never longer than what is left of the input */
-    size_t room = p->len - p->pos < max ? p->len - p->pos : max;
+    size_t room = len - p->pos < max ? len - p->pos : max;
     fo_buf_reset(&p->tmp);
     if (fo_buf_reserve(&p->tmp, room) < 0) {
       jp_fail(p, -ENOMEM, "out of memory");
@@ -199,41 +200,44 @@ static int jp_string(struct jp *p, bool store) {
     }
     out = p->tmp.data;
   }
-  size_t w = 0;
-  p->pos++;
+  size_t i = p->pos + 1, w = 0;
+  const char *why = NULL;
+  int rc = -EINVAL;
   for (;;) {
-    if (p->pos >= p->len) {
-      jp_fail(p, -EINVAL, "unterminated string");
-      return -1;
-    }
-    size_t run = p->pos;
-    while (run + 8 <= p->len && word_plain(s + run)) run += 8;
-    while (run < p->len && jp_plain[s[run]]) run++;
-    if (run > p->pos) {
-      size_t k = run - p->pos;
-      if (w + k > max) {
-        jp_fail(p, -E2BIG, "string longer than %zu bytes", max);
-        return -1;
+    size_t start = i; /* a run of plain bytes goes in one copy */
+    while (i + 8 <= len && word_plain(s + i)) i += 8;
+    while (i < len && jp_plain[s[i]]) i++;
+    if (i > start) {
+      if (w + (i - start) > max) {
+        i = start;
+        rc = -E2BIG;
+        break;
       }
-      if (out) memcpy(out + w, s + p->pos, k);
-      w += k;
-      p->pos = run;
-      continue;
+      if (out) memcpy(out + w, s + start, i - start);
+      w += i - start;
     }
-    unsigned char c = s[p->pos];
-    if (c == '"') {
-      p->pos++;
+    if (i >= len) {
+      why = "unterminated string";
       break;
+    }
+    unsigned char c = s[i];
+    if (c == '"') {
+      p->pos = i + 1;
+      if (out) {
+        out[w] = '\0';
+        p->tmp.len = w;
+      }
+      return 0;
     }
     char enc[4];
     size_t k = 1;
     if (c == '\\') {
-      if (p->pos + 1 >= p->len) {
-        jp_fail(p, -EINVAL, "unterminated string");
-        return -1;
+      if (i + 1 >= len) {
+        why = "unterminated string";
+        break;
       }
-      char e = (char)s[p->pos + 1];
-      p->pos += 2;
+      char e = (char)s[i + 1];
+      i += 2;
       switch (e) {
       case '"': enc[0] = '"'; break;
       case '\\': enc[0] = '\\'; break;
@@ -245,63 +249,67 @@ static int jp_string(struct jp *p, bool store) {
       case 't': enc[0] = '\t'; break;
       case 'u': {
         unsigned cp, lo;
-        if (p->pos + 4 > p->len || hex4(p->s + p->pos, &cp) < 0) {
-          jp_fail(p, -EINVAL, "invalid \\u escape");
-          return -1;
+        if (i + 4 > len || hex4(p->s + i, &cp) < 0) {
+          why = "invalid \\u escape";
+          break;
         }
-        p->pos += 4;
+        i += 4;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
-          if (p->pos + 6 > p->len || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u' ||
-              hex4(p->s + p->pos + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF) {
-            jp_fail(p, -EINVAL, "unpaired UTF-16 surrogate in \\u escape");
-            return -1;
+          if (i + 6 > len || s[i] != '\\' || s[i + 1] != 'u' || hex4(p->s + i + 2, &lo) < 0 || lo < 0xDC00 ||
+              lo > 0xDFFF) {
+            why = "unpaired UTF-16 surrogate in \\u escape";
+            break;
           }
-          p->pos += 6;
+          i += 6;
           cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-          jp_fail(p, -EINVAL, "unpaired UTF-16 surrogate in \\u escape");
-          return -1;
+          why = "unpaired UTF-16 surrogate in \\u escape";
+          break;
         }
         if (cp == 0) {
-          jp_fail(p, -EINVAL, "NUL character in string is not supported");
-          return -1;
+          why = "NUL character in string is not supported";
+          break;
         }
         k = utf8_put(enc, cp);
         break;
       }
       default:
-        p->pos -= 2;
+        i -= 2;
+        p->pos = i;
         jp_fail(p, -EINVAL, "invalid escape '\\%c' in string", e >= 0x20 && e < 0x7f ? e : '?');
         return -1;
       }
+      if (why) break;
       if (w + k > max) {
-        jp_fail(p, -E2BIG, "string longer than %zu bytes", max);
-        return -1;
+        rc = -E2BIG;
+        break;
       }
-      if (out) memcpy(out + w, enc, k);
+      if (out) {
+        out[w] = enc[0];
+        for (size_t j = 1; j < k; j++) out[w + j] = enc[j];
+      }
     } else if (c < 0x20) {
-      jp_fail(p, -EINVAL, "control character in string");
-      return -1;
+      why = "control character in string";
+      break;
     } else {
-      k = utf8_seq(s + p->pos, p->len - p->pos);
+      k = utf8_seq(s + i, len - i);
       if (!k) {
-        jp_fail(p, -EINVAL, "invalid UTF-8 in string");
-        return -1;
+        why = "invalid UTF-8 in string";
+        break;
       }
       if (w + k > max) {
-        jp_fail(p, -E2BIG, "string longer than %zu bytes", max);
-        return -1;
+        rc = -E2BIG;
+        break;
       }
-      if (out) memcpy(out + w, s + p->pos, k);
-      p->pos += k;
+      if (out) memcpy(out + w, s + i, k);
+      i += k;
     }
     w += k;
   }
-  if (out) {
-    out[w] = '\0';
-    p->tmp.len = w;
-  }
-  return 0;
+  p->pos = i;
+  if (rc == -E2BIG) jp_fail(p, -E2BIG, "string longer than %zu bytes", max);
+  else jp_fail(p, -EINVAL, "%s", why);
+  return -1;
 }
 
 static json_object *jp_number(struct jp *p, bool skip) {
