@@ -114,38 +114,28 @@ static int replace(struct informer *inf, json_object *items) {
     if (u > 0) inf->fn(inf->ud, key, o, false);
     free(key);
   }
-  if (r < 0) {
-    json_object_put(gone);
-    json_object_put(seen);
-    return r;
-  }
-  /* objects deleted while we were not watching */
-  pthread_mutex_lock(&inf->mu);
-  json_object_object_foreach(inf->items, k, v) {
-    if (r == 0 && !json_object_object_get_ex(seen, k, NULL)) r = fo_json_push(gone, json_object_get(v), NULL);
-  }
-  if (r < 0) {
+  if (r == 0) { /* objects deleted while we were not watching: all of them, or none */
+    pthread_mutex_lock(&inf->mu);
+    json_object_object_foreach(inf->items, k, v) {
+      if (r == 0 && !json_object_object_get_ex(seen, k, NULL)) r = fo_json_push(gone, json_object_get(v), NULL);
+    }
+    size_t ng = r == 0 ? json_object_array_length(gone) : 0;
+    for (size_t i = 0; i < ng; i++) {
+      char *key = key_of(json_object_array_get_idx(gone, i));
+      if (key) json_object_object_del(inf->items, key);
+      free(key);
+    }
     pthread_mutex_unlock(&inf->mu);
-    json_object_put(gone);
-    json_object_put(seen);
-    return r;
-  }
-  size_t ng = json_object_array_length(gone);
-  for (size_t i = 0; i < ng; i++) {
-    char *key = key_of(json_object_array_get_idx(gone, i));
-    if (key) json_object_object_del(inf->items, key);
-    free(key);
-  }
-  pthread_mutex_unlock(&inf->mu);
-  for (size_t i = 0; i < ng; i++) {
-    json_object *o = json_object_array_get_idx(gone, i);
-    char *key = key_of(o);
-    if (key) inf->fn(inf->ud, key, o, true);
-    free(key);
+    for (size_t i = 0; i < ng; i++) {
+      json_object *o = json_object_array_get_idx(gone, i);
+      char *key = key_of(o);
+      if (key) inf->fn(inf->ud, key, o, true);
+      free(key);
+    }
   }
   json_object_put(gone);
   json_object_put(seen);
-  return 0;
+  return r;
 }
 
 static void *run(void *arg) {

@@ -35,8 +35,13 @@ struct lc {
   int oom;
 };
 
+/* Records an allocation failure (the first failure is kept). */
+static void nomem(struct lc *c) {
+  if (!c->oom) c->oom = -ENOMEM;
+}
+
 static void st_set(struct lc *c, char **field, const char *v) {
-  if (fo_status_set_str(field, v) < 0 && !c->oom) c->oom = -ENOMEM;
+  if (fo_status_set_str(field, v) < 0) nomem(c);
 }
 
 static int64_t now_ms(void) {
@@ -89,7 +94,7 @@ static int write_status(struct lc *c) {
 static char *spec_for_record(struct lc *c, const char *job_state, const char *mode) {
   json_object *copy = NULL;
   if (c->spec_json && json_object_deep_copy(c->spec_json, &copy, NULL) != 0) {
-    c->oom = -ENOMEM;
+    nomem(c);
     return NULL;
   }
   json_object *job = fo_json_get_object(copy, "job");
@@ -104,7 +109,7 @@ static char *spec_for_record(struct lc *c, const char *job_state, const char *mo
   }
   char *s = fo_reconciled_spec_encode(copy, c->first_deployment);
   json_object_put(copy);
-  if (!s && !c->oom) c->oom = -ENOMEM;
+  if (!s) nomem(c);
   return s;
 }
 
@@ -127,7 +132,7 @@ static void set_error(struct lc *c, const char *msg) {
   fo_json_set(e, "type", json_object_new_string("org.apache.flink.kubernetes.operator.exception.UpgradeFailureException"), &c->oom);
   fo_json_set(e, "message", json_object_new_string(msg), &c->oom);
   char *s = fo_json_dumps(e);
-  if (!s && !c->oom) c->oom = -ENOMEM;
+  if (!s) nomem(c);
   st_set(c, &c->st.error, s);
   free(s);
   json_object_put(e);
@@ -273,7 +278,7 @@ static json_object *flink_conf(struct lc *c, const char *job_id, const char *res
   json_object *conf = NULL;
   if (json_object_deep_copy(c->conf, &conf, NULL) != 0 || !conf) {
     json_object_put(conf);
-    c->oom = -ENOMEM;
+    nomem(c);
     return NULL;
   }
   conf_set(c, conf, "kubernetes.cluster-id", c->name);
@@ -376,18 +381,18 @@ static json_object *pod_template(struct lc *c, const char *component, json_objec
   }
   if (!t || !json_object_is_type(t, json_type_object)) {
     json_object_put(t);
-    c->oom = c->oom ? c->oom : -ENOMEM;
+    nomem(c);
     return NULL;
   }
   if (component_tmpl) { /* component template over the shared one, member by member */
     json_object_object_foreach(component_tmpl, k, v) {
       json_object *cp = NULL;
       if (v && json_object_deep_copy(v, &cp, NULL) != 0) {
-        c->oom = c->oom ? c->oom : -ENOMEM;
+        nomem(c);
         continue;
       }
       if (cp) fo_json_set(t, k, cp, &c->oom);
-      else if (json_object_object_add(t, k, NULL) != 0 && !c->oom) c->oom = -ENOMEM; /* null stays null */
+      else if (json_object_object_add(t, k, NULL) != 0) nomem(c); /* null stays null */
     }
   }
   /* from here each step needs the one before: stop at the first failure (c->oom says so) */
@@ -395,14 +400,14 @@ static json_object *pod_template(struct lc *c, const char *component, json_objec
   json_object *l = m ? fo_json_ensure_object(m, "labels") : NULL;
   json_object *ours = l ? labels(c, component) : NULL;
   if (!ours) {
-    c->oom = c->oom ? c->oom : -ENOMEM;
+    nomem(c);
     return t;
   }
   json_object_object_foreach(ours, lk, lv) fo_json_set(l, lk, json_object_get(lv), &c->oom);
   json_object_put(ours);
   json_object *spec = fo_json_ensure_object(t, "spec");
   if (!spec || c->oom) {
-    c->oom = c->oom ? c->oom : -ENOMEM;
+    nomem(c);
     return t;
   }
   if (c->spec.service_account) fo_json_set(spec, "serviceAccountName", json_object_new_string(c->spec.service_account), &c->oom);
@@ -633,10 +638,10 @@ static void record_savepoint(struct lc *c, const char *location, const char *typ
   s->last.trigger_nonce = nonce;
   /* a savepoint recorded without its location, or left out of the history, would be lost */
   if ((!sp.location || !sp.trigger_type || !sp.format_type || !s->last.location || !s->last.trigger_type ||
-       !s->last.format_type) && !c->oom)
-    c->oom = -ENOMEM;
+       !s->last.format_type))
+    nomem(c);
   struct fo_savepoint *h = realloc(s->history, (s->n_history + 1) * sizeof *h);
-  if (!h && !c->oom) c->oom = -ENOMEM;
+  if (!h) nomem(c);
   if (h) {
     s->history = h;
     s->history[s->n_history++] = sp;
@@ -716,7 +721,7 @@ static bool spec_changed(struct lc *c) {
   if ((c->spec_json && !a) || (c->last_json && !b)) { /* no memory to compare: no change seen */
     json_object_put(a);
     json_object_put(b);
-    if (!c->oom) c->oom = -ENOMEM;
+    nomem(c);
     return false;
   }
   bool changed = !json_object_equal(a, b);

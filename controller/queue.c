@@ -81,11 +81,11 @@ void queue_free(struct queue *q) {
 /* The queue's bookkeeping cannot fail halfway: a key lost from it is a change never reconciled, a
  * key handed out without its "processing" mark could go to two workers at once. Without memory for
  * it the controller exits, and is restarted with its state intact (it lives in the API server). */
-static void need(int r, const char *what) {
+static void need(int r) {
   if (r == 0) return;
   static const char msg[] = "{\"level\":\"error\",\"msg\":\"out of memory in the work queue: exiting\"}\n";
   ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-  (void)w, (void)what;
+  (void)w;
   abort();
 }
 
@@ -93,7 +93,7 @@ static void push(struct ring *r, const char *key) {
   if (r->len == r->cap) {
     size_t nc = r->cap ? r->cap * 2 : 64;
     char **nf = malloc(nc * sizeof *nf);
-    need(nf ? 0 : -1, "ring");
+    need(nf ? 0 : -1);
     for (size_t i = 0; i < r->len; i++) nf[i] = r->keys[(r->head + i) % r->cap];
     free(r->keys);
     r->keys = nf;
@@ -101,7 +101,7 @@ static void push(struct ring *r, const char *key) {
     r->head = 0;
   }
   char *k = strdup(key);
-  need(k ? 0 : -1, "key");
+  need(k ? 0 : -1);
   r->keys[(r->head + r->len) % r->cap] = k;
   r->len++;
 }
@@ -124,7 +124,7 @@ static int dirty_level(struct queue *q, const char *key) {
 static void add_locked(struct queue *q, const char *key, int level) {
   int cur = dirty_level(q, key);
   if (q->down || cur >= level) return;
-  need(fo_json_set(q->dirty, key, json_object_new_int(level), NULL), "dirty");
+  need(fo_json_set(q->dirty, key, json_object_new_int(level), NULL));
   if (!json_object_object_get_ex(q->processing, key, NULL)) push(level == URGENT ? &q->urgent : &q->fifo, key);
   pthread_cond_signal(&q->cv);
 }
@@ -217,7 +217,7 @@ char *queue_get(struct queue *q) {
         continue;
       }
       json_object_object_del(q->dirty, k);
-      need(json_object_object_add(q->processing, k, NULL), "processing");
+      need(json_object_object_add(q->processing, k, NULL));
       pthread_mutex_unlock(&q->mu);
       return k;
     }

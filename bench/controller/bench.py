@@ -18,6 +18,9 @@ import sys
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "flinksim"))
+import record  # noqa: E402
+
 DIR, CPORT, CPID, SIM, N, STEADY = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
 NS = "bench"
 TIMEOUT = max(120, N * 1.0)
@@ -69,16 +72,7 @@ def audit_count():
 
 
 def sim_events(kind):
-    out = []
-    with open(SIM) as f:
-        for line in f:
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            if e.get("event") == kind:
-                out.append(e)
-    return out
+    return record.events(SIM, event=kind)
 
 
 def all_running():

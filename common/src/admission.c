@@ -62,10 +62,7 @@ static bool old_object_needed(json_object *rq, json_object *object) {
   const char *op = fo_json_get_string(rq, "operation");
   if (!op || strcmp(op, "UPDATE") != 0) return false;
   json_object *st = fo_json_get_object(object, "status");
-  if (!st) return true;
-  const char *trigger = fo_json_get_string(
-      fo_json_path(st, "jobStatus", "savepointInfo", (const char *)NULL), "triggerId");
-  return trigger && *trigger;
+  return !st || fo_rules_pending_savepoint(st) != NULL;
 }
 
 /* Adds request.oldObject (when present) to `rq`, parsed from the same body. */

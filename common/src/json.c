@@ -469,7 +469,7 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj,
     }
     char *key = NULL;
     char short_key[64];
-    size_t dup_pos = 0;
+    size_t kpos = 0; /* where the key starts: a duplicate is reported there */
     bool skip_v = skip;
     const struct fo_json_filter *fv = NULL;
     if (is_obj) {
@@ -478,14 +478,14 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj,
         jp_fail(p, -EINVAL, "expected a string key");
         goto fail;
       }
-      size_t kpos = p->pos;
+      kpos = p->pos;
       if (jp_string(p, true) < 0) goto fail;
       if (f) {
         const struct fo_json_filter *e = filter_find(f, p->tmp.data);
         skip_v = !e || e->skip;
         fv = e && !e->skip ? e->inner : NULL;
       }
-      dup_pos = kpos; /* duplicates are found after the value, whether it is kept or not */
+      /* duplicates are found after the value, whether it is kept or not */
       /* most keys are short: keep them on the stack while the value is parsed */
       if (p->tmp.len < sizeof short_key) {
         memcpy(short_key, p->tmp.data, p->tmp.len + 1);
@@ -511,7 +511,7 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj,
     int r = 0;
     if (skip_v && obj) {
       size_t at = p->pos;
-      p->pos = dup_pos;
+      p->pos = kpos;
       r = jp_key_seen(p, obj, key);
       p->pos = at;
       if (r < 0) {
@@ -523,7 +523,7 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj,
       size_t before = (size_t)json_object_object_length(c);
       r = json_object_object_add(c, key, v);
       if (r == 0 && (size_t)json_object_object_length(c) == before) {
-        p->pos = dup_pos;
+        p->pos = kpos;
         jp_fail(p, -EINVAL, "duplicate key \"%s\"", key);
         if (key != short_key) free(key);
         goto fail;

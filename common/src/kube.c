@@ -511,6 +511,12 @@ static int url_escape_into(struct fo_buf *b, const char *s) {
   return r;
 }
 
+/* Appends `prefix` (like "&name=") and the URL-escaped value; 0 or -ENOMEM/-E2BIG. */
+static int query_param(struct fo_buf *q, const char *prefix, const char *value) {
+  int r = fo_buf_puts(q, prefix);
+  return r == 0 ? url_escape_into(q, value) : r;
+}
+
 int fo_kube_list(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
                  const char *label_selector, long page_size, json_object **ret_items, char **ret_rv) {
   *ret_items = NULL;
@@ -524,14 +530,8 @@ int fo_kube_list(struct fo_kube *k, const struct fo_kube_resource *r, const char
     fo_buf_init(&q, 65536);
     fo_buf_init(&p, 65536);
     int qr = fo_buf_printf(&q, "limit=%ld", page_size > 0 ? page_size : 500);
-    if (qr == 0 && label_selector) {
-      qr = fo_buf_puts(&q, "&labelSelector=");
-      if (qr == 0) qr = url_escape_into(&q, label_selector);
-    }
-    if (qr == 0 && cont) {
-      qr = fo_buf_puts(&q, "&continue=");
-      if (qr == 0) qr = url_escape_into(&q, cont);
-    }
+    if (qr == 0 && label_selector) qr = query_param(&q, "&labelSelector=", label_selector);
+    if (qr == 0 && cont) qr = query_param(&q, "&continue=", cont);
     /* a query that could not be built whole (no memory) is not sent */
     bool whole = qr == 0 && fo_kube_path(&p, r, ns, NULL, NULL, q.data) == 0 && p.data;
     fo_buf_free(&q);
@@ -602,14 +602,8 @@ int fo_kube_watch(struct fo_kube *k, const struct fo_kube_resource *r, const cha
   fo_buf_init(&p, 65536);
   /* every part or nothing: a watch without its resourceVersion would miss events */
   int qr = fo_buf_printf(&q, "watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld", timeout_seconds);
-  if (qr == 0 && *last_rv) {
-    qr = fo_buf_puts(&q, "&resourceVersion=");
-    if (qr == 0) qr = url_escape_into(&q, *last_rv);
-  }
-  if (qr == 0 && label_selector) {
-    qr = fo_buf_puts(&q, "&labelSelector=");
-    if (qr == 0) qr = url_escape_into(&q, label_selector);
-  }
+  if (qr == 0 && *last_rv) qr = query_param(&q, "&resourceVersion=", *last_rv);
+  if (qr == 0 && label_selector) qr = query_param(&q, "&labelSelector=", label_selector);
   if (qr < 0 || fo_kube_path(&p, r, ns, NULL, NULL, q.data) < 0 || !p.data) {
     fo_buf_free(&q);
     fo_buf_free(&p);

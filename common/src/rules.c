@@ -136,11 +136,16 @@ static int check_against_last(struct fo_findings *e, const struct fo_spec *s, js
   return r;
 }
 
-static int warn_pending_savepoint(struct fo_findings *w, json_object *spec, json_object *old_obj,
-                                  json_object *status) {
+const char *fo_rules_pending_savepoint(json_object *status) {
   const char *trigger = fo_json_get_string(
       fo_json_path(status, "jobStatus", "savepointInfo", (const char *)NULL), "triggerId");
-  if (!trigger || !*trigger || !old_obj) return 0;
+  return trigger && *trigger ? trigger : NULL;
+}
+
+static int warn_pending_savepoint(struct fo_findings *w, json_object *spec, json_object *old_obj,
+                                  json_object *status) {
+  const char *trigger = fo_rules_pending_savepoint(status);
+  if (!trigger || !old_obj) return 0;
   json_object *old_spec = fo_json_get(old_obj, "spec");
   if (old_spec && spec && json_object_equal(old_spec, spec)) return 0;
   return fo_findings_add(w, "spec",

@@ -13,6 +13,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "flinksim"))
+import record  # noqa: E402
+
 SIM, NS, NAME, MODE, PHASE = sys.argv[1:6]
 KEY = NS + "/" + NAME
 
@@ -23,16 +26,7 @@ def kubectl(*args):
 
 
 def events():
-    out = []
-    with open(SIM) as f:
-        for line in f:
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            if e.get("cluster") == KEY:
-                out.append(e)
-    return out
+    return record.events(SIM, cluster=KEY)
 
 
 def converged():

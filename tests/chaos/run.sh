@@ -28,29 +28,7 @@ kubectl create namespace $ns >/dev/null
 sim_fault() { curl -s -X POST "http://127.0.0.1:$FLINKSIM_PORT/_sim/faults/$ns/$1" -d "$2" >/dev/null; }
 patch_par() { kubectl -n $ns patch flinkdep "$1" --type merge -p "{\"spec\":{\"job\":{\"parallelism\":$2}}}" >/dev/null 2>&1; }
 sleep_ms() { python3 -c "import time; time.sleep($1/1000)"; }
-manifest() { # name mode
-  cat <<YAML
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata: {name: $1, namespace: $ns}
-spec:
-  image: flink:1.20
-  flinkVersion: v1_20
-  serviceAccount: flink
-  flinkConfiguration:
-    state.checkpoints.dir: file:///checkpoints
-    state.savepoints.dir: file:///savepoints
-    execution.checkpointing.interval: 10s
-    high-availability.type: kubernetes
-    high-availability.storageDir: file:///ha
-  jobManager: {resource: {memory: 1g, cpu: 0.5}}
-  taskManager: {resource: {memory: 1g, cpu: 0.5}}
-  job:
-    jarURI: local:///opt/flink/examples/streaming/StateMachineExample.jar
-    parallelism: 2
-    upgradeMode: $2
-YAML
-}
+manifest() { flinkdep_yaml "$1" "$ns" "$2" "$FLINKDEP_HA"; } # name mode
 check() { python3 "$CHAOS/check.py" "$FLINKSIM_STATE" $ns "$1" "$2" "$3"; }
 
 modes=(savepoint last-state stateless)

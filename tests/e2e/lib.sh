@@ -118,3 +118,31 @@ flinksim_stop() {
   [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
   rm -f "$f"
 }
+
+# A FlinkDeployment of the StateMachineExample job with checkpoint and savepoint directories, for
+# the lifecycle tests and the fault campaign. usage: flinkdep_yaml NAME NAMESPACE UPGRADE_MODE
+# [EXTRA flinkConfiguration LINES, e.g. "$FLINKDEP_HA"]
+FLINKDEP_HA='    high-availability.type: kubernetes
+    high-availability.storageDir: file:///ha'
+flinkdep_yaml() {
+  cat <<YAML
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkDeployment
+metadata: {name: $1, namespace: $2}
+spec:
+  image: flink:1.20
+  flinkVersion: v1_20
+  serviceAccount: flink
+  flinkConfiguration:
+    state.checkpoints.dir: file:///checkpoints
+    state.savepoints.dir: file:///savepoints
+    execution.checkpointing.interval: 10s
+${4:-}
+  jobManager: {resource: {memory: 2048m, cpu: 1}}
+  taskManager: {resource: {memory: 2048m, cpu: 1}}
+  job:
+    jarURI: local:///opt/flink/examples/streaming/StateMachineExample.jar
+    parallelism: 2
+    upgradeMode: $3
+YAML
+}

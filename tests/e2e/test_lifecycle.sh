@@ -9,30 +9,8 @@ rec() { python3 "$E2E_DIR/tools.py" sim-record "$FLINKSIM_STATE" "$ns/$1" "$2"; 
 jpath() { kubectl -n $ns get flinkdep "$1" -o jsonpath="$2" 2>/dev/null; }
 job_is() { [ "$(jpath "$1" '{.status.jobStatus.state}')" = "$2" ] && [ "$(jpath "$1" '{.status.reconciliationStatus.state}')" = DEPLOYED ]; }
 lifecycle_is() { [ "$(jpath "$1" '{.status.lifecycleState}')" = "$2" ]; }
-app() { # name mode [extra flinkConfiguration lines]
-  cat <<YAML
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata: {name: $1, namespace: $ns}
-spec:
-  image: flink:1.20
-  flinkVersion: v1_20
-  serviceAccount: flink
-  flinkConfiguration:
-    state.checkpoints.dir: file:///checkpoints
-    state.savepoints.dir: file:///savepoints
-    execution.checkpointing.interval: 10s
-${3:-}
-  jobManager: {resource: {memory: 2048m, cpu: 1}}
-  taskManager: {resource: {memory: 2048m, cpu: 1}}
-  job:
-    jarURI: local:///opt/flink/examples/streaming/StateMachineExample.jar
-    parallelism: 2
-    upgradeMode: $2
-YAML
-}
-HA='    high-availability.type: kubernetes
-    high-availability.storageDir: file:///ha'
+app() { flinkdep_yaml "$1" "$ns" "$2" "${3:-}"; } # name mode [extra flinkConfiguration lines]
+HA=$FLINKDEP_HA
 
 # ---- first deploy, stateless ----
 app sl stateless | kubectl apply -f - >/dev/null

@@ -19,6 +19,11 @@
 int fo_rules_validate(json_object *obj, json_object *old_obj, json_object *default_conf,
                       struct fo_findings *errors, struct fo_findings *warnings);
 
+/* The trigger id of the savepoint in progress according to `status` (a FlinkDeployment's status
+ * object, may be NULL), or NULL when none is. Borrowed. The rules read the old object's spec only
+ * when there is one (see fo_rules_validate). */
+const char *fo_rules_pending_savepoint(json_object *status);
+
 /* The rulebook's name check, exposed for the controller and tests. */
 bool fo_rules_name_valid(const char *name);
 
