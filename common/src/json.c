@@ -32,12 +32,19 @@ void fo_parse_error_set(struct fo_parse_error *e, unsigned line, unsigned column
   e->column = column;
 }
 
-/* A key seen in an object whose members are not all kept (skipped keys are not in a json-c
- * object, so duplicates among them are found here). */
+/* A key of an open object, for finding duplicates: its decoded text (in the input when it has no
+ * escape, else in the arena; either way stable for the whole parse) and length. */
+struct jp_kref {
+  const char *p;
+  size_t n;
+};
+
+/* Keys of objects with many members go to a hash table instead of a linear scan. */
 struct jp_key {
   uint64_t hash; /* 0 = empty slot */
   size_t obj;    /* which object */
-  size_t off;    /* the key's text in jp.keys */
+  const char *p;
+  size_t n;
 };
 
 struct jp {
@@ -47,9 +54,13 @@ struct jp {
   size_t nodes;
   struct fo_parse_error *err;
   int rc;
-  struct fo_buf tmp;
-  /* only for filtered parses */
-  struct fo_buf keys;
+  struct fo_arena *a;
+  /* members (objects) or items (arrays, in .v) of the open kept containers, innermost last */
+  struct fo_jm *stk;
+  size_t stk_len, stk_cap;
+  /* keys of the open objects, innermost last */
+  struct jp_kref *keys;
+  size_t keys_len, keys_cap;
   struct jp_key *tab;
   size_t tab_cap, tab_used, objs;
 };
@@ -182,29 +193,57 @@ static inline bool word_plain(const unsigned char *s) {
   return bad == 0;
 }
 
-/* Reads a string literal; p->pos is at the opening quote. With `store` the decoded text goes to
- * p->tmp (NUL-terminated), otherwise it is only checked. Decoding never makes a string longer, so
- * the output is sized once from the raw length (at most the string limit). */
-static int jp_string(struct jp *p, bool store) {
-  /* locals, not p->: writes through `out` (a char *) could alias *p and force reloads */
-  const unsigned char *s = (const unsigned char *)p->s;
-  const size_t len = p->len, max = p->lim->string_bytes;
-  char *out = NULL;
-  if (store) {
-    /* the decoded text is never longer than what is left of the input */
-    size_t room = len - p->pos < max ? len - p->pos : max;
-    fo_buf_reset(&p->tmp);
-    if (fo_buf_reserve(&p->tmp, room) < 0) {
-      jp_fail(p, -ENOMEM, "out of memory");
-      return -1;
+enum jp_smode { JS_CHECK, JS_KEY, JS_COPY };
+
+/* Writes the decoded text of the valid string literal whose content starts at s[i] to `out`
+ * (room for the decoded length, which the scan measured). */
+static void jp_unescape(const unsigned char *s, size_t i, char *out) {
+  size_t w = 0;
+  for (;;) {
+    unsigned char c = s[i];
+    if (c == '"') return;
+    if (c != '\\') {
+      out[w++] = (char)c;
+      i++;
+      continue;
     }
-    out = p->tmp.data;
+    char e = (char)s[i + 1];
+    i += 2;
+    switch (e) {
+    case 'b': out[w++] = '\b'; break;
+    case 'f': out[w++] = '\f'; break;
+    case 'n': out[w++] = '\n'; break;
+    case 'r': out[w++] = '\r'; break;
+    case 't': out[w++] = '\t'; break;
+    case 'u': {
+      unsigned cp, lo;
+      hex4((const char *)s + i, &cp);
+      i += 4;
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        hex4((const char *)s + i + 2, &lo);
+        i += 6;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+      }
+      w += utf8_put(out + w, cp);
+      break;
+    }
+    default: out[w++] = e; break; /* '"', '\\', '/' */
+    }
   }
-  size_t i = p->pos + 1, w = 0;
+}
+
+/* Reads a string literal; p->pos is at the opening quote. JS_CHECK only checks it. JS_COPY gives
+ * a NUL-terminated decoded copy in the arena; JS_KEY gives the text in place when it has no escape
+ * (not NUL-terminated) and a decoded copy otherwise. 0, or -1 with p->rc set. */
+static int jp_string(struct jp *p, enum jp_smode mode, const char **ret, size_t *ret_n) {
+  const unsigned char *s = (const unsigned char *)p->s;
+  const size_t len = p->len, max = p->lim->string_bytes, first = p->pos + 1;
+  size_t i = first, w = 0; /* w: decoded length so far */
+  bool escaped = false;
   const char *why = NULL;
   int rc = -EINVAL;
   for (;;) {
-    size_t start = i; /* a run of plain bytes goes in one copy */
+    size_t start = i;
     while (i + 8 <= len && word_plain(s + i)) i += 8;
     while (i < len && jp_plain[s[i]]) i++;
     if (i > start) {
@@ -213,7 +252,6 @@ static int jp_string(struct jp *p, bool store) {
         rc = -E2BIG;
         break;
       }
-      if (out) memcpy(out + w, s + start, i - start);
       w += i - start;
     }
     if (i >= len) {
@@ -223,15 +261,27 @@ static int jp_string(struct jp *p, bool store) {
     unsigned char c = s[i];
     if (c == '"') {
       p->pos = i + 1;
-      if (out) {
-        out[w] = '\0';
-        p->tmp.len = w;
+      if (mode == JS_CHECK) return 0;
+      if (!escaped && mode == JS_KEY) {
+        *ret = p->s + first;
+        *ret_n = w;
+        return 0;
       }
+      char *out = fo_arena_alloc(p->a, w + 1);
+      if (!out) {
+        jp_fail(p, -ENOMEM, "out of memory");
+        return -1;
+      }
+      if (escaped) jp_unescape(s, first, out);
+      else memcpy(out, s + first, w);
+      out[w] = '\0';
+      *ret = out;
+      *ret_n = w;
       return 0;
     }
-    char enc[4];
     size_t k = 1;
     if (c == '\\') {
+      escaped = true;
       if (i + 1 >= len) {
         why = "unterminated string";
         break;
@@ -239,14 +289,7 @@ static int jp_string(struct jp *p, bool store) {
       char e = (char)s[i + 1];
       i += 2;
       switch (e) {
-      case '"': enc[0] = '"'; break;
-      case '\\': enc[0] = '\\'; break;
-      case '/': enc[0] = '/'; break;
-      case 'b': enc[0] = '\b'; break;
-      case 'f': enc[0] = '\f'; break;
-      case 'n': enc[0] = '\n'; break;
-      case 'r': enc[0] = '\r'; break;
-      case 't': enc[0] = '\t'; break;
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': break;
       case 'u': {
         unsigned cp, lo;
         if (i + 4 > len || hex4(p->s + i, &cp) < 0) {
@@ -270,7 +313,7 @@ static int jp_string(struct jp *p, bool store) {
           why = "NUL character in string is not supported";
           break;
         }
-        k = utf8_put(enc, cp);
+        k = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
         break;
       }
       default:
@@ -283,10 +326,6 @@ static int jp_string(struct jp *p, bool store) {
       if (w + k > max) {
         rc = -E2BIG;
         break;
-      }
-      if (out) {
-        out[w] = enc[0];
-        for (size_t j = 1; j < k; j++) out[w + j] = enc[j];
       }
     } else if (c < 0x20) {
       why = "control character in string";
@@ -301,7 +340,6 @@ static int jp_string(struct jp *p, bool store) {
         rc = -E2BIG;
         break;
       }
-      if (out) memcpy(out + w, s + i, k);
       i += k;
     }
     w += k;
@@ -312,7 +350,8 @@ static int jp_string(struct jp *p, bool store) {
   return -1;
 }
 
-static json_object *jp_number(struct jp *p, bool skip) {
+/* A number into *out (unless skip). 0, or -1 with p->rc set. */
+static int jp_number(struct jp *p, bool skip, struct fo_jv *out) {
   size_t start = p->pos;
   bool integral = true;
   if (p->s[p->pos] == '-') p->pos++;
@@ -322,7 +361,7 @@ static json_object *jp_number(struct jp *p, bool skip) {
     while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') p->pos++;
   } else {
     jp_fail(p, -EINVAL, "invalid number");
-    return NULL;
+    return -1;
   }
   if (p->pos < p->len && p->s[p->pos] == '.') {
     integral = false;
@@ -331,7 +370,7 @@ static json_object *jp_number(struct jp *p, bool skip) {
     while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') p->pos++;
     if (d == p->pos) {
       jp_fail(p, -EINVAL, "invalid number: digit expected after '.'");
-      return NULL;
+      return -1;
     }
   }
   if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
@@ -342,45 +381,59 @@ static json_object *jp_number(struct jp *p, bool skip) {
     while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') p->pos++;
     if (d == p->pos) {
       jp_fail(p, -EINVAL, "invalid number: digit expected in exponent");
-      return NULL;
+      return -1;
     }
   }
   size_t n = p->pos - start;
   if (n > 64) {
     p->pos = start;
     jp_fail(p, -E2BIG, "number longer than 64 characters");
-    return NULL;
+    return -1;
+  }
+  const char *t = p->s + start;
+  if (integral && n <= 18) { /* fits an int64 */
+    if (skip) return 0;
+    bool neg = t[0] == '-';
+    int64_t v = 0;
+    for (size_t i = neg; i < n; i++) v = v * 10 + (t[i] - '0');
+    out->type = FO_JINT;
+    out->u.i = neg ? -v : v;
+    return 0;
   }
   char num[72];
-  memcpy(num, p->s + start, n);
+  memcpy(num, t, n);
   num[n] = '\0';
-  json_object *o;
   if (integral) {
-    if (skip && n <= 18) return NULL; /* fits an int64: nothing to check */
     errno = 0;
     char *end;
     long long v = strtoll(num, &end, 10);
     if (errno == 0 && *end == '\0') {
-      if (skip) return NULL;
-      o = json_object_new_int64(v);
-      if (!o) jp_fail(p, -ENOMEM, "out of memory");
-      return o;
+      if (skip) return 0;
+      out->type = FO_JINT;
+      out->u.i = v;
+      return 0;
     }
   }
   double d = strtod(num, NULL);
   if (!isfinite(d)) {
     p->pos = start;
     jp_fail(p, -EINVAL, "number out of range: %s", num);
-    return NULL;
+    return -1;
   }
-  if (skip) return NULL;
-  o = json_object_new_double_s(d, num);
-  if (!o) jp_fail(p, -ENOMEM, "out of memory");
-  return o;
+  if (skip) return 0;
+  const char *text = fo_arena_strndup(p->a, num, n);
+  if (!text) {
+    jp_fail(p, -ENOMEM, "out of memory");
+    return -1;
+  }
+  out->type = FO_JDOUBLE;
+  out->u.num.d = d;
+  out->u.num.text = text;
+  return 0;
 }
 
-static json_object *jp_value(struct jp *p, unsigned depth, const struct fo_json_filter *f,
-                             bool skip);
+static int jp_value(struct jp *p, unsigned depth, const struct fo_json_filter *f, bool skip,
+                    struct fo_jv *out);
 
 static bool jp_count_node(struct jp *p) {
   if (++p->nodes > p->lim->nodes) {
@@ -396,151 +449,175 @@ static uint64_t key_hash(const char *k, size_t n, size_t obj) {
   return h ? h : 1;
 }
 
-/* Records `key` as a key of object `obj`; fails on a duplicate. 0, or -1 with p->rc set. */
-static int jp_key_seen(struct jp *p, size_t obj, const char *key) {
+/* Adds a key of object `obj` to the hash table; false on a duplicate (nothing set) or with
+ * p->rc set (out of memory). */
+static bool tab_add(struct jp *p, size_t obj, const char *k, size_t n) {
   if (2 * (p->tab_used + 1) > p->tab_cap) {
-    size_t cap = p->tab_cap ? 2 * p->tab_cap : 64;
-    struct jp_key *t = calloc(cap, sizeof *t);
-    if (!t) return jp_fail(p, -ENOMEM, "out of memory"), -1;
+    size_t cap = p->tab_cap ? 2 * p->tab_cap : 256;
+    struct jp_key *t = fo_arena_alloc(p->a, cap * sizeof *t);
+    if (!t) {
+      jp_fail(p, -ENOMEM, "out of memory");
+      return false;
+    }
+    memset(t, 0, cap * sizeof *t);
     for (size_t i = 0; i < p->tab_cap; i++) {
       if (!p->tab[i].hash) continue;
       size_t j = p->tab[i].hash & (cap - 1);
       while (t[j].hash) j = (j + 1) & (cap - 1);
       t[j] = p->tab[i];
     }
-    free(p->tab);
     p->tab = t;
     p->tab_cap = cap;
   }
-  size_t klen = strlen(key);
-  uint64_t h = key_hash(key, klen, obj);
+  uint64_t h = key_hash(k, n, obj);
   size_t j = h & (p->tab_cap - 1);
   for (; p->tab[j].hash; j = (j + 1) & (p->tab_cap - 1)) {
-    const struct jp_key *k = &p->tab[j];
-    if (k->hash == h && k->obj == obj && strcmp(p->keys.data + k->off, key) == 0)
-      return jp_fail(p, -EINVAL, "duplicate key \"%s\"", key), -1;
+    const struct jp_key *e = &p->tab[j];
+    if (e->hash == h && e->obj == obj && e->n == n && memcmp(e->p, k, n) == 0) return false;
   }
-  size_t off = p->keys.len;
-  if (fo_buf_append(&p->keys, key, klen + 1) < 0)
-    return jp_fail(p, -ENOMEM, "out of memory"), -1;
-  p->tab[j] = (struct jp_key){.hash = h, .obj = obj, .off = off};
+  p->tab[j] = (struct jp_key){.hash = h, .obj = obj, .p = k, .n = n};
   p->tab_used++;
+  return true;
+}
+
+enum { JP_LINEAR_KEYS = 32 };
+
+/* Records the key k[0..n) of the open object whose keys start at keys[base] (obj: its id in the
+ * hash table once it has many members, else 0). 0, or -1 with p->rc set (a duplicate, reported
+ * at `kpos`, or out of memory). */
+static int jp_key_seen(struct jp *p, size_t base, size_t *obj, const char *k, size_t n, size_t kpos) {
+  bool dup = false;
+  if (!*obj) {
+    for (size_t i = base; i < p->keys_len; i++)
+      if (p->keys[i].n == n && memcmp(p->keys[i].p, k, n) == 0) {
+        dup = true;
+        break;
+      }
+    if (!dup && p->keys_len - base >= JP_LINEAR_KEYS) {
+      *obj = ++p->objs;
+      for (size_t i = base; i < p->keys_len; i++)
+        if (!tab_add(p, *obj, p->keys[i].p, p->keys[i].n)) return -1;
+    }
+  }
+  if (!dup && *obj && !tab_add(p, *obj, k, n)) {
+    if (p->rc) return -1;
+    dup = true;
+  }
+  if (dup) {
+    p->pos = kpos;
+    jp_fail(p, -EINVAL, "duplicate key \"%.*s\"", (int)(n < 1024 ? n : 1024), k);
+    return -1;
+  }
+  if (p->keys_len == p->keys_cap) {
+    size_t cap = p->keys_cap ? 2 * p->keys_cap : 64;
+    struct jp_kref *ks = realloc(p->keys, cap * sizeof *ks);
+    if (!ks) {
+      jp_fail(p, -ENOMEM, "out of memory");
+      return -1;
+    }
+    p->keys = ks;
+    p->keys_cap = cap;
+  }
+  p->keys[p->keys_len++] = (struct jp_kref){k, n};
   return 0;
 }
 
-/* The filter entry for `key`: an exact match, else the "*" entry, else NULL (skip). */
-static const struct fo_json_filter *filter_find(const struct fo_json_filter *f, const char *key) {
+/* The filter entry for key k[0..n): an exact match, else the "*" entry, else NULL (skip). */
+static const struct fo_json_filter *filter_find(const struct fo_json_filter *f, const char *k,
+                                                size_t n) {
   const struct fo_json_filter *star = NULL;
   for (; f->key; f++) {
-    if (strcmp(f->key, key) == 0) return f;
+    if (strncmp(f->key, k, n) == 0 && f->key[n] == '\0') return f;
     if (f->key[0] == '*' && !f->key[1]) star = f;
   }
   return star;
 }
 
-/* An object or array. With `skip` nothing is built (NULL is returned) but everything is checked
- * as for a kept value. With a filter (objects only) members are kept or skipped by key. */
-static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj,
-                                 const struct fo_json_filter *f, bool skip) {
+static int jp_push(struct jp *p, const char *key, const struct fo_jv *v) {
+  if (p->stk_len == p->stk_cap) {
+    size_t cap = p->stk_cap ? 2 * p->stk_cap : 128;
+    struct fo_jm *s = realloc(p->stk, cap * sizeof *s);
+    if (!s) {
+      jp_fail(p, -ENOMEM, "out of memory");
+      return -1;
+    }
+    p->stk = s;
+    p->stk_cap = cap;
+  }
+  p->stk[p->stk_len].key = key;
+  p->stk[p->stk_len].v = *v;
+  p->stk_len++;
+  return 0;
+}
+
+/* An object or array. With `skip` nothing is built but everything is checked as for a kept value.
+ * With a filter (objects only) members are kept or skipped by key. 0, or -1 with p->rc set. */
+static int jp_container(struct jp *p, unsigned depth, bool is_obj, const struct fo_json_filter *f,
+                        bool skip, struct fo_jv *out) {
   if (depth >= p->lim->depth) {
     jp_fail(p, -E2BIG, "nesting deeper than %u levels", p->lim->depth);
-    return NULL;
+    return -1;
   }
   if (!is_obj) f = NULL;
   char close = is_obj ? '}' : ']';
-  json_object *c = NULL;
-  if (!skip && !(c = is_obj ? json_object_new_object() : json_object_new_array())) {
-    jp_fail(p, -ENOMEM, "out of memory");
-    return NULL;
-  }
-  size_t obj = (skip || f) && is_obj ? ++p->objs : 0; /* keys tracked in p->tab */
+  size_t base = p->stk_len, kbase = p->keys_len, obj = 0;
+  int rc = -1;
   p->pos++;
   jp_ws(p);
+  size_t count = 0;
   if (p->pos < p->len && p->s[p->pos] == close) {
     p->pos++;
-    return c;
+    rc = 0;
+    goto done;
   }
-  size_t count = 0;
   for (;;) {
     if (++count > p->lim->list_items) {
       jp_fail(p, -E2BIG, "%s has more than %zu %s", is_obj ? "object" : "array",
               p->lim->list_items, is_obj ? "members" : "items");
-      goto fail;
+      goto done;
     }
-    char *key = NULL;
-    char short_key[64];
-    size_t kpos = 0; /* where the key starts: a duplicate is reported there */
+    const char *key = NULL;
+    size_t klen = 0, kpos = 0; /* where the key starts: a duplicate is reported there */
     bool skip_v = skip;
     const struct fo_json_filter *fv = NULL;
     if (is_obj) {
       jp_ws(p);
       if (p->pos >= p->len || p->s[p->pos] != '"') {
         jp_fail(p, -EINVAL, "expected a string key");
-        goto fail;
+        goto done;
       }
       kpos = p->pos;
-      if (jp_string(p, true) < 0) goto fail;
-      if (f) {
-        const struct fo_json_filter *e = filter_find(f, p->tmp.data);
-        skip_v = !e || e->skip;
-        fv = e && !e->skip ? e->inner : NULL;
-      }
-      /* duplicates are found after the value, whether it is kept or not */
-      /* most keys are short: keep them on the stack while the value is parsed */
-      if (p->tmp.len < sizeof short_key) {
-        memcpy(short_key, p->tmp.data, p->tmp.len + 1);
-        key = short_key;
-      } else if (!(key = strdup(p->tmp.data))) {
-        jp_fail(p, -ENOMEM, "out of memory");
-        goto fail;
+      /* a kept member's key is copied (NUL-terminated) into the arena; others are read in place */
+      if (!skip && !f) {
+        if (jp_string(p, JS_COPY, &key, &klen) < 0) goto done;
+      } else {
+        if (jp_string(p, JS_KEY, &key, &klen) < 0) goto done;
+        if (f) {
+          const struct fo_json_filter *e = filter_find(f, key, klen);
+          skip_v = skip || !e || e->skip;
+          fv = e && !e->skip ? e->inner : NULL;
+          if (!skip_v && (key = fo_arena_strndup(p->a, key, klen)) == NULL) {
+            jp_fail(p, -ENOMEM, "out of memory");
+            goto done;
+          }
+        }
       }
       jp_ws(p);
       if (p->pos >= p->len || p->s[p->pos] != ':') {
-        if (key != short_key) free(key);
         jp_fail(p, -EINVAL, "expected ':' after key");
-        goto fail;
+        goto done;
       }
       p->pos++;
     }
-    json_object *v = jp_value(p, depth + 1, fv, skip_v);
-    if (p->rc) {
-      if (key != short_key) free(key);
-      json_object_put(v);
-      goto fail;
-    }
-    int r = 0;
-    if (skip_v && obj) {
-      size_t at = p->pos;
-      p->pos = kpos;
-      r = jp_key_seen(p, obj, key);
-      p->pos = at;
-      if (r < 0) {
-        if (key != short_key) free(key);
-        goto fail;
-      }
-    } else if (!skip_v && is_obj) {
-      /* one hash lookup finds a duplicate and adds: a duplicate replaces, so the count stays */
-      size_t before = (size_t)json_object_object_length(c);
-      r = json_object_object_add(c, key, v);
-      if (r == 0 && (size_t)json_object_object_length(c) == before) {
-        p->pos = kpos;
-        jp_fail(p, -EINVAL, "duplicate key \"%s\"", key);
-        if (key != short_key) free(key);
-        goto fail;
-      }
-    } else if (!skip_v) {
-      r = json_object_array_add(c, v);
-    }
-    if (key != short_key) free(key);
-    if (r != 0) {
-      json_object_put(v);
-      jp_fail(p, -ENOMEM, "out of memory");
-      goto fail;
-    }
+    struct fo_jv v = {.type = FO_JNULL};
+    if (jp_value(p, depth + 1, fv, skip_v, &v) < 0) goto done;
+    /* duplicates are found after the value, whether it is kept or not */
+    if (is_obj && jp_key_seen(p, kbase, &obj, key, klen, kpos) < 0) goto done;
+    if (!skip_v && jp_push(p, key, &v) < 0) goto done;
     jp_ws(p);
     if (p->pos >= p->len) {
       jp_fail(p, -EINVAL, "unexpected end of input in %s", is_obj ? "object" : "array");
-      goto fail;
+      goto done;
     }
     char ch = p->s[p->pos];
     if (ch == ',') {
@@ -549,14 +626,33 @@ static json_object *jp_container(struct jp *p, unsigned depth, bool is_obj,
     }
     if (ch == close) {
       p->pos++;
-      return c;
+      rc = 0;
+      break;
     }
     jp_fail(p, -EINVAL, "expected ',' or '%c'", close);
-    goto fail;
+    goto done;
   }
-fail:
-  json_object_put(c);
-  return NULL;
+done:
+  if (rc == 0 && !skip) {
+    size_t n = p->stk_len - base;
+    out->type = is_obj ? FO_JOBJECT : FO_JARRAY;
+    out->n = (uint32_t)n;
+    if (is_obj) {
+      struct fo_jm *ms = n ? fo_arena_alloc(p->a, n * sizeof *ms) : NULL;
+      if (n && !ms) rc = -1;
+      else if (n) memcpy(ms, p->stk + base, n * sizeof *ms);
+      out->u.members = ms;
+    } else {
+      struct fo_jv *items = n ? fo_arena_alloc(p->a, n * sizeof *items) : NULL;
+      if (n && !items) rc = -1;
+      for (size_t i = 0; items && i < n; i++) items[i] = p->stk[base + i].v;
+      out->u.items = items;
+    }
+    if (rc < 0) jp_fail(p, -ENOMEM, "out of memory");
+  }
+  p->stk_len = base;
+  p->keys_len = kbase;
+  return rc;
 }
 
 static bool jp_lit(struct jp *p, const char *lit) {
@@ -568,69 +664,87 @@ static bool jp_lit(struct jp *p, const char *lit) {
   return false;
 }
 
-static json_object *jp_value(struct jp *p, unsigned depth, const struct fo_json_filter *f,
-                             bool skip) {
+static int jp_value(struct jp *p, unsigned depth, const struct fo_json_filter *f, bool skip,
+                    struct fo_jv *out) {
   jp_ws(p);
   if (p->pos >= p->len) {
     jp_fail(p, -EINVAL, "unexpected end of input");
-    return NULL;
+    return -1;
   }
-  if (!jp_count_node(p)) return NULL;
+  if (!jp_count_node(p)) return -1;
   char c = p->s[p->pos];
-  json_object *o = NULL;
   switch (c) {
-  case '{': return jp_container(p, depth, true, f, skip);
-  case '[': return jp_container(p, depth, false, NULL, skip);
-  case '"':
-    if (jp_string(p, !skip) < 0 || skip) return NULL;
-    o = json_object_new_string_len(p->tmp.data, (int)p->tmp.len);
-    if (!o) jp_fail(p, -ENOMEM, "out of memory");
-    return o;
+  case '{': return jp_container(p, depth, true, f, skip, out);
+  case '[': return jp_container(p, depth, false, NULL, skip, out);
+  case '"': {
+    const char *s;
+    size_t n;
+    if (jp_string(p, skip ? JS_CHECK : JS_COPY, &s, &n) < 0) return -1;
+    if (!skip) {
+      out->type = FO_JSTRING;
+      out->n = (uint32_t)n;
+      out->u.s = s;
+    }
+    return 0;
+  }
   case 't':
   case 'f':
     if (!jp_lit(p, c == 't' ? "true" : "false")) break;
-    if (skip) return NULL;
-    /* NULL would read as JSON null: an allocation failure must not turn false into null */
-    if (!(o = json_object_new_boolean(c == 't'))) jp_fail(p, -ENOMEM, "out of memory");
-    return o;
+    out->type = FO_JBOOL;
+    out->u.b = c == 't';
+    return 0;
   case 'n':
-    if (jp_lit(p, "null")) return NULL;
-    break;
+    if (!jp_lit(p, "null")) break;
+    out->type = FO_JNULL;
+    return 0;
   default:
-    if (c == '-' || (c >= '0' && c <= '9')) return jp_number(p, skip);
+    if (c == '-' || (c >= '0' && c <= '9')) return jp_number(p, skip, out);
   }
   if (c >= 0x20 && c < 0x7f)
     jp_fail(p, -EINVAL, "unexpected character '%c'", c);
   else
     jp_fail(p, -EINVAL, "unexpected byte 0x%02x", (unsigned char)c);
-  return NULL;
+  return -1;
 }
 
-int fo_json_parse_filtered(const char *text, size_t len, const struct fo_limits *lim,
-                           const struct fo_json_filter *filter, json_object **ret,
-                           struct fo_parse_error *err) {
-  struct jp p = {.s = text, .len = len, .lim = lim ? lim : fo_limits_default(), .err = err};
+int fo_jv_parse(const char *text, size_t len, const struct fo_limits *lim,
+                const struct fo_json_filter *filter, struct fo_arena *a, const struct fo_jv **ret,
+                struct fo_parse_error *err) {
+  struct jp p = {.s = text, .len = len, .lim = lim ? lim : fo_limits_default(), .err = err, .a = a};
   *ret = NULL;
   if (len > p.lim->doc_bytes) {
     fo_parse_error_set(err, 0, 0, "document larger than %zu bytes", p.lim->doc_bytes);
     return -E2BIG;
   }
-  fo_buf_init(&p.tmp, p.lim->string_bytes);
-  fo_buf_init(&p.keys, len + 1); /* decoded keys are never longer than their text */
-  json_object *o = jp_value(&p, 0, filter, false);
-  if (!p.rc) {
+  struct fo_jv *root = fo_arena_alloc(a, sizeof *root);
+  if (!root) {
+    fo_parse_error_set(err, 0, 0, "out of memory");
+    return -ENOMEM;
+  }
+  *root = (struct fo_jv){.type = FO_JNULL};
+  if (jp_value(&p, 0, filter, false, root) == 0) {
     jp_ws(&p);
     if (p.pos < p.len) jp_fail(&p, -EINVAL, "unexpected data after the JSON value");
   }
-  fo_buf_free(&p.tmp);
-  fo_buf_free(&p.keys);
-  free(p.tab);
-  if (p.rc) {
-    json_object_put(o);
-    return p.rc;
-  }
-  *ret = o;
+  free(p.stk);
+  free(p.keys);
+  if (p.rc) return p.rc;
+  *ret = root;
   return 0;
+}
+
+/* Arena chunks of a parse for a json-c result are freed at its end: keep none. */
+int fo_json_parse_filtered(const char *text, size_t len, const struct fo_limits *lim,
+                           const struct fo_json_filter *filter, json_object **ret,
+                           struct fo_parse_error *err) {
+  *ret = NULL;
+  struct fo_arena a;
+  fo_arena_init(&a, SIZE_MAX);
+  const struct fo_jv *v;
+  int r = fo_jv_parse(text, len, lim, filter, &a, &v, err);
+  if (r == 0 && (r = fo_jv_to_json(v, ret)) < 0) fo_parse_error_set(err, 0, 0, "out of memory");
+  fo_arena_free(&a);
+  return r;
 }
 
 int fo_json_parse(const char *text, size_t len, const struct fo_limits *lim, json_object **ret,

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flinkop/jv.h"
 #include "flinkop/limits.h"
 
 /* Where and why a parse failed. `message` and `path` are owned; fo_parse_error_clear() frees. */
@@ -56,6 +57,13 @@ struct fo_json_filter {
 int fo_json_parse_filtered(const char *text, size_t len, const struct fo_limits *lim,
                            const struct fo_json_filter *filter, json_object **ret,
                            struct fo_parse_error *err);
+
+/* As fo_json_parse_filtered, but the document is built in arena `a` (see jv.h): no allocation per
+ * value. *ret (borrowed from `a`) is the root; what the filter skips is absent from it. On error
+ * the arena may hold part of a document (reset or free it). Same errors as fo_json_parse. */
+int fo_jv_parse(const char *text, size_t len, const struct fo_limits *lim,
+                const struct fo_json_filter *filter, struct fo_arena *a, const struct fo_jv **ret,
+                struct fo_parse_error *err);
 
 /* Serialises compactly (no spaces, '/' not escaped). Returns a malloc'd string or NULL (ENOMEM:
  * never a shortened text). */
