@@ -29,6 +29,7 @@ struct lc {
   struct fo_status st; /* what this pass will write */
   json_object *last_json; /* decoded lastReconciledSpec (owned) */
   struct fo_spec last;
+  struct fo_arena arena; /* what `spec` and `last` read: copies of spec_json and last_json */
   bool first_deployment;
   /* The first allocation failure of this pass (0: none). Everything built or set after one is
    * suspect, so nothing is written while it is set: the pass fails and is retried. */
@@ -333,8 +334,9 @@ static json_object *config_map(struct lc *c, json_object *conf) {
   json_object *data = json_object_new_object();
   bool v2 = c->spec.flink_version && !strncmp(c->spec.flink_version, "v2_", 3);
   fo_json_set(data, v2 ? "config.yaml" : "flink-conf.yaml", json_object_new_string(b.data), &c->oom);
-  if (c->spec.log_configuration) {
-    json_object_object_foreach(c->spec.log_configuration, lk, lv) {
+  json_object *logc = c->spec.log_configuration ? fo_json_get_object(c->spec_json, "logConfiguration") : NULL;
+  if (logc) {
+    json_object_object_foreach(logc, lk, lv) {
       if (lv) fo_json_set(data, lk, json_object_get(lv), &c->oom);
     }
   }
@@ -370,12 +372,18 @@ static json_object *service(struct lc *c, const char *name, bool headless) {
   return s;
 }
 
+/* spec.<component>.podTemplate as json-c (the model checked it is an object), or NULL. */
+static json_object *component_template(struct lc *c, const char *component) {
+  return fo_json_get_object(fo_json_get_object(c->spec_json, component), "podTemplate");
+}
+
 /* The pod template: the user's (spec.podTemplate, then the component's) with our container
  * settings on flink-main-container. Arguments are an array: nothing reaches a shell. */
 static json_object *pod_template(struct lc *c, const char *component, json_object *component_tmpl) {
   json_object *t = NULL;
-  if (c->spec.pod_template) {
-    if (json_object_deep_copy(c->spec.pod_template, &t, NULL) != 0) t = NULL;
+  json_object *user = c->spec.pod_template ? fo_json_get_object(c->spec_json, "podTemplate") : NULL;
+  if (user) {
+    if (json_object_deep_copy(user, &t, NULL) != 0) t = NULL;
   } else {
     t = json_object_new_object();
   }
@@ -436,8 +444,9 @@ static json_object *pod_template(struct lc *c, const char *component, json_objec
       fo_json_push(args, json_object_new_string("--job-classname"), &c->oom);
       fo_json_push(args, json_object_new_string(c->spec.job.entry_class), &c->oom);
     }
-    size_t na = c->spec.job.args ? json_object_array_length(c->spec.job.args) : 0;
-    for (size_t i = 0; i < na; i++) fo_json_push(args, json_object_get(json_object_array_get_idx(c->spec.job.args, i)), &c->oom);
+    json_object *user_args = c->spec.job.args ? fo_json_path(c->spec_json, "job", "args", (const char *)NULL) : NULL;
+    size_t na = user_args ? json_object_array_length(user_args) : 0;
+    for (size_t i = 0; i < na; i++) fo_json_push(args, json_object_get(json_object_array_get_idx(user_args, i)), &c->oom);
   } else {
     fo_json_push(args, json_object_new_string("taskmanager"), &c->oom);
   }
@@ -502,12 +511,12 @@ static int deploy(struct lc *c, const char *job_id, const char *restore_path) {
   snprintf(rest, sizeof rest, "%s-rest", c->name);
   objs[n++] = service(c, rest, false);
   objs[n++] = service(c, c->name, true);
-  objs[n++] = deployment(c, c->name, "jobmanager", fo_jm_replicas(&c->spec), c->spec.job_manager.pod_template);
+  objs[n++] = deployment(c, c->name, "jobmanager", fo_jm_replicas(&c->spec), component_template(c, "jobManager"));
   if (!strcmp(fo_spec_mode(&c->spec), "standalone")) {
     char tm[300];
     snprintf(tm, sizeof tm, "%s-taskmanager", c->name);
     int64_t reps = c->spec.task_manager.replicas.set ? c->spec.task_manager.replicas.v : 1;
-    objs[n++] = deployment(c, tm, "taskmanager", reps, c->spec.task_manager.pod_template);
+    objs[n++] = deployment(c, tm, "taskmanager", reps, component_template(c, "taskManager"));
   }
   const struct fo_kube_resource *res[] = {&fo_res_configmaps, &fo_res_services, &fo_res_services, &fo_res_deployments, &fo_res_deployments};
   int r = 0;
@@ -1045,10 +1054,13 @@ static int load(struct lc *c, struct fo_kube *k, json_object *obj, const char *k
   c->uid = fo_json_get_string(m, "uid");
   fo_json_as_int64(fo_json_get(m, "generation"), &c->gen);
   c->spec_json = fo_json_get_object(obj, "spec");
-  fo_spec_read(c->spec_json, &c->spec, NULL, "spec");
+  fo_arena_init(&c->arena, SIZE_MAX);
+  const struct fo_jv *spec = NULL;
+  if (c->spec_json && fo_jv_from_json(&c->arena, c->spec_json, &spec) < 0) return -ENOMEM;
+  fo_spec_read(spec, &c->spec, NULL, "spec");
   json_object *defaults = NULL;
   if (g_ctl->default_conf && json_object_deep_copy(g_ctl->default_conf, &defaults, NULL) != 0) return -ENOMEM;
-  c->conf = fo_conf_effective_new(defaults, c->spec.flink_configuration);
+  c->conf = fo_conf_effective_new(defaults, c->spec.flink_configuration ? fo_json_get_object(c->spec_json, "flinkConfiguration") : NULL);
   json_object_put(defaults);
   if (fo_status_read(fo_json_get_object(obj, "status"), &c->st) < 0 || !c->conf) return -ENOMEM;
   const char *rec = c->st.reconciliation_status.last_reconciled_spec;
@@ -1056,12 +1068,15 @@ static int load(struct lc *c, struct fo_kube *k, json_object *obj, const char *k
     struct fo_parse_error pe = {0};
     if (fo_reconciled_spec_decode(rec, &c->last_json, &c->first_deployment, &pe) < 0) c->last_json = NULL;
     fo_parse_error_clear(&pe);
-    fo_spec_read(c->last_json, &c->last, NULL, "");
+    const struct fo_jv *last = NULL;
+    if (c->last_json && fo_jv_from_json(&c->arena, c->last_json, &last) < 0) return -ENOMEM;
+    fo_spec_read(last, &c->last, NULL, "");
   }
   return 0;
 }
 
 static void unload(struct lc *c) {
+  fo_arena_free(&c->arena);
   json_object_put(c->conf);
   json_object_put(c->last_json);
   fo_status_free(&c->st);

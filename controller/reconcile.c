@@ -158,7 +158,7 @@ double reconcile(struct fo_kube *k, const char *key) {
   json_object *conf = NULL;
   /* without memory the verdict is unknown: neither "invalid" nor "valid" may be acted on */
   r = g_ctl->default_conf && json_object_deep_copy(g_ctl->default_conf, &conf, NULL) != 0 ? -ENOMEM : 0;
-  if (r == 0) r = fo_rules_validate(obj, NULL, conf, &errs, &warns);
+  if (r == 0) r = fo_rules_validate_json(obj, NULL, conf, &errs, &warns);
   json_object_put(conf);
   if (r < 0) {
     fo_findings_free(&errs);

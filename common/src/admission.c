@@ -14,7 +14,7 @@
 
 void fo_admission_request_free(struct fo_admission_request *req) {
   if (!req) return;
-  json_object_put(req->root);
+  fo_arena_free(&req->arena);
   memset(req, 0, sizeof *req);
 }
 
@@ -57,75 +57,78 @@ static const struct fo_json_filter old_review[] = {{"request", old_request, fals
 
 /* Whether anything reads request.oldObject: fo_rules_validate reads the old status when the new
  * object has none, and the old spec when a savepoint is pending; the kind falls back to it. */
-static bool old_object_needed(json_object *rq, json_object *object) {
+static bool old_object_needed(const struct fo_jv *rq, const struct fo_jv *object) {
   if (!object) return true;
-  const char *op = fo_json_get_string(rq, "operation");
+  const char *op = fo_jv_get_string(rq, "operation");
   if (!op || strcmp(op, "UPDATE") != 0) return false;
-  json_object *st = fo_json_get_object(object, "status");
+  const struct fo_jv *st = fo_jv_get_object(object, "status");
   return !st || fo_rules_pending_savepoint(st) != NULL;
 }
 
-/* Adds request.oldObject (when present) to `rq`, parsed from the same body. */
-static int add_old_object(const char *body, size_t len, const struct fo_limits *lim,
-                          json_object *rq, struct fo_parse_error *err) {
-  json_object *root;
-  int r = fo_json_parse_filtered(body, len, lim, old_review, &root, err);
-  if (r < 0) return r;
-  json_object *old = fo_json_get(fo_json_get_object(root, "request"), "oldObject");
-  if (old && json_object_object_add(rq, "oldObject", json_object_get(old)) != 0) {
-    json_object_put(old);
-    r = -ENOMEM;
-  }
-  json_object_put(root);
-  return r;
-}
+/* Arena chunks a decoded review keeps for reuse (larger ones are freed). */
+enum { REVIEW_ARENA_KEEP = 256 * 1024 };
 
 int fo_admission_decode(const char *body, size_t len, const struct fo_limits *lim,
                         struct fo_admission_request *req, struct fo_parse_error *err) {
   memset(req, 0, sizeof *req);
-  json_object *root;
-  int r = fo_json_parse_filtered(body, len, lim, review, &root, err);
+  int r = fo_admission_decode_again(body, len, lim, req, err);
+  if (r < 0) fo_admission_request_free(req); /* nothing is left to free after a failure */
+  return r;
+}
+
+int fo_admission_decode_again(const char *body, size_t len, const struct fo_limits *lim,
+                              struct fo_admission_request *req, struct fo_parse_error *err) {
+  struct fo_arena arena = req->arena;
+  if (arena.max == 0) fo_arena_init(&arena, SIZE_MAX); /* new, or freed */
+  else fo_arena_reset(&arena, REVIEW_ARENA_KEEP);
+  memset(req, 0, sizeof *req);
+  req->arena = arena;
+  const struct fo_jv *root;
+  int r = fo_jv_parse(body, len, lim, review, &req->arena, &root, err);
   if (r < 0) return r;
-  const char *kind = fo_json_get_string(root, "kind");
-  const char *av = fo_json_get_string(root, "apiVersion");
-  json_object *rq = fo_json_get_object(root, "request");
-  if (rq && old_object_needed(rq, fo_json_get_object(rq, "object")) &&
-      (r = add_old_object(body, len, lim, rq, err)) < 0) {
-    json_object_put(root);
-    return r;
+  const char *kind = fo_jv_get_string(root, "kind");
+  const char *av = fo_jv_get_string(root, "apiVersion");
+  const struct fo_jv *rq = fo_jv_get_object(root, "request");
+  const struct fo_jv *old = NULL;
+  if (rq && old_object_needed(rq, fo_jv_get_object(rq, "object"))) {
+    /* a second pass over the same body reads only request.oldObject */
+    const struct fo_jv *root2;
+    if ((r = fo_jv_parse(body, len, lim, old_review, &req->arena, &root2, err)) < 0) return r;
+    old = fo_jv_get_object(fo_jv_get_object(root2, "request"), "oldObject");
   }
   const char *why = NULL;
-  if (!root || !json_object_is_type(root, json_type_object)) why = "body is not a JSON object";
+  if (!root || root->type != FO_JOBJECT) why = "body is not a JSON object";
   else if (!kind || strcmp(kind, "AdmissionReview") != 0) why = "kind is not AdmissionReview";
   else if (!av || (strcmp(av, "admission.k8s.io/v1") != 0 && strcmp(av, "admission.k8s.io/v1beta1") != 0))
     why = "apiVersion is not admission.k8s.io/v1";
   else if (!rq) why = "request is missing";
-  else if (!fo_json_get_string(rq, "uid")) why = "request.uid is missing";
-  else if (!fo_json_get_string(rq, "operation")) why = "request.operation is missing";
+  else if (!fo_jv_get_string(rq, "uid")) why = "request.uid is missing";
+  else if (!fo_jv_get_string(rq, "operation")) why = "request.operation is missing";
   if (why) {
     fo_parse_error_set(err, 0, 0, "not an AdmissionReview request: %s", why);
-    json_object_put(root);
     return -EINVAL;
   }
   req->root = root;
   req->api_version = av;
-  req->uid = fo_json_get_string(rq, "uid");
-  req->operation = fo_json_get_string(rq, "operation");
-  req->namespace_ = fo_json_get_string(rq, "namespace");
-  req->name = fo_json_get_string(rq, "name");
-  json_object *dr = fo_json_get(rq, "dryRun");
-  req->dry_run = dr && json_object_is_type(dr, json_type_boolean) && json_object_get_boolean(dr);
-  req->object = fo_json_get_object(rq, "object");
-  req->old_object = fo_json_get_object(rq, "oldObject");
-  req->kind = fo_json_get_string(fo_json_get_object(rq, "kind"), "kind");
-  if (!req->kind) req->kind = fo_json_get_string(req->object ? req->object : req->old_object, "kind");
-  if (!req->name) req->name = fo_json_get_string(fo_json_get_object(req->object, "metadata"), "name");
+  req->uid = fo_jv_get_string(rq, "uid");
+  req->operation = fo_jv_get_string(rq, "operation");
+  req->namespace_ = fo_jv_get_string(rq, "namespace");
+  req->name = fo_jv_get_string(rq, "name");
+  const struct fo_jv *dr = fo_jv_get(rq, "dryRun");
+  req->dry_run = dr && dr->type == FO_JBOOL && dr->u.b;
+  req->object = fo_jv_get_object(rq, "object");
+  req->old_object = old;
+  req->kind = fo_jv_get_string(fo_jv_get_object(rq, "kind"), "kind");
+  if (!req->kind) req->kind = fo_jv_get_string(req->object ? req->object : req->old_object, "kind");
+  if (!req->name) req->name = fo_jv_get_string(fo_jv_get_object(req->object, "metadata"), "name");
   return 0;
 }
 
 static bool judged(const struct fo_admission_request *req) {
   bool op = strcmp(req->operation, "CREATE") == 0 || strcmp(req->operation, "UPDATE") == 0;
-  return op && req->object && fo_is_flinkdeployment(req->object);
+  return op && req->object &&
+         fo_flinkdeployment_type(fo_jv_get_string(req->object, "apiVersion"),
+                                 fo_jv_get_string(req->object, "kind"));
 }
 
 static int resp_init(const struct fo_admission_request *req, struct fo_admission_response *resp) {
@@ -142,7 +145,7 @@ int fo_admission_validate(const struct fo_admission_request *req, json_object *d
   if (r < 0 || !judged(req)) return r;
   struct fo_findings errors;
   fo_findings_init(&errors);
-  json_object *old = strcmp(req->operation, "UPDATE") == 0 ? req->old_object : NULL;
+  const struct fo_jv *old = strcmp(req->operation, "UPDATE") == 0 ? req->old_object : NULL;
   r = fo_rules_validate(req->object, old, default_conf, &errors, &resp->warnings);
   if (r == 0 && errors.n) {
     resp->allowed = false;
@@ -158,7 +161,14 @@ int fo_admission_validate(const struct fo_admission_request *req, json_object *d
 int fo_admission_mutate(const struct fo_admission_request *req, struct fo_admission_response *resp) {
   int r = resp_init(req, resp);
   if (r < 0) return r;
-  if (judged(req)) return fo_defaults_patch(req->object, &resp->patch);
+  if (judged(req)) {
+    /* the defaults are computed on a json-c copy of the object (the dry-run patches json-c) */
+    json_object *obj;
+    if ((r = fo_jv_to_json(req->object, &obj)) < 0) return r;
+    r = fo_defaults_patch(obj, &resp->patch);
+    json_object_put(obj);
+    return r;
+  }
   resp->patch = json_object_new_array();
   return resp->patch ? 0 : -ENOMEM;
 }
@@ -225,7 +235,7 @@ int fo_admission_review_object(json_object *obj, json_object *old_obj, json_obje
   r = fo_patch_apply(obj, patch, SIZE_MAX, &mutated, &why);
   json_object_put(patch);
   if (r < 0) return r == -ENOMEM ? r : -EINVAL;
-  r = fo_rules_validate(mutated, old_obj, default_conf, errors, warnings);
+  r = fo_rules_validate_json(mutated, old_obj, default_conf, errors, warnings);
   if (r == 0 && ret_mutated) *ret_mutated = mutated;
   else json_object_put(mutated);
   return r;

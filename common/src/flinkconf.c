@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,72 @@ int fo_conf_load_file(const char *path, json_object **ret, struct fo_parse_error
 
 const char *fo_conf_get(json_object *conf, const char *key) { return fo_json_get_string(conf, key); }
 
+/* The value whose flattened name (see flatten) is key[0..tlen), under a prefix that matched
+ * key[0..plen): the last one in document order, as flattening overwrites. */
+static const struct fo_jv *flat_find(const struct fo_jv *o, const char *key, size_t tlen,
+                                     size_t plen, unsigned depth) {
+  const struct fo_jv *found = NULL;
+  if (depth > 64) return NULL;
+  for (uint32_t i = 0; i < o->n; i++) {
+    const struct fo_jm *m = &o->u.members[i];
+    if (m->v.type == FO_JNULL) continue;
+    size_t at = plen;
+    if (plen) {
+      if (key[plen] != '.') continue;
+      at++;
+    }
+    size_t kl = strlen(m->key);
+    if (kl > tlen - at || memcmp(key + at, m->key, kl) != 0) continue;
+    size_t nlen = at + kl;
+    const struct fo_jv *v = NULL;
+    if (m->v.type == FO_JOBJECT) {
+      if (nlen < tlen) v = flat_find(&m->v, key, tlen, nlen, depth + 1);
+    } else if (nlen == tlen) {
+      v = &m->v;
+    }
+    if (v) found = v;
+  }
+  return found;
+}
+
+/* The text flattening gives a value that is not an object. */
+static const char *view_text(struct fo_conf_view *cv, const struct fo_jv *v) {
+  char num[32];
+  switch (v->type) {
+  case FO_JSTRING: return v->u.s;
+  case FO_JBOOL: return v->u.b ? "true" : "false";
+  case FO_JINT: snprintf(num, sizeof num, "%" PRId64, v->u.i); break;
+  case FO_JDOUBLE:
+    if (v->u.num.text) return v->u.num.text;
+    snprintf(num, sizeof num, "%.17g", v->u.num.d);
+    break;
+  case FO_JARRAY: {
+    json_object *arr;
+    struct fo_buf t;
+    fo_buf_init(&t, SIZE_MAX / 2);
+    int r = fo_jv_to_json(v, &arr);
+    if (r == 0) r = fo_buf_append(&t, "", 0) < 0 ? -ENOMEM : scalar_text(arr, &t);
+    json_object_put(arr);
+    const char *res = r == 0 && cv->arena ? fo_arena_strndup(cv->arena, t.data, t.len) : NULL;
+    fo_buf_free(&t);
+    if (!res) cv->oom = true;
+    return res;
+  }
+  default: return NULL;
+  }
+  const char *res = cv->arena ? fo_arena_strndup(cv->arena, num, strlen(num)) : NULL;
+  if (!res) cv->oom = true;
+  return res;
+}
+
+const char *fo_conf_view_get(struct fo_conf_view *cv, const char *key) {
+  if (cv->spec && cv->spec->type == FO_JOBJECT) {
+    const struct fo_jv *v = flat_find(cv->spec, key, strlen(key), 0, 0);
+    if (v) return view_text(cv, v);
+  }
+  return fo_conf_get(cv->defaults, key);
+}
+
 static bool blank(const char *s) {
   if (!s) return true;
   for (; *s; s++)
@@ -137,30 +204,50 @@ static bool blank(const char *s) {
   return true;
 }
 
-bool fo_conf_ha_enabled(json_object *conf) {
-  const char *v = fo_conf_get(conf, "high-availability.type");
-  if (blank(v)) v = fo_conf_get(conf, "high-availability");
+bool fo_conf_view_ha_enabled(struct fo_conf_view *cv) {
+  const char *v = fo_conf_view_get(cv, "high-availability.type");
+  if (blank(v)) v = fo_conf_view_get(cv, "high-availability");
   return !blank(v) && strcasecmp(v, "NONE") != 0;
 }
 
-static const char *first_set(json_object *conf, const char *a, const char *b) {
-  const char *v = fo_conf_get(conf, a);
+static const char *first_set(struct fo_conf_view *cv, const char *a, const char *b) {
+  const char *v = fo_conf_view_get(cv, a);
   if (!blank(v)) return v;
-  v = fo_conf_get(conf, b);
+  v = fo_conf_view_get(cv, b);
   return blank(v) ? NULL : v;
 }
 
+const char *fo_conf_view_checkpoint_dir(struct fo_conf_view *cv) {
+  return first_set(cv, "state.checkpoints.dir", "execution.checkpointing.dir");
+}
+
+const char *fo_conf_view_savepoint_dir(struct fo_conf_view *cv) {
+  return first_set(cv, "state.savepoints.dir", "execution.checkpointing.savepoint-dir");
+}
+
+bool fo_conf_view_checkpoint_interval_set(struct fo_conf_view *cv) {
+  const char *v = fo_conf_view_get(cv, "execution.checkpointing.interval");
+  return !blank(v) && strcmp(v, "0") != 0;
+}
+
+bool fo_conf_ha_enabled(json_object *conf) {
+  struct fo_conf_view cv = {.defaults = conf};
+  return fo_conf_view_ha_enabled(&cv);
+}
+
 const char *fo_conf_checkpoint_dir(json_object *conf) {
-  return first_set(conf, "state.checkpoints.dir", "execution.checkpointing.dir");
+  struct fo_conf_view cv = {.defaults = conf};
+  return fo_conf_view_checkpoint_dir(&cv);
 }
 
 const char *fo_conf_savepoint_dir(json_object *conf) {
-  return first_set(conf, "state.savepoints.dir", "execution.checkpointing.savepoint-dir");
+  struct fo_conf_view cv = {.defaults = conf};
+  return fo_conf_view_savepoint_dir(&cv);
 }
 
 bool fo_conf_checkpoint_interval_set(json_object *conf) {
-  const char *v = fo_conf_get(conf, "execution.checkpointing.interval");
-  return !blank(v) && strcmp(v, "0") != 0;
+  struct fo_conf_view cv = {.defaults = conf};
+  return fo_conf_view_checkpoint_interval_set(&cv);
 }
 
 /* Flink MemorySize: digits, optional whitespace, optional unit. */

@@ -54,36 +54,36 @@ static void rd_type_error(struct rd *r, const char *key, const char *what) {
 }
 
 /* Present and not null. */
-static json_object *rd_get(json_object *o, const char *key) { return fo_json_get(o, key); }
+static const struct fo_jv *rd_get(const struct fo_jv *o, const char *key) { return fo_jv_get(o, key); }
 
-static const char *rd_string(struct rd *r, json_object *o, const char *key) {
-  json_object *v = rd_get(o, key);
+static const char *rd_string(struct rd *r, const struct fo_jv *o, const char *key) {
+  const struct fo_jv *v = rd_get(o, key);
   if (!v) return NULL;
-  if (!json_object_is_type(v, json_type_string)) {
+  if (v->type != FO_JSTRING) {
     rd_type_error(r, key, "a string");
     return NULL;
   }
-  return json_object_get_string(v);
+  return v->u.s;
 }
 
-static json_object *rd_typed(struct rd *r, json_object *o, const char *key, json_type t,
-                             const char *what) {
-  json_object *v = rd_get(o, key);
+static const struct fo_jv *rd_typed(struct rd *r, const struct fo_jv *o, const char *key,
+                                    enum fo_jt t, const char *what) {
+  const struct fo_jv *v = rd_get(o, key);
   if (!v) return NULL;
-  if (!json_object_is_type(v, t)) {
+  if (v->type != t) {
     rd_type_error(r, key, what);
     return NULL;
   }
   return v;
 }
 
-static struct fo_opt_int rd_int(struct rd *r, json_object *o, const char *key, int64_t min,
+static struct fo_opt_int rd_int(struct rd *r, const struct fo_jv *o, const char *key, int64_t min,
                                 int64_t max) {
   struct fo_opt_int res = {false, 0};
-  json_object *v = rd_get(o, key);
+  const struct fo_jv *v = rd_get(o, key);
   if (!v) return res;
   int64_t x;
-  if (!fo_json_as_int64(v, &x)) {
+  if (!fo_jv_as_int64(v, &x)) {
     rd_type_error(r, key, "an integer");
     return res;
   }
@@ -96,12 +96,12 @@ static struct fo_opt_int rd_int(struct rd *r, json_object *o, const char *key, i
   return res;
 }
 
-static void rd_resource(struct rd *r, json_object *o, struct fo_resource *res) {
-  json_object *v = rd_get(o, "cpu");
+static void rd_resource(struct rd *r, const struct fo_jv *o, struct fo_resource *res) {
+  const struct fo_jv *v = rd_get(o, "cpu");
   if (v) {
-    if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
+    if (v->type == FO_JINT || v->type == FO_JDOUBLE) {
       res->cpu_set = true;
-      res->cpu = json_object_get_double(v);
+      res->cpu = fo_jv_number(v);
     } else {
       rd_type_error(r, "cpu", "a number");
     }
@@ -110,13 +110,14 @@ static void rd_resource(struct rd *r, json_object *o, struct fo_resource *res) {
   res->ephemeral_storage = rd_string(r, o, "ephemeralStorage");
 }
 
-static void rd_component(struct rd *r, json_object *spec, const char *key, struct fo_component *c) {
-  json_object *o = rd_typed(r, spec, key, json_type_object, "an object");
+static void rd_component(struct rd *r, const struct fo_jv *spec, const char *key,
+                         struct fo_component *c) {
+  const struct fo_jv *o = rd_typed(r, spec, key, FO_JOBJECT, "an object");
   if (!o) return;
   c->present = true;
   size_t m;
   rd_push(r, key, &m);
-  json_object *res = rd_typed(r, o, "resource", json_type_object, "an object");
+  const struct fo_jv *res = rd_typed(r, o, "resource", FO_JOBJECT, "an object");
   if (res) {
     size_t m2;
     rd_push(r, "resource", &m2);
@@ -124,28 +125,23 @@ static void rd_component(struct rd *r, json_object *spec, const char *key, struc
     rd_pop(r, m2);
   }
   c->replicas = rd_int(r, o, "replicas", INT32_MIN, INT32_MAX);
-  c->pod_template = rd_typed(r, o, "podTemplate", json_type_object, "an object");
+  c->pod_template = rd_typed(r, o, "podTemplate", FO_JOBJECT, "an object");
   rd_pop(r, m);
 }
 
-static void rd_job(struct rd *r, json_object *spec, struct fo_job *j) {
-  json_object *o = rd_typed(r, spec, "job", json_type_object, "an object");
+static void rd_job(struct rd *r, const struct fo_jv *spec, struct fo_job *j) {
+  const struct fo_jv *o = rd_typed(r, spec, "job", FO_JOBJECT, "an object");
   if (!o) return;
   j->present = true;
   size_t m;
   rd_push(r, "job", &m);
   j->jar_uri = rd_string(r, o, "jarURI");
   j->entry_class = rd_string(r, o, "entryClass");
-  j->args = rd_typed(r, o, "args", json_type_array, "an array of strings");
-  if (j->args) {
-    size_t n = json_object_array_length(j->args);
-    for (size_t i = 0; i < n; i++) {
-      json_object *a = json_object_array_get_idx(j->args, i);
-      if (!a || !json_object_is_type(a, json_type_string)) {
-        rd_type_error(r, "args", "an array of strings");
-        j->args = NULL;
-        break;
-      }
+  j->args = rd_typed(r, o, "args", FO_JARRAY, "an array of strings");
+  for (uint32_t i = 0; j->args && i < j->args->n; i++) {
+    if (j->args->u.items[i].type != FO_JSTRING) {
+      rd_type_error(r, "args", "an array of strings");
+      j->args = NULL;
     }
   }
   j->state = rd_string(r, o, "state");
@@ -154,15 +150,15 @@ static void rd_job(struct rd *r, json_object *spec, struct fo_job *j) {
   j->parallelism = rd_int(r, o, "parallelism", INT32_MIN, INT32_MAX);
   j->savepoint_trigger_nonce = rd_int(r, o, "savepointTriggerNonce", INT64_MIN, INT64_MAX);
   j->savepoint_redeploy_nonce = rd_int(r, o, "savepointRedeployNonce", INT64_MIN, INT64_MAX);
-  json_object *b = rd_typed(r, o, "allowNonRestoredState", json_type_boolean, "a boolean");
+  const struct fo_jv *b = rd_typed(r, o, "allowNonRestoredState", FO_JBOOL, "a boolean");
   if (b) {
     j->allow_non_restored_state_set = true;
-    j->allow_non_restored_state = json_object_get_boolean(b);
+    j->allow_non_restored_state = b->u.b;
   }
   rd_pop(r, m);
 }
 
-int fo_spec_read(json_object *spec_json, struct fo_spec *out, struct fo_findings *errs,
+int fo_spec_read(const struct fo_jv *spec_json, struct fo_spec *out, struct fo_findings *errs,
                  const char *path_prefix) {
   memset(out, 0, sizeof *out);
   if (!spec_json) return 0;
@@ -174,20 +170,17 @@ int fo_spec_read(json_object *spec_json, struct fo_spec *out, struct fo_findings
   out->service_account = rd_string(&r, spec_json, "serviceAccount");
   out->flink_version = rd_string(&r, spec_json, "flinkVersion");
   out->mode = rd_string(&r, spec_json, "mode");
-  out->flink_configuration =
-      rd_typed(&r, spec_json, "flinkConfiguration", json_type_object, "an object");
-  out->ingress = rd_typed(&r, spec_json, "ingress", json_type_object, "an object");
-  out->pod_template = rd_typed(&r, spec_json, "podTemplate", json_type_object, "an object");
-  out->log_configuration =
-      rd_typed(&r, spec_json, "logConfiguration", json_type_object, "an object");
-  if (out->log_configuration) {
-    json_object_object_foreach(out->log_configuration, k, v) {
-      if (v && !json_object_is_type(v, json_type_string)) {
-        size_t m;
-        rd_push(&r, "logConfiguration", &m);
-        rd_type_error(&r, k, "a string");
-        rd_pop(&r, m);
-      }
+  out->flink_configuration = rd_typed(&r, spec_json, "flinkConfiguration", FO_JOBJECT, "an object");
+  out->ingress = rd_typed(&r, spec_json, "ingress", FO_JOBJECT, "an object");
+  out->pod_template = rd_typed(&r, spec_json, "podTemplate", FO_JOBJECT, "an object");
+  out->log_configuration = rd_typed(&r, spec_json, "logConfiguration", FO_JOBJECT, "an object");
+  for (uint32_t i = 0; out->log_configuration && i < out->log_configuration->n; i++) {
+    const struct fo_jm *lm = &out->log_configuration->u.members[i];
+    if (lm->v.type != FO_JNULL && lm->v.type != FO_JSTRING) {
+      size_t m;
+      rd_push(&r, "logConfiguration", &m);
+      rd_type_error(&r, lm->key, "a string");
+      rd_pop(&r, m);
     }
   }
   rd_component(&r, spec_json, "jobManager", &out->job_manager);
@@ -198,18 +191,19 @@ int fo_spec_read(json_object *spec_json, struct fo_spec *out, struct fo_findings
   return r.rc;
 }
 
-int fo_deployment_read(json_object *root, struct fo_deployment *out, struct fo_findings *errs) {
+int fo_deployment_read(const struct fo_jv *root, struct fo_deployment *out,
+                       struct fo_findings *errs) {
   memset(out, 0, sizeof *out);
-  if (!root || !json_object_is_type(root, json_type_object)) return -EINVAL;
+  if (!root || root->type != FO_JOBJECT) return -EINVAL;
   out->root = root;
-  out->api_version = fo_json_get_string(root, "apiVersion");
-  out->kind = fo_json_get_string(root, "kind");
-  out->metadata = fo_json_get_object(root, "metadata");
-  out->name = fo_json_get_string(out->metadata, "name");
-  out->namespace_ = fo_json_get_string(out->metadata, "namespace");
-  out->status_json = fo_json_get_object(root, "status");
-  json_object *spec = fo_json_get(root, "spec");
-  if (spec && !json_object_is_type(spec, json_type_object)) {
+  out->api_version = fo_jv_get_string(root, "apiVersion");
+  out->kind = fo_jv_get_string(root, "kind");
+  out->metadata = fo_jv_get_object(root, "metadata");
+  out->name = fo_jv_get_string(out->metadata, "name");
+  out->namespace_ = fo_jv_get_string(out->metadata, "namespace");
+  out->status_json = fo_jv_get_object(root, "status");
+  const struct fo_jv *spec = fo_jv_get(root, "spec");
+  if (spec && spec->type != FO_JOBJECT) {
     if (errs && fo_findings_add(errs, "spec", "spec must be an object") < 0) return -ENOMEM;
     spec = NULL;
   }
@@ -217,10 +211,13 @@ int fo_deployment_read(json_object *root, struct fo_deployment *out, struct fo_f
   return fo_spec_read(spec, &out->spec, errs, "spec");
 }
 
-bool fo_is_flinkdeployment(json_object *root) {
-  const char *kind = fo_json_get_string(root, "kind");
-  const char *av = fo_json_get_string(root, "apiVersion");
-  if (!kind || strcmp(kind, FO_KIND) != 0 || !av) return false;
+bool fo_flinkdeployment_type(const char *api_version, const char *kind) {
+  if (!kind || strcmp(kind, FO_KIND) != 0 || !api_version) return false;
   size_t g = strlen(FO_API_GROUP);
-  return strncmp(av, FO_API_GROUP, g) == 0 && av[g] == '/';
+  return strncmp(api_version, FO_API_GROUP, g) == 0 && api_version[g] == '/';
+}
+
+bool fo_is_flinkdeployment(json_object *root) {
+  return fo_flinkdeployment_type(fo_json_get_string(root, "apiVersion"),
+                                 fo_json_get_string(root, "kind"));
 }

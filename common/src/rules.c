@@ -83,15 +83,19 @@ static const struct fo_json_filter last_record[] = {{"spec", last_spec, false},
                                                     {NULL, NULL, false}};
 
 /* Rules that compare with the last deployed spec (status.reconciliationStatus.lastReconciledSpec).
- */
-static int check_against_last(struct fo_findings *e, const struct fo_spec *s, json_object *status) {
-  const char *text = fo_json_get_string(fo_json_get_object(status, "reconciliationStatus"),
-                                        "lastReconciledSpec");
+ * The record is read into `arena`. */
+static int check_against_last(struct fo_findings *e, const struct fo_spec *s,
+                              const struct fo_jv *status, struct fo_arena *arena) {
+  const char *text = fo_jv_get_string(fo_jv_get_object(status, "reconciliationStatus"),
+                                      "lastReconciledSpec");
   if (!text || !*text) return 0;
-  json_object *last_json = NULL;
-  bool first;
+  const struct fo_jv *rec = NULL;
   struct fo_parse_error pe = {0};
-  int r = fo_reconciled_spec_decode_filtered(text, last_record, &last_json, &first, &pe);
+  int r = fo_jv_parse(text, strlen(text), NULL, last_record, arena, &rec, &pe);
+  if (r == 0 && (!rec || rec->type != FO_JOBJECT)) {
+    fo_parse_error_set(&pe, 0, 0, "lastReconciledSpec is not a JSON object");
+    r = pe.message ? -EINVAL : -ENOMEM;
+  }
   if (r == -ENOMEM) {
     fo_parse_error_clear(&pe);
     return r;
@@ -103,6 +107,10 @@ static int check_against_last(struct fo_findings *e, const struct fo_spec *s, js
     fo_parse_error_clear(&pe);
     return r;
   }
+  /* {spec, resource_metadata}, or (older) the spec itself */
+  const struct fo_jv *last_json = rec;
+  if (fo_jv_get_object(rec, "spec") && fo_jv_get_object(rec, "resource_metadata"))
+    last_json = fo_jv_get_object(rec, "spec");
   struct fo_spec last;
   r = fo_spec_read(last_json, &last, NULL, "");
   if (r == 0 && !last.job.present && s->job.present)
@@ -132,45 +140,43 @@ static int check_against_last(struct fo_findings *e, const struct fo_spec *s, js
       (!s->job.initial_savepoint_path || !*s->job.initial_savepoint_path))
     r = fo_findings_add(e, "spec.job.initialSavepointPath",
                         "InitialSavepointPath must not be empty for savepoint redeployment");
-  json_object_put(last_json);
   return r;
 }
 
-const char *fo_rules_pending_savepoint(json_object *status) {
-  const char *trigger = fo_json_get_string(
-      fo_json_path(status, "jobStatus", "savepointInfo", (const char *)NULL), "triggerId");
+const char *fo_rules_pending_savepoint(const struct fo_jv *status) {
+  const char *trigger = fo_jv_get_string(
+      fo_jv_path(status, "jobStatus", "savepointInfo", (const char *)NULL), "triggerId");
   return trigger && *trigger ? trigger : NULL;
 }
 
-static int warn_pending_savepoint(struct fo_findings *w, json_object *spec, json_object *old_obj,
-                                  json_object *status) {
+static int warn_pending_savepoint(struct fo_findings *w, const struct fo_jv *spec,
+                                  const struct fo_jv *old_obj, const struct fo_jv *status) {
   const char *trigger = fo_rules_pending_savepoint(status);
   if (!trigger || !old_obj) return 0;
-  json_object *old_spec = fo_json_get(old_obj, "spec");
-  if (old_spec && spec && json_object_equal(old_spec, spec)) return 0;
+  const struct fo_jv *old_spec = fo_jv_get(old_obj, "spec");
+  if (old_spec && spec && fo_jv_equal(old_spec, spec)) return 0;
   return fo_findings_add(w, "spec",
                          "A savepoint is in progress (trigger %s): the controller applies this "
                          "change after the savepoint completes or fails",
                          trigger);
 }
 
-int fo_rules_validate(json_object *obj, json_object *old_obj, json_object *default_conf,
-                      struct fo_findings *e, struct fo_findings *w) {
+static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_object *default_conf,
+                    struct fo_findings *e, struct fo_findings *w, struct fo_arena *arena) {
   struct fo_deployment d;
   int r = fo_deployment_read(obj, &d, e);
   if (r < 0) return r;
   const struct fo_spec *s = &d.spec;
-  json_object *status = d.status_json;
-  if (!status && old_obj) status = fo_json_get_object(old_obj, "status");
-  json_object *conf = fo_conf_effective_new(default_conf, s->flink_configuration);
-  if (!conf) return -ENOMEM;
+  const struct fo_jv *status = d.status_json;
+  if (!status && old_obj) status = fo_jv_get_object(old_obj, "status");
+  struct fo_conf_view conf = {.spec = s->flink_configuration, .defaults = default_conf, .arena = arena};
 
   /* 1. name */
   if (!fo_rules_name_valid(d.name))
     r = fo_findings_add(e, "metadata.name", MSG_NAME, d.name ? d.name : "null");
 
   /* 2. flinkVersion */
-  if (r == 0 && !s->flink_version && !fo_json_get(d.spec_json, "flinkVersion"))
+  if (r == 0 && !s->flink_version && !fo_jv_get(d.spec_json, "flinkVersion"))
     r = fo_findings_add(e, "spec.flinkVersion", "Flink Version must be defined.");
   if (r == 0 && s->flink_version && !fo_enum_contains(fo_flink_versions, s->flink_version))
     r = fo_findings_add(e, "spec.flinkVersion",
@@ -190,25 +196,23 @@ int fo_rules_validate(json_object *obj, json_object *old_obj, json_object *defau
 
   /* 3. forbidden configuration keys */
   for (const char *const *k = forbidden_keys; r == 0 && *k; k++)
-    if (fo_json_get(conf, *k)) r = fo_findings_add(e, "spec.flinkConfiguration", "Forbidden Flink config key: %s", *k);
+    if (fo_conf_view_get(&conf, *k)) r = fo_findings_add(e, "spec.flinkConfiguration", "Forbidden Flink config key: %s", *k);
 
   /* 10. ingress and log configuration */
-  if (r == 0 && s->ingress && !fo_json_get_string(s->ingress, "template"))
+  if (r == 0 && s->ingress && !fo_jv_get_string(s->ingress, "template"))
     r = fo_findings_add(e, "spec.ingress.template", "Ingress template must be defined");
-  if (r == 0 && s->log_configuration) {
-    json_object_object_foreach(s->log_configuration, k, v) {
-      (void)v;
-      if (r == 0 && !fo_enum_contains(log_keys, k))
-        r = fo_findings_add(e, "spec.logConfiguration",
-                            "Invalid log config key: %s. Allowed keys are [%s, %s]", k,
-                            log_keys[0], log_keys[1]);
-    }
+  for (uint32_t i = 0; r == 0 && s->log_configuration && i < s->log_configuration->n; i++) {
+    const char *k = s->log_configuration->u.members[i].key;
+    if (!fo_enum_contains(log_keys, k))
+      r = fo_findings_add(e, "spec.logConfiguration",
+                          "Invalid log config key: %s. Allowed keys are [%s, %s]", k, log_keys[0],
+                          log_keys[1]);
   }
 
   /* 4-8. the job and its upgrade mode */
-  bool ha = fo_conf_ha_enabled(conf);
-  const char *cp_dir = fo_conf_checkpoint_dir(conf);
-  const char *sp_dir = fo_conf_savepoint_dir(conf);
+  bool ha = fo_conf_view_ha_enabled(&conf);
+  const char *cp_dir = fo_conf_view_checkpoint_dir(&conf);
+  const char *sp_dir = fo_conf_view_savepoint_dir(&conf);
   if (r == 0 && s->job.present) {
     const char *mode = fo_job_upgrade_mode(&s->job);
     bool last_state = strcmp(mode, "last-state") == 0;
@@ -233,7 +237,7 @@ int fo_rules_validate(json_object *obj, json_object *old_obj, json_object *defau
     if (r == 0 && !s->task_manager.replicas.set &&
         (!s->job.parallelism.set || s->job.parallelism.v < 1))
       r = fo_findings_add(e, "spec.job.parallelism", "Job parallelism must be larger than 0");
-    if (r == 0 && last_state && ha && cp_dir && !fo_conf_checkpoint_interval_set(conf))
+    if (r == 0 && last_state && ha && cp_dir && !fo_conf_view_checkpoint_interval_set(&conf))
       r = fo_findings_add(w, "spec.flinkConfiguration",
                           "job.upgradeMode last-state without execution.checkpointing.interval: "
                           "upgrades recover from the latest checkpoint, and without periodic "
@@ -257,12 +261,32 @@ int fo_rules_validate(json_object *obj, json_object *old_obj, json_object *defau
   if (r == 0) r = check_memory(e, "TaskManager", "spec.taskManager.resource", &s->task_manager.resource);
 
   /* 11. against the last deployed spec */
-  if (r == 0) r = check_against_last(e, s, status);
+  if (r == 0) r = check_against_last(e, s, status, arena);
 
   /* warnings about the change itself */
   if (r == 0) r = warn_pending_savepoint(w, d.spec_json, old_obj, status);
 
-  json_object_put(conf);
-  if (e->oom || w->oom) return -ENOMEM;
+  if (e->oom || w->oom || conf.oom) return -ENOMEM;
   return r < 0 ? r : 0;
+}
+
+int fo_rules_validate(const struct fo_jv *obj, const struct fo_jv *old_obj,
+                      json_object *default_conf, struct fo_findings *e, struct fo_findings *w) {
+  struct fo_arena arena;
+  fo_arena_init(&arena, SIZE_MAX);
+  int r = validate(obj, old_obj, default_conf, e, w, &arena);
+  fo_arena_free(&arena);
+  return r;
+}
+
+int fo_rules_validate_json(json_object *obj, json_object *old_obj, json_object *default_conf,
+                           struct fo_findings *e, struct fo_findings *w) {
+  struct fo_arena arena;
+  fo_arena_init(&arena, SIZE_MAX);
+  const struct fo_jv *o, *old = NULL;
+  int r = fo_jv_from_json(&arena, obj, &o);
+  if (r == 0 && old_obj) r = fo_jv_from_json(&arena, old_obj, &old);
+  if (r == 0) r = validate(o, old, default_conf, e, w, &arena);
+  fo_arena_free(&arena);
+  return r == -E2BIG ? -EINVAL : r;
 }

@@ -2,8 +2,8 @@
  * rulebook (validate) or the defaults (mutate), and encoding the response. The webhook serves
  * these; the dry-run command runs the same mutate-then-validate path on manifest files.
  *
- * Ownership: fo_admission_request owns its parsed tree (`root`); object/old_object and the
- * strings borrow from it. fo_admission_response owns every member. Both are released by their
+ * Ownership: fo_admission_request owns the arena its document lives in (`arena`); root, object,
+ * old_object and the strings borrow from it. fo_admission_response owns every member. Both are released by their
  * *_free (NULL-safe, the structs are caller-allocated). Thread-safe: no shared mutable state;
  * `default_conf` is only read.
  */
@@ -16,7 +16,8 @@
 #include "flinkop/json.h"
 
 struct fo_admission_request {
-  json_object *root;
+  struct fo_arena arena;
+  const struct fo_jv *root;
   const char *api_version; /* of the AdmissionReview */
   const char *uid;
   const char *operation; /* CREATE, UPDATE, DELETE, CONNECT */
@@ -24,8 +25,8 @@ struct fo_admission_request {
   const char *namespace_;
   const char *name;
   bool dry_run;
-  json_object *object;     /* may be NULL (DELETE) */
-  json_object *old_object; /* may be NULL */
+  const struct fo_jv *object;     /* may be NULL (DELETE) */
+  const struct fo_jv *old_object; /* may be NULL */
 };
 
 struct fo_admission_response {
@@ -39,9 +40,14 @@ struct fo_admission_response {
 };
 
 /* Decodes an AdmissionReview body. Returns 0, -EINVAL (not JSON or not an AdmissionReview
- * request: `err` says why), -E2BIG (a limit), -ENOMEM. */
+ * request: `err` says why), -E2BIG (a limit), -ENOMEM. After a failure there is nothing to free. */
 int fo_admission_decode(const char *body, size_t len, const struct fo_limits *lim,
                         struct fo_admission_request *req, struct fo_parse_error *err);
+/* Decodes another body into a request that was decoded before (successfully or not) and not freed
+ * since, reusing its arena's memory: a server decodes request after request without allocating.
+ * The previous document is gone. Same results as fo_admission_decode. */
+int fo_admission_decode_again(const char *body, size_t len, const struct fo_limits *lim,
+                              struct fo_admission_request *req, struct fo_parse_error *err);
 void fo_admission_request_free(struct fo_admission_request *req);
 
 /* Judges the request. CREATE and UPDATE of a FlinkDeployment go through the rulebook; DELETE,

@@ -38,6 +38,23 @@ const char *fo_conf_savepoint_dir(json_object *conf);
 /* True when a checkpoint interval is configured (execution.checkpointing.interval). */
 bool fo_conf_checkpoint_interval_set(json_object *conf);
 
+/* The effective configuration read in place, without building it: `spec` (spec.flinkConfiguration,
+ * may be nested, may be NULL) as flattened over `defaults` (flat, may be NULL), exactly as
+ * fo_conf_effective_new would give it. The text of a value that is not a string (a number, a
+ * boolean, an array) is made in `arena` (may be NULL: then it reads as absent and `oom` is set, as
+ * when the arena is out of memory). Returned strings borrow from the documents or the arena. */
+struct fo_conf_view {
+  const struct fo_jv *spec;
+  json_object *defaults;
+  struct fo_arena *arena;
+  bool oom;
+};
+const char *fo_conf_view_get(struct fo_conf_view *cv, const char *key);
+bool fo_conf_view_ha_enabled(struct fo_conf_view *cv);
+const char *fo_conf_view_checkpoint_dir(struct fo_conf_view *cv);
+const char *fo_conf_view_savepoint_dir(struct fo_conf_view *cv);
+bool fo_conf_view_checkpoint_interval_set(struct fo_conf_view *cv);
+
 /* Parses a memory amount written as a Flink MemorySize ("2048m", "2g", "512mb", "1024") or a
  * Kubernetes quantity ("1.5Gi", "2G", "1e9"). Returns 0 with *ret_bytes, or -EINVAL with a
  * static explanation in *ret_why. */

@@ -1,8 +1,9 @@
-/* model.h - the FlinkDeployment resource (flink.apache.org/v1beta1) as typed views over json-c.
+/* model.h - the FlinkDeployment resource (flink.apache.org/v1beta1) as typed views over a JSON
+ * document (jv.h).
  *
- * The JSON tree stays the source of truth, so fields this model does not know are kept: views
- * only borrow from it (every `const char *` and `json_object *` here points into the tree and
- * lives as long as the tree). Reading never fails on a wrong type: it records a finding (with the
+ * The document stays the source of truth, so fields this model does not know are kept: views
+ * only borrow from it (every `const char *` and `const struct fo_jv *` here points into the
+ * document's arena and lives as long as it). A json-c tree is read through fo_jv_from_json. Reading never fails on a wrong type: it records a finding (with the
  * field path) and leaves the field unset, so one pass reports every problem.
  * Thread-safe: no shared state.
  */
@@ -14,6 +15,7 @@
 
 #include "flinkop/findings.h"
 #include "flinkop/json.h"
+#include "flinkop/jv.h"
 
 #define FO_API_GROUP "flink.apache.org"
 #define FO_API_VERSION "flink.apache.org/v1beta1"
@@ -37,14 +39,14 @@ struct fo_component {
   bool present;
   struct fo_resource resource;
   struct fo_opt_int replicas;
-  json_object *pod_template;
+  const struct fo_jv *pod_template;
 };
 
 struct fo_job {
   bool present;
   const char *jar_uri;
   const char *entry_class;
-  json_object *args; /* array of strings */
+  const struct fo_jv *args; /* array of strings */
   const char *state;        /* NULL = default running */
   const char *upgrade_mode; /* NULL = default stateless */
   const char *initial_savepoint_path;
@@ -61,10 +63,10 @@ struct fo_spec {
   const char *service_account;
   const char *flink_version;
   const char *mode; /* NULL = default native */
-  json_object *flink_configuration;
-  json_object *ingress;
-  json_object *pod_template;
-  json_object *log_configuration;
+  const struct fo_jv *flink_configuration;
+  const struct fo_jv *ingress;
+  const struct fo_jv *pod_template;
+  const struct fo_jv *log_configuration;
   struct fo_component job_manager;
   struct fo_component task_manager;
   struct fo_opt_int restart_nonce;
@@ -72,14 +74,14 @@ struct fo_spec {
 };
 
 struct fo_deployment {
-  json_object *root;
+  const struct fo_jv *root;
   const char *api_version;
   const char *kind;
   const char *name;
   const char *namespace_;
-  json_object *metadata;
-  json_object *spec_json;
-  json_object *status_json;
+  const struct fo_jv *metadata;
+  const struct fo_jv *spec_json;
+  const struct fo_jv *status_json;
   struct fo_spec spec;
 };
 
@@ -97,14 +99,15 @@ bool fo_enum_contains(const char *const *values, const char *s);
 
 /* Reads `spec_json` (may be NULL: an empty spec) into `out`. Type errors go to `errs` (may be
  * NULL) under `path_prefix` (e.g. "spec"). Returns 0, or -ENOMEM. */
-int fo_spec_read(json_object *spec_json, struct fo_spec *out, struct fo_findings *errs,
+int fo_spec_read(const struct fo_jv *spec_json, struct fo_spec *out, struct fo_findings *errs,
                  const char *path_prefix);
 
 /* Reads a whole object. Returns 0 (type errors in `errs`), -EINVAL when `root` is not a JSON
  * object, -ENOMEM. */
-int fo_deployment_read(json_object *root, struct fo_deployment *out, struct fo_findings *errs);
+int fo_deployment_read(const struct fo_jv *root, struct fo_deployment *out, struct fo_findings *errs);
 
-/* True when the object is a FlinkDeployment of our API group (any version). */
+/* True when apiVersion and kind name a FlinkDeployment of our API group (any version). */
+bool fo_flinkdeployment_type(const char *api_version, const char *kind);
 bool fo_is_flinkdeployment(json_object *root);
 
 /* Effective values with defaults applied. */

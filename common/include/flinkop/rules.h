@@ -10,19 +10,24 @@
 
 #include "flinkop/findings.h"
 #include "flinkop/json.h"
+#include "flinkop/jv.h"
 
 /* Judges `obj` (a FlinkDeployment as JSON). `old_obj` (may be NULL) is the stored object of an
  * UPDATE: its status stands in when `obj` carries none, and a spec change against it while a
  * savepoint is in progress earns a warning. `default_conf` (flat, may be NULL) is the operator's
  * default Flink configuration. Returns 0 (verdict in the lists: allowed iff errors->n == 0),
  * -EINVAL when obj is not a JSON object, -ENOMEM. */
-int fo_rules_validate(json_object *obj, json_object *old_obj, json_object *default_conf,
-                      struct fo_findings *errors, struct fo_findings *warnings);
+int fo_rules_validate(const struct fo_jv *obj, const struct fo_jv *old_obj,
+                      json_object *default_conf, struct fo_findings *errors,
+                      struct fo_findings *warnings);
+/* The same for json-c trees (read through a copy in an arena). */
+int fo_rules_validate_json(json_object *obj, json_object *old_obj, json_object *default_conf,
+                           struct fo_findings *errors, struct fo_findings *warnings);
 
 /* The trigger id of the savepoint in progress according to `status` (a FlinkDeployment's status
  * object, may be NULL), or NULL when none is. Borrowed. The rules read the old object's spec only
  * when there is one (see fo_rules_validate). */
-const char *fo_rules_pending_savepoint(json_object *status);
+const char *fo_rules_pending_savepoint(const struct fo_jv *status);
 
 /* The rulebook's name check, exposed for the controller and tests. */
 bool fo_rules_name_valid(const char *name);
