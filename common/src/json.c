@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "flinkop/buf.h"
 
@@ -97,7 +100,9 @@ __attribute__((format(printf, 3, 4))) static void jp_fail(struct jp *p, int rc, 
   if (r == -ENOMEM || (p->err && !p->err->message)) p->rc = -ENOMEM;
 }
 
-static void jp_ws(struct jp *p) {
+static inline void jp_ws(struct jp *p) {
+  /* compact JSON (what Kubernetes sends) has none: one test */
+  if (p->pos < p->len && (unsigned char)p->s[p->pos] > ' ') return;
   while (p->pos < p->len) {
     char c = p->s[p->pos];
     if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
@@ -181,16 +186,39 @@ static const unsigned char jp_plain[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,            /* 0x70 */
 };
 
-/* Whether 8 bytes are all plain (jp_plain), tested a word at a time: no byte >= 0x80, < 0x20,
- * '"' or '\\'. Each test is exact as a yes/no for the whole word. */
-static inline bool word_plain(const unsigned char *s) {
+/* The bytes of 8 (a word, little-endian) that are not plain (jp_plain): >= 0x80, < 0x20, '"' or
+ * '\\', as the high bit of each byte. Bytes above the first flagged one may be flagged wrongly
+ * (a borrow), but the lowest flag is always exact: it marks the first byte that is not plain. */
+static inline uint64_t word_special(const unsigned char *s) {
   const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
   uint64_t v;
   memcpy(&v, s, sizeof v);
   uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-  uint64_t bad = (v & highs) | ((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
-                 ((b - ones) & ~b & highs);
-  return bad == 0;
+  return (v & highs) | ((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
+         ((b - ones) & ~b & highs);
+}
+
+/* Index of the first byte at or after i (before len) that is not plain, or len. */
+static inline size_t plain_run(const unsigned char *s, size_t i, size_t len) {
+#if defined(__SSE2__)
+  /* 16 bytes a step: a signed compare with 0x20 flags control bytes and bytes >= 0x80 at once */
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+  for (; i + 16 <= len; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                               _mm_cmplt_epi8(v, space));
+    unsigned m = (unsigned)_mm_movemask_epi8(bad);
+    if (m) return i + (size_t)__builtin_ctz(m);
+  }
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  for (; i + 8 <= len; i += 8) {
+    uint64_t m = word_special(s + i);
+    if (m) return i + ((size_t)__builtin_ctzll(m) >> 3);
+  }
+#endif
+  while (i < len && jp_plain[s[i]]) i++;
+  return i;
 }
 
 enum jp_smode { JS_CHECK, JS_KEY, JS_COPY };
@@ -244,8 +272,7 @@ static int jp_string(struct jp *p, enum jp_smode mode, const char **ret, size_t 
   int rc = -EINVAL;
   for (;;) {
     size_t start = i;
-    while (i + 8 <= len && word_plain(s + i)) i += 8;
-    while (i < len && jp_plain[s[i]]) i++;
+    i = plain_run(s, i, len);
     if (i > start) {
       if (w + (i - start) > max) {
         i = start;
