@@ -65,18 +65,39 @@ static struct {
   int sig_pipe[2];
 } S = {.conns_mu = PTHREAD_MUTEX_INITIALIZER};
 
-/* Each worker thread's own copy of the default configuration (json-c trees are not shared between
- * threads), freed by the key's destructor when the thread ends. */
-static pthread_key_t conf_key;
-static pthread_once_t conf_once = PTHREAD_ONCE_INIT;
-static void conf_free(void *p) { json_object_put(p); }
-static void conf_key_init(void) { pthread_key_create(&conf_key, conf_free); }
+/* Each worker thread's own state, freed by the key's destructor when the thread ends: a copy of
+ * the default configuration (json-c trees are not shared between threads) and the review it
+ * decodes request after request into (its arena is reused: no allocation per request). */
+struct worker {
+  json_object *conf;
+  struct fo_admission_request review;
+};
+static pthread_key_t worker_key;
+static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
+static void worker_free(void *p) {
+  struct worker *w = p;
+  if (!w) return;
+  json_object_put(w->conf);
+  fo_admission_request_free(&w->review);
+  free(w);
+}
+static void worker_key_init(void) { pthread_key_create(&worker_key, worker_free); }
 
-static json_object *worker_conf(void) {
-  pthread_once(&conf_once, conf_key_init);
-  json_object *c = pthread_getspecific(conf_key);
-  if (!c && S.default_conf && json_object_deep_copy(S.default_conf, &c, NULL) == 0) pthread_setspecific(conf_key, c);
-  return c;
+/* This thread's state, or NULL when it cannot be made (out of memory). */
+static struct worker *worker(void) {
+  pthread_once(&worker_once, worker_key_init);
+  struct worker *w = pthread_getspecific(worker_key);
+  if (w) return w;
+  if (!(w = calloc(1, sizeof *w))) return NULL;
+  if (S.default_conf && json_object_deep_copy(S.default_conf, &w->conf, NULL) != 0) {
+    free(w);
+    return NULL;
+  }
+  if (pthread_setspecific(worker_key, w) != 0) {
+    worker_free(w);
+    return NULL;
+  }
+  return w;
 }
 
 static double elapsed(const struct timespec *a) {
@@ -313,11 +334,14 @@ static enum MHD_Result serve_plain(struct MHD_Connection *c, struct req *q) {
 }
 
 static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) {
-  struct fo_admission_request rq;
+  struct worker *w = worker();
+  if (!w) return finish_error(c, q, 500, "out of memory");
+  struct fo_admission_request *rqp = &w->review;
   struct fo_parse_error pe = {0};
   struct fo_limits lim = *fo_limits_default();
   lim.doc_bytes = (size_t)S.cfg->max_body;
-  int r = fo_admission_decode(q->body.data ? q->body.data : "", q->body.len, &lim, &rq, &pe);
+  int r = fo_admission_decode_again(q->body.data ? q->body.data : "", q->body.len, &lim, rqp, &pe);
+  const struct fo_admission_request rq = *rqp;
   if (r < 0) {
     char msg[1024];
     if (r == -ENOMEM) snprintf(msg, sizeof msg, "out of memory");
@@ -330,7 +354,7 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
     return finish_error(c, q, r == -ENOMEM ? 500 : 400, msg);
   }
   struct fo_admission_response resp;
-  r = q->ep == EP_VALIDATE ? fo_admission_validate(&rq, worker_conf(), &resp) : fo_admission_mutate(&rq, &resp);
+  r = q->ep == EP_VALIDATE ? fo_admission_validate(&rq, w->conf, &resp) : fo_admission_mutate(&rq, &resp);
   char *out = r == 0 ? fo_admission_response_encode(&resp) : NULL;
   enum wh_verdict v = !out ? V_NONE : resp.allowed ? V_ALLOWED : V_DENIED;
   char e1[256], e2[128], e3[128], e4[64], e5[64];
@@ -347,7 +371,7 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
          out ? resp.warnings.n : 0, out && resp.patch ? json_object_array_length(resp.patch) : 0,
          elapsed(&q->start) * 1000);
   if (r == 0) fo_admission_response_free(&resp);
-  fo_admission_request_free(&rq);
+  /* the review stays with the thread: the next request reuses its memory */
   if (!out) return finish_error(c, q, 500, "out of memory");
   return finish(c, q, v, 200, "application/json", out);
 }
@@ -587,9 +611,9 @@ out:
   if (!cfg.insecure) wh_creds_shutdown();
   free(secret_ns);
   json_object_put(S.default_conf);
-  pthread_once(&conf_once, conf_key_init);
-  json_object_put(pthread_getspecific(conf_key)); /* this thread's copy, if it made one */
-  pthread_setspecific(conf_key, NULL);
+  pthread_once(&worker_once, worker_key_init);
+  worker_free(pthread_getspecific(worker_key)); /* this thread's state, if it made one */
+  pthread_setspecific(worker_key, NULL);
   if (rc == 0) fo_log("info", "stopped", NULL);
   wh_config_free(&cfg);
   return rc;
