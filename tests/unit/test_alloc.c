@@ -11,8 +11,10 @@
 #include "flinkop/admission.h"
 #include "flinkop/base64.h"
 #include "flinkop/defaults.h"
+#include "flinkop/flinkconf.h"
 #include "flinkop/flinkrest.h"
 #include "flinkop/jsonpatch.h"
+#include "flinkop/rules.h"
 #include "flinkop/status.h"
 #include "flinkop/watchparse.h"
 #include "flinkop/yaml.h"
@@ -180,6 +182,76 @@ static int op_admission(const void *arg, char *out, bool mutate) {
 
 static int op_validate(const void *arg, char *out) { return op_admission(arg, out, false); }
 static int op_mutate(const void *arg, char *out) { return op_admission(arg, out, true); }
+
+/* A worker's review decoded again into the same arena (after a denied one), then judged. */
+static int op_admission_again(const void *arg, char *out) {
+  const struct text *const *t = arg;
+  struct fo_admission_request rq = {0};
+  int r = 0;
+  for (int i = 0; r == 0 && i < 2; i++) {
+    struct fo_parse_error e = {0};
+    r = fo_admission_decode_again(t[i]->data, t[i]->len, NULL, &rq, &e);
+    fo_parse_error_clear(&e);
+    if (r < 0) break;
+    struct fo_admission_response resp;
+    r = fo_admission_validate(&rq, NULL, &resp);
+    if (r == 0) {
+      char *s = fo_admission_response_encode(&resp);
+      if (s) out_add(out, s);
+      else r = -ENOMEM;
+      free(s);
+    }
+    fo_admission_response_free(&resp);
+  }
+  fo_admission_request_free(&rq);
+  return r;
+}
+
+/* The rulebook on json-c trees (the controller's path: a copy into an arena), with a default
+ * configuration, and the configuration view's text for values that are not strings. */
+static int op_rules_json(const void *arg, char *out) {
+  const struct text *t = arg;
+  json_object *o;
+  int r = parse_json(t, NULL, &o);
+  if (r < 0) return r;
+  json_object *obj = fo_json_path(o, "request", "object", (const char *)NULL);
+  json_object *conf = NULL;
+  struct text ct = {"{\"state.savepoints.dir\":\"/d\",\"high-availability.type\":\"kubernetes\"}", 0};
+  ct.len = strlen(ct.data);
+  r = parse_json(&ct, NULL, &conf);
+  struct fo_findings errs, warns;
+  fo_findings_init(&errs);
+  fo_findings_init(&warns);
+  if (r == 0) r = fo_rules_validate_json(obj, NULL, conf, &errs, &warns);
+  for (size_t k = 0; r == 0 && k < errs.n; k++) out_add(out, errs.items[k].message);
+  for (size_t k = 0; r == 0 && k < warns.n; k++) out_add(out, warns.items[k].message);
+  fo_findings_free(&errs);
+  fo_findings_free(&warns);
+  json_object_put(conf);
+  json_object_put(o);
+  return r;
+}
+
+static int op_conf_view(const void *arg, char *out) {
+  (void)arg;
+  static const char text[] = "{\"state.savepoints.dir\":[\"a\",{\"b\":[1,2.5]}],\"state\":{\"checkpoints\":"
+                             "{\"dir\":7}},\"high-availability\":true,\"x\":{\"y\":null}}";
+  struct fo_arena a;
+  fo_arena_init(&a, SIZE_MAX);
+  const struct fo_jv *v;
+  struct fo_parse_error e = {0};
+  int r = fo_jv_parse(text, sizeof text - 1, NULL, NULL, &a, &v, &e);
+  fo_parse_error_clear(&e);
+  struct fo_conf_view cv = {.spec = v, .arena = &a};
+  static const char *const keys[] = {"state.savepoints.dir", "state.checkpoints.dir", "high-availability", "x.y"};
+  for (size_t k = 0; r == 0 && k < sizeof keys / sizeof keys[0]; k++) {
+    const char *s = fo_conf_view_get(&cv, keys[k]);
+    if (cv.oom) r = -ENOMEM;
+    else out_add(out, s ? s : "(absent)");
+  }
+  fo_arena_free(&a);
+  return r;
+}
 
 /* The dry-run path: YAML manifest -> defaults -> rules. */
 static int op_review_object(const void *arg, char *out) {
@@ -418,6 +490,7 @@ static void test_every_allocation_fails(void **state) {
   const struct text *defaults = load("tests/admission/mutate-create-defaults.request.json");
   const struct text *manifest = load("examples/last-state.yaml");
   const struct text *seed = load("examples/seed-savepoint-nonce.yaml");
+  const struct text *again[] = {deny, pending};
   const struct op ops[] = {
       {"json parse", op_json, update},
       {"json filtered parse", op_json_filtered, pending},
@@ -430,6 +503,9 @@ static void test_every_allocation_fails(void **state) {
       {"admission validate (denied)", op_validate, deny},
       {"admission validate (pending savepoint)", op_validate, pending},
       {"admission mutate", op_mutate, defaults},
+      {"admission decoded again", op_admission_again, again},
+      {"rules on json-c", op_rules_json, update},
+      {"configuration view", op_conf_view, NULL},
       {"dry-run review", op_review_object, seed},
       {"status round trip", op_status, update},
       {"defaults patch", op_defaults_patch, defaults},
