@@ -186,11 +186,15 @@ static int to_json(const struct fo_jv *v, json_object **ret, unsigned depth) {
     break;
   case FO_JSTRING: o = json_object_new_string_len(v->u.s, (int)v->n); break;
   case FO_JARRAY:
-    if (!(o = json_object_new_array_ext((int)(v->n ? v->n : 1)))) return -ENOMEM;
+  case FO_JOBJECT: {
+    bool is_obj = v->type == FO_JOBJECT;
+    if (!(o = is_obj ? json_object_new_object() : json_object_new_array_ext((int)(v->n ? v->n : 1))))
+      return -ENOMEM;
     for (uint32_t i = 0; i < v->n; i++) {
       json_object *e;
-      int r = to_json(&v->u.items[i], &e, depth + 1);
-      if (r == 0 && json_object_array_add(o, e) != 0) {
+      int r = to_json(is_obj ? &v->u.members[i].v : &v->u.items[i], &e, depth + 1);
+      if (r == 0 && (is_obj ? json_object_object_add(o, v->u.members[i].key, e)
+                            : json_object_array_add(o, e)) != 0) {
         json_object_put(e);
         r = -ENOMEM;
       }
@@ -199,24 +203,8 @@ static int to_json(const struct fo_jv *v, json_object **ret, unsigned depth) {
         return r;
       }
     }
-    *ret = o;
-    return 0;
-  case FO_JOBJECT:
-    if (!(o = json_object_new_object())) return -ENOMEM;
-    for (uint32_t i = 0; i < v->n; i++) {
-      json_object *e;
-      int r = to_json(&v->u.members[i].v, &e, depth + 1);
-      if (r == 0 && json_object_object_add(o, v->u.members[i].key, e) != 0) {
-        json_object_put(e);
-        r = -ENOMEM;
-      }
-      if (r < 0) {
-        json_object_put(o);
-        return r;
-      }
-    }
-    *ret = o;
-    return 0;
+    break;
+  }
   }
   if (!o) return -ENOMEM;
   *ret = o;

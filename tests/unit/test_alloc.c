@@ -160,15 +160,10 @@ static int op_yaml(const void *arg, char *out) {
   return r;
 }
 
-static int op_admission(const void *arg, char *out, bool mutate) {
-  const struct text *t = arg;
-  struct fo_admission_request rq;
-  struct fo_parse_error e = {0};
-  int r = fo_admission_decode(t->data, t->len, NULL, &rq, &e);
-  fo_parse_error_clear(&e);
-  if (r < 0) return r;
+/* Judges a decoded review and adds the encoded response. */
+static int judge(const struct fo_admission_request *rq, bool mutate, char *out) {
   struct fo_admission_response resp;
-  r = mutate ? fo_admission_mutate(&rq, &resp) : fo_admission_validate(&rq, NULL, &resp);
+  int r = mutate ? fo_admission_mutate(rq, &resp) : fo_admission_validate(rq, NULL, &resp);
   if (r == 0) {
     char *s = fo_admission_response_encode(&resp);
     if (s) out_add(out, s);
@@ -176,6 +171,17 @@ static int op_admission(const void *arg, char *out, bool mutate) {
     free(s);
   }
   fo_admission_response_free(&resp);
+  return r;
+}
+
+static int op_admission(const void *arg, char *out, bool mutate) {
+  const struct text *t = arg;
+  struct fo_admission_request rq;
+  struct fo_parse_error e = {0};
+  int r = fo_admission_decode(t->data, t->len, NULL, &rq, &e);
+  fo_parse_error_clear(&e);
+  if (r < 0) return r;
+  r = judge(&rq, mutate, out);
   fo_admission_request_free(&rq);
   return r;
 }
@@ -192,16 +198,7 @@ static int op_admission_again(const void *arg, char *out) {
     struct fo_parse_error e = {0};
     r = fo_admission_decode_again(t[i]->data, t[i]->len, NULL, &rq, &e);
     fo_parse_error_clear(&e);
-    if (r < 0) break;
-    struct fo_admission_response resp;
-    r = fo_admission_validate(&rq, NULL, &resp);
-    if (r == 0) {
-      char *s = fo_admission_response_encode(&resp);
-      if (s) out_add(out, s);
-      else r = -ENOMEM;
-      free(s);
-    }
-    fo_admission_response_free(&resp);
+    if (r == 0) r = judge(&rq, false, out);
   }
   fo_admission_request_free(&rq);
   return r;

@@ -1,5 +1,5 @@
-/* json.h - the project's JSON boundary: a strict, bounded reader that builds json-c trees,
- * a writer, and borrowing accessors.
+/* json.h - the project's JSON boundary: a strict, bounded reader (into an arena document, jv.h,
+ * or into json-c trees, converted from it), a writer, and borrowing accessors.
  *
  * Ownership rule (the whole project follows it): a `json_object *` returned by a function named
  * *_parse, *_new or *_dup is owned by the caller, who releases it with json_object_put();
