@@ -233,6 +233,7 @@ static int from_json(struct fo_arena *a, json_object *o, struct fo_jv *out, unsi
   }
   case json_type_string: {
     size_t n = (size_t)json_object_get_string_len(o);
+    if (n > UINT32_MAX) return -E2BIG;
     char *s = fo_arena_strndup(a, json_object_get_string(o), n);
     if (!s) return -ENOMEM;
     out->type = FO_JSTRING;
@@ -242,6 +243,7 @@ static int from_json(struct fo_arena *a, json_object *o, struct fo_jv *out, unsi
   }
   case json_type_array: {
     size_t n = json_object_array_length(o);
+    if (n > UINT32_MAX) return -E2BIG;
     struct fo_jv *items = fo_arena_alloc(a, n * sizeof *items);
     if (!items) return -ENOMEM;
     for (size_t i = 0; i < n; i++) {

@@ -89,7 +89,7 @@ bool fo_jv_equal(const struct fo_jv *a, const struct fo_jv *b);
 /* A new json-c tree equal to `v` (*ret NULL for a JSON null or a NULL `v`). 0 or -ENOMEM. */
 int fo_jv_to_json(const struct fo_jv *v, json_object **ret);
 /* A copy of json-c tree `o` (NULL reads as JSON null) in arena `a`. 0, -ENOMEM, or -E2BIG when
- * deeper than 10,000 levels. */
+ * deeper than 10,000 levels or a string or array is longer than 2^32 - 1. */
 int fo_jv_from_json(struct fo_arena *a, json_object *o, const struct fo_jv **ret);
 
 #endif
