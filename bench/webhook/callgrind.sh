@@ -32,11 +32,11 @@ for b in create-admitted create-denied update; do
   load() { h2load --h1 -n "$1" -c 1 -t 1 -d "$tmp/bodies/$b.json" -H 'content-type: application/json' \
     "https://127.0.0.1:$port/validate" 2>&1 | grep -E '^requests:' ; }
   load 20 >/dev/null
-  callgrind_control -z "$vpid" >/dev/null
+  callgrind_control -z "$vpid" >/dev/null 2>&1
   done_line=$(load "$n")
   case $done_line in *" $n succeeded, 0 failed"*) ;; *) echo "callgrind: $b: $done_line"; exit 1 ;; esac
   rm -f "$tmp"/cg.out.*
-  callgrind_control -d "$vpid" >/dev/null
+  callgrind_control -d "$vpid" >/dev/null 2>&1
   dump=$(ls "$tmp"/cg.out.* | head -1)
   total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",", "", $1); print $1}')
   printf '%-22s %d\n' "$b" $((total / n))
