@@ -5,12 +5,11 @@
  * AdmissionReview costs no malloc/free per node. json-c trees (the controller's and the Kubernetes
  * client's currency) convert both ways.
  *
- * Ownership: an fo_arena owns every byte handed out from it; fo_arena_reset()/fo_arena_free()
- * release them all at once and nothing is freed alone. A `const struct fo_jv *` borrows from the
- * arena that built it. Strings are NUL-terminated (the reader refuses NUL inside them), so they
+ * Ownership: a `const struct fo_jv *` borrows from the arena (arena.h) that built it and lives
+ * until that arena is reset or freed; nothing is freed alone. Strings are NUL-terminated (the reader refuses NUL inside them), so they
  * can be used as C strings; `n` is their length. JSON null is a value of type FO_JNULL inside
  * arrays and objects; the getters treat a member holding null as absent, as json-c does.
- * Thread-safety: an arena and its values belong to one thread at a time.
+ * Thread-safety: a document belongs to one thread at a time, as its arena does.
  */
 #ifndef FLINKOP_JV_H
 #define FLINKOP_JV_H
@@ -20,24 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct fo_arena_chunk;
-
-struct fo_arena {
-  struct fo_arena_chunk *chunks; /* newest (largest) first */
-  char *cur, *end;
-  size_t total; /* bytes of all chunks */
-  size_t max;   /* allocations that would pass it fail */
-};
-
-/* An empty arena that may grow to `max` bytes (chunks included). Allocates nothing. */
-void fo_arena_init(struct fo_arena *a, size_t max);
-/* `n` bytes aligned for any value; NULL when out of memory or over `max`. */
-void *fo_arena_alloc(struct fo_arena *a, size_t n);
-/* A NUL-terminated copy of s[0..n); NULL as fo_arena_alloc. */
-char *fo_arena_strndup(struct fo_arena *a, const char *s, size_t n);
-/* Forgets every allocation; keeps the newest chunk for reuse when it is at most `keep` bytes. */
-void fo_arena_reset(struct fo_arena *a, size_t keep);
-void fo_arena_free(struct fo_arena *a);
+#include "flinkop/arena.h"
 
 enum fo_jt { FO_JNULL, FO_JBOOL, FO_JINT, FO_JDOUBLE, FO_JSTRING, FO_JARRAY, FO_JOBJECT };
 
