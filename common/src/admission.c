@@ -161,14 +161,7 @@ int fo_admission_validate(const struct fo_admission_request *req, json_object *d
 int fo_admission_mutate(const struct fo_admission_request *req, struct fo_admission_response *resp) {
   int r = resp_init(req, resp);
   if (r < 0) return r;
-  if (judged(req)) {
-    /* the defaults are computed on a json-c copy of the object (the dry-run patches json-c) */
-    json_object *obj;
-    if ((r = fo_jv_to_json(req->object, &obj)) < 0) return r;
-    r = fo_defaults_patch(obj, &resp->patch);
-    json_object_put(obj);
-    return r;
-  }
+  if (judged(req)) return fo_defaults_patch(req->object, &resp->patch);
   resp->patch = json_object_new_array();
   return resp->patch ? 0 : -ENOMEM;
 }
@@ -228,7 +221,7 @@ int fo_admission_review_object(json_object *obj, json_object *old_obj, json_obje
                                struct fo_findings *warnings) {
   if (ret_mutated) *ret_mutated = NULL;
   json_object *patch;
-  int r = fo_defaults_patch(obj, &patch);
+  int r = fo_defaults_patch_json(obj, &patch);
   if (r < 0) return r;
   json_object *mutated;
   const char *why;

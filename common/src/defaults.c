@@ -7,8 +7,8 @@
 
 /* Adds `value` at parent/key when parent lacks it (or holds null). `parent` may be absent, then
  * the whole {key: value} object is added at parent_ptr. Takes `value`. */
-static int fill(json_object *patch, json_object *parent, const char *parent_ptr, const char *key,
-                json_object *value) {
+static int fill(json_object *patch, const struct fo_jv *parent, const char *parent_ptr,
+                const char *key, json_object *value) {
   if (!value) return -ENOMEM;
   struct fo_buf p;
   fo_buf_init(&p, 4096);
@@ -22,7 +22,7 @@ static int fill(json_object *patch, json_object *parent, const char *parent_ptr,
     }
     r = fo_buf_puts(&p, parent_ptr) < 0 ? (json_object_put(o), -ENOMEM)
                                         : fo_patch_add(patch, "add", p.data, o);
-  } else if (fo_json_get(parent, key)) {
+  } else if (fo_jv_get(parent, key)) {
     json_object_put(value);
     r = 0;
   } else {
@@ -34,27 +34,27 @@ static int fill(json_object *patch, json_object *parent, const char *parent_ptr,
   return r;
 }
 
-int fo_defaults_patch(json_object *obj, json_object **ret_patch) {
+int fo_defaults_patch(const struct fo_jv *obj, json_object **ret_patch) {
   *ret_patch = NULL;
-  if (!obj || !json_object_is_type(obj, json_type_object)) return -EINVAL;
+  if (!obj || obj->type != FO_JOBJECT) return -EINVAL;
   json_object *patch = json_object_new_array();
   if (!patch) return -ENOMEM;
   int r = 0;
-  json_object *metadata = fo_json_get_object(obj, "metadata");
-  json_object *spec = fo_json_get_object(obj, "spec");
+  const struct fo_jv *metadata = fo_jv_get_object(obj, "metadata");
+  const struct fo_jv *spec = fo_jv_get_object(obj, "spec");
   if (metadata) {
-    r = fill(patch, fo_json_get_object(metadata, "labels"), "/metadata/labels", FO_MANAGED_BY_LABEL,
+    r = fill(patch, fo_jv_get_object(metadata, "labels"), "/metadata/labels", FO_MANAGED_BY_LABEL,
              json_object_new_string(FO_MANAGED_BY_VALUE));
   }
   if (r == 0 && spec) {
-    json_object *job = fo_json_get_object(spec, "job");
+    const struct fo_jv *job = fo_jv_get_object(spec, "job");
     if (job) {
       r = fill(patch, job, "/spec/job", "state", json_object_new_string("running"));
       if (r == 0) r = fill(patch, job, "/spec/job", "upgradeMode", json_object_new_string("stateless"));
     }
     if (r == 0) r = fill(patch, spec, "/spec", "mode", json_object_new_string("native"));
-    json_object *jm = fo_json_get(spec, "jobManager");
-    if (r == 0 && (!jm || json_object_is_type(jm, json_type_object)))
+    const struct fo_jv *jm = fo_jv_get(spec, "jobManager");
+    if (r == 0 && (!jm || jm->type == FO_JOBJECT))
       r = fill(patch, jm, "/spec/jobManager", "replicas", json_object_new_int(1));
   }
   if (r < 0) {
@@ -63,4 +63,15 @@ int fo_defaults_patch(json_object *obj, json_object **ret_patch) {
   }
   *ret_patch = patch;
   return 0;
+}
+
+int fo_defaults_patch_json(json_object *obj, json_object **ret_patch) {
+  *ret_patch = NULL;
+  struct fo_arena a;
+  fo_arena_init(&a, SIZE_MAX);
+  const struct fo_jv *v;
+  int r = fo_jv_from_json(&a, obj, &v);
+  if (r == 0) r = fo_defaults_patch(v, ret_patch);
+  fo_arena_free(&a);
+  return r == -E2BIG ? -EINVAL : r;
 }

@@ -309,7 +309,7 @@ static int op_defaults_patch(const void *arg, char *out) {
   int r = parse_json(t, NULL, &o);
   if (r < 0) return r;
   json_object *obj = fo_json_path(o, "request", "object", (const char *)NULL), *patch = NULL, *res = NULL;
-  r = fo_defaults_patch(obj, &patch);
+  r = fo_defaults_patch_json(obj, &patch);
   const char *why = NULL;
   if (r == 0) r = fo_patch_apply(obj, patch, 1000, &res, &why);
   if (r == 0) r = out_json(out, patch);

@@ -127,14 +127,14 @@ static void test_defaults(void **st) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     json_object *in = tu_json(cases[i].in), *patch, *out;
-    assert_int_equal(fo_defaults_patch(in, &patch), 0);
+    assert_int_equal(fo_defaults_patch_json(in, &patch), 0);
     assert_json_eq(patch, cases[i].patch);
     const char *why;
     assert_int_equal(fo_patch_apply(in, patch, 100, &out, &why), 0);
     assert_json_eq(out, cases[i].out);
     /* idempotent: the mutated object needs nothing more */
     json_object *again;
-    assert_int_equal(fo_defaults_patch(out, &again), 0);
+    assert_int_equal(fo_defaults_patch_json(out, &again), 0);
     assert_int_equal(json_object_array_length(again), 0);
     json_object_put(again);
     json_object_put(out);

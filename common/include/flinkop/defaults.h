@@ -11,8 +11,11 @@
 #define FLINKOP_DEFAULTS_H
 
 #include "flinkop/json.h"
+#include "flinkop/jv.h"
 
-/* Returns 0 with *ret_patch, -EINVAL when obj is not a JSON object, -ENOMEM. */
-int fo_defaults_patch(json_object *obj, json_object **ret_patch);
+/* Returns 0 with *ret_patch, -EINVAL when obj is not a JSON object, -ENOMEM. `obj` is borrowed. */
+int fo_defaults_patch(const struct fo_jv *obj, json_object **ret_patch);
+/* The same for a json-c tree (read through a copy in an arena). */
+int fo_defaults_patch_json(json_object *obj, json_object **ret_patch);
 
 #endif
