@@ -336,12 +336,11 @@ static enum MHD_Result serve_plain(struct MHD_Connection *c, struct req *q) {
 static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) {
   struct worker *w = worker();
   if (!w) return finish_error(c, q, 500, "out of memory");
-  struct fo_admission_request *rqp = &w->review;
+  const struct fo_admission_request *rq = &w->review;
   struct fo_parse_error pe = {0};
   struct fo_limits lim = *fo_limits_default();
   lim.doc_bytes = (size_t)S.cfg->max_body;
-  int r = fo_admission_decode_again(q->body.data ? q->body.data : "", q->body.len, &lim, rqp, &pe);
-  const struct fo_admission_request rq = *rqp;
+  int r = fo_admission_decode_again(q->body.data ? q->body.data : "", q->body.len, &lim, &w->review, &pe);
   if (r < 0) {
     char msg[1024];
     if (r == -ENOMEM) snprintf(msg, sizeof msg, "out of memory");
@@ -354,7 +353,7 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
     return finish_error(c, q, r == -ENOMEM ? 500 : 400, msg);
   }
   struct fo_admission_response resp;
-  r = q->ep == EP_VALIDATE ? fo_admission_validate(&rq, w->conf, &resp) : fo_admission_mutate(&rq, &resp);
+  r = q->ep == EP_VALIDATE ? fo_admission_validate(rq, w->conf, &resp) : fo_admission_mutate(rq, &resp);
   char *out = r == 0 ? fo_admission_response_encode(&resp) : NULL;
   enum wh_verdict v = !out ? V_NONE : resp.allowed ? V_ALLOWED : V_DENIED;
   char e1[256], e2[128], e3[128], e4[64], e5[64];
@@ -364,10 +363,10 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
     fo_log(v == V_ALLOWED ? "debug" : "info", "admission",
          "\"endpoint\":\"%s\",\"uid\":\"%s\",\"kind\":\"%s\",\"object\":\"%s/%s\",\"operation\":\"%s\","
          "\"dryRun\":%s,\"verdict\":\"%s\",\"warnings\":%zu,\"patchOps\":%zu,\"latencyMs\":%.3f",
-         q->ep == EP_VALIDATE ? "validate" : "mutate", fo_log_escape(rq.uid, e1, sizeof e1),
-         fo_log_escape(rq.kind, e4, sizeof e4), fo_log_escape(rq.namespace_, e2, sizeof e2),
-         fo_log_escape(rq.name, e3, sizeof e3), fo_log_escape(rq.operation, e5, sizeof e5),
-         rq.dry_run ? "true" : "false", v == V_ALLOWED ? "allowed" : v == V_DENIED ? "denied" : "error",
+         q->ep == EP_VALIDATE ? "validate" : "mutate", fo_log_escape(rq->uid, e1, sizeof e1),
+         fo_log_escape(rq->kind, e4, sizeof e4), fo_log_escape(rq->namespace_, e2, sizeof e2),
+         fo_log_escape(rq->name, e3, sizeof e3), fo_log_escape(rq->operation, e5, sizeof e5),
+         rq->dry_run ? "true" : "false", v == V_ALLOWED ? "allowed" : v == V_DENIED ? "denied" : "error",
          out ? resp.warnings.n : 0, out && resp.patch ? json_object_array_length(resp.patch) : 0,
          elapsed(&q->start) * 1000);
   if (r == 0) fo_admission_response_free(&resp);

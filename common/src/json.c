@@ -138,7 +138,10 @@ static size_t utf8_seq(const unsigned char *s, size_t n) {
   return k;
 }
 
-/* Encodes a code point as UTF-8 into o (room for 4); returns the length. */
+/* Bytes of a code point in UTF-8. */
+static size_t utf8_len(unsigned cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
+
+/* Encodes a code point as UTF-8 into o (room for 4); returns the length (utf8_len). */
 static size_t utf8_put(char *o, unsigned cp) {
   if (cp < 0x80) {
     o[0] = (char)cp;
@@ -340,7 +343,7 @@ static int jp_string(struct jp *p, enum jp_smode mode, const char **ret, size_t 
           why = "NUL character in string is not supported";
           break;
         }
-        k = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        k = utf8_len(cp);
         break;
       }
       default:
@@ -509,6 +512,20 @@ static bool tab_add(struct jp *p, size_t obj, const char *k, size_t n) {
 
 enum { JP_LINEAR_KEYS = 32 };
 
+/* A stack of the parse (`arr`, *cap elements of `size`, `len` used) with room for one more,
+ * doubled when full: the stack (perhaps moved), or NULL with p->rc set (then `arr` is unchanged). */
+static void *jp_grow(struct jp *p, void *arr, size_t *cap, size_t len, size_t size) {
+  if (len < *cap) return arr;
+  size_t n = *cap ? 2 * *cap : 64;
+  void *a = realloc(arr, n * size);
+  if (!a) {
+    jp_fail(p, -ENOMEM, "out of memory");
+    return NULL;
+  }
+  *cap = n;
+  return a;
+}
+
 /* Records the key k[0..n) of the open object whose keys start at keys[base] (obj: its id in the
  * hash table once it has many members, else 0). 0, or -1 with p->rc set (a duplicate, reported
  * at `kpos`, or out of memory). */
@@ -535,16 +552,9 @@ static int jp_key_seen(struct jp *p, size_t base, size_t *obj, const char *k, si
     jp_fail(p, -EINVAL, "duplicate key \"%.*s\"", (int)(n < 1024 ? n : 1024), k);
     return -1;
   }
-  if (p->keys_len == p->keys_cap) {
-    size_t cap = p->keys_cap ? 2 * p->keys_cap : 64;
-    struct jp_kref *ks = realloc(p->keys, cap * sizeof *ks);
-    if (!ks) {
-      jp_fail(p, -ENOMEM, "out of memory");
-      return -1;
-    }
-    p->keys = ks;
-    p->keys_cap = cap;
-  }
+  struct jp_kref *ks = jp_grow(p, p->keys, &p->keys_cap, p->keys_len, sizeof *ks);
+  if (!ks) return -1;
+  p->keys = ks;
   p->keys[p->keys_len++] = (struct jp_kref){k, n};
   return 0;
 }
@@ -561,16 +571,9 @@ static const struct fo_json_filter *filter_find(const struct fo_json_filter *f, 
 }
 
 static int jp_push(struct jp *p, const char *key, const struct fo_jv *v) {
-  if (p->stk_len == p->stk_cap) {
-    size_t cap = p->stk_cap ? 2 * p->stk_cap : 128;
-    struct fo_jm *s = realloc(p->stk, cap * sizeof *s);
-    if (!s) {
-      jp_fail(p, -ENOMEM, "out of memory");
-      return -1;
-    }
-    p->stk = s;
-    p->stk_cap = cap;
-  }
+  struct fo_jm *stk = jp_grow(p, p->stk, &p->stk_cap, p->stk_len, sizeof *stk);
+  if (!stk) return -1;
+  p->stk = stk;
   p->stk[p->stk_len].key = key;
   p->stk[p->stk_len].v = *v;
   p->stk_len++;

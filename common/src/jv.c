@@ -6,14 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct fo_jv *fo_jv_get(const struct fo_jv *o, const char *key) {
-  if (!o || o->type != FO_JOBJECT) return NULL;
+/* The member's value, JSON null included; NULL when absent. `o` is an object. */
+static const struct fo_jv *member(const struct fo_jv *o, const char *key) {
   for (uint32_t i = 0; i < o->n; i++) {
     const struct fo_jm *m = &o->u.members[i];
-    if (m->key[0] == key[0] && strcmp(m->key, key) == 0)
-      return m->v.type == FO_JNULL ? NULL : &m->v;
+    if (m->key[0] == key[0] && strcmp(m->key, key) == 0) return &m->v;
   }
   return NULL;
+}
+
+const struct fo_jv *fo_jv_get(const struct fo_jv *o, const char *key) {
+  if (!o || o->type != FO_JOBJECT) return NULL;
+  const struct fo_jv *v = member(o, key);
+  return v && v->type != FO_JNULL ? v : NULL;
 }
 
 const struct fo_jv *fo_jv_get_object(const struct fo_jv *o, const char *key) {
@@ -59,12 +64,6 @@ double fo_jv_number(const struct fo_jv *v) {
   if (v->type == FO_JINT) return (double)v->u.i;
   if (v->type == FO_JDOUBLE) return v->u.num.d;
   return 0;
-}
-
-static const struct fo_jv *member(const struct fo_jv *o, const char *key) {
-  for (uint32_t i = 0; i < o->n; i++)
-    if (strcmp(o->u.members[i].key, key) == 0) return &o->u.members[i].v;
-  return NULL;
 }
 
 static bool jv_equal(const struct fo_jv *a, const struct fo_jv *b, unsigned depth) {

@@ -89,13 +89,10 @@ static int check_against_last(struct fo_findings *e, const struct fo_spec *s,
   const char *text = fo_jv_get_string(fo_jv_get_object(status, "reconciliationStatus"),
                                       "lastReconciledSpec");
   if (!text || !*text) return 0;
-  const struct fo_jv *rec = NULL;
+  const struct fo_jv *last_json;
+  bool first;
   struct fo_parse_error pe = {0};
-  int r = fo_jv_parse(text, strlen(text), NULL, last_record, arena, &rec, &pe);
-  if (r == 0 && (!rec || rec->type != FO_JOBJECT)) {
-    fo_parse_error_set(&pe, 0, 0, "lastReconciledSpec is not a JSON object");
-    r = pe.message ? -EINVAL : -ENOMEM;
-  }
+  int r = fo_reconciled_spec_read(text, last_record, arena, &last_json, &first, &pe);
   if (r == -ENOMEM) {
     fo_parse_error_clear(&pe);
     return r;
@@ -107,10 +104,6 @@ static int check_against_last(struct fo_findings *e, const struct fo_spec *s,
     fo_parse_error_clear(&pe);
     return r;
   }
-  /* {spec, resource_metadata}, or (older) the spec itself */
-  const struct fo_jv *last_json = rec;
-  if (fo_jv_get_object(rec, "spec") && fo_jv_get_object(rec, "resource_metadata"))
-    last_json = fo_jv_get_object(rec, "spec");
   struct fo_spec last;
   r = fo_spec_read(last_json, &last, NULL, "");
   if (r == 0 && !last.job.present && s->job.present)

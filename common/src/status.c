@@ -311,37 +311,58 @@ done:
   return out;
 }
 
-int fo_reconciled_spec_decode(const char *text, json_object **ret_spec, bool *ret_first_deployment,
-                              struct fo_parse_error *err) {
-  return fo_reconciled_spec_decode_filtered(text, NULL, ret_spec, ret_first_deployment, err);
+/* A value read as a boolean the way json_object_get_boolean reads one. */
+static bool truthy(const struct fo_jv *v) {
+  if (!v) return false;
+  switch (v->type) {
+  case FO_JBOOL: return v->u.b;
+  case FO_JINT: return v->u.i != 0;
+  case FO_JDOUBLE: return v->u.num.d != 0;
+  case FO_JSTRING: return v->n != 0;
+  default: return false;
+  }
 }
 
-int fo_reconciled_spec_decode_filtered(const char *text, const struct fo_json_filter *filter,
-                                       json_object **ret_spec, bool *ret_first_deployment,
-                                       struct fo_parse_error *err) {
+/* Both stored forms; *ret_root is the whole document (it is the spec in the older form). */
+static int reconciled_read(const char *text, const struct fo_json_filter *filter,
+                           struct fo_arena *a, const struct fo_jv **ret_root,
+                           const struct fo_jv **ret_spec, bool *ret_first_deployment,
+                           struct fo_parse_error *err) {
   *ret_spec = NULL;
-  json_object *o;
-  int r = fo_json_parse_filtered(text, strlen(text), NULL, filter, &o, err);
+  const struct fo_jv *o;
+  int r = fo_jv_parse(text, strlen(text), NULL, filter, a, &o, err);
   if (r < 0) return r;
-  if (!o || !json_object_is_type(o, json_type_object)) {
-    json_object_put(o);
+  if (!o || o->type != FO_JOBJECT) {
     fo_parse_error_set(err, 0, 0, "lastReconciledSpec is not a JSON object");
-    return -EINVAL;
+    return err && !err->message ? -ENOMEM : -EINVAL;
   }
-  json_object *spec = fo_json_get_object(o, "spec");
-  json_object *meta = fo_json_get_object(o, "resource_metadata");
-  if (spec && meta) {
-    json_object *fd = fo_json_get(meta, "firstDeployment");
-    *ret_first_deployment = fd && json_object_get_boolean(fd);
-    *ret_spec = json_object_get(spec);
-    json_object_put(o);
-    return 0;
-  }
+  const struct fo_jv *spec = fo_jv_get_object(o, "spec");
+  const struct fo_jv *meta = fo_jv_get_object(o, "resource_metadata");
+  *ret_root = o;
+  *ret_first_deployment = spec && meta && truthy(fo_jv_get(meta, "firstDeployment"));
   /* Older form: the spec itself, perhaps carrying apiVersion. */
-  json_object_object_del(o, "apiVersion");
-  *ret_first_deployment = false;
-  *ret_spec = o;
+  *ret_spec = spec && meta ? spec : o;
   return 0;
+}
+
+int fo_reconciled_spec_read(const char *text, const struct fo_json_filter *filter,
+                            struct fo_arena *a, const struct fo_jv **ret_spec,
+                            bool *ret_first_deployment, struct fo_parse_error *err) {
+  const struct fo_jv *root;
+  return reconciled_read(text, filter, a, &root, ret_spec, ret_first_deployment, err);
+}
+
+int fo_reconciled_spec_decode(const char *text, json_object **ret_spec, bool *ret_first_deployment,
+                              struct fo_parse_error *err) {
+  *ret_spec = NULL;
+  struct fo_arena a;
+  fo_arena_init(&a, SIZE_MAX);
+  const struct fo_jv *root, *spec;
+  int r = reconciled_read(text, NULL, &a, &root, &spec, ret_first_deployment, err);
+  if (r == 0 && (r = fo_jv_to_json(spec, ret_spec)) < 0) fo_parse_error_set(err, 0, 0, "out of memory");
+  if (r == 0 && spec == root) json_object_object_del(*ret_spec, "apiVersion");
+  fo_arena_free(&a);
+  return r;
 }
 
 static bool contains(const char *hay, const char *needle) { return hay && strstr(hay, needle); }
@@ -355,15 +376,17 @@ const char *fo_status_lifecycle(const struct fo_status *s) {
   const char *rstate = rc->state ? rc->state : "UPGRADING";
   if (strcmp(rstate, "UPGRADING") == 0) return "UPGRADING";
   if (strcmp(rstate, "ROLLING_BACK") == 0) return "ROLLING_BACK";
-  json_object *spec = NULL;
+  struct fo_arena a;
+  fo_arena_init(&a, SIZE_MAX);
+  const struct fo_jv *spec;
   bool first;
   struct fo_parse_error pe = {0};
   const char *res = NULL;
-  if (fo_reconciled_spec_decode(rc->last_reconciled_spec, &spec, &first, &pe) == 0) {
-    const char *st = fo_json_get_string(fo_json_get_object(spec, "job"), "state");
+  if (fo_reconciled_spec_read(rc->last_reconciled_spec, NULL, &a, &spec, &first, &pe) == 0) {
+    const char *st = fo_jv_get_string(fo_jv_get_object(spec, "job"), "state");
     if (st && strcmp(st, "suspended") == 0) res = "SUSPENDED";
   }
-  json_object_put(spec);
+  fo_arena_free(&a);
   fo_parse_error_clear(&pe);
   if (res) return res;
   if (s->job_status.state && strcmp(s->job_status.state, "FAILED") == 0) return "FAILED";

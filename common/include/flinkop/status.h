@@ -87,11 +87,12 @@ char *fo_reconciled_spec_encode(json_object *spec, bool first_deployment);
  * text that is not a JSON object (err explains), -ENOMEM. */
 int fo_reconciled_spec_decode(const char *text, json_object **ret_spec, bool *ret_first_deployment,
                               struct fo_parse_error *err);
-/* The same, building only what `filter` keeps (see fo_json_parse_filtered; it applies to the
- * stored document, so it names the members of both forms). */
-int fo_reconciled_spec_decode_filtered(const char *text, const struct fo_json_filter *filter,
-                                       json_object **ret_spec, bool *ret_first_deployment,
-                                       struct fo_parse_error *err);
+/* The same read into arena `a` (see jv.h), building only what `filter` keeps (NULL: everything;
+ * it applies to the stored document, so it names the members of both forms). *ret_spec borrows
+ * from `a`; in the older form it may still carry apiVersion. Same returns. */
+int fo_reconciled_spec_read(const char *text, const struct fo_json_filter *filter,
+                            struct fo_arena *a, const struct fo_jv **ret_spec,
+                            bool *ret_first_deployment, struct fo_parse_error *err);
 
 /* lifecycleState as the reference computes it from the rest of the status. Borrowed static
  * string. */
