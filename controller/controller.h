@@ -52,6 +52,8 @@ extern struct ctl *g_ctl;
 
 /* leader.c */
 int leader_start(struct ctl *c);
+/* Stops renewing and releases the lease if held. Call it after the workers have stopped: until
+ * then the lease stays ours, so no other replica acts while one of our passes still writes. */
 void leader_stop(void);
 /* True while this process may act: it holds the lease and renewed it within renew_deadline
  * (always true without --leader-elect). */

@@ -19,6 +19,7 @@ static struct {
   pthread_t thread;
   bool started;
   atomic_bool leader;
+  atomic_bool stop; /* set by leader_stop(), once no worker acts any more */
   _Atomic double renewed_at; /* monotonic seconds of the last successful acquire/renew */
   void (*on_elected)(void);
   char observed[512];  /* holder + renewTime we last saw */
@@ -122,7 +123,9 @@ static void *run(void *arg) {
   struct ctl *c = L.c;
   struct fo_kube *k = fo_kube_new(&c->kube);
   fo_kube_set_timeout(k, c->cfg.retry_period > 1 ? c->cfg.retry_period : 1);
-  while (!atomic_load(&c->stopping)) {
+  /* Not c->stopping: the lease is kept (renewed) until the workers have finished their passes, so
+   * no successor starts while one of ours still writes. */
+  while (!atomic_load(&L.stop)) {
     double t0 = mono();
     bool ok = try_acquire_or_renew(k);
     if (ok) {
@@ -141,7 +144,7 @@ static void *run(void *arg) {
     }
     double spent = mono() - t0;
     double wait = (double)c->cfg.retry_period - spent;
-    for (double w = wait; w > 0 && !atomic_load(&c->stopping); w -= 0.1) usleep(100000);
+    for (double w = wait; w > 0 && !atomic_load(&L.stop); w -= 0.1) usleep(100000);
   }
   /* Release the lease on a clean shutdown so a successor need not wait for it to expire. */
   if (atomic_load(&L.leader)) {
@@ -176,6 +179,7 @@ int leader_start(struct ctl *c) {
 }
 
 void leader_stop(void) {
+  atomic_store(&L.stop, true);
   if (L.started) pthread_join(L.thread, NULL);
   L.started = false;
 }

@@ -26,6 +26,7 @@ static const struct fo_opt opts[] = {
     {"conn-memory", "FO_WEBHOOK_CONN_MEMORY", FO_OPT_LONG, OFF(conn_memory), "16384", 8192, 1L << 20, "buffer bytes per connection (headers and reads; zeroed between requests)"},
     {"cert-poll-ms", "FO_WEBHOOK_CERT_POLL_MS", FO_OPT_LONG, OFF(cert_poll_ms), "1000", 50, 600000, "milliseconds between checks of the certificate files"},
     {"shutdown-timeout", "FO_WEBHOOK_SHUTDOWN_TIMEOUT", FO_OPT_LONG, OFF(shutdown_timeout), "20", 1, 600, "seconds to finish in-flight requests on SIGTERM"},
+    {"shutdown-delay", "FO_WEBHOOK_SHUTDOWN_DELAY", FO_OPT_LONG, OFF(shutdown_delay), "0", 0, 300, "seconds to keep serving after SIGTERM, /readyz failing, before the drain (time for the endpoints to drop this pod)"},
     {"log-level", "FO_WEBHOOK_LOG_LEVEL", FO_OPT_STR, OFF(log_level), "info", 0, 0, "info or debug"},
     {"cert-mode", "FO_WEBHOOK_CERT_MODE", FO_OPT_STR, OFF(cert_mode), "files", 0, 0, "files (--tls-cert/--tls-key) or self-managed (CA and pair in a Secret, renewed, caBundle kept)"},
     {"kubeconfig", "KUBECONFIG", FO_OPT_STR, OFF(kubeconfig), NULL, 0, 0, "self-managed: kubeconfig file (default: in-cluster)"},

@@ -24,6 +24,7 @@ struct wh_config {
   long conn_memory;      /* bytes of header buffer per connection */
   long cert_poll_ms;     /* how often the certificate files are checked for changes */
   long shutdown_timeout; /* seconds to finish in-flight requests after SIGTERM */
+  long shutdown_delay;   /* seconds to keep serving after SIGTERM (readyz 503) before draining */
   char *log_level;       /* info or debug */
   char *cert_mode;       /* "files" (--tls-cert/--tls-key) or "self-managed" (certmgr.h) */
   char *kubeconfig;      /* self-managed: API access (default in-cluster) */

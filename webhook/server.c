@@ -119,7 +119,9 @@ static enum MHD_Result respond_ex(struct MHD_Connection *c, unsigned code, const
   }
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
   if (code == 405) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
-  if (close_after) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  /* Once stopping, every answer closes its connection: the client then knows not to reuse it, which
+   * an idle keep-alive connection closed by the drain cannot tell it (its next request fails). */
+  if (close_after || atomic_load(&S.shutting_down)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
   enum MHD_Result ret = MHD_queue_response(c, code, r);
   MHD_destroy_response(r);
   return ret;
@@ -583,9 +585,18 @@ int server_main(int argc, char **argv) {
   char sig = 0;
   while (read(S.sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {
   }
-  /* Drain: refuse new connections, let in-flight requests finish. */
+  /* Not ready at once; then keep serving for --shutdown-delay: in a cluster the pod's endpoint is
+   * removed a moment after the SIGTERM, and until then the API server still sends it requests
+   * (a second signal ends the delay). Then drain: refuse new connections, let in-flight requests
+   * finish. */
   atomic_store(&S.shutting_down, true);
-  fo_log("info", "shutting down", "\"signal\":%d,\"inflight\":%d", sig, atomic_load(&S.inflight));
+  fo_log("info", "shutting down", "\"signal\":%d,\"inflight\":%d,\"delay\":%ld", sig, atomic_load(&S.inflight),
+         cfg.shutdown_delay);
+  if (cfg.shutdown_delay > 0) {
+    struct pollfd pfd = {.fd = S.sig_pipe[0], .events = POLLIN};
+    if (poll(&pfd, 1, (int)(cfg.shutdown_delay * 1000)) > 0 && read(S.sig_pipe[0], &sig, 1) == 1)
+      fo_log("info", "shutdown delay cut short", "\"signal\":%d", sig);
+  }
   MHD_socket lfd = MHD_quiesce_daemon(d);
   if (lfd != MHD_INVALID_SOCKET) close(lfd);
   struct timespec t0;

@@ -247,7 +247,7 @@ static void jp_unescape(const unsigned char *s, size_t i, char *out) {
     case 'r': out[w++] = '\r'; break;
     case 't': out[w++] = '\t'; break;
     case 'u': {
-      unsigned cp, lo;
+      unsigned cp = 0, lo = 0; /* the scan checked both escapes; hex4 cannot fail here */
       hex4((const char *)s + i, &cp);
       i += 4;
       if (cp >= 0xD800 && cp <= 0xDBFF) {

