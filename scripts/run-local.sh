@@ -1,28 +1,45 @@
 #!/usr/bin/env bash
-# Runs the whole system on this machine: a local control plane (etcd + kube-apiserver +
-# kube-controller-manager 1.20.2 on loopback), the FlinkDeployment CRD, the admission webhook
-# registered with it, the controller (with the restricted identity the chart grants), and the
-# simulated Flink runtime that plays the pods and the JobManagers. Prints the KUBECONFIG to use and stays in the foreground until Ctrl-C, then
-# stops everything it started.
-# The first run builds kube-apiserver from Debian's source package (about 6 minutes, cached).
+# Runs the whole system on this machine and stays in the foreground until Ctrl-C, then stops
+# everything it started.
+#
+#   scripts/run-local.sh              a real node (scripts/node/node.sh: kubelet, containerd, CNI,
+#                                     kube-proxy, cluster DNS), the operator image built here and
+#                                     imported, the Helm chart installed with helm (release
+#                                     flink-operator in namespace default, as the reference
+#                                     operator's quickstart does), ready for kubectl apply
+#   scripts/run-local.sh --simulated  no node: the loopback control plane, the webhook and the
+#                                     controller run as local processes, and the simulated Flink
+#                                     plays the JobManagers (the whole job lifecycle, without pods)
+#
+# The first run builds the Kubernetes programs from Debian's source package (about 6 minutes,
+# cached) and the image's Debian base (about 40 s, cached). Needs root for the node (sudo is used
+# when not root).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$ROOT/build
 cd "$ROOT"
-echo "[run-local] building the project"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-make -C build -j"$(nproc)" --no-print-directory >/dev/null
-source "$ROOT/tests/e2e/lib.sh"
-trap cluster_down EXIT
-trap 'echo; echo "[run-local] stopping"; exit 0' INT TERM
-cluster_up
-webhook_start
-webhook_register
-flinksim_start
-controller_start local --leader-elect=false --flink-url-template "http://127.0.0.1:$FLINKSIM_PORT/{namespace}/{name}"
-cat <<MSG
+mode=node
+case ${1:-} in
+  "") ;;
+  --simulated) mode=simulated ;;
+  *) echo "usage: $0 [--simulated]" >&2; exit 2 ;;
+esac
 
-The system is running. In another shell:
+if [ $mode = simulated ]; then
+  BUILD=$ROOT/build
+  echo "[run-local] building the project"
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  make -C build -j"$(nproc)" --no-print-directory >/dev/null
+  source "$ROOT/tests/e2e/lib.sh"
+  trap cluster_down EXIT
+  trap 'echo; echo "[run-local] stopping"; exit 0' INT TERM
+  cluster_up
+  webhook_start
+  webhook_register
+  flinksim_start
+  controller_start local --leader-elect=false --flink-url-template "http://127.0.0.1:$FLINKSIM_PORT/{namespace}/{name}"
+  cat <<MSG
+
+The system is running (simulated Flink, no node). In another shell:
 
   export KUBECONFIG=$KUBECONFIG
   export PATH=$(dirname "$(command -v kubectl)"):\$PATH
@@ -36,10 +53,48 @@ The simulated Flink's record of every job start, checkpoint and savepoint: $FLIN
 Logs: $FO_CLUSTER_DIR/logs (webhook.log, controller-local.log, flinksim.log, kube-apiserver.log).
 Ctrl-C stops everything.
 MSG
-while true; do
+  while true; do
+    sleep 5 &
+    wait $! || true
+    if ! kill -0 "$(cat "$FO_CLUSTER_DIR/pids/kube-apiserver")" 2>/dev/null; then echo "[run-local] kube-apiserver exited" >&2; exit 1; fi
+    if ! kill -0 "$(cat "$FO_CLUSTER_DIR/pids/webhook")" 2>/dev/null; then echo "[run-local] webhook exited; restarting" >&2; webhook_start; fi
+    if ! kill -0 "$(cat "$FO_CLUSTER_DIR/pids/controller-local")" 2>/dev/null; then echo "[run-local] controller exited; see $FO_CLUSTER_DIR/logs/controller-local.log" >&2; exit 1; fi
+  done
+fi
+
+NODE_SH=$ROOT/scripts/node/node.sh
+t0=$(date +%s)
+bash tests/e2e/kube-build.sh
+echo "[run-local] building the operator image"
+image=$(bash scripts/image/build.sh operator)
+stopping() { echo; echo "[run-local] stopping"; bash "$NODE_SH" down; }
+trap stopping EXIT
+trap 'exit 0' INT TERM
+eval "$(FO_NODE_IMAGES="$image" bash "$NODE_SH" up)"
+export KUBECONFIG PATH
+echo "[run-local] helm install flink-operator charts/flink-operator --namespace default --wait"
+helm install flink-operator charts/flink-operator --namespace default --wait --timeout 180s >/dev/null
+kubectl get pods -o wide 2>/dev/null
+cat <<MSG
+
+The operator runs on a real node ($(( $(date +%s) - t0 )) s). In another shell:
+
+  export KUBECONFIG=$KUBECONFIG
+  export PATH=$(dirname "$(command -v kubectl)"):\$PATH
+  kubectl apply -f examples/seed-last-state.yaml    # denied by the webhook with the rulebook's message
+  kubectl apply -f examples/stateless.yaml          # admitted; the controller creates its JobManager
+  kubectl get flinkdep,deploy,svc,pods              #   Deployment and Services, and kubelet its pod
+  kubectl logs deploy/flink-operator-controller     # the controller's log (one JSON line per event)
+
+This node has no Flink image yet: a JobManager pod waits in ErrImagePull and its FlinkDeployment
+shows ERROR with kubelet's message. For the job lifecycle against the simulated Flink, run
+scripts/run-local.sh --simulated.
+Node state and logs: ${FO_NODE_DIR:-/tmp/flink-operator-node} (logs/kubelet.log, logs/containerd.log, ...).
+Ctrl-C stops everything.
+MSG
+while bash "$NODE_SH" status >/dev/null; do
   sleep 5 &
   wait $! || true
-  if ! kill -0 "$(cat "$FO_CLUSTER_DIR/pids/kube-apiserver")" 2>/dev/null; then echo "[run-local] kube-apiserver exited" >&2; exit 1; fi
-  if ! kill -0 "$(cat "$FO_CLUSTER_DIR/pids/webhook")" 2>/dev/null; then echo "[run-local] webhook exited; restarting" >&2; webhook_start; fi
-  if ! kill -0 "$(cat "$FO_CLUSTER_DIR/pids/controller-local")" 2>/dev/null; then echo "[run-local] controller exited; see $FO_CLUSTER_DIR/logs/controller-local.log" >&2; exit 1; fi
 done
+echo "[run-local] the node stopped" >&2
+exit 1

@@ -94,7 +94,7 @@ kill_all() {
     [ -f "$f" ] || continue
     kill "$(cat "$f")" 2>/dev/null || true
   done
-  for _ in $(seq 1 50); do
+  for _ in $(seq 1 20); do   # 2 s to stop cleanly; the state is thrown away anyway
     pids=""
     for f in "$DIR"/pids/*; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && pids=1; done
     [ -z "$pids" ] && break
@@ -287,6 +287,8 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: 100Mi, nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
 serializeImagePulls: false
+# report status often: Ready within seconds of start (the first report is NotReady)
+nodeStatusUpdateFrequency: 2s
 YAML
   kubeconfig "$DIR/kubeconfig" admin "$SERVER"
   local who

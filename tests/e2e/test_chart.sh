@@ -43,7 +43,8 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
     if d and d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-webhook"):
         c = d["spec"]["template"]["spec"]["containers"][0]
         for a in c["args"]:
-            if not a.startswith(("--listen=", "--metrics-listen=", "--config=")):
+            # local addresses; no endpoints to wait out when this process stops
+            if not a.startswith(("--listen=", "--metrics-listen=", "--config=", "--shutdown-delay=")):
                 print(a)
 PY
 )

@@ -40,6 +40,10 @@ down() {
   else ko "node: down stopped everything and left the host as it was" "$out"; fi
   left=$(pgrep -f "$FO_NODE_DIR/" | tr '\n' ' ')
   check "node: no process of the node is left" "" "$left"
+  echo "figures: image build ${IMAGE_BUILD_S:-?} s, node up ${NODE_UP_S:-?} s, pod start ${POD_START_S:-?} s," \
+    "helm install --wait ${HELM_INSTALL_S:-?} s, takeover after a leader's pod deleted ${TAKEOVER_GRACEFUL_S:-?} s," \
+    "after a leader froze ${TAKEOVER_EXPIRY_S:-?} s, helm upgrade ${HELM_UPGRADE_S:-?} s with kubectl loop ${UPGRADE_KUBECTL:-?}" \
+    "and load ${UPGRADE_LOAD:-?}"
   echo "node e2e: $passed passed, $failed failed ($(( $(date +%s) - t0 ))s)"
 }
 trap 'down; [ "$failed" -eq 0 ]' EXIT
