@@ -82,7 +82,7 @@ hostdiff=$(bash "$NODE_SH" check-host 2>&1)
 bad=$(grep -E '^[<>] ((vm|kernel|net)/|[-:*]|COMMIT)' <<<"$hostdiff")
 check "host: no kernel setting and no iptables rule of the host changed while the node runs" "" "$bad"
 if grep -q 'fo-host0' <<<"$hostdiff"; then ok "host: the node's only link on the host is its veth (fo-host0)"; else ko "host: the node's link" "$hostdiff"; fi
-other_links=$(grep -E '^> [^ ]+:?$' <<<"$hostdiff" | grep -v 'fo-host0' )
+other_links=$(grep -E '^> [^ /]+:$' <<<"$hostdiff" | grep -v '^> fo-host0' )   # link names end with ':'
 check "host: no other link was added to the host" "" "$other_links"
 
 kubectl delete namespace $ns --wait=false >/dev/null 2>&1
