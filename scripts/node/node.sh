@@ -310,6 +310,7 @@ cmd_up() {
     die "another node is running on this machine, or one was not stopped (cgroup /$CGROUP or link $HOST_LINK exists); stop it with: FO_NODE_DIR=<its folder> $0 down"
   fi
   if ip -o addr show | grep -q ' 10\.244\.'; then die "an address in 10.244.0.0/16 is already in use on this machine"; fi
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then die "this machine has only cgroup v2; kubelet 1.20 needs cgroup v1 controllers"; fi
   local p
   for p in "$BIN/kube-apiserver" "$BIN/kubelet" "$BIN/kube-proxy" "$BIN/kube-scheduler" "$BIN/kube-controller-manager"; do
     [ -x "$p" ] || die "$p missing: run tests/e2e/kube-build.sh"
