@@ -1,20 +1,18 @@
 #include "flinkop/flinkrest.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "flinkop/http.h"
 #include "flinkop/json.h"
 
 #define MAX_ANSWER (8u << 20)
 
 struct fo_flink {
   char *base;
-  CURL *curl;
-  fo_flink_transport_fn transport; /* replaces HTTP (fuzzing) */
-  void *transport_ud;
+  struct fo_http *http;
   long timeout_ms;
   long http_code;
   char error[1024];
@@ -24,9 +22,9 @@ struct fo_flink *fo_flink_new(const char *base_url, long timeout_ms) {
   struct fo_flink *f = calloc(1, sizeof *f);
   if (!f) return NULL;
   f->base = strdup(base_url);
-  f->curl = curl_easy_init();
+  f->http = fo_http_new();
   f->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
-  if (!f->base || !f->curl) return fo_flink_free(f);
+  if (!f->base || !f->http) return fo_flink_free(f);
   size_t n = strlen(f->base);
   while (n && f->base[n - 1] == '/') f->base[--n] = '\0';
   return f;
@@ -34,16 +32,13 @@ struct fo_flink *fo_flink_new(const char *base_url, long timeout_ms) {
 
 struct fo_flink *fo_flink_free(struct fo_flink *f) {
   if (!f) return NULL;
-  if (f->curl) curl_easy_cleanup(f->curl);
+  fo_http_free(f->http);
   free(f->base);
   free(f);
   return NULL;
 }
 
-void fo_flink_set_transport(struct fo_flink *f, fo_flink_transport_fn fn, void *ud) {
-  f->transport = fn;
-  f->transport_ud = ud;
-}
+void fo_flink_set_transport(struct fo_flink *f, fo_flink_transport_fn fn, void *ud) { fo_http_set_transport(f->http, fn, ud); }
 
 const char *fo_flink_last_error(const struct fo_flink *f) { return f->error; }
 long fo_flink_last_http_code(const struct fo_flink *f) { return f->http_code; }
@@ -65,10 +60,6 @@ int fo_flink_url(struct fo_buf *out, const char *tmpl, const char *name, const c
   return fo_buf_append(out, "", 0);
 }
 
-static size_t on_data(char *p, size_t s, size_t n, void *ud) {
-  return fo_buf_append(ud, p, s * n) == 0 ? s * n : 0;
-}
-
 static int answer(struct fo_flink *f, struct fo_buf *ans, json_object **ret);
 
 /* Performs a call; *ret gets the parsed JSON answer (may be NULL for an empty 2xx body). */
@@ -76,59 +67,25 @@ static int call(struct fo_flink *f, const char *method, const char *path, json_o
   if (ret) *ret = NULL;
   f->error[0] = '\0';
   f->http_code = 0;
-  struct fo_buf url, ans;
-  fo_buf_init(&url, 8192);
-  fo_buf_init(&ans, MAX_ANSWER);
-  if (fo_buf_printf(&url, "%s%s", f->base, path) < 0) return -ENOMEM;
   char *payload = body ? fo_json_dumps(body) : NULL;
-  if (f->transport) {
-    const char *data = NULL;
-    size_t len = 0;
-    f->http_code = f->transport(f->transport_ud, method, path, payload, &data, &len);
-    free(payload);
-    fo_buf_free(&url);
-    if (f->http_code == 0) {
-      snprintf(f->error, sizeof f->error, "transport error");
-      return -ECONNREFUSED;
-    }
-    if (fo_buf_append(&ans, data, len) < 0) {
-      fo_buf_free(&ans);
-      return -EBADMSG;
-    }
-    return answer(f, &ans, ret);
-  }
-  CURL *c = f->curl;
-  curl_easy_reset(c);
-  curl_easy_setopt(c, CURLOPT_URL, url.data);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, f->timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, f->timeout_ms < 5000 ? f->timeout_ms : 5000L);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &ans);
-  struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
-  if (payload) {
-    h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
-  } else if (!strcmp(method, "POST")) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-  }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  CURLcode cr = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &f->http_code);
-  curl_slist_free_all(h);
+  if (body && !payload) return -ENOMEM;
+  static const char *const accept[] = {"Accept: application/json", NULL};
+  struct fo_http_request rq = {.method = method, .base = f->base, .path = path, .body = payload,
+                               .content_type = "application/json", .headers = accept, .timeout_ms = f->timeout_ms,
+                               .connect_timeout_ms = f->timeout_ms < 5000 ? f->timeout_ms : 5000L,
+                               .max_answer = MAX_ANSWER};
+  struct fo_http_answer ans;
+  int r = fo_http_perform(f->http, &rq, &ans);
   free(payload);
-  fo_buf_free(&url);
-  int r = 0;
-  if (cr != CURLE_OK) {
-    snprintf(f->error, sizeof f->error, "%s", curl_easy_strerror(cr));
-    r = cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
-        : cr == CURLE_COULDNT_CONNECT || cr == CURLE_GOT_NOTHING || cr == CURLE_RECV_ERROR || cr == CURLE_COULDNT_RESOLVE_HOST ? -ECONNREFUSED
-        : cr == CURLE_WRITE_ERROR ? -EBADMSG : -EIO;
-    fo_buf_free(&ans);
-    return r;
+  f->http_code = ans.code;
+  if (r < 0) {
+    snprintf(f->error, sizeof f->error, "%s", ans.error);
+    fo_http_answer_free(&ans);
+    /* nothing answering, for whatever reason, is a JobManager that is down; an answer over the
+     * limit is not the documented JSON */
+    return r == -EHOSTUNREACH || r == -ECONNRESET ? -ECONNREFUSED : r == -E2BIG ? -EBADMSG : r;
   }
-  return answer(f, &ans, ret);
+  return answer(f, &ans.body, ret);
 }
 
 /* Reads an answer's body (consumed) by its HTTP code. */

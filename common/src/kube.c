@@ -2,7 +2,6 @@
 
 #include "flinkop/base64.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
@@ -12,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "flinkop/http.h"
 #include "flinkop/watchparse.h"
 #include "flinkop/yaml.h"
 
@@ -185,11 +185,14 @@ int fo_kube_config_in_cluster(const char *sa_dir, struct fo_kube_config *cfg, ch
 
 struct fo_kube {
   const struct fo_kube_config *cfg;
-  CURL *curl;
+  struct fo_http *http;
+  struct fo_http_tls tls;
   struct fo_kube_error err;
   long timeout;
   char *token; /* current token (from file or config) */
   struct stat token_st;
+  fo_kube_write_hook_fn write_hook;
+  void *write_hook_ud;
 };
 
 struct fo_kube *fo_kube_new(const struct fo_kube_config *cfg) {
@@ -197,17 +200,20 @@ struct fo_kube *fo_kube_new(const struct fo_kube_config *cfg) {
   if (!k) return NULL;
   k->cfg = cfg;
   k->timeout = 30;
-  k->curl = curl_easy_init();
-  if (!k->curl) {
+  k->http = fo_http_new();
+  if (!k->http) {
     free(k);
     return NULL;
   }
+  k->tls = (struct fo_http_tls){.insecure = cfg->insecure, .ca_file = cfg->ca_file, .ca_pem = cfg->ca_pem,
+                                .cert_file = cfg->client_cert_file, .cert_pem = cfg->client_cert_pem,
+                                .key_file = cfg->client_key_file, .key_pem = cfg->client_key_pem};
   return k;
 }
 
 struct fo_kube *fo_kube_free(struct fo_kube *k) {
   if (!k) return NULL;
-  curl_easy_cleanup(k->curl);
+  fo_http_free(k->http);
   free(k->token);
   free(k);
   return NULL;
@@ -215,6 +221,12 @@ struct fo_kube *fo_kube_free(struct fo_kube *k) {
 
 const struct fo_kube_error *fo_kube_last_error(const struct fo_kube *k) { return &k->err; }
 void fo_kube_set_timeout(struct fo_kube *k, long seconds) { k->timeout = seconds; }
+void fo_kube_set_transport(struct fo_kube *k, fo_http_transport_fn fn, void *ud) { fo_http_set_transport(k->http, fn, ud); }
+
+void fo_kube_set_write_hook(struct fo_kube *k, fo_kube_write_hook_fn fn, void *ud) {
+  k->write_hook = fn;
+  k->write_hook_ud = ud;
+}
 
 /* Re-reads the token file when it changed (inode, size or mtime). */
 static const char *current_token(struct fo_kube *k) {
@@ -245,50 +257,6 @@ int fo_kube_path(struct fo_buf *out, const struct fo_kube_resource *r, const cha
   return rc;
 }
 
-struct sink {
-  struct fo_buf body;
-  struct fo_watch_parser *watch;
-  atomic_bool *stop;
-  int watch_rc;
-  CURL *curl;
-  bool checked; /* the status code was looked at (watch only) */
-};
-
-static size_t on_data(char *p, size_t s, size_t n, void *ud) {
-  struct sink *k = ud;
-  size_t len = s * n;
-  if (k->stop && atomic_load(k->stop)) return 0;
-  if (k->watch && !k->checked) {
-    /* A refused watch answers with a plain Status, not a stream of events: keep it as a body. */
-    long code = 0;
-    curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
-    k->checked = true;
-    if (code < 200 || code > 299) k->watch = NULL;
-  }
-  if (k->watch) {
-    int r = fo_watch_parser_feed(k->watch, p, len);
-    if (r < 0) {
-      k->watch_rc = r;
-      return 0;
-    }
-    return len;
-  }
-  return fo_buf_append(&k->body, p, len) == 0 ? len : 0;
-}
-
-static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d) {
-  (void)a, (void)b, (void)c, (void)d;
-  struct sink *k = ud;
-  return k->stop && atomic_load(k->stop) ? 1 : 0;
-}
-
-static size_t on_header(char *p, size_t s, size_t n, void *ud) {
-  struct fo_kube *k = ud;
-  size_t len = s * n;
-  if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) k->err.retry_after = strtol(p + 12, NULL, 10);
-  return len;
-}
-
 static int map_status(struct fo_kube *k, json_object *body) {
   long c = k->err.http_code;
   const char *reason = fo_json_get_string(body, "reason");
@@ -316,115 +284,60 @@ static int map_status(struct fo_kube *k, json_object *body) {
   return -EIO;
 }
 
+static bool is_write(const char *method) { return strcmp(method, "GET") != 0; }
+
+/* One request through the HTTP layer: the answer's status and body in *ans (free it), its
+ * Retry-After and any transport failure's text in k->err. `on_chunk` streams a 2xx body. */
 static int perform(struct fo_kube *k, const char *method, const char *path, const char *ctype, const char *body,
-                   struct sink *sink, long timeout, long low_speed_time) {
-  CURL *c = k->curl;
-  curl_easy_reset(c);
+                   size_t max_answer, long timeout, long low_speed_time, int (*on_chunk)(void *, const char *, size_t),
+                   void *chunk_ud, atomic_bool *stop, struct fo_http_answer *ans) {
   memset(&k->err, 0, sizeof k->err);
-  struct fo_buf url;
-  fo_buf_init(&url, 16384);
-  if (fo_buf_printf(&url, "%s%s", k->cfg->server, path) < 0) return -ENOMEM;
-  curl_easy_setopt(c, CURLOPT_URL, url.data);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
-  if (timeout) curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-  if (low_speed_time) {
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, low_speed_time);
+  memset(ans, 0, sizeof *ans);
+  if (is_write(method) && k->write_hook) {
+    int r = k->write_hook(k->write_hook_ud, method, path);
+    if (r < 0) {
+      snprintf(k->err.message, sizeof k->err.message, "write refused: %s %s", method, path);
+      return r;
+    }
   }
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, k);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, sink);
-  const struct fo_kube_config *cfg = k->cfg;
-  if (cfg->insecure) {
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-  } else if (cfg->ca_pem) {
-    struct curl_blob b = {cfg->ca_pem, strlen(cfg->ca_pem), CURL_BLOB_NOCOPY};
-    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
-  } else if (cfg->ca_file) {
-    curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
-  }
-  if (cfg->client_cert_pem) {
-    struct curl_blob b = {cfg->client_cert_pem, strlen(cfg->client_cert_pem), CURL_BLOB_NOCOPY};
-    curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &b);
-    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-  } else if (cfg->client_cert_file) {
-    curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->client_cert_file);
-  }
-  if (cfg->client_key_pem) {
-    struct curl_blob b = {cfg->client_key_pem, strlen(cfg->client_key_pem), CURL_BLOB_NOCOPY};
-    curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &b);
-    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
-  } else if (cfg->client_key_file) {
-    curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->client_key_file);
-  }
-  struct curl_slist *h = NULL;
   struct fo_buf auth;
   fo_buf_init(&auth, 70000);
   const char *tok = current_token(k);
-  if (tok && fo_buf_printf(&auth, "Authorization: Bearer %s", tok) == 0) h = curl_slist_append(h, auth.data);
-  h = curl_slist_append(h, "Accept: application/json");
-  h = curl_slist_append(h, "User-Agent: flink-operator");
-  if (body) {
-    char ct[128];
-    snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
-    h = curl_slist_append(h, ct);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-  }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  CURLcode cr = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &k->err.http_code);
-  curl_slist_free_all(h);
+  const char *headers[4] = {"Accept: application/json", NULL, NULL, NULL};
+  if (tok && fo_buf_printf(&auth, "Authorization: Bearer %s", tok) == 0) headers[1] = auth.data;
+  struct fo_http_request rq = {.method = method, .base = k->cfg->server, .path = path, .body = body,
+                               .content_type = ctype, .headers = headers, .timeout_ms = timeout * 1000,
+                               .connect_timeout_ms = 10000, .low_speed_s = low_speed_time, .keepalive = true,
+                               .tls = &k->tls, .max_answer = max_answer, .on_chunk = on_chunk,
+                               .chunk_ud = chunk_ud, .stop = stop};
+  int r = fo_http_perform(k->http, &rq, ans);
   fo_buf_free(&auth);
-  fo_buf_free(&url);
-  if (g_observer) g_observer(method, cr == CURLE_OK || cr == CURLE_WRITE_ERROR ? k->err.http_code : 0);
-  if (cr == CURLE_WRITE_ERROR && sink->watch_rc) return sink->watch_rc;
-  if (cr == CURLE_WRITE_ERROR || cr == CURLE_ABORTED_BY_CALLBACK) {
-    if (sink->stop && atomic_load(sink->stop)) return -ECANCELED;
-    snprintf(k->err.message, sizeof k->err.message, "answer too large");
-    return -E2BIG;
-  }
-  if (cr != CURLE_OK) {
-    snprintf(k->err.message, sizeof k->err.message, "%s", curl_easy_strerror(cr));
-    if (cr == CURLE_COULDNT_CONNECT) return -ECONNREFUSED;
-    if (cr == CURLE_OPERATION_TIMEDOUT) return -ETIMEDOUT;
-    if (cr == CURLE_COULDNT_RESOLVE_HOST) return -EHOSTUNREACH;
-    if (cr == CURLE_PARTIAL_FILE || cr == CURLE_RECV_ERROR || cr == CURLE_GOT_NOTHING) return -ECONNRESET;
-    return -EIO;
-  }
-  return 0;
+  k->err.http_code = ans->code;
+  k->err.retry_after = ans->retry_after;
+  if (g_observer) g_observer(method, r == 0 || r == -E2BIG ? ans->code : 0);
+  if (r < 0) snprintf(k->err.message, sizeof k->err.message, "%s", ans->error);
+  return r;
 }
 
 int fo_kube_request(struct fo_kube *k, const char *method, const char *path, const char *content_type,
                     const char *body, json_object **ret) {
   if (ret) *ret = NULL;
-  struct sink s = {0};
-  fo_buf_init(&s.body, 64u << 20);
-  int r = perform(k, method, path, content_type, body, &s, k->timeout, 0);
+  struct fo_http_answer ans;
+  int r = perform(k, method, path, content_type, body, 64u << 20, k->timeout, 0, NULL, NULL, NULL, &ans);
   json_object *o = NULL;
-  if (r == 0 && s.body.len) {
+  if (r == 0 && ans.body.len) {
     struct fo_parse_error pe = {0};
     struct fo_limits lim = *fo_limits_default();
     lim.doc_bytes = 64u << 20;
     lim.nodes = 10u << 20;
     lim.list_items = 1u << 20;
-    if (fo_json_parse(s.body.data, s.body.len, &lim, &o, &pe) < 0) {
+    if (fo_json_parse(ans.body.data, ans.body.len, &lim, &o, &pe) < 0) {
       snprintf(k->err.message, sizeof k->err.message, "unreadable answer: %s", pe.message ? pe.message : "");
       fo_parse_error_clear(&pe);
       r = -EIO;
     }
   }
-  fo_buf_free(&s.body);
+  fo_http_answer_free(&ans);
   if (r == 0 && (k->err.http_code < 200 || k->err.http_code > 299)) {
     r = map_status(k, o);
     json_object_put(o);
@@ -594,6 +507,8 @@ static int watch_event(void *ud, const char *type, json_object *obj) {
   return w->fn(w->ud, type, obj);
 }
 
+static int feed_watch(void *ud, const char *data, size_t len) { return fo_watch_parser_feed(ud, data, len); }
+
 int fo_kube_watch(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
                   const char *label_selector, char **last_rv, long timeout_seconds, size_t max_line,
                   fo_kube_watch_fn fn, void *ud, atomic_bool *stop) {
@@ -613,19 +528,18 @@ int fo_kube_watch(struct fo_kube *k, const struct fo_kube_resource *r, const cha
   struct watch_ctx w = {fn, ud, last_rv, false};
   struct fo_watch_parser wp;
   fo_watch_parser_init(&wp, max_line, watch_event, &w);
-  struct sink s = {.watch = &wp, .stop = stop, .curl = k->curl};
-  fo_buf_init(&s.body, 1u << 20);
-  int rc = perform(k, "GET", p.data, NULL, NULL, &s, 0, timeout_seconds + 30);
+  struct fo_http_answer ans;
+  int rc = perform(k, "GET", p.data, NULL, NULL, 1u << 20, 0, timeout_seconds + 30, feed_watch, &wp, stop, &ans);
   fo_buf_free(&p);
   if (rc == 0 && (k->err.http_code < 200 || k->err.http_code > 299)) {
     json_object *st = NULL;
     struct fo_parse_error pe = {0};
-    if (s.body.len) fo_json_parse(s.body.data, s.body.len, NULL, &st, &pe);
+    if (ans.body.len) fo_json_parse(ans.body.data, ans.body.len, NULL, &st, &pe);
     rc = map_status(k, st);
     json_object_put(st);
     fo_parse_error_clear(&pe);
   }
-  fo_buf_free(&s.body);
+  fo_http_answer_free(&ans);
   if (rc < 0 && wp.error) snprintf(k->err.message, sizeof k->err.message, "%s", wp.error);
   if (w.gone) rc = FO_KUBE_GONE;
   fo_watch_parser_free(&wp);

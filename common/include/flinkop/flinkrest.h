@@ -1,5 +1,5 @@
 /* flinkrest.h - a client of the Flink JobManager REST API (the calls the job lifecycle needs),
- * on libcurl, with a timeout on every call.
+ * on the common HTTP layer (http.h), with a timeout on every call.
  *
  * Outcomes are distinct negative errno values, so the caller can tell them apart:
  *   -ENOENT 404 (unknown job or trigger), -EALREADY 409 (the job is already terminal),
@@ -16,17 +16,16 @@
 #include <stdint.h>
 
 #include "flinkop/buf.h"
+#include "flinkop/http.h"
 
 struct fo_flink;
 
 /* `base_url` like http://name-rest.ns:8081 (no trailing slash). NULL on ENOMEM. */
 struct fo_flink *fo_flink_new(const char *base_url, long timeout_ms);
 struct fo_flink *fo_flink_free(struct fo_flink *f);
-/* Replaces HTTP with `fn` (the fuzz target feeds answers through it): it gets the method, the
- * path and the request body (may be NULL), sets *data and *len to the answer's body (borrowed until
- * the next call) and returns the HTTP code, 0 for a transport error. */
-typedef long (*fo_flink_transport_fn)(void *ud, const char *method, const char *path, const char *body,
-                                      const char **data, size_t *len);
+/* Replaces HTTP with `fn` (the fuzz target and the controller's unit tests answer through it):
+ * see fo_http_transport_fn in http.h. */
+typedef fo_http_transport_fn fo_flink_transport_fn;
 void fo_flink_set_transport(struct fo_flink *f, fo_flink_transport_fn fn, void *ud);
 /* The message of the last failure (Flink's "errors", curl's text, or the parse problem). */
 const char *fo_flink_last_error(const struct fo_flink *f);

@@ -1,5 +1,6 @@
-/* kube.h - a Kubernetes API client on libcurl: configuration (kubeconfig or in-cluster), typed
- * requests for the resources the controller uses, paginated lists, and watches.
+/* kube.h - a Kubernetes API client on the common HTTP layer (http.h): configuration (kubeconfig
+ * or in-cluster), typed requests for the resources the controller uses, paginated lists, and
+ * watches.
  *
  * Errors: functions return 0 or a negative errno, with the API server's Status in
  * `fo_kube_error` (last_error of the client):
@@ -19,6 +20,7 @@
 #include <stddef.h>
 
 #include "flinkop/buf.h"
+#include "flinkop/http.h"
 #include "flinkop/json.h"
 
 #define FO_KUBE_GONE (-ENODATA)
@@ -72,6 +74,13 @@ void fo_kube_set_observer(fo_kube_observer_fn fn);
 const struct fo_kube_error *fo_kube_last_error(const struct fo_kube *k);
 /* Request timeout in seconds (default 30). */
 void fo_kube_set_timeout(struct fo_kube *k, long seconds);
+/* Replaces the network with `fn` (unit tests run a fake API server through it); see http.h. */
+void fo_kube_set_transport(struct fo_kube *k, fo_http_transport_fn fn, void *ud);
+/* Called before every write (any method but GET) with the method and the path; a negative
+ * return refuses it: the request is not sent and fails with that value. The one place a process
+ * decides whether it may write (the controller: only while it leads). */
+typedef int (*fo_kube_write_hook_fn)(void *ud, const char *method, const char *path);
+void fo_kube_set_write_hook(struct fo_kube *k, fo_kube_write_hook_fn fn, void *ud);
 
 /* Builds /api(s)/.../namespaces/<ns>/<plural>[/<name>[/<sub>]][?query]. */
 int fo_kube_path(struct fo_buf *out, const struct fo_kube_resource *r, const char *ns, const char *name,
