@@ -17,6 +17,8 @@
 #
 # Needs root for debootstrap only (sudo is used when not root). Cache: $FO_CACHE/images.
 set -euo pipefail
+# the system programs used here live in sbin, which a user's PATH often lacks
+export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/scripts/image
 CACHE=${FO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flink-operator}

@@ -26,6 +26,8 @@
 # One node per machine (the cgroup folder is fixed); a second `up` while one runs says so.
 # Root is needed (sudo is used when not root). Timings of each step are printed.
 set -euo pipefail
+# the system programs used here live in sbin, which a user's PATH often lacks
+export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CACHE=${FO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flink-operator}
