@@ -51,7 +51,8 @@ case $DIR in
   /run/*|/var/lib/*|/var/log/*) die "FO_NODE_DIR must not be under /run, /var/lib or /var/log (private inside the node)" ;;
 esac
 
-running() { [ -f "$DIR/pids/kube-apiserver" ] && kill -0 "$(cat "$DIR/pids/kube-apiserver")" 2>/dev/null; }
+# (by /proc, not kill -0: a user may look at the node root started)
+running() { local f=$DIR/pids/kube-apiserver; [ -f "$f" ] && [ -d "/proc/$(cat "$f")" ]; }
 
 print_env() {
   echo "export KUBECONFIG=$DIR/kubeconfig"
