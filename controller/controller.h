@@ -1,10 +1,12 @@
-/* controller.h - the controller process: options, shared state, and the modules' entry points.
+/* controller.h - the controller process: its options and its state (struct ctl, owned by main.c
+ * and passed to whoever needs it: no module reaches for it), leader election, the HTTP endpoints
+ * and the metrics.
  *
  * Threads: one informer thread per watched resource and namespace; `workers` reconcile threads
  * (each with its own Kubernetes client); the leader-election thread; libmicrohttpd's thread for
  * /healthz, /readyz, /metrics and /debug/cache; the main thread waits for a signal. A key is never
  * reconciled by two workers at once (the queue guarantees it) and no worker writes unless this
- * process holds the lease (leader_valid()). */
+ * process holds the lease (leader_valid(), checked by the gate on every write). */
 #ifndef FLINKOP_CONTROLLER_H
 #define FLINKOP_CONTROLLER_H
 
@@ -48,8 +50,6 @@ struct ctl {
   atomic_bool stopping;
 };
 
-extern struct ctl *g_ctl;
-
 /* leader.c */
 int leader_start(struct ctl *c);
 /* Stops renewing and releases the lease if held. Call it after the workers have stopped: until
@@ -59,28 +59,17 @@ void leader_stop(void);
  * (always true without --leader-elect). */
 bool leader_valid(void);
 bool leader_is_leader(void);
-/* Called once when leadership is gained (enqueue everything). */
-void leader_on_elected(void (*fn)(void));
+/* Called once when leadership is gained (enqueue everything), with the leader_start ctl. */
+void leader_on_elected(void (*fn)(struct ctl *c));
 
-/* reconcile.c: one pass for `key`. Returns the seconds after which to look again (0 = only on
- * change), or < 0 on error (requeue with backoff). `k` is the worker's own client. */
-double reconcile(struct fo_kube *k, const char *key);
-
-/* events.c: records a Kubernetes Event on the object, deduplicated (a repeat bumps count). */
-void event_record(struct fo_kube *k, json_object *obj, const char *type, const char *reason, const char *message);
-
-/* httpd.c */
-int httpd_start(const char *listen);
+/* httpd.c: /healthz, /readyz, /metrics, /debug/cache for `c` (borrowed until httpd_stop). */
+int httpd_start(struct ctl *c, const char *listen);
 void httpd_stop(void);
 
-/* metrics.c */
+/* metrics.c (process-wide counters, atomics) */
 void ctl_metrics_reconcile(const char *result, double seconds);
 void ctl_metrics_api(const char *verb, long code);
 void ctl_metrics_write(void);
-int ctl_metrics_render(struct fo_buf *out);
-
-/* A write is about to be sent: logs it (identity, verb, object) and counts it. Returns false when
- * this process must not write (not the leader). */
-bool ctl_write_allowed(const char *verb, const char *what, const char *key);
+int ctl_metrics_render(struct ctl *c, struct fo_buf *out);
 
 #endif

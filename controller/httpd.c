@@ -10,6 +10,7 @@
 #include "flinkop/log.h"
 
 static struct MHD_Daemon *D;
+static struct ctl *C;
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *ctype, char *body) {
   struct MHD_Response *r = MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (char *)"",
@@ -32,14 +33,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
   if (strcmp(method, "GET")) return reply(c, 405, "text/plain", strdup("method not allowed\n"));
   if (!strcmp(url, "/healthz")) return reply(c, 200, "text/plain", strdup("ok\n"));
   if (!strcmp(url, "/readyz")) {
-    bool ready = !atomic_load(&g_ctl->stopping);
-    for (size_t i = 0; i < g_ctl->n_fd; i++) ready = ready && informer_synced(g_ctl->fd_informers[i]);
+    bool ready = !atomic_load(&C->stopping);
+    for (size_t i = 0; i < C->n_fd; i++) ready = ready && informer_synced(C->fd_informers[i]);
     return reply(c, ready ? 200 : 503, "text/plain", strdup(ready ? "ready\n" : "not ready\n"));
   }
   if (!strcmp(url, "/metrics")) {
     struct fo_buf b;
     fo_buf_init(&b, 4 << 20);
-    if (ctl_metrics_render(&b) < 0) {
+    if (ctl_metrics_render(C, &b) < 0) {
       fo_buf_free(&b);
       return reply(c, 500, "text/plain", strdup("cannot render metrics\n"));
     }
@@ -48,8 +49,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
   if (!strcmp(url, "/debug/cache")) {
     json_object *all = json_object_new_object();
     int oom = all ? 0 : -ENOMEM;
-    for (size_t i = 0; oom == 0 && i < g_ctl->n_fd; i++) {
-      json_object *s = informer_snapshot(g_ctl->fd_informers[i]);
+    for (size_t i = 0; oom == 0 && i < C->n_fd; i++) {
+      json_object *s = informer_snapshot(C->fd_informers[i]);
       if (!s) oom = -ENOMEM;
       else {
         json_object_object_foreach(s, k, v) fo_json_set(all, k, json_object_get(v), &oom);
@@ -64,7 +65,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
   return reply(c, 404, "text/plain", strdup("not found\n"));
 }
 
-int httpd_start(const char *listen) {
+int httpd_start(struct ctl *c, const char *listen) {
+  C = c;
   const char *colon = strrchr(listen, ':');
   if (!colon) return -1;
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "controller.h"
+#include "flinkop/clock.h"
 #include "flinkop/log.h"
 
 static struct {
@@ -21,35 +22,19 @@ static struct {
   atomic_bool leader;
   atomic_bool stop; /* set by leader_stop(), once no worker acts any more */
   _Atomic double renewed_at; /* monotonic seconds of the last successful acquire/renew */
-  void (*on_elected)(void);
+  void (*on_elected)(struct ctl *c);
   char observed[512];  /* holder + renewTime we last saw */
   double observed_at;
 } L;
-
-static double mono(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void micro_time(char *out, size_t n) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char base[32];
-  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out, n, "%s.%06ldZ", base, ts.tv_nsec / 1000);
-}
 
 bool leader_is_leader(void) { return !L.c || !L.c->cfg.leader_elect || atomic_load(&L.leader); }
 
 bool leader_valid(void) {
   if (!L.c || !L.c->cfg.leader_elect) return true;
-  return atomic_load(&L.leader) && mono() - atomic_load(&L.renewed_at) < (double)L.c->cfg.renew_deadline;
+  return atomic_load(&L.leader) && fo_clock_mono() - atomic_load(&L.renewed_at) < (double)L.c->cfg.renew_deadline;
 }
 
-void leader_on_elected(void (*fn)(void)) { L.on_elected = fn; }
+void leader_on_elected(void (*fn)(struct ctl *c)) { L.on_elected = fn; }
 
 /* The lease's spec, whole or NULL (no memory): a lease written without its holder would invite a
  * second leader. */
@@ -57,7 +42,7 @@ static json_object *lease_spec(const char *identity, long duration, const char *
   json_object *s = json_object_new_object();
   int oom = s ? 0 : -ENOMEM;
   char now[64];
-  micro_time(now, sizeof now);
+  fo_clock_rfc3339(now, sizeof now, 6);
   fo_json_set(s, "holderIdentity", json_object_new_string(identity), &oom);
   fo_json_set(s, "leaseDurationSeconds", json_object_new_int((int)duration), &oom);
   fo_json_set(s, "acquireTime", json_object_new_string(acquire ? acquire : now), &oom);
@@ -99,7 +84,7 @@ static bool try_acquire_or_renew(struct fo_kube *k) {
   const char *renew = fo_json_get_string(spec, "renewTime");
   char obs[512];
   snprintf(obs, sizeof obs, "%s|%s", holder ? holder : "", renew ? renew : "");
-  double now = mono();
+  double now = fo_clock_mono();
   if (strcmp(obs, L.observed) != 0) {
     snprintf(L.observed, sizeof L.observed, "%s", obs);
     L.observed_at = now;
@@ -126,7 +111,7 @@ static void *run(void *arg) {
   /* Not c->stopping: the lease is kept (renewed) until the workers have finished their passes, so
    * no successor starts while one of ours still writes. */
   while (!atomic_load(&L.stop)) {
-    double t0 = mono();
+    double t0 = fo_clock_mono();
     bool ok = try_acquire_or_renew(k);
     if (ok) {
       atomic_store(&L.renewed_at, t0);
@@ -134,15 +119,15 @@ static void *run(void *arg) {
         atomic_store(&L.leader, true);
         fo_log("info", "became leader", "\"identity\":\"%s\",\"lease\":\"%s/%s\"", c->cfg.identity, c->cfg.lease_namespace,
                c->cfg.lease_name);
-        if (L.on_elected) L.on_elected();
+        if (L.on_elected) L.on_elected(L.c);
       }
-    } else if (atomic_load(&L.leader) && mono() - atomic_load(&L.renewed_at) >= (double)c->cfg.renew_deadline) {
+    } else if (atomic_load(&L.leader) && fo_clock_mono() - atomic_load(&L.renewed_at) >= (double)c->cfg.renew_deadline) {
       /* Stop acting at once: exit, as client-go's controllers do; the Deployment restarts us. */
       fo_log("error", "lost leadership", "\"identity\":\"%s\"", c->cfg.identity);
       atomic_store(&L.leader, false);
       _exit(3);
     }
-    double spent = mono() - t0;
+    double spent = fo_clock_mono() - t0;
     double wait = (double)c->cfg.retry_period - spent;
     for (double w = wait; w > 0 && !atomic_load(&L.stop); w -= 0.1) usleep(100000);
   }
@@ -170,7 +155,7 @@ int leader_start(struct ctl *c) {
   L.c = c;
   if (!c->cfg.leader_elect) {
     atomic_store(&L.leader, true);
-    if (L.on_elected) L.on_elected();
+    if (L.on_elected) L.on_elected(L.c);
     return 0;
   }
   if (pthread_create(&L.thread, NULL, run, NULL) != 0) return -errno;

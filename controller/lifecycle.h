@@ -1,24 +1,60 @@
-/* lifecycle.h - the job lifecycle of one FlinkDeployment: deploy, suspend, restore, upgrade by
- * upgradeMode, savepoints on demand, cleanup on delete.
+/* lifecycle.h - the job lifecycle of one FlinkDeployment as a state machine: deploy, suspend,
+ * restore, upgrade by upgradeMode, savepoints on demand (cleanup on delete is cleanup.h).
  *
- * The status is the source of truth and is written before every destructive step, so each pass
- * derives where a transition stands from the status and the cluster, and a controller killed
- * between any two steps finishes the transition on its next pass:
- *   reconciliationStatus.state UPGRADING + lastReconciledSpec (job.state suspended, the mode used)
- *     = a transition in flight; jobStatus.savepointInfo.triggerId = a savepoint in flight (its id
- *     is chosen by us and written before the request, so a retry asks for the same savepoint);
- *     jobStatus.upgradeSavepointPath = what the next stateful start restores from;
- *     jobStatus.state RECONCILING = the job id for the next start is chosen; the JobManager
- *     Deployment's generation annotation = the spec generation it runs. */
+ * The status is the source of truth. A pass derives the phase from the status and the cluster
+ * (lc_phase_of), performs one step of it, and every change of phase goes through one function
+ * that logs "phase A => phase B" with the reason. Before every destructive step the status says
+ * what is about to happen (the crash-resume rule; the table in lifecycle.c), so a controller
+ * killed between any two writes finishes the transition on its next pass without a second
+ * savepoint or a start from empty state.
+ * Threading: the pass's (one worker). */
 #ifndef FLINKOP_CONTROLLER_LIFECYCLE_H
 #define FLINKOP_CONTROLLER_LIFECYCLE_H
 
-#include "flinkop/kube.h"
+#include <stdbool.h>
+#include <stdint.h>
 
-/* One pass for a FlinkDeployment that has our finalizer and a valid spec. `obj` is a private copy.
- * Returns seconds until the next look (> 0), 0 when only a change should wake it, < 0 on error. */
-double lifecycle_reconcile(struct fo_kube *k, json_object *obj, const char *key);
-/* Cleanup on delete; returns 1 when the finalizer may be removed, 0 to look again, < 0 on error. */
-int lifecycle_cleanup(struct fo_kube *k, json_object *obj, const char *key);
+#include "pass.h"
+
+enum lc_phase {
+  LC_NEW,           /* nothing recorded yet */
+  LC_SUSPENDED,     /* recorded suspended, no cluster */
+  LC_RUNNING,       /* deployed: the JobManager and the job are observed */
+  LC_SAVEPOINT,     /* a manual savepoint in flight: nothing else starts meanwhile */
+  LC_STOP_SAVEPOINT, /* a transition, savepoint mode: the stop-with-savepoint (needs a running job) */
+  LC_STOP_CLUSTER,  /* a transition: the old cluster goes (with its HA data but in last-state) */
+  LC_STOPPED,       /* a transition to suspended: no cluster left, the suspend is recorded */
+  LC_START,         /* a transition to running: the job id and the restore point are recorded, then the cluster is applied */
+  LC_STARTED,       /* our cluster runs the spec in hand: it is recorded as deployed */
+  LC_PHASE_COUNT
+};
+
+/* "NEW", "SUSPENDED", ... */
+const char *lc_phase_name(enum lc_phase p);
+
+/* What the cluster looks like, as far as the phase depends on it. */
+struct lc_cluster {
+  bool jm_deployment;     /* the JobManager Deployment exists */
+  bool jm_generation_set; /* it carries the generation annotation: the spec generation it runs */
+  int64_t jm_generation;
+};
+
+/* The phase of `p` (loaded) given its cluster: a pure function of the status, the spec and `cl`. */
+enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl);
+
+/* One step for a FlinkDeployment with a job, our finalizer and a valid spec. Returns 0 or a
+ * negative errno; *ret_again is the seconds until the next look (0: only a change wakes it). */
+int lifecycle_reconcile(struct pass *p, double *ret_again);
+
+/* Helpers the cleanup shares. */
+struct fo_flink;
+struct fo_flink *lc_flink(const struct pass *p);
+/* Deletes the JobManager (and TaskManager) Deployments; absent ones are fine. */
+int lc_delete_cluster(struct pass *p);
+/* Deletes the cluster's Kubernetes HA ConfigMaps. */
+int lc_delete_ha(struct pass *p);
+/* The cluster's objects of `res` with the label `label` ("key=value") too: a new array, or NULL
+ * when the list fails. */
+json_object *lc_labelled(struct pass *p, const struct fo_kube_resource *res, const char *label);
 
 #endif

@@ -12,12 +12,15 @@
 #include <curl/curl.h>
 
 #include "controller.h"
+#include "flinkop/buf.h"
+#include "flinkop/clock.h"
 #include "flinkop/flinkconf.h"
 #include "flinkop/log.h"
 #include "flinkop/model.h"
 #include "flinkop/opts.h"
-
-struct ctl *g_ctl;
+#include "gate.h"
+#include "pass.h"
+#include "reconcile.h"
 
 #define OFF(f) offsetof(struct ctl_config, f)
 static const struct fo_opt opts[] = {
@@ -47,86 +50,84 @@ static void on_signal(int s) {
   (void)w;
 }
 
-/* Fault injection for the tests: FO_FAULT_KILL_BEFORE_WRITE=<namespace/name>:<n> kills the
- * process (SIGKILL) just before its n-th write for that object, to prove every step resumable. */
-static void fault_kill_before_write(const char *key) {
-  static atomic_int count;
-  const char *spec = getenv("FO_FAULT_KILL_BEFORE_WRITE");
-  const char *colon = spec ? strrchr(spec, ':') : NULL;
-  if (!colon || strncmp(spec, key, (size_t)(colon - spec)) || key[colon - spec] != '\0') return;
-  if (atomic_fetch_add(&count, 1) + 1 == atoi(colon + 1)) {
-    fo_log("warning", "fault injection: killed before a write", "\"object\":\"%s\",\"write\":%d", key, atoi(colon + 1));
-    raise(SIGKILL);
-  }
-}
-
-bool ctl_write_allowed(const char *verb, const char *what, const char *key) {
-  fault_kill_before_write(key);
-  if (!leader_valid()) {
-    fo_log("warning", "write skipped: not the leader", "\"verb\":\"%s\",\"what\":\"%s\",\"object\":\"%s\"", verb, what, key);
-    return false;
-  }
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  fo_log("info", "write", "\"identity\":\"%s\",\"verb\":\"%s\",\"what\":\"%s\",\"object\":\"%s\",\"unixMs\":%lld",
-         g_ctl->cfg.identity, verb, what, key, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-  ctl_metrics_write();
-  return true;
-}
-
 static void on_fd_change(void *ud, const char *key, json_object *obj, bool deleted) {
-  (void)ud, (void)obj, (void)deleted;
-  queue_add(g_ctl->queue, key);
+  (void)obj, (void)deleted;
+  struct ctl *c = ud;
+  queue_add(c->queue, key);
 }
 
 /* A change to a JobManager Deployment we own wakes its FlinkDeployment (readiness, deletion). */
 static void on_owned_change(void *ud, const char *key, json_object *obj, bool deleted) {
-  (void)ud, (void)deleted;
+  (void)deleted;
+  struct ctl *c = ud;
   const char *app = fo_json_get_string(fo_json_get_object(fo_json_get_object(obj, "metadata"), "labels"), "app");
   const char *slash = strchr(key, '/');
   if (!app || !slash) return;
-  char owner[600];
-  snprintf(owner, sizeof owner, "%.*s/%s", (int)(slash - key), key, app);
-  queue_add(g_ctl->queue, owner);
+  struct fo_buf owner;
+  fo_buf_init(&owner, 1024);
+  if (fo_buf_printf(&owner, "%.*s/%s", (int)(slash - key), key, app) == 0) queue_add(c->queue, owner.data);
+  fo_buf_free(&owner);
 }
 
-static void enqueue_all(void) {
+static void enqueue_all(struct ctl *c) {
   json_object *keys = json_object_new_array();
   if (!keys) return; /* no memory: the next resync tries again */
-  for (size_t i = 0; i < g_ctl->n_fd; i++) informer_keys(g_ctl->fd_informers[i], keys);
+  for (size_t i = 0; i < c->n_fd; i++) informer_keys(c->fd_informers[i], keys);
   size_t n = json_object_array_length(keys);
-  for (size_t i = 0; i < n; i++) queue_add_background(g_ctl->queue, json_object_get_string(json_object_array_get_idx(keys, i)));
+  for (size_t i = 0; i < n; i++) queue_add_background(c->queue, json_object_get_string(json_object_array_get_idx(keys, i)));
   json_object_put(keys);
 }
 
-static double mono(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+/* The FlinkDeployment from the cache (a private copy), or NULL. */
+static json_object *cached(struct ctl *c, const char *key) {
+  for (size_t i = 0; i < c->n_fd; i++) {
+    json_object *o = informer_get(c->fd_informers[i], key);
+    if (o) return o;
+  }
+  return NULL;
+}
+
+/* pass_env.cached_deployment: a JobManager Deployment from the owned-objects cache. */
+static json_object *cached_deployment(void *ud, const char *key) {
+  struct ctl *c = ud;
+  for (size_t i = 0; i < c->n_owned; i++) {
+    json_object *d = informer_get(c->owned_informers[i], key);
+    if (d) return d;
+  }
+  return NULL;
 }
 
 static void *worker(void *arg) {
-  (void)arg;
-  struct fo_kube *k = fo_kube_new(&g_ctl->kube);
+  struct ctl *c = arg;
+  struct gate gate = {.identity = c->cfg.identity, .may_act = leader_valid};
+  const struct pass_env env = {.flink_url_template = c->cfg.flink_url_template,
+                               .savepoint_on_deletion = c->cfg.savepoint_on_deletion,
+                               .default_conf = c->default_conf,
+                               .cached_deployment = cached_deployment,
+                               .cache_ud = c};
+  struct fo_kube *k = fo_kube_new(&c->kube);
+  if (k) fo_kube_set_write_hook(k, gate_check, &gate);
   char *key;
-  while (k && (key = queue_get(g_ctl->queue))) {
+  while (k && (key = queue_get(c->queue))) {
     if (!leader_valid()) { /* not ours to act on: look again once we lead */
-      queue_done(g_ctl->queue, key);
+      queue_done(c->queue, key);
       free(key);
       continue;
     }
-    double t0 = mono();
-    double again = reconcile(k, key);
-    double took = mono() - t0;
-    if (again < 0) {
+    gate.key = key;
+    double t0 = fo_clock_mono(), again = 0;
+    int r = reconcile(&env, k, cached(c, key), key, &again);
+    double took = fo_clock_mono() - t0;
+    gate.key = NULL;
+    if (r < 0) {
       ctl_metrics_reconcile("error", took);
-      queue_done(g_ctl->queue, key);
-      queue_add_rate_limited(g_ctl->queue, key);
+      queue_done(c->queue, key);
+      queue_add_rate_limited(c->queue, key);
     } else {
       ctl_metrics_reconcile(again > 0 ? "requeue" : "ok", took);
-      queue_forget(g_ctl->queue, key);
-      queue_done(g_ctl->queue, key);
-      if (again > 0) queue_add_after(g_ctl->queue, key, again);
+      queue_forget(c->queue, key);
+      queue_done(c->queue, key);
+      if (again > 0) queue_add_after(c->queue, key, again);
     }
     free(key);
   }
@@ -135,13 +136,13 @@ static void *worker(void *arg) {
 }
 
 static void *resyncer(void *arg) {
-  (void)arg;
-  double last = mono();
-  while (!atomic_load(&g_ctl->stopping)) {
+  struct ctl *c = arg;
+  double last = fo_clock_mono();
+  while (!atomic_load(&c->stopping)) {
     usleep(200 * 1000);
-    if (g_ctl->cfg.resync_period > 0 && mono() - last >= (double)g_ctl->cfg.resync_period) {
-      last = mono();
-      if (leader_valid()) enqueue_all();
+    if (c->cfg.resync_period > 0 && fo_clock_mono() - last >= (double)c->cfg.resync_period) {
+      last = fo_clock_mono();
+      if (leader_valid()) enqueue_all(c);
     }
   }
   return NULL;
@@ -149,7 +150,6 @@ static void *resyncer(void *arg) {
 
 int main(int argc, char **argv) {
   static struct ctl c;
-  g_ctl = &c;
   /* Few arenas: worker threads otherwise each keep their own, and their freed pages, for good. */
   mallopt(M_ARENA_MAX, 2);
   int r = fo_opts_parse(opts, NOPTS, &c.cfg, argc, argv, "flink-controller");
@@ -192,10 +192,10 @@ int main(int argc, char **argv) {
   else
     nns = 1;
   for (size_t i = 0; i < nns && c.n_fd < CTL_MAX_INFORMERS; i++) {
-    c.fd_informers[c.n_fd++] = informer_new(&c.kube, &fo_res_flinkdeployments, nss[i], NULL, on_fd_change, NULL);
+    c.fd_informers[c.n_fd++] = informer_new(&c.kube, &fo_res_flinkdeployments, nss[i], NULL, on_fd_change, &c);
     c.owned_informers[c.n_owned++] = informer_new(&c.kube, &fo_res_deployments, nss[i],
                                                   FO_MANAGED_BY_LABEL "=" FO_MANAGED_BY_VALUE ",component=jobmanager",
-                                                  on_owned_change, NULL);
+                                                  on_owned_change, &c);
   }
   if (pipe(sig_pipe) < 0) return 1;
   signal(SIGPIPE, SIG_IGN);
@@ -203,7 +203,7 @@ int main(int argc, char **argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
-  if (httpd_start(c.cfg.metrics_listen) < 0) {
+  if (httpd_start(&c, c.cfg.metrics_listen) < 0) {
     fo_log("error", "cannot listen", "\"listen\":\"%s\"", c.cfg.metrics_listen);
     return 1;
   }
@@ -223,13 +223,13 @@ int main(int argc, char **argv) {
   pthread_t workers[64], rs;
   long started = 0;
   for (long i = 0; i < c.cfg.workers && i < 64; i++) {
-    if (pthread_create(&workers[started], NULL, worker, NULL) != 0) {
+    if (pthread_create(&workers[started], NULL, worker, &c) != 0) {
       fo_log("error", "cannot start a worker thread", "\"error\":\"%s\"", strerror(errno));
       break;
     }
     started++;
   }
-  bool rs_started = pthread_create(&rs, NULL, resyncer, NULL) == 0;
+  bool rs_started = pthread_create(&rs, NULL, resyncer, &c) == 0;
   if (started == 0 || !rs_started) {
     fo_log("error", "cannot start the threads", NULL);
     return 1;

@@ -44,7 +44,7 @@ void ctl_metrics_api(const char *verb, long code) {
 
 void ctl_metrics_write(void) { atomic_fetch_add(&writes, 1); }
 
-int ctl_metrics_render(struct fo_buf *o) {
+int ctl_metrics_render(struct ctl *ctl, struct fo_buf *o) {
   int r = fo_buf_puts(o, "# HELP flink_operator_reconcile_total Reconcile passes by result.\n# TYPE flink_operator_reconcile_total counter\n");
   for (size_t i = 0; i < 3; i++)
     r |= fo_buf_printf(o, "flink_operator_reconcile_total{result=\"%s\"} %llu\n", results[i], (unsigned long long)atomic_load(&rec_count[i]));
@@ -68,11 +68,11 @@ int ctl_metrics_render(struct fo_buf *o) {
       else r |= fo_buf_printf(o, "flink_operator_api_requests_total{verb=\"%s\",code=\"other\"} %llu\n", verbs[v], (unsigned long long)n);
     }
   unsigned long restarts = 0;
-  for (size_t i = 0; i < g_ctl->n_fd; i++) restarts += informer_restarts(g_ctl->fd_informers[i]);
+  for (size_t i = 0; i < ctl->n_fd; i++) restarts += informer_restarts(ctl->fd_informers[i]);
   r |= fo_buf_printf(o, "# HELP flink_operator_writes_total Writes sent to the API server.\n# TYPE flink_operator_writes_total counter\nflink_operator_writes_total %llu\n",
                      (unsigned long long)atomic_load(&writes));
   r |= fo_buf_printf(o, "# HELP flink_operator_watch_restarts_total Watches re-established.\n# TYPE flink_operator_watch_restarts_total counter\nflink_operator_watch_restarts_total %lu\n", restarts);
-  r |= fo_buf_printf(o, "# HELP flink_operator_queue_depth Keys waiting in the work queue.\n# TYPE flink_operator_queue_depth gauge\nflink_operator_queue_depth %zu\n", queue_depth(g_ctl->queue));
+  r |= fo_buf_printf(o, "# HELP flink_operator_queue_depth Keys waiting in the work queue.\n# TYPE flink_operator_queue_depth gauge\nflink_operator_queue_depth %zu\n", queue_depth(ctl->queue));
   r |= fo_buf_printf(o, "# HELP flink_operator_leader 1 while this process holds the lease.\n# TYPE flink_operator_leader gauge\nflink_operator_leader %d\n", leader_is_leader() ? 1 : 0);
   return r ? -ENOMEM : 0;
 }

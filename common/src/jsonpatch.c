@@ -351,3 +351,44 @@ json_object *fo_merge_patch_new(json_object *doc, json_object *patch) {
   if (doc && json_object_deep_copy(doc, &c, NULL) != 0) return NULL;
   return merge(c, patch);
 }
+
+/* Adds to `out` what turns object `from` into object `to`. 0 or -ENOMEM. */
+static int diff_into(json_object *out, json_object *from, json_object *to) {
+  json_object_object_foreach(to, k, tv) {
+    json_object *fv = NULL;
+    bool had = json_object_object_get_ex(from, k, &fv);
+    if (had && json_object_equal(fv, tv)) continue;
+    json_object *v = NULL;
+    if (had && json_object_is_type(fv, json_type_object) && json_object_is_type(tv, json_type_object)) {
+      if (!(v = json_object_new_object()) || diff_into(v, fv, tv) < 0) {
+        json_object_put(v);
+        return -ENOMEM;
+      }
+    } else if (tv && json_object_deep_copy(tv, &v, NULL) != 0) {
+      return -ENOMEM;
+    }
+    if (json_object_object_add(out, k, v) != 0) {
+      json_object_put(v);
+      return -ENOMEM;
+    }
+  }
+  json_object_object_foreach(from, fk, fv2) {
+    (void)fv2;
+    if (!json_object_object_get_ex(to, fk, NULL) && json_object_object_add(out, fk, NULL) != 0) return -ENOMEM;
+  }
+  return 0;
+}
+
+json_object *fo_merge_patch_diff(json_object *from, json_object *to) {
+  json_object *out = json_object_new_object();
+  if (!out) return NULL;
+  json_object *empty = NULL;
+  if (!json_object_is_type(from, json_type_object)) from = empty = json_object_new_object();
+  int r = from && json_object_is_type(to, json_type_object) ? diff_into(out, from, to) : -ENOMEM;
+  json_object_put(empty);
+  if (r < 0) {
+    json_object_put(out);
+    return NULL;
+  }
+  return out;
+}

@@ -2,22 +2,18 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "flinkop/buf.h"
+#include "flinkop/clock.h"
 
 bool fo_log_debug_enabled = false;
 
 void fo_log(const char *level, const char *msg, const char *fields, ...) {
   struct fo_buf b;
   fo_buf_init(&b, 16384);
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
   char when[32];
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-  fo_buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"%s\"", when, ts.tv_nsec / 1000000, level, msg);
+  fo_clock_rfc3339(when, sizeof when, 3);
+  fo_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"", when, level, msg);
   if (fields && *fields) {
     fo_buf_putc(&b, ',');
     va_list ap;
@@ -46,4 +42,11 @@ const char *fo_log_escape(const char *s, char *out, unsigned outsz) {
   }
   out[k] = '\0';
   return out;
+}
+
+const char *fo_log_str(const char *s) {
+  static _Thread_local char ring[8][520];
+  static _Thread_local unsigned next;
+  char *out = ring[next++ % 8];
+  return fo_log_escape(s, out, sizeof ring[0]);
 }

@@ -368,6 +368,23 @@ int fo_reconciled_spec_decode(const char *text, json_object **ret_spec, bool *re
 static bool contains(const char *hay, const char *needle) { return hay && strstr(hay, needle); }
 
 const char *fo_status_lifecycle(const struct fo_status *s) {
+  const struct fo_reconciliation_status *rc = &s->reconciliation_status;
+  const char *recorded = NULL;
+  struct fo_arena a;
+  fo_arena_init(&a, SIZE_MAX);
+  const struct fo_jv *spec;
+  bool first;
+  struct fo_parse_error pe = {0};
+  if (rc->last_reconciled_spec && fo_reconciled_spec_read(rc->last_reconciled_spec, NULL, &a, &spec, &first, &pe) == 0) {
+    const char *st = fo_jv_get_string(fo_jv_get_object(spec, "job"), "state");
+    if (st && strcmp(st, "suspended") == 0) recorded = "suspended";
+  }
+  fo_arena_free(&a);
+  fo_parse_error_clear(&pe);
+  return fo_status_lifecycle_for(s, recorded);
+}
+
+const char *fo_status_lifecycle_for(const struct fo_status *s, const char *recorded_job_state) {
   const char *cur = s->lifecycle_state;
   if (cur && (strcmp(cur, "DELETING") == 0 || strcmp(cur, "DELETED") == 0))
     return strcmp(cur, "DELETING") == 0 ? "DELETING" : "DELETED";
@@ -376,19 +393,7 @@ const char *fo_status_lifecycle(const struct fo_status *s) {
   const char *rstate = rc->state ? rc->state : "UPGRADING";
   if (strcmp(rstate, "UPGRADING") == 0) return "UPGRADING";
   if (strcmp(rstate, "ROLLING_BACK") == 0) return "ROLLING_BACK";
-  struct fo_arena a;
-  fo_arena_init(&a, SIZE_MAX);
-  const struct fo_jv *spec;
-  bool first;
-  struct fo_parse_error pe = {0};
-  const char *res = NULL;
-  if (fo_reconciled_spec_read(rc->last_reconciled_spec, NULL, &a, &spec, &first, &pe) == 0) {
-    const char *st = fo_jv_get_string(fo_jv_get_object(spec, "job"), "state");
-    if (st && strcmp(st, "suspended") == 0) res = "SUSPENDED";
-  }
-  fo_arena_free(&a);
-  fo_parse_error_clear(&pe);
-  if (res) return res;
+  if (recorded_job_state && strcmp(recorded_job_state, "suspended") == 0) return "SUSPENDED";
   if (s->job_status.state && strcmp(s->job_status.state, "FAILED") == 0) return "FAILED";
   const char *jm = s->jm_deployment_status;
   if (jm && (strcmp(jm, "MISSING") == 0 || strcmp(jm, "ERROR") == 0) &&

@@ -1,5 +1,5 @@
 /* jsonpatch.h - RFC 6902 JSON Patch: building one (with RFC 6901 pointer escaping) and applying
- * one (add, remove, replace, move, copy, test).
+ * one (add, remove, replace, move, copy, test); RFC 7386 merge patches: applying and computing.
  *
  * Ownership: a patch is a json-c array owned by the caller (json_object_put). fo_patch_add()
  * takes ownership of `value` in every case. fo_patch_apply() never modifies its input: it returns
@@ -27,5 +27,11 @@ int fo_patch_apply(json_object *doc, json_object *patch, size_t max_ops, json_ob
 /* RFC 7386 JSON Merge Patch: returns a new document = `doc` merged with `patch` (members set to
  * null are removed). NULL on ENOMEM. Neither input is modified. */
 json_object *fo_merge_patch_new(json_object *doc, json_object *patch);
+/* The merge patch that turns object `from` (NULL or not an object: {}) into object `to`: changed
+ * members with their new value (objects compared member by member), removed members as null, so
+ * that fo_merge_patch_new(from, diff) equals `to` (a null inside `to` cannot be told from a
+ * removal, and reads as one). A new object ({} when they are equal), NULL on ENOMEM or when
+ * `to` is not an object. */
+json_object *fo_merge_patch_diff(json_object *from, json_object *to);
 
 #endif

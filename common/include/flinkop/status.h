@@ -97,5 +97,8 @@ int fo_reconciled_spec_read(const char *text, const struct fo_json_filter *filte
 /* lifecycleState as the reference computes it from the rest of the status. Borrowed static
  * string. */
 const char *fo_status_lifecycle(const struct fo_status *s);
+/* The same when the caller knows job.state of the spec lastReconciledSpec records (NULL when
+ * none or unknown): no parse of it. */
+const char *fo_status_lifecycle_for(const struct fo_status *s, const char *recorded_job_state);
 
 #endif

@@ -1,0 +1,32 @@
+#include "flinkop/clock.h"
+
+#include <stdio.h>
+#include <time.h>
+
+double fo_clock_mono(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int64_t fo_clock_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+char *fo_clock_rfc3339(char *out, size_t n, int digits) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char base[24];
+  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (digits == 6)
+    snprintf(out, n, "%s.%06ldZ", base, ts.tv_nsec / 1000);
+  else if (digits == 3)
+    snprintf(out, n, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+  else
+    snprintf(out, n, "%sZ", base);
+  return out;
+}

@@ -1,0 +1,83 @@
+#include "cleanup.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "events.h"
+#include "flinkop/flinkconf.h"
+#include "flinkop/flinkrest.h"
+#include "flinkop/log.h"
+#include "lifecycle.h"
+#include "savepoint.h"
+
+/* True while JobManager pods of the deleted cluster still exist, up to CLEANUP_TIMEOUT_S after the
+ * deletionTimestamp (then the HA data goes anyway, as the reference operator's cleanup timeout
+ * does): a stopping JobManager could still write HA data. */
+static bool jm_pods_linger(struct pass *p) {
+  json_object *pods = lc_labelled(p, &fo_res_pods, "component=jobmanager");
+  size_t n = pods ? json_object_array_length(pods) : 0;
+  json_object_put(pods);
+  if (n == 0) return false;
+  const char *dts = fo_json_get_string(fo_json_get_object(p->obj, "metadata"), "deletionTimestamp");
+  struct tm tm = {0};
+  if (dts && strptime(dts, "%Y-%m-%dT%H:%M:%SZ", &tm) && time(NULL) - timegm(&tm) > CLEANUP_TIMEOUT_S) {
+    fo_log("warning", "JobManager pods still present after the cleanup timeout; deleting the HA data",
+           "\"object\":\"%s\",\"pods\":%zu", fo_log_str(p->key), n);
+    return false;
+  }
+  return true;
+}
+
+static bool is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
+
+/* --savepoint-on-deletion: 1 when the job is stopped (with a savepoint, or it failed), 0 while in
+ * flight. */
+static int stop_with_savepoint(struct pass *p, struct fo_flink *f) {
+  struct fo_savepoint_info *s = sp_info(p);
+  if (!s->trigger_id) {
+    sp_begin(p, f, "UPGRADE", true); /* recorded first: a restart asks for the same one */
+    return 0;
+  }
+  char *loc = NULL, *fail = NULL;
+  int r = sp_poll(p, f, true, &loc, &fail);
+  if (r == 0 || (r < 0 && r != -ECONNREFUSED)) return 0; /* in flight: look again */
+  if (loc) {
+    sp_record(p, loc, "UPGRADE", (struct fo_opt_int){false, 0});
+    fo_log("info", "savepoint on deletion", "\"object\":\"%s\",\"location\":\"%s\"", fo_log_str(p->key), fo_log_str(loc));
+  }
+  if (fail) event_record(p->k, p->obj, "Warning", "SavepointError", "Savepoint on deletion failed");
+  sp_clear(p);
+  pass_set_job_state(p, "FINISHED");
+  pass_write_status(p);
+  free(loc);
+  free(fail);
+  return 1;
+}
+
+int cleanup_step(struct pass *p, double *ret_again) {
+  *ret_again = 1.0;
+  if (!is(p->st.lifecycle_state, "DELETING")) {
+    pass_set(p, &p->st.lifecycle_state, "DELETING");
+    pass_write_status(p);
+    event_record(p->k, p->obj, "Normal", "Cleanup", "Cleaning up FlinkDeployment");
+  }
+  struct fo_flink *f = lc_flink(p);
+  if (!f) return -ENOMEM;
+  const struct fo_job_status *j = &p->st.job_status;
+  if (p->env->savepoint_on_deletion && j->job_id && is(j->state, "RUNNING") && fo_conf_savepoint_dir(p->conf)) {
+    int done = stop_with_savepoint(p, f);
+    if (!done) {
+      fo_flink_free(f);
+      return 0;
+    }
+  } else if (j->job_id) {
+    fo_flink_cancel(f, j->job_id); /* best effort: the cluster goes anyway */
+  }
+  fo_flink_free(f);
+  int r = lc_delete_cluster(p);
+  if (r == 0 && jm_pods_linger(p)) return 0;
+  if (r == 0) r = lc_delete_ha(p); /* HA ConfigMaps have no owner: they go explicitly */
+  return r < 0 ? r : 1;
+}

@@ -1,0 +1,56 @@
+/* cluster.h - the Kubernetes objects a FlinkDeployment's Flink cluster is made of, as pure
+ * functions of the spec: the ConfigMap `flink-config-<name>` with the Flink configuration, the
+ * JobManager's Services (`<name>-rest` and the headless `<name>`), the JobManager Deployment
+ * `<name>` and, in standalone mode, the TaskManager Deployment `<name>-taskmanager`. Nothing here
+ * talks to a server; the golden cases in tests/cases/cluster pin what is built.
+ *
+ * Every object carries the labels app=<name>, type, component (where one applies) and
+ * app.kubernetes.io/managed-by, and an ownerReference to the FlinkDeployment (so the API server
+ * deletes it with its owner). The pod templates are the user's (spec.podTemplate with the
+ * component's over it) with the operator's settings on flink-main-container; container arguments
+ * are an array: nothing reaches a shell.
+ *
+ * Ownership: inputs are borrowed; built objects belong to the caller (cluster_objects_free).
+ * Thread-safe: no shared state. */
+#ifndef FLINKOP_CONTROLLER_CLUSTER_H
+#define FLINKOP_CONTROLLER_CLUSTER_H
+
+#include <stdint.h>
+
+#include "flinkop/json.h"
+#include "flinkop/kube.h"
+#include "flinkop/model.h"
+
+/* The annotation on the JobManager Deployment: the spec generation it was built for. */
+#define CLUSTER_GEN_ANNOTATION "flinkdeployment.flink.apache.org/generation"
+
+struct cluster_input {
+  const char *name, *ns, *uid; /* the FlinkDeployment's */
+  int64_t generation;
+  json_object *spec_json; /* the spec: templates, args and log configuration are copied from it */
+  const struct fo_spec *spec;
+  json_object *conf;        /* the effective Flink configuration (flat) */
+  const char *job_id;       /* $internal.pipeline.job-id */
+  const char *restore_path; /* execution.savepoint.path, or NULL */
+};
+
+#define CLUSTER_MAX_OBJECTS 5
+struct cluster_objects {
+  size_t n;
+  const struct fo_kube_resource *res[CLUSTER_MAX_OBJECTS];
+  json_object *obj[CLUSTER_MAX_OBJECTS]; /* in the order they are applied */
+};
+
+/* Builds every object of the cluster. Returns 0, or -ENOMEM (then *ret holds nothing). */
+int cluster_build(const struct cluster_input *in, struct cluster_objects *ret);
+void cluster_objects_free(struct cluster_objects *o);
+
+/* The configuration the JobManager starts with: the effective configuration plus what the
+ * operator sets (cluster id, namespace, HA cluster id, target, image, service account, jars,
+ * parallelism, memory, CPU, job id, restore path). A new object, NULL on ENOMEM. */
+json_object *cluster_flink_conf(const struct cluster_input *in);
+
+/* "<name><suffix>" (malloc'd), NULL on ENOMEM: the names of a cluster's objects. */
+char *cluster_object_name(const char *name, const char *suffix);
+
+#endif

@@ -1,0 +1,122 @@
+#include "savepoint.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flinkop/clock.h"
+#include "flinkop/flinkconf.h"
+
+void sp_new_id(char out[33]) {
+  static const char hex[] = "0123456789abcdef";
+  unsigned char b[16] = {0};
+  FILE *f = fopen("/dev/urandom", "rb");
+  if (f) {
+    if (fread(b, 1, sizeof b, f) != sizeof b) memset(b, 0, sizeof b);
+    fclose(f);
+  }
+  for (int i = 0; i < 16; i++) {
+    out[2 * i] = hex[b[i] >> 4];
+    out[2 * i + 1] = hex[b[i] & 15];
+  }
+  out[32] = '\0';
+}
+
+struct fo_savepoint_info *sp_info(struct pass *p) {
+  p->st.has_job_status = true;
+  p->st.job_status.has_savepoint_info = true;
+  return &p->st.job_status.savepoint_info;
+}
+
+/* Sends the request carrying our trigger id. */
+static int send(struct pass *p, struct fo_flink *f, bool stop) {
+  struct fo_savepoint_info *s = sp_info(p);
+  const char *dir = fo_conf_savepoint_dir(p->conf);
+  char *t = NULL;
+  int r = stop ? fo_flink_stop_with_savepoint(f, p->st.job_status.job_id, dir, false, s->trigger_id, &t)
+               : fo_flink_trigger_savepoint(f, p->st.job_status.job_id, dir, false, s->trigger_id, &t);
+  free(t);
+  return r;
+}
+
+int sp_begin(struct pass *p, struct fo_flink *f, const char *type, bool stop) {
+  struct fo_savepoint_info *s = sp_info(p);
+  char id[33];
+  sp_new_id(id);
+  pass_set(p, &s->trigger_id, id);
+  pass_set(p, &s->trigger_type, type);
+  s->trigger_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
+  pass_finish(p);
+  int r = pass_write_status(p); /* the id is recorded before the request */
+  if (r < 0) return r;
+  send(p, f, stop); /* not sent (Flink down, say): sp_poll sends it again with the same id */
+  return 0;
+}
+
+int sp_poll(struct pass *p, struct fo_flink *f, bool stop, char **ret_loc, char **ret_fail) {
+  struct fo_savepoint_info *s = sp_info(p);
+  struct fo_flink_savepoint_status ss;
+  *ret_loc = *ret_fail = NULL;
+  int r = fo_flink_savepoint_status(f, p->st.job_status.job_id, s->trigger_id, &ss);
+  if (r == -ENOENT) { /* Flink does not know it: the request never reached it. The same id asks
+                       * for that one savepoint, never a second one. */
+    r = send(p, f, stop);
+    return r < 0 ? r : 0;
+  }
+  if (r < 0) return r;
+  int done = 0;
+  if (ss.state == FO_FLINK_OP_COMPLETED) {
+    *ret_loc = ss.location;
+    ss.location = NULL;
+    done = 1;
+  } else if (ss.state == FO_FLINK_OP_FAILED) {
+    *ret_fail = ss.failure_cause ? ss.failure_cause : strdup("savepoint failed");
+    ss.failure_cause = NULL;
+    if (!*ret_fail) done = -ENOMEM;
+    else done = 1;
+  }
+  fo_flink_savepoint_status_free(&ss);
+  return done;
+}
+
+static int fill(struct fo_savepoint *sp, struct fo_opt_int ts, const char *location, const char *type,
+                struct fo_opt_int nonce) {
+  sp->time_stamp = ts;
+  sp->location = strdup(location);
+  sp->trigger_type = strdup(type);
+  sp->format_type = strdup("CANONICAL");
+  sp->trigger_nonce = nonce;
+  return sp->location && sp->trigger_type && sp->format_type ? 0 : -ENOMEM;
+}
+
+void sp_record(struct pass *p, const char *location, const char *type, struct fo_opt_int nonce) {
+  if (!location) return; /* COMPLETED always carries one (flinkrest.c); never record a NULL */
+  struct fo_savepoint_info *s = sp_info(p);
+  struct fo_opt_int ts = s->trigger_timestamp.set ? s->trigger_timestamp : (struct fo_opt_int){true, fo_clock_ms()};
+  struct fo_savepoint sp = {0};
+  free(s->last.location);
+  free(s->last.trigger_type);
+  free(s->last.format_type);
+  s->has_last = true;
+  /* a savepoint recorded without its location, or left out of the history, would be lost */
+  if (fill(&s->last, ts, location, type, nonce) < 0 || fill(&sp, ts, location, type, nonce) < 0) pass_nomem(p);
+  struct fo_savepoint *h = realloc(s->history, (s->n_history + 1) * sizeof *h);
+  if (h) {
+    s->history = h;
+    s->history[s->n_history++] = sp;
+  } else {
+    pass_nomem(p);
+    free(sp.location);
+    free(sp.trigger_type);
+    free(sp.format_type);
+  }
+  s->has_history = true;
+}
+
+void sp_clear(struct pass *p) {
+  struct fo_savepoint_info *s = sp_info(p);
+  pass_set(p, &s->trigger_id, NULL);
+  pass_set(p, &s->trigger_type, NULL);
+  s->trigger_timestamp.set = false;
+}

@@ -1,0 +1,32 @@
+/* savepoint.h - savepoints of a FlinkDeployment's job. The trigger id is ours: chosen here and
+ * written to the status before the request goes to Flink (which accepts a caller's trigger id),
+ * so a controller that dies at any point asks for that same savepoint again, never a second
+ * one. A finished savepoint becomes status.jobStatus.savepointInfo.lastSavepoint and joins the
+ * history.
+ * Ownership: strings returned through ret_* are malloc'd. Threading: the pass's. */
+#ifndef FLINKOP_CONTROLLER_SAVEPOINT_H
+#define FLINKOP_CONTROLLER_SAVEPOINT_H
+
+#include <stdbool.h>
+
+#include "flinkop/flinkrest.h"
+#include "pass.h"
+
+/* A new 32-hex-digit id (Flink's trigger and job ids). */
+void sp_new_id(char out[33]);
+/* The pass's savepointInfo, marked present. */
+struct fo_savepoint_info *sp_info(struct pass *p);
+/* Records a new trigger of `type` (MANUAL, UPGRADE) in the status, writes the status, then asks
+ * Flink (stop-with-savepoint when `stop`). Returns 0 once the status is written (the request
+ * itself is retried by sp_poll when Flink does not know the trigger), or a negative errno. */
+int sp_begin(struct pass *p, struct fo_flink *f, const char *type, bool stop);
+/* Polls the savepoint in flight. Returns 1 when it is done (*ret_loc its location on success,
+ * *ret_fail the cause on failure), 0 while pending, < 0 when Flink cannot be asked. A trigger
+ * Flink does not know (the request never reached it) is sent again with the same id. */
+int sp_poll(struct pass *p, struct fo_flink *f, bool stop, char **ret_loc, char **ret_fail);
+/* Records a finished savepoint as the last one and in the history. */
+void sp_record(struct pass *p, const char *location, const char *type, struct fo_opt_int nonce);
+/* Forgets the trigger in flight (after sp_poll said it is done). */
+void sp_clear(struct pass *p);
+
+#endif
