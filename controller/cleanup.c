@@ -30,7 +30,6 @@ static bool jm_pods_linger(struct pass *p) {
   return true;
 }
 
-static bool is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
 
 /* --savepoint-on-deletion: 1 when the job is stopped (with a savepoint, or it failed), 0 while in
  * flight. */
@@ -58,7 +57,7 @@ static int stop_with_savepoint(struct pass *p, struct fo_flink *f) {
 
 int cleanup_step(struct pass *p, double *ret_again) {
   *ret_again = 1.0;
-  if (!is(p->st.lifecycle_state, "DELETING")) {
+  if (!lc_is(p->st.lifecycle_state, "DELETING")) {
     pass_set(p, &p->st.lifecycle_state, "DELETING");
     pass_write_status(p);
     event_record(p->k, p->obj, "Normal", "Cleanup", "Cleaning up FlinkDeployment");
@@ -66,7 +65,7 @@ int cleanup_step(struct pass *p, double *ret_again) {
   struct fo_flink *f = lc_flink(p);
   if (!f) return -ENOMEM;
   const struct fo_job_status *j = &p->st.job_status;
-  if (p->env->savepoint_on_deletion && j->job_id && is(j->state, "RUNNING") && fo_conf_savepoint_dir(p->conf)) {
+  if (p->env->savepoint_on_deletion && j->job_id && lc_is(j->state, "RUNNING") && fo_conf_savepoint_dir(p->conf)) {
     int done = stop_with_savepoint(p, f);
     if (!done) {
       fo_flink_free(f);

@@ -14,10 +14,7 @@
 #include "flinkop/log.h"
 #include "savepoint.h"
 
-#define POLL 1.0   /* seconds between looks while something is in flight */
-#define STEADY 5.0 /* seconds between observations of a running job */
 #define FAILED_WAIT 10.0 /* seconds before trying again what failed */
-#define UPGRADE_ERROR "org.apache.flink.kubernetes.operator.exception.UpgradeFailureException"
 
 /* ---- the upgrade modes ----
  *
@@ -81,18 +78,18 @@ static const char *const phase_names[LC_PHASE_COUNT] = {
 
 const char *lc_phase_name(enum lc_phase ph) { return ph < LC_PHASE_COUNT ? phase_names[ph] : "?"; }
 
-static bool is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
-static bool want_running(const struct pass *p) { return p->spec.job.present && is(fo_job_state(&p->spec.job), "running"); }
+bool lc_is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
+static bool want_running(const struct pass *p) { return p->spec.job.present && lc_is(fo_job_state(&p->spec.job), "running"); }
 
 enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
   const struct fo_status *st = &p->st;
   if (!p->last_json) return LC_NEW;
-  if (is(st->reconciliation_status.state, "UPGRADING")) {
+  if (lc_is(st->reconciliation_status.state, "UPGRADING")) {
     if (cl->jm_deployment) {
       /* Deployed already, for the spec in hand: the transition is done. A Deployment of an older
        * generation (the spec changed again while it was being deployed) is the old cluster of a
        * new transition: recording the newer spec as reconciled would leave it never applied. */
-      if (cl->jm_generation_set && cl->jm_generation == st->observed_generation.v && is(st->job_status.state, "RECONCILING") &&
+      if (cl->jm_generation_set && cl->jm_generation == st->observed_generation.v && lc_is(st->job_status.state, "RECONCILING") &&
           st->observed_generation.v == p->gen)
         return LC_STARTED;
       if (recorded_mode(p)->savepoint && !st->job_status.upgrade_savepoint_path) return LC_STOP_SAVEPOINT;
@@ -101,16 +98,10 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
     return want_running(p) ? LC_START : LC_STOPPED;
   }
   if (st->job_status.savepoint_info.trigger_id) return LC_SAVEPOINT; /* no upgrade or suspend starts meanwhile */
-  return is(fo_job_state(&p->last.job), "running") ? LC_RUNNING : LC_SUSPENDED;
+  return lc_is(fo_job_state(&p->last.job), "running") ? LC_RUNNING : LC_SUSPENDED;
 }
 
-/* The one way a phase changes: says so in the log, with the reason. */
-struct step {
-  enum lc_phase phase;
-  double again;
-};
-
-static void go(const struct pass *p, struct step *s, enum lc_phase to, const char *reason) {
+void lc_go(const struct pass *p, struct lc_step *s, enum lc_phase to, const char *reason) {
   if (to != s->phase)
     fo_log("info", "phase", "\"object\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\",\"mode\":\"%s\"",
            fo_log_str(p->key), lc_phase_name(s->phase), lc_phase_name(to), reason, recorded_mode(p)->name);
@@ -309,7 +300,7 @@ static int begin(struct pass *p, const struct lc_mode *mode, bool job_running) {
   rs->reconciliation_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
   p->st.observed_generation = (struct fo_opt_int){true, p->gen};
   if (job_running) pass_set(p, &p->st.job_status.upgrade_savepoint_path, NULL); /* a fresh one will be taken */
-  pass_set_error(p, UPGRADE_ERROR, NULL);
+  pass_set_error(p, LC_UPGRADE_ERROR, NULL);
   event_record(p->k, p->obj, "Normal", job_running ? "Suspended" : "Submit",
                job_running ? "Suspending existing deployment." : "Starting deployment");
   pass_finish(p);
@@ -317,177 +308,17 @@ static int begin(struct pass *p, const struct lc_mode *mode, bool job_running) {
 }
 
 /* Says why the phase cannot go on (status.error and a Warning event), and waits. */
-static int fail_wait(struct pass *p, struct step *s, const char *reason, const char *msg) {
-  pass_set_error(p, UPGRADE_ERROR, msg);
+static int fail_wait(struct pass *p, struct lc_step *s, const char *reason, const char *msg) {
+  pass_set_error(p, LC_UPGRADE_ERROR, msg);
   event_record(p->k, p->obj, "Warning", reason, msg);
   pass_finish(p);
   s->again = FAILED_WAIT;
   return pass_write_status(p);
 }
 
-/* ---- observing a deployed cluster ---- */
-
-/* The job's state from Flink, or NULL (JobManager unreachable, job unknown). */
-static const char *observe_job(struct pass *p, struct fo_flink *f, char *state, size_t n) {
-  const char *jid = p->st.job_status.job_id;
-  struct fo_flink_jobs jobs;
-  if (!jid || fo_flink_jobs_overview(f, &jobs) < 0) return NULL;
-  const char *res = NULL;
-  for (size_t i = 0; i < jobs.n; i++)
-    if (!strcmp(jobs.jobs[i].jid, jid)) {
-      snprintf(state, n, "%s", fo_flink_job_effective_state(&jobs.jobs[i]));
-      pass_set(p, &p->st.job_status.job_name, jobs.jobs[i].name);
-      char t[32];
-      snprintf(t, sizeof t, "%lld", (long long)jobs.jobs[i].start_time);
-      pass_set(p, &p->st.job_status.start_time, t);
-      res = state;
-    }
-  fo_flink_jobs_free(&jobs);
-  return res;
-}
-
-/* A JobManager pod whose container cannot run: "[container] message" and the reason (as the
- * reference reports CrashLoopBackOff, ImagePullBackOff, ErrImagePull, ...). NULL when none. */
-static char *jm_pod_failure(struct pass *p, char *reason, size_t n) {
-  static const char *const bad[] = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "RunContainerError",
-                                    "CreateContainerConfigError", "OOMKilled", NULL};
-  json_object *pods = lc_labelled(p, &fo_res_pods, "component=jobmanager");
-  char *res = NULL;
-  size_t np = pods ? json_object_array_length(pods) : 0;
-  for (size_t i = 0; i < np && !res; i++) {
-    json_object *cs = fo_json_get_array(fo_json_get_object(json_object_array_get_idx(pods, i), "status"), "containerStatuses");
-    size_t nc = cs ? json_object_array_length(cs) : 0;
-    for (size_t j = 0; j < nc && !res; j++) {
-      json_object *ct = json_object_array_get_idx(cs, j);
-      json_object *w = fo_json_path(ct, "state", "waiting", (const char *)NULL);
-      const char *why = fo_json_get_string(w, "reason");
-      if (!why || !fo_enum_contains(bad, why)) continue;
-      const char *msg = fo_json_get_string(w, "message");
-      const char *last = fo_json_get_string(fo_json_path(ct, "lastState", "terminated", (const char *)NULL), "message");
-      const char *cn = fo_json_get_string(ct, "name");
-      struct fo_buf b;
-      fo_buf_init(&b, 4096);
-      fo_buf_printf(&b, "[%s] %s%s%s", cn ? cn : "container", msg ? msg : why, last ? ": " : "", last ? last : "");
-      res = fo_buf_steal(&b);
-      snprintf(reason, n, "%s", why);
-    }
-  }
-  json_object_put(pods);
-  return res;
-}
-
-static json_object *jm_deployment(struct pass *p, int *ret) {
-  *ret = 0;
-  char key[512];
-  snprintf(key, sizeof key, "%s/%s", p->ns, p->name);
-  json_object *dep = p->env->cached_deployment ? p->env->cached_deployment(p->env->cache_ud, key) : NULL;
-  if (dep) return dep;
-  int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
-  if (r < 0 && r != -ENOENT) *ret = r;
-  return dep;
-}
-
-/* The manual savepoint: trigger on a new nonce, poll while in flight. */
-static int manual_savepoint(struct pass *p, struct fo_flink *f, struct step *s, bool *wrote) {
-  struct fo_savepoint_info *si = sp_info(p);
-  struct fo_opt_int nonce = p->spec.job.savepoint_trigger_nonce;
-  *wrote = false;
-  if (si->trigger_id && is(si->trigger_type, "MANUAL")) {
-    char *loc = NULL, *fail = NULL;
-    int r = sp_poll(p, f, false, &loc, &fail);
-    s->again = POLL / 2;
-    if (r == 1) {
-      if (loc) sp_record(p, loc, "MANUAL", nonce);
-      if (fail) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "Savepoint failed for savepointTriggerNonce: %lld", (long long)nonce.v);
-        event_record(p->k, p->obj, "Warning", "SavepointError", msg);
-      }
-      sp_clear(p);
-      /* the nonce counts as handled either way: record it */
-      json_object *ljob = fo_json_get_object(p->last_json, "job");
-      if (ljob && nonce.set) fo_json_set(ljob, "savepointTriggerNonce", json_object_new_int64(nonce.v), &p->oom);
-      char *rec = fo_reconciled_spec_encode(p->last_json, p->first_deployment);
-      if (!rec) pass_nomem(p);
-      else pass_set(p, &p->st.reconciliation_status.last_reconciled_spec, rec);
-      free(rec);
-      go(p, s, LC_RUNNING, loc ? "savepoint completed" : "savepoint failed");
-    }
-    free(loc);
-    free(fail);
-    return 0;
-  }
-  const struct fo_opt_int *ln = &p->last.job.savepoint_trigger_nonce;
-  if (nonce.set && is(p->st.job_status.state, "RUNNING") && (!ln->set || ln->v != nonce.v)) {
-    *wrote = true;
-    s->again = POLL / 2;
-    int r = sp_begin(p, f, "MANUAL", false);
-    if (r == 0) go(p, s, LC_SAVEPOINT, "savepointTriggerNonce changed");
-    return r;
-  }
-  return 0;
-}
-
-/* Observes a deployed cluster: JobManager readiness, the job, a manual savepoint. */
-static int observe(struct pass *p, struct fo_flink *f, struct step *s) {
-  p->st.observed_generation = (struct fo_opt_int){true, p->gen}; /* changes that need no action */
-  /* The informer's copy (it wakes us on every change of it); a GET only when the cache has none
-   * yet (just created, or not synced): the steady state costs the API server nothing. */
-  int r;
-  json_object *dep = jm_deployment(p, &r);
-  if (r < 0) return r;
-  const char *jm = "MISSING";
-  if (dep) {
-    int64_t ready = 0;
-    fo_json_as_int64(fo_json_get(fo_json_get_object(dep, "status"), "readyReplicas"), &ready);
-    jm = ready > 0 ? "READY" : "DEPLOYING";
-  }
-  json_object_put(dep);
-  char reason[64];
-  char *pod_failure = is(jm, "DEPLOYING") ? jm_pod_failure(p, reason, sizeof reason) : NULL;
-  if (pod_failure) {
-    jm = "ERROR";
-    if (!p->st.error || !strstr(p->st.error, pod_failure)) event_record(p->k, p->obj, "Warning", reason, pod_failure);
-    pass_set_error(p, UPGRADE_ERROR, pod_failure);
-    free(pod_failure);
-  }
-  bool jm_changed = !is(p->st.jm_deployment_status, jm);
-  pass_set(p, &p->st.jm_deployment_status, jm);
-  if (jm_changed && is(jm, "MISSING")) event_record(p->k, p->obj, "Warning", "Missing", "Missing JobManager deployment");
-  s->again = STEADY;
-  if (is(jm, "READY")) {
-    char st[16];
-    const char *js = observe_job(p, f, st, sizeof st);
-    if (js && !is(p->st.job_status.state, js)) {
-      char msg[96];
-      snprintf(msg, sizeof msg, "Job status changed from %s to %s", p->st.job_status.state ? p->st.job_status.state : "none", js);
-      event_record(p->k, p->obj, is(js, "FAILED") ? "Warning" : "Normal", "JobStatusChanged", msg);
-      pass_set_job_state(p, js);
-    }
-    if (is(js, "FAILED")) {
-      char *ex = NULL;
-      fo_flink_latest_exception(f, p->st.job_status.job_id, &ex);
-      pass_set_error(p, UPGRADE_ERROR, ex ? ex : "Job failed");
-      free(ex);
-    }
-    if (is(js, "RUNNING")) {
-      pass_set_error(p, UPGRADE_ERROR, NULL);
-      pass_set(p, &p->st.reconciliation_status.last_stable_spec, p->st.reconciliation_status.last_reconciled_spec);
-    }
-    if (!js) s->again = POLL;
-  } else {
-    s->again = POLL;
-  }
-  bool wrote;
-  r = manual_savepoint(p, f, s, &wrote);
-  if (wrote || r < 0) return r;
-  pass_finish(p);
-  return pass_write_status(p);
-}
-
 /* ---- the phases' steps ---- */
 
-static int on_new(struct pass *p, struct step *s) {
+static int on_new(struct pass *p, struct lc_step *s) {
   p->first_deployment = true;
   const char *initial = p->spec.job.initial_savepoint_path;
   struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
@@ -501,24 +332,24 @@ static int on_new(struct pass *p, struct step *s) {
     pass_set(p, &p->st.jm_deployment_status, "MISSING");
     pass_finish(p);
     int r = pass_write_status(p);
-    if (r == 0) go(p, s, LC_SUSPENDED, "created suspended");
+    if (r == 0) lc_go(p, s, LC_SUSPENDED, "created suspended");
     return r;
   }
   if (initial) pass_set(p, &p->st.job_status.upgrade_savepoint_path, initial);
   p->st.has_job_status = true;
   int r = begin(p, mode_named(initial ? "savepoint" : "stateless"), false);
   s->again = 0.05;
-  if (r == 0) go(p, s, LC_START, initial ? "created, from initialSavepointPath" : "created");
+  if (r == 0) lc_go(p, s, LC_START, initial ? "created, from initialSavepointPath" : "created");
   return r;
 }
 
-static int on_suspended(struct pass *p, struct step *s) {
+static int on_suspended(struct pass *p, struct lc_step *s) {
   if (want_running(p)) {
     /* restore with the mechanism the job was suspended with (stateless always starts empty) */
     const struct lc_mode *m = spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p) : recorded_mode(p);
     int r = begin(p, m, false);
     s->again = 0.05;
-    if (r == 0) go(p, s, LC_START, "job.state running");
+    if (r == 0) lc_go(p, s, LC_START, "job.state running");
     return r;
   }
   p->st.observed_generation = (struct fo_opt_int){true, p->gen}; /* suspended: recorded for later */
@@ -526,23 +357,23 @@ static int on_suspended(struct pass *p, struct step *s) {
   return pass_write_status(p);
 }
 
-static int on_running(struct pass *p, struct fo_flink *f, struct step *s) {
+static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   bool stop = !want_running(p);
   if (stop || spec_changed(p)) {
     const struct lc_mode *m = spec_mode(p);
     int r = begin(p, m, true);
     s->again = 0.05;
-    if (r == 0) go(p, s, m->savepoint ? LC_STOP_SAVEPOINT : LC_STOP_CLUSTER, stop ? "job.state suspended" : "spec changed");
+    if (r == 0) lc_go(p, s, m->savepoint ? LC_STOP_SAVEPOINT : LC_STOP_CLUSTER, stop ? "job.state suspended" : "spec changed");
     return r;
   }
-  return observe(p, f, s);
+  return lc_observe(p, f, s);
 }
 
-static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct step *s);
+static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s);
 
-static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct step *s) {
+static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   struct fo_savepoint_info *si = sp_info(p);
-  s->again = POLL;
+  s->again = LC_POLL;
   if (si->trigger_id) {
     char *loc = NULL, *fail = NULL;
     int r = sp_poll(p, f, true, &loc, &fail);
@@ -560,33 +391,33 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct step *s)
     pass_finish(p);
     s->again = 0.05;
     r = pass_write_status(p);
-    if (r == 0) go(p, s, LC_STOP_CLUSTER, "savepoint taken");
+    if (r == 0) lc_go(p, s, LC_STOP_CLUSTER, "savepoint taken");
     return r;
   }
   char st[16];
-  const char *js = observe_job(p, f, st, sizeof st);
+  const char *js = lc_observe_job(p, f, st, sizeof st);
   /* A job that never ran (still RECONCILING, its JobManager never ready: a crash loop the new spec
    * fixes, say) made no state newer than what it was started from, which the restore uses again:
    * there is no savepoint to wait for, and none could be taken. */
-  bool never_ran = !is(js, "RUNNING") && is(p->st.job_status.state, "RECONCILING") && !is(p->st.jm_deployment_status, "READY");
+  bool never_ran = !lc_is(js, "RUNNING") && lc_is(p->st.job_status.state, "RECONCILING") && !lc_is(p->st.jm_deployment_status, "READY");
   if (never_ran) {
     const struct fo_savepoint_info *i = &p->st.job_status.savepoint_info;
     fo_log("info", "upgrade without a savepoint: the job never ran", "\"object\":\"%s\",\"restoreFrom\":\"%s\"",
            fo_log_str(p->key), fo_log_str(i->has_last ? i->last.location : NULL));
-    go(p, s, LC_STOP_CLUSTER, "the job never ran: nothing to save");
+    lc_go(p, s, LC_STOP_CLUSTER, "the job never ran: nothing to save");
     return on_stop_cluster(p, f, s);
   }
-  if (!is(js, "RUNNING")) {
-    pass_set_error(p, UPGRADE_ERROR, "Job is not running: the savepoint upgrade waits for it (upgradeMode savepoint needs a running job)");
+  if (!lc_is(js, "RUNNING")) {
+    pass_set_error(p, LC_UPGRADE_ERROR, "Job is not running: the savepoint upgrade waits for it (upgradeMode savepoint needs a running job)");
     pass_finish(p);
-    s->again = POLL * 2;
+    s->again = LC_POLL * 2;
     return pass_write_status(p);
   }
-  s->again = POLL / 2;
+  s->again = LC_POLL / 2;
   return sp_begin(p, f, "UPGRADE", true);
 }
 
-static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct step *s) {
+static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   const struct lc_mode *m = recorded_mode(p);
   if (m->cancel && p->st.job_status.job_id) fo_flink_cancel(f, p->st.job_status.job_id); /* best effort */
   int r = lc_delete_cluster(p);
@@ -595,26 +426,26 @@ static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct step *s) {
   pass_set_job_state(p, m->stopped);
   pass_set(p, &p->st.jm_deployment_status, "MISSING");
   pass_finish(p);
-  s->again = POLL / 2;
+  s->again = LC_POLL / 2;
   r = pass_write_status(p);
-  if (r == 0) go(p, s, want_running(p) ? LC_START : LC_STOPPED, "cluster deleted");
+  if (r == 0) lc_go(p, s, want_running(p) ? LC_START : LC_STOPPED, "cluster deleted");
   return r;
 }
 
-static int on_stopped(struct pass *p, struct step *s) {
+static int on_stopped(struct pass *p, struct lc_step *s) {
   struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
   pass_set(p, &rs->state, "DEPLOYED");
   record(p, &rs->last_reconciled_spec, "suspended", recorded_mode(p)->name);
   pass_set(p, &rs->last_stable_spec, rs->last_reconciled_spec); /* a requested suspend is stable at once */
   pass_set(p, &p->st.jm_deployment_status, "MISSING");
-  if (!is(p->st.job_status.state, "CANCELED")) pass_set_job_state(p, "FINISHED");
+  if (!lc_is(p->st.job_status.state, "CANCELED")) pass_set_job_state(p, "FINISHED");
   pass_finish(p);
   int r = pass_write_status(p);
-  if (r == 0) go(p, s, LC_SUSPENDED, "suspended");
+  if (r == 0) lc_go(p, s, LC_SUSPENDED, "suspended");
   return r;
 }
 
-static int on_start(struct pass *p, struct step *s) {
+static int on_start(struct pass *p, struct lc_step *s) {
   const struct lc_mode *m = recorded_mode(p);
   const char *restore = NULL;
   if (m->restore == FROM_SAVEPOINT) {
@@ -625,15 +456,17 @@ static int on_start(struct pass *p, struct step *s) {
                      "HA metadata is not available to restore from last state.It is possible that the job has finished or "
                      "terminally failed, or the configmaps have been deleted. Manual restore required.");
   }
-  int r = 0;
-  if (p->st.observed_generation.v != p->gen) {
+  /* HA data the mode does not keep goes before anything starts: STOP_CLUSTER deleted it right
+   * after the cluster, but a pass that died in between left it */
+  int r = m->keep_ha ? 0 : lc_delete_ha(p);
+  if (r == 0 && p->st.observed_generation.v != p->gen) {
     /* the spec changed while the old cluster went away: start the newest one, and say so */
     record(p, &p->st.reconciliation_status.last_reconciled_spec, "suspended", m->name);
     p->st.observed_generation = (struct fo_opt_int){true, p->gen};
     pass_finish(p);
     r = pass_write_status(p);
   }
-  if (r == 0 && !is(p->st.job_status.state, "RECONCILING")) {
+  if (r == 0 && !lc_is(p->st.job_status.state, "RECONCILING")) {
     if (!m->keep_job_id || !p->st.job_status.job_id) {
       char id[33];
       sp_new_id(id);
@@ -646,26 +479,26 @@ static int on_start(struct pass *p, struct step *s) {
   }
   if (r == 0) r = deploy(p, p->st.job_status.job_id, restore);
   s->again = 0.2;
-  if (r == 0) go(p, s, LC_STARTED, restore ? "cluster applied, restoring" : "cluster applied");
+  if (r == 0) lc_go(p, s, LC_STARTED, restore ? "cluster applied, restoring" : "cluster applied");
   return r;
 }
 
-static int on_started(struct pass *p, struct step *s) {
+static int on_started(struct pass *p, struct lc_step *s) {
   struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
   record(p, &rs->last_reconciled_spec, "running", recorded_mode(p)->name);
   pass_set(p, &rs->state, "DEPLOYED");
   pass_set(p, &p->st.jm_deployment_status, "DEPLOYING");
   pass_finish(p);
-  s->again = POLL;
+  s->again = LC_POLL;
   int r = pass_write_status(p);
-  if (r == 0) go(p, s, LC_RUNNING, "deployed");
+  if (r == 0) lc_go(p, s, LC_RUNNING, "deployed");
   return r;
 }
 
 /* The cluster as the phase needs it: only a transition looks (with a GET: the cache may lag). */
 static int look(struct pass *p, struct lc_cluster *cl) {
   memset(cl, 0, sizeof *cl);
-  if (!is(p->st.reconciliation_status.state, "UPGRADING")) return 0;
+  if (!lc_is(p->st.reconciliation_status.state, "UPGRADING")) return 0;
   json_object *dep = NULL;
   int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
   if (r < 0 && r != -ENOENT) return r;
@@ -691,14 +524,14 @@ int lifecycle_reconcile(struct pass *p, double *ret_again) {
   struct lc_cluster cl;
   int r = look(p, &cl);
   if (r < 0) return r;
-  struct step s = {.phase = lc_phase_of(p, &cl), .again = 0};
+  struct lc_step s = {.phase = lc_phase_of(p, &cl), .again = 0};
   struct fo_flink *f = lc_flink(p);
   if (!f) return -ENOMEM;
   switch (s.phase) {
   case LC_NEW: r = on_new(p, &s); break;
   case LC_SUSPENDED: r = on_suspended(p, &s); break;
   case LC_RUNNING: r = on_running(p, f, &s); break;
-  case LC_SAVEPOINT: r = observe(p, f, &s); break;
+  case LC_SAVEPOINT: r = lc_observe(p, f, &s); break;
   case LC_STOP_SAVEPOINT: r = on_stop_savepoint(p, f, &s); break;
   case LC_STOP_CLUSTER: r = on_stop_cluster(p, f, &s); break;
   case LC_STOPPED: r = on_stopped(p, &s); break;

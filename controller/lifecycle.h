@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "pass.h"
 
 enum lc_phase {
@@ -46,8 +48,31 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl);
  * negative errno; *ret_again is the seconds until the next look (0: only a change wakes it). */
 int lifecycle_reconcile(struct pass *p, double *ret_again);
 
-/* Helpers the cleanup shares. */
 struct fo_flink;
+
+/* ---- shared by the lifecycle's files (lifecycle.c, observe.c, cleanup.c) ---- */
+
+#define LC_POLL 1.0   /* seconds between looks while something is in flight */
+#define LC_STEADY 5.0 /* seconds between observations of a running job */
+#define LC_UPGRADE_ERROR "org.apache.flink.kubernetes.operator.exception.UpgradeFailureException"
+
+/* A pass's step: the phase it is in (then moved to) and when to look again. */
+struct lc_step {
+  enum lc_phase phase;
+  double again;
+};
+/* The one way a phase changes: logs "phase" with from, to, the reason and the mode. */
+void lc_go(const struct pass *p, struct lc_step *s, enum lc_phase to, const char *reason);
+bool lc_is(const char *a, const char *b); /* both set and equal */
+
+/* observe.c: a deployed cluster observed (JobManager readiness and pod failures, the job's state,
+ * the manual savepoint), and the status written. */
+int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s);
+/* The job's state from Flink into `state` (its name and start time into the status), or NULL
+ * when the JobManager cannot say. */
+const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size_t n);
+
+/* Helpers the cleanup shares. */
 struct fo_flink *lc_flink(const struct pass *p);
 /* Deletes the JobManager (and TaskManager) Deployments; absent ones are fine. */
 int lc_delete_cluster(struct pass *p);

@@ -1,0 +1,168 @@
+#include "lifecycle.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "flinkop/buf.h"
+#include "flinkop/flinkrest.h"
+#include "savepoint.h"
+
+
+const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size_t n) {
+  const char *jid = p->st.job_status.job_id;
+  struct fo_flink_jobs jobs;
+  if (!jid || fo_flink_jobs_overview(f, &jobs) < 0) return NULL;
+  const char *res = NULL;
+  for (size_t i = 0; i < jobs.n; i++)
+    if (!strcmp(jobs.jobs[i].jid, jid)) {
+      snprintf(state, n, "%s", fo_flink_job_effective_state(&jobs.jobs[i]));
+      pass_set(p, &p->st.job_status.job_name, jobs.jobs[i].name);
+      char t[32];
+      snprintf(t, sizeof t, "%lld", (long long)jobs.jobs[i].start_time);
+      pass_set(p, &p->st.job_status.start_time, t);
+      res = state;
+    }
+  fo_flink_jobs_free(&jobs);
+  return res;
+}
+
+/* A JobManager pod whose container cannot run: "[container] message" and the reason (as the
+ * reference reports CrashLoopBackOff, ImagePullBackOff, ErrImagePull, ...). NULL when none. */
+static char *jm_pod_failure(struct pass *p, char *reason, size_t n) {
+  static const char *const bad[] = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "RunContainerError",
+                                    "CreateContainerConfigError", "OOMKilled", NULL};
+  json_object *pods = lc_labelled(p, &fo_res_pods, "component=jobmanager");
+  char *res = NULL;
+  size_t np = pods ? json_object_array_length(pods) : 0;
+  for (size_t i = 0; i < np && !res; i++) {
+    json_object *cs = fo_json_get_array(fo_json_get_object(json_object_array_get_idx(pods, i), "status"), "containerStatuses");
+    size_t nc = cs ? json_object_array_length(cs) : 0;
+    for (size_t j = 0; j < nc && !res; j++) {
+      json_object *ct = json_object_array_get_idx(cs, j);
+      json_object *w = fo_json_path(ct, "state", "waiting", (const char *)NULL);
+      const char *why = fo_json_get_string(w, "reason");
+      if (!why || !fo_enum_contains(bad, why)) continue;
+      const char *msg = fo_json_get_string(w, "message");
+      const char *last = fo_json_get_string(fo_json_path(ct, "lastState", "terminated", (const char *)NULL), "message");
+      const char *cn = fo_json_get_string(ct, "name");
+      struct fo_buf b;
+      fo_buf_init(&b, 4096);
+      fo_buf_printf(&b, "[%s] %s%s%s", cn ? cn : "container", msg ? msg : why, last ? ": " : "", last ? last : "");
+      res = fo_buf_steal(&b);
+      snprintf(reason, n, "%s", why);
+    }
+  }
+  json_object_put(pods);
+  return res;
+}
+
+static json_object *jm_deployment(struct pass *p, int *ret) {
+  *ret = 0;
+  char key[512];
+  snprintf(key, sizeof key, "%s/%s", p->ns, p->name);
+  json_object *dep = p->env->cached_deployment ? p->env->cached_deployment(p->env->cache_ud, key) : NULL;
+  if (dep) return dep;
+  int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
+  if (r < 0 && r != -ENOENT) *ret = r;
+  return dep;
+}
+
+/* The manual savepoint: trigger on a new nonce, poll while in flight. */
+static int manual_savepoint(struct pass *p, struct fo_flink *f, struct lc_step *s, bool *wrote) {
+  struct fo_savepoint_info *si = sp_info(p);
+  struct fo_opt_int nonce = p->spec.job.savepoint_trigger_nonce;
+  *wrote = false;
+  if (si->trigger_id && lc_is(si->trigger_type, "MANUAL")) {
+    char *loc = NULL, *fail = NULL;
+    int r = sp_poll(p, f, false, &loc, &fail);
+    s->again = LC_POLL / 2;
+    if (r == 1) {
+      if (loc) sp_record(p, loc, "MANUAL", nonce);
+      if (fail) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "Savepoint failed for savepointTriggerNonce: %lld", (long long)nonce.v);
+        event_record(p->k, p->obj, "Warning", "SavepointError", msg);
+      }
+      sp_clear(p);
+      /* the nonce counts as handled either way: record it */
+      json_object *ljob = fo_json_get_object(p->last_json, "job");
+      if (ljob && nonce.set) fo_json_set(ljob, "savepointTriggerNonce", json_object_new_int64(nonce.v), &p->oom);
+      char *rec = fo_reconciled_spec_encode(p->last_json, p->first_deployment);
+      if (!rec) pass_nomem(p);
+      else pass_set(p, &p->st.reconciliation_status.last_reconciled_spec, rec);
+      free(rec);
+      lc_go(p, s, LC_RUNNING, loc ? "savepoint completed" : "savepoint failed");
+    }
+    free(loc);
+    free(fail);
+    return 0;
+  }
+  const struct fo_opt_int *ln = &p->last.job.savepoint_trigger_nonce;
+  if (nonce.set && lc_is(p->st.job_status.state, "RUNNING") && (!ln->set || ln->v != nonce.v)) {
+    *wrote = true;
+    s->again = LC_POLL / 2;
+    int r = sp_begin(p, f, "MANUAL", false);
+    if (r == 0) lc_go(p, s, LC_SAVEPOINT, "savepointTriggerNonce changed");
+    return r;
+  }
+  return 0;
+}
+
+int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s) {
+  p->st.observed_generation = (struct fo_opt_int){true, p->gen}; /* changes that need no action */
+  /* The informer's copy (it wakes us on every change of it); a GET only when the cache has none
+   * yet (just created, or not synced): the steady state costs the API server nothing. */
+  int r;
+  json_object *dep = jm_deployment(p, &r);
+  if (r < 0) return r;
+  const char *jm = "MISSING";
+  if (dep) {
+    int64_t ready = 0;
+    fo_json_as_int64(fo_json_get(fo_json_get_object(dep, "status"), "readyReplicas"), &ready);
+    jm = ready > 0 ? "READY" : "DEPLOYING";
+  }
+  json_object_put(dep);
+  char reason[64];
+  char *pod_failure = lc_is(jm, "DEPLOYING") ? jm_pod_failure(p, reason, sizeof reason) : NULL;
+  if (pod_failure) {
+    jm = "ERROR";
+    if (!p->st.error || !strstr(p->st.error, pod_failure)) event_record(p->k, p->obj, "Warning", reason, pod_failure);
+    pass_set_error(p, LC_UPGRADE_ERROR, pod_failure);
+    free(pod_failure);
+  }
+  bool jm_changed = !lc_is(p->st.jm_deployment_status, jm);
+  pass_set(p, &p->st.jm_deployment_status, jm);
+  if (jm_changed && lc_is(jm, "MISSING")) event_record(p->k, p->obj, "Warning", "Missing", "Missing JobManager deployment");
+  s->again = LC_STEADY;
+  if (lc_is(jm, "READY")) {
+    char st[16];
+    const char *js = lc_observe_job(p, f, st, sizeof st);
+    if (js && !lc_is(p->st.job_status.state, js)) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "Job status changed from %s to %s", p->st.job_status.state ? p->st.job_status.state : "none", js);
+      event_record(p->k, p->obj, lc_is(js, "FAILED") ? "Warning" : "Normal", "JobStatusChanged", msg);
+      pass_set_job_state(p, js);
+    }
+    if (lc_is(js, "FAILED")) {
+      char *ex = NULL;
+      fo_flink_latest_exception(f, p->st.job_status.job_id, &ex);
+      pass_set_error(p, LC_UPGRADE_ERROR, ex ? ex : "Job failed");
+      free(ex);
+    }
+    if (lc_is(js, "RUNNING")) {
+      pass_set_error(p, LC_UPGRADE_ERROR, NULL);
+      pass_set(p, &p->st.reconciliation_status.last_stable_spec, p->st.reconciliation_status.last_reconciled_spec);
+    }
+    if (!js) s->again = LC_POLL;
+  } else {
+    s->again = LC_POLL;
+  }
+  bool wrote;
+  r = manual_savepoint(p, f, s, &wrote);
+  if (wrote || r < 0) return r;
+  pass_finish(p);
+  return pass_write_status(p);
+}

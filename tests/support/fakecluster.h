@@ -1,0 +1,74 @@
+/* fakecluster.h - an in-memory Kubernetes API server and one JobManager's REST API, behind the
+ * clients' transport hooks, for the controller's unit tests: the state machine runs against it
+ * without a cluster.
+ *
+ * The API server keeps objects by resource, namespace and name, with a resourceVersion that every
+ * write bumps: GET, LIST (labelSelector a=b,c=d), POST (409 AlreadyExists), PUT (409 Conflict on a
+ * stale resourceVersion; the status subresource changes only .status, the main resource all but
+ * .status; a FlinkDeployment's generation follows its spec), PATCH (merge), DELETE (finalizers
+ * hold the object with a deletionTimestamp; owned objects go with their owner). Every request is
+ * logged as "METHOD path" (query dropped).
+ *
+ * fake_tick() plays the rest of the cluster: the deployment controller (a JobManager Deployment
+ * becomes ready), and the JobManager itself: it starts the job with the job id and restore path
+ * of its ConfigMap, completes a savepoint in flight (stopping the job for a stop-with-savepoint).
+ *
+ * A kill: fake_kill_after(f, n) lets n more writes through, then every request (API server and
+ * JobManager) fails as if the process had died, until fake_revive().
+ * Ownership: everything returned borrows from the fake unless said otherwise. Not thread-safe. */
+#ifndef FO_TEST_FAKECLUSTER_H
+#define FO_TEST_FAKECLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "flinkop/json.h"
+
+struct fake;
+
+struct fake *fake_new(void);
+void fake_free(struct fake *f);
+
+/* fo_http_transport_fn for the Kubernetes client and for the Flink client. */
+long fake_kube_transport(void *fake, const char *method, const char *path, const char *body, const char **data,
+                         size_t *len);
+long fake_flink_transport(void *fake, const char *method, const char *path, const char *body, const char **data,
+                          size_t *len);
+
+/* Stores an object as given (resource from apiVersion/kind). 0 or -EINVAL. */
+int fake_put(struct fake *f, const char *json_text);
+/* The stored object (borrowed) of `plural` ns/name, NULL when absent. */
+json_object *fake_get(struct fake *f, const char *plural, const char *ns, const char *name);
+/* A new reference to a deep copy (as an informer would hand it out), NULL when absent. */
+json_object *fake_copy(struct fake *f, const char *plural, const char *ns, const char *name);
+/* Applies a merge patch to a stored object's spec as a user would (generation bumped). */
+int fake_patch_spec(struct fake *f, const char *plural, const char *ns, const char *name, const char *patch_json);
+/* The deployment controller and the JobManager move on one step. */
+void fake_tick(struct fake *f);
+
+/* The request log: "METHOD path" lines since the last fake_log_clear, and their count. */
+const char *fake_log(struct fake *f);
+size_t fake_writes(struct fake *f); /* writes (not GET) to the API server so far */
+void fake_log_clear(struct fake *f);
+
+void fake_kill_after(struct fake *f, long writes);
+void fake_revive(struct fake *f);
+bool fake_killed(struct fake *f);
+
+/* The JobManager's view. */
+struct fake_flink_view {
+  bool up;                 /* a JobManager answers */
+  char job_id[33];         /* the running (or last) job; "" when none */
+  char job_state[16];
+  char restored_from[256]; /* execution.savepoint.path it started with ("" when empty) */
+  int starts;              /* jobs started so far */
+  int savepoints;          /* savepoints completed so far */
+  char last_savepoint[256];
+  int stale_ha_starts;     /* starts that found another job's HA data of this cluster (it would
+                            * recover that instead of what it was told to start from) */
+};
+void fake_flink_view(struct fake *f, struct fake_flink_view *ret);
+/* The next savepoint fails. */
+void fake_flink_fail_next_savepoint(struct fake *f);
+
+#endif

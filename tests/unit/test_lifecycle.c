@@ -1,0 +1,527 @@
+/* The controller's state machine without a cluster: the reconcile pass against the in-memory API
+ * server and JobManager of fakecluster.c.
+ *   - the phase derivation as a table (status and cluster -> phase);
+ *   - single passes: an observed state and a change -> the requests made and the status written;
+ *   - whole lifecycles per upgrade mode, checked from the far side (the fake JobManager: jobs
+ *     started, savepoints taken, what a start restored from), and the phases passed through;
+ *   - a kill before every write of an upgrade, then a restart: exactly one savepoint, restored
+ *     from it, never an empty start of a stateful job. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakecluster.h"
+#include "flinkop/kube.h"
+#include "lifecycle.h"
+#include "pass.h"
+#include "reconcile.h"
+#include "testutil.h"
+
+#define NS "jobs"
+
+/* ---- harness ---- */
+
+struct h {
+  struct fake *fake;
+  struct fo_kube_config cfg;
+  struct fo_kube *k;
+  struct pass_env env;
+  json_object *defaults;
+  char key[128];
+  const char *name;
+};
+
+static void h_init(struct h *h, const char *name) {
+  memset(h, 0, sizeof *h);
+  h->fake = fake_new();
+  h->cfg.server = (char *)"https://fake";
+  h->k = fo_kube_new(&h->cfg);
+  fo_kube_set_transport(h->k, fake_kube_transport, h->fake);
+  h->defaults = tu_json("{\"taskmanager.numberOfTaskSlots\": \"2\"}");
+  h->env = (struct pass_env){.flink_url_template = "http://{name}-rest.{namespace}:8081",
+                             .default_conf = h->defaults,
+                             .flink_transport = fake_flink_transport,
+                             .flink_transport_ud = h->fake};
+  h->name = name;
+  snprintf(h->key, sizeof h->key, "%s/%s", NS, name);
+}
+
+static void h_free(struct h *h) {
+  fo_kube_free(h->k);
+  fake_free(h->fake);
+  json_object_put(h->defaults);
+}
+
+/* A FlinkDeployment of the StateMachineExample job, with our finalizer, in `mode`. */
+static void h_create(struct h *h, const char *mode, const char *state, const char *extra_conf, const char *extra_job) {
+  char text[4096];
+  snprintf(text, sizeof text,
+           "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\","
+           "\"metadata\":{\"name\":\"%s\",\"namespace\":\"" NS "\",\"finalizers\":[\"flinkdeployments.flink.apache.org/finalizer\"]},"
+           "\"spec\":{\"image\":\"flink:1.20\",\"flinkVersion\":\"v1_20\",\"serviceAccount\":\"flink\","
+           "\"flinkConfiguration\":{\"state.checkpoints.dir\":\"file:///checkpoints\",\"state.savepoints.dir\":\"file:///savepoints\","
+           "\"execution.checkpointing.interval\":\"10s\"%s},"
+           "\"jobManager\":{\"resource\":{\"memory\":\"2048m\",\"cpu\":1}},\"taskManager\":{\"resource\":{\"memory\":\"2048m\",\"cpu\":1}},"
+           "\"job\":{\"jarURI\":\"local:///opt/flink/examples/streaming/StateMachineExample.jar\",\"parallelism\":2,"
+           "\"upgradeMode\":\"%s\",\"state\":\"%s\"%s}}}",
+           h->name, extra_conf ? extra_conf : "", mode, state, extra_job ? extra_job : "");
+  assert_int_equal(fake_put(h->fake, text), 0);
+}
+
+#define HA ",\"high-availability.type\":\"kubernetes\",\"high-availability.storageDir\":\"file:///ha\""
+
+static int h_pass(struct h *h, double *again) {
+  double a = 0;
+  int r = reconcile(&h->env, h->k, fake_copy(h->fake, "flinkdeployments", NS, h->name), h->key, again ? again : &a);
+  return r;
+}
+
+static json_object *h_fd(struct h *h) { return fake_get(h->fake, "flinkdeployments", NS, h->name); }
+static const char *h_status(struct h *h, const char *field) {
+  return fo_json_get_string(fo_json_get_object(h_fd(h), "status"), field);
+}
+static const char *h_job(struct h *h, const char *field) {
+  return fo_json_get_string(fo_json_path(h_fd(h), "status", "jobStatus", (const char *)NULL), field);
+}
+
+/* The phase the next pass will find (the cluster looked at as the pass does). */
+static enum lc_phase h_phase(struct h *h) {
+  struct pass p;
+  json_object *o = fake_copy(h->fake, "flinkdeployments", NS, h->name);
+  assert_int_equal(pass_load(&p, &h->env, h->k, o, h->key), 0);
+  struct lc_cluster cl = {0};
+  json_object *dep = fake_get(h->fake, "deployments", NS, h->name);
+  if (dep) {
+    cl.jm_deployment = true;
+    const char *g = fo_json_get_string(fo_json_path(dep, "metadata", "annotations", (const char *)NULL),
+                                       "flinkdeployment.flink.apache.org/generation");
+    cl.jm_generation_set = g != NULL;
+    cl.jm_generation = g ? strtoll(g, NULL, 10) : 0;
+  }
+  enum lc_phase ph = lc_phase_of(&p, &cl);
+  pass_unload(&p);
+  return ph;
+}
+
+/* Settled: the status says the spec in hand runs (or is suspended) and nothing is in flight. */
+static bool h_settled(struct h *h) {
+  json_object *fd = h_fd(h);
+  int64_t gen = 0, obs = -1;
+  fo_json_as_int64(fo_json_path(fd, "metadata", "generation", (const char *)NULL), &gen);
+  fo_json_as_int64(fo_json_path(fd, "status", "observedGeneration", (const char *)NULL), &obs);
+  const char *life = h_status(h, "lifecycleState");
+  if (gen != obs || !life) return false;
+  if (fo_json_path(fd, "status", "jobStatus", "savepointInfo", "triggerId", (const char *)NULL)) return false;
+  return !strcmp(life, "STABLE") || !strcmp(life, "SUSPENDED");
+}
+
+/* Passes (and ticks of the fake cluster) until settled; the phases seen, joined by ' '. Fails the
+ * test after `max` passes. Pass errors (a conflict, say) are retried as the work queue would. */
+static void h_converge(struct h *h, int max, char *phases, size_t n) {
+  if (phases) phases[0] = '\0';
+  enum lc_phase last = LC_PHASE_COUNT;
+  for (int i = 0; i < max; i++) {
+    if (phases) {
+      enum lc_phase ph = h_phase(h);
+      if (ph != last) {
+        size_t used = strlen(phases);
+        snprintf(phases + used, n - used, "%s%s", used ? " " : "", lc_phase_name(ph));
+        last = ph;
+      }
+    }
+    h_pass(h, NULL);
+    fake_tick(h->fake);
+    if (h_settled(h) && h_phase(h) != LC_NEW) {
+      enum lc_phase ph = h_phase(h);
+      if (phases && ph != last) {
+        size_t used = strlen(phases);
+        snprintf(phases + used, n - used, "%s%s", used ? " " : "", lc_phase_name(ph));
+      }
+      return;
+    }
+  }
+  struct fake_flink_view v;
+  fake_flink_view(h->fake, &v);
+  fprintf(stderr, "requests of %s:\n%s", h->name, fake_log(h->fake));
+  fail_msg("%s did not settle after %d passes (JobManager %s, job %s %s, %d starts); status %s", h->name, max,
+           v.up ? "up" : "down", v.job_id, v.job_state, v.starts, json_object_to_json_string(fo_json_get_object(h_fd(h), "status")));
+}
+
+/* ---- the phase table ---- */
+
+struct phase_case {
+  const char *name;
+  const char *status; /* JSON or NULL */
+  const char *spec_mode, *spec_state;
+  int64_t generation;
+  struct lc_cluster cl;
+  enum lc_phase want;
+};
+
+static const char *rec(const char *state, const char *mode) {
+  static char buf[4][512];
+  static int k;
+  char *b = buf[k++ % 4];
+  snprintf(b, 512, "{\\\"spec\\\":{\\\"job\\\":{\\\"state\\\":\\\"%s\\\",\\\"upgradeMode\\\":\\\"%s\\\"}},\\\"resource_metadata\\\":{}}", state, mode);
+  return b;
+}
+
+static void test_phase_table(void **state) {
+  (void)state;
+  char st[16][1024];
+  snprintf(st[0], 1024, "{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":\"%s\"},\"observedGeneration\":1}", rec("running", "savepoint"));
+  snprintf(st[1], 1024, "{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":\"%s\"},\"observedGeneration\":1}", rec("suspended", "savepoint"));
+  snprintf(st[2], 1024, "{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":\"%s\"},\"jobStatus\":{\"savepointInfo\":{\"triggerId\":\"0123456789abcdef0123456789abcdef\"}},\"observedGeneration\":1}", rec("running", "savepoint"));
+  snprintf(st[3], 1024, "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},\"observedGeneration\":2}", rec("suspended", "savepoint"));
+  snprintf(st[4], 1024, "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},\"jobStatus\":{\"upgradeSavepointPath\":\"file:/sp/1\"},\"observedGeneration\":2}", rec("suspended", "savepoint"));
+  snprintf(st[5], 1024, "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},\"observedGeneration\":2}", rec("suspended", "stateless"));
+  snprintf(st[6], 1024, "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},\"jobStatus\":{\"state\":\"RECONCILING\"},\"observedGeneration\":2}", rec("suspended", "stateless"));
+  snprintf(st[7], 1024, "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},\"observedGeneration\":2}", rec("suspended", "last-state"));
+  const struct lc_cluster none = {0}, old = {true, true, 1}, ours = {true, true, 2}, plain = {true, false, 0};
+  const struct phase_case cases[] = {
+      {"nothing recorded", NULL, "savepoint", "running", 1, none, LC_NEW},
+      {"deployed running", st[0], "savepoint", "running", 1, none, LC_RUNNING},
+      {"deployed running, spec changed (still RUNNING: the change starts there)", st[0], "savepoint", "running", 2, none, LC_RUNNING},
+      {"deployed suspended", st[1], "savepoint", "suspended", 1, none, LC_SUSPENDED},
+      {"deployed suspended, asked to run", st[1], "savepoint", "running", 2, none, LC_SUSPENDED},
+      {"a manual savepoint in flight", st[2], "savepoint", "running", 1, none, LC_SAVEPOINT},
+      {"savepoint upgrade, old cluster, no savepoint yet", st[3], "savepoint", "running", 2, old, LC_STOP_SAVEPOINT},
+      {"savepoint upgrade, old cluster, savepoint taken", st[4], "savepoint", "running", 2, old, LC_STOP_CLUSTER},
+      {"stateless upgrade, old cluster", st[5], "stateless", "running", 2, old, LC_STOP_CLUSTER},
+      {"stateless upgrade, a Deployment without our annotation", st[5], "stateless", "running", 2, plain, LC_STOP_CLUSTER},
+      {"upgrade, no cluster, to run", st[5], "stateless", "running", 2, none, LC_START},
+      {"upgrade, no cluster, to suspend", st[5], "stateless", "suspended", 2, none, LC_STOPPED},
+      {"our cluster applied for the spec in hand", st[6], "stateless", "running", 2, ours, LC_STARTED},
+      {"our cluster applied, but the spec changed again", st[6], "stateless", "running", 3, ours, LC_STOP_CLUSTER},
+      {"a cluster of the generation, not yet RECONCILING", st[5], "stateless", "running", 2, ours, LC_STOP_CLUSTER},
+      {"last-state upgrade, old cluster", st[7], "last-state", "running", 2, old, LC_STOP_CLUSTER},
+      {"last-state upgrade, no cluster", st[7], "last-state", "running", 2, none, LC_START},
+  };
+  struct h h;
+  h_init(&h, "table");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const struct phase_case *c = &cases[i];
+    char text[4096];
+    snprintf(text, sizeof text,
+             "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\",\"metadata\":{\"name\":\"t\",\"namespace\":\"n\","
+             "\"generation\":%lld},\"spec\":{\"job\":{\"jarURI\":\"local:///x.jar\",\"upgradeMode\":\"%s\",\"state\":\"%s\"}}%s%s}",
+             (long long)c->generation, c->spec_mode, c->spec_state, c->status ? ",\"status\":" : "", c->status ? c->status : "");
+    struct pass p;
+    assert_int_equal(pass_load(&p, &h.env, h.k, tu_json(text), "n/t"), 0);
+    enum lc_phase got = lc_phase_of(&p, &c->cl);
+    pass_unload(&p);
+    if (got != c->want) fail_msg("%s: want %s, got %s", c->name, lc_phase_name(c->want), lc_phase_name(got));
+  }
+  h_free(&h);
+}
+
+/* ---- single passes: the requests and the status ---- */
+
+static void assert_log(struct h *h, const char *want) {
+  const char *log = fake_log(h->fake);
+  if (strcmp(log, want)) fail_msg("requests:\n%s\nwant:\n%s", log, want);
+}
+
+static void test_pass_new_running(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "new");
+  h_create(&h, "stateless", "running", NULL, NULL);
+  fake_log_clear(h.fake);
+  double again = -1;
+  assert_int_equal(h_pass(&h, &again), 0);
+  /* a transition begins: recorded (target suspended, the mode), an Event, nothing deployed yet */
+  assert_log(&h, "POST /api/v1/namespaces/jobs/events\n"
+                 "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new/status\n");
+  assert_string_equal(fo_json_get_string(fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL), "state"), "UPGRADING");
+  assert_true(again > 0);
+  assert_int_equal(h_phase(&h), LC_START);
+  /* the next pass makes sure no HA data is left (stateless), records the job id, then applies the
+   * cluster's objects */
+  fake_log_clear(h.fake);
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_log(&h, "GET /apis/apps/v1/namespaces/jobs/deployments/new\n"
+                 "GET /api/v1/namespaces/jobs/configmaps\n"
+                 "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new/status\n"
+                 "POST /api/v1/namespaces/jobs/configmaps\n"
+                 "POST /api/v1/namespaces/jobs/services\n"
+                 "POST /api/v1/namespaces/jobs/services\n"
+                 "POST /apis/apps/v1/namespaces/jobs/deployments\n");
+  assert_string_equal(h_job(&h, "state"), "RECONCILING");
+  assert_non_null(h_job(&h, "jobId"));
+  const char *conf = fo_json_get_string(fo_json_path(fake_get(h.fake, "configmaps", NS, "flink-config-new"), "data", (const char *)NULL), "flink-conf.yaml");
+  char want[128];
+  snprintf(want, sizeof want, "\"$internal.pipeline.job-id\": \"%s\"", h_job(&h, "jobId"));
+  assert_non_null(strstr(conf, want));
+  assert_int_equal(h_phase(&h), LC_STARTED);
+  h_free(&h);
+}
+
+static void test_pass_created_suspended(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "susp");
+  h_create(&h, "savepoint", "suspended", NULL, NULL);
+  fake_log_clear(h.fake);
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_log(&h, "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/susp/status\n");
+  assert_string_equal(h_status(&h, "lifecycleState"), "SUSPENDED");
+  assert_null(fake_get(h.fake, "deployments", NS, "susp"));
+  h_free(&h);
+}
+
+static void test_pass_invalid_spec(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "bad");
+  h_create(&h, "last-state", "running", NULL, NULL); /* last-state without HA */
+  fake_log_clear(h.fake);
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_log(&h, "POST /api/v1/namespaces/jobs/events\n"
+                 "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/bad/status\n");
+  assert_non_null(strstr(h_status(&h, "error"), "Job could not be upgraded with last-state while Kubernetes HA disabled"));
+  fake_log_clear(h.fake); /* the same verdict again: no new Event, no write */
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_log(&h, "");
+  h_free(&h);
+}
+
+static void test_pass_conflict_keeps_other_writer(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "conf");
+  h_create(&h, "stateless", "running", NULL, NULL);
+  json_object *stale = fake_copy(h.fake, "flinkdeployments", NS, "conf");
+  /* someone writes the status after our copy was taken */
+  json_object *fd = h_fd(&h);
+  json_object_object_add(fd, "status", tu_json("{\"clusterInfo\":{\"theirs\":\"kept\"}}"));
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "conf", "{}"); /* bumps the resourceVersion */
+  fake_log_clear(h.fake);
+  double again;
+  assert_int_equal(reconcile(&h.env, h.k, stale, h.key, &again), 0);
+  assert_log(&h, "POST /api/v1/namespaces/jobs/events\n"
+                 "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf/status\n"
+                 "GET /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf\n"
+                 "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf/status\n");
+  assert_string_equal(fo_json_get_string(fo_json_path(h_fd(&h), "status", "clusterInfo", (const char *)NULL), "theirs"), "kept");
+  assert_string_equal(fo_json_get_string(fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL), "state"), "UPGRADING");
+  h_free(&h);
+}
+
+/* ---- whole lifecycles, from the far side ---- */
+
+static void test_upgrade_per_mode(void **state) {
+  (void)state;
+  static const struct {
+    const char *mode, *conf;
+    const char *phases; /* from the spec change to settled */
+    int savepoints;
+    bool restored_from_savepoint, same_job_id;
+  } modes[] = {
+      {"stateless", NULL, "RUNNING STOP_CLUSTER START STARTED RUNNING", 0, false, false},
+      {"savepoint", NULL, "RUNNING STOP_SAVEPOINT STOP_CLUSTER START STARTED RUNNING", 1, true, false},
+      {"last-state", HA, "RUNNING STOP_CLUSTER START STARTED RUNNING", 0, false, true},
+  };
+  for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+    struct h h;
+    h_init(&h, "up");
+    h_create(&h, modes[i].mode, "running", modes[i].conf, NULL);
+    char phases[256];
+    h_converge(&h, 30, phases, sizeof phases);
+    assert_string_equal(phases, "NEW START STARTED RUNNING");
+    struct fake_flink_view v0, v;
+    fake_flink_view(h.fake, &v0);
+    assert_int_equal(v0.starts, 1);
+    assert_string_equal(v0.job_state, "RUNNING");
+    assert_string_equal(v0.job_id, h_job(&h, "jobId")); /* the status names the job that runs */
+    fake_patch_spec(h.fake, "flinkdeployments", NS, "up", "{\"job\":{\"parallelism\":4}}");
+    h_converge(&h, 40, phases, sizeof phases);
+    if (strcmp(phases, modes[i].phases)) fail_msg("%s: phases %s, want %s", modes[i].mode, phases, modes[i].phases);
+    fake_flink_view(h.fake, &v);
+    assert_int_equal(v.starts, 2);
+    assert_int_equal(v.savepoints, modes[i].savepoints);
+    if (modes[i].restored_from_savepoint) assert_string_equal(v.restored_from, v.last_savepoint);
+    else assert_string_equal(v.restored_from, "");
+    assert_int_equal(!strcmp(v.job_id, v0.job_id), modes[i].same_job_id);
+    assert_string_equal(v.job_id, h_job(&h, "jobId"));
+    const char *conf = fo_json_get_string(fo_json_path(fake_get(h.fake, "configmaps", NS, "flink-config-up"), "data", (const char *)NULL), "flink-conf.yaml");
+    assert_non_null(strstr(conf, "\"parallelism.default\": \"4\""));
+    h_free(&h);
+  }
+}
+
+static void test_suspend_resume_savepoint(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "sr");
+  h_create(&h, "savepoint", "running", NULL, NULL);
+  h_converge(&h, 30, NULL, 0);
+  char phases[256];
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "sr", "{\"job\":{\"state\":\"suspended\"}}");
+  h_converge(&h, 30, phases, sizeof phases);
+  assert_string_equal(phases, "RUNNING STOP_SAVEPOINT STOP_CLUSTER STOPPED SUSPENDED");
+  assert_string_equal(h_status(&h, "lifecycleState"), "SUSPENDED");
+  assert_null(fake_get(h.fake, "deployments", NS, "sr"));
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.savepoints, 1);
+  char sp[256];
+  snprintf(sp, sizeof sp, "%s", v.last_savepoint);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "sr", "{\"job\":{\"state\":\"running\"}}");
+  h_converge(&h, 30, phases, sizeof phases);
+  assert_string_equal(phases, "SUSPENDED START STARTED RUNNING");
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, 2);
+  assert_string_equal(v.restored_from, sp);
+  h_free(&h);
+}
+
+static void test_manual_savepoint(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "man");
+  h_create(&h, "stateless", "running", NULL, NULL);
+  h_converge(&h, 30, NULL, 0);
+  char phases[256];
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "man", "{\"job\":{\"savepointTriggerNonce\":7}}");
+  h_converge(&h, 20, phases, sizeof phases);
+  assert_string_equal(phases, "RUNNING SAVEPOINT RUNNING");
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.savepoints, 1);
+  assert_int_equal(v.starts, 1); /* the job kept running */
+  json_object *last = fo_json_path(h_fd(&h), "status", "jobStatus", "savepointInfo", "lastSavepoint", (const char *)NULL);
+  assert_string_equal(fo_json_get_string(last, "location"), v.last_savepoint);
+  int64_t nonce = 0;
+  fo_json_as_int64(fo_json_get(last, "triggerNonce"), &nonce);
+  assert_int_equal(nonce, 7);
+  /* a failed one is reported and not retried */
+  fake_flink_fail_next_savepoint(h.fake);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "man", "{\"job\":{\"savepointTriggerNonce\":8}}");
+  h_converge(&h, 20, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.savepoints, 1);
+  assert_non_null(strstr(fake_log(h.fake), "POST /api/v1/namespaces/jobs/events"));
+  h_free(&h);
+}
+
+static void test_last_state_without_ha_data_refuses(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "ls");
+  h_create(&h, "last-state", "running", HA, NULL);
+  h_converge(&h, 30, NULL, 0);
+  /* the HA ConfigMaps are lost; an upgrade must not start the job empty */
+  char cm[256];
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  snprintf(cm, sizeof cm, "ls-%s-config-map", v.job_id);
+  assert_non_null(fake_get(h.fake, "configmaps", NS, cm));
+  double a;
+  char path[512];
+  snprintf(path, sizeof path, "/api/v1/namespaces/jobs/configmaps/%s", cm);
+  const char *d;
+  size_t n;
+  assert_int_equal(fake_kube_transport(h.fake, "DELETE", path, NULL, &d, &n), 200);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "ls", "{\"job\":{\"parallelism\":3}}");
+  for (int i = 0; i < 12; i++) {
+    h_pass(&h, &a);
+    fake_tick(h.fake);
+  }
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, 1); /* never started empty */
+  assert_int_equal(h_phase(&h), LC_START);
+  assert_non_null(strstr(h_status(&h, "error"), "Manual restore required."));
+  h_free(&h);
+}
+
+static void test_delete_cleans_up(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "del");
+  h_create(&h, "last-state", "running", HA, NULL);
+  h_converge(&h, 30, NULL, 0);
+  const char *d;
+  size_t n;
+  assert_int_equal(fake_kube_transport(h.fake, "DELETE", "/apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/del", NULL, &d, &n), 200);
+  for (int i = 0; i < 10 && h_fd(&h); i++) {
+    h_pass(&h, NULL);
+    fake_tick(h.fake);
+  }
+  assert_null(h_fd(&h)); /* the finalizer went, then the object */
+  assert_null(fake_get(h.fake, "deployments", NS, "del"));
+  assert_null(fake_get(h.fake, "configmaps", NS, "flink-config-del")); /* with its owner */
+  const char *log = fake_log(h.fake);
+  assert_non_null(strstr(log, "DELETE /api/v1/namespaces/jobs/configmaps/del-")); /* the HA data, which has no owner */
+  h_free(&h);
+}
+
+/* ---- a kill before every write ---- */
+
+static void kill_run(const char *mode, const char *conf, const char *change) {
+  /* the writes of the whole transition, counted on an undisturbed run */
+  struct h h;
+  h_init(&h, "k");
+  h_create(&h, mode, "running", conf, NULL);
+  h_converge(&h, 30, NULL, 0);
+  size_t w0 = fake_writes(h.fake);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "k", change);
+  h_converge(&h, 40, NULL, 0);
+  size_t total = fake_writes(h.fake) - w0;
+  h_free(&h);
+  assert_true(total >= 4);
+  for (size_t kill = 0; kill < total; kill++) {
+    h_init(&h, "k");
+    h_create(&h, mode, "running", conf, NULL);
+    h_converge(&h, 30, NULL, 0);
+    struct fake_flink_view v0, v;
+    fake_flink_view(h.fake, &v0);
+    fake_patch_spec(h.fake, "flinkdeployments", NS, "k", change);
+    fake_kill_after(h.fake, (long)kill);
+    for (int i = 0; i < 40 && !fake_killed(h.fake); i++) { /* runs until it dies before write kill+1 */
+      h_pass(&h, NULL);
+      if (!fake_killed(h.fake)) fake_tick(h.fake);
+    }
+    assert_true(fake_killed(h.fake));
+    fake_revive(h.fake); /* a new process: all it knows is what the API server holds */
+    h_converge(&h, 40, NULL, 0);
+    fake_flink_view(h.fake, &v);
+    char what[128];
+    snprintf(what, sizeof what, "%s, killed before write %zu of %zu", mode, kill + 1, total);
+    if (v.starts != 2) fail_msg("%s: %d starts", what, v.starts);
+    if (v.stale_ha_starts) fail_msg("%s: the job started beside another job's HA data", what);
+    if (!strcmp(mode, "savepoint")) {
+      if (v.savepoints != 1) fail_msg("%s: %d savepoints", what, v.savepoints);
+      if (strcmp(v.restored_from, v.last_savepoint)) fail_msg("%s: restored from '%s', not '%s'", what, v.restored_from, v.last_savepoint);
+    } else if (!strcmp(mode, "last-state")) {
+      if (strcmp(v.job_id, v0.job_id)) fail_msg("%s: a new job id (started empty)", what);
+    }
+    h_free(&h);
+  }
+}
+
+static void test_kill_before_every_write(void **state) {
+  (void)state;
+  kill_run("savepoint", NULL, "{\"job\":{\"parallelism\":5}}");
+  kill_run("savepoint", HA, "{\"job\":{\"parallelism\":5}}");
+  kill_run("last-state", HA, "{\"job\":{\"parallelism\":5}}");
+  kill_run("stateless", HA, "{\"job\":{\"parallelism\":5}}");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_phase_table),
+      cmocka_unit_test(test_pass_new_running),
+      cmocka_unit_test(test_pass_created_suspended),
+      cmocka_unit_test(test_pass_invalid_spec),
+      cmocka_unit_test(test_pass_conflict_keeps_other_writer),
+      cmocka_unit_test(test_upgrade_per_mode),
+      cmocka_unit_test(test_suspend_resume_savepoint),
+      cmocka_unit_test(test_manual_savepoint),
+      cmocka_unit_test(test_last_state_without_ha_data_refuses),
+      cmocka_unit_test(test_delete_cleans_up),
+      cmocka_unit_test(test_kill_before_every_write),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
