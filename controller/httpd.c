@@ -69,7 +69,10 @@ int httpd_start(struct ctl *c, const char *listen) {
   C = c;
   const char *colon = strrchr(listen, ':');
   if (!colon) return -1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (end == colon + 1 || *end || port < 0 || port > 65535) return -1;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   char host[64];
   size_t hn = (size_t)(colon - listen);
   if (hn >= sizeof host) return -1;

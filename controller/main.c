@@ -171,7 +171,7 @@ int main(int argc, char **argv) {
   if (!c.cfg.identity) {
     char host[256] = "controller";
     gethostname(host, sizeof host - 1);
-    char id[300];
+    char id[sizeof host + 16];
     snprintf(id, sizeof id, "%s_%d", host, (int)getpid());
     c.cfg.identity = strdup(id);
   }

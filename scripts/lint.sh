@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Static analysis of the project's C code: cppcheck and clang-tidy (checks in .clang-tidy). Any
-# finding fails. usage: scripts/lint.sh
+# Static analysis of the project's C code: cppcheck, clang-tidy (checks in .clang-tidy), the
+# banned-function check (scripts/checksrc.sh) and formatting (.clang-format). Any finding fails.
+# usage: scripts/lint.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dirs=(common/src webhook certs controller)
@@ -10,4 +11,5 @@ cppcheck --quiet --enable=warning,portability,performance --inline-suppr --error
 cmake -S . -B build-tidy -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DFO_TESTS=OFF >/dev/null
 echo "clang-tidy $(clang-tidy --version | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)"
 out=$(run-clang-tidy -p build-tidy -quiet "$PWD/(common|webhook|certs|controller)/" 2>&1) || { printf '%s\n' "$out" | grep -E -A3 'warning:|error:' | head -80; echo "lint: clang-tidy findings"; exit 1; }
+bash scripts/checksrc.sh
 echo "lint: clean"

@@ -79,7 +79,9 @@ int main(int argc, char **argv) {
   size_t len;
   char *body = slurp(argv[1], &len);
   if (!body) return 2;
-  double secs = argc > 2 ? atof(argv[2]) : 3.0;
+  char *end = NULL;
+  double secs = argc > 2 ? strtod(argv[2], &end) : 3.0;
+  if (argc > 2 && (end == argv[2] || *end || secs <= 0)) return 2;
   double base = rate(baseline, body, len, secs), mine = rate(ours, body, len, secs);
   double mut = rate(ours_mutate, body, len, secs);
   printf("micro %s (%zu bytes): decode+validate+encode %.0f req/s/core; json-c parse+serialise baseline %.0f/s; ratio %.2f; "
