@@ -20,7 +20,8 @@ static EVP_PKEY *new_key(enum fo_key_type t) {
 static int pem_out(struct fo_buf *out, X509 *crt, EVP_PKEY *key) {
   BIO *b = BIO_new(BIO_s_mem());
   if (!b) return -ENOMEM;
-  int ok = crt ? PEM_write_bio_X509(b, crt) : PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
+  int ok = crt ? PEM_write_bio_X509(b, crt)
+               : PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
   char *p;
   long n = BIO_get_mem_data(b, &p);
   int r = ok && n > 0 ? fo_buf_append(out, p, (size_t)n) : -EIO;
@@ -56,11 +57,13 @@ static X509 *new_cert(const struct fo_cert_request *rq, EVP_PKEY *key) {
   X509_gmtime_adj(X509_getm_notAfter(crt), validity);
   X509_set_pubkey(crt, key);
   X509_NAME *name = X509_get_subject_name(crt);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)rq->common_name, -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)rq->common_name, -1,
+                             -1, 0);
   return crt;
 }
 
-int fo_certgen_ca(const struct fo_cert_request *rq, struct fo_buf *cert_pem, struct fo_buf *key_pem, const char **why) {
+int fo_certgen_ca(const struct fo_cert_request *rq, struct fo_buf *cert_pem, struct fo_buf *key_pem,
+                  const char **why) {
   EVP_PKEY *key = new_key(rq->key_type);
   X509 *crt = key ? new_cert(rq, key) : NULL;
   int r = -ENOMEM;
@@ -95,8 +98,9 @@ static X509 *read_cert(const char *pem) {
   return x;
 }
 
-int fo_certgen_serving(const struct fo_cert_request *rq, const char *ca_cert_pem, const char *ca_key_pem,
-                       struct fo_buf *cert_pem, struct fo_buf *key_pem, const char **why) {
+int fo_certgen_serving(const struct fo_cert_request *rq, const char *ca_cert_pem,
+                       const char *ca_key_pem, struct fo_buf *cert_pem, struct fo_buf *key_pem,
+                       const char **why) {
   X509 *ca = read_cert(ca_cert_pem);
   BIO *kb = BIO_new_mem_buf(ca_key_pem, -1);
   EVP_PKEY *ca_key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
@@ -124,8 +128,10 @@ int fo_certgen_serving(const struct fo_cert_request *rq, const char *ca_cert_pem
   crt = key ? new_cert(rq, key) : NULL;
   if (!crt) goto out;
   X509_set_issuer_name(crt, X509_get_subject_name(ca));
-  for (size_t i = 0; i < rq->n_dns; i++) fo_buf_printf(&san, "%sDNS:%s", san.len ? "," : "", rq->dns[i]);
-  for (size_t i = 0; i < rq->n_ips; i++) fo_buf_printf(&san, "%sIP:%s", san.len ? "," : "", rq->ips[i]);
+  for (size_t i = 0; i < rq->n_dns; i++)
+    fo_buf_printf(&san, "%sDNS:%s", san.len ? "," : "", rq->dns[i]);
+  for (size_t i = 0; i < rq->n_ips; i++)
+    fo_buf_printf(&san, "%sIP:%s", san.len ? "," : "", rq->ips[i]);
   r = -EINVAL;
   *why = "invalid subjectAltName (check the DNS names and IP addresses)";
   if (!san.data || add_ext(crt, ca, NID_subject_alt_name, san.data) < 0) goto out;
@@ -180,7 +186,8 @@ int fo_certgen_base64(const char *pem, struct fo_buf *out) {
   return r;
 }
 
-int fo_certgen_verify(const char *cert_pem, const char *key_pem, const char *ca_pem, const char **why) {
+int fo_certgen_verify(const char *cert_pem, const char *key_pem, const char *ca_pem,
+                      const char **why) {
   X509 *crt = read_cert(cert_pem), *ca = ca_pem ? read_cert(ca_pem) : NULL;
   BIO *kb = BIO_new_mem_buf(key_pem, -1);
   EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
@@ -191,7 +198,8 @@ int fo_certgen_verify(const char *cert_pem, const char *key_pem, const char *ca_
   else if (!key) *why = "no PEM private key";
   else if (X509_check_private_key(crt, key) != 1) *why = "the key does not match the certificate";
   else if (ca_pem && !ca_pub) *why = "no PEM CA certificate";
-  else if (ca_pub && X509_verify(crt, ca_pub) != 1) *why = "the certificate is not signed by the CA";
+  else if (ca_pub && X509_verify(crt, ca_pub) != 1)
+    *why = "the certificate is not signed by the CA";
   else r = 0;
   X509_free(crt);
   X509_free(ca);

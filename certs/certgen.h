@@ -18,8 +18,8 @@ struct fo_cert_request {
   size_t n_dns;
   const char *const *ips; /* subjectAltName IP entries */
   size_t n_ips;
-  long days;              /* validity; default 365 when 0 */
-  long seconds;           /* if > 0: validity in seconds instead of days (tests) */
+  long days;    /* validity; default 365 when 0 */
+  long seconds; /* if > 0: validity in seconds instead of days (tests) */
   enum fo_key_type key_type;
 };
 
@@ -28,13 +28,14 @@ int fo_certgen_ca(const struct fo_cert_request *rq, struct fo_buf *ret_cert_pem,
                   struct fo_buf *ret_key_pem, const char **why);
 /* A serving certificate (serverAuth, the SANs of `rq`) signed by the CA given as PEM. */
 int fo_certgen_serving(const struct fo_cert_request *rq, const char *ca_cert_pem,
-                       const char *ca_key_pem, struct fo_buf *ret_cert_pem, struct fo_buf *ret_key_pem,
-                       const char **why);
+                       const char *ca_key_pem, struct fo_buf *ret_cert_pem,
+                       struct fo_buf *ret_key_pem, const char **why);
 /* notAfter of the first certificate in `pem` (unix seconds). */
 int fo_certgen_not_after(const char *pem, int64_t *ret, const char **why);
 /* 0 when `key_pem` belongs to `cert_pem` and, if `ca_pem` is not NULL, the certificate's signature
  * verifies with the first certificate of `ca_pem`; -EINVAL with *why otherwise. */
-int fo_certgen_verify(const char *cert_pem, const char *key_pem, const char *ca_pem, const char **why);
+int fo_certgen_verify(const char *cert_pem, const char *key_pem, const char *ca_pem,
+                      const char **why);
 /* Base64 of `pem` (what a webhook configuration's caBundle holds). */
 int fo_certgen_base64(const char *pem, struct fo_buf *out);
 

@@ -22,14 +22,15 @@ static bool jm_pods_linger(struct pass *p) {
   if (n == 0) return false;
   const char *dts = fo_json_get_string(fo_json_get_object(p->obj, "metadata"), "deletionTimestamp");
   struct tm tm = {0};
-  if (dts && strptime(dts, "%Y-%m-%dT%H:%M:%SZ", &tm) && time(NULL) - timegm(&tm) > CLEANUP_TIMEOUT_S) {
-    fo_log("warning", "JobManager pods still present after the cleanup timeout; deleting the HA data",
+  if (dts && strptime(dts, "%Y-%m-%dT%H:%M:%SZ", &tm) &&
+      time(NULL) - timegm(&tm) > CLEANUP_TIMEOUT_S) {
+    fo_log("warning",
+           "JobManager pods still present after the cleanup timeout; deleting the HA data",
            "\"object\":\"%s\",\"pods\":%zu", fo_log_str(p->key), n);
     return false;
   }
   return true;
 }
-
 
 /* --savepoint-on-deletion: 1 when the job is stopped (with a savepoint, or it failed), 0 while in
  * flight. */
@@ -44,7 +45,8 @@ static int stop_with_savepoint(struct pass *p, struct fo_flink *f) {
   if (r == 0 || (r < 0 && r != -ECONNREFUSED)) return 0; /* in flight: look again */
   if (loc) {
     sp_record(p, loc, "UPGRADE", (struct fo_opt_int){false, 0});
-    fo_log("info", "savepoint on deletion", "\"object\":\"%s\",\"location\":\"%s\"", fo_log_str(p->key), fo_log_str(loc));
+    fo_log("info", "savepoint on deletion", "\"object\":\"%s\",\"location\":\"%s\"",
+           fo_log_str(p->key), fo_log_str(loc));
   }
   if (fail) event_record(p->k, p->obj, "Warning", "SavepointError", "Savepoint on deletion failed");
   sp_clear(p);
@@ -65,7 +67,8 @@ int cleanup_step(struct pass *p, double *ret_again) {
   struct fo_flink *f = lc_flink(p);
   if (!f) return -ENOMEM;
   const struct fo_job_status *j = &p->st.job_status;
-  if (p->env->savepoint_on_deletion && j->job_id && lc_is(j->state, "RUNNING") && fo_conf_savepoint_dir(p->conf)) {
+  if (p->env->savepoint_on_deletion && j->job_id && lc_is(j->state, "RUNNING") &&
+      fo_conf_savepoint_dir(p->conf)) {
     int done = stop_with_savepoint(p, f);
     if (!done) {
       fo_flink_free(f);

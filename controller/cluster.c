@@ -22,7 +22,9 @@ char *cluster_object_name(const char *name, const char *suffix) {
   return s;
 }
 
-static bool standalone(const struct b *b) { return !strcmp(fo_spec_mode(b->in->spec), "standalone"); }
+static bool standalone(const struct b *b) {
+  return !strcmp(fo_spec_mode(b->in->spec), "standalone");
+}
 
 static json_object *str(const char *s) { return json_object_new_string(s); }
 
@@ -41,7 +43,9 @@ static json_object *owner_refs(struct b *b) {
 static json_object *labels(struct b *b, const char *component) {
   json_object *l = json_object_new_object();
   fo_json_set(l, "app", str(b->in->name), &b->oom);
-  fo_json_set(l, "type", str(standalone(b) ? "flink-standalone-kubernetes" : "flink-native-kubernetes"), &b->oom);
+  fo_json_set(l, "type",
+              str(standalone(b) ? "flink-standalone-kubernetes" : "flink-native-kubernetes"),
+              &b->oom);
   if (component) fo_json_set(l, "component", str(component), &b->oom);
   fo_json_set(l, FO_MANAGED_BY_LABEL, str(FO_MANAGED_BY_VALUE), &b->oom);
   return l;
@@ -89,12 +93,15 @@ static json_object *flink_conf(struct b *b) {
   }
   conf_set(b, conf, "jobmanager.memory.process.size", s->job_manager.resource.memory);
   conf_set(b, conf, "taskmanager.memory.process.size", s->task_manager.resource.memory);
-  if (s->job_manager.resource.cpu_set) conf_set_cpu(b, conf, "kubernetes.jobmanager.cpu.amount", s->job_manager.resource.cpu);
-  if (s->task_manager.resource.cpu_set) conf_set_cpu(b, conf, "kubernetes.taskmanager.cpu.amount", s->task_manager.resource.cpu);
+  if (s->job_manager.resource.cpu_set)
+    conf_set_cpu(b, conf, "kubernetes.jobmanager.cpu.amount", s->job_manager.resource.cpu);
+  if (s->task_manager.resource.cpu_set)
+    conf_set_cpu(b, conf, "kubernetes.taskmanager.cpu.amount", s->task_manager.resource.cpu);
   conf_set(b, conf, "$internal.pipeline.job-id", in->job_id);
   json_object_object_del(conf, "execution.savepoint.path");
   conf_set(b, conf, "execution.savepoint.path", in->restore_path);
-  if (s->job.allow_non_restored_state) conf_set(b, conf, "execution.savepoint.ignore-unclaimed-state", "true");
+  if (s->job.allow_non_restored_state)
+    conf_set(b, conf, "execution.savepoint.ignore-unclaimed-state", "true");
   return conf;
 }
 
@@ -117,7 +124,8 @@ static json_object *config_map(struct b *b, json_object *conf) {
     const char *s = json_object_get_string(v);
     if (br == 0) br = fo_buf_json_string(&t, k, strlen(k));
     if (br == 0) br = fo_buf_puts(&t, ": ");
-    if (br == 0) br = fo_buf_json_string(&t, s, strlen(s)); /* JSON strings are YAML: no value is misread */
+    if (br == 0)
+      br = fo_buf_json_string(&t, s, strlen(s)); /* JSON strings are YAML: no value is misread */
     if (br == 0) br = fo_buf_putc(&t, '\n');
   }
   json_object *cm = NULL;
@@ -133,7 +141,9 @@ static json_object *config_map(struct b *b, json_object *conf) {
     const char *fv = b->in->spec->flink_version;
     bool v2 = fv && !strncmp(fv, "v2_", 3);
     fo_json_set(data, v2 ? "config.yaml" : "flink-conf.yaml", str(t.data), &b->oom);
-    json_object *logc = b->in->spec->log_configuration ? fo_json_get_object(b->in->spec_json, "logConfiguration") : NULL;
+    json_object *logc = b->in->spec->log_configuration
+                            ? fo_json_get_object(b->in->spec_json, "logConfiguration")
+                            : NULL;
     if (logc) {
       json_object_object_foreach(logc, lk, lv) {
         if (lv) fo_json_set(data, lk, json_object_get(lv), &b->oom);
@@ -187,9 +197,11 @@ static json_object *container_args(struct b *b, const char *component) {
     fo_json_push(args, str("--job-classname"), &b->oom);
     fo_json_push(args, str(s->job.entry_class), &b->oom);
   }
-  json_object *user = s->job.args ? fo_json_path(b->in->spec_json, "job", "args", (const char *)NULL) : NULL;
+  json_object *user =
+      s->job.args ? fo_json_path(b->in->spec_json, "job", "args", (const char *)NULL) : NULL;
   size_t n = user ? json_object_array_length(user) : 0;
-  for (size_t i = 0; i < n; i++) fo_json_push(args, json_object_get(json_object_array_get_idx(user, i)), &b->oom);
+  for (size_t i = 0; i < n; i++)
+    fo_json_push(args, json_object_get(json_object_array_get_idx(user, i)), &b->oom);
   return args;
 }
 
@@ -257,7 +269,8 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   }
   if (s->service_account) fo_json_set(spec, "serviceAccountName", str(s->service_account), &b->oom);
   fo_json_set(main, "image", str(s->image ? s->image : "flink:latest"), &b->oom);
-  if (s->image_pull_policy) fo_json_set(main, "imagePullPolicy", str(s->image_pull_policy), &b->oom);
+  if (s->image_pull_policy)
+    fo_json_set(main, "imagePullPolicy", str(s->image_pull_policy), &b->oom);
   fo_json_set(main, "args", container_args(b, component), &b->oom);
   json_object *vm = ensure_array(b, main, "volumeMounts");
   json_object *vols = ensure_array(b, spec, "volumes");
@@ -280,8 +293,8 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   return t;
 }
 
-static json_object *deployment(struct b *b, const char *name, const char *component, int64_t replicas,
-                               json_object *component_tmpl) {
+static json_object *deployment(struct b *b, const char *name, const char *component,
+                               int64_t replicas, json_object *component_tmpl) {
   json_object *d = json_object_new_object();
   fo_json_set(d, "apiVersion", str("apps/v1"), &b->oom);
   fo_json_set(d, "kind", str("Deployment"), &b->oom);
@@ -321,7 +334,8 @@ int cluster_build(const struct cluster_input *in, struct cluster_objects *ret) {
   struct b b = {in, 0};
   memset(ret, 0, sizeof *ret);
   json_object *conf = flink_conf(&b);
-  char *rest = cluster_object_name(in->name, "-rest"), *tm = cluster_object_name(in->name, "-taskmanager");
+  char *rest = cluster_object_name(in->name, "-rest"),
+       *tm = cluster_object_name(in->name, "-taskmanager");
   if (!rest || !tm) b.oom = -ENOMEM;
   ret->res[ret->n] = &fo_res_configmaps;
   ret->obj[ret->n++] = config_map(&b, conf);
@@ -330,11 +344,13 @@ int cluster_build(const struct cluster_input *in, struct cluster_objects *ret) {
   ret->res[ret->n] = &fo_res_services;
   ret->obj[ret->n++] = service(&b, in->name, true);
   ret->res[ret->n] = &fo_res_deployments;
-  ret->obj[ret->n++] = deployment(&b, in->name, "jobmanager", fo_jm_replicas(in->spec), component_template(&b, "jobManager"));
+  ret->obj[ret->n++] = deployment(&b, in->name, "jobmanager", fo_jm_replicas(in->spec),
+                                  component_template(&b, "jobManager"));
   if (standalone(&b)) {
     int64_t reps = in->spec->task_manager.replicas.set ? in->spec->task_manager.replicas.v : 1;
     ret->res[ret->n] = &fo_res_deployments;
-    ret->obj[ret->n++] = tm ? deployment(&b, tm, "taskmanager", reps, component_template(&b, "taskManager")) : NULL;
+    ret->obj[ret->n++] =
+        tm ? deployment(&b, tm, "taskmanager", reps, component_template(&b, "taskManager")) : NULL;
   }
   json_object_put(conf);
   free(rest);

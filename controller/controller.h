@@ -30,7 +30,7 @@ struct ctl_config {
   long retry_period;
   long resync_period;
   char *identity;
-  char *config; /* operator default Flink configuration */
+  char *config;             /* operator default Flink configuration */
   char *flink_url_template; /* {name}, {namespace} */
   bool savepoint_on_deletion;
   char *log_level;

@@ -17,7 +17,8 @@ static uint64_t fnv1a(const char *s, uint64_t h) {
   return h;
 }
 
-void event_record(struct fo_kube *k, json_object *obj, const char *type, const char *reason, const char *message) {
+void event_record(struct fo_kube *k, json_object *obj, const char *type, const char *reason,
+                  const char *message) {
   json_object *m = fo_json_get_object(obj, "metadata");
   const char *ns = fo_json_get_string(m, "namespace"), *name = fo_json_get_string(m, "name");
   const char *uid = fo_json_get_string(m, "uid");
@@ -69,7 +70,7 @@ void event_record(struct fo_kube *k, json_object *obj, const char *type, const c
       json_object_put(cur);
     }
   } else if (r < 0) {
-    fo_log("warning", "cannot record event", "\"object\":\"%s/%s\",\"reason\":\"%s\",\"error\":%d", fo_log_str(ns),
-           fo_log_str(name), fo_log_str(reason), r);
+    fo_log("warning", "cannot record event", "\"object\":\"%s/%s\",\"reason\":\"%s\",\"error\":%d",
+           fo_log_str(ns), fo_log_str(name), fo_log_str(reason), r);
   }
 }

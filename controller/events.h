@@ -1,13 +1,15 @@
 /* events.h - Kubernetes Events on a FlinkDeployment. The Event's name is derived from (object
  * uid, type, reason, message), so a repeat finds the same Event and only bumps its count and
  * lastTimestamp, as kubectl describe expects. Failures are logged, never fatal: an Event is a
- * report, not state. Inputs borrowed; `k` is the calling worker's client (its write hook applies). */
+ * report, not state. Inputs borrowed; `k` is the calling worker's client (its write hook applies).
+ */
 #ifndef FLINKOP_CONTROLLER_EVENTS_H
 #define FLINKOP_CONTROLLER_EVENTS_H
 
 #include "flinkop/json.h"
 #include "flinkop/kube.h"
 
-void event_record(struct fo_kube *k, json_object *obj, const char *type, const char *reason, const char *message);
+void event_record(struct fo_kube *k, json_object *obj, const char *type, const char *reason,
+                  const char *message);
 
 #endif

@@ -20,15 +20,19 @@ static void fault_kill_before_write(const char *key) {
   long n = strtol(colon + 1, &end, 10);
   if (*end || n <= 0) return;
   if (atomic_fetch_add(&count, 1) + 1 == n) {
-    fo_log("warning", "fault injection: killed before a write", "\"object\":\"%s\",\"write\":%ld", fo_log_str(key), n);
+    fo_log("warning", "fault injection: killed before a write", "\"object\":\"%s\",\"write\":%ld",
+           fo_log_str(key), n);
     raise(SIGKILL);
   }
 }
 
 /* "create", "update", ... and "plural[/sub]" with the object's name, read from the request. */
 static const char *verb_of(const char *method) {
-  return !strcmp(method, "POST") ? "create" : !strcmp(method, "PUT") ? "update" : !strcmp(method, "PATCH") ? "patch"
-         : !strcmp(method, "DELETE") ? "delete" : method;
+  return !strcmp(method, "POST")     ? "create"
+         : !strcmp(method, "PUT")    ? "update"
+         : !strcmp(method, "PATCH")  ? "patch"
+         : !strcmp(method, "DELETE") ? "delete"
+                                     : method;
 }
 
 static void what_of(const char *path, char *what, size_t wn, char *target, size_t tn) {
@@ -62,12 +66,15 @@ int gate_check(void *ud, const char *method, const char *path) {
   what_of(path, what, sizeof what, target, sizeof target);
   const char *verb = verb_of(method);
   if (g->may_act && !g->may_act()) {
-    fo_log("warning", "write skipped: not the leader", "\"verb\":\"%s\",\"what\":\"%s\",\"object\":\"%s\"", verb, what,
-           fo_log_str(g->key));
+    fo_log("warning", "write skipped: not the leader",
+           "\"verb\":\"%s\",\"what\":\"%s\",\"object\":\"%s\"", verb, what, fo_log_str(g->key));
     return -EPERM;
   }
-  fo_log("info", "write", "\"identity\":\"%s\",\"verb\":\"%s\",\"what\":\"%s\",\"object\":\"%s\",\"target\":\"%s\",\"unixMs\":%lld",
-         fo_log_str(g->identity), verb, what, fo_log_str(g->key), fo_log_str(target), (long long)fo_clock_ms());
+  fo_log("info", "write",
+         "\"identity\":\"%s\",\"verb\":\"%s\",\"what\":\"%s\",\"object\":\"%s\",\"target\":\"%s\","
+         "\"unixMs\":%lld",
+         fo_log_str(g->identity), verb, what, fo_log_str(g->key), fo_log_str(target),
+         (long long)fo_clock_ms());
   ctl_metrics_write();
   return 0;
 }

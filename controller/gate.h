@@ -11,9 +11,9 @@
 #include <stdbool.h>
 
 struct gate {
-  const char *identity;      /* borrowed: the process's leader-election identity */
-  bool (*may_act)(void);     /* leader_valid */
-  const char *key;           /* the FlinkDeployment of the current pass (borrowed), or NULL */
+  const char *identity;  /* borrowed: the process's leader-election identity */
+  bool (*may_act)(void); /* leader_valid */
+  const char *key;       /* the FlinkDeployment of the current pass (borrowed), or NULL */
 };
 
 /* fo_kube_write_hook_fn: 0 to send, -EPERM when this process must not write now. */

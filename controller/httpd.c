@@ -12,9 +12,11 @@
 static struct MHD_Daemon *D;
 static struct ctl *C;
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *ctype, char *body) {
-  struct MHD_Response *r = MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (char *)"",
-                                                           body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *ctype,
+                             char *body) {
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (char *)"",
+                                      body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
   if (!r) return MHD_NO;
   MHD_add_response_header(r, "Content-Type", ctype);
   enum MHD_Result ret = MHD_queue_response(c, code, r);
@@ -22,8 +24,9 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
   return ret;
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                               const char *version, const char *data, size_t *size, void **ptr) {
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *data,
+                               size_t *size, void **ptr) {
   (void)cls, (void)version, (void)data;
   if (!*ptr) {
     *ptr = (void *)1;
@@ -79,8 +82,8 @@ int httpd_start(struct ctl *c, const char *listen) {
   memcpy(host, listen, hn);
   host[hn] = '\0';
   if (inet_pton(AF_INET, hn ? host : "0.0.0.0", &a.sin_addr) != 1) return -1;
-  D = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, handler, NULL,
-                       MHD_OPTION_SOCK_ADDR, &a, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+  D = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, handler,
+                       NULL, MHD_OPTION_SOCK_ADDR, &a, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
   return D ? 0 : -1;
 }

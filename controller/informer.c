@@ -40,7 +40,8 @@ static const char *rv_of(json_object *obj) {
 }
 
 struct informer *informer_new(const struct fo_kube_config *cfg, const struct fo_kube_resource *res,
-                              const char *ns, const char *label_selector, informer_change_fn fn, void *ud) {
+                              const char *ns, const char *label_selector, informer_change_fn fn,
+                              void *ud) {
   struct informer *inf = calloc(1, sizeof *inf);
   if (!inf) return NULL;
   inf->cfg = cfg;
@@ -57,8 +58,7 @@ struct informer *informer_new(const struct fo_kube_config *cfg, const struct fo_
 static void sleep_jitter(struct informer *inf, double base) {
   double d = base * (0.5 + (double)(rand() % 1000) / 1000.0);
   struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
-  while (!atomic_load(&inf->stop) && nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-  }
+  while (!atomic_load(&inf->stop) && nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
 /* Applies one object; returns 1 when it is new or changed, 0 when not, -ENOMEM when the cache could
@@ -117,7 +117,8 @@ static int replace(struct informer *inf, json_object *items) {
   if (r == 0) { /* objects deleted while we were not watching: all of them, or none */
     pthread_mutex_lock(&inf->mu);
     json_object_object_foreach(inf->items, k, v) {
-      if (r == 0 && !json_object_object_get_ex(seen, k, NULL)) r = fo_json_push(gone, json_object_get(v), NULL);
+      if (r == 0 && !json_object_object_get_ex(seen, k, NULL))
+        r = fo_json_push(gone, json_object_get(v), NULL);
     }
     size_t ng = r == 0 ? json_object_array_length(gone) : 0;
     for (size_t i = 0; i < ng; i++) {
@@ -147,7 +148,8 @@ static void *run(void *arg) {
     char *rv = NULL;
     int r = fo_kube_list(k, inf->res, inf->ns, inf->selector, 500, &items, &rv);
     if (r < 0) {
-      fo_log("warning", "list failed", "\"resource\":\"%s\",\"error\":%d,\"detail\":\"%s\"", inf->res->plural, r,
+      fo_log("warning", "list failed", "\"resource\":\"%s\",\"error\":%d,\"detail\":\"%s\"",
+             inf->res->plural, r,
              fo_log_escape(fo_kube_last_error(k)->message, (char[300]){0}, 300));
       sleep_jitter(inf, backoff);
       backoff = backoff < 10 ? backoff * 2 : 10;
@@ -157,7 +159,8 @@ static void *run(void *arg) {
     json_object_put(items);
     free(r < 0 ? rv : NULL);
     if (r < 0) { /* no memory for the cache: list again later */
-      fo_log("warning", "list not applied", "\"resource\":\"%s\",\"error\":%d", inf->res->plural, r);
+      fo_log("warning", "list not applied", "\"resource\":\"%s\",\"error\":%d", inf->res->plural,
+             r);
       sleep_jitter(inf, backoff);
       backoff = backoff < 10 ? backoff * 2 : 10;
       continue;
@@ -167,7 +170,8 @@ static void *run(void *arg) {
     int errors = 0;
     while (!atomic_load(&inf->stop)) {
       long timeout = 60 + rand() % 60;
-      r = fo_kube_watch(k, inf->res, inf->ns, inf->selector, &rv, timeout, 16u << 20, on_event, inf, &inf->stop);
+      r = fo_kube_watch(k, inf->res, inf->ns, inf->selector, &rv, timeout, 16u << 20, on_event, inf,
+                        &inf->stop);
       if (atomic_load(&inf->stop)) break;
       atomic_fetch_add(&inf->restarts, 1);
       if (r == 0) { /* the server closed the stream: continue from the last version */
@@ -178,14 +182,16 @@ static void *run(void *arg) {
         fo_log("info", "watch expired, re-listing", "\"resource\":\"%s\"", inf->res->plural);
         break;
       }
-      fo_log("warning", "watch failed", "\"resource\":\"%s\",\"error\":%d,\"detail\":\"%s\"", inf->res->plural, r,
+      fo_log("warning", "watch failed", "\"resource\":\"%s\",\"error\":%d,\"detail\":\"%s\"",
+             inf->res->plural, r,
              fo_log_escape(fo_kube_last_error(k)->message, (char[300]){0}, 300));
       sleep_jitter(inf, backoff);
       backoff = backoff < 10 ? backoff * 2 : 10;
       /* A stream we could not read is re-listed; transport errors, 5xx and a 403 while a
        * restarted API server warms up only re-watch from the last version we saw. */
       bool bad_stream = r == -EINVAL || r == -E2BIG || r == -EBADMSG;
-      if (r == -ENOMEM || (bad_stream && ++errors >= 3)) break; /* an event the cache missed: re-list */
+      if (r == -ENOMEM || (bad_stream && ++errors >= 3))
+        break; /* an event the cache missed: re-list */
     }
     free(rv);
   }
@@ -232,7 +238,8 @@ void informer_keys(struct informer *inf, json_object *keys) {
   pthread_mutex_lock(&inf->mu);
   json_object_object_foreach(inf->items, k, v) {
     (void)v;
-    fo_json_push(keys, json_object_new_string(k), NULL); /* a key left out waits for the next resync */
+    fo_json_push(keys, json_object_new_string(k),
+                 NULL); /* a key left out waits for the next resync */
   }
   pthread_mutex_unlock(&inf->mu);
 }

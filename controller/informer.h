@@ -21,7 +21,8 @@ struct informer;
 typedef void (*informer_change_fn)(void *ud, const char *key, json_object *obj, bool deleted);
 
 struct informer *informer_new(const struct fo_kube_config *cfg, const struct fo_kube_resource *res,
-                              const char *ns, const char *label_selector, informer_change_fn fn, void *ud);
+                              const char *ns, const char *label_selector, informer_change_fn fn,
+                              void *ud);
 int informer_start(struct informer *inf);
 void informer_stop(struct informer *inf);
 void informer_free(struct informer *inf);

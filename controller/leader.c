@@ -20,10 +20,10 @@ static struct {
   pthread_t thread;
   bool started;
   atomic_bool leader;
-  atomic_bool stop; /* set by leader_stop(), once no worker acts any more */
+  atomic_bool stop;          /* set by leader_stop(), once no worker acts any more */
   _Atomic double renewed_at; /* monotonic seconds of the last successful acquire/renew */
   void (*on_elected)(struct ctl *c);
-  char observed[512];  /* holder + renewTime we last saw */
+  char observed[512]; /* holder + renewTime we last saw */
   double observed_at;
 } L;
 
@@ -31,14 +31,16 @@ bool leader_is_leader(void) { return !L.c || !L.c->cfg.leader_elect || atomic_lo
 
 bool leader_valid(void) {
   if (!L.c || !L.c->cfg.leader_elect) return true;
-  return atomic_load(&L.leader) && fo_clock_mono() - atomic_load(&L.renewed_at) < (double)L.c->cfg.renew_deadline;
+  return atomic_load(&L.leader) &&
+         fo_clock_mono() - atomic_load(&L.renewed_at) < (double)L.c->cfg.renew_deadline;
 }
 
 void leader_on_elected(void (*fn)(struct ctl *c)) { L.on_elected = fn; }
 
 /* The lease's spec, whole or NULL (no memory): a lease written without its holder would invite a
  * second leader. */
-static json_object *lease_spec(const char *identity, long duration, const char *acquire, json_object *old_spec) {
+static json_object *lease_spec(const char *identity, long duration, const char *acquire,
+                               json_object *old_spec) {
   json_object *s = json_object_new_object();
   int oom = s ? 0 : -ENOMEM;
   char now[64];
@@ -96,9 +98,12 @@ static bool try_acquire_or_renew(struct fo_kube *k) {
     json_object_put(lease);
     return false; /* held by someone else, not expired */
   }
-  json_object *ns_spec = lease_spec(me, c->cfg.lease_duration, mine ? fo_json_get_string(spec, "acquireTime") : NULL, spec);
+  json_object *ns_spec = lease_spec(me, c->cfg.lease_duration,
+                                    mine ? fo_json_get_string(spec, "acquireTime") : NULL, spec);
   r = fo_json_set(lease, "spec", ns_spec, NULL);
-  if (r == 0) r = fo_kube_update(k, &fo_res_leases, ns, name, NULL, lease, NULL); /* resourceVersion: conflict = lost race */
+  if (r == 0)
+    r = fo_kube_update(k, &fo_res_leases, ns, name, NULL, lease,
+                       NULL); /* resourceVersion: conflict = lost race */
   json_object_put(lease);
   return r == 0;
 }
@@ -117,11 +122,12 @@ static void *run(void *arg) {
       atomic_store(&L.renewed_at, t0);
       if (!atomic_load(&L.leader)) {
         atomic_store(&L.leader, true);
-        fo_log("info", "became leader", "\"identity\":\"%s\",\"lease\":\"%s/%s\"", c->cfg.identity, c->cfg.lease_namespace,
-               c->cfg.lease_name);
+        fo_log("info", "became leader", "\"identity\":\"%s\",\"lease\":\"%s/%s\"", c->cfg.identity,
+               c->cfg.lease_namespace, c->cfg.lease_name);
         if (L.on_elected) L.on_elected(L.c);
       }
-    } else if (atomic_load(&L.leader) && fo_clock_mono() - atomic_load(&L.renewed_at) >= (double)c->cfg.renew_deadline) {
+    } else if (atomic_load(&L.leader) &&
+               fo_clock_mono() - atomic_load(&L.renewed_at) >= (double)c->cfg.renew_deadline) {
       /* Stop acting at once: exit, as client-go's controllers do; the Deployment restarts us. */
       fo_log("error", "lost leadership", "\"identity\":\"%s\"", c->cfg.identity);
       atomic_store(&L.leader, false);
@@ -141,7 +147,9 @@ static void *run(void *arg) {
         int oom = 0; /* without memory the lease simply expires */
         fo_json_set(spec, "holderIdentity", json_object_new_string(""), &oom);
         fo_json_set(spec, "leaseDurationSeconds", json_object_new_int(1), &oom);
-        if (oom == 0) fo_kube_update(k, &fo_res_leases, c->cfg.lease_namespace, c->cfg.lease_name, NULL, lease, NULL);
+        if (oom == 0)
+          fo_kube_update(k, &fo_res_leases, c->cfg.lease_namespace, c->cfg.lease_name, NULL, lease,
+                         NULL);
       }
       json_object_put(lease);
     }

@@ -65,21 +65,33 @@ static const struct lc_mode *mode_named(const char *name) {
 }
 
 /* The mode a transition in flight uses: recorded in lastReconciledSpec when it began. */
-static const struct lc_mode *recorded_mode(const struct pass *p) { return mode_named(fo_job_upgrade_mode(&p->last.job)); }
-static const struct lc_mode *spec_mode(const struct pass *p) { return mode_named(fo_job_upgrade_mode(&p->spec.job)); }
+static const struct lc_mode *recorded_mode(const struct pass *p) {
+  return mode_named(fo_job_upgrade_mode(&p->last.job));
+}
+static const struct lc_mode *spec_mode(const struct pass *p) {
+  return mode_named(fo_job_upgrade_mode(&p->spec.job));
+}
 
 /* ---- phases ---- */
 
 static const char *const phase_names[LC_PHASE_COUNT] = {
-    [LC_NEW] = "NEW",           [LC_SUSPENDED] = "SUSPENDED",         [LC_RUNNING] = "RUNNING",
-    [LC_SAVEPOINT] = "SAVEPOINT", [LC_STOP_SAVEPOINT] = "STOP_SAVEPOINT", [LC_STOP_CLUSTER] = "STOP_CLUSTER",
-    [LC_STOPPED] = "STOPPED",   [LC_START] = "START",                 [LC_STARTED] = "STARTED",
+    [LC_NEW] = "NEW",
+    [LC_SUSPENDED] = "SUSPENDED",
+    [LC_RUNNING] = "RUNNING",
+    [LC_SAVEPOINT] = "SAVEPOINT",
+    [LC_STOP_SAVEPOINT] = "STOP_SAVEPOINT",
+    [LC_STOP_CLUSTER] = "STOP_CLUSTER",
+    [LC_STOPPED] = "STOPPED",
+    [LC_START] = "START",
+    [LC_STARTED] = "STARTED",
 };
 
 const char *lc_phase_name(enum lc_phase ph) { return ph < LC_PHASE_COUNT ? phase_names[ph] : "?"; }
 
 bool lc_is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
-static bool want_running(const struct pass *p) { return p->spec.job.present && lc_is(fo_job_state(&p->spec.job), "running"); }
+static bool want_running(const struct pass *p) {
+  return p->spec.job.present && lc_is(fo_job_state(&p->spec.job), "running");
+}
 
 enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
   const struct fo_status *st = &p->st;
@@ -89,22 +101,26 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
       /* Deployed already, for the spec in hand: the transition is done. A Deployment of an older
        * generation (the spec changed again while it was being deployed) is the old cluster of a
        * new transition: recording the newer spec as reconciled would leave it never applied. */
-      if (cl->jm_generation_set && cl->jm_generation == st->observed_generation.v && lc_is(st->job_status.state, "RECONCILING") &&
-          st->observed_generation.v == p->gen)
+      if (cl->jm_generation_set && cl->jm_generation == st->observed_generation.v &&
+          lc_is(st->job_status.state, "RECONCILING") && st->observed_generation.v == p->gen)
         return LC_STARTED;
-      if (recorded_mode(p)->savepoint && !st->job_status.upgrade_savepoint_path) return LC_STOP_SAVEPOINT;
+      if (recorded_mode(p)->savepoint && !st->job_status.upgrade_savepoint_path)
+        return LC_STOP_SAVEPOINT;
       return LC_STOP_CLUSTER;
     }
     return want_running(p) ? LC_START : LC_STOPPED;
   }
-  if (st->job_status.savepoint_info.trigger_id) return LC_SAVEPOINT; /* no upgrade or suspend starts meanwhile */
+  if (st->job_status.savepoint_info.trigger_id)
+    return LC_SAVEPOINT; /* no upgrade or suspend starts meanwhile */
   return lc_is(fo_job_state(&p->last.job), "running") ? LC_RUNNING : LC_SUSPENDED;
 }
 
 void lc_go(const struct pass *p, struct lc_step *s, enum lc_phase to, const char *reason) {
   if (to != s->phase)
-    fo_log("info", "phase", "\"object\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\",\"mode\":\"%s\"",
-           fo_log_str(p->key), lc_phase_name(s->phase), lc_phase_name(to), reason, recorded_mode(p)->name);
+    fo_log("info", "phase",
+           "\"object\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\",\"mode\":\"%s\"",
+           fo_log_str(p->key), lc_phase_name(s->phase), lc_phase_name(to), reason,
+           recorded_mode(p)->name);
   s->phase = to;
 }
 
@@ -113,9 +129,12 @@ void lc_go(const struct pass *p, struct lc_step *s, enum lc_phase to, const char
 struct fo_flink *lc_flink(const struct pass *p) {
   struct fo_buf u;
   fo_buf_init(&u, 4096);
-  struct fo_flink *f = fo_flink_url(&u, p->env->flink_url_template, p->name, p->ns) == 0 ? fo_flink_new(u.data, 5000) : NULL;
+  struct fo_flink *f = fo_flink_url(&u, p->env->flink_url_template, p->name, p->ns) == 0
+                           ? fo_flink_new(u.data, 5000)
+                           : NULL;
   fo_buf_free(&u);
-  if (f && p->env->flink_transport) fo_flink_set_transport(f, p->env->flink_transport, p->env->flink_transport_ud);
+  if (f && p->env->flink_transport)
+    fo_flink_set_transport(f, p->env->flink_transport, p->env->flink_transport_ud);
   return f;
 }
 
@@ -131,9 +150,11 @@ static bool covers(json_object *have, json_object *want) {
   }
   if (json_object_is_type(want, json_type_array)) {
     size_t n = json_object_array_length(want);
-    if (!json_object_is_type(have, json_type_array) || json_object_array_length(have) != n) return false;
+    if (!json_object_is_type(have, json_type_array) || json_object_array_length(have) != n)
+      return false;
     for (size_t i = 0; i < n; i++)
-      if (!covers(json_object_array_get_idx(have, i), json_object_array_get_idx(want, i))) return false;
+      if (!covers(json_object_array_get_idx(have, i), json_object_array_get_idx(want, i)))
+        return false;
     return true;
   }
   return json_object_equal(have, want);
@@ -152,24 +173,35 @@ static int apply(struct pass *p, const struct fo_kube_resource *res, json_object
     return 0;
   }
   const char *rv = fo_json_get_string(fo_json_get_object(cur, "metadata"), "resourceVersion");
-  r = fo_json_set(fo_json_get_object(obj, "metadata"), "resourceVersion", json_object_new_string(rv ? rv : ""), NULL);
+  r = fo_json_set(fo_json_get_object(obj, "metadata"), "resourceVersion",
+                  json_object_new_string(rv ? rv : ""), NULL);
   if (r == 0 && res == &fo_res_services) { /* clusterIP is immutable */
     json_object *ip = fo_json_get(fo_json_get_object(cur, "spec"), "clusterIP");
-    if (ip) r = fo_json_set(fo_json_get_object(obj, "spec"), "clusterIP", json_object_get(ip), NULL);
+    if (ip)
+      r = fo_json_set(fo_json_get_object(obj, "spec"), "clusterIP", json_object_get(ip), NULL);
   }
   json_object_put(cur);
   return r < 0 ? r : fo_kube_update(p->k, res, p->ns, name, NULL, obj, NULL);
 }
 
 static int deploy(struct pass *p, const char *job_id, const char *restore_path) {
-  struct cluster_input in = {.name = p->name, .ns = p->ns, .uid = p->uid, .generation = p->gen, .spec_json = p->spec_json,
-                             .spec = &p->spec, .conf = p->conf, .job_id = job_id, .restore_path = restore_path};
+  struct cluster_input in = {.name = p->name,
+                             .ns = p->ns,
+                             .uid = p->uid,
+                             .generation = p->gen,
+                             .spec_json = p->spec_json,
+                             .spec = &p->spec,
+                             .conf = p->conf,
+                             .job_id = job_id,
+                             .restore_path = restore_path};
   struct cluster_objects objs;
   int r = cluster_build(&in, &objs);
   for (size_t i = 0; r == 0 && i < objs.n; i++) r = apply(p, objs.res[i], objs.obj[i]);
   cluster_objects_free(&objs);
-  fo_log("info", "deployed", "\"object\":\"%s\",\"jobId\":\"%s\",\"restoreFrom\":\"%s\",\"generation\":%lld,\"result\":%d",
-         fo_log_str(p->key), fo_log_str(job_id), fo_log_str(restore_path), (long long)p->gen, r);
+  fo_log(
+      "info", "deployed",
+      "\"object\":\"%s\",\"jobId\":\"%s\",\"restoreFrom\":\"%s\",\"generation\":%lld,\"result\":%d",
+      fo_log_str(p->key), fo_log_str(job_id), fo_log_str(restore_path), (long long)p->gen, r);
   return r;
 }
 
@@ -189,14 +221,17 @@ json_object *lc_labelled(struct pass *p, const struct fo_kube_resource *res, con
   fo_buf_init(&sel, 4096);
   json_object *items = NULL;
   char *rv = NULL;
-  if (fo_buf_printf(&sel, "app=%s,%s", p->name, label) < 0 || fo_kube_list(p->k, res, p->ns, sel.data, 100, &items, &rv) < 0)
+  if (fo_buf_printf(&sel, "app=%s,%s", p->name, label) < 0 ||
+      fo_kube_list(p->k, res, p->ns, sel.data, 100, &items, &rv) < 0)
     items = NULL;
   free(rv);
   fo_buf_free(&sel);
   return items;
 }
 
-static json_object *ha_config_maps(struct pass *p) { return lc_labelled(p, &fo_res_configmaps, "configmap-type=high-availability"); }
+static json_object *ha_config_maps(struct pass *p) {
+  return lc_labelled(p, &fo_res_configmaps, "configmap-type=high-availability");
+}
 
 /* HA metadata a last-state restore can use: a job's ConfigMap holding a checkpoint pointer. */
 static bool ha_has_checkpoint(struct pass *p) {
@@ -207,7 +242,8 @@ static bool ha_has_checkpoint(struct pass *p) {
     json_object *cm = json_object_array_get_idx(items, i);
     const char *name = fo_json_get_string(fo_json_get_object(cm, "metadata"), "name");
     size_t len = name ? strlen(name) : 0;
-    if (len < 11 || strcmp(name + len - 11, "-config-map") || strstr(name, "-cluster-config-map")) continue;
+    if (len < 11 || strcmp(name + len - 11, "-config-map") || strstr(name, "-cluster-config-map"))
+      continue;
     json_object_object_foreach(fo_json_get_object(cm, "data"), dk, dv) {
       (void)dv;
       if (!strncmp(dk, "checkpointID-", 13)) found = true;
@@ -222,7 +258,8 @@ int lc_delete_ha(struct pass *p) {
   size_t n = items ? json_object_array_length(items) : 0;
   int r = 0;
   for (size_t i = 0; i < n; i++) {
-    const char *name = fo_json_get_string(fo_json_get_object(json_object_array_get_idx(items, i), "metadata"), "name");
+    const char *name = fo_json_get_string(
+        fo_json_get_object(json_object_array_get_idx(items, i), "metadata"), "name");
     if (!name) continue;
     int d = fo_kube_delete(p->k, &fo_res_configmaps, p->ns, name, NULL);
     if (d < 0 && d != -ENOENT) r = d;
@@ -265,11 +302,18 @@ static void record(struct pass *p, char **field, const char *job_state, const ch
 /* Fields whose change is an upgrade (everything but the nonces, the desired state and the mode). */
 static json_object *comparable(json_object *spec) {
   json_object *c = NULL;
-  if (!spec || json_object_deep_copy(spec, &c, NULL) != 0 || !json_object_is_type(c, json_type_object)) return c;
+  if (!spec || json_object_deep_copy(spec, &c, NULL) != 0 ||
+      !json_object_is_type(c, json_type_object))
+    return c;
   json_object *job = fo_json_get_object(c, "job");
-  static const char *const drop[] = {"state", "upgradeMode", "savepointTriggerNonce", "savepointRedeployNonce",
-                                     "initialSavepointPath", "allowNonRestoredState"};
-  for (size_t i = 0; job && i < sizeof drop / sizeof drop[0]; i++) json_object_object_del(job, drop[i]);
+  static const char *const drop[] = {"state",
+                                     "upgradeMode",
+                                     "savepointTriggerNonce",
+                                     "savepointRedeployNonce",
+                                     "initialSavepointPath",
+                                     "allowNonRestoredState"};
+  for (size_t i = 0; job && i < sizeof drop / sizeof drop[0]; i++)
+    json_object_object_del(job, drop[i]);
   json_object_object_del(c, "restartNonce");
   return c;
 }
@@ -299,7 +343,8 @@ static int begin(struct pass *p, const struct lc_mode *mode, bool job_running) {
   pass_set(p, &rs->state, "UPGRADING");
   rs->reconciliation_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
   p->st.observed_generation = (struct fo_opt_int){true, p->gen};
-  if (job_running) pass_set(p, &p->st.job_status.upgrade_savepoint_path, NULL); /* a fresh one will be taken */
+  if (job_running)
+    pass_set(p, &p->st.job_status.upgrade_savepoint_path, NULL); /* a fresh one will be taken */
   pass_set_error(p, LC_UPGRADE_ERROR, NULL);
   event_record(p->k, p->obj, "Normal", job_running ? "Suspended" : "Submit",
                job_running ? "Suspending existing deployment." : "Starting deployment");
@@ -346,7 +391,8 @@ static int on_new(struct pass *p, struct lc_step *s) {
 static int on_suspended(struct pass *p, struct lc_step *s) {
   if (want_running(p)) {
     /* restore with the mechanism the job was suspended with (stateless always starts empty) */
-    const struct lc_mode *m = spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p) : recorded_mode(p);
+    const struct lc_mode *m =
+        spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p) : recorded_mode(p);
     int r = begin(p, m, false);
     s->again = 0.05;
     if (r == 0) lc_go(p, s, LC_START, "job.state running");
@@ -363,7 +409,9 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
     const struct lc_mode *m = spec_mode(p);
     int r = begin(p, m, true);
     s->again = 0.05;
-    if (r == 0) lc_go(p, s, m->savepoint ? LC_STOP_SAVEPOINT : LC_STOP_CLUSTER, stop ? "job.state suspended" : "spec changed");
+    if (r == 0)
+      lc_go(p, s, m->savepoint ? LC_STOP_SAVEPOINT : LC_STOP_CLUSTER,
+            stop ? "job.state suspended" : "spec changed");
     return r;
   }
   return lc_observe(p, f, s);
@@ -399,16 +447,20 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
   /* A job that never ran (still RECONCILING, its JobManager never ready: a crash loop the new spec
    * fixes, say) made no state newer than what it was started from, which the restore uses again:
    * there is no savepoint to wait for, and none could be taken. */
-  bool never_ran = !lc_is(js, "RUNNING") && lc_is(p->st.job_status.state, "RECONCILING") && !lc_is(p->st.jm_deployment_status, "READY");
+  bool never_ran = !lc_is(js, "RUNNING") && lc_is(p->st.job_status.state, "RECONCILING") &&
+                   !lc_is(p->st.jm_deployment_status, "READY");
   if (never_ran) {
     const struct fo_savepoint_info *i = &p->st.job_status.savepoint_info;
-    fo_log("info", "upgrade without a savepoint: the job never ran", "\"object\":\"%s\",\"restoreFrom\":\"%s\"",
-           fo_log_str(p->key), fo_log_str(i->has_last ? i->last.location : NULL));
+    fo_log("info", "upgrade without a savepoint: the job never ran",
+           "\"object\":\"%s\",\"restoreFrom\":\"%s\"", fo_log_str(p->key),
+           fo_log_str(i->has_last ? i->last.location : NULL));
     lc_go(p, s, LC_STOP_CLUSTER, "the job never ran: nothing to save");
     return on_stop_cluster(p, f, s);
   }
   if (!lc_is(js, "RUNNING")) {
-    pass_set_error(p, LC_UPGRADE_ERROR, "Job is not running: the savepoint upgrade waits for it (upgradeMode savepoint needs a running job)");
+    pass_set_error(p, LC_UPGRADE_ERROR,
+                   "Job is not running: the savepoint upgrade waits for it (upgradeMode savepoint "
+                   "needs a running job)");
     pass_finish(p);
     s->again = LC_POLL * 2;
     return pass_write_status(p);
@@ -419,7 +471,8 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
 
 static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   const struct lc_mode *m = recorded_mode(p);
-  if (m->cancel && p->st.job_status.job_id) fo_flink_cancel(f, p->st.job_status.job_id); /* best effort */
+  if (m->cancel && p->st.job_status.job_id)
+    fo_flink_cancel(f, p->st.job_status.job_id); /* best effort */
   int r = lc_delete_cluster(p);
   if (r < 0) return r;
   if (!m->keep_ha) lc_delete_ha(p); /* stateless and savepoint restart without HA state */
@@ -436,7 +489,8 @@ static int on_stopped(struct pass *p, struct lc_step *s) {
   struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
   pass_set(p, &rs->state, "DEPLOYED");
   record(p, &rs->last_reconciled_spec, "suspended", recorded_mode(p)->name);
-  pass_set(p, &rs->last_stable_spec, rs->last_reconciled_spec); /* a requested suspend is stable at once */
+  pass_set(p, &rs->last_stable_spec,
+           rs->last_reconciled_spec); /* a requested suspend is stable at once */
   pass_set(p, &p->st.jm_deployment_status, "MISSING");
   if (!lc_is(p->st.job_status.state, "CANCELED")) pass_set_job_state(p, "FINISHED");
   pass_finish(p);
@@ -450,11 +504,14 @@ static int on_start(struct pass *p, struct lc_step *s) {
   const char *restore = NULL;
   if (m->restore == FROM_SAVEPOINT) {
     restore = p->st.job_status.upgrade_savepoint_path;
-    if (!restore && p->st.job_status.savepoint_info.has_last) restore = p->st.job_status.savepoint_info.last.location;
+    if (!restore && p->st.job_status.savepoint_info.has_last)
+      restore = p->st.job_status.savepoint_info.last.location;
   } else if (m->restore == FROM_HA && !p->first_deployment && !ha_has_checkpoint(p)) {
-    return fail_wait(p, s, "RestoreFailed",
-                     "HA metadata is not available to restore from last state.It is possible that the job has finished or "
-                     "terminally failed, or the configmaps have been deleted. Manual restore required.");
+    return fail_wait(
+        p, s, "RestoreFailed",
+        "HA metadata is not available to restore from last state.It is possible that the job has "
+        "finished or "
+        "terminally failed, or the configmaps have been deleted. Manual restore required.");
   }
   /* HA data the mode does not keep goes before anything starts: STOP_CLUSTER deleted it right
    * after the cluster, but a pass that died in between left it */
@@ -503,7 +560,9 @@ static int look(struct pass *p, struct lc_cluster *cl) {
   int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
   if (r < 0 && r != -ENOENT) return r;
   if (dep) {
-    const char *g = fo_json_get_string(fo_json_get_object(fo_json_get_object(dep, "metadata"), "annotations"), CLUSTER_GEN_ANNOTATION);
+    const char *g =
+        fo_json_get_string(fo_json_get_object(fo_json_get_object(dep, "metadata"), "annotations"),
+                           CLUSTER_GEN_ANNOTATION);
     char *end = NULL;
     long long v = g ? strtoll(g, &end, 10) : 0;
     cl->jm_deployment = true;

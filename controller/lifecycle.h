@@ -19,15 +19,17 @@
 #include "pass.h"
 
 enum lc_phase {
-  LC_NEW,           /* nothing recorded yet */
-  LC_SUSPENDED,     /* recorded suspended, no cluster */
-  LC_RUNNING,       /* deployed: the JobManager and the job are observed */
-  LC_SAVEPOINT,     /* a manual savepoint in flight: nothing else starts meanwhile */
-  LC_STOP_SAVEPOINT, /* a transition, savepoint mode: the stop-with-savepoint (needs a running job) */
-  LC_STOP_CLUSTER,  /* a transition: the old cluster goes (with its HA data but in last-state) */
-  LC_STOPPED,       /* a transition to suspended: no cluster left, the suspend is recorded */
-  LC_START,         /* a transition to running: the job id and the restore point are recorded, then the cluster is applied */
-  LC_STARTED,       /* our cluster runs the spec in hand: it is recorded as deployed */
+  LC_NEW,            /* nothing recorded yet */
+  LC_SUSPENDED,      /* recorded suspended, no cluster */
+  LC_RUNNING,        /* deployed: the JobManager and the job are observed */
+  LC_SAVEPOINT,      /* a manual savepoint in flight: nothing else starts meanwhile */
+  LC_STOP_SAVEPOINT, /* a transition, savepoint mode: the stop-with-savepoint (needs a running job)
+                      */
+  LC_STOP_CLUSTER,   /* a transition: the old cluster goes (with its HA data but in last-state) */
+  LC_STOPPED,        /* a transition to suspended: no cluster left, the suspend is recorded */
+  LC_START,   /* a transition to running: the job id and the restore point are recorded, then the
+                 cluster is applied */
+  LC_STARTED, /* our cluster runs the spec in hand: it is recorded as deployed */
   LC_PHASE_COUNT
 };
 

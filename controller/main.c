@@ -24,22 +24,39 @@
 
 #define OFF(f) offsetof(struct ctl_config, f)
 static const struct fo_opt opts[] = {
-    {"kubeconfig", "KUBECONFIG", FO_OPT_STR, OFF(kubeconfig), NULL, 0, 0, "kubeconfig file (default: in-cluster)"},
-    {"namespace", "FO_CONTROLLER_NAMESPACES", FO_OPT_LIST, OFF(namespaces), NULL, 0, 0, "namespace to watch (default: all)"},
-    {"workers", "FO_CONTROLLER_WORKERS", FO_OPT_LONG, OFF(workers), "4", 1, 64, "reconcile threads"},
-    {"metrics-listen", "FO_CONTROLLER_METRICS_LISTEN", FO_OPT_STR, OFF(metrics_listen), "0.0.0.0:8085", 0, 0, "ADDR:PORT for /healthz, /readyz, /metrics"},
-    {"leader-elect", "FO_CONTROLLER_LEADER_ELECT", FO_OPT_BOOL, OFF(leader_elect), "true", 0, 0, "take a Lease before acting"},
-    {"lease-name", "FO_CONTROLLER_LEASE_NAME", FO_OPT_STR, OFF(lease_name), "flink-operator-controller", 0, 0, "name of the Lease"},
-    {"lease-namespace", "FO_CONTROLLER_LEASE_NAMESPACE", FO_OPT_STR, OFF(lease_namespace), NULL, 0, 0, "namespace of the Lease (default: the kubeconfig's)"},
-    {"lease-duration", "FO_CONTROLLER_LEASE_DURATION", FO_OPT_LONG, OFF(lease_duration), "15", 2, 3600, "seconds a lease is valid without renewal"},
-    {"renew-deadline", "FO_CONTROLLER_RENEW_DEADLINE", FO_OPT_LONG, OFF(renew_deadline), "10", 1, 3600, "seconds the leader keeps acting without a successful renewal"},
-    {"retry-period", "FO_CONTROLLER_RETRY_PERIOD", FO_OPT_LONG, OFF(retry_period), "2", 1, 600, "seconds between lease attempts"},
-    {"resync-period", "FO_CONTROLLER_RESYNC_PERIOD", FO_OPT_LONG, OFF(resync_period), "300", 0, 86400, "seconds between full resyncs (0 = never)"},
-    {"identity", "FO_CONTROLLER_IDENTITY", FO_OPT_STR, OFF(identity), NULL, 0, 0, "leader-election identity (default: hostname_pid)"},
-    {"config", "FO_CONTROLLER_CONFIG", FO_OPT_STR, OFF(config), NULL, 0, 0, "operator default Flink configuration (YAML)"},
-    {"flink-url-template", "FO_CONTROLLER_FLINK_URL", FO_OPT_STR, OFF(flink_url_template), "http://{name}-rest.{namespace}:8081", 0, 0, "REST address of a deployment's JobManager"},
-    {"savepoint-on-deletion", "FO_CONTROLLER_SAVEPOINT_ON_DELETION", FO_OPT_BOOL, OFF(savepoint_on_deletion), "false", 0, 0, "stop running jobs with a savepoint when their FlinkDeployment is deleted"},
-    {"log-level", "FO_CONTROLLER_LOG_LEVEL", FO_OPT_STR, OFF(log_level), "info", 0, 0, "info or debug"},
+    {"kubeconfig", "KUBECONFIG", FO_OPT_STR, OFF(kubeconfig), NULL, 0, 0,
+     "kubeconfig file (default: in-cluster)"},
+    {"namespace", "FO_CONTROLLER_NAMESPACES", FO_OPT_LIST, OFF(namespaces), NULL, 0, 0,
+     "namespace to watch (default: all)"},
+    {"workers", "FO_CONTROLLER_WORKERS", FO_OPT_LONG, OFF(workers), "4", 1, 64,
+     "reconcile threads"},
+    {"metrics-listen", "FO_CONTROLLER_METRICS_LISTEN", FO_OPT_STR, OFF(metrics_listen),
+     "0.0.0.0:8085", 0, 0, "ADDR:PORT for /healthz, /readyz, /metrics"},
+    {"leader-elect", "FO_CONTROLLER_LEADER_ELECT", FO_OPT_BOOL, OFF(leader_elect), "true", 0, 0,
+     "take a Lease before acting"},
+    {"lease-name", "FO_CONTROLLER_LEASE_NAME", FO_OPT_STR, OFF(lease_name),
+     "flink-operator-controller", 0, 0, "name of the Lease"},
+    {"lease-namespace", "FO_CONTROLLER_LEASE_NAMESPACE", FO_OPT_STR, OFF(lease_namespace), NULL, 0,
+     0, "namespace of the Lease (default: the kubeconfig's)"},
+    {"lease-duration", "FO_CONTROLLER_LEASE_DURATION", FO_OPT_LONG, OFF(lease_duration), "15", 2,
+     3600, "seconds a lease is valid without renewal"},
+    {"renew-deadline", "FO_CONTROLLER_RENEW_DEADLINE", FO_OPT_LONG, OFF(renew_deadline), "10", 1,
+     3600, "seconds the leader keeps acting without a successful renewal"},
+    {"retry-period", "FO_CONTROLLER_RETRY_PERIOD", FO_OPT_LONG, OFF(retry_period), "2", 1, 600,
+     "seconds between lease attempts"},
+    {"resync-period", "FO_CONTROLLER_RESYNC_PERIOD", FO_OPT_LONG, OFF(resync_period), "300", 0,
+     86400, "seconds between full resyncs (0 = never)"},
+    {"identity", "FO_CONTROLLER_IDENTITY", FO_OPT_STR, OFF(identity), NULL, 0, 0,
+     "leader-election identity (default: hostname_pid)"},
+    {"config", "FO_CONTROLLER_CONFIG", FO_OPT_STR, OFF(config), NULL, 0, 0,
+     "operator default Flink configuration (YAML)"},
+    {"flink-url-template", "FO_CONTROLLER_FLINK_URL", FO_OPT_STR, OFF(flink_url_template),
+     "http://{name}-rest.{namespace}:8081", 0, 0, "REST address of a deployment's JobManager"},
+    {"savepoint-on-deletion", "FO_CONTROLLER_SAVEPOINT_ON_DELETION", FO_OPT_BOOL,
+     OFF(savepoint_on_deletion), "false", 0, 0,
+     "stop running jobs with a savepoint when their FlinkDeployment is deleted"},
+    {"log-level", "FO_CONTROLLER_LOG_LEVEL", FO_OPT_STR, OFF(log_level), "info", 0, 0,
+     "info or debug"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -60,12 +77,14 @@ static void on_fd_change(void *ud, const char *key, json_object *obj, bool delet
 static void on_owned_change(void *ud, const char *key, json_object *obj, bool deleted) {
   (void)deleted;
   struct ctl *c = ud;
-  const char *app = fo_json_get_string(fo_json_get_object(fo_json_get_object(obj, "metadata"), "labels"), "app");
+  const char *app =
+      fo_json_get_string(fo_json_get_object(fo_json_get_object(obj, "metadata"), "labels"), "app");
   const char *slash = strchr(key, '/');
   if (!app || !slash) return;
   struct fo_buf owner;
   fo_buf_init(&owner, 1024);
-  if (fo_buf_printf(&owner, "%.*s/%s", (int)(slash - key), key, app) == 0) queue_add(c->queue, owner.data);
+  if (fo_buf_printf(&owner, "%.*s/%s", (int)(slash - key), key, app) == 0)
+    queue_add(c->queue, owner.data);
   fo_buf_free(&owner);
 }
 
@@ -74,7 +93,8 @@ static void enqueue_all(struct ctl *c) {
   if (!keys) return; /* no memory: the next resync tries again */
   for (size_t i = 0; i < c->n_fd; i++) informer_keys(c->fd_informers[i], keys);
   size_t n = json_object_array_length(keys);
-  for (size_t i = 0; i < n; i++) queue_add_background(c->queue, json_object_get_string(json_object_array_get_idx(keys, i)));
+  for (size_t i = 0; i < n; i++)
+    queue_add_background(c->queue, json_object_get_string(json_object_array_get_idx(keys, i)));
   json_object_put(keys);
 }
 
@@ -163,7 +183,8 @@ int main(int argc, char **argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   char *why = NULL;
   if (fo_kube_config_load(c.cfg.kubeconfig, &c.kube, &why) < 0) {
-    fprintf(stderr, "flink-controller: %s\n", why ? why : "cannot load the Kubernetes configuration");
+    fprintf(stderr, "flink-controller: %s\n",
+            why ? why : "cannot load the Kubernetes configuration");
     free(why);
     return 2;
   }
@@ -178,7 +199,8 @@ int main(int argc, char **argv) {
   if (c.cfg.config) {
     struct fo_parse_error pe = {0};
     if (fo_conf_load_file(c.cfg.config, &c.default_conf, &pe) < 0) {
-      fprintf(stderr, "flink-controller: %s: %s\n", c.cfg.config, pe.message ? pe.message : "cannot read");
+      fprintf(stderr, "flink-controller: %s: %s\n", c.cfg.config,
+              pe.message ? pe.message : "cannot read");
       return 2;
     }
   }
@@ -189,13 +211,13 @@ int main(int argc, char **argv) {
   size_t nns = 0;
   if (c.cfg.namespaces)
     while (c.cfg.namespaces[nns]) nns++;
-  else
-    nns = 1;
+  else nns = 1;
   for (size_t i = 0; i < nns && c.n_fd < CTL_MAX_INFORMERS; i++) {
-    c.fd_informers[c.n_fd++] = informer_new(&c.kube, &fo_res_flinkdeployments, nss[i], NULL, on_fd_change, &c);
-    c.owned_informers[c.n_owned++] = informer_new(&c.kube, &fo_res_deployments, nss[i],
-                                                  FO_MANAGED_BY_LABEL "=" FO_MANAGED_BY_VALUE ",component=jobmanager",
-                                                  on_owned_change, &c);
+    c.fd_informers[c.n_fd++] =
+        informer_new(&c.kube, &fo_res_flinkdeployments, nss[i], NULL, on_fd_change, &c);
+    c.owned_informers[c.n_owned++] = informer_new(
+        &c.kube, &fo_res_deployments, nss[i],
+        FO_MANAGED_BY_LABEL "=" FO_MANAGED_BY_VALUE ",component=jobmanager", on_owned_change, &c);
   }
   if (pipe(sig_pipe) < 0) return 1;
   signal(SIGPIPE, SIG_IGN);
@@ -216,8 +238,11 @@ int main(int argc, char **argv) {
     if (synced) break;
     usleep(100 * 1000);
   }
-  fo_log("info", "started", "\"identity\":\"%s\",\"server\":\"%s\",\"namespaces\":%zu,\"workers\":%ld,\"leaderElect\":%s",
-         c.cfg.identity, c.kube.server, c.cfg.namespaces ? nns : 0, c.cfg.workers, c.cfg.leader_elect ? "true" : "false");
+  fo_log(
+      "info", "started",
+      "\"identity\":\"%s\",\"server\":\"%s\",\"namespaces\":%zu,\"workers\":%ld,\"leaderElect\":%s",
+      c.cfg.identity, c.kube.server, c.cfg.namespaces ? nns : 0, c.cfg.workers,
+      c.cfg.leader_elect ? "true" : "false");
   leader_on_elected(enqueue_all);
   if (leader_start(&c) < 0) return 1;
   pthread_t workers[64], rs;
@@ -235,8 +260,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   char sig = 0;
-  while (read(sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {
-  }
+  while (read(sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {}
   fo_log("info", "shutting down", "\"signal\":%d", sig);
   atomic_store(&c.stopping, true);
   queue_shutdown(c.queue);

@@ -45,34 +45,68 @@ void ctl_metrics_api(const char *verb, long code) {
 void ctl_metrics_write(void) { atomic_fetch_add(&writes, 1); }
 
 int ctl_metrics_render(struct ctl *ctl, struct fo_buf *o) {
-  int r = fo_buf_puts(o, "# HELP flink_operator_reconcile_total Reconcile passes by result.\n# TYPE flink_operator_reconcile_total counter\n");
+  int r = fo_buf_puts(o,
+                      "# HELP flink_operator_reconcile_total Reconcile passes by result.\n# TYPE "
+                      "flink_operator_reconcile_total counter\n");
   for (size_t i = 0; i < 3; i++)
-    r |= fo_buf_printf(o, "flink_operator_reconcile_total{result=\"%s\"} %llu\n", results[i], (unsigned long long)atomic_load(&rec_count[i]));
-  r |= fo_buf_puts(o, "# HELP flink_operator_reconcile_duration_seconds Reconcile latency.\n# TYPE flink_operator_reconcile_duration_seconds histogram\n");
+    r |= fo_buf_printf(o, "flink_operator_reconcile_total{result=\"%s\"} %llu\n", results[i],
+                       (unsigned long long)atomic_load(&rec_count[i]));
+  r |= fo_buf_puts(o,
+                   "# HELP flink_operator_reconcile_duration_seconds Reconcile latency.\n# TYPE "
+                   "flink_operator_reconcile_duration_seconds histogram\n");
   for (size_t i = 0; i < 3; i++) {
     uint64_t cum = 0;
     for (size_t b = 0; b <= NB; b++) {
       cum += atomic_load(&rec_hist[i][b]);
-      if (b < NB) r |= fo_buf_printf(o, "flink_operator_reconcile_duration_seconds_bucket{result=\"%s\",le=\"%g\"} %llu\n", results[i], buckets[b], (unsigned long long)cum);
-      else r |= fo_buf_printf(o, "flink_operator_reconcile_duration_seconds_bucket{result=\"%s\",le=\"+Inf\"} %llu\n", results[i], (unsigned long long)cum);
+      if (b < NB)
+        r |= fo_buf_printf(
+            o, "flink_operator_reconcile_duration_seconds_bucket{result=\"%s\",le=\"%g\"} %llu\n",
+            results[i], buckets[b], (unsigned long long)cum);
+      else
+        r |= fo_buf_printf(
+            o, "flink_operator_reconcile_duration_seconds_bucket{result=\"%s\",le=\"+Inf\"} %llu\n",
+            results[i], (unsigned long long)cum);
     }
-    r |= fo_buf_printf(o, "flink_operator_reconcile_duration_seconds_sum{result=\"%s\"} %.6f\nflink_operator_reconcile_duration_seconds_count{result=\"%s\"} %llu\n",
-                       results[i], (double)atomic_load(&rec_sum_us[i]) / 1e6, results[i], (unsigned long long)cum);
+    r |= fo_buf_printf(
+        o,
+        "flink_operator_reconcile_duration_seconds_sum{result=\"%s\"} "
+        "%.6f\nflink_operator_reconcile_duration_seconds_count{result=\"%s\"} %llu\n",
+        results[i], (double)atomic_load(&rec_sum_us[i]) / 1e6, results[i], (unsigned long long)cum);
   }
-  r |= fo_buf_puts(o, "# HELP flink_operator_api_requests_total Kubernetes API requests by verb and HTTP code (0 = transport error).\n# TYPE flink_operator_api_requests_total counter\n");
+  r |= fo_buf_puts(
+      o,
+      "# HELP flink_operator_api_requests_total Kubernetes API requests by verb and HTTP code (0 = "
+      "transport error).\n# TYPE flink_operator_api_requests_total counter\n");
   for (size_t v = 0; v < NV; v++)
     for (size_t c = 0; c <= NC; c++) {
       uint64_t n = atomic_load(&api[v][c]);
       if (!n) continue;
-      if (c < NC) r |= fo_buf_printf(o, "flink_operator_api_requests_total{verb=\"%s\",code=\"%ld\"} %llu\n", verbs[v], codes[c], (unsigned long long)n);
-      else r |= fo_buf_printf(o, "flink_operator_api_requests_total{verb=\"%s\",code=\"other\"} %llu\n", verbs[v], (unsigned long long)n);
+      if (c < NC)
+        r |= fo_buf_printf(o, "flink_operator_api_requests_total{verb=\"%s\",code=\"%ld\"} %llu\n",
+                           verbs[v], codes[c], (unsigned long long)n);
+      else
+        r |=
+            fo_buf_printf(o, "flink_operator_api_requests_total{verb=\"%s\",code=\"other\"} %llu\n",
+                          verbs[v], (unsigned long long)n);
     }
   unsigned long restarts = 0;
   for (size_t i = 0; i < ctl->n_fd; i++) restarts += informer_restarts(ctl->fd_informers[i]);
-  r |= fo_buf_printf(o, "# HELP flink_operator_writes_total Writes sent to the API server.\n# TYPE flink_operator_writes_total counter\nflink_operator_writes_total %llu\n",
+  r |= fo_buf_printf(o,
+                     "# HELP flink_operator_writes_total Writes sent to the API server.\n# TYPE "
+                     "flink_operator_writes_total counter\nflink_operator_writes_total %llu\n",
                      (unsigned long long)atomic_load(&writes));
-  r |= fo_buf_printf(o, "# HELP flink_operator_watch_restarts_total Watches re-established.\n# TYPE flink_operator_watch_restarts_total counter\nflink_operator_watch_restarts_total %lu\n", restarts);
-  r |= fo_buf_printf(o, "# HELP flink_operator_queue_depth Keys waiting in the work queue.\n# TYPE flink_operator_queue_depth gauge\nflink_operator_queue_depth %zu\n", queue_depth(ctl->queue));
-  r |= fo_buf_printf(o, "# HELP flink_operator_leader 1 while this process holds the lease.\n# TYPE flink_operator_leader gauge\nflink_operator_leader %d\n", leader_is_leader() ? 1 : 0);
+  r |= fo_buf_printf(
+      o,
+      "# HELP flink_operator_watch_restarts_total Watches re-established.\n# TYPE "
+      "flink_operator_watch_restarts_total counter\nflink_operator_watch_restarts_total %lu\n",
+      restarts);
+  r |= fo_buf_printf(o,
+                     "# HELP flink_operator_queue_depth Keys waiting in the work queue.\n# TYPE "
+                     "flink_operator_queue_depth gauge\nflink_operator_queue_depth %zu\n",
+                     queue_depth(ctl->queue));
+  r |= fo_buf_printf(o,
+                     "# HELP flink_operator_leader 1 while this process holds the lease.\n# TYPE "
+                     "flink_operator_leader gauge\nflink_operator_leader %d\n",
+                     leader_is_leader() ? 1 : 0);
   return r ? -ENOMEM : 0;
 }

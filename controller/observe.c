@@ -10,7 +10,6 @@
 #include "flinkop/flinkrest.h"
 #include "savepoint.h"
 
-
 const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size_t n) {
   const char *jid = p->st.job_status.job_id;
   struct fo_flink_jobs jobs;
@@ -32,13 +31,19 @@ const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size
 /* A JobManager pod whose container cannot run: "[container] message" and the reason (as the
  * reference reports CrashLoopBackOff, ImagePullBackOff, ErrImagePull, ...). NULL when none. */
 static char *jm_pod_failure(struct pass *p, char *reason, size_t n) {
-  static const char *const bad[] = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "RunContainerError",
-                                    "CreateContainerConfigError", "OOMKilled", NULL};
+  static const char *const bad[] = {"CrashLoopBackOff",
+                                    "ImagePullBackOff",
+                                    "ErrImagePull",
+                                    "RunContainerError",
+                                    "CreateContainerConfigError",
+                                    "OOMKilled",
+                                    NULL};
   json_object *pods = lc_labelled(p, &fo_res_pods, "component=jobmanager");
   char *res = NULL;
   size_t np = pods ? json_object_array_length(pods) : 0;
   for (size_t i = 0; i < np && !res; i++) {
-    json_object *cs = fo_json_get_array(fo_json_get_object(json_object_array_get_idx(pods, i), "status"), "containerStatuses");
+    json_object *cs = fo_json_get_array(
+        fo_json_get_object(json_object_array_get_idx(pods, i), "status"), "containerStatuses");
     size_t nc = cs ? json_object_array_length(cs) : 0;
     for (size_t j = 0; j < nc && !res; j++) {
       json_object *ct = json_object_array_get_idx(cs, j);
@@ -46,11 +51,13 @@ static char *jm_pod_failure(struct pass *p, char *reason, size_t n) {
       const char *why = fo_json_get_string(w, "reason");
       if (!why || !fo_enum_contains(bad, why)) continue;
       const char *msg = fo_json_get_string(w, "message");
-      const char *last = fo_json_get_string(fo_json_path(ct, "lastState", "terminated", (const char *)NULL), "message");
+      const char *last = fo_json_get_string(
+          fo_json_path(ct, "lastState", "terminated", (const char *)NULL), "message");
       const char *cn = fo_json_get_string(ct, "name");
       struct fo_buf b;
       fo_buf_init(&b, 4096);
-      fo_buf_printf(&b, "[%s] %s%s%s", cn ? cn : "container", msg ? msg : why, last ? ": " : "", last ? last : "");
+      fo_buf_printf(&b, "[%s] %s%s%s", cn ? cn : "container", msg ? msg : why, last ? ": " : "",
+                    last ? last : "");
       res = fo_buf_steal(&b);
       snprintf(reason, n, "%s", why);
     }
@@ -63,7 +70,8 @@ static json_object *jm_deployment(struct pass *p, int *ret) {
   *ret = 0;
   char key[512];
   snprintf(key, sizeof key, "%s/%s", p->ns, p->name);
-  json_object *dep = p->env->cached_deployment ? p->env->cached_deployment(p->env->cache_ud, key) : NULL;
+  json_object *dep =
+      p->env->cached_deployment ? p->env->cached_deployment(p->env->cache_ud, key) : NULL;
   if (dep) return dep;
   int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
   if (r < 0 && r != -ENOENT) *ret = r;
@@ -83,13 +91,15 @@ static int manual_savepoint(struct pass *p, struct fo_flink *f, struct lc_step *
       if (loc) sp_record(p, loc, "MANUAL", nonce);
       if (fail) {
         char msg[128];
-        snprintf(msg, sizeof msg, "Savepoint failed for savepointTriggerNonce: %lld", (long long)nonce.v);
+        snprintf(msg, sizeof msg, "Savepoint failed for savepointTriggerNonce: %lld",
+                 (long long)nonce.v);
         event_record(p->k, p->obj, "Warning", "SavepointError", msg);
       }
       sp_clear(p);
       /* the nonce counts as handled either way: record it */
       json_object *ljob = fo_json_get_object(p->last_json, "job");
-      if (ljob && nonce.set) fo_json_set(ljob, "savepointTriggerNonce", json_object_new_int64(nonce.v), &p->oom);
+      if (ljob && nonce.set)
+        fo_json_set(ljob, "savepointTriggerNonce", json_object_new_int64(nonce.v), &p->oom);
       char *rec = fo_reconciled_spec_encode(p->last_json, p->first_deployment);
       if (!rec) pass_nomem(p);
       else pass_set(p, &p->st.reconciliation_status.last_reconciled_spec, rec);
@@ -129,21 +139,25 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   char *pod_failure = lc_is(jm, "DEPLOYING") ? jm_pod_failure(p, reason, sizeof reason) : NULL;
   if (pod_failure) {
     jm = "ERROR";
-    if (!p->st.error || !strstr(p->st.error, pod_failure)) event_record(p->k, p->obj, "Warning", reason, pod_failure);
+    if (!p->st.error || !strstr(p->st.error, pod_failure))
+      event_record(p->k, p->obj, "Warning", reason, pod_failure);
     pass_set_error(p, LC_UPGRADE_ERROR, pod_failure);
     free(pod_failure);
   }
   bool jm_changed = !lc_is(p->st.jm_deployment_status, jm);
   pass_set(p, &p->st.jm_deployment_status, jm);
-  if (jm_changed && lc_is(jm, "MISSING")) event_record(p->k, p->obj, "Warning", "Missing", "Missing JobManager deployment");
+  if (jm_changed && lc_is(jm, "MISSING"))
+    event_record(p->k, p->obj, "Warning", "Missing", "Missing JobManager deployment");
   s->again = LC_STEADY;
   if (lc_is(jm, "READY")) {
     char st[16];
     const char *js = lc_observe_job(p, f, st, sizeof st);
     if (js && !lc_is(p->st.job_status.state, js)) {
       char msg[96];
-      snprintf(msg, sizeof msg, "Job status changed from %s to %s", p->st.job_status.state ? p->st.job_status.state : "none", js);
-      event_record(p->k, p->obj, lc_is(js, "FAILED") ? "Warning" : "Normal", "JobStatusChanged", msg);
+      snprintf(msg, sizeof msg, "Job status changed from %s to %s",
+               p->st.job_status.state ? p->st.job_status.state : "none", js);
+      event_record(p->k, p->obj, lc_is(js, "FAILED") ? "Warning" : "Normal", "JobStatusChanged",
+                   msg);
       pass_set_job_state(p, js);
     }
     if (lc_is(js, "FAILED")) {
@@ -154,7 +168,8 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s) {
     }
     if (lc_is(js, "RUNNING")) {
       pass_set_error(p, LC_UPGRADE_ERROR, NULL);
-      pass_set(p, &p->st.reconciliation_status.last_stable_spec, p->st.reconciliation_status.last_reconciled_spec);
+      pass_set(p, &p->st.reconciliation_status.last_stable_spec,
+               p->st.reconciliation_status.last_reconciled_spec);
     }
     if (!js) s->again = LC_POLL;
   } else {

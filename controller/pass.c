@@ -9,7 +9,8 @@
 #include "flinkop/flinkconf.h"
 #include "flinkop/jsonpatch.h"
 
-int pass_load(struct pass *p, const struct pass_env *env, struct fo_kube *k, json_object *obj, const char *key) {
+int pass_load(struct pass *p, const struct pass_env *env, struct fo_kube *k, json_object *obj,
+              const char *key) {
   memset(p, 0, sizeof *p);
   fo_arena_init(&p->arena, SIZE_MAX);
   fo_status_init(&p->st);
@@ -26,9 +27,11 @@ int pass_load(struct pass *p, const struct pass_env *env, struct fo_kube *k, jso
   p->spec_json = fo_json_get_object(obj, "spec");
   if (fo_jv_from_json(&p->arena, obj, &p->doc) < 0) return -ENOMEM;
   if (fo_spec_read(fo_jv_get_object(p->doc, "spec"), &p->spec, NULL, "spec") < 0) return -ENOMEM;
-  if (env->default_conf && json_object_deep_copy(env->default_conf, &p->default_conf, NULL) != 0) return -ENOMEM;
-  p->conf = fo_conf_effective_new(p->default_conf,
-                                  p->spec.flink_configuration ? fo_json_get_object(p->spec_json, "flinkConfiguration") : NULL);
+  if (env->default_conf && json_object_deep_copy(env->default_conf, &p->default_conf, NULL) != 0)
+    return -ENOMEM;
+  p->conf = fo_conf_effective_new(
+      p->default_conf,
+      p->spec.flink_configuration ? fo_json_get_object(p->spec_json, "flinkConfiguration") : NULL);
   if (!p->conf) return -ENOMEM;
   if (fo_status_read(fo_json_get_object(obj, "status"), &p->st) < 0) return -ENOMEM;
   const char *rec = p->st.reconciliation_status.last_reconciled_spec;
@@ -106,7 +109,8 @@ static void set_conditions(struct pass *p) {
   reason[k] = '\0';
   const char *status = strcmp(js, "RUNNING") ? "False" : "True";
   json_object *old = p->st.conditions ? json_object_array_get_idx(p->st.conditions, 0) : NULL;
-  const char *old_status = fo_json_get_string(old, "status"), *old_time = fo_json_get_string(old, "lastTransitionTime");
+  const char *old_status = fo_json_get_string(old, "status"),
+             *old_time = fo_json_get_string(old, "lastTransitionTime");
   char now[32], msg[64];
   fo_clock_rfc3339(now, sizeof now, 0);
   snprintf(msg, sizeof msg, "Job status %s", js);
@@ -116,7 +120,9 @@ static void set_conditions(struct pass *p) {
   fo_json_set(cond, "reason", json_object_new_string(reason), &p->oom);
   fo_json_set(cond, "message", json_object_new_string(msg), &p->oom);
   fo_json_set(cond, "lastTransitionTime",
-              json_object_new_string(old_status && old_time && !strcmp(old_status, status) ? old_time : now), &p->oom);
+              json_object_new_string(
+                  old_status && old_time && !strcmp(old_status, status) ? old_time : now),
+              &p->oom);
   json_object *arr = json_object_new_array();
   fo_json_push(arr, cond, &p->oom);
   json_object_put(p->st.conditions);
@@ -133,7 +139,9 @@ void pass_finish(struct pass *p) {
  * name and uid borrow from the metadata. */
 static void carry_version(struct pass *p, json_object *written) {
   const char *rv = fo_json_get_string(fo_json_get_object(written, "metadata"), "resourceVersion");
-  if (rv) fo_json_set(fo_json_get_object(p->obj, "metadata"), "resourceVersion", json_object_new_string(rv), &p->oom);
+  if (rv)
+    fo_json_set(fo_json_get_object(p->obj, "metadata"), "resourceVersion",
+                json_object_new_string(rv), &p->oom);
 }
 
 int pass_write_status(struct pass *p) {
@@ -168,7 +176,9 @@ int pass_write_status(struct pass *p) {
     r = fo_kube_get(p->k, &fo_res_flinkdeployments, p->ns, p->name, &fresh);
     json_object *fs = fo_json_get_object(fresh, "status");
     if (r == 0 && fs && json_object_deep_copy(fs, &theirs, NULL) != 0) r = -ENOMEM;
-    if (r == 0) r = theirs ? fo_json_set(p->obj, "status", theirs, NULL) : (json_object_object_del(p->obj, "status"), 0);
+    if (r == 0)
+      r = theirs ? fo_json_set(p->obj, "status", theirs, NULL)
+                 : (json_object_object_del(p->obj, "status"), 0);
     if (r == 0) carry_version(p, fresh);
     json_object_put(fresh);
     if (r == 0) r = p->oom;

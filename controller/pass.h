@@ -28,7 +28,8 @@
 struct pass_env {
   const char *flink_url_template; /* {name}, {namespace} */
   bool savepoint_on_deletion;
-  json_object *default_conf; /* the operator's default Flink configuration, read-only, may be NULL */
+  json_object
+      *default_conf; /* the operator's default Flink configuration, read-only, may be NULL */
   /* The JobManager Deployment ns/name from a cache, a new reference or NULL (then the pass reads
    * it from the API server). May be NULL. */
   json_object *(*cached_deployment)(void *ud, const char *key);
@@ -41,19 +42,20 @@ struct pass_env {
 struct pass {
   const struct pass_env *env;
   struct fo_kube *k;
-  json_object *obj;              /* owned */
+  json_object *obj;                  /* owned */
   const char *key, *ns, *name, *uid; /* borrowed from obj / the caller */
   int64_t gen;
-  struct fo_arena arena;         /* doc, spec and last live here */
-  const struct fo_jv *doc;       /* the whole object */
-  json_object *spec_json;        /* borrowed from obj: the builders copy from it */
+  struct fo_arena arena;   /* doc, spec and last live here */
+  const struct fo_jv *doc; /* the whole object */
+  json_object *spec_json;  /* borrowed from obj: the builders copy from it */
   struct fo_spec spec;
-  json_object *default_conf;     /* this pass's copy of env->default_conf (json-c is not shared) */
-  json_object *conf;             /* the effective Flink configuration (owned) */
-  struct fo_status st;           /* what this pass will write */
-  json_object *last_json;        /* decoded lastReconciledSpec (owned), NULL when none */
+  json_object *default_conf; /* this pass's copy of env->default_conf (json-c is not shared) */
+  json_object *conf;         /* the effective Flink configuration (owned) */
+  struct fo_status st;       /* what this pass will write */
+  json_object *last_json;    /* decoded lastReconciledSpec (owned), NULL when none */
   struct fo_spec last;
-  const char *recorded_state;    /* job.state in st's lastReconciledSpec (kept current by whoever records one) */
+  const char *recorded_state; /* job.state in st's lastReconciledSpec (kept current by whoever
+                                 records one) */
   bool first_deployment;
   /* The first failure to build something (0: none): everything built after one is suspect, so
    * nothing more is written in this pass; it fails and is retried. */
@@ -62,7 +64,8 @@ struct pass {
 
 /* Loads the pass for `obj` (taken). Returns 0, or -ENOMEM / -EINVAL (not an object); after a
  * failure pass_unload still frees what was loaded. */
-int pass_load(struct pass *p, const struct pass_env *env, struct fo_kube *k, json_object *obj, const char *key);
+int pass_load(struct pass *p, const struct pass_env *env, struct fo_kube *k, json_object *obj,
+              const char *key);
 void pass_unload(struct pass *p);
 
 /* Records an allocation failure (the first is kept). */

@@ -83,7 +83,8 @@ void queue_free(struct queue *q) {
  * it the controller exits, and is restarted with its state intact (it lives in the API server). */
 static void need(int r) {
   if (r == 0) return;
-  static const char msg[] = "{\"level\":\"error\",\"msg\":\"out of memory in the work queue: exiting\"}\n";
+  static const char msg[] =
+      "{\"level\":\"error\",\"msg\":\"out of memory in the work queue: exiting\"}\n";
   ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
   (void)w;
   abort();
@@ -125,7 +126,8 @@ static void add_locked(struct queue *q, const char *key, int level) {
   int cur = dirty_level(q, key);
   if (q->down || cur >= level) return;
   need(fo_json_set(q->dirty, key, json_object_new_int(level), NULL));
-  if (!json_object_object_get_ex(q->processing, key, NULL)) push(level == URGENT ? &q->urgent : &q->fifo, key);
+  if (!json_object_object_get_ex(q->processing, key, NULL))
+    push(level == URGENT ? &q->urgent : &q->fifo, key);
   pthread_cond_signal(&q->cv);
 }
 
@@ -175,7 +177,8 @@ void queue_add_rate_limited(struct queue *q, const char *key) {
   pthread_mutex_lock(&q->mu);
   json_object *f = NULL;
   int n = json_object_object_get_ex(q->failures, key, &f) ? json_object_get_int(f) : 0;
-  fo_json_set(q->failures, key, json_object_new_int(n + 1), NULL); /* without memory: no longer backoff */
+  fo_json_set(q->failures, key, json_object_new_int(n + 1),
+              NULL); /* without memory: no longer backoff */
   pthread_mutex_unlock(&q->mu);
   double d = q->base * pow(2.0, n > 30 ? 30 : n);
   if (d > q->max) d = q->max;

@@ -44,8 +44,8 @@ static int set_finalizer(struct fo_kube *k, json_object *obj, bool present) {
     return oom;
   }
   if (fo_json_set(m, "finalizers", nf, NULL) < 0) return -ENOMEM;
-  return fo_kube_update(k, &fo_res_flinkdeployments, fo_json_get_string(m, "namespace"), fo_json_get_string(m, "name"),
-                        NULL, obj, NULL);
+  return fo_kube_update(k, &fo_res_flinkdeployments, fo_json_get_string(m, "namespace"),
+                        fo_json_get_string(m, "name"), NULL, obj, NULL);
 }
 
 /* Deleted: clean up, then let the object go. */
@@ -92,7 +92,8 @@ static int validate(struct pass *p, bool *ret_invalid) {
   return r;
 }
 
-int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, const char *key, double *ret_again) {
+int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, const char *key,
+              double *ret_again) {
   *ret_again = 0;
   if (!obj) {
     fo_log("info", "reconcile", "\"object\":\"%s\",\"result\":\"gone\"", fo_log_str(key));
@@ -101,8 +102,8 @@ int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, c
   struct pass p;
   int r = pass_load(&p, env, k, obj, key);
   const char *rv = fo_json_get_string(fo_json_get_object(obj, "metadata"), "resourceVersion");
-  fo_log("info", "reconcile", "\"object\":\"%s\",\"resourceVersion\":\"%s\",\"generation\":%lld", fo_log_str(key),
-         fo_log_str(rv), (long long)p.gen);
+  fo_log("info", "reconcile", "\"object\":\"%s\",\"resourceVersion\":\"%s\",\"generation\":%lld",
+         fo_log_str(key), fo_log_str(rv), (long long)p.gen);
   if (r < 0) {
   } else if (fo_json_get(fo_json_get_object(obj, "metadata"), "deletionTimestamp")) {
     r = on_delete(&p, ret_again);
@@ -114,8 +115,8 @@ int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, c
     if (r == 0 && !invalid) r = lifecycle_reconcile(&p, ret_again);
   }
   if (r < 0 && r != -ENOENT)
-    fo_log("warning", "reconcile failed", "\"object\":\"%s\",\"error\":%d,\"detail\":\"%s\"", fo_log_str(key), r,
-           fo_log_str(fo_kube_last_error(k)->message));
+    fo_log("warning", "reconcile failed", "\"object\":\"%s\",\"error\":%d,\"detail\":\"%s\"",
+           fo_log_str(key), r, fo_log_str(fo_kube_last_error(k)->message));
   pass_unload(&p); /* puts obj */
   return r == -ENOENT ? 0 : r;
 }

@@ -11,6 +11,7 @@
 /* One pass for `key`. `obj` is a private copy of the object (taken), NULL when it is gone. `k` is
  * the worker's client. Returns 0 or a negative errno (requeue with backoff); *ret_again is the
  * seconds after which to look again (0: only on change). */
-int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, const char *key, double *ret_again);
+int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, const char *key,
+              double *ret_again);
 
 #endif

@@ -34,8 +34,9 @@ static int send(struct pass *p, struct fo_flink *f, bool stop) {
   struct fo_savepoint_info *s = sp_info(p);
   const char *dir = fo_conf_savepoint_dir(p->conf);
   char *t = NULL;
-  int r = stop ? fo_flink_stop_with_savepoint(f, p->st.job_status.job_id, dir, false, s->trigger_id, &t)
-               : fo_flink_trigger_savepoint(f, p->st.job_status.job_id, dir, false, s->trigger_id, &t);
+  int r =
+      stop ? fo_flink_stop_with_savepoint(f, p->st.job_status.job_id, dir, false, s->trigger_id, &t)
+           : fo_flink_trigger_savepoint(f, p->st.job_status.job_id, dir, false, s->trigger_id, &t);
   free(t);
   return r;
 }
@@ -80,8 +81,8 @@ int sp_poll(struct pass *p, struct fo_flink *f, bool stop, char **ret_loc, char 
   return done;
 }
 
-static int fill(struct fo_savepoint *sp, struct fo_opt_int ts, const char *location, const char *type,
-                struct fo_opt_int nonce) {
+static int fill(struct fo_savepoint *sp, struct fo_opt_int ts, const char *location,
+                const char *type, struct fo_opt_int nonce) {
   sp->time_stamp = ts;
   sp->location = strdup(location);
   sp->trigger_type = strdup(type);
@@ -93,14 +94,16 @@ static int fill(struct fo_savepoint *sp, struct fo_opt_int ts, const char *locat
 void sp_record(struct pass *p, const char *location, const char *type, struct fo_opt_int nonce) {
   if (!location) return; /* COMPLETED always carries one (flinkrest.c); never record a NULL */
   struct fo_savepoint_info *s = sp_info(p);
-  struct fo_opt_int ts = s->trigger_timestamp.set ? s->trigger_timestamp : (struct fo_opt_int){true, fo_clock_ms()};
+  struct fo_opt_int ts =
+      s->trigger_timestamp.set ? s->trigger_timestamp : (struct fo_opt_int){true, fo_clock_ms()};
   struct fo_savepoint sp = {0};
   free(s->last.location);
   free(s->last.trigger_type);
   free(s->last.format_type);
   s->has_last = true;
   /* a savepoint recorded without its location, or left out of the history, would be lost */
-  if (fill(&s->last, ts, location, type, nonce) < 0 || fill(&sp, ts, location, type, nonce) < 0) pass_nomem(p);
+  if (fill(&s->last, ts, location, type, nonce) < 0 || fill(&sp, ts, location, type, nonce) < 0)
+    pass_nomem(p);
   struct fo_savepoint *h = realloc(s->history, (s->n_history + 1) * sizeof *h);
   if (h) {
     s->history = h;

@@ -18,7 +18,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 pkgs=(
-  build-essential cmake pkg-config clang clang-tidy cppcheck libclang-rt-dev
+  build-essential cmake pkg-config clang clang-tidy clang-format cppcheck libclang-rt-dev
   libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libyaml-dev
   libcmocka-dev
   libgnutls28-dev

@@ -12,4 +12,12 @@ cmake -S . -B build-tidy -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DFO_TESTS=OFF >/dev
 echo "clang-tidy $(clang-tidy --version | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)"
 out=$(run-clang-tidy -p build-tidy -quiet "$PWD/(common|webhook|certs|controller)/" 2>&1) || { printf '%s\n' "$out" | grep -E -A3 'warning:|error:' | head -80; echo "lint: clang-tidy findings"; exit 1; }
 bash scripts/checksrc.sh
+echo "clang-format $(clang-format --version | sed -n 's/.*version \([0-9.]*\).*/\1/p')"
+unformatted=$(for f in $(git ls-files '*.c' '*.h' 2>/dev/null || find common webhook controller certs bench tests -name '*.[ch]'); do
+  clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || echo "$f"; done)
+if [ -n "$unformatted" ]; then
+  printf '%s\n' $unformatted
+  echo "lint: not formatted as .clang-format says (clang-format -i FILE...)"
+  exit 1
+fi
 echo "lint: clean"

@@ -17,7 +17,7 @@
 #include "flinkop/log.h"
 #include "tlscreds.h"
 
-#define MAX_PEM (64 * 1024)       /* one Secret key, decoded */
+#define MAX_PEM (64 * 1024) /* one Secret key, decoded */
 #define NAMES_ANNOTATION "flink.apache.org/webhook-names"
 #define END_CERT "-----END CERTIFICATE-----"
 
@@ -76,16 +76,22 @@ static char *first_cert(const char *pem) {
 enum plan { KEEP, NEW_SERVING, NEW_CA };
 
 /* What the Secret's material needs now; *why says why it is not KEEP. */
-static enum plan plan_for(const struct material *m, const char *names_ann, int64_t now, const char **why) {
+static enum plan plan_for(const struct material *m, const char *names_ann, int64_t now,
+                          const char **why) {
   const struct wh_certmgr_config *c = g.cfg;
   const char *w;
   if (!m->ca_crt || !m->ca_key) return (*why = "no CA in the Secret", NEW_CA);
-  if (fo_certgen_verify(m->ca_crt, m->ca_key, m->ca_crt, &w) < 0) return (*why = "the CA in the Secret is unusable", NEW_CA);
-  if (not_after(m->ca_crt) - now < c->validity_s + c->renew_before_s) return (*why = "the CA expires soon", NEW_CA);
-  if (!m->tls_crt || !m->tls_key) return (*why = "no serving certificate in the Secret", NEW_SERVING);
+  if (fo_certgen_verify(m->ca_crt, m->ca_key, m->ca_crt, &w) < 0)
+    return (*why = "the CA in the Secret is unusable", NEW_CA);
+  if (not_after(m->ca_crt) - now < c->validity_s + c->renew_before_s)
+    return (*why = "the CA expires soon", NEW_CA);
+  if (!m->tls_crt || !m->tls_key)
+    return (*why = "no serving certificate in the Secret", NEW_SERVING);
   if (fo_certgen_verify(m->tls_crt, m->tls_key, m->ca_crt, &w) < 0) return (*why = w, NEW_SERVING);
-  if (not_after(m->tls_crt) - now < c->renew_before_s) return (*why = "the serving certificate expires soon", NEW_SERVING);
-  if (!names_ann || strcmp(names_ann, g.names)) return (*why = "the serving names changed", NEW_SERVING);
+  if (not_after(m->tls_crt) - now < c->renew_before_s)
+    return (*why = "the serving certificate expires soon", NEW_SERVING);
+  if (!names_ann || strcmp(names_ann, g.names))
+    return (*why = "the serving names changed", NEW_SERVING);
   return KEEP;
 }
 
@@ -95,14 +101,16 @@ static int issue_serving(struct material *m) {
   size_t nd = 0, ni = 0;
   unsigned char addr[16];
   for (char *const *p = c->names; p && *p && nd < 64 && ni < 64; p++) {
-    if (inet_pton(AF_INET, *p, addr) == 1 || inet_pton(AF_INET6, *p, addr) == 1)
-      ips[ni++] = *p;
-    else
-      dns[nd++] = *p;
+    if (inet_pton(AF_INET, *p, addr) == 1 || inet_pton(AF_INET6, *p, addr) == 1) ips[ni++] = *p;
+    else dns[nd++] = *p;
   }
   if (nd + ni == 0) return -EINVAL;
-  struct fo_cert_request rq = {.common_name = nd ? dns[0] : ips[0], .dns = dns, .n_dns = nd, .ips = ips,
-                               .n_ips = ni, .seconds = c->validity_s};
+  struct fo_cert_request rq = {.common_name = nd ? dns[0] : ips[0],
+                               .dns = dns,
+                               .n_dns = nd,
+                               .ips = ips,
+                               .n_ips = ni,
+                               .seconds = c->validity_s};
   struct fo_buf crt, key;
   fo_buf_init(&crt, MAX_PEM);
   fo_buf_init(&key, MAX_PEM);
@@ -122,7 +130,8 @@ static int issue_serving(struct material *m) {
 }
 
 static int issue_ca(struct material *m, int64_t now) {
-  struct fo_cert_request rq = {.common_name = "flink-operator-webhook-ca", .seconds = g.cfg->ca_validity_s};
+  struct fo_cert_request rq = {.common_name = "flink-operator-webhook-ca",
+                               .seconds = g.cfg->ca_validity_s};
   struct fo_buf crt, key;
   fo_buf_init(&crt, 2 * MAX_PEM);
   fo_buf_init(&key, MAX_PEM);
@@ -177,7 +186,8 @@ static json_object *new_secret(const struct material *m) {
   if (!labels || put_data(s, m) < 0) return json_object_put(s), NULL;
   fo_json_set(md, "name", json_object_new_string(g.cfg->secret_name), &oom);
   fo_json_set(md, "namespace", json_object_new_string(g.ns), &oom);
-  fo_json_set(labels, "app.kubernetes.io/managed-by", json_object_new_string("flink-webhook"), &oom);
+  fo_json_set(labels, "app.kubernetes.io/managed-by", json_object_new_string("flink-webhook"),
+              &oom);
   if (oom < 0) return json_object_put(s), NULL;
   return s;
 }
@@ -199,11 +209,12 @@ static int ensure_secret(struct material *m, char **rv) {
     json_object_put(obj);
     if (r == -EEXIST) return -EAGAIN;
     if (r < 0) {
-      fo_log("error", "cannot create the certificate Secret", "\"secret\":\"%s/%s\",\"error\":\"%s\"", g.ns,
-             g.cfg->secret_name, kerr());
+      fo_log("error", "cannot create the certificate Secret",
+             "\"secret\":\"%s/%s\",\"error\":\"%s\"", g.ns, g.cfg->secret_name, kerr());
       return r;
     }
-    fo_log("info", "created the webhook CA and serving certificate", "\"secret\":\"%s/%s\"", g.ns, g.cfg->secret_name);
+    fo_log("info", "created the webhook CA and serving certificate", "\"secret\":\"%s/%s\"", g.ns,
+           g.cfg->secret_name);
     atomic_fetch_add(&g.renewals, 1);
     const char *v = fo_json_get_string(fo_json_get_object(made, "metadata"), "resourceVersion");
     *rv = v ? strdup(v) : NULL;
@@ -211,8 +222,8 @@ static int ensure_secret(struct material *m, char **rv) {
     return 0;
   }
   if (r < 0) {
-    fo_log("error", "cannot read the certificate Secret", "\"secret\":\"%s/%s\",\"error\":\"%s\"", g.ns,
-           g.cfg->secret_name, kerr());
+    fo_log("error", "cannot read the certificate Secret", "\"secret\":\"%s/%s\",\"error\":\"%s\"",
+           g.ns, g.cfg->secret_name, kerr());
     return r;
   }
   m->ca_crt = data_field(sec, "ca.crt");
@@ -220,25 +231,29 @@ static int ensure_secret(struct material *m, char **rv) {
   m->tls_crt = data_field(sec, "tls.crt");
   m->tls_key = data_field(sec, "tls.key");
   json_object *md = fo_json_get_object(sec, "metadata");
-  enum plan p = plan_for(m, fo_json_get_string(fo_json_get_object(md, "annotations"), NAMES_ANNOTATION), now, &why);
+  enum plan p = plan_for(
+      m, fo_json_get_string(fo_json_get_object(md, "annotations"), NAMES_ANNOTATION), now, &why);
   if (p != KEEP) {
     r = p == NEW_CA ? issue_ca(m, now) : issue_serving(m);
     if (r == 0) r = put_data(sec, m);
     json_object *upd = NULL;
-    if (r == 0) r = fo_kube_update(g.kube, &fo_res_secrets, g.ns, g.cfg->secret_name, NULL, sec, &upd);
+    if (r == 0)
+      r = fo_kube_update(g.kube, &fo_res_secrets, g.ns, g.cfg->secret_name, NULL, sec, &upd);
     if (r == -ESTALE) {
       json_object_put(sec);
       return -EAGAIN;
     }
     if (r < 0) {
-      fo_log("error", "cannot renew the certificate Secret", "\"secret\":\"%s/%s\",\"error\":\"%s\"", g.ns,
-             g.cfg->secret_name, kerr());
+      fo_log("error", "cannot renew the certificate Secret",
+             "\"secret\":\"%s/%s\",\"error\":\"%s\"", g.ns, g.cfg->secret_name, kerr());
       json_object_put(sec);
       return r;
     }
-    fo_log("info", p == NEW_CA ? "renewed the webhook CA and serving certificate" : "renewed the serving certificate",
-           "\"secret\":\"%s/%s\",\"reason\":\"%s\",\"notAfter\":%lld", g.ns, g.cfg->secret_name, why,
-           (long long)not_after(m->tls_crt));
+    fo_log("info",
+           p == NEW_CA ? "renewed the webhook CA and serving certificate"
+                       : "renewed the serving certificate",
+           "\"secret\":\"%s/%s\",\"reason\":\"%s\",\"notAfter\":%lld", g.ns, g.cfg->secret_name,
+           why, (long long)not_after(m->tls_crt));
     atomic_fetch_add(&g.renewals, 1);
     json_object_put(sec);
     sec = upd;
@@ -277,8 +292,8 @@ static int sync_bundle(const struct fo_kube_resource *res, const char *b64) {
     if (changed) {
       r = fo_kube_update(g.kube, res, NULL, g.cfg->webhook_configuration, NULL, cfg, NULL);
       if (r == 0)
-        fo_log("info", "wrote the CA bundle", "\"configuration\":\"%s/%s\",\"webhooks\":%zu", res->plural,
-               g.cfg->webhook_configuration, n);
+        fo_log("info", "wrote the CA bundle", "\"configuration\":\"%s/%s\",\"webhooks\":%zu",
+               res->plural, g.cfg->webhook_configuration, n);
     }
     json_object_put(cfg);
     if (r != -ESTALE) return r;
@@ -314,18 +329,21 @@ static int round_once(void) {
       free(b64);
       if (r == 0 && (rv1 == -ENOENT || rv2 == -ENOENT)) {
         if (!g.bundle_missing_logged)
-          fo_log("warning", "webhook configuration not found; its CA bundle is written once it exists",
+          fo_log("warning",
+                 "webhook configuration not found; its CA bundle is written once it exists",
                  "\"name\":\"%s\"", g.cfg->webhook_configuration);
         g.bundle_missing_logged = true;
       } else if (r == 0 && (rv1 < 0 || rv2 < 0)) {
-        fo_log("error", "cannot write the CA bundle", "\"name\":\"%s\",\"error\":\"%s\"", g.cfg->webhook_configuration, kerr());
+        fo_log("error", "cannot write the CA bundle", "\"name\":\"%s\",\"error\":\"%s\"",
+               g.cfg->webhook_configuration, kerr());
         r = rv1 < 0 ? rv1 : rv2;
       } else if (r == 0) {
         g.bundle_missing_logged = false;
       }
     }
   }
-  /* Serve the pair once its CA is published; serve it anyway when there is nothing valid to serve. */
+  /* Serve the pair once its CA is published; serve it anyway when there is nothing valid to serve.
+   */
   int64_t now = (int64_t)time(NULL);
   bool nothing_valid = g.served_not_after <= now + g.cfg->check_interval_s;
   if (m.tls_crt && m.tls_key && (r == 0 || nothing_valid)) {
@@ -369,11 +387,14 @@ int wh_certmgr_start(const struct wh_certmgr_config *cfg) {
   char *why = NULL;
   g.cfg = cfg;
   if (fo_kube_config_load(cfg->kubeconfig, &g.kcfg, &why) < 0) {
-    fo_log("error", "self-managed certificates need API access", "\"error\":\"%s\"", why ? why : "");
+    fo_log("error", "self-managed certificates need API access", "\"error\":\"%s\"",
+           why ? why : "");
     free(why);
     return -EINVAL;
   }
-  g.ns = strdup(cfg->secret_namespace ? cfg->secret_namespace : g.kcfg.namespace_ ? g.kcfg.namespace_ : "default");
+  g.ns = strdup(cfg->secret_namespace ? cfg->secret_namespace
+                : g.kcfg.namespace_   ? g.kcfg.namespace_
+                                      : "default");
   g.kube = fo_kube_new(&g.kcfg);
   if (!g.ns || !g.kube) return -ENOMEM;
   fo_kube_set_timeout(g.kube, 10);
@@ -392,7 +413,8 @@ int wh_certmgr_start(const struct wh_certmgr_config *cfg) {
   while (round_once() < 0 || !wh_creds_loaded()) {
     if (time(NULL) >= deadline) {
       if (wh_creds_loaded()) break; /* serving; the loop keeps trying to publish the bundle */
-      fo_log("error", "no serving certificate within the start-up timeout", "\"seconds\":%ld", cfg->startup_timeout_s);
+      fo_log("error", "no serving certificate within the start-up timeout", "\"seconds\":%ld",
+             cfg->startup_timeout_s);
       return -ETIMEDOUT;
     }
     struct timespec ts = {2, 0};

@@ -27,8 +27,8 @@
 #include <stdint.h>
 
 struct wh_certmgr_config {
-  const char *kubeconfig;            /* NULL: in-cluster */
-  const char *secret_namespace;      /* NULL: the kubeconfig's or the pod's namespace */
+  const char *kubeconfig;       /* NULL: in-cluster */
+  const char *secret_namespace; /* NULL: the kubeconfig's or the pod's namespace */
   const char *secret_name;
   char *const *names;                /* NULL-terminated SANs; IP addresses become IP SANs */
   const char *webhook_configuration; /* name of both webhook configurations; NULL: none */

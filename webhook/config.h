@@ -31,7 +31,8 @@ struct wh_config {
   char *cert_secret;     /* self-managed: [NAMESPACE/]NAME of the Secret */
   char **cert_names;     /* self-managed: subjectAltNames */
   char *webhook_configuration; /* self-managed: configurations whose caBundle is kept */
-  long cert_validity, cert_renew_before, ca_validity, cert_check_interval, cert_startup_timeout; /* seconds */
+  long cert_validity, cert_renew_before, ca_validity, cert_check_interval,
+      cert_startup_timeout; /* seconds */
 };
 
 /* Parses argv (after "serve") and the environment. Returns 0, or -EINVAL after printing the

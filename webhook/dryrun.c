@@ -88,7 +88,9 @@ static int load_file(const char *path, struct docs *d) {
   }
   struct fo_parse_error err = {0};
   size_t i = 0;
-  while (i < b.len && (b.data[i] == ' ' || b.data[i] == '\t' || b.data[i] == '\n' || b.data[i] == '\r')) i++;
+  while (i < b.len &&
+         (b.data[i] == ' ' || b.data[i] == '\t' || b.data[i] == '\n' || b.data[i] == '\r'))
+    i++;
   if (i < b.len && (b.data[i] == '{' || b.data[i] == '[')) {
     json_object *o;
     r = fo_json_parse(b.data, b.len, lim, &o, &err);
@@ -117,8 +119,7 @@ static int load_file(const char *path, struct docs *d) {
     if (err.line)
       fprintf(stderr, "%s:%u:%u: %s\n", shown, err.line, err.column,
               err.message ? err.message : "parse error");
-    else
-      fprintf(stderr, "%s: %s\n", shown, err.message ? err.message : strerror(-r));
+    else fprintf(stderr, "%s: %s\n", shown, err.message ? err.message : strerror(-r));
     fo_parse_error_clear(&err);
     return -1;
   }
@@ -137,12 +138,13 @@ static bool same_object(json_object *a, json_object *b) {
 }
 
 static void usage(FILE *f) {
-  fputs("usage: flink-webhook validate [--old FILE] [--config FILE] [--output text|json] FILE...\n"
-        "  Runs each FlinkDeployment in FILE (YAML or JSON, '-' = stdin) through the admission\n"
-        "  webhook's mutate-then-validate path, as a CREATE, or as an UPDATE of the object of the\n"
-        "  same name in --old. --config is the operator's default Flink configuration.\n"
-        "  Exit: 0 all admitted, 1 any denied, 2 an input could not be read or parsed.\n",
-        f);
+  fputs(
+      "usage: flink-webhook validate [--old FILE] [--config FILE] [--output text|json] FILE...\n"
+      "  Runs each FlinkDeployment in FILE (YAML or JSON, '-' = stdin) through the admission\n"
+      "  webhook's mutate-then-validate path, as a CREATE, or as an UPDATE of the object of the\n"
+      "  same name in --old. --config is the operator's default Flink configuration.\n"
+      "  Exit: 0 all admitted, 1 any denied, 2 an input could not be read or parsed.\n",
+      f);
 }
 
 /* Appends one result to the JSON array in `out`. 0 or -ENOMEM: a result missing a part (its
@@ -161,7 +163,11 @@ static int print_json_result(struct fo_buf *out, const struct doc *d, const char
     if (vals[i]) fo_json_set(o, keys[i], json_object_new_string(vals[i]), &oom);
     else if (oom == 0 && json_object_object_add(o, keys[i], NULL) != 0) oom = -ENOMEM;
   }
-  fo_json_set(o, "result", json_object_new_string(verdict < 0 ? "skipped" : verdict ? "admitted" : "denied"), &oom);
+  fo_json_set(o, "result",
+              json_object_new_string(verdict < 0 ? "skipped"
+                                     : verdict   ? "admitted"
+                                                 : "denied"),
+              &oom);
   if (verdict >= 0) {
     fo_json_set(o, "operation", json_object_new_string(op), &oom);
     json_object *ea = json_object_new_array();
@@ -246,7 +252,8 @@ int dryrun_main(int argc, char **argv) {
     struct doc *d = &news.v[i];
     const char *kind = fo_json_get_string(d->obj, "kind");
     const char *name = meta_str(d->obj, "name");
-    if (!d->obj || !json_object_is_type(d->obj, json_type_object) || !fo_is_flinkdeployment(d->obj)) {
+    if (!d->obj || !json_object_is_type(d->obj, json_type_object) ||
+        !fo_is_flinkdeployment(d->obj)) {
       if (strcmp(output, "text") == 0)
         printf("%s/%s skipped (not a flink.apache.org FlinkDeployment)\n",
                kind ? kind : "<no kind>", name ? name : "<no name>");
@@ -256,7 +263,8 @@ int dryrun_main(int argc, char **argv) {
     }
     json_object *old = NULL;
     for (size_t k = 0; k < olds.n && !old; k++)
-      if (fo_is_flinkdeployment(olds.v[k].obj) && same_object(olds.v[k].obj, d->obj)) old = olds.v[k].obj;
+      if (fo_is_flinkdeployment(olds.v[k].obj) && same_object(olds.v[k].obj, d->obj))
+        old = olds.v[k].obj;
     json_object *status = fo_json_get(old, "status");
     if (old && status && !fo_json_get(d->obj, "status") && /* the API server keeps the status */
         fo_json_set(d->obj, "status", json_object_get(status), NULL) < 0) {
@@ -268,7 +276,8 @@ int dryrun_main(int argc, char **argv) {
     fo_findings_init(&warnings);
     int r = fo_admission_review_object(d->obj, old, conf, NULL, &errors, &warnings);
     if (r < 0) {
-      fprintf(stderr, "%s:%u: %s\n", d->file, d->line, r == -ENOMEM ? "out of memory" : "cannot judge object");
+      fprintf(stderr, "%s:%u: %s\n", d->file, d->line,
+              r == -ENOMEM ? "out of memory" : "cannot judge object");
       rc = 2;
     } else {
       bool ok = errors.n == 0;
@@ -282,7 +291,8 @@ int dryrun_main(int argc, char **argv) {
           free(msg);
         }
         for (size_t k = 0; k < warnings.n; k++) printf("warning: %s\n", warnings.items[k].message);
-      } else if (print_json_result(&jout, d, kind, name, old ? "UPDATE" : "CREATE", ok, &errors, &warnings) < 0) {
+      } else if (print_json_result(&jout, d, kind, name, old ? "UPDATE" : "CREATE", ok, &errors,
+                                   &warnings) < 0) {
         rc = oom_exit(), lost = true;
       }
     }

@@ -6,12 +6,14 @@
 #include "server.h"
 
 static void usage(FILE *f) {
-  fputs("usage: flink-webhook <command> [options]\n"
-        "commands:\n"
-        "  serve      run the admission webhook (HTTPS: /validate, /mutate, /healthz, /readyz, /metrics)\n"
-        "  validate   check manifest files offline, exactly as the webhook would (dry-run)\n"
-        "run 'flink-webhook <command> --help' for the options of a command\n",
-        f);
+  fputs(
+      "usage: flink-webhook <command> [options]\n"
+      "commands:\n"
+      "  serve      run the admission webhook (HTTPS: /validate, /mutate, /healthz, /readyz, "
+      "/metrics)\n"
+      "  validate   check manifest files offline, exactly as the webhook would (dry-run)\n"
+      "run 'flink-webhook <command> --help' for the options of a command\n",
+      f);
 }
 
 int main(int argc, char **argv) {

@@ -26,8 +26,8 @@
 #include "tlscreds.h"
 
 /* TLS 1.2 and 1.3 only, AEAD ciphers only. */
-#define TLS_PRIORITIES                                                                              \
-  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"            \
+#define TLS_PRIORITIES                                                                \
+  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:" \
   "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
 /* Per connection: when the current request phase began, for the slow-client deadline. */
@@ -108,11 +108,12 @@ static double elapsed(const struct timespec *a) {
 
 /* ---- responses ---- */
 
-static enum MHD_Result respond_ex(struct MHD_Connection *c, unsigned code, const char *ctype, char *body_owned,
-                                  bool close_after) {
+static enum MHD_Result respond_ex(struct MHD_Connection *c, unsigned code, const char *ctype,
+                                  char *body_owned, bool close_after) {
   size_t n = body_owned ? strlen(body_owned) : 0;
-  struct MHD_Response *r = MHD_create_response_from_buffer(n, body_owned ? body_owned : (char *)"",
-                                                           body_owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(n, body_owned ? body_owned : (char *)"",
+                                      body_owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
   if (!r) {
     free(body_owned);
     return MHD_NO;
@@ -121,17 +122,20 @@ static enum MHD_Result respond_ex(struct MHD_Connection *c, unsigned code, const
   if (code == 405) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
   /* Once stopping, every answer closes its connection: the client then knows not to reuse it, which
    * an idle keep-alive connection closed by the drain cannot tell it (its next request fails). */
-  if (close_after || atomic_load(&S.shutting_down)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  if (close_after || atomic_load(&S.shutting_down))
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
   enum MHD_Result ret = MHD_queue_response(c, code, r);
   MHD_destroy_response(r);
   return ret;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const char *ctype, char *body_owned) {
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const char *ctype,
+                               char *body_owned) {
   return respond_ex(c, code, ctype, body_owned, false);
 }
 
-static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned code, const char *msg, bool close_after) {
+static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned code, const char *msg,
+                                     bool close_after) {
   struct fo_buf b;
   fo_buf_init(&b, 8192);
   fo_buf_printf(&b, "{\"code\":%u,\"error\":", code);
@@ -163,15 +167,18 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
   if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
     struct conn *k = calloc(1, sizeof *k);
     if (!k) return;
-    const union MHD_ConnectionInfo *fi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *fi =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     k->fd = fi ? fi->connect_fd : -1;
     clock_gettime(CLOCK_MONOTONIC, &k->phase_start);
     if (!S.cfg->insecure) {
-      const union MHD_ConnectionInfo *si = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+      const union MHD_ConnectionInfo *si =
+          MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
       k->tls = true;
       k->session = si ? (gnutls_session_t)si->tls_session : NULL;
       if (k->session)
-        gnutls_handshake_set_hook_function(k->session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST, on_handshake);
+        gnutls_handshake_set_hook_function(k->session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+                                           on_handshake);
     }
     pthread_mutex_lock(&S.conns_mu);
     k->next = S.conns.next;
@@ -198,7 +205,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 }
 
 static struct conn *conn_of(struct MHD_Connection *c) {
-  const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  const union MHD_ConnectionInfo *i =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   return i ? (struct conn *)i->socket_context : NULL;
 }
 
@@ -214,11 +222,13 @@ static void *sweeper(void *arg) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     pthread_mutex_lock(&S.conns_mu);
     for (struct conn *k = S.conns.next; k; k = k->next) {
-      double age = (double)(now.tv_sec - k->phase_start.tv_sec) + (double)(now.tv_nsec - k->phase_start.tv_nsec) / 1e9;
+      double age = (double)(now.tv_sec - k->phase_start.tv_sec) +
+                   (double)(now.tv_nsec - k->phase_start.tv_nsec) / 1e9;
       if (!k->killed && k->fd >= 0 && age > (double)S.cfg->request_timeout) {
         k->killed = true;
         shutdown(k->fd, SHUT_RDWR);
-        if (fo_log_debug_enabled) fo_log("debug", "closing slow or idle connection", "\"ageSeconds\":%.1f", age);
+        if (fo_log_debug_enabled)
+          fo_log("debug", "closing slow or idle connection", "\"ageSeconds\":%.1f", age);
       }
     }
     pthread_mutex_unlock(&S.conns_mu);
@@ -238,7 +248,8 @@ static int unanswered_connections(void) {
 
 /* ---- request handling ---- */
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
   (void)cls, (void)toe;
   struct req *q = *con_cls;
   if (!q) return;
@@ -268,17 +279,19 @@ static bool json_content_type(const char *ct) {
   if (!ct) return false;
   while (*ct == ' ') ct++;
   size_t n = strlen("application/json");
-  return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+  return strncasecmp(ct, "application/json", n) == 0 &&
+         (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-static enum MHD_Result finish(struct MHD_Connection *c, struct req *q, enum wh_verdict v, unsigned code,
-                              const char *ctype, char *body) {
+static enum MHD_Result finish(struct MHD_Connection *c, struct req *q, enum wh_verdict v,
+                              unsigned code, const char *ctype, char *body) {
   wh_metrics_request(q->ep, v, code, elapsed(&q->start));
   q->counted = true;
   return respond(c, code, ctype, body);
 }
 
-static enum MHD_Result finish_error(struct MHD_Connection *c, struct req *q, unsigned code, const char *msg) {
+static enum MHD_Result finish_error(struct MHD_Connection *c, struct req *q, unsigned code,
+                                    const char *msg) {
   wh_metrics_request(q->ep, V_NONE, code, elapsed(&q->start));
   q->counted = true;
   return respond_error(c, code, msg, q->close_after);
@@ -294,7 +307,8 @@ struct framing {
   bool other_coding;
 };
 
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value) {
   (void)kind;
   struct framing *f = cls;
   if (!key) return MHD_YES;
@@ -312,7 +326,8 @@ static const char *framing_problem(struct MHD_Connection *c, unsigned *code) {
   MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
   *code = 400;
   if (f.content_length && f.transfer_encoding)
-    return "bad request: both Content-Length and Transfer-Encoding (the body's end would be ambiguous)";
+    return "bad request: both Content-Length and Transfer-Encoding (the body's end would be "
+           "ambiguous)";
   if (f.content_length > 1) return "bad request: more than one Content-Length";
   if (f.transfer_encoding > 1) return "bad request: more than one Transfer-Encoding";
   *code = 501;
@@ -324,7 +339,8 @@ static enum MHD_Result serve_plain(struct MHD_Connection *c, struct req *q) {
   if (q->ep == EP_HEALTHZ) return finish(c, q, V_NONE, 200, "text/plain", strdup("ok\n"));
   if (q->ep == EP_READYZ) {
     bool ready = !atomic_load(&S.shutting_down) && (S.cfg->insecure || wh_creds_loaded());
-    return finish(c, q, V_NONE, ready ? 200 : 503, "text/plain", strdup(ready ? "ready\n" : "not ready\n"));
+    return finish(c, q, V_NONE, ready ? 200 : 503, "text/plain",
+                  strdup(ready ? "ready\n" : "not ready\n"));
   }
   struct fo_buf b;
   fo_buf_init(&b, 1 << 20);
@@ -342,11 +358,14 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
   struct fo_parse_error pe = {0};
   struct fo_limits lim = *fo_limits_default();
   lim.doc_bytes = (size_t)S.cfg->max_body;
-  int r = fo_admission_decode_again(q->body.data ? q->body.data : "", q->body.len, &lim, &w->review, &pe);
+  int r = fo_admission_decode_again(q->body.data ? q->body.data : "", q->body.len, &lim, &w->review,
+                                    &pe);
   if (r < 0) {
     char msg[1024];
     if (r == -ENOMEM) snprintf(msg, sizeof msg, "out of memory");
-    else if (pe.line) snprintf(msg, sizeof msg, "malformed JSON at line %u column %u: %s", pe.line, pe.column, pe.message);
+    else if (pe.line)
+      snprintf(msg, sizeof msg, "malformed JSON at line %u column %u: %s", pe.line, pe.column,
+               pe.message);
     else snprintf(msg, sizeof msg, "%s", pe.message ? pe.message : "malformed request");
     fo_parse_error_clear(&pe);
     fo_log("info", "bad request", "\"endpoint\":\"%s\",\"code\":%d,\"error\":\"%s\"",
@@ -355,7 +374,8 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
     return finish_error(c, q, r == -ENOMEM ? 500 : 400, msg);
   }
   struct fo_admission_response resp;
-  r = q->ep == EP_VALIDATE ? fo_admission_validate(rq, w->conf, &resp) : fo_admission_mutate(rq, &resp);
+  r = q->ep == EP_VALIDATE ? fo_admission_validate(rq, w->conf, &resp)
+                           : fo_admission_mutate(rq, &resp);
   char *out = r == 0 ? fo_admission_response_encode(&resp) : NULL;
   enum wh_verdict v = !out ? V_NONE : resp.allowed ? V_ALLOWED : V_DENIED;
   char e1[256], e2[128], e3[128], e4[64], e5[64];
@@ -363,23 +383,27 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
    * debug level (a log line per admitted request costs more than judging it) */
   if (v != V_ALLOWED || fo_log_debug_enabled)
     fo_log(v == V_ALLOWED ? "debug" : "info", "admission",
-         "\"endpoint\":\"%s\",\"uid\":\"%s\",\"kind\":\"%s\",\"object\":\"%s/%s\",\"operation\":\"%s\","
-         "\"dryRun\":%s,\"verdict\":\"%s\",\"warnings\":%zu,\"patchOps\":%zu,\"latencyMs\":%.3f",
-         q->ep == EP_VALIDATE ? "validate" : "mutate", fo_log_escape(rq->uid, e1, sizeof e1),
-         fo_log_escape(rq->kind, e4, sizeof e4), fo_log_escape(rq->namespace_, e2, sizeof e2),
-         fo_log_escape(rq->name, e3, sizeof e3), fo_log_escape(rq->operation, e5, sizeof e5),
-         rq->dry_run ? "true" : "false", v == V_ALLOWED ? "allowed" : v == V_DENIED ? "denied" : "error",
-         out ? resp.warnings.n : 0, out && resp.patch ? json_object_array_length(resp.patch) : 0,
-         elapsed(&q->start) * 1000);
+           "\"endpoint\":\"%s\",\"uid\":\"%s\",\"kind\":\"%s\",\"object\":\"%s/"
+           "%s\",\"operation\":\"%s\","
+           "\"dryRun\":%s,\"verdict\":\"%s\",\"warnings\":%zu,\"patchOps\":%zu,\"latencyMs\":%.3f",
+           q->ep == EP_VALIDATE ? "validate" : "mutate", fo_log_escape(rq->uid, e1, sizeof e1),
+           fo_log_escape(rq->kind, e4, sizeof e4), fo_log_escape(rq->namespace_, e2, sizeof e2),
+           fo_log_escape(rq->name, e3, sizeof e3), fo_log_escape(rq->operation, e5, sizeof e5),
+           rq->dry_run ? "true" : "false",
+           v == V_ALLOWED  ? "allowed"
+           : v == V_DENIED ? "denied"
+                           : "error",
+           out ? resp.warnings.n : 0, out && resp.patch ? json_object_array_length(resp.patch) : 0,
+           elapsed(&q->start) * 1000);
   if (r == 0) fo_admission_response_free(&resp);
   /* the review stays with the thread: the next request reuses its memory */
   if (!out) return finish_error(c, q, 500, "out of memory");
   return finish(c, q, v, 200, "application/json", out);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
   (void)cls, (void)version;
   struct req *q = *con_cls;
   if (!q) {
@@ -390,7 +414,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     fo_buf_init(&q->body, (size_t)S.cfg->max_body);
     *con_cls = q;
     atomic_fetch_add(&S.inflight, 1);
-    bool post = strcmp(method, "POST") == 0, get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    bool post = strcmp(method, "POST") == 0,
+         get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     unsigned framing_code;
     const char *framing = framing_problem(c, &framing_code);
     if (framing) {
@@ -399,18 +424,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       q->close_after = true;
     } else if (q->ep == EP_OTHER) {
       q->fail_code = 404;
-      q->fail_msg = "not found: the webhook serves POST /validate, POST /mutate, GET /healthz, /readyz, /metrics";
+      q->fail_msg =
+          "not found: the webhook serves POST /validate, POST /mutate, GET /healthz, /readyz, "
+          "/metrics";
     } else if ((q->ep == EP_VALIDATE || q->ep == EP_MUTATE) && !post) {
       q->fail_code = 405;
       q->fail_msg = "method not allowed: use POST";
     } else if (q->ep != EP_VALIDATE && q->ep != EP_MUTATE && !get) {
       q->fail_code = 405;
       q->fail_msg = "method not allowed: use GET";
-    } else if (post && !json_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+    } else if (post && !json_content_type(MHD_lookup_connection_value(
+                           c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
       q->fail_code = 415;
       q->fail_msg = "unsupported media type: the body must be application/json";
     } else if (post) {
-      const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+      const char *cl =
+          MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
       unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
       if (n > (unsigned long long)S.cfg->max_body) {
         q->fail_code = 413;
@@ -486,9 +515,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   fo_log("debug", "libmicrohttpd", "\"detail\":\"%s\"", fo_log_escape(msg, esc, sizeof esc));
 }
 
-static struct MHD_Daemon *start_daemon(const char *listen, bool tls, struct sockaddr_storage *ss, socklen_t sl) {
+static struct MHD_Daemon *start_daemon(const char *listen, bool tls, struct sockaddr_storage *ss,
+                                       socklen_t sl) {
   (void)sl;
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  unsigned flags =
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   if (ss->ss_family == AF_INET6) flags |= MHD_USE_IPv6;
   if (tls) flags |= MHD_USE_TLS;
   const struct wh_config *cfg = S.cfg;
@@ -496,10 +527,14 @@ static struct MHD_Daemon *start_daemon(const char *listen, bool tls, struct sock
   int n = 0;
   o[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, ss};
   o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL};
-  o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->conn_timeout, NULL};
+  o[n++] =
+      (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->conn_timeout, NULL};
   o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->conn_limit, NULL};
-  o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)cfg->conn_memory, NULL};
-  if (cfg->per_ip_limit) o[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->per_ip_limit, NULL};
+  o[n++] =
+      (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)cfg->conn_memory, NULL};
+  if (cfg->per_ip_limit)
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                     (intptr_t)cfg->per_ip_limit, NULL};
   o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
   o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL};
   o[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
@@ -509,8 +544,10 @@ static struct MHD_Daemon *start_daemon(const char *listen, bool tls, struct sock
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
   }
   o[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-  struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
-  if (!d) fo_log("error", "cannot listen", "\"listen\":\"%s\",\"error\":\"%s\"", listen, strerror(errno));
+  struct MHD_Daemon *d =
+      MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+  if (!d)
+    fo_log("error", "cannot listen", "\"listen\":\"%s\",\"error\":\"%s\"", listen, strerror(errno));
   return d;
 }
 
@@ -532,8 +569,9 @@ int server_main(int argc, char **argv) {
   if (cfg.config) {
     struct fo_parse_error pe = {0};
     if (fo_conf_load_file(cfg.config, &S.default_conf, &pe) < 0) {
-      fo_log("error", "cannot load the default Flink configuration", "\"file\":\"%s\",\"line\":%u,\"error\":\"%s\"",
-             cfg.config, pe.line, pe.message ? pe.message : "");
+      fo_log("error", "cannot load the default Flink configuration",
+             "\"file\":\"%s\",\"line\":%u,\"error\":\"%s\"", cfg.config, pe.line,
+             pe.message ? pe.message : "");
       fo_parse_error_clear(&pe);
       goto out;
     }
@@ -546,7 +584,8 @@ int server_main(int argc, char **argv) {
     goto out;
   }
   if (cfg.metrics_listen && parse_listen(cfg.metrics_listen, &ssm, &slm) < 0) {
-    fprintf(stderr, "flink-webhook: --metrics-listen must be ADDR:PORT, not '%s'\n", cfg.metrics_listen);
+    fprintf(stderr, "flink-webhook: --metrics-listen must be ADDR:PORT, not '%s'\n",
+            cfg.metrics_listen);
     rc = 2;
     goto out;
   }
@@ -554,16 +593,21 @@ int server_main(int argc, char **argv) {
     gnutls_global_init();
     const char *slash = strchr(cfg.cert_secret, '/');
     if (slash) secret_ns = strndup(cfg.cert_secret, (size_t)(slash - cfg.cert_secret));
-    cm = (struct wh_certmgr_config){.kubeconfig = cfg.kubeconfig, .secret_namespace = secret_ns,
-                                    .secret_name = slash ? slash + 1 : cfg.cert_secret, .names = cfg.cert_names,
+    cm = (struct wh_certmgr_config){.kubeconfig = cfg.kubeconfig,
+                                    .secret_namespace = secret_ns,
+                                    .secret_name = slash ? slash + 1 : cfg.cert_secret,
+                                    .names = cfg.cert_names,
                                     .webhook_configuration = cfg.webhook_configuration,
-                                    .validity_s = cfg.cert_validity, .renew_before_s = cfg.cert_renew_before,
-                                    .ca_validity_s = cfg.ca_validity, .check_interval_s = cfg.cert_check_interval,
+                                    .validity_s = cfg.cert_validity,
+                                    .renew_before_s = cfg.cert_renew_before,
+                                    .ca_validity_s = cfg.ca_validity,
+                                    .check_interval_s = cfg.cert_check_interval,
                                     .startup_timeout_s = cfg.cert_startup_timeout};
     if (wh_certmgr_start(&cm) < 0) goto out;
   } else if (!cfg.insecure) {
     gnutls_global_init();
-    if (wh_creds_init(cfg.tls_cert, cfg.tls_key, cfg.cert_poll_ms, 2 * (cfg.conn_timeout + cfg.request_timeout) + 10) < 0)
+    if (wh_creds_init(cfg.tls_cert, cfg.tls_key, cfg.cert_poll_ms,
+                      2 * (cfg.conn_timeout + cfg.request_timeout) + 10) < 0)
       goto out;
     if (wh_creds_watch_start() < 0) goto out;
   } else {
@@ -580,18 +624,18 @@ int server_main(int argc, char **argv) {
   if (cfg.metrics_listen && !(dm = start_daemon(cfg.metrics_listen, false, &ssm, slm))) goto out;
   if (pthread_create(&sweep, NULL, sweeper, NULL) == 0) sweep_started = true;
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-  fo_log("info", "serving", "\"listen\":\"%s\",\"port\":%u,\"tls\":%s,\"threads\":%ld,\"maxBody\":%ld",
-         cfg.listen, di ? di->port : 0, cfg.insecure ? "false" : "true", cfg.threads, cfg.max_body);
+  fo_log("info", "serving",
+         "\"listen\":\"%s\",\"port\":%u,\"tls\":%s,\"threads\":%ld,\"maxBody\":%ld", cfg.listen,
+         di ? di->port : 0, cfg.insecure ? "false" : "true", cfg.threads, cfg.max_body);
   char sig = 0;
-  while (read(S.sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {
-  }
+  while (read(S.sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {}
   /* Not ready at once; then keep serving for --shutdown-delay: in a cluster the pod's endpoint is
    * removed a moment after the SIGTERM, and until then the API server still sends it requests
    * (a second signal ends the delay). Then drain: refuse new connections, let in-flight requests
    * finish. */
   atomic_store(&S.shutting_down, true);
-  fo_log("info", "shutting down", "\"signal\":%d,\"inflight\":%d,\"delay\":%ld", sig, atomic_load(&S.inflight),
-         cfg.shutdown_delay);
+  fo_log("info", "shutting down", "\"signal\":%d,\"inflight\":%d,\"delay\":%ld", sig,
+         atomic_load(&S.inflight), cfg.shutdown_delay);
   if (cfg.shutdown_delay > 0) {
     struct pollfd pfd = {.fd = S.sig_pipe[0], .events = POLLIN};
     if (poll(&pfd, 1, (int)(cfg.shutdown_delay * 1000)) > 0 && read(S.sig_pipe[0], &sig, 1) == 1)
@@ -610,7 +654,9 @@ int server_main(int argc, char **argv) {
     nanosleep(&ts, NULL);
   }
   rc = atomic_load(&S.inflight) > 0 ? 1 : 0;
-  if (rc) fo_log("error", "shutdown timeout with requests in flight", "\"inflight\":%d", atomic_load(&S.inflight));
+  if (rc)
+    fo_log("error", "shutdown timeout with requests in flight", "\"inflight\":%d",
+           atomic_load(&S.inflight));
 out:
   if (d) MHD_stop_daemon(d);
   if (dm) MHD_stop_daemon(dm);

@@ -53,7 +53,8 @@ static int read_file(const char *path, gnutls_datum_t *out) {
 
 static void hex(const unsigned char *b, size_t n, char *out, size_t outsz) {
   size_t k = 0;
-  for (size_t i = 0; i < n && k + 3 < outsz; i++) k += (size_t)snprintf(out + k, outsz - k, "%02x", b[i]);
+  for (size_t i = 0; i < n && k + 3 < outsz; i++)
+    k += (size_t)snprintf(out + k, outsz - k, "%02x", b[i]);
   out[k] = '\0';
 }
 
@@ -67,8 +68,15 @@ static struct pair *pair_from_pem(gnutls_datum_t *cd, gnutls_datum_t *kd, const 
   if (!p) return NULL;
   p->n = MAX_CHAIN;
   r = gnutls_pcert_list_import_x509_raw(p->pcerts, &p->n, cd, GNUTLS_X509_FMT_PEM, 0);
-  if (r < 0 || p->n == 0) { p->n = 0; why = "the certificate file holds no valid PEM certificate"; goto fail; }
-  if (gnutls_privkey_init(&p->key) < 0) { why = "out of memory"; goto fail; }
+  if (r < 0 || p->n == 0) {
+    p->n = 0;
+    why = "the certificate file holds no valid PEM certificate";
+    goto fail;
+  }
+  if (gnutls_privkey_init(&p->key) < 0) {
+    why = "out of memory";
+    goto fail;
+  }
   if (gnutls_privkey_import_x509_raw(p->key, kd, GNUTLS_X509_FMT_PEM, NULL, 0) < 0) {
     gnutls_privkey_deinit(p->key);
     p->key = NULL;
@@ -81,21 +89,32 @@ static struct pair *pair_from_pem(gnutls_datum_t *cd, gnutls_datum_t *kd, const 
   }
   unsigned char id1[64], id2[64];
   size_t n1 = sizeof id1, n2 = sizeof id2;
-  if (gnutls_privkey_export_x509(p->key, &xkey) < 0 || gnutls_x509_crt_get_key_id(crt, 0, id1, &n1) < 0 ||
+  if (gnutls_privkey_export_x509(p->key, &xkey) < 0 ||
+      gnutls_x509_crt_get_key_id(crt, 0, id1, &n1) < 0 ||
       gnutls_x509_privkey_get_key_id(xkey, 0, id2, &n2) < 0) {
     why = "cannot compare the key with the certificate";
     goto fail;
   }
-  if (n1 != n2 || memcmp(id1, id2, n1) != 0) { why = "the private key does not match the certificate"; goto fail; }
+  if (n1 != n2 || memcmp(id1, id2, n1) != 0) {
+    why = "the private key does not match the certificate";
+    goto fail;
+  }
   time_t now = time(NULL);
   time_t na = gnutls_x509_crt_get_expiration_time(crt);
   time_t nb = gnutls_x509_crt_get_activation_time(crt);
-  if (na == (time_t)-1 || na <= now) { why = "the certificate has expired"; goto fail; }
-  if (nb != (time_t)-1 && nb > now + 300) { why = "the certificate is not valid yet"; goto fail; }
+  if (na == (time_t)-1 || na <= now) {
+    why = "the certificate has expired";
+    goto fail;
+  }
+  if (nb != (time_t)-1 && nb > now + 300) {
+    why = "the certificate is not valid yet";
+    goto fail;
+  }
   p->not_after = (int64_t)na;
   unsigned char serial[40];
   size_t sn = sizeof serial;
-  if (gnutls_x509_crt_get_serial(crt, serial, &sn) == 0) hex(serial, sn, p->serial, sizeof p->serial);
+  if (gnutls_x509_crt_get_serial(crt, serial, &sn) == 0)
+    hex(serial, sn, p->serial, sizeof p->serial);
   gnutls_x509_crt_deinit(crt);
   gnutls_x509_privkey_deinit(xkey);
   return p;
@@ -114,9 +133,9 @@ static struct pair *pair_load(const char *cert_path, const char *key_path) {
   char label[512];
   snprintf(label, sizeof label, "%s + %s", cert_path, key_path);
   if (read_file(cert_path, &cd) < 0 || read_file(key_path, &kd) < 0)
-    fo_log("error", "tls certificate refused", "\"source\":\"%s\",\"reason\":\"cannot read the files\"", label);
-  else
-    p = pair_from_pem(&cd, &kd, label);
+    fo_log("error", "tls certificate refused",
+           "\"source\":\"%s\",\"reason\":\"cannot read the files\"", label);
+  else p = pair_from_pem(&cd, &kd, label);
   gnutls_free(cd.data);
   gnutls_free(kd.data);
   return p;
@@ -138,7 +157,8 @@ int wh_creds_init(const char *cert_path, const char *key_path, long poll_ms, lon
   struct pair *p = pair_load(cert_path, key_path);
   if (!p) return -EINVAL;
   g.current = p;
-  fo_log("info", "tls certificate loaded", "\"serial\":\"%s\",\"notAfter\":%lld", p->serial, (long long)p->not_after);
+  fo_log("info", "tls certificate loaded", "\"serial\":\"%s\",\"notAfter\":%lld", p->serial,
+         (long long)p->not_after);
   return 0;
 }
 

@@ -84,9 +84,11 @@ int main(int argc, char **argv) {
   if (argc > 2 && (end == argv[2] || *end || secs <= 0)) return 2;
   double base = rate(baseline, body, len, secs), mine = rate(ours, body, len, secs);
   double mut = rate(ours_mutate, body, len, secs);
-  printf("micro %s (%zu bytes): decode+validate+encode %.0f req/s/core; json-c parse+serialise baseline %.0f/s; ratio %.2f; "
-         "decode+mutate+encode %.0f req/s/core (ratio %.2f)\n",
-         argv[1], len, mine, base, mine / base, mut, mut / base);
+  printf(
+      "micro %s (%zu bytes): decode+validate+encode %.0f req/s/core; json-c parse+serialise "
+      "baseline %.0f/s; ratio %.2f; "
+      "decode+mutate+encode %.0f req/s/core (ratio %.2f)\n",
+      argv[1], len, mine, base, mine / base, mut, mut / base);
   free(body);
   return 0;
 }

@@ -23,8 +23,10 @@ void fo_admission_request_free(struct fo_admission_request *req) {
  * reconciled spec, a pending savepoint). Skipped parts are still checked as JSON, so a review is
  * accepted or rejected exactly as without the filter; building them (status, managedFields,
  * annotations, userInfo, options) was most of the cost of a review. */
-static const struct fo_json_filter obj_metadata[] = {
-    {"name", NULL, false}, {"namespace", NULL, false}, {"labels", NULL, false}, {NULL, NULL, false}};
+static const struct fo_json_filter obj_metadata[] = {{"name", NULL, false},
+                                                     {"namespace", NULL, false},
+                                                     {"labels", NULL, false},
+                                                     {NULL, NULL, false}};
 static const struct fo_json_filter obj_reconciliation[] = {{"lastReconciledSpec", NULL, false},
                                                            {NULL, NULL, false}};
 static const struct fo_json_filter obj_savepoint_info[] = {{"triggerId", NULL, false},
@@ -35,17 +37,18 @@ static const struct fo_json_filter obj_status[] = {
     {"reconciliationStatus", obj_reconciliation, false},
     {"jobStatus", obj_job_status, false},
     {NULL, NULL, false}};
-static const struct fo_json_filter review_object[] = {{"apiVersion", NULL, false},
-                                                      {"kind", NULL, false},
-                                                      {"metadata", obj_metadata, false},
-                                                      {"spec", NULL, false},
-                                                      {"status", obj_status, false},
-                                                      {NULL, NULL, false}};
+static const struct fo_json_filter review_object[] = {
+    {"apiVersion", NULL, false}, {"kind", NULL, false},         {"metadata", obj_metadata, false},
+    {"spec", NULL, false},       {"status", obj_status, false}, {NULL, NULL, false}};
 /* The old object is read in a second pass, only when a rule needs it (old_object_needed). */
-static const struct fo_json_filter review_request[] = {
-    {"uid", NULL, false},       {"kind", NULL, false},      {"namespace", NULL, false},
-    {"name", NULL, false},      {"operation", NULL, false}, {"dryRun", NULL, false},
-    {"object", review_object, false}, {NULL, NULL, false}};
+static const struct fo_json_filter review_request[] = {{"uid", NULL, false},
+                                                       {"kind", NULL, false},
+                                                       {"namespace", NULL, false},
+                                                       {"name", NULL, false},
+                                                       {"operation", NULL, false},
+                                                       {"dryRun", NULL, false},
+                                                       {"object", review_object, false},
+                                                       {NULL, NULL, false}};
 static const struct fo_json_filter review[] = {{"apiVersion", NULL, false},
                                                {"kind", NULL, false},
                                                {"request", review_request, false},
@@ -99,7 +102,8 @@ int fo_admission_decode_again(const char *body, size_t len, const struct fo_limi
   const char *why = NULL;
   if (!root || root->type != FO_JOBJECT) why = "body is not a JSON object";
   else if (!kind || strcmp(kind, "AdmissionReview") != 0) why = "kind is not AdmissionReview";
-  else if (!av || (strcmp(av, "admission.k8s.io/v1") != 0 && strcmp(av, "admission.k8s.io/v1beta1") != 0))
+  else if (!av ||
+           (strcmp(av, "admission.k8s.io/v1") != 0 && strcmp(av, "admission.k8s.io/v1beta1") != 0))
     why = "apiVersion is not admission.k8s.io/v1";
   else if (!rq) why = "request is missing";
   else if (!fo_jv_get_string(rq, "uid")) why = "request.uid is missing";
@@ -158,7 +162,8 @@ int fo_admission_validate(const struct fo_admission_request *req, json_object *d
   return r;
 }
 
-int fo_admission_mutate(const struct fo_admission_request *req, struct fo_admission_response *resp) {
+int fo_admission_mutate(const struct fo_admission_request *req,
+                        struct fo_admission_response *resp) {
   int r = resp_init(req, resp);
   if (r < 0) return r;
   if (judged(req)) return fo_defaults_patch(req->object, &resp->patch);
@@ -169,8 +174,9 @@ int fo_admission_mutate(const struct fo_admission_request *req, struct fo_admiss
 char *fo_admission_response_encode(const struct fo_admission_response *resp) {
   struct fo_buf b;
   fo_buf_init(&b, SIZE_MAX / 2);
-  int r = fo_buf_puts(&b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
-                          "\"response\":{\"uid\":");
+  int r = fo_buf_puts(&b,
+                      "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+                      "\"response\":{\"uid\":");
   if (r == 0) r = fo_buf_json_string(&b, resp->uid, strlen(resp->uid));
   if (r == 0) r = fo_buf_puts(&b, resp->allowed ? ",\"allowed\":true" : ",\"allowed\":false");
   if (r == 0 && !resp->allowed) {

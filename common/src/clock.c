@@ -22,11 +22,8 @@ char *fo_clock_rfc3339(char *out, size_t n, int digits) {
   gmtime_r(&ts.tv_sec, &tm);
   char base[24];
   strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-  if (digits == 6)
-    snprintf(out, n, "%s.%06ldZ", base, ts.tv_nsec / 1000);
-  else if (digits == 3)
-    snprintf(out, n, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
-  else
-    snprintf(out, n, "%sZ", base);
+  if (digits == 6) snprintf(out, n, "%s.%06ldZ", base, ts.tv_nsec / 1000);
+  else if (digits == 3) snprintf(out, n, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+  else snprintf(out, n, "%sZ", base);
   return out;
 }

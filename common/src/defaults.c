@@ -50,7 +50,8 @@ int fo_defaults_patch(const struct fo_jv *obj, json_object **ret_patch) {
     const struct fo_jv *job = fo_jv_get_object(spec, "job");
     if (job) {
       r = fill(patch, job, "/spec/job", "state", json_object_new_string("running"));
-      if (r == 0) r = fill(patch, job, "/spec/job", "upgradeMode", json_object_new_string("stateless"));
+      if (r == 0)
+        r = fill(patch, job, "/spec/job", "upgradeMode", json_object_new_string("stateless"));
     }
     if (r == 0) r = fill(patch, spec, "/spec", "mode", json_object_new_string("native"));
     const struct fo_jv *jm = fo_jv_get(spec, "jobManager");

@@ -19,9 +19,10 @@ static int array_text(json_object *arr, struct fo_buf *out) {
   for (size_t i = 0; i < n; i++) {
     if (i && fo_buf_putc(out, ';') < 0) return -ENOMEM;
     json_object *e = json_object_array_get_idx(arr, i);
-    int r = e && (json_object_is_type(e, json_type_object) || json_object_is_type(e, json_type_array))
-                ? fo_json_write(out, e)
-                : scalar_text(e, out);
+    int r =
+        e && (json_object_is_type(e, json_type_object) || json_object_is_type(e, json_type_array))
+            ? fo_json_write(out, e)
+            : scalar_text(e, out);
     if (r < 0) return -ENOMEM;
   }
   return 0;
@@ -129,7 +130,9 @@ int fo_conf_load_file(const char *path, json_object **ret, struct fo_parse_error
   return 0;
 }
 
-const char *fo_conf_get(json_object *conf, const char *key) { return fo_json_get_string(conf, key); }
+const char *fo_conf_get(json_object *conf, const char *key) {
+  return fo_json_get_string(conf, key);
+}
 
 /* The value whose flattened name (see flatten) is key[0..tlen), under a prefix that matched
  * key[0..plen): the last one in document order, as flattening overwrites. */
@@ -255,9 +258,9 @@ static int flink_memory(const char *s, uint64_t *ret) {
   static const struct {
     const char *name;
     unsigned shift;
-  } units[] = {{"b", 0},  {"bytes", 0},     {"k", 10}, {"kb", 10}, {"kibibytes", 10},
-               {"m", 20}, {"mb", 20},       {"mebibytes", 20},     {"g", 30},
-               {"gb", 30}, {"gibibytes", 30}, {"t", 40}, {"tb", 40}, {"tebibytes", 40}};
+  } units[] = {{"b", 0},   {"bytes", 0},      {"k", 10}, {"kb", 10}, {"kibibytes", 10}, {"m", 20},
+               {"mb", 20}, {"mebibytes", 20}, {"g", 30}, {"gb", 30}, {"gibibytes", 30}, {"t", 40},
+               {"tb", 40}, {"tebibytes", 40}};
   const char *p = s;
   while (isspace((unsigned char)*p)) p++;
   if (!isdigit((unsigned char)*p)) return -EINVAL;
@@ -316,7 +319,9 @@ int fo_quantity_parse(const char *s, double *ret_value, const char **ret_why) {
     p++;
   }
   if (p == num || (p == num + 1 && *num == '.')) {
-    *ret_why = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+    *ret_why =
+        "quantities must match the regular expression "
+        "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
     return -EINVAL;
   }
   char *end;
@@ -374,7 +379,8 @@ int fo_memory_parse(const char *s, uint64_t *ret_bytes, const char **ret_why) {
     *ret_bytes = (uint64_t)q;
     return 0;
   }
-  *ret_why = "not a Flink memory size (a number with an optional unit b, k, m, g, t, kb, mb, gb, "
-             "tb) nor a Kubernetes quantity (e.g. 1.5Gi, 2G)";
+  *ret_why =
+      "not a Flink memory size (a number with an optional unit b, k, m, g, t, kb, mb, gb, "
+      "tb) nor a Kubernetes quantity (e.g. 1.5Gi, 2G)";
   return -EINVAL;
 }

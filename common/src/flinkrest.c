@@ -38,7 +38,9 @@ struct fo_flink *fo_flink_free(struct fo_flink *f) {
   return NULL;
 }
 
-void fo_flink_set_transport(struct fo_flink *f, fo_flink_transport_fn fn, void *ud) { fo_http_set_transport(f->http, fn, ud); }
+void fo_flink_set_transport(struct fo_flink *f, fo_flink_transport_fn fn, void *ud) {
+  fo_http_set_transport(f->http, fn, ud);
+}
 
 const char *fo_flink_last_error(const struct fo_flink *f) { return f->error; }
 long fo_flink_last_http_code(const struct fo_flink *f) { return f->http_code; }
@@ -63,15 +65,21 @@ int fo_flink_url(struct fo_buf *out, const char *tmpl, const char *name, const c
 static int answer(struct fo_flink *f, struct fo_buf *ans, json_object **ret);
 
 /* Performs a call; *ret gets the parsed JSON answer (may be NULL for an empty 2xx body). */
-static int call(struct fo_flink *f, const char *method, const char *path, json_object *body, json_object **ret) {
+static int call(struct fo_flink *f, const char *method, const char *path, json_object *body,
+                json_object **ret) {
   if (ret) *ret = NULL;
   f->error[0] = '\0';
   f->http_code = 0;
   char *payload = body ? fo_json_dumps(body) : NULL;
   if (body && !payload) return -ENOMEM;
   static const char *const accept[] = {"Accept: application/json", NULL};
-  struct fo_http_request rq = {.method = method, .base = f->base, .path = path, .body = payload,
-                               .content_type = "application/json", .headers = accept, .timeout_ms = f->timeout_ms,
+  struct fo_http_request rq = {.method = method,
+                               .base = f->base,
+                               .path = path,
+                               .body = payload,
+                               .content_type = "application/json",
+                               .headers = accept,
+                               .timeout_ms = f->timeout_ms,
                                .connect_timeout_ms = f->timeout_ms < 5000 ? f->timeout_ms : 5000L,
                                .max_answer = MAX_ANSWER};
   struct fo_http_answer ans;
@@ -96,7 +104,8 @@ static int answer(struct fo_flink *f, struct fo_buf *ansp, json_object **ret) {
   if (ans.len) {
     struct fo_parse_error pe = {0};
     if (fo_json_parse(ans.data, ans.len, NULL, &o, &pe) < 0) {
-      snprintf(f->error, sizeof f->error, "answer is not JSON (HTTP %ld): %s", f->http_code, pe.message ? pe.message : "");
+      snprintf(f->error, sizeof f->error, "answer is not JSON (HTTP %ld): %s", f->http_code,
+               pe.message ? pe.message : "");
       fo_parse_error_clear(&pe);
       fo_buf_free(&ans);
       return f->http_code >= 500 ? -EIO : -EBADMSG;
@@ -105,7 +114,9 @@ static int answer(struct fo_flink *f, struct fo_buf *ansp, json_object **ret) {
   fo_buf_free(&ans);
   if (f->http_code < 200 || f->http_code > 299) {
     json_object *errs = fo_json_get_array(o, "errors");
-    const char *msg = errs && json_object_array_length(errs) ? json_object_get_string(json_object_array_get_idx(errs, 0)) : NULL;
+    const char *msg = errs && json_object_array_length(errs)
+                          ? json_object_get_string(json_object_array_get_idx(errs, 0))
+                          : NULL;
     snprintf(f->error, sizeof f->error, "HTTP %ld: %s", f->http_code, msg ? msg : "(no message)");
     json_object_put(o);
     long code = f->http_code;
@@ -208,7 +219,8 @@ void fo_flink_jobs_free(struct fo_flink_jobs *j) {
 }
 
 const char *fo_flink_job_effective_state(const struct fo_flink_job *j) {
-  if (!strcmp(j->state, "RUNNING") && j->tasks_total > 0 && j->tasks_running + j->tasks_finished < j->tasks_total)
+  if (!strcmp(j->state, "RUNNING") && j->tasks_total > 0 &&
+      j->tasks_running + j->tasks_finished < j->tasks_total)
     return "CREATED";
   return j->state;
 }
@@ -240,8 +252,8 @@ static int trigger(struct fo_flink *f, const char *path, json_object *body, char
   return *ret_trigger ? 0 : -ENOMEM;
 }
 
-int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir, bool drain,
-                                 const char *trigger_id, char **ret_trigger) {
+int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir,
+                                 bool drain, const char *trigger_id, char **ret_trigger) {
   struct fo_buf p;
   fo_buf_init(&p, 256);
   int r = job_path(&p, jobid, "/stop");
@@ -257,8 +269,8 @@ int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const ch
   return r;
 }
 
-int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir, bool cancel_job,
-                               const char *trigger_id, char **ret_trigger) {
+int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir,
+                               bool cancel_job, const char *trigger_id, char **ret_trigger) {
   struct fo_buf p;
   fo_buf_init(&p, 256);
   int r = job_path(&p, jobid, "/savepoints");
@@ -304,7 +316,8 @@ int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char 
       const char *cls = fo_json_get_string(cause, "class");
       ret->failure_cause = st || cls ? strdup(st ? st : cls) : fo_json_dumps(cause);
     } else {
-      ret->state = FO_FLINK_OP_IN_PROGRESS; /* no location yet: still pending, as the reference reads it */
+      ret->state =
+          FO_FLINK_OP_IN_PROGRESS; /* no location yet: still pending, as the reference reads it */
     }
   } else {
     return bad(f, o, "a known status.id");
@@ -340,7 +353,9 @@ int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_
   json_object *o = NULL;
   if (r == 0) r = call(f, "GET", p.data, NULL, &o);
   fo_buf_free(&p);
-  if ((r == -ENOENT || r == -EINVAL || r == -EIO) && strstr(f->error, "Checkpointing has not been enabled")) return 0;
+  if ((r == -ENOENT || r == -EINVAL || r == -EIO) &&
+      strstr(f->error, "Checkpointing has not been enabled"))
+    return 0;
   if (r < 0) return r;
   json_object *latest = fo_json_get_object(o, "latest");
   if (!latest || !fo_json_get(o, "counts")) return bad(f, o, "counts and latest");
@@ -360,8 +375,10 @@ void fo_flink_checkpoints_free(struct fo_flink_checkpoints *c) {
   memset(c, 0, sizeof *c);
 }
 
-const struct fo_flink_checkpoint *fo_flink_checkpoints_latest(const struct fo_flink_checkpoints *c) {
-  const struct fo_flink_checkpoint *best = NULL, *all[] = {&c->completed, &c->savepoint, &c->restored};
+const struct fo_flink_checkpoint *fo_flink_checkpoints_latest(
+    const struct fo_flink_checkpoints *c) {
+  const struct fo_flink_checkpoint *best = NULL,
+                                   *all[] = {&c->completed, &c->savepoint, &c->restored};
   for (size_t i = 0; i < 3; i++)
     if (all[i]->present && all[i]->external_path && (!best || all[i]->id > best->id)) best = all[i];
   return best;
@@ -381,7 +398,8 @@ int fo_flink_latest_exception(struct fo_flink *f, const char *jobid, char **ret_
   if (!entries) return bad(f, o, "exceptionHistory.entries");
   if (json_object_array_length(entries)) {
     json_object *e = json_object_array_get_idx(entries, 0);
-    const char *st = fo_json_get_string(e, "stacktrace"), *name = fo_json_get_string(e, "exceptionName");
+    const char *st = fo_json_get_string(e, "stacktrace"),
+               *name = fo_json_get_string(e, "exceptionName");
     const char *src = st ? st : name ? name : "unknown exception";
     size_t n = strcspn(src, "\n");
     *ret_latest = strndup(src, n > 1000 ? 1000 : n);

@@ -106,7 +106,8 @@ static int map_curl(CURLcode cr) {
 }
 
 /* The hook's answer, through the same sink rules as the network's. */
-static int perform_hook(struct fo_http *h, const struct fo_http_request *rq, struct fo_http_answer *a) {
+static int perform_hook(struct fo_http *h, const struct fo_http_request *rq,
+                        struct fo_http_answer *a) {
   const char *data = NULL;
   size_t len = 0;
   long code = h->transport(h->transport_ud, rq->method, rq->path, rq->body, &data, &len);
@@ -165,7 +166,8 @@ int fo_http_perform(struct fo_http *h, const struct fo_http_request *rq, struct 
   curl_easy_reset(c);
   curl_easy_setopt(c, CURLOPT_URL, url.data);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms > 0 ? rq->connect_timeout_ms : 10000L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   rq->connect_timeout_ms > 0 ? rq->connect_timeout_ms : 10000L);
   if (rq->timeout_ms > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
   if (rq->low_speed_s > 0) {
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -192,7 +194,8 @@ int fo_http_perform(struct fo_http *h, const struct fo_http_request *rq, struct 
   for (size_t i = 0; rq->headers && rq->headers[i]; i++) hd = curl_slist_append(hd, rq->headers[i]);
   char ct[160];
   if (rq->body) {
-    snprintf(ct, sizeof ct, "Content-Type: %s", rq->content_type ? rq->content_type : "application/json");
+    snprintf(ct, sizeof ct, "Content-Type: %s",
+             rq->content_type ? rq->content_type : "application/json");
     hd = curl_slist_append(hd, ct);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(rq->body));

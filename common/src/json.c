@@ -139,7 +139,9 @@ static size_t utf8_seq(const unsigned char *s, size_t n) {
 }
 
 /* Bytes of a code point in UTF-8. */
-static size_t utf8_len(unsigned cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
+static size_t utf8_len(unsigned cp) {
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
 
 /* Encodes a code point as UTF-8 into o (room for 4); returns the length (utf8_len). */
 static size_t utf8_put(char *o, unsigned cp) {
@@ -180,6 +182,7 @@ static int hex4(const char *s, unsigned *ret) {
 }
 
 /* Bytes that stand for themselves inside a string: printable ASCII but '"' and '\\'. */
+// clang-format off
 static const unsigned char jp_plain[256] = {
     ['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f, '"' is 0x22 */
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,            /* 0x30 */
@@ -188,6 +191,7 @@ static const unsigned char jp_plain[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,            /* 0x60 */
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,            /* 0x70 */
 };
+// clang-format on
 
 /* The bytes of 8 (a word, little-endian) that are not plain (jp_plain): >= 0x80, < 0x20, '"' or
  * '\\', as the high bit of each byte. Bytes above the first flagged one may be flagged wrongly
@@ -205,7 +209,8 @@ static inline uint64_t word_special(const unsigned char *s) {
 static inline size_t plain_run(const unsigned char *s, size_t i, size_t len) {
 #if defined(__SSE2__)
   /* 16 bytes a step: a signed compare with 0x20 flags control bytes and bytes >= 0x80 at once */
-  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                space = _mm_set1_epi8(0x20);
   for (; i + 16 <= len; i += 16) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
     __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
@@ -319,7 +324,14 @@ static int jp_string(struct jp *p, enum jp_smode mode, const char **ret, size_t 
       char e = (char)s[i + 1];
       i += 2;
       switch (e) {
-      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': break;
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't': break;
       case 'u': {
         unsigned cp, lo;
         if (i + 4 > len || hex4(p->s + i, &cp) < 0) {
@@ -328,8 +340,8 @@ static int jp_string(struct jp *p, enum jp_smode mode, const char **ret, size_t 
         }
         i += 4;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
-          if (i + 6 > len || s[i] != '\\' || s[i + 1] != 'u' || hex4(p->s + i + 2, &lo) < 0 || lo < 0xDC00 ||
-              lo > 0xDFFF) {
+          if (i + 6 > len || s[i] != '\\' || s[i + 1] != 'u' || hex4(p->s + i + 2, &lo) < 0 ||
+              lo < 0xDC00 || lo > 0xDFFF) {
             why = "unpaired UTF-16 surrogate in \\u escape";
             break;
           }
@@ -513,7 +525,8 @@ static bool tab_add(struct jp *p, size_t obj, const char *k, size_t n) {
 enum { JP_LINEAR_KEYS = 32 };
 
 /* A stack of the parse (`arr`, *cap elements of `size`, `len` used) with room for one more,
- * doubled when full: the stack (perhaps moved), or NULL with p->rc set (then `arr` is unchanged). */
+ * doubled when full: the stack (perhaps moved), or NULL with p->rc set (then `arr` is unchanged).
+ */
 static void *jp_grow(struct jp *p, void *arr, size_t *cap, size_t len, size_t size) {
   if (len < *cap) return arr;
   size_t n = *cap ? 2 * *cap : 64;
@@ -529,7 +542,8 @@ static void *jp_grow(struct jp *p, void *arr, size_t *cap, size_t len, size_t si
 /* Records the key k[0..n) of the open object whose keys start at keys[base] (obj: its id in the
  * hash table once it has many members, else 0). 0, or -1 with p->rc set (a duplicate, reported
  * at `kpos`, or out of memory). */
-static int jp_key_seen(struct jp *p, size_t base, size_t *obj, const char *k, size_t n, size_t kpos) {
+static int jp_key_seen(struct jp *p, size_t base, size_t *obj, const char *k, size_t n,
+                       size_t kpos) {
   bool dup = false;
   if (!*obj) {
     for (size_t i = base; i < p->keys_len; i++)
@@ -602,8 +616,8 @@ static int jp_container(struct jp *p, unsigned depth, bool is_obj, const struct 
   }
   for (;;) {
     if (++count > p->lim->list_items) {
-      jp_fail(p, -E2BIG, "%s has more than %zu %s", is_obj ? "object" : "array",
-              p->lim->list_items, is_obj ? "members" : "items");
+      jp_fail(p, -E2BIG, "%s has more than %zu %s", is_obj ? "object" : "array", p->lim->list_items,
+              is_obj ? "members" : "items");
       goto done;
     }
     const char *key = NULL;
@@ -730,10 +744,8 @@ static int jp_value(struct jp *p, unsigned depth, const struct fo_json_filter *f
   default:
     if (c == '-' || (c >= '0' && c <= '9')) return jp_number(p, skip, out);
   }
-  if (c >= 0x20 && c < 0x7f)
-    jp_fail(p, -EINVAL, "unexpected character '%c'", c);
-  else
-    jp_fail(p, -EINVAL, "unexpected byte 0x%02x", (unsigned char)c);
+  if (c >= 0x20 && c < 0x7f) jp_fail(p, -EINVAL, "unexpected character '%c'", c);
+  else jp_fail(p, -EINVAL, "unexpected byte 0x%02x", (unsigned char)c);
   return -1;
 }
 
@@ -883,18 +895,20 @@ json_object *fo_json_ensure_object(json_object *o, const char *key) {
 }
 
 int fo_json_set(json_object *o, const char *key, json_object *v, int *err) {
-  int r = o && v && json_object_is_type(o, json_type_object) && json_object_object_add(o, key, v) == 0
-              ? 0
-              : -ENOMEM;
+  int r =
+      o && v && json_object_is_type(o, json_type_object) && json_object_object_add(o, key, v) == 0
+          ? 0
+          : -ENOMEM;
   if (r < 0) json_object_put(v);
   if (err && *err == 0) *err = r;
   return r;
 }
 
 int fo_json_push(json_object *arr, json_object *v, int *err) {
-  int r = arr && v && json_object_is_type(arr, json_type_array) && json_object_array_add(arr, v) == 0
-              ? 0
-              : -ENOMEM;
+  int r =
+      arr && v && json_object_is_type(arr, json_type_array) && json_object_array_add(arr, v) == 0
+          ? 0
+          : -ENOMEM;
   if (r < 0) json_object_put(v);
   if (err && *err == 0) *err = r;
   return r;

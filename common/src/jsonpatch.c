@@ -105,7 +105,8 @@ static int resolve_parent(json_object *root, const char *path, json_object **ret
       if (!json_object_object_get_ex(cur, tok, &next)) next = NULL;
     } else if (cur && json_object_is_type(cur, json_type_array)) {
       long i = array_index(tok);
-      if (i >= 0 && (size_t)i < json_object_array_length(cur)) next = json_object_array_get_idx(cur, (size_t)i);
+      if (i >= 0 && (size_t)i < json_object_array_length(cur))
+        next = json_object_array_get_idx(cur, (size_t)i);
     }
     free(tok);
     if (!next) {
@@ -134,12 +135,14 @@ static json_object *get_at(json_object *parent, const char *last, bool *found) {
 /* json-c 0.16 has no insert: detach the tail, append, re-append. Takes `value`. */
 static int array_insert(json_object *arr, size_t at, json_object *value) {
   size_t n = json_object_array_length(arr), tail = n - at;
-  json_object **saved = tail ? calloc(tail, sizeof *saved) : NULL; /* NOLINT(bugprone-sizeof-expression) */
+  json_object **saved =
+      tail ? calloc(tail, sizeof *saved) : NULL; /* NOLINT(bugprone-sizeof-expression) */
   if (tail && !saved) {
     json_object_put(value);
     return -ENOMEM;
   }
-  for (size_t k = 0; k < tail; k++) saved[k] = json_object_get(json_object_array_get_idx(arr, at + k));
+  for (size_t k = 0; k < tail; k++)
+    saved[k] = json_object_get(json_object_array_get_idx(arr, at + k));
   if (tail) json_object_array_del_idx(arr, at, tail);
   int r = json_object_array_add(arr, value) == 0 ? 0 : (json_object_put(value), -ENOMEM);
   for (size_t k = 0; k < tail; k++)
@@ -359,7 +362,8 @@ static int diff_into(json_object *out, json_object *from, json_object *to) {
     bool had = json_object_object_get_ex(from, k, &fv);
     if (had && json_object_equal(fv, tv)) continue;
     json_object *v = NULL;
-    if (had && json_object_is_type(fv, json_type_object) && json_object_is_type(tv, json_type_object)) {
+    if (had && json_object_is_type(fv, json_type_object) &&
+        json_object_is_type(tv, json_type_object)) {
       if (!(v = json_object_new_object()) || diff_into(v, fv, tv) < 0) {
         json_object_put(v);
         return -ENOMEM;
@@ -374,7 +378,8 @@ static int diff_into(json_object *out, json_object *from, json_object *to) {
   }
   json_object_object_foreach(from, fk, fv2) {
     (void)fv2;
-    if (!json_object_object_get_ex(to, fk, NULL) && json_object_object_add(out, fk, NULL) != 0) return -ENOMEM;
+    if (!json_object_object_get_ex(to, fk, NULL) && json_object_object_add(out, fk, NULL) != 0)
+      return -ENOMEM;
   }
   return 0;
 }

@@ -86,8 +86,8 @@ static bool jv_equal(const struct fo_jv *a, const struct fo_jv *b, unsigned dept
     for (uint32_t i = 0; i < a->n; i++) {
       const struct fo_jm *m = &a->u.members[i];
       /* same position first: equal objects usually list members in the same order */
-      const struct fo_jv *o = strcmp(b->u.members[i].key, m->key) == 0 ? &b->u.members[i].v
-                                                                       : member(b, m->key);
+      const struct fo_jv *o =
+          strcmp(b->u.members[i].key, m->key) == 0 ? &b->u.members[i].v : member(b, m->key);
       if (!o || !jv_equal(&m->v, o, depth + 1)) return false;
     }
     return true;
@@ -114,7 +114,8 @@ static int to_json(const struct fo_jv *v, json_object **ret, unsigned depth) {
   case FO_JARRAY:
   case FO_JOBJECT: {
     bool is_obj = v->type == FO_JOBJECT;
-    if (!(o = is_obj ? json_object_new_object() : json_object_new_array_ext((int)(v->n ? v->n : 1))))
+    if (!(o = is_obj ? json_object_new_object()
+                     : json_object_new_array_ext((int)(v->n ? v->n : 1))))
       return -ENOMEM;
     for (uint32_t i = 0; i < v->n; i++) {
       json_object *e;

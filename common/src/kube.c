@@ -15,7 +15,8 @@
 #include "flinkop/watchparse.h"
 #include "flinkop/yaml.h"
 
-const struct fo_kube_resource fo_res_flinkdeployments = {"flink.apache.org", "v1beta1", "flinkdeployments", true};
+const struct fo_kube_resource fo_res_flinkdeployments = {"flink.apache.org", "v1beta1",
+                                                         "flinkdeployments", true};
 const struct fo_kube_resource fo_res_deployments = {"apps", "v1", "deployments", true};
 const struct fo_kube_resource fo_res_services = {"", "v1", "services", true};
 const struct fo_kube_resource fo_res_configmaps = {"", "v1", "configmaps", true};
@@ -23,8 +24,8 @@ const struct fo_kube_resource fo_res_events = {"", "v1", "events", true};
 const struct fo_kube_resource fo_res_leases = {"coordination.k8s.io", "v1", "leases", true};
 const struct fo_kube_resource fo_res_pods = {"", "v1", "pods", true};
 const struct fo_kube_resource fo_res_secrets = {"", "v1", "secrets", true};
-const struct fo_kube_resource fo_res_validating_webhooks = {"admissionregistration.k8s.io", "v1",
-                                                            "validatingwebhookconfigurations", false};
+const struct fo_kube_resource fo_res_validating_webhooks = {
+    "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false};
 const struct fo_kube_resource fo_res_mutating_webhooks = {"admissionregistration.k8s.io", "v1",
                                                           "mutatingwebhookconfigurations", false};
 
@@ -58,7 +59,8 @@ static char *trim_dup(const char *s) {
 }
 
 static json_object *named(json_object *list, const char *name, const char *field) {
-  size_t n = list && json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+  size_t n =
+      list && json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
   for (size_t i = 0; i < n; i++) {
     json_object *e = json_object_array_get_idx(list, i);
     const char *nm = fo_json_get_string(e, "name");
@@ -124,10 +126,13 @@ int fo_kube_config_load(const char *path, struct fo_kube_config *cfg, char **ret
   const char *dir = pathcopy ? dirname(pathcopy) : ".";
   const char *cur = fo_json_get_string(kc, "current-context");
   json_object *ctx = named(fo_json_get(kc, "contexts"), cur, "context");
-  json_object *cluster = named(fo_json_get(kc, "clusters"), fo_json_get_string(ctx, "cluster"), "cluster");
+  json_object *cluster =
+      named(fo_json_get(kc, "clusters"), fo_json_get_string(ctx, "cluster"), "cluster");
   json_object *user = named(fo_json_get(kc, "users"), fo_json_get_string(ctx, "user"), "user");
   r = 0;
-  if (!ctx || !cluster) r = why(ret_why, "kubeconfig: current-context or its cluster not found: ", cur ? cur : "(none)");
+  if (!ctx || !cluster)
+    r = why(ret_why,
+            "kubeconfig: current-context or its cluster not found: ", cur ? cur : "(none)");
   const char *server = fo_json_get_string(cluster, "server");
   if (r == 0 && !server) r = why(ret_why, "kubeconfig: the cluster has no server", NULL);
   if (r == 0) {
@@ -136,9 +141,11 @@ int fo_kube_config_load(const char *path, struct fo_kube_config *cfg, char **ret
     cfg->server = strndup(server, sl);
     cfg->ca_file = path_rel(dir, fo_json_get_string(cluster, "certificate-authority"));
     const char *cad = fo_json_get_string(cluster, "certificate-authority-data");
-    if (cad && !(cfg->ca_pem = fo_base64_decode(cad, 1 << 20, NULL))) r = why(ret_why, "kubeconfig: invalid certificate-authority-data", NULL);
+    if (cad && !(cfg->ca_pem = fo_base64_decode(cad, 1 << 20, NULL)))
+      r = why(ret_why, "kubeconfig: invalid certificate-authority-data", NULL);
     json_object *ins = fo_json_get(cluster, "insecure-skip-tls-verify");
-    cfg->insecure = ins && json_object_is_type(ins, json_type_boolean) && json_object_get_boolean(ins);
+    cfg->insecure =
+        ins && json_object_is_type(ins, json_type_boolean) && json_object_get_boolean(ins);
     const char *tok = fo_json_get_string(user, "token");
     if (tok) cfg->token = strdup(tok);
     cfg->token_file = path_rel(dir, fo_json_get_string(user, "tokenFile"));
@@ -146,8 +153,10 @@ int fo_kube_config_load(const char *path, struct fo_kube_config *cfg, char **ret
     cfg->client_key_file = path_rel(dir, fo_json_get_string(user, "client-key"));
     const char *ccd = fo_json_get_string(user, "client-certificate-data");
     const char *ckd = fo_json_get_string(user, "client-key-data");
-    if (r == 0 && ccd && !(cfg->client_cert_pem = fo_base64_decode(ccd, 1 << 20, NULL))) r = why(ret_why, "kubeconfig: invalid client-certificate-data", NULL);
-    if (r == 0 && ckd && !(cfg->client_key_pem = fo_base64_decode(ckd, 1 << 20, NULL))) r = why(ret_why, "kubeconfig: invalid client-key-data", NULL);
+    if (r == 0 && ccd && !(cfg->client_cert_pem = fo_base64_decode(ccd, 1 << 20, NULL)))
+      r = why(ret_why, "kubeconfig: invalid client-certificate-data", NULL);
+    if (r == 0 && ckd && !(cfg->client_key_pem = fo_base64_decode(ckd, 1 << 20, NULL)))
+      r = why(ret_why, "kubeconfig: invalid client-key-data", NULL);
     const char *ns = fo_json_get_string(ctx, "namespace");
     cfg->namespace_ = strdup(ns ? ns : "default");
   }
@@ -162,7 +171,8 @@ int fo_kube_config_in_cluster(const char *sa_dir, struct fo_kube_config *cfg, ch
   *ret_why = NULL;
   const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
   if (!host || !*host || !port || !*port)
-    return why(ret_why, "no kubeconfig given and not in a cluster (KUBERNETES_SERVICE_HOST unset)", NULL);
+    return why(ret_why, "no kubeconfig given and not in a cluster (KUBERNETES_SERVICE_HOST unset)",
+               NULL);
   if (!sa_dir) sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
   size_t n = strlen(host) + strlen(port) + 16;
   cfg->server = malloc(n);
@@ -205,9 +215,13 @@ struct fo_kube *fo_kube_new(const struct fo_kube_config *cfg) {
     free(k);
     return NULL;
   }
-  k->tls = (struct fo_http_tls){.insecure = cfg->insecure, .ca_file = cfg->ca_file, .ca_pem = cfg->ca_pem,
-                                .cert_file = cfg->client_cert_file, .cert_pem = cfg->client_cert_pem,
-                                .key_file = cfg->client_key_file, .key_pem = cfg->client_key_pem};
+  k->tls = (struct fo_http_tls){.insecure = cfg->insecure,
+                                .ca_file = cfg->ca_file,
+                                .ca_pem = cfg->ca_pem,
+                                .cert_file = cfg->client_cert_file,
+                                .cert_pem = cfg->client_cert_pem,
+                                .key_file = cfg->client_key_file,
+                                .key_pem = cfg->client_key_pem};
   return k;
 }
 
@@ -221,7 +235,9 @@ struct fo_kube *fo_kube_free(struct fo_kube *k) {
 
 const struct fo_kube_error *fo_kube_last_error(const struct fo_kube *k) { return &k->err; }
 void fo_kube_set_timeout(struct fo_kube *k, long seconds) { k->timeout = seconds; }
-void fo_kube_set_transport(struct fo_kube *k, fo_http_transport_fn fn, void *ud) { fo_http_set_transport(k->http, fn, ud); }
+void fo_kube_set_transport(struct fo_kube *k, fo_http_transport_fn fn, void *ud) {
+  fo_http_set_transport(k->http, fn, ud);
+}
 
 void fo_kube_set_write_hook(struct fo_kube *k, fo_kube_write_hook_fn fn, void *ud) {
   k->write_hook = fn;
@@ -234,7 +250,8 @@ static const char *current_token(struct fo_kube *k) {
   struct stat st;
   if (stat(k->cfg->token_file, &st) == 0 &&
       (!k->token || st.st_ino != k->token_st.st_ino || st.st_size != k->token_st.st_size ||
-       st.st_mtim.tv_sec != k->token_st.st_mtim.tv_sec || st.st_mtim.tv_nsec != k->token_st.st_mtim.tv_nsec)) {
+       st.st_mtim.tv_sec != k->token_st.st_mtim.tv_sec ||
+       st.st_mtim.tv_nsec != k->token_st.st_mtim.tv_nsec)) {
     char *t = read_small_file(k->cfg->token_file, 64 * 1024);
     if (t) {
       free(k->token);
@@ -246,9 +263,10 @@ static const char *current_token(struct fo_kube *k) {
   return k->token;
 }
 
-int fo_kube_path(struct fo_buf *out, const struct fo_kube_resource *r, const char *ns, const char *name,
-                 const char *sub, const char *query) {
-  int rc = *r->group ? fo_buf_printf(out, "/apis/%s/%s", r->group, r->version) : fo_buf_printf(out, "/api/%s", r->version);
+int fo_kube_path(struct fo_buf *out, const struct fo_kube_resource *r, const char *ns,
+                 const char *name, const char *sub, const char *query) {
+  int rc = *r->group ? fo_buf_printf(out, "/apis/%s/%s", r->group, r->version)
+                     : fo_buf_printf(out, "/api/%s", r->version);
   if (rc == 0 && r->namespaced && ns) rc = fo_buf_printf(out, "/namespaces/%s", ns);
   if (rc == 0) rc = fo_buf_printf(out, "/%s", r->plural);
   if (rc == 0 && name) rc = fo_buf_printf(out, "/%s", name);
@@ -288,9 +306,10 @@ static bool is_write(const char *method) { return strcmp(method, "GET") != 0; }
 
 /* One request through the HTTP layer: the answer's status and body in *ans (free it), its
  * Retry-After and any transport failure's text in k->err. `on_chunk` streams a 2xx body. */
-static int perform(struct fo_kube *k, const char *method, const char *path, const char *ctype, const char *body,
-                   size_t max_answer, long timeout, long low_speed_time, int (*on_chunk)(void *, const char *, size_t),
-                   void *chunk_ud, atomic_bool *stop, struct fo_http_answer *ans) {
+static int perform(struct fo_kube *k, const char *method, const char *path, const char *ctype,
+                   const char *body, size_t max_answer, long timeout, long low_speed_time,
+                   int (*on_chunk)(void *, const char *, size_t), void *chunk_ud, atomic_bool *stop,
+                   struct fo_http_answer *ans) {
   memset(&k->err, 0, sizeof k->err);
   memset(ans, 0, sizeof *ans);
   if (is_write(method) && k->write_hook) {
@@ -305,11 +324,21 @@ static int perform(struct fo_kube *k, const char *method, const char *path, cons
   const char *tok = current_token(k);
   const char *headers[4] = {"Accept: application/json", NULL, NULL, NULL};
   if (tok && fo_buf_printf(&auth, "Authorization: Bearer %s", tok) == 0) headers[1] = auth.data;
-  struct fo_http_request rq = {.method = method, .base = k->cfg->server, .path = path, .body = body,
-                               .content_type = ctype, .headers = headers, .timeout_ms = timeout * 1000,
-                               .connect_timeout_ms = 10000, .low_speed_s = low_speed_time, .keepalive = true,
-                               .tls = &k->tls, .max_answer = max_answer, .on_chunk = on_chunk,
-                               .chunk_ud = chunk_ud, .stop = stop};
+  struct fo_http_request rq = {.method = method,
+                               .base = k->cfg->server,
+                               .path = path,
+                               .body = body,
+                               .content_type = ctype,
+                               .headers = headers,
+                               .timeout_ms = timeout * 1000,
+                               .connect_timeout_ms = 10000,
+                               .low_speed_s = low_speed_time,
+                               .keepalive = true,
+                               .tls = &k->tls,
+                               .max_answer = max_answer,
+                               .on_chunk = on_chunk,
+                               .chunk_ud = chunk_ud,
+                               .stop = stop};
   int r = fo_http_perform(k->http, &rq, ans);
   fo_buf_free(&auth);
   k->err.http_code = ans->code;
@@ -319,11 +348,12 @@ static int perform(struct fo_kube *k, const char *method, const char *path, cons
   return r;
 }
 
-int fo_kube_request(struct fo_kube *k, const char *method, const char *path, const char *content_type,
-                    const char *body, json_object **ret) {
+int fo_kube_request(struct fo_kube *k, const char *method, const char *path,
+                    const char *content_type, const char *body, json_object **ret) {
   if (ret) *ret = NULL;
   struct fo_http_answer ans;
-  int r = perform(k, method, path, content_type, body, 64u << 20, k->timeout, 0, NULL, NULL, NULL, &ans);
+  int r = perform(k, method, path, content_type, body, 64u << 20, k->timeout, 0, NULL, NULL, NULL,
+                  &ans);
   json_object *o = NULL;
   if (r == 0 && ans.body.len) {
     struct fo_parse_error pe = {0};
@@ -332,7 +362,8 @@ int fo_kube_request(struct fo_kube *k, const char *method, const char *path, con
     lim.nodes = 10u << 20;
     lim.list_items = 1u << 20;
     if (fo_json_parse(ans.body.data, ans.body.len, &lim, &o, &pe) < 0) {
-      snprintf(k->err.message, sizeof k->err.message, "unreadable answer: %s", pe.message ? pe.message : "");
+      snprintf(k->err.message, sizeof k->err.message, "unreadable answer: %s",
+               pe.message ? pe.message : "");
       fo_parse_error_clear(&pe);
       r = -EIO;
     }
@@ -357,41 +388,44 @@ static int with_body(struct fo_kube *k, const char *method, struct fo_buf *path,
   return r;
 }
 
-int fo_kube_get(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
-                json_object **ret) {
+int fo_kube_get(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                const char *name, json_object **ret) {
   struct fo_buf p;
   fo_buf_init(&p, 8192);
   if (fo_kube_path(&p, r, ns, name, NULL, NULL) < 0) return -ENOMEM;
   return with_body(k, "GET", &p, NULL, NULL, ret);
 }
 
-int fo_kube_create(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, json_object *obj,
-                   json_object **ret) {
+int fo_kube_create(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                   json_object *obj, json_object **ret) {
   struct fo_buf p;
   fo_buf_init(&p, 8192);
   if (fo_kube_path(&p, r, ns, NULL, NULL, NULL) < 0) return -ENOMEM;
   return with_body(k, "POST", &p, "application/json", obj, ret);
 }
 
-int fo_kube_update(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
-                   const char *sub, json_object *obj, json_object **ret) {
+int fo_kube_update(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                   const char *name, const char *sub, json_object *obj, json_object **ret) {
   struct fo_buf p;
   fo_buf_init(&p, 8192);
   if (fo_kube_path(&p, r, ns, name, sub, NULL) < 0) return -ENOMEM;
   return with_body(k, "PUT", &p, "application/json", obj, ret);
 }
 
-int fo_kube_patch(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
-                  const char *sub, enum fo_patch_type type, json_object *patch, json_object **ret) {
+int fo_kube_patch(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                  const char *name, const char *sub, enum fo_patch_type type, json_object *patch,
+                  json_object **ret) {
   struct fo_buf p;
   fo_buf_init(&p, 8192);
   if (fo_kube_path(&p, r, ns, name, sub, NULL) < 0) return -ENOMEM;
-  return with_body(k, "PATCH", &p, type == FO_PATCH_MERGE ? "application/merge-patch+json" : "application/json-patch+json",
-                   patch, ret);
+  return with_body(
+      k, "PATCH", &p,
+      type == FO_PATCH_MERGE ? "application/merge-patch+json" : "application/json-patch+json",
+      patch, ret);
 }
 
-int fo_kube_delete(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
-                   const char *propagation) {
+int fo_kube_delete(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                   const char *name, const char *propagation) {
   struct fo_buf p;
   fo_buf_init(&p, 8192);
   if (fo_kube_path(&p, r, ns, name, NULL, NULL) < 0) return -ENOMEM;
@@ -416,10 +450,10 @@ static int url_escape_into(struct fo_buf *b, const char *s) {
   int r = 0;
   for (; r == 0 && *s; s++) {
     unsigned char c = (unsigned char)*s;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~')
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~')
       r = fo_buf_putc(b, (char)c);
-    else
-      r = fo_buf_printf(b, "%%%02X", c);
+    else r = fo_buf_printf(b, "%%%02X", c);
   }
   return r;
 }
@@ -431,7 +465,8 @@ static int query_param(struct fo_buf *q, const char *prefix, const char *value) 
 }
 
 int fo_kube_list(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
-                 const char *label_selector, long page_size, json_object **ret_items, char **ret_rv) {
+                 const char *label_selector, long page_size, json_object **ret_items,
+                 char **ret_rv) {
   *ret_items = NULL;
   *ret_rv = NULL;
   json_object *items = json_object_new_array();
@@ -507,7 +542,9 @@ static int watch_event(void *ud, const char *type, json_object *obj) {
   return w->fn(w->ud, type, obj);
 }
 
-static int feed_watch(void *ud, const char *data, size_t len) { return fo_watch_parser_feed(ud, data, len); }
+static int feed_watch(void *ud, const char *data, size_t len) {
+  return fo_watch_parser_feed(ud, data, len);
+}
 
 int fo_kube_watch(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
                   const char *label_selector, char **last_rv, long timeout_seconds, size_t max_line,
@@ -516,7 +553,8 @@ int fo_kube_watch(struct fo_kube *k, const struct fo_kube_resource *r, const cha
   fo_buf_init(&q, 65536);
   fo_buf_init(&p, 65536);
   /* every part or nothing: a watch without its resourceVersion would miss events */
-  int qr = fo_buf_printf(&q, "watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld", timeout_seconds);
+  int qr =
+      fo_buf_printf(&q, "watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld", timeout_seconds);
   if (qr == 0 && *last_rv) qr = query_param(&q, "&resourceVersion=", *last_rv);
   if (qr == 0 && label_selector) qr = query_param(&q, "&labelSelector=", label_selector);
   if (qr < 0 || fo_kube_path(&p, r, ns, NULL, NULL, q.data) < 0 || !p.data) {
@@ -529,7 +567,8 @@ int fo_kube_watch(struct fo_kube *k, const struct fo_kube_resource *r, const cha
   struct fo_watch_parser wp;
   fo_watch_parser_init(&wp, max_line, watch_event, &w);
   struct fo_http_answer ans;
-  int rc = perform(k, "GET", p.data, NULL, NULL, 1u << 20, 0, timeout_seconds + 30, feed_watch, &wp, stop, &ans);
+  int rc = perform(k, "GET", p.data, NULL, NULL, 1u << 20, 0, timeout_seconds + 30, feed_watch, &wp,
+                   stop, &ans);
   fo_buf_free(&p);
   if (rc == 0 && (k->err.http_code < 200 || k->err.http_code > 299)) {
     json_object *st = NULL;

@@ -11,11 +11,11 @@ const char *const fo_job_states[] = {"running", "suspended", NULL};
 const char *const fo_upgrade_modes[] = {"stateless", "savepoint", "last-state", NULL};
 const char *const fo_modes[] = {"native", "standalone", NULL};
 const char *const fo_pull_policies[] = {"Always", "IfNotPresent", "Never", NULL};
-const char *const fo_jm_deployment_statuses[] = {"READY", "DEPLOYED_NOT_READY", "DEPLOYING",
-                                                 "MISSING", "ERROR", NULL};
-const char *const fo_lifecycle_states[] = {"CREATED",    "SUSPENDED",   "UPGRADING", "DEPLOYED",
-                                           "STABLE",     "ROLLING_BACK", "ROLLED_BACK", "FAILED",
-                                           "DELETING",   "DELETED",     NULL};
+const char *const fo_jm_deployment_statuses[] = {
+    "READY", "DEPLOYED_NOT_READY", "DEPLOYING", "MISSING", "ERROR", NULL};
+const char *const fo_lifecycle_states[] = {"CREATED",  "SUSPENDED",    "UPGRADING",   "DEPLOYED",
+                                           "STABLE",   "ROLLING_BACK", "ROLLED_BACK", "FAILED",
+                                           "DELETING", "DELETED",      NULL};
 const char *const fo_reconciliation_states[] = {"DEPLOYED", "UPGRADING", "ROLLING_BACK",
                                                 "ROLLED_BACK", NULL};
 
@@ -47,14 +47,16 @@ static void rd_pop(struct rd *r, size_t mark) {
 static void rd_type_error(struct rd *r, const char *key, const char *what) {
   size_t m;
   rd_push(r, key, &m);
-  if (r->errs && r->rc == 0 && fo_findings_add(r->errs, r->path.data, "%s must be %s",
-                                               r->path.data, what) < 0)
+  if (r->errs && r->rc == 0 &&
+      fo_findings_add(r->errs, r->path.data, "%s must be %s", r->path.data, what) < 0)
     r->rc = -ENOMEM;
   rd_pop(r, m);
 }
 
 /* Present and not null. */
-static const struct fo_jv *rd_get(const struct fo_jv *o, const char *key) { return fo_jv_get(o, key); }
+static const struct fo_jv *rd_get(const struct fo_jv *o, const char *key) {
+  return fo_jv_get(o, key);
+}
 
 static const char *rd_string(struct rd *r, const struct fo_jv *o, const char *key) {
   const struct fo_jv *v = rd_get(o, key);

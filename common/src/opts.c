@@ -8,11 +8,13 @@
 void fo_opts_usage(const struct fo_opt *opts, size_t n, const char *prog, FILE *f) {
   fprintf(f, "usage: %s [options]\n", prog);
   for (size_t i = 0; i < n; i++)
-    fprintf(f, "  --%-20s %s (env %s%s%s)%s\n", opts[i].flag, opts[i].help, opts[i].env, opts[i].def ? ", default " : "",
-            opts[i].def ? opts[i].def : "", opts[i].type == FO_OPT_LIST ? " [repeatable]" : "");
+    fprintf(f, "  --%-20s %s (env %s%s%s)%s\n", opts[i].flag, opts[i].help, opts[i].env,
+            opts[i].def ? ", default " : "", opts[i].def ? opts[i].def : "",
+            opts[i].type == FO_OPT_LIST ? " [repeatable]" : "");
 }
 
-static int set(const struct fo_opt *o, void *target, const char *v, const char *src, const char *prog, bool append) {
+static int set(const struct fo_opt *o, void *target, const char *v, const char *src,
+               const char *prog, bool append) {
   char *base = target;
   switch (o->type) {
   case FO_OPT_STR: {
@@ -65,7 +67,8 @@ static int set(const struct fo_opt *o, void *target, const char *v, const char *
     errno = 0;
     long x = strtol(v, &end, 10);
     if (errno || end == v || *end || x < o->min || x > o->max) {
-      fprintf(stderr, "%s: %s: --%s must be an integer in [%ld, %ld], not '%s'\n", prog, src, o->flag, o->min, o->max, v);
+      fprintf(stderr, "%s: %s: --%s must be an integer in [%ld, %ld], not '%s'\n", prog, src,
+              o->flag, o->min, o->max, v);
       return -EINVAL;
     }
     *(long *)(base + o->offset) = x;
@@ -75,9 +78,11 @@ static int set(const struct fo_opt *o, void *target, const char *v, const char *
   return -EINVAL;
 }
 
-int fo_opts_parse(const struct fo_opt *opts, size_t n, void *target, int argc, char **argv, const char *prog) {
+int fo_opts_parse(const struct fo_opt *opts, size_t n, void *target, int argc, char **argv,
+                  const char *prog) {
   for (size_t i = 0; i < n; i++)
-    if (opts[i].def && set(&opts[i], target, opts[i].def, "default", prog, false) < 0) return -EINVAL;
+    if (opts[i].def && set(&opts[i], target, opts[i].def, "default", prog, false) < 0)
+      return -EINVAL;
   for (size_t i = 0; i < n; i++) {
     const char *v = getenv(opts[i].env);
     if (v && *v && set(&opts[i], target, v, opts[i].env, prog, false) < 0) return -EINVAL;
@@ -90,7 +95,9 @@ int fo_opts_parse(const struct fo_opt *opts, size_t n, void *target, int argc, c
     return -ENOMEM;
   }
   for (size_t i = 0; i < n; i++)
-    lo[i] = (struct option){opts[i].flag, opts[i].type == FO_OPT_BOOL ? optional_argument : required_argument, NULL, (int)i};
+    lo[i] = (struct option){opts[i].flag,
+                            opts[i].type == FO_OPT_BOOL ? optional_argument : required_argument,
+                            NULL, (int)i};
   lo[n] = (struct option){"help", no_argument, NULL, 'h' + 1000};
   optind = 1;
   int c, rc = 0;
@@ -107,7 +114,8 @@ int fo_opts_parse(const struct fo_opt *opts, size_t n, void *target, int argc, c
     }
     const struct fo_opt *o = &opts[c];
     /* the first command-line use of a list replaces the environment's value */
-    rc = set(o, target, o->type == FO_OPT_BOOL && !optarg ? "true" : optarg, "command line", prog, seen[c]);
+    rc = set(o, target, o->type == FO_OPT_BOOL && !optarg ? "true" : optarg, "command line", prog,
+             seen[c]);
     seen[c] = true;
   }
   if (rc == 0 && optind < argc) {

@@ -9,9 +9,9 @@
 #include "flinkop/model.h"
 #include "flinkop/status.h"
 
-#define MSG_NAME                                                                                   \
-  "The FlinkDeployment name: %s is invalid, must consist of lower case alphanumeric characters "   \
-  "or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. "     \
+#define MSG_NAME                                                                                 \
+  "The FlinkDeployment name: %s is invalid, must consist of lower case alphanumeric characters " \
+  "or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. "    \
   "'my-name',  or 'abc-123'), and the length must be no more than 45 characters."
 
 bool fo_rules_name_valid(const char *name) {
@@ -39,8 +39,9 @@ static int enum_check(struct fo_findings *e, const char *path, const char *v,
     if (a != allowed) r = fo_buf_puts(&b, ", ");
     if (r == 0) r = fo_buf_puts(&b, *a);
   }
-  if (r == 0) r = fo_findings_add(e, path, "Invalid value \"%s\" for %s, allowed values are [%s]",
-                                  v, path, b.data);
+  if (r == 0)
+    r = fo_findings_add(e, path, "Invalid value \"%s\" for %s, allowed values are [%s]", v, path,
+                        b.data);
   fo_buf_free(&b);
   return r < 0 ? -ENOMEM : 0;
 }
@@ -54,8 +55,7 @@ static int check_memory(struct fo_findings *e, const char *who, const char *path
   if (res->memory && fo_memory_parse(res->memory, &bytes, &why) < 0)
     r = fo_findings_add(e, path, "%s resource memory parse error: '%s' is %s", who, res->memory,
                         why);
-  if (r == 0 && res->ephemeral_storage &&
-      fo_quantity_parse(res->ephemeral_storage, &q, &why) < 0)
+  if (r == 0 && res->ephemeral_storage && fo_quantity_parse(res->ephemeral_storage, &q, &why) < 0)
     r = fo_findings_add(e, path, "%s resource ephemeral storage parse error: '%s': %s", who,
                         res->ephemeral_storage, why);
   return r;
@@ -72,22 +72,21 @@ static const struct fo_json_filter last_job[] = {{"state", NULL, false},
                                                  {"upgradeMode", NULL, false},
                                                  {"savepointRedeployNonce", NULL, false},
                                                  {NULL, NULL, false}};
-static const struct fo_json_filter last_spec[] = {
-    {"job", last_job, false}, {"mode", NULL, false}, {"flinkVersion", NULL, false}, {NULL, NULL, false}};
-static const struct fo_json_filter last_record[] = {{"spec", last_spec, false},
-                                                    {"resource_metadata", NULL, false},
-                                                    {"job", last_job, false},
-                                                    {"mode", NULL, false},
-                                                    {"flinkVersion", NULL, false},
-                                                    {"apiVersion", NULL, false},
-                                                    {NULL, NULL, false}};
+static const struct fo_json_filter last_spec[] = {{"job", last_job, false},
+                                                  {"mode", NULL, false},
+                                                  {"flinkVersion", NULL, false},
+                                                  {NULL, NULL, false}};
+static const struct fo_json_filter last_record[] = {
+    {"spec", last_spec, false}, {"resource_metadata", NULL, false}, {"job", last_job, false},
+    {"mode", NULL, false},      {"flinkVersion", NULL, false},      {"apiVersion", NULL, false},
+    {NULL, NULL, false}};
 
 /* Rules that compare with the last deployed spec (status.reconciliationStatus.lastReconciledSpec).
  * The record is read into `arena`. */
 static int check_against_last(struct fo_findings *e, const struct fo_spec *s,
                               const struct fo_jv *status, struct fo_arena *arena) {
-  const char *text = fo_jv_get_string(fo_jv_get_object(status, "reconciliationStatus"),
-                                      "lastReconciledSpec");
+  const char *text =
+      fo_jv_get_string(fo_jv_get_object(status, "reconciliationStatus"), "lastReconciledSpec");
   if (!text || !*text) return 0;
   const struct fo_jv *last_json;
   bool first;
@@ -162,7 +161,8 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   const struct fo_spec *s = &d.spec;
   const struct fo_jv *status = d.status_json;
   if (!status && old_obj) status = fo_jv_get_object(old_obj, "status");
-  struct fo_conf_view conf = {.spec = s->flink_configuration, .defaults = default_conf, .arena = arena};
+  struct fo_conf_view conf = {
+      .spec = s->flink_configuration, .defaults = default_conf, .arena = arena};
 
   /* 1. name */
   if (!fo_rules_name_valid(d.name))
@@ -179,7 +179,8 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   if (r == 0 && s->flink_version && fo_enum_contains(fo_flink_versions, s->flink_version) &&
       strcmp(s->flink_version, "v1_19") < 0 && strncmp(s->flink_version, "v1_", 3) == 0)
     r = fo_findings_add(w, "spec.flinkVersion",
-                        "Flink version %s is deprecated; upgrade to v1_19 or later", s->flink_version);
+                        "Flink version %s is deprecated; upgrade to v1_19 or later",
+                        s->flink_version);
 
   /* 12. enums */
   if (r == 0) r = enum_check(e, "spec.mode", s->mode, fo_modes);
@@ -189,7 +190,8 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
 
   /* 3. forbidden configuration keys */
   for (const char *const *k = forbidden_keys; r == 0 && *k; k++)
-    if (fo_conf_view_get(&conf, *k)) r = fo_findings_add(e, "spec.flinkConfiguration", "Forbidden Flink config key: %s", *k);
+    if (fo_conf_view_get(&conf, *k))
+      r = fo_findings_add(e, "spec.flinkConfiguration", "Forbidden Flink config key: %s", *k);
 
   /* 10. ingress and log configuration */
   if (r == 0 && s->ingress && !fo_jv_get_string(s->ingress, "template"))
@@ -226,7 +228,8 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                           "Savepoint could not be manually triggered for the running job while "
                           "config key[state.savepoints.dir] is not set");
     if (r == 0 && s->task_manager.replicas.set && s->task_manager.replicas.v < 1)
-      r = fo_findings_add(e, "spec.taskManager.replicas", "TaskManager replicas must be larger than 0");
+      r = fo_findings_add(e, "spec.taskManager.replicas",
+                          "TaskManager replicas must be larger than 0");
     if (r == 0 && !s->task_manager.replicas.set &&
         (!s->job.parallelism.set || s->job.parallelism.v < 1))
       r = fo_findings_add(e, "spec.job.parallelism", "Job parallelism must be larger than 0");
@@ -250,8 +253,10 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                         "JobManagers.");
 
   /* 9. memory */
-  if (r == 0) r = check_memory(e, "JobManager", "spec.jobManager.resource", &s->job_manager.resource);
-  if (r == 0) r = check_memory(e, "TaskManager", "spec.taskManager.resource", &s->task_manager.resource);
+  if (r == 0)
+    r = check_memory(e, "JobManager", "spec.jobManager.resource", &s->job_manager.resource);
+  if (r == 0)
+    r = check_memory(e, "TaskManager", "spec.taskManager.resource", &s->task_manager.resource);
 
   /* 11. against the last deployed spec */
   if (r == 0) r = check_against_last(e, s, status, arena);

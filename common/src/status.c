@@ -238,7 +238,8 @@ static int write_savepoint_info(json_object *o, const struct fo_savepoint_info *
     else json_object_put(arr);
   } else if (r == 0) {
     json_object *cur = fo_json_get(o, "savepointHistory");
-    if (cur && json_object_is_type(cur, json_type_array)) json_object_object_del(o, "savepointHistory");
+    if (cur && json_object_is_type(cur, json_type_array))
+      json_object_object_del(o, "savepointHistory");
   }
   return r;
 }
@@ -268,8 +269,8 @@ json_object *fo_status_to_json(const struct fo_status *s) {
   if (r == 0) r = put_str(o, "error", s->error);
   if (r == 0) r = put_int(o, "observedGeneration", s->observed_generation);
   if (r == 0) r = put_obj_copy(o, "clusterInfo", s->cluster_info, json_type_object);
-  json_object *rs = r == 0 ? member(o, "reconciliationStatus", s->has_reconciliation_status, &r)
-                           : NULL;
+  json_object *rs =
+      r == 0 ? member(o, "reconciliationStatus", s->has_reconciliation_status, &r) : NULL;
   if (rs) {
     const struct fo_reconciliation_status *rc = &s->reconciliation_status;
     r = put_int(rs, "reconciliationTimestamp", rc->reconciliation_timestamp);
@@ -359,7 +360,8 @@ int fo_reconciled_spec_decode(const char *text, json_object **ret_spec, bool *re
   fo_arena_init(&a, SIZE_MAX);
   const struct fo_jv *root, *spec;
   int r = reconciled_read(text, NULL, &a, &root, &spec, ret_first_deployment, err);
-  if (r == 0 && (r = fo_jv_to_json(spec, ret_spec)) < 0) fo_parse_error_set(err, 0, 0, "out of memory");
+  if (r == 0 && (r = fo_jv_to_json(spec, ret_spec)) < 0)
+    fo_parse_error_set(err, 0, 0, "out of memory");
   if (r == 0 && spec == root) json_object_object_del(*ret_spec, "apiVersion");
   fo_arena_free(&a);
   return r;
@@ -375,7 +377,8 @@ const char *fo_status_lifecycle(const struct fo_status *s) {
   const struct fo_jv *spec;
   bool first;
   struct fo_parse_error pe = {0};
-  if (rc->last_reconciled_spec && fo_reconciled_spec_read(rc->last_reconciled_spec, NULL, &a, &spec, &first, &pe) == 0) {
+  if (rc->last_reconciled_spec &&
+      fo_reconciled_spec_read(rc->last_reconciled_spec, NULL, &a, &spec, &first, &pe) == 0) {
     const char *st = fo_jv_get_string(fo_jv_get_object(spec, "job"), "state");
     if (st && strcmp(st, "suspended") == 0) recorded = "suspended";
   }
@@ -398,8 +401,9 @@ const char *fo_status_lifecycle_for(const struct fo_status *s, const char *recor
   const char *jm = s->jm_deployment_status;
   if (jm && (strcmp(jm, "MISSING") == 0 || strcmp(jm, "ERROR") == 0) &&
       (contains(s->error, "Manual restore required.") ||
-       contains(s->error, "It is possible that the job has finished or terminally failed, or the "
-                          "configmaps have been deleted.") ||
+       contains(s->error,
+                "It is possible that the job has finished or terminally failed, or the "
+                "configmaps have been deleted.") ||
        contains(s->error, "HA metadata is not available")))
     return "FAILED";
   if (strcmp(rstate, "ROLLED_BACK") == 0) return "ROLLED_BACK";

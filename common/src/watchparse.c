@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void fo_watch_parser_init(struct fo_watch_parser *p, size_t max_line, fo_watch_event_fn fn, void *ud) {
+void fo_watch_parser_init(struct fo_watch_parser *p, size_t max_line, fo_watch_event_fn fn,
+                          void *ud) {
   memset(p, 0, sizeof *p);
   fo_buf_init(&p->line, max_line);
   p->fn = fn;

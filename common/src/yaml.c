@@ -134,12 +134,13 @@ static bool in_list(const char *s, const char *const *list) {
 
 int fo_yaml_resolve_plain(const char *s, size_t n, json_object **ret) {
   static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-  static const char *const trues[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-                                      "on", "On", "ON", NULL};
-  static const char *const falses[] = {"n", "N", "no", "No", "NO", "false", "False", "FALSE",
-                                       "off", "Off", "OFF", NULL};
-  static const char *const specials[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
-                                         "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN", NULL};
+  static const char *const trues[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                      "True", "TRUE", "on",  "On",  "ON",  NULL};
+  static const char *const falses[] = {"n",     "N",     "no",  "No",  "NO",  "false",
+                                       "False", "FALSE", "off", "Off", "OFF", NULL};
+  static const char *const specials[] = {".inf",  ".Inf",  ".INF",  "+.inf", "+.Inf",
+                                         "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
+                                         ".NaN",  ".NAN",  NULL};
   *ret = NULL;
   if (strlen(s) != n) return -EINVAL; /* embedded NUL */
   if (in_list(s, nulls)) return 0;
@@ -207,10 +208,8 @@ static json_object *yr_scalar(struct yr *y, yaml_event_t *ev) {
   }
   json_object *o;
   int r = fo_yaml_resolve_plain(v, n, &o);
-  if (r == -EINVAL)
-    yr_fail_at(y, -EINVAL, &ev->start_mark, "value not representable in JSON", v);
-  else if (r < 0)
-    yr_fail_at(y, r, &ev->start_mark, "out of memory", NULL);
+  if (r == -EINVAL) yr_fail_at(y, -EINVAL, &ev->start_mark, "value not representable in JSON", v);
+  else if (r < 0) yr_fail_at(y, r, &ev->start_mark, "out of memory", NULL);
   return o;
 }
 
@@ -342,9 +341,7 @@ static json_object *yr_node(struct yr *y, yaml_event_t *ev, unsigned depth) {
   case YAML_ALIAS_EVENT:
     yr_fail_at(y, -EINVAL, &ev->start_mark, "YAML aliases are not supported", NULL);
     return NULL;
-  default:
-    yr_fail_at(y, -EINVAL, &ev->start_mark, "unexpected YAML event", NULL);
-    return NULL;
+  default: yr_fail_at(y, -EINVAL, &ev->start_mark, "unexpected YAML event", NULL); return NULL;
   }
 }
 

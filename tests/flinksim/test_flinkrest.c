@@ -46,14 +46,18 @@ static int setup(void **st) {
   snprintf(portf, sizeof portf, "%s/port", dir);
   snprintf(script, sizeof script, "%s/tests/flinksim/flinksim.py", FO_SOURCE_DIR);
   FILE *f = fopen(conf, "w");
-  fputs("state.checkpoints.dir: file:///checkpoints\nstate.savepoints.dir: file:///savepoints\n"
-        "execution.checkpointing.interval: 200ms\n$internal.pipeline.job-id: 0123456789abcdef0123456789abcdef\n"
-        "parallelism.default: 2\n", f);
+  fputs(
+      "state.checkpoints.dir: file:///checkpoints\nstate.savepoints.dir: file:///savepoints\n"
+      "execution.checkpointing.interval: 200ms\n$internal.pipeline.job-id: "
+      "0123456789abcdef0123456789abcdef\n"
+      "parallelism.default: 2\n",
+      f);
   fclose(f);
   sim = fork();
   if (sim == 0) {
-    execlp("python3", "python3", script, "--standalone", "ns/app", "--config", conf, "--state-file", state, "--data-root", data,
-           "--port-file", portf, "--savepoint-delay", "0.2", "--job-start-delay", "0.1", (char *)NULL);
+    execlp("python3", "python3", script, "--standalone", "ns/app", "--config", conf, "--state-file",
+           state, "--data-root", data, "--port-file", portf, "--savepoint-delay", "0.2",
+           "--job-start-delay", "0.1", (char *)NULL);
     _exit(127);
   }
   int port = 0;
@@ -99,7 +103,8 @@ static const char *job_state(void) {
   st[0] = '\0';
   if (fo_flink_jobs_overview(F, &j) == 0) {
     for (size_t i = 0; i < j.n; i++)
-      if (!strcmp(j.jobs[i].jid, JID)) snprintf(st, sizeof st, "%s", fo_flink_job_effective_state(&j.jobs[i]));
+      if (!strcmp(j.jobs[i].jid, JID))
+        snprintf(st, sizeof st, "%s", fo_flink_job_effective_state(&j.jobs[i]));
     fo_flink_jobs_free(&j);
   }
   return st;
@@ -191,7 +196,8 @@ static void test_error_classes(void **st) {
   /* 404: unknown job and unknown trigger */
   assert_int_equal(fo_flink_cancel(F, "ffffffffffffffffffffffffffffffff"), -ENOENT);
   assert_non_null(strstr(fo_flink_last_error(F), "not found"));
-  assert_int_equal(fo_flink_savepoint_status(F, JID, "ffffffffffffffffffffffffffffffff", &s), -ENOENT);
+  assert_int_equal(fo_flink_savepoint_status(F, JID, "ffffffffffffffffffffffffffffffff", &s),
+                   -ENOENT);
   /* malformed ids never reach the wire */
   assert_int_equal(fo_flink_cancel(F, "../config"), -EINVAL);
   /* 5xx */
@@ -220,7 +226,8 @@ static void test_error_classes(void **st) {
 static void test_stop_cancel_and_exceptions(void **st) {
   (void)st;
   char *trig;
-  assert_int_equal(fo_flink_stop_with_savepoint(F, JID, "file:///savepoints", false, NULL, &trig), 0);
+  assert_int_equal(fo_flink_stop_with_savepoint(F, JID, "file:///savepoints", false, NULL, &trig),
+                   0);
   struct fo_flink_savepoint_status s;
   wait_savepoint(trig, &s);
   assert_int_equal(s.state, FO_FLINK_OP_COMPLETED);
@@ -261,14 +268,15 @@ static void test_schema(void **st) {
     usleep(100000);
   }
   char cmd[900];
-  snprintf(cmd, sizeof cmd, "python3 %s/tests/flinksim/check_schema.py %s %s", FO_SOURCE_DIR, base, JID);
+  snprintf(cmd, sizeof cmd, "python3 %s/tests/flinksim/check_schema.py %s %s", FO_SOURCE_DIR, base,
+           JID);
   assert_int_equal(system(cmd), 0);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_config_and_overview), cmocka_unit_test(test_checkpoints),
-      cmocka_unit_test(test_savepoint_and_disposal), cmocka_unit_test(test_error_classes),
+      cmocka_unit_test(test_config_and_overview),        cmocka_unit_test(test_checkpoints),
+      cmocka_unit_test(test_savepoint_and_disposal),     cmocka_unit_test(test_error_classes),
       cmocka_unit_test(test_stop_cancel_and_exceptions), cmocka_unit_test(test_schema),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

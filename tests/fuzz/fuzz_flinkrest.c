@@ -14,7 +14,8 @@ struct answer {
   long code;
 };
 
-static long transport(void *ud, const char *method, const char *path, const char *body, const char **data, size_t *len) {
+static long transport(void *ud, const char *method, const char *path, const char *body,
+                      const char **data, size_t *len) {
   (void)method, (void)path, (void)body;
   struct answer *a = ud;
   *data = a->data;

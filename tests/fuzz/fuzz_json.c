@@ -17,8 +17,10 @@
 /* Shaped like the admission filter: kept, skipped, filtered and "*" members at several levels. */
 static const struct fo_json_filter f_status[] = {
     {"reconciliationStatus", NULL, false}, {"*", NULL, true}, {NULL, NULL, false}};
-static const struct fo_json_filter f_object[] = {
-    {"status", f_status, false}, {"managedFields", NULL, true}, {"*", NULL, false}, {NULL, NULL, false}};
+static const struct fo_json_filter f_object[] = {{"status", f_status, false},
+                                                 {"managedFields", NULL, true},
+                                                 {"*", NULL, false},
+                                                 {NULL, NULL, false}};
 static const struct fo_json_filter f_top[] = {{"object", f_object, false},
                                               {"request", f_object, false},
                                               {"a", NULL, false},
@@ -79,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (s) {
       json_object *back;
       struct fo_parse_error e2 = {0};
-      if (fo_json_parse(s, strlen(s), NULL, &back, &e2) != 0 || !json_object_equal(o, back)) abort();
+      if (fo_json_parse(s, strlen(s), NULL, &back, &e2) != 0 || !json_object_equal(o, back))
+        abort();
       json_object_put(back);
       fo_parse_error_clear(&e2);
       free(s);

@@ -51,9 +51,12 @@ void fake_free(struct fake *f) {
 }
 
 static const char *plural_of(const char *kind) {
-  static const char *const map[][2] = {{"FlinkDeployment", "flinkdeployments"}, {"Deployment", "deployments"},
-                                       {"Service", "services"},                 {"ConfigMap", "configmaps"},
-                                       {"Event", "events"},                     {"Pod", "pods"},
+  static const char *const map[][2] = {{"FlinkDeployment", "flinkdeployments"},
+                                       {"Deployment", "deployments"},
+                                       {"Service", "services"},
+                                       {"ConfigMap", "configmaps"},
+                                       {"Event", "events"},
+                                       {"Pod", "pods"},
                                        {"Lease", "leases"}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (kind && !strcmp(kind, map[i][0])) return map[i][1];
@@ -69,7 +72,9 @@ static json_object *table(struct fake *f, const char *plural) {
   return t;
 }
 
-static void key_of(char *out, size_t n, const char *ns, const char *name) { snprintf(out, n, "%s/%s", ns ? ns : "", name); }
+static void key_of(char *out, size_t n, const char *ns, const char *name) {
+  snprintf(out, n, "%s/%s", ns ? ns : "", name);
+}
 
 json_object *fake_get(struct fake *f, const char *plural, const char *ns, const char *name) {
   char k[512];
@@ -117,7 +122,8 @@ int fake_put(struct fake *f, const char *text) {
   return 0;
 }
 
-int fake_patch_spec(struct fake *f, const char *plural, const char *ns, const char *name, const char *patch) {
+int fake_patch_spec(struct fake *f, const char *plural, const char *ns, const char *name,
+                    const char *patch) {
   json_object *o = fake_get(f, plural, ns, name), *p = json_tokener_parse(patch);
   if (!o || !p) {
     json_object_put(p);
@@ -166,8 +172,9 @@ static void parse_path(const char *path, struct req *r) {
   }
   char *parts[12];
   int n = 0;
-  for (char *t = strtok(p, "/"); t && n < 12; t = strtok(NULL, "/")) parts[n++] = t; /* NOLINT: test only */
-  int i = !strcmp(parts[0], "api") ? 2 : 3;          /* /api/v1 or /apis/group/version */
+  for (char *t = strtok(p, "/"); t && n < 12; t = strtok(NULL, "/"))
+    parts[n++] = t;                         /* NOLINT: test only */
+  int i = !strcmp(parts[0], "api") ? 2 : 3; /* /api/v1 or /apis/group/version */
   if (i < n && !strcmp(parts[i], "namespaces") && i + 2 < n) {
     snprintf(r->ns, sizeof r->ns, "%s", parts[i + 1]);
     i += 2;
@@ -190,7 +197,8 @@ static long reply(struct fake *f, long code, json_object *o, const char **data, 
   return code;
 }
 
-static long status_reply(struct fake *f, long code, const char *reason, const char *msg, const char **data, size_t *len) {
+static long status_reply(struct fake *f, long code, const char *reason, const char *msg,
+                         const char **data, size_t *len) {
   json_object *s = json_object_new_object();
   json_object_object_add(s, "kind", json_object_new_string("Status"));
   json_object_object_add(s, "status", json_object_new_string("Failure"));
@@ -208,7 +216,9 @@ static json_object *copy(json_object *o) {
 
 static bool matches(json_object *o, const char *ns, const char *selector) {
   json_object *m = meta(o);
-  if (*ns && strcmp(fo_json_get_string(m, "namespace") ? fo_json_get_string(m, "namespace") : "", ns)) return false;
+  if (*ns &&
+      strcmp(fo_json_get_string(m, "namespace") ? fo_json_get_string(m, "namespace") : "", ns))
+    return false;
   char sel[256];
   snprintf(sel, sizeof sel, "%s", selector);
   json_object *labels = fo_json_get_object(m, "labels");
@@ -238,7 +248,8 @@ static void collect_garbage(struct fake *f, const char *uid) {
             char ck[512];
             snprintf(ck, sizeof ck, "%s", k);
             char myuid[64];
-            snprintf(myuid, sizeof myuid, "%s", fo_json_get_string(meta(o), "uid") ? fo_json_get_string(meta(o), "uid") : "");
+            snprintf(myuid, sizeof myuid, "%s",
+                     fo_json_get_string(meta(o), "uid") ? fo_json_get_string(meta(o), "uid") : "");
             json_object_object_del(t, ck);
             collect_garbage(f, myuid);
             again = true;
@@ -251,7 +262,8 @@ static void collect_garbage(struct fake *f, const char *uid) {
   }
 }
 
-long fake_kube_transport(void *ud, const char *method, const char *path, const char *body, const char **data, size_t *len) {
+long fake_kube_transport(void *ud, const char *method, const char *path, const char *body,
+                         const char **data, size_t *len) {
   struct fake *f = ud;
   if (f->killed) return 0;
   bool write = strcmp(method, "GET") != 0;
@@ -263,7 +275,8 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
   parse_path(path, &r);
   char line[1400];
   const char *q = strchr(path, '?');
-  snprintf(line, sizeof line, "%s %.*s\n", method, (int)(q ? (size_t)(q - path) : strlen(path)), path);
+  snprintf(line, sizeof line, "%s %.*s\n", method, (int)(q ? (size_t)(q - path) : strlen(path)),
+           path);
   fo_buf_puts(&f->log, line);
   if (write) f->writes++;
   json_object *t = table(f, r.plural);
@@ -292,17 +305,22 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
   } else if (!strcmp(method, "POST")) {
     const char *name = fo_json_get_string(meta(in), "name");
     key_of(k, sizeof k, r.ns, name ? name : "");
-    if (fo_json_get_object(t, k)) return json_object_put(in), status_reply(f, 409, "AlreadyExists", "already exists", data, len);
-    if (!fo_json_get(meta(in), "namespace")) json_object_object_add(meta(in), "namespace", json_object_new_string(r.ns));
+    if (fo_json_get_object(t, k))
+      return json_object_put(in),
+             status_reply(f, 409, "AlreadyExists", "already exists", data, len);
+    if (!fo_json_get(meta(in), "namespace"))
+      json_object_object_add(meta(in), "namespace", json_object_new_string(r.ns));
     store(f, r.plural, in);
     in = NULL;
     out = copy(fo_json_get_object(t, k));
     code = 201;
   } else if (!strcmp(method, "PUT")) {
     if (!cur) return json_object_put(in), status_reply(f, 404, "NotFound", "not found", data, len);
-    const char *have = fo_json_get_string(meta(cur), "resourceVersion"), *want = fo_json_get_string(meta(in), "resourceVersion");
+    const char *have = fo_json_get_string(meta(cur), "resourceVersion"),
+               *want = fo_json_get_string(meta(in), "resourceVersion");
     if (want && *want && (!have || strcmp(have, want)))
-      return json_object_put(in), status_reply(f, 409, "Conflict", "the object has been modified", data, len);
+      return json_object_put(in),
+             status_reply(f, 409, "Conflict", "the object has been modified", data, len);
     if (!strcmp(r.sub, "status")) {
       json_object *st = fo_json_get(in, "status");
       json_object_object_add(cur, "status", json_object_get(st));
@@ -311,7 +329,8 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
       json_object *st = json_object_get(fo_json_get(cur, "status"));
       json_object *m = copy(meta(in));
       json_object_object_foreach(in, ck, cv) {
-        if (strcmp(ck, "status") && strcmp(ck, "metadata")) json_object_object_add(cur, ck, json_object_get(cv));
+        if (strcmp(ck, "status") && strcmp(ck, "metadata"))
+          json_object_object_add(cur, ck, json_object_get(cv));
       }
       /* the server's own metadata stays: uid, generation, deletionTimestamp */
       json_object_object_foreach(meta(cur), mk, mv) {
@@ -320,7 +339,8 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
       }
       json_object_object_add(cur, "metadata", m);
       if (st) json_object_object_add(cur, "status", st);
-      if (!strcmp(r.plural, "flinkdeployments") && !json_object_equal(spec_before, fo_json_get(cur, "spec"))) {
+      if (!strcmp(r.plural, "flinkdeployments") &&
+          !json_object_equal(spec_before, fo_json_get(cur, "spec"))) {
         int64_t g = 1;
         fo_json_as_int64(fo_json_get(meta(cur), "generation"), &g);
         json_object_object_add(meta(cur), "generation", json_object_new_int64(g + 1));
@@ -351,13 +371,15 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
     json_object *fin = fo_json_get_array(meta(cur), "finalizers");
     if (fin && json_object_array_length(fin)) {
       if (!fo_json_get(meta(cur), "deletionTimestamp")) {
-        json_object_object_add(meta(cur), "deletionTimestamp", json_object_new_string("2026-12-01T00:00:00Z"));
+        json_object_object_add(meta(cur), "deletionTimestamp",
+                               json_object_new_string("2026-12-01T00:00:00Z"));
         bump(f, cur);
       }
       out = copy(cur);
     } else {
       char uid[64];
-      snprintf(uid, sizeof uid, "%s", fo_json_get_string(meta(cur), "uid") ? fo_json_get_string(meta(cur), "uid") : "");
+      snprintf(uid, sizeof uid, "%s",
+               fo_json_get_string(meta(cur), "uid") ? fo_json_get_string(meta(cur), "uid") : "");
       out = copy(cur);
       json_object_object_del(t, k);
       collect_garbage(f, uid);
@@ -409,9 +431,11 @@ void fake_tick(struct fake *f) {
     return;
   }
   const char *uid = fo_json_get_string(meta(jm), "uid");
-  if (f->fl.up && uid && strcmp(uid, f->jm_uid)) f->fl.up = false; /* a new Deployment: its own pod */
-  if (!f->fl.up) { /* the JobManager starts the job its configuration names */
-    const char *name = fo_json_get_string(meta(jm), "name"), *ns = fo_json_get_string(meta(jm), "namespace");
+  if (f->fl.up && uid && strcmp(uid, f->jm_uid))
+    f->fl.up = false; /* a new Deployment: its own pod */
+  if (!f->fl.up) {    /* the JobManager starts the job its configuration names */
+    const char *name = fo_json_get_string(meta(jm), "name"),
+               *ns = fo_json_get_string(meta(jm), "namespace");
     char cmn[300];
     snprintf(cmn, sizeof cmn, "flink-config-%s", name);
     json_object *data = fo_json_get_object(fake_get(f, "configmaps", ns, cmn), "data");
@@ -421,7 +445,8 @@ void fake_tick(struct fake *f) {
     char v[256];
     f->fl.up = true;
     snprintf(f->jm_uid, sizeof f->jm_uid, "%s", uid ? uid : "");
-    snprintf(f->fl.job_id, sizeof f->fl.job_id, "%.32s", config_value(conf, "$internal.pipeline.job-id", v, sizeof v) ? v : "");
+    snprintf(f->fl.job_id, sizeof f->fl.job_id, "%.32s",
+             config_value(conf, "$internal.pipeline.job-id", v, sizeof v) ? v : "");
     snprintf(f->fl.restored_from, sizeof f->fl.restored_from, "%s",
              config_value(conf, "execution.savepoint.path", v, sizeof v) ? v : "");
     snprintf(f->fl.job_state, sizeof f->fl.job_state, "RUNNING");
@@ -431,9 +456,11 @@ void fake_tick(struct fake *f) {
       json_object_object_foreach(cms, ck, cm) {
         (void)ck;
         json_object *l = fo_json_get_object(meta(cm), "labels");
-        const char *app = fo_json_get_string(l, "app"), *type = fo_json_get_string(l, "configmap-type");
+        const char *app = fo_json_get_string(l, "app"),
+                   *type = fo_json_get_string(l, "configmap-type");
         const char *hn = fo_json_get_string(meta(cm), "name");
-        if (app && type && hn && !strcmp(app, name) && !strcmp(type, "high-availability") && !strstr(hn, f->fl.job_id))
+        if (app && type && hn && !strcmp(app, name) && !strcmp(type, "high-availability") &&
+            !strstr(hn, f->fl.job_id))
           f->fl.stale_ha_starts++;
       }
     }
@@ -441,7 +468,8 @@ void fake_tick(struct fake *f) {
       /* Kubernetes HA: the job's ConfigMap with a checkpoint pointer, owned by nobody */
       char cm[1024];
       snprintf(cm, sizeof cm,
-               "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s-%s-config-map\",\"namespace\":\"%s\","
+               "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s-%s-"
+               "config-map\",\"namespace\":\"%s\","
                "\"labels\":{\"app\":\"%s\",\"configmap-type\":\"high-availability\"}},"
                "\"data\":{\"checkpointID-0000000000000000001\":\"pointer\",\"counter\":\"2\"}}",
                name, f->fl.job_id, ns, name);
@@ -475,7 +503,8 @@ static struct savepoint *find_sp(struct fake *f, const char *trigger) {
   return NULL;
 }
 
-long fake_flink_transport(void *ud, const char *method, const char *path, const char *body, const char **data, size_t *len) {
+long fake_flink_transport(void *ud, const char *method, const char *path, const char *body,
+                          const char **data, size_t *len) {
   struct fake *f = ud;
   if (f->killed || !f->fl.up) return 0; /* nothing listens */
   char line[1100];
@@ -493,14 +522,16 @@ long fake_flink_transport(void *ud, const char *method, const char *path, const 
       json_object_object_add(j, "state", json_object_new_string(f->fl.job_state));
       json_object_object_add(j, "start-time", json_object_new_int64(f->now_ms));
       json_object_object_add(t, "total", json_object_new_int(1));
-      json_object_object_add(t, "running", json_object_new_int(!strcmp(f->fl.job_state, "RUNNING")));
+      json_object_object_add(t, "running",
+                             json_object_new_int(!strcmp(f->fl.job_state, "RUNNING")));
       json_object_object_add(j, "tasks", t);
       json_object_array_add(jobs, j);
     }
     json_object_object_add(o, "jobs", jobs);
     return reply(f, 200, o, data, len);
   }
-  if (!ours) return reply(f, 404, json_tokener_parse("{\"errors\":[\"Job not found\"]}"), data, len);
+  if (!ours)
+    return reply(f, 404, json_tokener_parse("{\"errors\":[\"Job not found\"]}"), data, len);
   json_object *in = body ? json_tokener_parse(body) : NULL;
   if ((!strcmp(method, "POST") && (!strcmp(rest, "/stop") || !strcmp(rest, "/savepoints")))) {
     const char *trig = fo_json_get_string(in, "triggerId");
@@ -522,13 +553,18 @@ long fake_flink_transport(void *ud, const char *method, const char *path, const 
   json_object_put(in);
   if (!strcmp(method, "GET") && !strncmp(rest, "/savepoints/", 12)) {
     struct savepoint *s = find_sp(f, rest + 12);
-    if (!s) return reply(f, 404, json_tokener_parse("{\"errors\":[\"unknown trigger\"]}"), data, len);
+    if (!s)
+      return reply(f, 404, json_tokener_parse("{\"errors\":[\"unknown trigger\"]}"), data, len);
     json_object *o = json_object_new_object(), *st = json_object_new_object();
     json_object_object_add(st, "id", json_object_new_string(s->done ? "COMPLETED" : "IN_PROGRESS"));
     json_object_object_add(o, "status", st);
     if (s->done) {
       json_object *op = json_object_new_object();
-      if (s->failed) json_object_object_add(op, "failure-cause", json_tokener_parse("{\"class\":\"java.lang.Exception\",\"stack-trace\":\"savepoint failed\"}"));
+      if (s->failed)
+        json_object_object_add(
+            op, "failure-cause",
+            json_tokener_parse(
+                "{\"class\":\"java.lang.Exception\",\"stack-trace\":\"savepoint failed\"}"));
       else json_object_object_add(op, "location", json_object_new_string(s->location));
       json_object_object_add(o, "operation", op);
     }

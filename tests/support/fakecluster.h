@@ -30,10 +30,10 @@ struct fake *fake_new(void);
 void fake_free(struct fake *f);
 
 /* fo_http_transport_fn for the Kubernetes client and for the Flink client. */
-long fake_kube_transport(void *fake, const char *method, const char *path, const char *body, const char **data,
-                         size_t *len);
-long fake_flink_transport(void *fake, const char *method, const char *path, const char *body, const char **data,
-                          size_t *len);
+long fake_kube_transport(void *fake, const char *method, const char *path, const char *body,
+                         const char **data, size_t *len);
+long fake_flink_transport(void *fake, const char *method, const char *path, const char *body,
+                          const char **data, size_t *len);
 
 /* Stores an object as given (resource from apiVersion/kind). 0 or -EINVAL. */
 int fake_put(struct fake *f, const char *json_text);
@@ -42,7 +42,8 @@ json_object *fake_get(struct fake *f, const char *plural, const char *ns, const 
 /* A new reference to a deep copy (as an informer would hand it out), NULL when absent. */
 json_object *fake_copy(struct fake *f, const char *plural, const char *ns, const char *name);
 /* Applies a merge patch to a stored object's spec as a user would (generation bumped). */
-int fake_patch_spec(struct fake *f, const char *plural, const char *ns, const char *name, const char *patch_json);
+int fake_patch_spec(struct fake *f, const char *plural, const char *ns, const char *name,
+                    const char *patch_json);
 /* The deployment controller and the JobManager move on one step. */
 void fake_tick(struct fake *f);
 
@@ -57,15 +58,15 @@ bool fake_killed(struct fake *f);
 
 /* The JobManager's view. */
 struct fake_flink_view {
-  bool up;                 /* a JobManager answers */
-  char job_id[33];         /* the running (or last) job; "" when none */
+  bool up;         /* a JobManager answers */
+  char job_id[33]; /* the running (or last) job; "" when none */
   char job_state[16];
   char restored_from[256]; /* execution.savepoint.path it started with ("" when empty) */
   int starts;              /* jobs started so far */
   int savepoints;          /* savepoints completed so far */
   char last_savepoint[256];
-  int stale_ha_starts;     /* starts that found another job's HA data of this cluster (it would
-                            * recover that instead of what it was told to start from) */
+  int stale_ha_starts; /* starts that found another job's HA data of this cluster (it would
+                        * recover that instead of what it was told to start from) */
 };
 void fake_flink_view(struct fake *f, struct fake_flink_view *ret);
 /* The next savepoint fails. */

@@ -85,7 +85,8 @@ static const struct fo_json_filter keep_spec[] = {
     {"spec", NULL, false}, {"metadata", NULL, false}, {NULL, NULL, false}};
 static const struct fo_json_filter keep_request[] = {
     {"object", keep_spec, false}, {"uid", NULL, false}, {NULL, NULL, false}};
-static const struct fo_json_filter keep_review[] = {{"request", keep_request, false}, {NULL, NULL, false}};
+static const struct fo_json_filter keep_review[] = {{"request", keep_request, false},
+                                                    {NULL, NULL, false}};
 
 static int op_json_filtered(const void *arg, char *out) {
   const struct text *t = arg;
@@ -124,13 +125,15 @@ static int op_refused(const void *arg, char *out) {
     r = fo_yaml_parse(y, sizeof y - 1, NULL, &docs, &n, &e);
     if (r == 0) fo_yaml_docs_free(docs, n);
   } else if (strcmp(which, "review") == 0) {
-    static const char j[] = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
-                            "{\"uid\":\"u\",\"object\":{\"spec\":{}}}}";
+    static const char j[] =
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+        "{\"uid\":\"u\",\"object\":{\"spec\":{}}}}";
     struct fo_admission_request rq;
     r = fo_admission_decode(j, sizeof j - 1, NULL, &rq, &e);
     if (r == 0) fo_admission_request_free(&rq);
   } else {
-    static const char w[] = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\nnot json\n";
+    static const char w[] =
+        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\nnot json\n";
     struct fo_watch_parser p;
     fo_watch_parser_init(&p, 4096, on_event_ignored, NULL);
     r = fo_watch_parser_feed(&p, w, sizeof w - 1);
@@ -213,7 +216,8 @@ static int op_rules_json(const void *arg, char *out) {
   if (r < 0) return r;
   json_object *obj = fo_json_path(o, "request", "object", (const char *)NULL);
   json_object *conf = NULL;
-  struct text ct = {"{\"state.savepoints.dir\":\"/d\",\"high-availability.type\":\"kubernetes\"}", 0};
+  struct text ct = {"{\"state.savepoints.dir\":\"/d\",\"high-availability.type\":\"kubernetes\"}",
+                    0};
   ct.len = strlen(ct.data);
   r = parse_json(&ct, NULL, &conf);
   struct fo_findings errs, warns;
@@ -231,8 +235,9 @@ static int op_rules_json(const void *arg, char *out) {
 
 static int op_conf_view(const void *arg, char *out) {
   (void)arg;
-  static const char text[] = "{\"state.savepoints.dir\":[\"a\",{\"b\":[1,2.5]}],\"state\":{\"checkpoints\":"
-                             "{\"dir\":7}},\"high-availability\":true,\"x\":{\"y\":null}}";
+  static const char text[] =
+      "{\"state.savepoints.dir\":[\"a\",{\"b\":[1,2.5]}],\"state\":{\"checkpoints\":"
+      "{\"dir\":7}},\"high-availability\":true,\"x\":{\"y\":null}}";
   struct fo_arena a;
   fo_arena_init(&a, SIZE_MAX);
   const struct fo_jv *v;
@@ -240,7 +245,8 @@ static int op_conf_view(const void *arg, char *out) {
   int r = fo_jv_parse(text, sizeof text - 1, NULL, NULL, &a, &v, &e);
   fo_parse_error_clear(&e);
   struct fo_conf_view cv = {.spec = v, .arena = &a};
-  static const char *const keys[] = {"state.savepoints.dir", "state.checkpoints.dir", "high-availability", "x.y"};
+  static const char *const keys[] = {"state.savepoints.dir", "state.checkpoints.dir",
+                                     "high-availability", "x.y"};
   for (size_t k = 0; r == 0 && k < sizeof keys / sizeof keys[0]; k++) {
     const char *s = fo_conf_view_get(&cv, keys[k]);
     if (cv.oom) r = -ENOMEM;
@@ -287,7 +293,8 @@ static int op_status(const void *arg, char *out) {
   if (r == 0 && !back) r = -ENOMEM;
   if (r == 0) r = out_json(out, back);
   char *enc = NULL;
-  if (r == 0 && !(enc = fo_reconciled_spec_encode(fo_json_path(o, "request", "object", "spec", (const char *)NULL), true)))
+  if (r == 0 && !(enc = fo_reconciled_spec_encode(
+                      fo_json_path(o, "request", "object", "spec", (const char *)NULL), true)))
     r = -ENOMEM;
   json_object *dec = NULL;
   bool first = false;
@@ -308,7 +315,8 @@ static int op_defaults_patch(const void *arg, char *out) {
   json_object *o;
   int r = parse_json(t, NULL, &o);
   if (r < 0) return r;
-  json_object *obj = fo_json_path(o, "request", "object", (const char *)NULL), *patch = NULL, *res = NULL;
+  json_object *obj = fo_json_path(o, "request", "object", (const char *)NULL), *patch = NULL,
+              *res = NULL;
   r = fo_defaults_patch_json(obj, &patch);
   const char *why = NULL;
   if (r == 0) r = fo_patch_apply(obj, patch, 1000, &res, &why);
@@ -333,33 +341,41 @@ static int op_watch(const void *arg, char *out) {
   (void)arg;
   static const char stream[] =
       "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"1\"}}}\n"
-      "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"2\"},\"spec\":{\"x\":[1,2]}}}\n"
+      "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"2\"},"
+      "\"spec\":{\"x\":[1,2]}}}\n"
       "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"3\"}}}\n";
   struct fo_watch_parser p;
   fo_watch_parser_init(&p, 4096, on_event, out);
   int r = 0;
   for (size_t i = 0; r == 0 && i < sizeof stream - 1; i += 37) /* chunks cut anywhere */
-    r = fo_watch_parser_feed(&p, stream + i, sizeof stream - 1 - i < 37 ? sizeof stream - 1 - i : 37);
+    r = fo_watch_parser_feed(&p, stream + i,
+                             sizeof stream - 1 - i < 37 ? sizeof stream - 1 - i : 37);
   fo_watch_parser_free(&p);
   return r;
 }
 
 /* Flink REST: each call gets its documented answer through the transport hook. */
-static long flink_answer(void *ud, const char *method, const char *path, const char *body, const char **data,
-                         size_t *len) {
+static long flink_answer(void *ud, const char *method, const char *path, const char *body,
+                         const char **data, size_t *len) {
   (void)ud, (void)method, (void)body;
   static const struct {
     const char *suffix, *answer;
   } answers[] = {
       {"/config", "{\"flink-version\":\"1.20.0\",\"flink-revision\":\"abc\"}"},
-      {"/jobs/overview", "{\"jobs\":[{\"jid\":\"0123456789abcdef0123456789abcdef\",\"name\":\"j\",\"state\":\"RUNNING\","
-                         "\"start-time\":1,\"tasks\":{\"total\":2,\"running\":2,\"finished\":0}}]}"},
+      {"/jobs/overview",
+       "{\"jobs\":[{\"jid\":\"0123456789abcdef0123456789abcdef\",\"name\":\"j\",\"state\":"
+       "\"RUNNING\","
+       "\"start-time\":1,\"tasks\":{\"total\":2,\"running\":2,\"finished\":0}}]}"},
       {"/savepoints", "{\"request-id\":\"0123456789abcdef0123456789abcdef\"}"},
       {"/savepoints/0123456789abcdef0123456789abcdef",
        "{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"location\":\"file:/sp/savepoint-1\"}}"},
-      {"/checkpoints", "{\"counts\":{\"completed\":1},\"latest\":{\"completed\":{\"id\":1,\"external_path\":\"file:/cp/chk-1\","
-                       "\"trigger_timestamp\":1},\"savepoint\":null,\"restored\":null}}"},
-      {"/exceptions", "{\"exceptionHistory\":{\"entries\":[{\"exceptionName\":\"E\",\"stacktrace\":\"s\\nt\",\"timestamp\":1}]}}"},
+      {"/checkpoints",
+       "{\"counts\":{\"completed\":1},\"latest\":{\"completed\":{\"id\":1,\"external_path\":\"file:"
+       "/cp/chk-1\","
+       "\"trigger_timestamp\":1},\"savepoint\":null,\"restored\":null}}"},
+      {"/exceptions",
+       "{\"exceptionHistory\":{\"entries\":[{\"exceptionName\":\"E\",\"stacktrace\":\"s\\nt\","
+       "\"timestamp\":1}]}}"},
   };
   size_t pl = strlen(path);
   const char *best = "{}";
@@ -391,13 +407,15 @@ static int op_flink(const void *arg, char *out) {
     for (size_t i = 0; i < j.n; i++) out_add(out, fo_flink_job_effective_state(&j.jobs[i]));
   fo_flink_jobs_free(&j);
   char *t = NULL;
-  if (r == 0 && (r = fo_flink_trigger_savepoint(f, jid, "file:///sp", false, jid, &t)) == 0) out_add(out, t);
+  if (r == 0 && (r = fo_flink_trigger_savepoint(f, jid, "file:///sp", false, jid, &t)) == 0)
+    out_add(out, t);
   free(t);
   struct fo_flink_savepoint_status ss = {0};
   if (r == 0 && (r = fo_flink_savepoint_status(f, jid, jid, &ss)) == 0) out_add(out, ss.location);
   fo_flink_savepoint_status_free(&ss);
   struct fo_flink_checkpoints cp = {0};
-  if (r == 0 && (r = fo_flink_checkpoints(f, jid, &cp)) == 0) out_add(out, cp.completed.external_path);
+  if (r == 0 && (r = fo_flink_checkpoints(f, jid, &cp)) == 0)
+    out_add(out, cp.completed.external_path);
   fo_flink_checkpoints_free(&cp);
   char *ex = NULL;
   if (r == 0 && (r = fo_flink_latest_exception(f, jid, &ex)) == 0) out_add(out, ex);
@@ -445,8 +463,8 @@ static void run_op(const struct op *op, struct stats *st) {
       fa_trace(false);
     }
     if (fa_live() != live)
-      fail_msg("%s: with allocation %ld failing, %ld blocks were not freed (result %d)", op->name, n,
-               fa_live() - live, r);
+      fail_msg("%s: with allocation %ld failing, %ld blocks were not freed (result %d)", op->name,
+               n, fa_live() - live, r);
     if (!injected) {
       if (r != 0 || strcmp(got, ref) != 0) fail_msg("%s: a run without failures differs", op->name);
       break;
@@ -457,8 +475,10 @@ static void run_op(const struct op *op, struct stats *st) {
         size_t at = 0;
         while (got[at] && got[at] == ref[at]) at++;
         at = at > 60 ? at - 60 : 0;
-        fail_msg("%s: allocation %ld failed, success was reported with a different result:\n got  ...%.160s\n want ...%.160s",
-                 op->name, n, got + at, ref + at);
+        fail_msg(
+            "%s: allocation %ld failed, success was reported with a different result:\n got  "
+            "...%.160s\n want ...%.160s",
+            op->name, n, got + at, ref + at);
       }
       st->same++;
     } else {
@@ -483,7 +503,8 @@ static void test_every_allocation_fails(void **state) {
   (void)state;
   const struct text *update = load("tests/admission/validate-allow-update.request.json");
   const struct text *deny = load("tests/admission/validate-deny-last-state.request.json");
-  const struct text *pending = load("tests/admission/validate-warning-pending-savepoint.request.json");
+  const struct text *pending =
+      load("tests/admission/validate-warning-pending-savepoint.request.json");
   const struct text *defaults = load("tests/admission/mutate-create-defaults.request.json");
   const struct text *manifest = load("examples/last-state.yaml");
   const struct text *seed = load("examples/seed-savepoint-nonce.yaml");
@@ -514,8 +535,8 @@ static void test_every_allocation_fails(void **state) {
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     struct stats st = {0};
     run_op(&ops[i], &st);
-    printf("  %-40s %5ld allocations failed in turn: %5ld errors reported, %4ld same result\n", ops[i].name,
-           st.runs, st.errors, st.same);
+    printf("  %-40s %5ld allocations failed in turn: %5ld errors reported, %4ld same result\n",
+           ops[i].name, st.runs, st.errors, st.same);
     assert_true(st.runs > 0);
     total += st.runs;
   }

@@ -56,20 +56,28 @@ static json_object *build(json_object *spec, json_object *inline_obj) {
  * as the API server sends it, with the parts the decoder skips (managedFields, annotations,
  * userInfo, options) present; decode + validate must give the direct path's findings. */
 static int via_review(const char *file, const char *name, json_object *mutated, json_object *old,
-                      json_object *conf, const char *want_errors, const struct fo_findings *want_warns) {
+                      json_object *conf, const char *want_errors,
+                      const struct fo_findings *want_warns) {
   json_object *obj = NULL, *md;
   if (json_object_deep_copy(mutated, &obj, NULL) != 0) return 1;
   md = fo_json_ensure_object(obj, "metadata");
-  json_object_object_add(md, "managedFields", tu_json("[{\"manager\":\"kubectl\",\"operation\":\"Apply\",\"fieldsV1\":{\"f:spec\":{}}}]"));
+  json_object_object_add(
+      md, "managedFields",
+      tu_json("[{\"manager\":\"kubectl\",\"operation\":\"Apply\",\"fieldsV1\":{\"f:spec\":{}}}]"));
   json_object *ann = fo_json_ensure_object(md, "annotations");
-  json_object_object_add(ann, "kubectl.kubernetes.io/last-applied-configuration", json_object_new_string("{\"x\":1}"));
-  json_object *rq = tu_json("{\"uid\":\"case\",\"kind\":{\"group\":\"flink.apache.org\",\"version\":\"v1beta1\",\"kind\":\"FlinkDeployment\"},"
-                            "\"resource\":{\"resource\":\"flinkdeployments\"},\"userInfo\":{\"username\":\"u\",\"groups\":[\"g\"]},"
-                            "\"options\":{\"kind\":\"CreateOptions\"},\"dryRun\":false}");
+  json_object_object_add(ann, "kubectl.kubernetes.io/last-applied-configuration",
+                         json_object_new_string("{\"x\":1}"));
+  json_object *rq = tu_json(
+      "{\"uid\":\"case\",\"kind\":{\"group\":\"flink.apache.org\",\"version\":\"v1beta1\",\"kind\":"
+      "\"FlinkDeployment\"},"
+      "\"resource\":{\"resource\":\"flinkdeployments\"},\"userInfo\":{\"username\":\"u\","
+      "\"groups\":[\"g\"]},"
+      "\"options\":{\"kind\":\"CreateOptions\"},\"dryRun\":false}");
   json_object_object_add(rq, "operation", json_object_new_string(old ? "UPDATE" : "CREATE"));
   json_object_object_add(rq, "object", obj);
   if (old) json_object_object_add(rq, "oldObject", json_object_get(old));
-  json_object *review = tu_json("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}");
+  json_object *review =
+      tu_json("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}");
   json_object_object_add(review, "request", rq);
   char *text = fo_json_dumps(review);
   json_object_put(review);
@@ -77,7 +85,8 @@ static int via_review(const char *file, const char *name, json_object *mutated, 
   struct fo_parse_error pe = {0};
   int failed = 0;
   if (!text || fo_admission_decode(text, strlen(text), NULL, &req, &pe) != 0) {
-    fprintf(stderr, "%s: case '%s': the review does not decode: %s\n", file, name, pe.message ? pe.message : "");
+    fprintf(stderr, "%s: case '%s': the review does not decode: %s\n", file, name,
+            pe.message ? pe.message : "");
     fo_parse_error_clear(&pe);
     free(text);
     return 1;
@@ -92,8 +101,10 @@ static int via_review(const char *file, const char *name, json_object *mutated, 
     for (size_t i = 0; same_warns && i < want_warns->n; i++)
       same_warns = strcmp(resp.warnings.items[i].message, want_warns->items[i].message) == 0;
     if (strcmp(got ? got : "", want_errors) != 0 || !same_warns) {
-      fprintf(stderr, "%s: case '%s': through an AdmissionReview: '%s' (%zu warnings), directly: '%s' (%zu)\n", file,
-              name, got ? got : "", resp.warnings.n, want_errors, want_warns->n);
+      fprintf(
+          stderr,
+          "%s: case '%s': through an AdmissionReview: '%s' (%zu warnings), directly: '%s' (%zu)\n",
+          file, name, got ? got : "", resp.warnings.n, want_errors, want_warns->n);
       failed = 1;
     }
     fo_admission_response_free(&resp);
@@ -111,12 +122,16 @@ static int run_case(const char *file, json_object *c) {
   json_object *obj = build(c, fo_json_get(c, "object"));
   json_object *old_spec = fo_json_get(c, "old");
   json_object *old = NULL;
-  if (old_spec) old = (fo_json_get(old_spec, "base") || fo_json_get(old_spec, "file")) ? build(old_spec, NULL) : build(c, old_spec) /* inline */;
+  if (old_spec)
+    old = (fo_json_get(old_spec, "base") || fo_json_get(old_spec, "file"))
+              ? build(old_spec, NULL)
+              : build(c, old_spec) /* inline */;
   if (old_spec && !fo_json_get(old_spec, "base") && !fo_json_get(old_spec, "file")) {
     json_object_put(old);
     json_object_deep_copy(old_spec, &old, NULL);
   }
-  json_object *conf = fo_json_get(c, "config") ? fo_conf_effective_new(fo_json_get(c, "config"), NULL) : NULL;
+  json_object *conf =
+      fo_json_get(c, "config") ? fo_conf_effective_new(fo_json_get(c, "config"), NULL) : NULL;
   int failed = 0;
   if (!obj || !verdict) {
     fprintf(stderr, "%s: case '%s': no object or verdict\n", file, name ? name : "?");
@@ -129,17 +144,20 @@ static int run_case(const char *file, json_object *c) {
   json_object *mutated = NULL;
   int r = fo_admission_review_object(obj, old, conf, &mutated, &errs, &warns);
   char *got = fo_findings_join(&errs, "; ");
-  if (r == 0 && mutated && via_review(file, name, mutated, old, conf, got ? got : "", &warns)) failed = 1;
+  if (r == 0 && mutated && via_review(file, name, mutated, old, conf, got ? got : "", &warns))
+    failed = 1;
   json_object_put(mutated);
   const char *got_verdict = errs.n ? "denied" : "admitted";
   if (r != 0) {
     fprintf(stderr, "%s: case '%s': review returned %d\n", file, name, r);
     failed = 1;
   } else if (strcmp(verdict, got_verdict) != 0) {
-    fprintf(stderr, "%s: case '%s': expected %s, got %s: %s\n", file, name, verdict, got_verdict, got);
+    fprintf(stderr, "%s: case '%s': expected %s, got %s: %s\n", file, name, verdict, got_verdict,
+            got);
     failed = 1;
   } else if (message && strcmp(message, got) != 0) {
-    fprintf(stderr, "%s: case '%s':\n  expected message: %s\n  got message:      %s\n", file, name, message, got);
+    fprintf(stderr, "%s: case '%s':\n  expected message: %s\n  got message:      %s\n", file, name,
+            message, got);
     failed = 1;
   }
   if (want_warn) {
@@ -165,7 +183,9 @@ out:
   return failed;
 }
 
-static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void test_validation_cases(void **state) {
   (void)state;

@@ -31,12 +31,18 @@ static json_object *build(json_object *input) {
   assert_int_equal(fo_jv_from_json(&a, spec_json, &spec_jv), 0);
   struct fo_spec spec;
   assert_int_equal(fo_spec_read(spec_jv, &spec, NULL, "spec"), 0);
-  json_object *conf = fo_conf_effective_new(fo_json_get_object(input, "defaults"), fo_json_get_object(spec_json, "flinkConfiguration"));
+  json_object *conf = fo_conf_effective_new(fo_json_get_object(input, "defaults"),
+                                            fo_json_get_object(spec_json, "flinkConfiguration"));
   int64_t gen = 0;
   fo_json_as_int64(fo_json_get(m, "generation"), &gen);
-  struct cluster_input in = {.name = fo_json_get_string(m, "name"), .ns = fo_json_get_string(m, "namespace"),
-                             .uid = fo_json_get_string(m, "uid"), .generation = gen, .spec_json = spec_json, .spec = &spec,
-                             .conf = conf, .job_id = fo_json_get_string(input, "jobId"),
+  struct cluster_input in = {.name = fo_json_get_string(m, "name"),
+                             .ns = fo_json_get_string(m, "namespace"),
+                             .uid = fo_json_get_string(m, "uid"),
+                             .generation = gen,
+                             .spec_json = spec_json,
+                             .spec = &spec,
+                             .conf = conf,
+                             .job_id = fo_json_get_string(input, "jobId"),
                              .restore_path = fo_json_get_string(input, "restorePath")};
   struct cluster_objects objs;
   assert_int_equal(cluster_build(&in, &objs), 0);
@@ -53,7 +59,8 @@ static json_object *build(json_object *input) {
 static void check_shape(json_object *objs, const char *uid, const char *name) {
   for (size_t i = 0; i < json_object_array_length(objs); i++) {
     json_object *o = json_object_array_get_idx(objs, i);
-    json_object *ref = json_object_array_get_idx(fo_json_path(o, "metadata", "ownerReferences", (const char *)NULL), 0);
+    json_object *ref = json_object_array_get_idx(
+        fo_json_path(o, "metadata", "ownerReferences", (const char *)NULL), 0);
     assert_string_equal(fo_json_get_string(ref, "uid"), uid);
     assert_string_equal(fo_json_get_string(ref, "kind"), "FlinkDeployment");
     json_object *cs = fo_json_path(o, "spec", "template", "spec", "containers", (const char *)NULL);
@@ -91,14 +98,17 @@ static void test_golden(void **state) {
     json_object *m = fo_json_path(input, "deployment", "metadata", (const char *)NULL);
     check_shape(got, fo_json_get_string(m, "uid"), fo_json_get_string(m, "name"));
     if (update) {
-      write_file(out, json_object_to_json_string_ext(got, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+      write_file(out, json_object_to_json_string_ext(got, JSON_C_TO_STRING_PRETTY |
+                                                              JSON_C_TO_STRING_SPACED |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE));
     } else {
       char *want_text = tu_read_file_abs(out);
       if (!want_text) fail_msg("%s: no %s (FO_UPDATE_GOLDEN=1 writes it)", rel, out);
       json_object *want = tu_json(want_text);
       free(want_text);
       if (!json_object_equal(got, want))
-        fail_msg("%s: built objects differ from %s:\n%s", rel, out, json_object_to_json_string_ext(got, JSON_C_TO_STRING_PRETTY));
+        fail_msg("%s: built objects differ from %s:\n%s", rel, out,
+                 json_object_to_json_string_ext(got, JSON_C_TO_STRING_PRETTY));
       json_object_put(want);
     }
     json_object_put(got);

@@ -8,7 +8,8 @@
 #include "json_filter_check.h"
 #include "testutil.h"
 
-static int parse(const char *s, json_object **o, struct fo_parse_error *e, const struct fo_limits *lim) {
+static int parse(const char *s, json_object **o, struct fo_parse_error *e,
+                 const struct fo_limits *lim) {
   return fo_json_parse(s, strlen(s), lim, o, e);
 }
 
@@ -16,16 +17,21 @@ static void test_valid(void **st) {
   (void)st;
   json_object *o;
   struct fo_parse_error e = {0};
-  assert_int_equal(parse(" {\"a\": [1, -2.5e3, true, false, null, \"x\\u00e9\\ud83d\\ude00\"], \"b\": {}} ", &o, &e, NULL), 0);
+  assert_int_equal(
+      parse(" {\"a\": [1, -2.5e3, true, false, null, \"x\\u00e9\\ud83d\\ude00\"], \"b\": {}} ", &o,
+            &e, NULL),
+      0);
   json_object *a = fo_json_get_array(o, "a");
   assert_non_null(a);
   assert_int_equal(json_object_array_length(a), 6);
   assert_int_equal(json_object_get_int64(json_object_array_get_idx(a, 0)), 1);
   assert_true(json_object_get_double(json_object_array_get_idx(a, 1)) == -2500.0);
   assert_null(json_object_array_get_idx(a, 4));
-  assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 5)), "x\xc3\xa9\xf0\x9f\x98\x80");
+  assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 5)),
+                      "x\xc3\xa9\xf0\x9f\x98\x80");
   char *s = fo_json_dumps(o);
-  assert_string_equal(s, "{\"a\":[1,-2.5e3,true,false,null,\"x\xc3\xa9\xf0\x9f\x98\x80\"],\"b\":{}}");
+  assert_string_equal(s,
+                      "{\"a\":[1,-2.5e3,true,false,null,\"x\xc3\xa9\xf0\x9f\x98\x80\"],\"b\":{}}");
   free(s);
   json_object_put(o);
 }
@@ -122,23 +128,22 @@ static void test_limits(void **st) {
  * keeps exactly the members the filter names. */
 static const struct fo_json_filter part_filter[] = {
     {"a", NULL, false}, {"*", NULL, true}, {NULL, NULL, false}};
-static const struct fo_json_filter test_filter[] = {{"keep", NULL, false},
-                                                    {"part", part_filter, false},
-                                                    {"gone", NULL, true},
-                                                    {NULL, NULL, false}};
+static const struct fo_json_filter test_filter[] = {
+    {"keep", NULL, false}, {"part", part_filter, false}, {"gone", NULL, true}, {NULL, NULL, false}};
 
 static void test_filtered(void **st) {
   (void)st;
   static const char *docs[] = {
-      "{\"keep\":{\"x\":[1,2,{\"y\":null}]},\"part\":{\"a\":1,\"b\":{\"c\":2}},\"gone\":{\"y\":\"z\"},"
+      "{\"keep\":{\"x\":[1,2,{\"y\":null}]},\"part\":{\"a\":1,\"b\":{\"c\":2}},\"gone\":{\"y\":"
+      "\"z\"},"
       "\"other\":3}",
-      "{\"part\":[1,2],\"keep\":\"s\"}",                    /* a filter meets a non-object */
-      "{\"gone\":{\"y\":1,\n\"y\":2}}",                      /* duplicate inside a skipped object */
-      "{\"gone\":1,\"gone\":2}",                              /* duplicate skipped key */
-      "{\"keep\":1,\"keep\":2}",                              /* duplicate kept key */
-      "{\"part\":{\"b\":1,\"b\":2}}",                         /* duplicate in a filtered object */
+      "{\"part\":[1,2],\"keep\":\"s\"}", /* a filter meets a non-object */
+      "{\"gone\":{\"y\":1,\n\"y\":2}}",  /* duplicate inside a skipped object */
+      "{\"gone\":1,\"gone\":2}",         /* duplicate skipped key */
+      "{\"keep\":1,\"keep\":2}",         /* duplicate kept key */
+      "{\"part\":{\"b\":1,\"b\":2}}",    /* duplicate in a filtered object */
       "{\"gone\":{\"k\":1},\"other\":{\"k\":2},\"x\":{\"k\":3}}", /* same key, other objects */
-      "{\"gone\":[{\"k\":1},{\"k\":1}]}",                     /* same key in two array items */
+      "{\"gone\":[{\"k\":1},{\"k\":1}]}",                         /* same key in two array items */
       "{\"gone\":\"a\xff\"}",
       "{\"gone\":\"\\ud800\"}",
       "{\"gone\":\"\\u0000\"}",
@@ -147,7 +152,7 @@ static void test_filtered(void **st) {
       "{\"gone\":1e999}",
       "{\"gone\":99999999999999999999,\"keep\":-0.5e-3}",
       "{\"gone\":[1,2,]}",
-      "{\"gone\":1,\"gone\":tru}",                            /* the value's error comes first */
+      "{\"gone\":1,\"gone\":tru}", /* the value's error comes first */
       "{\"gone\":{\"k\":[1,{\"\":\"\\u00e9\\ud83d\\ude00\"}]}}",
       "{\"gone\":\"abcde\",\"keep\":\"ab\"}",
       "{\"gone\":[[[[[[[[[[1]]]]]]]]]]}",

@@ -57,8 +57,9 @@ static void test_accessors(void **st) {
   (void)st;
   struct fo_arena a;
   fo_arena_init(&a, SIZE_MAX);
-  const struct fo_jv *v = jv(&a, "{\"s\":\"x\",\"n\":null,\"i\":-42,\"d\":2.0,\"f\":2.5,\"b\":true,"
-                                  "\"o\":{\"p\":{\"q\":\"deep\"}},\"a\":[1,\"two\",null]}");
+  const struct fo_jv *v = jv(&a,
+                             "{\"s\":\"x\",\"n\":null,\"i\":-42,\"d\":2.0,\"f\":2.5,\"b\":true,"
+                             "\"o\":{\"p\":{\"q\":\"deep\"}},\"a\":[1,\"two\",null]}");
   assert_string_equal(fo_jv_get_string(v, "s"), "x");
   assert_null(fo_jv_get(v, "n")); /* a member holding null reads as absent */
   assert_null(fo_jv_get(v, "missing"));
@@ -118,8 +119,8 @@ static void test_equal(void **st) {
   }
 }
 
-/* Every JSON file of the admission catalogue: the document read into the arena, converted to json-c,
- * equals json-c's own reading; and json-c converted back equals the arena's reading. */
+/* Every JSON file of the admission catalogue: the document read into the arena, converted to
+ * json-c, equals json-c's own reading; and json-c converted back equals the arena's reading. */
 static void test_conversions_on_catalogue(void **st) {
   (void)st;
   char dir[4096];
@@ -157,7 +158,8 @@ static void test_conversions_on_catalogue(void **st) {
   assert_true(files >= 20);
 }
 
-/* Objects past the linear scan (32 keys) find duplicates through the hash table, kept or skipped. */
+/* Objects past the linear scan (32 keys) find duplicates through the hash table, kept or skipped.
+ */
 static void test_duplicates_in_large_objects(void **st) {
   (void)st;
   static const struct fo_json_filter keep_a[] = {{"a", NULL, false}, {NULL, NULL, false}};
@@ -169,8 +171,7 @@ static void test_duplicates_in_large_objects(void **st) {
         fo_buf_puts(&b, "{\"a\":1,\"o\":{");
         for (int i = 0; i < members; i++) fo_buf_printf(&b, "%s\"k%d\":%d", i ? "," : "", i, i);
         /* a duplicate of key dup_at, written with an escape half the time */
-        if (dup_at >= 0)
-          fo_buf_printf(&b, dup_at % 2 ? ",\"k%d\":0" : ",\"\\u006b%d\":0", dup_at);
+        if (dup_at >= 0) fo_buf_printf(&b, dup_at % 2 ? ",\"k%d\":0" : ",\"\\u006b%d\":0", dup_at);
         fo_buf_puts(&b, "}}");
         struct fo_arena a;
         fo_arena_init(&a, SIZE_MAX);
@@ -246,25 +247,40 @@ static void test_conf_view_matches_effective(void **st) {
   static const char *const confs[] = {
       "{}",
       "{\"high-availability.type\":\"kubernetes\",\"state.checkpoints.dir\":\"s3://c\"}",
-      "{\"high-availability\":{\"type\":\"kubernetes\"},\"state\":{\"checkpoints\":{\"dir\":\"s3://n\"}}}",
+      "{\"high-availability\":{\"type\":\"kubernetes\"},\"state\":{\"checkpoints\":{\"dir\":\"s3://"
+      "n\"}}}",
       "{\"state.checkpoints\":{\"dir\":\"a\"},\"state\":{\"checkpoints.dir\":\"b\"}}",
       "{\"state\":{\"checkpoints.dir\":\"b\"},\"state.checkpoints\":{\"dir\":\"a\"}}",
       "{\"execution.checkpointing.interval\":10,\"state.savepoints.dir\":true,"
       "\"high-availability\":1.50}",
       "{\"state.savepoints.dir\":[\"a\",1,{\"x\":[2]}],\"high-availability.type\":null}",
       "{\"state.checkpoints.dir\":\"\",\"execution.checkpointing.dir\":\" \"}",
-      "{\"kubernetes\":{\"namespace\":\"x\",\"cluster-id\":{}},\"high-availability.cluster-id\":\"y\"}",
+      "{\"kubernetes\":{\"namespace\":\"x\",\"cluster-id\":{}},\"high-availability.cluster-id\":"
+      "\"y\"}",
       "{\"\":{\"state.savepoints.dir\":\"under an empty key\"},\"state.\":{\"x\":1}}",
       "{\"a\":{\"b\":{\"c\":{\"d\":\"deep\"}}},\"a.b\":{\"c.d\":\"later\"}}",
   };
   static const char *const keys[] = {
-      "high-availability.type", "high-availability", "state.checkpoints.dir",
-      "execution.checkpointing.dir", "state.savepoints.dir", "execution.checkpointing.savepoint-dir",
-      "execution.checkpointing.interval", "kubernetes.namespace", "kubernetes.cluster-id",
-      "high-availability.cluster-id", "a.b.c.d", "a.b", "state.", "state..x", "state", "",
+      "high-availability.type",
+      "high-availability",
+      "state.checkpoints.dir",
+      "execution.checkpointing.dir",
+      "state.savepoints.dir",
+      "execution.checkpointing.savepoint-dir",
+      "execution.checkpointing.interval",
+      "kubernetes.namespace",
+      "kubernetes.cluster-id",
+      "high-availability.cluster-id",
+      "a.b.c.d",
+      "a.b",
+      "state.",
+      "state..x",
+      "state",
+      "",
   };
-  json_object *defaults = tu_json("{\"high-availability.type\":\"NONE\",\"state.savepoints.dir\":\"/default\","
-                                  "\"execution.checkpointing.interval\":\"0\"}");
+  json_object *defaults = tu_json(
+      "{\"high-availability.type\":\"NONE\",\"state.savepoints.dir\":\"/default\","
+      "\"execution.checkpointing.interval\":\"0\"}");
   for (size_t c = 0; c < sizeof confs / sizeof confs[0]; c++) {
     for (int with_defaults = 0; with_defaults < 2; with_defaults++) {
       json_object *spec = tu_json(confs[c]);
@@ -272,7 +288,8 @@ static void test_conf_view_matches_effective(void **st) {
       assert_non_null(eff);
       struct fo_arena a;
       fo_arena_init(&a, SIZE_MAX);
-      struct fo_conf_view cv = {.spec = jv(&a, confs[c]), .defaults = with_defaults ? defaults : NULL, .arena = &a};
+      struct fo_conf_view cv = {
+          .spec = jv(&a, confs[c]), .defaults = with_defaults ? defaults : NULL, .arena = &a};
       for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         const char *want = fo_conf_get(eff, keys[k]), *got = fo_conf_view_get(&cv, keys[k]);
         if ((want == NULL) != (got == NULL) || (want && strcmp(want, got) != 0))
@@ -284,7 +301,8 @@ static void test_conf_view_matches_effective(void **st) {
       assert_true((d1 == NULL) == (d2 == NULL) && (!d1 || strcmp(d1, d2) == 0));
       d1 = fo_conf_view_checkpoint_dir(&cv), d2 = fo_conf_checkpoint_dir(eff);
       assert_true((d1 == NULL) == (d2 == NULL) && (!d1 || strcmp(d1, d2) == 0));
-      assert_int_equal(fo_conf_view_checkpoint_interval_set(&cv), fo_conf_checkpoint_interval_set(eff));
+      assert_int_equal(fo_conf_view_checkpoint_interval_set(&cv),
+                       fo_conf_checkpoint_interval_set(eff));
       assert_false(cv.oom);
       json_object_put(eff);
       json_object_put(spec);

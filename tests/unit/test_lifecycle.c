@@ -54,26 +54,34 @@ static void h_free(struct h *h) {
 }
 
 /* A FlinkDeployment of the StateMachineExample job, with our finalizer, in `mode`. */
-static void h_create(struct h *h, const char *mode, const char *state, const char *extra_conf, const char *extra_job) {
+static void h_create(struct h *h, const char *mode, const char *state, const char *extra_conf,
+                     const char *extra_job) {
   char text[4096];
-  snprintf(text, sizeof text,
-           "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\","
-           "\"metadata\":{\"name\":\"%s\",\"namespace\":\"" NS "\",\"finalizers\":[\"flinkdeployments.flink.apache.org/finalizer\"]},"
-           "\"spec\":{\"image\":\"flink:1.20\",\"flinkVersion\":\"v1_20\",\"serviceAccount\":\"flink\","
-           "\"flinkConfiguration\":{\"state.checkpoints.dir\":\"file:///checkpoints\",\"state.savepoints.dir\":\"file:///savepoints\","
-           "\"execution.checkpointing.interval\":\"10s\"%s},"
-           "\"jobManager\":{\"resource\":{\"memory\":\"2048m\",\"cpu\":1}},\"taskManager\":{\"resource\":{\"memory\":\"2048m\",\"cpu\":1}},"
-           "\"job\":{\"jarURI\":\"local:///opt/flink/examples/streaming/StateMachineExample.jar\",\"parallelism\":2,"
-           "\"upgradeMode\":\"%s\",\"state\":\"%s\"%s}}}",
-           h->name, extra_conf ? extra_conf : "", mode, state, extra_job ? extra_job : "");
+  snprintf(
+      text, sizeof text,
+      "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\","
+      "\"metadata\":{\"name\":\"%s\",\"namespace\":\"" NS
+      "\",\"finalizers\":[\"flinkdeployments.flink.apache.org/finalizer\"]},"
+      "\"spec\":{\"image\":\"flink:1.20\",\"flinkVersion\":\"v1_20\",\"serviceAccount\":\"flink\","
+      "\"flinkConfiguration\":{\"state.checkpoints.dir\":\"file:///"
+      "checkpoints\",\"state.savepoints.dir\":\"file:///savepoints\","
+      "\"execution.checkpointing.interval\":\"10s\"%s},"
+      "\"jobManager\":{\"resource\":{\"memory\":\"2048m\",\"cpu\":1}},\"taskManager\":{"
+      "\"resource\":{\"memory\":\"2048m\",\"cpu\":1}},"
+      "\"job\":{\"jarURI\":\"local:///opt/flink/examples/streaming/"
+      "StateMachineExample.jar\",\"parallelism\":2,"
+      "\"upgradeMode\":\"%s\",\"state\":\"%s\"%s}}}",
+      h->name, extra_conf ? extra_conf : "", mode, state, extra_job ? extra_job : "");
   assert_int_equal(fake_put(h->fake, text), 0);
 }
 
-#define HA ",\"high-availability.type\":\"kubernetes\",\"high-availability.storageDir\":\"file:///ha\""
+#define HA \
+  ",\"high-availability.type\":\"kubernetes\",\"high-availability.storageDir\":\"file:///ha\""
 
 static int h_pass(struct h *h, double *again) {
   double a = 0;
-  int r = reconcile(&h->env, h->k, fake_copy(h->fake, "flinkdeployments", NS, h->name), h->key, again ? again : &a);
+  int r = reconcile(&h->env, h->k, fake_copy(h->fake, "flinkdeployments", NS, h->name), h->key,
+                    again ? again : &a);
   return r;
 }
 
@@ -82,7 +90,8 @@ static const char *h_status(struct h *h, const char *field) {
   return fo_json_get_string(fo_json_get_object(h_fd(h), "status"), field);
 }
 static const char *h_job(struct h *h, const char *field) {
-  return fo_json_get_string(fo_json_path(h_fd(h), "status", "jobStatus", (const char *)NULL), field);
+  return fo_json_get_string(fo_json_path(h_fd(h), "status", "jobStatus", (const char *)NULL),
+                            field);
 }
 
 /* The phase the next pass will find (the cluster looked at as the pass does). */
@@ -94,8 +103,9 @@ static enum lc_phase h_phase(struct h *h) {
   json_object *dep = fake_get(h->fake, "deployments", NS, h->name);
   if (dep) {
     cl.jm_deployment = true;
-    const char *g = fo_json_get_string(fo_json_path(dep, "metadata", "annotations", (const char *)NULL),
-                                       "flinkdeployment.flink.apache.org/generation");
+    const char *g =
+        fo_json_get_string(fo_json_path(dep, "metadata", "annotations", (const char *)NULL),
+                           "flinkdeployment.flink.apache.org/generation");
     cl.jm_generation_set = g != NULL;
     cl.jm_generation = g ? strtoll(g, NULL, 10) : 0;
   }
@@ -112,7 +122,8 @@ static bool h_settled(struct h *h) {
   fo_json_as_int64(fo_json_path(fd, "status", "observedGeneration", (const char *)NULL), &obs);
   const char *life = h_status(h, "lifecycleState");
   if (gen != obs || !life) return false;
-  if (fo_json_path(fd, "status", "jobStatus", "savepointInfo", "triggerId", (const char *)NULL)) return false;
+  if (fo_json_path(fd, "status", "jobStatus", "savepointInfo", "triggerId", (const char *)NULL))
+    return false;
   return !strcmp(life, "STABLE") || !strcmp(life, "SUSPENDED");
 }
 
@@ -144,8 +155,9 @@ static void h_converge(struct h *h, int max, char *phases, size_t n) {
   struct fake_flink_view v;
   fake_flink_view(h->fake, &v);
   fprintf(stderr, "requests of %s:\n%s", h->name, fake_log(h->fake));
-  fail_msg("%s did not settle after %d passes (JobManager %s, job %s %s, %d starts); status %s", h->name, max,
-           v.up ? "up" : "down", v.job_id, v.job_state, v.starts, json_object_to_json_string(fo_json_get_object(h_fd(h), "status")));
+  fail_msg("%s did not settle after %d passes (JobManager %s, job %s %s, %d starts); status %s",
+           h->name, max, v.up ? "up" : "down", v.job_id, v.job_state, v.starts,
+           json_object_to_json_string(fo_json_get_object(h_fd(h), "status")));
 }
 
 /* ---- the phase table ---- */
@@ -163,38 +175,74 @@ static const char *rec(const char *state, const char *mode) {
   static char buf[4][512];
   static int k;
   char *b = buf[k++ % 4];
-  snprintf(b, 512, "{\\\"spec\\\":{\\\"job\\\":{\\\"state\\\":\\\"%s\\\",\\\"upgradeMode\\\":\\\"%s\\\"}},\\\"resource_metadata\\\":{}}", state, mode);
+  snprintf(b, 512,
+           "{\\\"spec\\\":{\\\"job\\\":{\\\"state\\\":\\\"%s\\\",\\\"upgradeMode\\\":\\\"%s\\\"}},"
+           "\\\"resource_metadata\\\":{}}",
+           state, mode);
   return b;
 }
 
 static void test_phase_table(void **state) {
   (void)state;
   char st[16][1024];
-  snprintf(st[0], 1024, "{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":\"%s\"},\"observedGeneration\":1}", rec("running", "savepoint"));
-  snprintf(st[1], 1024, "{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":\"%s\"},\"observedGeneration\":1}", rec("suspended", "savepoint"));
-  snprintf(st[2], 1024, "{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":\"%s\"},\"jobStatus\":{\"savepointInfo\":{\"triggerId\":\"0123456789abcdef0123456789abcdef\"}},\"observedGeneration\":1}", rec("running", "savepoint"));
-  snprintf(st[3], 1024, "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},\"observedGeneration\":2}", rec("suspended", "savepoint"));
-  snprintf(st[4], 1024, "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},\"jobStatus\":{\"upgradeSavepointPath\":\"file:/sp/1\"},\"observedGeneration\":2}", rec("suspended", "savepoint"));
-  snprintf(st[5], 1024, "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},\"observedGeneration\":2}", rec("suspended", "stateless"));
-  snprintf(st[6], 1024, "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},\"jobStatus\":{\"state\":\"RECONCILING\"},\"observedGeneration\":2}", rec("suspended", "stateless"));
-  snprintf(st[7], 1024, "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},\"observedGeneration\":2}", rec("suspended", "last-state"));
-  const struct lc_cluster none = {0}, old = {true, true, 1}, ours = {true, true, 2}, plain = {true, false, 0};
+  snprintf(st[0], 1024,
+           "{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":\"%s\"},"
+           "\"observedGeneration\":1}",
+           rec("running", "savepoint"));
+  snprintf(st[1], 1024,
+           "{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":\"%s\"},"
+           "\"observedGeneration\":1}",
+           rec("suspended", "savepoint"));
+  snprintf(st[2], 1024,
+           "{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":\"%s\"},"
+           "\"jobStatus\":{\"savepointInfo\":{\"triggerId\":\"0123456789abcdef0123456789abcdef\"}},"
+           "\"observedGeneration\":1}",
+           rec("running", "savepoint"));
+  snprintf(st[3], 1024,
+           "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},"
+           "\"observedGeneration\":2}",
+           rec("suspended", "savepoint"));
+  snprintf(st[4], 1024,
+           "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},"
+           "\"jobStatus\":{\"upgradeSavepointPath\":\"file:/sp/1\"},\"observedGeneration\":2}",
+           rec("suspended", "savepoint"));
+  snprintf(st[5], 1024,
+           "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},"
+           "\"observedGeneration\":2}",
+           rec("suspended", "stateless"));
+  snprintf(st[6], 1024,
+           "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},"
+           "\"jobStatus\":{\"state\":\"RECONCILING\"},\"observedGeneration\":2}",
+           rec("suspended", "stateless"));
+  snprintf(st[7], 1024,
+           "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},"
+           "\"observedGeneration\":2}",
+           rec("suspended", "last-state"));
+  const struct lc_cluster none = {0}, old = {true, true, 1}, ours = {true, true, 2},
+                          plain = {true, false, 0};
   const struct phase_case cases[] = {
       {"nothing recorded", NULL, "savepoint", "running", 1, none, LC_NEW},
       {"deployed running", st[0], "savepoint", "running", 1, none, LC_RUNNING},
-      {"deployed running, spec changed (still RUNNING: the change starts there)", st[0], "savepoint", "running", 2, none, LC_RUNNING},
+      {"deployed running, spec changed (still RUNNING: the change starts there)", st[0],
+       "savepoint", "running", 2, none, LC_RUNNING},
       {"deployed suspended", st[1], "savepoint", "suspended", 1, none, LC_SUSPENDED},
       {"deployed suspended, asked to run", st[1], "savepoint", "running", 2, none, LC_SUSPENDED},
       {"a manual savepoint in flight", st[2], "savepoint", "running", 1, none, LC_SAVEPOINT},
-      {"savepoint upgrade, old cluster, no savepoint yet", st[3], "savepoint", "running", 2, old, LC_STOP_SAVEPOINT},
-      {"savepoint upgrade, old cluster, savepoint taken", st[4], "savepoint", "running", 2, old, LC_STOP_CLUSTER},
+      {"savepoint upgrade, old cluster, no savepoint yet", st[3], "savepoint", "running", 2, old,
+       LC_STOP_SAVEPOINT},
+      {"savepoint upgrade, old cluster, savepoint taken", st[4], "savepoint", "running", 2, old,
+       LC_STOP_CLUSTER},
       {"stateless upgrade, old cluster", st[5], "stateless", "running", 2, old, LC_STOP_CLUSTER},
-      {"stateless upgrade, a Deployment without our annotation", st[5], "stateless", "running", 2, plain, LC_STOP_CLUSTER},
+      {"stateless upgrade, a Deployment without our annotation", st[5], "stateless", "running", 2,
+       plain, LC_STOP_CLUSTER},
       {"upgrade, no cluster, to run", st[5], "stateless", "running", 2, none, LC_START},
       {"upgrade, no cluster, to suspend", st[5], "stateless", "suspended", 2, none, LC_STOPPED},
-      {"our cluster applied for the spec in hand", st[6], "stateless", "running", 2, ours, LC_STARTED},
-      {"our cluster applied, but the spec changed again", st[6], "stateless", "running", 3, ours, LC_STOP_CLUSTER},
-      {"a cluster of the generation, not yet RECONCILING", st[5], "stateless", "running", 2, ours, LC_STOP_CLUSTER},
+      {"our cluster applied for the spec in hand", st[6], "stateless", "running", 2, ours,
+       LC_STARTED},
+      {"our cluster applied, but the spec changed again", st[6], "stateless", "running", 3, ours,
+       LC_STOP_CLUSTER},
+      {"a cluster of the generation, not yet RECONCILING", st[5], "stateless", "running", 2, ours,
+       LC_STOP_CLUSTER},
       {"last-state upgrade, old cluster", st[7], "last-state", "running", 2, old, LC_STOP_CLUSTER},
       {"last-state upgrade, no cluster", st[7], "last-state", "running", 2, none, LC_START},
   };
@@ -203,15 +251,20 @@ static void test_phase_table(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const struct phase_case *c = &cases[i];
     char text[4096];
-    snprintf(text, sizeof text,
-             "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\",\"metadata\":{\"name\":\"t\",\"namespace\":\"n\","
-             "\"generation\":%lld},\"spec\":{\"job\":{\"jarURI\":\"local:///x.jar\",\"upgradeMode\":\"%s\",\"state\":\"%s\"}}%s%s}",
-             (long long)c->generation, c->spec_mode, c->spec_state, c->status ? ",\"status\":" : "", c->status ? c->status : "");
+    snprintf(
+        text, sizeof text,
+        "{\"apiVersion\":\"flink.apache.org/"
+        "v1beta1\",\"kind\":\"FlinkDeployment\",\"metadata\":{\"name\":\"t\",\"namespace\":\"n\","
+        "\"generation\":%lld},\"spec\":{\"job\":{\"jarURI\":\"local:///"
+        "x.jar\",\"upgradeMode\":\"%s\",\"state\":\"%s\"}}%s%s}",
+        (long long)c->generation, c->spec_mode, c->spec_state, c->status ? ",\"status\":" : "",
+        c->status ? c->status : "");
     struct pass p;
     assert_int_equal(pass_load(&p, &h.env, h.k, tu_json(text), "n/t"), 0);
     enum lc_phase got = lc_phase_of(&p, &c->cl);
     pass_unload(&p);
-    if (got != c->want) fail_msg("%s: want %s, got %s", c->name, lc_phase_name(c->want), lc_phase_name(got));
+    if (got != c->want)
+      fail_msg("%s: want %s, got %s", c->name, lc_phase_name(c->want), lc_phase_name(got));
   }
   h_free(&h);
 }
@@ -232,25 +285,33 @@ static void test_pass_new_running(void **state) {
   double again = -1;
   assert_int_equal(h_pass(&h, &again), 0);
   /* a transition begins: recorded (target suspended, the mode), an Event, nothing deployed yet */
-  assert_log(&h, "POST /api/v1/namespaces/jobs/events\n"
-                 "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new/status\n");
-  assert_string_equal(fo_json_get_string(fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL), "state"), "UPGRADING");
+  assert_log(&h,
+             "POST /api/v1/namespaces/jobs/events\n"
+             "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new/status\n");
+  assert_string_equal(
+      fo_json_get_string(
+          fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL), "state"),
+      "UPGRADING");
   assert_true(again > 0);
   assert_int_equal(h_phase(&h), LC_START);
   /* the next pass makes sure no HA data is left (stateless), records the job id, then applies the
    * cluster's objects */
   fake_log_clear(h.fake);
   assert_int_equal(h_pass(&h, NULL), 0);
-  assert_log(&h, "GET /apis/apps/v1/namespaces/jobs/deployments/new\n"
-                 "GET /api/v1/namespaces/jobs/configmaps\n"
-                 "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new/status\n"
-                 "POST /api/v1/namespaces/jobs/configmaps\n"
-                 "POST /api/v1/namespaces/jobs/services\n"
-                 "POST /api/v1/namespaces/jobs/services\n"
-                 "POST /apis/apps/v1/namespaces/jobs/deployments\n");
+  assert_log(&h,
+             "GET /apis/apps/v1/namespaces/jobs/deployments/new\n"
+             "GET /api/v1/namespaces/jobs/configmaps\n"
+             "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new/status\n"
+             "POST /api/v1/namespaces/jobs/configmaps\n"
+             "POST /api/v1/namespaces/jobs/services\n"
+             "POST /api/v1/namespaces/jobs/services\n"
+             "POST /apis/apps/v1/namespaces/jobs/deployments\n");
   assert_string_equal(h_job(&h, "state"), "RECONCILING");
   assert_non_null(h_job(&h, "jobId"));
-  const char *conf = fo_json_get_string(fo_json_path(fake_get(h.fake, "configmaps", NS, "flink-config-new"), "data", (const char *)NULL), "flink-conf.yaml");
+  const char *conf =
+      fo_json_get_string(fo_json_path(fake_get(h.fake, "configmaps", NS, "flink-config-new"),
+                                      "data", (const char *)NULL),
+                         "flink-conf.yaml");
   char want[128];
   snprintf(want, sizeof want, "\"$internal.pipeline.job-id\": \"%s\"", h_job(&h, "jobId"));
   assert_non_null(strstr(conf, want));
@@ -265,7 +326,8 @@ static void test_pass_created_suspended(void **state) {
   h_create(&h, "savepoint", "suspended", NULL, NULL);
   fake_log_clear(h.fake);
   assert_int_equal(h_pass(&h, NULL), 0);
-  assert_log(&h, "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/susp/status\n");
+  assert_log(&h,
+             "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/susp/status\n");
   assert_string_equal(h_status(&h, "lifecycleState"), "SUSPENDED");
   assert_null(fake_get(h.fake, "deployments", NS, "susp"));
   h_free(&h);
@@ -278,9 +340,11 @@ static void test_pass_invalid_spec(void **state) {
   h_create(&h, "last-state", "running", NULL, NULL); /* last-state without HA */
   fake_log_clear(h.fake);
   assert_int_equal(h_pass(&h, NULL), 0);
-  assert_log(&h, "POST /api/v1/namespaces/jobs/events\n"
-                 "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/bad/status\n");
-  assert_non_null(strstr(h_status(&h, "error"), "Job could not be upgraded with last-state while Kubernetes HA disabled"));
+  assert_log(&h,
+             "POST /api/v1/namespaces/jobs/events\n"
+             "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/bad/status\n");
+  assert_non_null(strstr(h_status(&h, "error"),
+                         "Job could not be upgraded with last-state while Kubernetes HA disabled"));
   fake_log_clear(h.fake); /* the same verdict again: no new Event, no write */
   assert_int_equal(h_pass(&h, NULL), 0);
   assert_log(&h, "");
@@ -300,12 +364,19 @@ static void test_pass_conflict_keeps_other_writer(void **state) {
   fake_log_clear(h.fake);
   double again;
   assert_int_equal(reconcile(&h.env, h.k, stale, h.key, &again), 0);
-  assert_log(&h, "POST /api/v1/namespaces/jobs/events\n"
-                 "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf/status\n"
-                 "GET /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf\n"
-                 "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf/status\n");
-  assert_string_equal(fo_json_get_string(fo_json_path(h_fd(&h), "status", "clusterInfo", (const char *)NULL), "theirs"), "kept");
-  assert_string_equal(fo_json_get_string(fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL), "state"), "UPGRADING");
+  assert_log(&h,
+             "POST /api/v1/namespaces/jobs/events\n"
+             "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf/status\n"
+             "GET /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf\n"
+             "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf/status\n");
+  assert_string_equal(
+      fo_json_get_string(fo_json_path(h_fd(&h), "status", "clusterInfo", (const char *)NULL),
+                         "theirs"),
+      "kept");
+  assert_string_equal(
+      fo_json_get_string(
+          fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL), "state"),
+      "UPGRADING");
   h_free(&h);
 }
 
@@ -320,7 +391,8 @@ static void test_upgrade_per_mode(void **state) {
     bool restored_from_savepoint, same_job_id;
   } modes[] = {
       {"stateless", NULL, "RUNNING STOP_CLUSTER START STARTED RUNNING", 0, false, false},
-      {"savepoint", NULL, "RUNNING STOP_SAVEPOINT STOP_CLUSTER START STARTED RUNNING", 1, true, false},
+      {"savepoint", NULL, "RUNNING STOP_SAVEPOINT STOP_CLUSTER START STARTED RUNNING", 1, true,
+       false},
       {"last-state", HA, "RUNNING STOP_CLUSTER START STARTED RUNNING", 0, false, true},
   };
   for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
@@ -337,7 +409,8 @@ static void test_upgrade_per_mode(void **state) {
     assert_string_equal(v0.job_id, h_job(&h, "jobId")); /* the status names the job that runs */
     fake_patch_spec(h.fake, "flinkdeployments", NS, "up", "{\"job\":{\"parallelism\":4}}");
     h_converge(&h, 40, phases, sizeof phases);
-    if (strcmp(phases, modes[i].phases)) fail_msg("%s: phases %s, want %s", modes[i].mode, phases, modes[i].phases);
+    if (strcmp(phases, modes[i].phases))
+      fail_msg("%s: phases %s, want %s", modes[i].mode, phases, modes[i].phases);
     fake_flink_view(h.fake, &v);
     assert_int_equal(v.starts, 2);
     assert_int_equal(v.savepoints, modes[i].savepoints);
@@ -345,7 +418,10 @@ static void test_upgrade_per_mode(void **state) {
     else assert_string_equal(v.restored_from, "");
     assert_int_equal(!strcmp(v.job_id, v0.job_id), modes[i].same_job_id);
     assert_string_equal(v.job_id, h_job(&h, "jobId"));
-    const char *conf = fo_json_get_string(fo_json_path(fake_get(h.fake, "configmaps", NS, "flink-config-up"), "data", (const char *)NULL), "flink-conf.yaml");
+    const char *conf =
+        fo_json_get_string(fo_json_path(fake_get(h.fake, "configmaps", NS, "flink-config-up"),
+                                        "data", (const char *)NULL),
+                           "flink-conf.yaml");
     assert_non_null(strstr(conf, "\"parallelism.default\": \"4\""));
     h_free(&h);
   }
@@ -391,7 +467,8 @@ static void test_manual_savepoint(void **state) {
   fake_flink_view(h.fake, &v);
   assert_int_equal(v.savepoints, 1);
   assert_int_equal(v.starts, 1); /* the job kept running */
-  json_object *last = fo_json_path(h_fd(&h), "status", "jobStatus", "savepointInfo", "lastSavepoint", (const char *)NULL);
+  json_object *last = fo_json_path(h_fd(&h), "status", "jobStatus", "savepointInfo",
+                                   "lastSavepoint", (const char *)NULL);
   assert_string_equal(fo_json_get_string(last, "location"), v.last_savepoint);
   int64_t nonce = 0;
   fo_json_as_int64(fo_json_get(last, "triggerNonce"), &nonce);
@@ -444,7 +521,11 @@ static void test_delete_cleans_up(void **state) {
   h_converge(&h, 30, NULL, 0);
   const char *d;
   size_t n;
-  assert_int_equal(fake_kube_transport(h.fake, "DELETE", "/apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/del", NULL, &d, &n), 200);
+  assert_int_equal(
+      fake_kube_transport(h.fake, "DELETE",
+                          "/apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/del",
+                          NULL, &d, &n),
+      200);
   for (int i = 0; i < 10 && h_fd(&h); i++) {
     h_pass(&h, NULL);
     fake_tick(h.fake);
@@ -453,7 +534,8 @@ static void test_delete_cleans_up(void **state) {
   assert_null(fake_get(h.fake, "deployments", NS, "del"));
   assert_null(fake_get(h.fake, "configmaps", NS, "flink-config-del")); /* with its owner */
   const char *log = fake_log(h.fake);
-  assert_non_null(strstr(log, "DELETE /api/v1/namespaces/jobs/configmaps/del-")); /* the HA data, which has no owner */
+  assert_non_null(strstr(
+      log, "DELETE /api/v1/namespaces/jobs/configmaps/del-")); /* the HA data, which has no owner */
   h_free(&h);
 }
 
@@ -479,7 +561,8 @@ static void kill_run(const char *mode, const char *conf, const char *change) {
     fake_flink_view(h.fake, &v0);
     fake_patch_spec(h.fake, "flinkdeployments", NS, "k", change);
     fake_kill_after(h.fake, (long)kill);
-    for (int i = 0; i < 40 && !fake_killed(h.fake); i++) { /* runs until it dies before write kill+1 */
+    for (int i = 0; i < 40 && !fake_killed(h.fake);
+         i++) { /* runs until it dies before write kill+1 */
       h_pass(&h, NULL);
       if (!fake_killed(h.fake)) fake_tick(h.fake);
     }
@@ -493,7 +576,8 @@ static void kill_run(const char *mode, const char *conf, const char *change) {
     if (v.stale_ha_starts) fail_msg("%s: the job started beside another job's HA data", what);
     if (!strcmp(mode, "savepoint")) {
       if (v.savepoints != 1) fail_msg("%s: %d savepoints", what, v.savepoints);
-      if (strcmp(v.restored_from, v.last_savepoint)) fail_msg("%s: restored from '%s', not '%s'", what, v.restored_from, v.last_savepoint);
+      if (strcmp(v.restored_from, v.last_savepoint))
+        fail_msg("%s: restored from '%s', not '%s'", what, v.restored_from, v.last_savepoint);
     } else if (!strcmp(mode, "last-state")) {
       if (strcmp(v.job_id, v0.job_id)) fail_msg("%s: a new job id (started empty)", what);
     }

@@ -12,8 +12,8 @@
 static void assert_json_eq(json_object *got, const char *want_text) {
   json_object *want = tu_json(want_text);
   if (!json_object_equal(got, want)) {
-    fail_msg("JSON differs:\n  got:  %s\n  want: %s", got ? json_object_to_json_string(got) : "null",
-             want_text);
+    fail_msg("JSON differs:\n  got:  %s\n  want: %s",
+             got ? json_object_to_json_string(got) : "null", want_text);
   }
   json_object_put(want);
 }
@@ -45,17 +45,23 @@ static void test_apply(void **st) {
       {"{\"a\":1}", "[{\"op\":\"remove\",\"path\":\"/b\"}]", NULL},
       {"{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/a\",\"value\":[1]}]", "{\"a\":[1]}"},
       {"{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/b\",\"value\":1}]", NULL},
-      {"{\"a\":{\"x\":1}}", "[{\"op\":\"move\",\"from\":\"/a/x\",\"path\":\"/y\"}]", "{\"a\":{},\"y\":1}"},
+      {"{\"a\":{\"x\":1}}", "[{\"op\":\"move\",\"from\":\"/a/x\",\"path\":\"/y\"}]",
+       "{\"a\":{},\"y\":1}"},
       {"{\"a\":{\"x\":1}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/b\"}]", NULL},
-      {"{\"a\":{\"x\":1}}", "[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/b\"}]", "{\"a\":{\"x\":1},\"b\":{\"x\":1}}"},
+      {"{\"a\":{\"x\":1}}", "[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/b\"}]",
+       "{\"a\":{\"x\":1},\"b\":{\"x\":1}}"},
       {"{\"a\":1}", "[{\"op\":\"test\",\"path\":\"/a\",\"value\":1}]", "{\"a\":1}"},
       {"{\"a\":1}", "[{\"op\":\"test\",\"path\":\"/a\",\"value\":2}]", NULL},
-      {"{\"a/b\":{\"~\":1}}", "[{\"op\":\"replace\",\"path\":\"/a~1b/~0\",\"value\":2}]", "{\"a/b\":{\"~\":2}}"},
+      {"{\"a/b\":{\"~\":1}}", "[{\"op\":\"replace\",\"path\":\"/a~1b/~0\",\"value\":2}]",
+       "{\"a/b\":{\"~\":2}}"},
       {"{}", "[{\"op\":\"add\",\"path\":\"/x/y\",\"value\":1}]", NULL},
       {"{}", "[{\"op\":\"frob\",\"path\":\"/x\"}]", NULL},
       {"{}", "[{\"op\":\"add\",\"path\":\"x\",\"value\":1}]", NULL},
       {"{}", "[{\"op\":\"add\",\"path\":\"/x~2\",\"value\":1}]", NULL},
-      {"{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/b\",\"value\":2},{\"op\":\"test\",\"path\":\"/a\",\"value\":9}]", NULL},
+      {"{\"a\":1}",
+       "[{\"op\":\"add\",\"path\":\"/b\",\"value\":2},{\"op\":\"test\",\"path\":\"/"
+       "a\",\"value\":9}]",
+       NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     json_object *doc = tu_json(cases[i].doc), *patch = tu_json(cases[i].patch), *out;
@@ -75,7 +81,11 @@ static void test_apply(void **st) {
     json_object_put(doc);
     json_object_put(patch);
   }
-  json_object *doc = tu_json("{}"), *patch = tu_json("[{\"op\":\"test\",\"path\":\"\",\"value\":{}},{\"op\":\"test\",\"path\":\"\",\"value\":{}}]"), *out;
+  json_object *doc = tu_json("{}"),
+              *patch = tu_json(
+                  "[{\"op\":\"test\",\"path\":\"\",\"value\":{}},{\"op\":\"test\",\"path\":\"\","
+                  "\"value\":{}}]"),
+              *out;
   const char *why;
   assert_int_equal(fo_patch_apply(doc, patch, 1, &out, &why), -E2BIG);
   json_object_put(doc);
@@ -102,28 +112,45 @@ static void test_defaults(void **st) {
   static const struct defaults_case cases[] = {
       /* everything missing */
       {"{\"metadata\":{\"name\":\"a\"},\"spec\":{\"job\":{\"jarURI\":\"x\"}}}",
-       "[{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{\"app.kubernetes.io/managed-by\":\"flink-operator\"}},"
+       "[{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{\"app.kubernetes.io/"
+       "managed-by\":\"flink-operator\"}},"
        "{\"op\":\"add\",\"path\":\"/spec/job/state\",\"value\":\"running\"},"
        "{\"op\":\"add\",\"path\":\"/spec/job/upgradeMode\",\"value\":\"stateless\"},"
        "{\"op\":\"add\",\"path\":\"/spec/mode\",\"value\":\"native\"},"
        "{\"op\":\"add\",\"path\":\"/spec/jobManager\",\"value\":{\"replicas\":1}}]",
-       "{\"metadata\":{\"name\":\"a\",\"labels\":{\"app.kubernetes.io/managed-by\":\"flink-operator\"}},"
-       "\"spec\":{\"job\":{\"jarURI\":\"x\",\"state\":\"running\",\"upgradeMode\":\"stateless\"},\"mode\":\"native\",\"jobManager\":{\"replicas\":1}}}"},
+       "{\"metadata\":{\"name\":\"a\",\"labels\":{\"app.kubernetes.io/"
+       "managed-by\":\"flink-operator\"}},"
+       "\"spec\":{\"job\":{\"jarURI\":\"x\",\"state\":\"running\",\"upgradeMode\":\"stateless\"},"
+       "\"mode\":\"native\",\"jobManager\":{\"replicas\":1}}}"},
       /* labels exist: the key needs ~1 escaping; user values are kept */
-      {"{\"metadata\":{\"labels\":{\"team\":\"x\"}},\"spec\":{\"job\":{\"state\":\"suspended\",\"upgradeMode\":\"savepoint\"},\"jobManager\":{\"resource\":{}}}}",
-       "[{\"op\":\"add\",\"path\":\"/metadata/labels/app.kubernetes.io~1managed-by\",\"value\":\"flink-operator\"},"
+      {"{\"metadata\":{\"labels\":{\"team\":\"x\"}},\"spec\":{\"job\":{\"state\":\"suspended\","
+       "\"upgradeMode\":\"savepoint\"},\"jobManager\":{\"resource\":{}}}}",
+       "[{\"op\":\"add\",\"path\":\"/metadata/labels/"
+       "app.kubernetes.io~1managed-by\",\"value\":\"flink-operator\"},"
        "{\"op\":\"add\",\"path\":\"/spec/mode\",\"value\":\"native\"},"
        "{\"op\":\"add\",\"path\":\"/spec/jobManager/replicas\",\"value\":1}]",
-       "{\"metadata\":{\"labels\":{\"team\":\"x\",\"app.kubernetes.io/managed-by\":\"flink-operator\"}},"
-       "\"spec\":{\"job\":{\"state\":\"suspended\",\"upgradeMode\":\"savepoint\"},\"jobManager\":{\"resource\":{},\"replicas\":1},\"mode\":\"native\"}}"},
+       "{\"metadata\":{\"labels\":{\"team\":\"x\",\"app.kubernetes.io/"
+       "managed-by\":\"flink-operator\"}},"
+       "\"spec\":{\"job\":{\"state\":\"suspended\",\"upgradeMode\":\"savepoint\"},\"jobManager\":{"
+       "\"resource\":{},\"replicas\":1},\"mode\":\"native\"}}"},
       /* nothing to do: empty patch; a user's own managed-by value is not touched */
-      {"{\"metadata\":{\"labels\":{\"app.kubernetes.io/managed-by\":\"argocd\"}},\"spec\":{\"mode\":\"standalone\",\"jobManager\":{\"replicas\":2}}}",
+      {"{\"metadata\":{\"labels\":{\"app.kubernetes.io/"
+       "managed-by\":\"argocd\"}},\"spec\":{\"mode\":\"standalone\",\"jobManager\":{\"replicas\":2}"
+       "}}",
        "[]",
-       "{\"metadata\":{\"labels\":{\"app.kubernetes.io/managed-by\":\"argocd\"}},\"spec\":{\"mode\":\"standalone\",\"jobManager\":{\"replicas\":2}}}"},
+       "{\"metadata\":{\"labels\":{\"app.kubernetes.io/"
+       "managed-by\":\"argocd\"}},\"spec\":{\"mode\":\"standalone\",\"jobManager\":{\"replicas\":2}"
+       "}}"},
       /* explicit nulls count as unset */
-      {"{\"metadata\":{\"labels\":{\"app.kubernetes.io/managed-by\":\"x\"}},\"spec\":{\"mode\":null,\"jobManager\":{\"replicas\":1},\"job\":{\"state\":null,\"upgradeMode\":\"last-state\"}}}",
-       "[{\"op\":\"add\",\"path\":\"/spec/job/state\",\"value\":\"running\"},{\"op\":\"add\",\"path\":\"/spec/mode\",\"value\":\"native\"}]",
-       "{\"metadata\":{\"labels\":{\"app.kubernetes.io/managed-by\":\"x\"}},\"spec\":{\"mode\":\"native\",\"jobManager\":{\"replicas\":1},\"job\":{\"state\":\"running\",\"upgradeMode\":\"last-state\"}}}"},
+      {"{\"metadata\":{\"labels\":{\"app.kubernetes.io/"
+       "managed-by\":\"x\"}},\"spec\":{\"mode\":null,\"jobManager\":{\"replicas\":1},\"job\":{"
+       "\"state\":null,\"upgradeMode\":\"last-state\"}}}",
+       "[{\"op\":\"add\",\"path\":\"/spec/job/"
+       "state\",\"value\":\"running\"},{\"op\":\"add\",\"path\":\"/spec/"
+       "mode\",\"value\":\"native\"}]",
+       "{\"metadata\":{\"labels\":{\"app.kubernetes.io/"
+       "managed-by\":\"x\"}},\"spec\":{\"mode\":\"native\",\"jobManager\":{\"replicas\":1},\"job\":"
+       "{\"state\":\"running\",\"upgradeMode\":\"last-state\"}}}"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     json_object *in = tu_json(cases[i].in), *patch, *out;
@@ -145,8 +172,10 @@ static void test_defaults(void **st) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pointer_escaping), cmocka_unit_test(test_apply),
-      cmocka_unit_test(test_merge_patch),      cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_pointer_escaping),
+      cmocka_unit_test(test_apply),
+      cmocka_unit_test(test_merge_patch),
+      cmocka_unit_test(test_defaults),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

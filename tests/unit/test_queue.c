@@ -143,7 +143,8 @@ static void test_no_concurrent_processing(void **st) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_coalesce_and_order), cmocka_unit_test(test_delay_and_backoff),
-                                     cmocka_unit_test(test_no_concurrent_processing), cmocka_unit_test(test_changes_first)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_coalesce_and_order), cmocka_unit_test(test_delay_and_backoff),
+      cmocka_unit_test(test_no_concurrent_processing), cmocka_unit_test(test_changes_first)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

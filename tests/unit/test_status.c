@@ -9,22 +9,33 @@
 #include "testutil.h"
 
 static const char *FULL =
-    "{\"jobStatus\":{\"jobName\":\"StateMachineExample\",\"jobId\":\"0123456789abcdef0123456789abcdef\","
+    "{\"jobStatus\":{\"jobName\":\"StateMachineExample\",\"jobId\":"
+    "\"0123456789abcdef0123456789abcdef\","
     "\"state\":\"RUNNING\",\"startTime\":\"1700000000000\",\"updateTime\":\"1700000001000\","
     "\"upgradeSavepointPath\":\"file:///sp/savepoint-1\","
-    "\"savepointInfo\":{\"lastSavepoint\":{\"timeStamp\":1700000000500,\"location\":\"file:///sp/savepoint-1\","
+    "\"savepointInfo\":{\"lastSavepoint\":{\"timeStamp\":1700000000500,\"location\":\"file:///sp/"
+    "savepoint-1\","
     "\"triggerType\":\"MANUAL\",\"formatType\":\"CANONICAL\",\"triggerNonce\":123},"
-    "\"triggerId\":\"\",\"triggerTimestamp\":0,\"triggerType\":\"MANUAL\",\"formatType\":\"CANONICAL\","
-    "\"savepointHistory\":[{\"timeStamp\":1700000000500,\"location\":\"file:///sp/savepoint-1\",\"triggerType\":\"MANUAL\","
-    "\"formatType\":\"CANONICAL\",\"triggerNonce\":123,\"futureField\":true}],\"lastPeriodicSavepointTimestamp\":0}},"
+    "\"triggerId\":\"\",\"triggerTimestamp\":0,\"triggerType\":\"MANUAL\",\"formatType\":"
+    "\"CANONICAL\","
+    "\"savepointHistory\":[{\"timeStamp\":1700000000500,\"location\":\"file:///sp/"
+    "savepoint-1\",\"triggerType\":\"MANUAL\","
+    "\"formatType\":\"CANONICAL\",\"triggerNonce\":123,\"futureField\":true}],"
+    "\"lastPeriodicSavepointTimestamp\":0}},"
     "\"jobManagerDeploymentStatus\":\"READY\",\"lifecycleState\":\"STABLE\",\"error\":null,"
     "\"observedGeneration\":3,\"clusterInfo\":{\"flink-version\":\"1.20.0\",\"total-cpu\":\"2.0\"},"
     "\"reconciliationStatus\":{\"reconciliationTimestamp\":1700000000000,"
-    "\"lastReconciledSpec\":\"{\\\"spec\\\":{\\\"job\\\":{\\\"state\\\":\\\"running\\\"}},\\\"resource_metadata\\\":{\\\"apiVersion\\\":\\\"flink.apache.org/v1beta1\\\",\\\"firstDeployment\\\":false}}\","
-    "\"lastStableSpec\":\"{\\\"spec\\\":{\\\"job\\\":{\\\"state\\\":\\\"running\\\"}},\\\"resource_metadata\\\":{\\\"apiVersion\\\":\\\"flink.apache.org/v1beta1\\\",\\\"firstDeployment\\\":false}}\","
+    "\"lastReconciledSpec\":\"{\\\"spec\\\":{\\\"job\\\":{\\\"state\\\":\\\"running\\\"}},"
+    "\\\"resource_metadata\\\":{\\\"apiVersion\\\":\\\"flink.apache.org/"
+    "v1beta1\\\",\\\"firstDeployment\\\":false}}\","
+    "\"lastStableSpec\":\"{\\\"spec\\\":{\\\"job\\\":{\\\"state\\\":\\\"running\\\"}},\\\"resource_"
+    "metadata\\\":{\\\"apiVersion\\\":\\\"flink.apache.org/"
+    "v1beta1\\\",\\\"firstDeployment\\\":false}}\","
     "\"state\":\"DEPLOYED\"},"
-    "\"conditions\":[{\"type\":\"Running\",\"status\":\"True\",\"reason\":\"Running\",\"message\":\"Job status RUNNING\"}],"
-    "\"taskManager\":{\"labelSelector\":\"component=taskmanager,app=x\",\"replicas\":1},\"somethingNew\":{\"k\":[1,2]}}";
+    "\"conditions\":[{\"type\":\"Running\",\"status\":\"True\",\"reason\":\"Running\",\"message\":"
+    "\"Job status RUNNING\"}],"
+    "\"taskManager\":{\"labelSelector\":\"component=taskmanager,app=x\",\"replicas\":1},"
+    "\"somethingNew\":{\"k\":[1,2]}}";
 
 static void test_round_trip(void **st) {
   (void)st;
@@ -39,7 +50,8 @@ static void test_round_trip(void **st) {
   assert_int_equal(s.observed_generation.v, 3);
   assert_string_equal(s.reconciliation_status.state, "DEPLOYED");
   json_object *out = fo_status_to_json(&s);
-  if (!json_object_equal(in, out)) fail_msg("round trip differs:\n%s\n%s", FULL, json_object_to_json_string(out));
+  if (!json_object_equal(in, out))
+    fail_msg("round trip differs:\n%s\n%s", FULL, json_object_to_json_string(out));
   /* byte-for-byte too: key order and spelling are kept */
   char *a = fo_json_dumps(in), *b = fo_json_dumps(out);
   assert_string_equal(a, b);
@@ -76,7 +88,8 @@ static void test_edit(void **st) {
   s.reconciliation_status.reconciliation_timestamp = (struct fo_opt_int){true, 5};
   out = fo_status_to_json(&s);
   char *txt = fo_json_dumps(out);
-  assert_string_equal(txt, "{\"reconciliationStatus\":{\"reconciliationTimestamp\":5,\"state\":\"UPGRADING\"}}");
+  assert_string_equal(
+      txt, "{\"reconciliationStatus\":{\"reconciliationTimestamp\":5,\"state\":\"UPGRADING\"}}");
   free(txt);
   json_object_put(out);
   fo_status_free(&s);
@@ -84,10 +97,15 @@ static void test_edit(void **st) {
 
 static void test_reconciled_spec(void **st) {
   (void)st;
-  json_object *spec = tu_json("{\"flinkVersion\":\"v1_20\",\"job\":{\"state\":\"suspended\",\"upgradeMode\":\"savepoint\"}}");
+  json_object *spec = tu_json(
+      "{\"flinkVersion\":\"v1_20\",\"job\":{\"state\":\"suspended\",\"upgradeMode\":\"savepoint\"}"
+      "}");
   char *enc = fo_reconciled_spec_encode(spec, true);
-  assert_string_equal(enc, "{\"spec\":{\"flinkVersion\":\"v1_20\",\"job\":{\"state\":\"suspended\",\"upgradeMode\":\"savepoint\"}},"
-                           "\"resource_metadata\":{\"apiVersion\":\"flink.apache.org/v1beta1\",\"firstDeployment\":true}}");
+  assert_string_equal(enc,
+                      "{\"spec\":{\"flinkVersion\":\"v1_20\",\"job\":{\"state\":\"suspended\","
+                      "\"upgradeMode\":\"savepoint\"}},"
+                      "\"resource_metadata\":{\"apiVersion\":\"flink.apache.org/"
+                      "v1beta1\",\"firstDeployment\":true}}");
   json_object *dec;
   bool first = false;
   struct fo_parse_error e = {0};
@@ -96,8 +114,12 @@ static void test_reconciled_spec(void **st) {
   assert_true(json_object_equal(dec, spec));
   json_object_put(dec);
   /* older form: the spec itself with apiVersion */
-  assert_int_equal(fo_reconciled_spec_decode("{\"apiVersion\":\"flink.apache.org/v1beta1\",\"flinkVersion\":\"v1_20\",\"job\":{\"state\":\"suspended\",\"upgradeMode\":\"savepoint\"}}",
-                                             &dec, &first, &e), 0);
+  assert_int_equal(
+      fo_reconciled_spec_decode("{\"apiVersion\":\"flink.apache.org/"
+                                "v1beta1\",\"flinkVersion\":\"v1_20\",\"job\":{\"state\":"
+                                "\"suspended\",\"upgradeMode\":\"savepoint\"}}",
+                                &dec, &first, &e),
+      0);
   assert_false(first);
   assert_true(json_object_equal(dec, spec));
   json_object_put(dec);
@@ -118,26 +140,52 @@ static const char *lifecycle_of(const char *status_json) {
   return buf;
 }
 
-#define RS(job) "\"{\\\"spec\\\":{\\\"job\\\":" job "},\\\"resource_metadata\\\":{\\\"firstDeployment\\\":false}}\""
+#define RS(job)                       \
+  "\"{\\\"spec\\\":{\\\"job\\\":" job \
+  "},\\\"resource_metadata\\\":{\\\"firstDeployment\\\":false}}\""
 
 static void test_lifecycle(void **st) {
   (void)st;
   assert_string_equal(lifecycle_of("{}"), "CREATED");
   assert_string_equal(lifecycle_of("{\"error\":\"bad\"}"), "FAILED");
   assert_string_equal(lifecycle_of("{\"lifecycleState\":\"DELETING\"}"), "DELETING");
-  assert_string_equal(lifecycle_of("{\"reconciliationStatus\":{\"lastReconciledSpec\":" RS("{}") "}}"), "UPGRADING");
-  assert_string_equal(lifecycle_of("{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":" RS("{\\\"state\\\":\\\"suspended\\\"}") "}}"), "SUSPENDED");
-  assert_string_equal(lifecycle_of("{\"jobStatus\":{\"state\":\"FAILED\"},\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":" RS("{}") "}}"), "FAILED");
-  assert_string_equal(lifecycle_of("{\"jobManagerDeploymentStatus\":\"MISSING\",\"error\":\"x. Manual restore required.\",\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":" RS("{}") "}}"), "FAILED");
-  assert_string_equal(lifecycle_of("{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":" RS("{}") ",\"lastStableSpec\":" RS("{}") "}}"), "STABLE");
-  assert_string_equal(lifecycle_of("{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":" RS("{}") ",\"lastStableSpec\":" RS("{\\\"x\\\":1}") "}}"), "DEPLOYED");
-  assert_string_equal(lifecycle_of("{\"reconciliationStatus\":{\"state\":\"ROLLED_BACK\",\"lastReconciledSpec\":" RS("{}") "}}"), "ROLLED_BACK");
+  assert_string_equal(
+      lifecycle_of("{\"reconciliationStatus\":{\"lastReconciledSpec\":" RS("{}") "}}"),
+      "UPGRADING");
+  assert_string_equal(
+      lifecycle_of("{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":" RS(
+          "{\\\"state\\\":\\\"suspended\\\"}") "}}"),
+      "SUSPENDED");
+  assert_string_equal(lifecycle_of("{\"jobStatus\":{\"state\":\"FAILED\"},\"reconciliationStatus\":"
+                                   "{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":" RS("{}") "}}"),
+                      "FAILED");
+  assert_string_equal(
+      lifecycle_of(
+          "{\"jobManagerDeploymentStatus\":\"MISSING\",\"error\":\"x. Manual restore "
+          "required.\",\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":" RS(
+              "{}") "}}"),
+      "FAILED");
+  assert_string_equal(
+      lifecycle_of("{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":" RS(
+          "{}") ",\"lastStableSpec\":" RS("{}") "}}"),
+      "STABLE");
+  assert_string_equal(
+      lifecycle_of("{\"reconciliationStatus\":{\"state\":\"DEPLOYED\",\"lastReconciledSpec\":" RS(
+          "{}") ",\"lastStableSpec\":" RS("{\\\"x\\\":1}") "}}"),
+      "DEPLOYED");
+  assert_string_equal(
+      lifecycle_of(
+          "{\"reconciliationStatus\":{\"state\":\"ROLLED_BACK\",\"lastReconciledSpec\":" RS(
+              "{}") "}}"),
+      "ROLLED_BACK");
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trip), cmocka_unit_test(test_edit),
-      cmocka_unit_test(test_reconciled_spec), cmocka_unit_test(test_lifecycle),
+      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_edit),
+      cmocka_unit_test(test_reconciled_spec),
+      cmocka_unit_test(test_lifecycle),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,7 +28,8 @@ static int on_event(void *ud, const char *type, json_object *obj) {
 static const char *STREAM =
     "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"1\"}}}\n"
     "\n"
-    "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"b\",\"resourceVersion\":\"2\"}}}\r\n"
+    "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"b\",\"resourceVersion\":\"2\"}}}"
+    "\r\n"
     "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"3\"}}}\n"
     "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"4\"}}}\n";
 
@@ -105,7 +106,8 @@ static void test_callback_stops(void **st) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_split_anywhere), cmocka_unit_test(test_bad_lines),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_split_anywhere),
+                                     cmocka_unit_test(test_bad_lines),
                                      cmocka_unit_test(test_callback_stops)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,21 +16,45 @@ struct scalar {
 static void test_plain_scalars(void **st) {
   (void)st;
   static const struct scalar cases[] = {
-      {"y", "true"},       {"Yes", "true"},     {"ON", "true"},       {"true", "true"},
-      {"n", "false"},      {"off", "false"},    {"FALSE", "false"},   {"~", "null"},
-      {"null", "null"},    {"", "null"},        {"42", "42"},         {"-7", "-7"},
-      {"0x1F", "31"},      {"0777", "511"},     {"0o17", "15"},       {"0b101", "5"},
-      {"1_000", "1000"},   {"08", "8"},         {"1.5", "1.5"},       {"1e3", "1000"},
-      {".5", "0.5"},       {"+12", "12"},       {"yess", "\"yess\""}, {"v1_20", "\"v1_20\""},
-      {"2048m", "\"2048m\""}, {"1.5Gi", "\"1.5Gi\""}, {"TRUE", "true"},  {"True", "true"},
-      {"tRue", "\"tRue\""}, {"0.1", "0.1"},     {"-0", "0"},
+      {"y", "true"},
+      {"Yes", "true"},
+      {"ON", "true"},
+      {"true", "true"},
+      {"n", "false"},
+      {"off", "false"},
+      {"FALSE", "false"},
+      {"~", "null"},
+      {"null", "null"},
+      {"", "null"},
+      {"42", "42"},
+      {"-7", "-7"},
+      {"0x1F", "31"},
+      {"0777", "511"},
+      {"0o17", "15"},
+      {"0b101", "5"},
+      {"1_000", "1000"},
+      {"08", "8"},
+      {"1.5", "1.5"},
+      {"1e3", "1000"},
+      {".5", "0.5"},
+      {"+12", "12"},
+      {"yess", "\"yess\""},
+      {"v1_20", "\"v1_20\""},
+      {"2048m", "\"2048m\""},
+      {"1.5Gi", "\"1.5Gi\""},
+      {"TRUE", "true"},
+      {"True", "true"},
+      {"tRue", "\"tRue\""},
+      {"0.1", "0.1"},
+      {"-0", "0"},
       {"9223372036854775807", "9223372036854775807"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     json_object *o;
     assert_int_equal(fo_yaml_resolve_plain(cases[i].in, strlen(cases[i].in), &o), 0);
     const char *got = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : "null";
-    if (strcmp(got, cases[i].json) != 0) fail_msg("%s: expected %s, got %s", cases[i].in, cases[i].json, got);
+    if (strcmp(got, cases[i].json) != 0)
+      fail_msg("%s: expected %s, got %s", cases[i].in, cases[i].json, got);
     json_object_put(o);
   }
   json_object *o;
@@ -41,16 +65,20 @@ static void test_plain_scalars(void **st) {
 
 static void test_quoted_stay_strings(void **st) {
   (void)st;
-  json_object *o = tu_yaml("a: 'yes'\nb: \"2\"\nc: !!str 3\nd: |\n  text\ne: yes\n\"on\": 1\non: 2\n");
+  json_object *o =
+      tu_yaml("a: 'yes'\nb: \"2\"\nc: !!str 3\nd: |\n  text\ne: yes\n\"on\": 1\non: 2\n");
   char *s = fo_json_dumps(o);
-  assert_string_equal(s, "{\"a\":\"yes\",\"b\":\"2\",\"c\":\"3\",\"d\":\"text\\n\",\"e\":true,\"on\":1,\"true\":2}");
+  assert_string_equal(
+      s,
+      "{\"a\":\"yes\",\"b\":\"2\",\"c\":\"3\",\"d\":\"text\\n\",\"e\":true,\"on\":1,\"true\":2}");
   free(s);
   json_object_put(o);
 }
 
 static void test_multi_document(void **st) {
   (void)st;
-  const char *text = "---\na: 1\n---\n# only a comment\n---\n\n---\nb: [x, {c: d}]\n...\n---\n- 1\n";
+  const char *text =
+      "---\na: 1\n---\n# only a comment\n---\n\n---\nb: [x, {c: d}]\n...\n---\n- 1\n";
   struct fo_yaml_doc *d;
   size_t n;
   struct fo_parse_error e = {0};
@@ -89,7 +117,8 @@ static void test_bad_inputs(void **st) {
     size_t n = 99;
     struct fo_parse_error e = {0};
     int r = fo_yaml_parse(cases[i].text, strlen(cases[i].text), NULL, &d, &n, &e);
-    if (r != cases[i].rc || !e.message || strncmp(e.message, cases[i].msg_prefix, strlen(cases[i].msg_prefix)) != 0 ||
+    if (r != cases[i].rc || !e.message ||
+        strncmp(e.message, cases[i].msg_prefix, strlen(cases[i].msg_prefix)) != 0 ||
         e.line != cases[i].line || e.column != cases[i].col)
       fail_msg("case %zu: got %d %u:%u %s", i, r, e.line, e.column, e.message);
     assert_null(d);
@@ -136,20 +165,24 @@ static void test_limits(void **st) {
 
 static void test_flink_configuration_flattening(void **st) {
   (void)st;
-  json_object *spec = tu_yaml("flinkConfiguration:\n"
-                              "  taskmanager.numberOfTaskSlots: 2\n"
-                              "  state:\n    checkpoints:\n      dir: s3://b/cp\n"
-                              "  execution.checkpointing.unaligned: yes\n"
-                              "  ratio: 0.5\n"
-                              "  list: [a, b]\n"
-                              "  gone: null\n");
-  json_object *defaults = tu_json("{\"parallelism.default\":\"1\",\"taskmanager.numberOfTaskSlots\":\"1\"}");
+  json_object *spec = tu_yaml(
+      "flinkConfiguration:\n"
+      "  taskmanager.numberOfTaskSlots: 2\n"
+      "  state:\n    checkpoints:\n      dir: s3://b/cp\n"
+      "  execution.checkpointing.unaligned: yes\n"
+      "  ratio: 0.5\n"
+      "  list: [a, b]\n"
+      "  gone: null\n");
+  json_object *defaults =
+      tu_json("{\"parallelism.default\":\"1\",\"taskmanager.numberOfTaskSlots\":\"1\"}");
   json_object *conf = fo_conf_effective_new(defaults, fo_json_get(spec, "flinkConfiguration"));
   json_object_put(defaults);
   char *s = fo_json_dumps(conf);
-  assert_string_equal(s, "{\"parallelism.default\":\"1\",\"taskmanager.numberOfTaskSlots\":\"2\","
-                         "\"state.checkpoints.dir\":\"s3://b/cp\",\"execution.checkpointing.unaligned\":\"true\","
-                         "\"ratio\":\"0.5\",\"list\":\"a;b\"}");
+  assert_string_equal(
+      s,
+      "{\"parallelism.default\":\"1\",\"taskmanager.numberOfTaskSlots\":\"2\","
+      "\"state.checkpoints.dir\":\"s3://b/cp\",\"execution.checkpointing.unaligned\":\"true\","
+      "\"ratio\":\"0.5\",\"list\":\"a;b\"}");
   free(s);
   json_object_put(conf);
   json_object_put(spec);

@@ -1,7 +1,8 @@
 /* Black-box tests of `flink-webhook serve`: the real server on loopback, driven over TLS with
  * libcurl, verifying its certificate with the generated CA.
  * usage: test_server FLINK_WEBHOOK_BINARY
- * FO_VALGRIND (optional) is a command prefix for the server, e.g. "valgrind --error-exitcode=99". */
+ * FO_VALGRIND (optional) is a command prefix for the server, e.g. "valgrind --error-exitcode=99".
+ */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <dirent.h>
@@ -60,7 +61,12 @@ static void make_serving(const char *dir, long seconds) {
   char *cak = tu_read_file_abs(p);
   const char *dns[] = {"localhost"};
   const char *ips[] = {"127.0.0.1"};
-  struct fo_cert_request rq = {.common_name = "localhost", .dns = dns, .n_dns = 1, .ips = ips, .n_ips = 1, .seconds = seconds};
+  struct fo_cert_request rq = {.common_name = "localhost",
+                               .dns = dns,
+                               .n_dns = 1,
+                               .ips = ips,
+                               .n_ips = 1,
+                               .seconds = seconds};
   struct fo_buf c, k;
   fo_buf_init(&c, 1 << 20);
   fo_buf_init(&k, 1 << 20);
@@ -91,8 +97,8 @@ static size_t on_body(char *p, size_t s, size_t n, void *ud) {
 }
 
 /* One request on a new connection. */
-static void request(const char *method, const char *path, const char *ctype, const char *body, size_t body_len,
-                    struct resp *r) {
+static void request(const char *method, const char *path, const char *ctype, const char *body,
+                    size_t body_len, struct resp *r) {
   memset(r, 0, sizeof *r);
   fo_buf_init(&r->body, 64 << 20);
   fo_buf_append(&r->body, "", 0);
@@ -128,9 +134,11 @@ static void request(const char *method, const char *path, const char *ctype, con
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
   curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &r->request_size);
   struct curl_certinfo *ci = NULL;
-  if (r->rc == CURLE_OK && curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) == CURLE_OK && ci && ci->num_of_certs > 0)
+  if (r->rc == CURLE_OK && curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) == CURLE_OK && ci &&
+      ci->num_of_certs > 0)
     for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next)
-      if (!strncmp(s->data, "Serial Number:", 14)) snprintf(r->serial, sizeof r->serial, "%s", s->data + 14);
+      if (!strncmp(s->data, "Serial Number:", 14))
+        snprintf(r->serial, sizeof r->serial, "%s", s->data + 14);
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
 }
@@ -144,8 +152,10 @@ static double metric(const char *name) {
   request("GET", "/metrics", NULL, NULL, 0, &r);
   assert_int_equal(r.code, 200);
   double v = -1;
-  for (char *line = strtok(r.body.data, "\n"); line; line = strtok(NULL, "\n")) /* NOLINT: test only */
-    if (!strncmp(line, name, strlen(name)) && line[strlen(name)] == ' ') v = strtod(line + strlen(name) + 1, NULL);
+  for (char *line = strtok(r.body.data, "\n"); line;
+       line = strtok(NULL, "\n")) /* NOLINT: test only */
+    if (!strncmp(line, name, strlen(name)) && line[strlen(name)] == ' ')
+      v = strtod(line + strlen(name) + 1, NULL);
   fo_buf_free(&r.body);
   return v;
 }
@@ -162,7 +172,9 @@ static int free_port(void) {
 
 static int raw_connect(void) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)g_port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof a), 0);
   return s;
 }
@@ -184,10 +196,27 @@ static void start_server_with(const char *const *extra) {
     char *argv[40];
     int n = 0;
     char *vgcopy = vg && *vg ? strdup(vg) : NULL;
-    for (char *t = vgcopy ? strtok(vgcopy, " ") : NULL; t && n < 20; t = strtok(NULL, " ")) argv[n++] = t;
-    char *args[] = {(char *)g_bin, "serve", "--listen", listen, "--tls-cert", cert, "--tls-key", key,
-                    "--request-timeout", "3", "--conn-timeout", "3", "--cert-poll-ms", "100", "--threads", "2",
-                    "--shutdown-timeout", "10", NULL};
+    for (char *t = vgcopy ? strtok(vgcopy, " ") : NULL; t && n < 20; t = strtok(NULL, " "))
+      argv[n++] = t;
+    char *args[] = {(char *)g_bin,
+                    "serve",
+                    "--listen",
+                    listen,
+                    "--tls-cert",
+                    cert,
+                    "--tls-key",
+                    key,
+                    "--request-timeout",
+                    "3",
+                    "--conn-timeout",
+                    "3",
+                    "--cert-poll-ms",
+                    "100",
+                    "--threads",
+                    "2",
+                    "--shutdown-timeout",
+                    "10",
+                    NULL};
     for (int i = 0; args[i]; i++) argv[n++] = args[i];
     for (int i = 0; extra && extra[i] && n < 38; i++) argv[n++] = (char *)extra[i];
     argv[n] = NULL;
@@ -217,7 +246,8 @@ static int stop_server(void) {
 static int setup(void **state) {
   (void)state;
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  snprintf(g_dir, sizeof g_dir, "%s/fo-webhook-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  snprintf(g_dir, sizeof g_dir, "%s/fo-webhook-test-XXXXXX",
+           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   assert_non_null(mkdtemp(g_dir));
   struct fo_cert_request ca = {.common_name = "test-ca", .days = 30};
   struct fo_buf c, k;
@@ -246,14 +276,19 @@ static int teardown(void **state) {
   if (g_pid > 0) stop_server();
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-  if (!getenv("FO_KEEP_TMP")) { int rc = system(cmd); (void)rc; }
+  if (!getenv("FO_KEEP_TMP")) {
+    int rc = system(cmd);
+    (void)rc;
+  }
   curl_global_cleanup();
   return 0;
 }
 
 /* ---- tests ---- */
 
-static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmpstr(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void test_golden_pairs(void **state) {
   (void)state;
@@ -271,7 +306,8 @@ static void test_golden_pairs(void **state) {
   assert_true(n >= 20);
   for (size_t i = 0; i < n; i++) {
     char rel[600], base[300];
-    snprintf(base, sizeof base, "%.*s", (int)(strlen(names[i]) - strlen(".request.json")), names[i]);
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(names[i]) - strlen(".request.json")),
+             names[i]);
     snprintf(rel, sizeof rel, "tests/admission/%s.request.json", base);
     char *body = tu_read_file(rel, NULL);
     snprintf(rel, sizeof rel, "tests/admission/%s.response.json", base);
@@ -284,7 +320,8 @@ static void test_golden_pairs(void **state) {
     post(path, body, &r);
     if (r.rc != CURLE_OK || r.code != 200) fail_msg("%s: curl %d, HTTP %ld", base, r.rc, r.code);
     json_object *got = tu_json(r.body.data), *want = tu_json(want_text);
-    if (!json_object_equal(got, want)) fail_msg("%s: response differs\n got:  %s\n want: %s", base, r.body.data, want_text);
+    if (!json_object_equal(got, want))
+      fail_msg("%s: response differs\n got:  %s\n want: %s", base, r.body.data, want_text);
     json_object_put(got);
     json_object_put(want);
     fo_buf_free(&r.body);
@@ -296,7 +333,9 @@ static void test_golden_pairs(void **state) {
 
 static void test_bad_requests(void **state) {
   (void)state;
-  static const char *review = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"operation\":\"CREATE\"}}";
+  static const char *review =
+      "{\"apiVersion\":\"admission.k8s.io/"
+      "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"operation\":\"CREATE\"}}";
   struct {
     const char *method, *path, *ctype, *body;
     long want;
@@ -309,26 +348,41 @@ static void test_bad_requests(void **state) {
       {"GET", "/", NULL, NULL, 404, "not found"},
       {"POST", "/validate", "text/plain", review, 415, "unsupported media type"},
       {"POST", "/validate", NULL, review, 415, "unsupported media type"},
-      {"POST", "/validate", "application/json", "{\"apiVersion\":", 400, "malformed JSON at line 1 column 15"},
+      {"POST", "/validate", "application/json", "{\"apiVersion\":", 400,
+       "malformed JSON at line 1 column 15"},
       {"POST", "/validate", "application/json", "", 400, "malformed JSON"},
-      {"POST", "/validate", "application/json", "[1,2]", 400, "not an AdmissionReview request: body is not a JSON object"},
-      {"POST", "/validate", "application/json", "{\"kind\":\"Pod\"}", 400, "not an AdmissionReview request: kind is not AdmissionReview"},
-      {"POST", "/mutate", "application/json", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}", 400, "request is missing"},
+      {"POST", "/validate", "application/json", "[1,2]", 400,
+       "not an AdmissionReview request: body is not a JSON object"},
+      {"POST", "/validate", "application/json", "{\"kind\":\"Pod\"}", 400,
+       "not an AdmissionReview request: kind is not AdmissionReview"},
+      {"POST", "/mutate", "application/json",
+       "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}", 400,
+       "request is missing"},
       {"POST", "/validate", "application/json", "{\"a\":1,\"a\":2}", 400, "duplicate key"},
-      {"POST", "/validate", "application/json", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"\xff\xfe\"}}", 400, "invalid UTF-8 in string"},
+      {"POST", "/validate", "application/json",
+       "{\"apiVersion\":\"admission.k8s.io/"
+       "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"\xff\xfe\"}}",
+       400, "invalid UTF-8 in string"},
       {"POST", "/validate", "application/json", "{\"a\":1e400}", 400, "number out of range"},
-      /* a 30-digit integer is read (as a double, as json-c does), the body is then judged as usual */
-      {"POST", "/validate", "application/json", "{\"a\":123456789012345678901234567890}", 400, "kind is not AdmissionReview"},
-      {"POST", "/validate", "application/json", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":5}}", 400, "request.uid"},
+      /* a 30-digit integer is read (as a double, as json-c does), the body is then judged as usual
+       */
+      {"POST", "/validate", "application/json", "{\"a\":123456789012345678901234567890}", 400,
+       "kind is not AdmissionReview"},
+      {"POST", "/validate", "application/json",
+       "{\"apiVersion\":\"admission.k8s.io/"
+       "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":5}}",
+       400, "request.uid"},
       {"POST", "/validate", "application/json", "{\"a\":\"\\ud800\"}", 400, "malformed JSON"},
       {"POST", "/validate", "application/json; charset=utf-8", review, 200, "\"allowed\":true"},
       {"GET", "/healthz", NULL, NULL, 200, "ok"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     struct resp r;
-    request(cases[i].method, cases[i].path, cases[i].ctype, cases[i].body, cases[i].body ? strlen(cases[i].body) : 0, &r);
+    request(cases[i].method, cases[i].path, cases[i].ctype, cases[i].body,
+            cases[i].body ? strlen(cases[i].body) : 0, &r);
     if (r.code != cases[i].want || !strstr(r.body.data, cases[i].want_text))
-      fail_msg("case %zu %s %s: got %ld %s", i, cases[i].method, cases[i].path, r.code, r.body.data);
+      fail_msg("case %zu %s %s: got %ld %s", i, cases[i].method, cases[i].path, r.code,
+               r.body.data);
     fo_buf_free(&r.body);
   }
   /* nested 5,000 deep: refused at the nesting limit, no recursion blow-up */
@@ -347,24 +401,35 @@ static void test_bad_requests(void **state) {
   /* a wrong type in every field of the spec: one denial naming each */
   {
     static const char *typed =
-        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"t\",\"operation\":\"CREATE\","
-        "\"kind\":{\"group\":\"flink.apache.org\",\"version\":\"v1beta1\",\"kind\":\"FlinkDeployment\"},\"object\":{"
-        "\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\",\"metadata\":{\"name\":\"t\"},\"spec\":{"
-        "\"image\":[1],\"imagePullPolicy\":2,\"serviceAccount\":{},\"flinkVersion\":7,\"mode\":true,\"flinkConfiguration\":[1],"
+        "{\"apiVersion\":\"admission.k8s.io/"
+        "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"t\",\"operation\":\"CREATE\","
+        "\"kind\":{\"group\":\"flink.apache.org\",\"version\":\"v1beta1\",\"kind\":"
+        "\"FlinkDeployment\"},\"object\":{"
+        "\"apiVersion\":\"flink.apache.org/"
+        "v1beta1\",\"kind\":\"FlinkDeployment\",\"metadata\":{\"name\":\"t\"},\"spec\":{"
+        "\"image\":[1],\"imagePullPolicy\":2,\"serviceAccount\":{},\"flinkVersion\":7,\"mode\":"
+        "true,\"flinkConfiguration\":[1],"
         "\"ingress\":\"x\",\"podTemplate\":5,\"logConfiguration\":{\"a\":1},\"restartNonce\":\"n\","
-        "\"jobManager\":{\"replicas\":\"1\",\"resource\":{\"memory\":5,\"cpu\":\"x\"}},\"taskManager\":{\"resource\":{\"memory\":[],\"cpu\":{}}},"
-        "\"job\":{\"jarURI\":{},\"parallelism\":\"two\",\"args\":\"a\",\"upgradeMode\":3,\"state\":1,\"savepointTriggerNonce\":\"s\"}}}}}";
-    static const char *named[] = {"spec.image must be a string", "spec.flinkVersion must be a string",
-                                  "spec.flinkConfiguration must be an object", "spec.logConfiguration.a must be a string",
-                                  "spec.jobManager.replicas must be an integer", "spec.jobManager.resource.cpu must be a number",
-                                  "spec.job.jarURI must be a string", "spec.job.parallelism must be an integer",
+        "\"jobManager\":{\"replicas\":\"1\",\"resource\":{\"memory\":5,\"cpu\":\"x\"}},"
+        "\"taskManager\":{\"resource\":{\"memory\":[],\"cpu\":{}}},"
+        "\"job\":{\"jarURI\":{},\"parallelism\":\"two\",\"args\":\"a\",\"upgradeMode\":3,\"state\":"
+        "1,\"savepointTriggerNonce\":\"s\"}}}}}";
+    static const char *named[] = {"spec.image must be a string",
+                                  "spec.flinkVersion must be a string",
+                                  "spec.flinkConfiguration must be an object",
+                                  "spec.logConfiguration.a must be a string",
+                                  "spec.jobManager.replicas must be an integer",
+                                  "spec.jobManager.resource.cpu must be a number",
+                                  "spec.job.jarURI must be a string",
+                                  "spec.job.parallelism must be an integer",
                                   "spec.job.args must be an array of strings"};
     struct resp rt;
     post("/validate", typed, &rt);
     assert_int_equal(rt.code, 200);
     assert_non_null(strstr(rt.body.data, "\"allowed\":false"));
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
-      if (!strstr(rt.body.data, named[i])) fail_msg("wrong types: '%s' not in %s", named[i], rt.body.data);
+      if (!strstr(rt.body.data, named[i]))
+        fail_msg("wrong types: '%s' not in %s", named[i], rt.body.data);
     fo_buf_free(&rt.body);
   }
   /* a body over the 3 MiB default limit: 413, and the server still answers */
@@ -392,7 +457,10 @@ static void test_idle_and_slow_clients(void **state) {
   int slow = raw_connect();
   assert_true(write(slow, "\x16\x03", 2) == 2);
   struct resp r;
-  post("/validate", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"operation\":\"DELETE\"}}", &r);
+  post("/validate",
+       "{\"apiVersion\":\"admission.k8s.io/"
+       "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"operation\":\"DELETE\"}}",
+       &r);
   assert_int_equal(r.code, 200);
   fo_buf_free(&r.body);
   /* both are closed by the server within the 3 s request deadline (plus sweeper slack) */
@@ -402,10 +470,8 @@ static void test_idle_and_slow_clients(void **state) {
   setsockopt(idle, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ssize_t a, b;
-  while ((a = read(idle, buf, sizeof buf)) > 0) {
-  } /* a TLS alert may come first; then the close */
-  while ((b = read(slow, buf, sizeof buf)) > 0) {
-  }
+  while ((a = read(idle, buf, sizeof buf)) > 0) {} /* a TLS alert may come first; then the close */
+  while ((b = read(slow, buf, sizeof buf)) > 0) {}
   double took = now_s() - t0;
   assert_true(a <= 0);
   assert_true(b <= 0);
@@ -466,7 +532,8 @@ static void test_slowloris_body(void **state) {
 }
 
 /* Sends raw bytes over TLS on a new connection and reads until the server closes it or `secs`
- * pass. Returns what was read (malloc'd, NUL-terminated); *closed says whether the server closed. */
+ * pass. Returns what was read (malloc'd, NUL-terminated); *closed says whether the server closed.
+ */
 static char *tls_exchange(const char *raw, size_t n, double secs, bool *closed) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
   assert_non_null(ctx);
@@ -493,7 +560,8 @@ static char *tls_exchange(const char *raw, size_t n, double secs, bool *closed) 
       continue;
     }
     int e = SSL_get_error(ssl, k);
-    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno != EAGAIN && errno != EWOULDBLOCK)) {
+    if (e == SSL_ERROR_ZERO_RETURN ||
+        (e == SSL_ERROR_SYSCALL && errno != EAGAIN && errno != EWOULDBLOCK)) {
       *closed = true;
       break;
     }
@@ -528,12 +596,16 @@ static void test_smuggling_shapes(void **state) {
       {"TE.CL", "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "2\r\n{}\r\n0\r\n\r\n", 400},
       {"two Content-Length", "Content-Length: 2\r\nContent-Length: 40\r\n", "{}", 400},
       {"two equal Content-Length", "Content-Length: 2\r\nContent-Length: 2\r\n", "{}", 400},
-      {"two Transfer-Encoding", "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n", "2\r\n{}\r\n0\r\n\r\n", 400},
-      {"Transfer-Encoding list", "Transfer-Encoding: chunked, identity\r\n", "2\r\n{}\r\n0\r\n\r\n", 501},
-      {"Transfer-Encoding xchunked", "Transfer-Encoding: xchunked\r\n", "2\r\n{}\r\n0\r\n\r\n", 501},
+      {"two Transfer-Encoding", "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n",
+       "2\r\n{}\r\n0\r\n\r\n", 400},
+      {"Transfer-Encoding list", "Transfer-Encoding: chunked, identity\r\n", "2\r\n{}\r\n0\r\n\r\n",
+       501},
+      {"Transfer-Encoding xchunked", "Transfer-Encoding: xchunked\r\n", "2\r\n{}\r\n0\r\n\r\n",
+       501},
       {"Transfer-Encoding identity", "transfer-encoding: identity\r\n", "{}", 501},
       {"bad chunk size", "Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n", 400},
-      {"chunk size overflow", "Transfer-Encoding: chunked\r\n", "ffffffffffffffffffff\r\n{}\r\n0\r\n\r\n", 413},
+      {"chunk size overflow", "Transfer-Encoding: chunked\r\n",
+       "ffffffffffffffffffff\r\n{}\r\n0\r\n\r\n", 413},
       {"negative Content-Length", "Content-Length: -1\r\n", "{}", 400},
       {"signed Content-Length", "Content-Length: +2\r\n", "{}", 400},
       {"two numbers in Content-Length", "Content-Length: 2 2\r\n", "{}", 400},
@@ -546,14 +618,19 @@ static void test_smuggling_shapes(void **state) {
     char want[32];
     snprintf(want, sizeof want, "HTTP/1.1 %u ", cases[i].want);
     if (strncmp(got, want, strlen(want)) != 0 || !closed || strstr(got, "\r\n\r\nok\n"))
-      fail_msg("%s: want one \"%s\" and a close, got (closed %d):\n%s", cases[i].name, want, closed, got);
+      fail_msg("%s: want one \"%s\" and a close, got (closed %d):\n%s", cases[i].name, want, closed,
+               got);
     free(got);
   }
   /* the counting above can see a second answer: two pipelined requests get two */
   char raw[1024];
-  const char *review = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"p\",\"operation\":\"DELETE\"}}";
-  int n = snprintf(raw, sizeof raw, "%sContent-Length: %zu\r\n\r\n%sGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", H,
-                   strlen(review), review);
+  const char *review =
+      "{\"apiVersion\":\"admission.k8s.io/"
+      "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"p\",\"operation\":\"DELETE\"}}";
+  int n = snprintf(raw, sizeof raw,
+                   "%sContent-Length: %zu\r\n\r\n%sGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: "
+                   "close\r\n\r\n",
+                   H, strlen(review), review);
   bool closed;
   char *got = tls_exchange(raw, (size_t)n, 5.0, &closed);
   if (count_responses(got) != 2 || !strstr(got, "\"uid\":\"p\"") || !strstr(got, "\r\n\r\nok\n"))
@@ -574,11 +651,15 @@ static void test_many_idle_connections(void **state) {
   int fds[N];
   for (int i = 0; i < N; i++) {
     fds[i] = raw_connect();
-    if (i % 3 == 0) assert_true(write(fds[i], "\x16\x03\x01", 3) == 3); /* a TLS record header, then nothing */
+    if (i % 3 == 0)
+      assert_true(write(fds[i], "\x16\x03\x01", 3) == 3); /* a TLS record header, then nothing */
   }
   double t0 = now_s();
   struct resp r;
-  post("/validate", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"i\",\"operation\":\"DELETE\"}}", &r);
+  post("/validate",
+       "{\"apiVersion\":\"admission.k8s.io/"
+       "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"i\",\"operation\":\"DELETE\"}}",
+       &r);
   double took = now_s() - t0;
   assert_int_equal(r.code, 200);
   fo_buf_free(&r.body);
@@ -591,8 +672,8 @@ static void test_many_idle_connections(void **state) {
     setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char buf[256];
     ssize_t k;
-    while (now_s() < deadline && ((k = read(fds[i], buf, sizeof buf)) > 0 || (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))) {
-    }
+    while (now_s() < deadline && ((k = read(fds[i], buf, sizeof buf)) > 0 ||
+                                  (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))) {}
     if (now_s() < deadline) closed++;
     close(fds[i]);
   }
@@ -610,8 +691,7 @@ static void test_tls_garbage_and_weak_clients(void **state) {
   char buf[256];
   struct timeval tv = {5, 0};
   setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  while (read(s, buf, sizeof buf) > 0) {
-  }
+  while (read(s, buf, sizeof buf) > 0) {}
   close(s);
   /* TLS 1.1 and a CBC-only cipher list are refused */
   CURL *c = curl_easy_init();
@@ -619,7 +699,8 @@ static void test_tls_garbage_and_weak_clients(void **state) {
   snprintf(url, sizeof url, "%s/healthz", g_url);
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CAINFO, g_ca);
-  curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)(CURL_SSLVERSION_TLSv1_0 | CURL_SSLVERSION_MAX_TLSv1_1));
+  curl_easy_setopt(c, CURLOPT_SSLVERSION,
+                   (long)(CURL_SSLVERSION_TLSv1_0 | CURL_SSLVERSION_MAX_TLSv1_1));
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
   struct resp sink;
   memset(&sink, 0, sizeof sink);
@@ -627,7 +708,8 @@ static void test_tls_garbage_and_weak_clients(void **state) {
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   CURLcode rc11 = curl_easy_perform(c);
-  curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+  curl_easy_setopt(c, CURLOPT_SSLVERSION,
+                   (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
   curl_easy_setopt(c, CURLOPT_SSL_CIPHER_LIST, "AES128-SHA:AES256-SHA:DES-CBC3-SHA");
   CURLcode rcweak = curl_easy_perform(c);
   curl_easy_setopt(c, CURLOPT_SSL_CIPHER_LIST, "ECDHE-ECDSA-AES128-GCM-SHA256");
@@ -639,7 +721,9 @@ static void test_tls_garbage_and_weak_clients(void **state) {
   assert_int_equal(rcgood, CURLE_OK);
   /* the close is noticed asynchronously */
   double t0 = now_s(), after = before;
-  while (now_s() - t0 < 5 && (after = metric("flink_webhook_tls_handshake_failures_total")) < before + 3) usleep(50000);
+  while (now_s() - t0 < 5 &&
+         (after = metric("flink_webhook_tls_handshake_failures_total")) < before + 3)
+    usleep(50000);
   assert_true(after >= before + 3);
 }
 
@@ -653,7 +737,11 @@ static void *rot_client(void *arg) {
   (void)arg;
   while (!atomic_load(&rot_stop)) {
     struct resp r;
-    post("/validate", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"rot\",\"operation\":\"DELETE\"}}", &r);
+    post(
+        "/validate",
+        "{\"apiVersion\":\"admission.k8s.io/"
+        "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"rot\",\"operation\":\"DELETE\"}}",
+        &r);
     if (r.rc == CURLE_OK && r.code == 200 && strstr(r.body.data, "\"uid\":\"rot\"")) {
       atomic_fetch_add(&rot_ok, 1);
       pthread_mutex_lock(&rot_mu);
@@ -745,14 +833,17 @@ static void *term_client(void *arg) {
   while (!atomic_load(&term_stop)) {
     struct resp r;
     post("/validate", body, &r);
-    if (r.rc == CURLE_OK && r.code == 200 && strstr(r.body.data, "Job could not be upgraded with savepoint")) {
+    if (r.rc == CURLE_OK && r.code == 200 &&
+        strstr(r.body.data, "Job could not be upgraded with savepoint")) {
       atomic_fetch_add(&term_ok, 1);
-    } else if (r.rc != CURLE_OK && r.request_size == 0) { /* never delivered: refused or reset at connect */
+    } else if (r.rc != CURLE_OK &&
+               r.request_size == 0) { /* never delivered: refused or reset at connect */
       atomic_fetch_add(&term_refused, 1);
       usleep(10000);
     } else {
       atomic_fetch_add(&term_broken, 1);
-      fprintf(stderr, "sigterm: broken response: curl %d (%s) http %ld body %.80s\n", r.rc, curl_easy_strerror(r.rc), r.code, r.body.data);
+      fprintf(stderr, "sigterm: broken response: curl %d (%s) http %ld body %.80s\n", r.rc,
+              curl_easy_strerror(r.rc), r.code, r.body.data);
     }
     fo_buf_free(&r.body);
   }
@@ -771,7 +862,8 @@ static void test_sigterm_under_load(void **state) {
   usleep(200 * 1000);
   atomic_store(&term_stop, true);
   for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
-  fprintf(stderr, "sigterm: %d ok, %d refused after close, %d broken\n", atomic_load(&term_ok), atomic_load(&term_refused), atomic_load(&term_broken));
+  fprintf(stderr, "sigterm: %d ok, %d refused after close, %d broken\n", atomic_load(&term_ok),
+          atomic_load(&term_refused), atomic_load(&term_broken));
   assert_int_equal(atomic_load(&term_broken), 0);
   assert_true(atomic_load(&term_refused) > 0);
   assert_int_equal(rc, 0);

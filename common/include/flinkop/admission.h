@@ -3,7 +3,8 @@
  * these; the dry-run command runs the same mutate-then-validate path on manifest files.
  *
  * Ownership: fo_admission_request owns the arena its document lives in (`arena`); root, object,
- * old_object and the strings borrow from it. fo_admission_response owns every member. Both are released by their
+ * old_object and the strings borrow from it. fo_admission_response owns every member. Both are
+ * released by their
  * *_free (NULL-safe, the structs are caller-allocated). Thread-safe: no shared mutable state;
  * `default_conf` is only read.
  */

@@ -28,7 +28,8 @@ int fo_buf_reserve(struct fo_buf *b, size_t extra);
 int fo_buf_puts(struct fo_buf *b, const char *s);
 int fo_buf_putc(struct fo_buf *b, char c);
 int fo_buf_printf(struct fo_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int fo_buf_vprintf(struct fo_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int fo_buf_vprintf(struct fo_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Appends `s` as a JSON string literal (quotes included). */
 int fo_buf_json_string(struct fo_buf *b, const char *s, size_t n);
 void fo_buf_reset(struct fo_buf *b);

@@ -63,11 +63,11 @@ int fo_flink_cancel(struct fo_flink *f, const char *jobid);
 /* POST /jobs/:jobid/stop {targetDirectory, drain, triggerId}: stop with a savepoint.
  * `trigger_id` (32 hex, may be NULL) makes the request idempotent: sending it again with the same
  * id asks for the same savepoint. *ret_trigger: the request-id. */
-int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir, bool drain,
-                                 const char *trigger_id, char **ret_trigger);
+int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir,
+                                 bool drain, const char *trigger_id, char **ret_trigger);
 /* POST /jobs/:jobid/savepoints {target-directory, cancel-job, triggerId}. */
-int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir, bool cancel_job,
-                               const char *trigger_id, char **ret_trigger);
+int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir,
+                               bool cancel_job, const char *trigger_id, char **ret_trigger);
 
 enum fo_flink_op_state { FO_FLINK_OP_IN_PROGRESS, FO_FLINK_OP_COMPLETED, FO_FLINK_OP_FAILED };
 struct fo_flink_savepoint_status {

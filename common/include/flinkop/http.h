@@ -32,17 +32,17 @@ struct fo_http_tls {
 
 struct fo_http_request {
   const char *method;
-  const char *base;          /* scheme://host[:port], no trailing slash */
-  const char *path;          /* "/...", query included */
-  const char *body;          /* NUL-terminated, or NULL for none */
-  const char *content_type;  /* sent with a body */
-  const char *const *headers; /* more "Name: value" lines, NULL-terminated; may be NULL */
-  long timeout_ms;           /* the whole request; 0 = no limit (a watch: use low_speed_s) */
-  long connect_timeout_ms;   /* 0 = 10 s */
-  long low_speed_s;          /* -ETIMEDOUT after this long under 1 byte/s; 0 = off */
-  bool keepalive;            /* TCP keep-alive probes (long-lived connections) */
+  const char *base;              /* scheme://host[:port], no trailing slash */
+  const char *path;              /* "/...", query included */
+  const char *body;              /* NUL-terminated, or NULL for none */
+  const char *content_type;      /* sent with a body */
+  const char *const *headers;    /* more "Name: value" lines, NULL-terminated; may be NULL */
+  long timeout_ms;               /* the whole request; 0 = no limit (a watch: use low_speed_s) */
+  long connect_timeout_ms;       /* 0 = 10 s */
+  long low_speed_s;              /* -ETIMEDOUT after this long under 1 byte/s; 0 = off */
+  bool keepalive;                /* TCP keep-alive probes (long-lived connections) */
   const struct fo_http_tls *tls; /* NULL: the system's CAs */
-  size_t max_answer;         /* bytes of body kept; over it: -E2BIG */
+  size_t max_answer;             /* bytes of body kept; over it: -E2BIG */
   /* Streaming: a 2xx body goes to on_chunk as it arrives instead of into the answer; a negative
    * return ends the request with that value. Other bodies are kept in the answer as usual. */
   int (*on_chunk)(void *ud, const char *data, size_t len);
@@ -51,17 +51,17 @@ struct fo_http_request {
 };
 
 struct fo_http_answer {
-  long code;             /* HTTP status; 0 when none came */
-  struct fo_buf body;    /* NUL-terminated when len > 0 */
-  long retry_after;      /* Retry-After seconds, 0 when absent */
-  char error[256];       /* the transport failure, as text */
+  long code;          /* HTTP status; 0 when none came */
+  struct fo_buf body; /* NUL-terminated when len > 0 */
+  long retry_after;   /* Retry-After seconds, 0 when absent */
+  char error[256];    /* the transport failure, as text */
 };
 
 /* A transport hook: answers `method` `path` (with `body`, may be NULL) itself. It sets *data and
  * *len to the answer's body (borrowed until the next call) and returns the HTTP status, or 0 for
  * a transport failure (seen as -ECONNREFUSED). */
-typedef long (*fo_http_transport_fn)(void *ud, const char *method, const char *path, const char *body,
-                                     const char **data, size_t *len);
+typedef long (*fo_http_transport_fn)(void *ud, const char *method, const char *path,
+                                     const char *body, const char **data, size_t *len);
 
 /* NULL on ENOMEM. */
 struct fo_http *fo_http_new(void);
@@ -73,7 +73,8 @@ bool fo_http_has_transport(const struct fo_http *h);
 
 /* Performs `rq`. Returns 0 when an answer came (any status: see ret->code), or a negative errno
  * above. *ret is always initialised; free it with fo_http_answer_free. */
-int fo_http_perform(struct fo_http *h, const struct fo_http_request *rq, struct fo_http_answer *ret);
+int fo_http_perform(struct fo_http *h, const struct fo_http_request *rq,
+                    struct fo_http_answer *ret);
 void fo_http_answer_free(struct fo_http_answer *a);
 
 #endif

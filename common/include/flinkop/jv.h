@@ -6,10 +6,11 @@
  * client's currency) convert both ways.
  *
  * Ownership: a `const struct fo_jv *` borrows from the arena (arena.h) that built it and lives
- * until that arena is reset or freed; nothing is freed alone. Strings are NUL-terminated (the reader refuses NUL inside them), so they
- * can be used as C strings; `n` is their length. JSON null is a value of type FO_JNULL inside
- * arrays and objects; the getters treat a member holding null as absent, as json-c does.
- * Thread-safety: a document belongs to one thread at a time, as its arena does.
+ * until that arena is reset or freed; nothing is freed alone. Strings are NUL-terminated (the
+ * reader refuses NUL inside them), so they can be used as C strings; `n` is their length. JSON null
+ * is a value of type FO_JNULL inside arrays and objects; the getters treat a member holding null as
+ * absent, as json-c does. Thread-safety: a document belongs to one thread at a time, as its arena
+ * does.
  */
 #ifndef FLINKOP_JV_H
 #define FLINKOP_JV_H

@@ -26,15 +26,15 @@
 #define FO_KUBE_GONE (-ENODATA)
 
 struct fo_kube_config {
-  char *server;        /* https://host:port, no trailing slash */
-  char *ca_file;       /* or */
-  char *ca_pem;        /* decoded certificate-authority-data */
-  bool insecure;       /* insecure-skip-tls-verify */
-  char *token;         /* static token, or */
-  char *token_file;    /* re-read whenever it changes (service-account tokens rotate) */
+  char *server;     /* https://host:port, no trailing slash */
+  char *ca_file;    /* or */
+  char *ca_pem;     /* decoded certificate-authority-data */
+  bool insecure;    /* insecure-skip-tls-verify */
+  char *token;      /* static token, or */
+  char *token_file; /* re-read whenever it changes (service-account tokens rotate) */
   char *client_cert_file, *client_key_file;
   char *client_cert_pem, *client_key_pem;
-  char *namespace_;    /* context namespace, or the pod's namespace in-cluster */
+  char *namespace_; /* context namespace, or the pod's namespace in-cluster */
 };
 
 /* Loads `path` (a kubeconfig; NULL = $KUBECONFIG, else in-cluster). Returns 0, or -EINVAL/-ENOENT
@@ -52,8 +52,8 @@ struct fo_kube_resource {
   bool namespaced;
 };
 extern const struct fo_kube_resource fo_res_flinkdeployments, fo_res_deployments, fo_res_services,
-    fo_res_configmaps, fo_res_events, fo_res_leases, fo_res_pods, fo_res_secrets, fo_res_validating_webhooks,
-    fo_res_mutating_webhooks;
+    fo_res_configmaps, fo_res_events, fo_res_leases, fo_res_pods, fo_res_secrets,
+    fo_res_validating_webhooks, fo_res_mutating_webhooks;
 
 struct fo_kube_error {
   long http_code;
@@ -83,31 +83,33 @@ typedef int (*fo_kube_write_hook_fn)(void *ud, const char *method, const char *p
 void fo_kube_set_write_hook(struct fo_kube *k, fo_kube_write_hook_fn fn, void *ud);
 
 /* Builds /api(s)/.../namespaces/<ns>/<plural>[/<name>[/<sub>]][?query]. */
-int fo_kube_path(struct fo_buf *out, const struct fo_kube_resource *r, const char *ns, const char *name,
-                 const char *sub, const char *query);
+int fo_kube_path(struct fo_buf *out, const struct fo_kube_resource *r, const char *ns,
+                 const char *name, const char *sub, const char *query);
 
 /* A raw request. `body` may be NULL. *ret (may be NULL) receives the parsed answer on success. */
-int fo_kube_request(struct fo_kube *k, const char *method, const char *path, const char *content_type,
-                    const char *body, json_object **ret);
+int fo_kube_request(struct fo_kube *k, const char *method, const char *path,
+                    const char *content_type, const char *body, json_object **ret);
 
-int fo_kube_get(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
-                json_object **ret);
-int fo_kube_create(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, json_object *obj,
-                   json_object **ret);
+int fo_kube_get(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                const char *name, json_object **ret);
+int fo_kube_create(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                   json_object *obj, json_object **ret);
 /* PUT; `sub` = "status" for the status subresource (NULL otherwise). obj's resourceVersion is
  * the optimistic-concurrency precondition (-ESTALE when stale). */
-int fo_kube_update(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
-                   const char *sub, json_object *obj, json_object **ret);
+int fo_kube_update(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                   const char *name, const char *sub, json_object *obj, json_object **ret);
 enum fo_patch_type { FO_PATCH_MERGE, FO_PATCH_JSON };
-int fo_kube_patch(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
-                  const char *sub, enum fo_patch_type type, json_object *patch, json_object **ret);
+int fo_kube_patch(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                  const char *name, const char *sub, enum fo_patch_type type, json_object *patch,
+                  json_object **ret);
 /* propagation: "Foreground", "Background", "Orphan" or NULL. */
-int fo_kube_delete(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns, const char *name,
-                   const char *propagation);
+int fo_kube_delete(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
+                   const char *name, const char *propagation);
 /* Lists every page (limit/continue). *ret_items: a new array of objects; *ret_rv: the list's
  * resourceVersion (malloc'd). `ns` NULL = all namespaces. */
 int fo_kube_list(struct fo_kube *k, const struct fo_kube_resource *r, const char *ns,
-                 const char *label_selector, long page_size, json_object **ret_items, char **ret_rv);
+                 const char *label_selector, long page_size, json_object **ret_items,
+                 char **ret_rv);
 
 /* One watch request from `resource_version`, until the server ends it, `stop` becomes true, an
  * error, or the callback returns < 0. Bookmarks and events advance *last_rv (malloc'd, replaced).

@@ -3,9 +3,9 @@
  *
  * The document stays the source of truth, so fields this model does not know are kept: views
  * only borrow from it (every `const char *` and `const struct fo_jv *` here points into the
- * document's arena and lives as long as it). A json-c tree is read through fo_jv_from_json. Reading never fails on a wrong type: it records a finding (with the
- * field path) and leaves the field unset, so one pass reports every problem.
- * Thread-safe: no shared state.
+ * document's arena and lives as long as it). A json-c tree is read through fo_jv_from_json. Reading
+ * never fails on a wrong type: it records a finding (with the field path) and leaves the field
+ * unset, so one pass reports every problem. Thread-safe: no shared state.
  */
 #ifndef FLINKOP_MODEL_H
 #define FLINKOP_MODEL_H
@@ -104,7 +104,8 @@ int fo_spec_read(const struct fo_jv *spec_json, struct fo_spec *out, struct fo_f
 
 /* Reads a whole object. Returns 0 (type errors in `errs`), -EINVAL when `root` is not a JSON
  * object, -ENOMEM. */
-int fo_deployment_read(const struct fo_jv *root, struct fo_deployment *out, struct fo_findings *errs);
+int fo_deployment_read(const struct fo_jv *root, struct fo_deployment *out,
+                       struct fo_findings *errs);
 
 /* True when apiVersion and kind name a FlinkDeployment of our API group (any version). */
 bool fo_flinkdeployment_type(const char *api_version, const char *kind);
@@ -117,7 +118,9 @@ static inline const char *fo_job_state(const struct fo_job *j) {
 static inline const char *fo_job_upgrade_mode(const struct fo_job *j) {
   return j->upgrade_mode ? j->upgrade_mode : "stateless";
 }
-static inline const char *fo_spec_mode(const struct fo_spec *s) { return s->mode ? s->mode : "native"; }
+static inline const char *fo_spec_mode(const struct fo_spec *s) {
+  return s->mode ? s->mode : "native";
+}
 static inline int64_t fo_jm_replicas(const struct fo_spec *s) {
   return s->job_manager.replicas.set ? s->job_manager.replicas.v : 1;
 }

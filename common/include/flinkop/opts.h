@@ -9,7 +9,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum fo_opt_type { FO_OPT_STR, FO_OPT_LONG, FO_OPT_BOOL, FO_OPT_LIST /* repeatable: char** NULL-terminated */ };
+enum fo_opt_type {
+  FO_OPT_STR,
+  FO_OPT_LONG,
+  FO_OPT_BOOL,
+  FO_OPT_LIST /* repeatable: char** NULL-terminated */
+};
 
 struct fo_opt {
   const char *flag; /* long option name, without -- */
@@ -22,7 +27,8 @@ struct fo_opt {
 };
 
 /* Returns 0; -EINVAL after printing the problem to stderr; 1 when --help was printed. */
-int fo_opts_parse(const struct fo_opt *opts, size_t n, void *target, int argc, char **argv, const char *prog);
+int fo_opts_parse(const struct fo_opt *opts, size_t n, void *target, int argc, char **argv,
+                  const char *prog);
 void fo_opts_usage(const struct fo_opt *opts, size_t n, const char *prog, FILE *f);
 void fo_opts_free(const struct fo_opt *opts, size_t n, void *target);
 

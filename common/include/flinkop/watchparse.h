@@ -23,7 +23,8 @@ struct fo_watch_parser {
   char *error; /* owned: why the stream was refused */
 };
 
-void fo_watch_parser_init(struct fo_watch_parser *p, size_t max_line, fo_watch_event_fn fn, void *ud);
+void fo_watch_parser_init(struct fo_watch_parser *p, size_t max_line, fo_watch_event_fn fn,
+                          void *ud);
 void fo_watch_parser_free(struct fo_watch_parser *p);
 /* Feeds bytes. Returns 0, -E2BIG (line too long), -EINVAL (bad line; p->error says why),
  * -ENOMEM, or the callback's negative value. */
