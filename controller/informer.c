@@ -149,8 +149,7 @@ static void *run(void *arg) {
     int r = fo_kube_list(k, inf->res, inf->ns, inf->selector, 500, &items, &rv);
     if (r < 0) {
       fo_log("warning", "list failed", "\"resource\":\"%s\",\"error\":%d,\"detail\":\"%s\"",
-             inf->res->plural, r,
-             fo_log_escape(fo_kube_last_error(k)->message, (char[300]){0}, 300));
+             inf->res->plural, r, fo_log_str(fo_kube_last_error(k)->message));
       sleep_jitter(inf, backoff);
       backoff = backoff < 10 ? backoff * 2 : 10;
       continue;
@@ -183,8 +182,7 @@ static void *run(void *arg) {
         break;
       }
       fo_log("warning", "watch failed", "\"resource\":\"%s\",\"error\":%d,\"detail\":\"%s\"",
-             inf->res->plural, r,
-             fo_log_escape(fo_kube_last_error(k)->message, (char[300]){0}, 300));
+             inf->res->plural, r, fo_log_str(fo_kube_last_error(k)->message));
       sleep_jitter(inf, backoff);
       backoff = backoff < 10 ? backoff * 2 : 10;
       /* A stream we could not read is re-listed; transport errors, 5xx and a 403 while a

@@ -192,7 +192,7 @@ static json_object *new_secret(const struct material *m) {
   return s;
 }
 
-static const char *kerr(void) { return fo_kube_last_error(g.kube)->message; }
+static const char *kerr(void) { return fo_log_str(fo_kube_last_error(g.kube)->message); }
 
 /* Step 1 and 2: brings the Secret up to date. *m receives its material, *rv its resourceVersion.
  * Returns 0, -EAGAIN when another replica wrote first (re-run), or a negative errno. */

@@ -369,8 +369,7 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
     else snprintf(msg, sizeof msg, "%s", pe.message ? pe.message : "malformed request");
     fo_parse_error_clear(&pe);
     fo_log("info", "bad request", "\"endpoint\":\"%s\",\"code\":%d,\"error\":\"%s\"",
-           q->ep == EP_VALIDATE ? "validate" : "mutate", r == -ENOMEM ? 500 : 400,
-           fo_log_escape(msg, (char[1100]){0}, 1100));
+           q->ep == EP_VALIDATE ? "validate" : "mutate", r == -ENOMEM ? 500 : 400, fo_log_str(msg));
     return finish_error(c, q, r == -ENOMEM ? 500 : 400, msg);
   }
   struct fo_admission_response resp;
@@ -378,7 +377,6 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
                            : fo_admission_mutate(rq, &resp);
   char *out = r == 0 ? fo_admission_response_encode(&resp) : NULL;
   enum wh_verdict v = !out ? V_NONE : resp.allowed ? V_ALLOWED : V_DENIED;
-  char e1[256], e2[128], e3[128], e4[64], e5[64];
   /* every decision is counted in /metrics; denials and errors are logged, admissions only at
    * debug level (a log line per admitted request costs more than judging it) */
   if (v != V_ALLOWED || fo_log_debug_enabled)
@@ -386,9 +384,8 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
            "\"endpoint\":\"%s\",\"uid\":\"%s\",\"kind\":\"%s\",\"object\":\"%s/"
            "%s\",\"operation\":\"%s\","
            "\"dryRun\":%s,\"verdict\":\"%s\",\"warnings\":%zu,\"patchOps\":%zu,\"latencyMs\":%.3f",
-           q->ep == EP_VALIDATE ? "validate" : "mutate", fo_log_escape(rq->uid, e1, sizeof e1),
-           fo_log_escape(rq->kind, e4, sizeof e4), fo_log_escape(rq->namespace_, e2, sizeof e2),
-           fo_log_escape(rq->name, e3, sizeof e3), fo_log_escape(rq->operation, e5, sizeof e5),
+           q->ep == EP_VALIDATE ? "validate" : "mutate", fo_log_str(rq->uid), fo_log_str(rq->kind),
+           fo_log_str(rq->namespace_), fo_log_str(rq->name), fo_log_str(rq->operation),
            rq->dry_run ? "true" : "false",
            v == V_ALLOWED  ? "allowed"
            : v == V_DENIED ? "denied"
@@ -511,8 +508,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   size_t n = strlen(msg);
   while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
-  char esc[1100];
-  fo_log("debug", "libmicrohttpd", "\"detail\":\"%s\"", fo_log_escape(msg, esc, sizeof esc));
+  fo_log("debug", "libmicrohttpd", "\"detail\":\"%s\"", fo_log_str(msg));
 }
 
 static struct MHD_Daemon *start_daemon(const char *listen, bool tls, struct sockaddr_storage *ss,
