@@ -119,7 +119,8 @@ static struct pair *pair_from_pem(gnutls_datum_t *cd, gnutls_datum_t *kd, const 
   gnutls_x509_privkey_deinit(xkey);
   return p;
 fail:
-  fo_log("error", "tls certificate refused", "\"source\":\"%s\",\"reason\":\"%s\"", label, why);
+  fo_log("error", "tls certificate refused", "\"source\":\"%s\",\"reason\":\"%s\"",
+         fo_log_str(label), fo_log_str(why));
   if (crt) gnutls_x509_crt_deinit(crt);
   if (xkey) gnutls_x509_privkey_deinit(xkey);
   pair_free(p);
@@ -134,7 +135,7 @@ static struct pair *pair_load(const char *cert_path, const char *key_path) {
   snprintf(label, sizeof label, "%s + %s", cert_path, key_path);
   if (read_file(cert_path, &cd) < 0 || read_file(key_path, &kd) < 0)
     fo_log("error", "tls certificate refused",
-           "\"source\":\"%s\",\"reason\":\"cannot read the files\"", label);
+           "\"source\":\"%s\",\"reason\":\"cannot read the files\"", fo_log_str(label));
   else p = pair_from_pem(&cd, &kd, label);
   gnutls_free(cd.data);
   gnutls_free(kd.data);
