@@ -26,6 +26,36 @@ static bool standalone(const struct b *b) {
   return !strcmp(fo_spec_mode(b->in->spec), "standalone");
 }
 
+/* The module options Flink needs on Java 17 (as Flink's distribution configures them). */
+static const char *const java17_opts =
+    "--add-exports=java.base/sun.net.util=ALL-UNNAMED "
+    "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED "
+    "--add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED "
+    "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED "
+    "--add-exports=jdk.compiler/com.sun.tools.javac.parser=ALL-UNNAMED "
+    "--add-exports=jdk.compiler/com.sun.tools.javac.tree=ALL-UNNAMED "
+    "--add-exports=jdk.compiler/com.sun.tools.javac.util=ALL-UNNAMED "
+    "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED "
+    "--add-opens=java.base/java.lang=ALL-UNNAMED "
+    "--add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED "
+    "--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED "
+    "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED "
+    "--add-opens=java.base/java.text=ALL-UNNAMED "
+    "--add-opens=java.base/java.time=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED "
+    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED "
+    "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED "
+    "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED";
+
+/* Flink before 1.19 reads flink-conf.yaml with its own line parser ("key: value", no quoting, '#'
+ * starts a comment); 1.19 and later read config.yaml as YAML. */
+static bool legacy_conf(const struct b *b) {
+  const char *v = b->in->spec->flink_version;
+  if (!v || strncmp(v, "v1_", 3)) return false;
+  char *end;
+  long minor = strtol(v + 3, &end, 10);
+  return !*end && minor < 19;
+}
+
 static json_object *str(const char *s) { return json_object_new_string(s); }
 
 static json_object *owner_refs(struct b *b) {
@@ -100,6 +130,34 @@ static json_object *flink_conf(struct b *b) {
   conf_set(b, conf, "$internal.pipeline.job-id", in->job_id);
   json_object_object_del(conf, "execution.savepoint.path");
   conf_set(b, conf, "execution.savepoint.path", in->restore_path);
+  conf_set(b, conf, "kubernetes.container.image.pull-policy", s->image_pull_policy);
+  /* the addresses and ports the Services publish; without HA the JobManager is found through the
+   * headless Service (with HA, Flink advertises the pod's IP itself) */
+  size_t fqn = strlen(in->name) + strlen(in->ns) + 2;
+  char *fq = malloc(fqn);
+  if (fq) snprintf(fq, fqn, "%s.%s", in->name, in->ns);
+  else b->oom = -ENOMEM;
+  if (fq && !fo_conf_ha_enabled(conf) && !fo_conf_get(conf, "jobmanager.rpc.address"))
+    conf_set(b, conf, "jobmanager.rpc.address", fq);
+  free(fq);
+  /* Java 17 needs these module options, which the Flink distribution's own configuration carries
+   * and this ConfigMap replaces: the default JVM options (1.19+, for administrators, beneath the
+   * user's env.java.opts.all) or, before 1.19, env.java.opts.all unless the user set it */
+  const char *jkey = legacy_conf(b) ? "env.java.opts.all" : "env.java.default-opts.all";
+  if (!fo_conf_get(conf, jkey)) conf_set(b, conf, jkey, java17_opts);
+  static const char *const ports[][2] = {{"jobmanager.rpc.port", "6123"},
+                                         {"blob.server.port", "6124"},
+                                         {"taskmanager.rpc.port", "6122"},
+                                         {"rest.port", "8081"}};
+  for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
+    if (!fo_conf_get(conf, ports[i][0])) conf_set(b, conf, ports[i][0], ports[i][1]);
+  if (!standalone(b)) { /* application mode reads the job's entry point and arguments here */
+    conf_set(b, conf, "$internal.application.main", s->job.entry_class);
+    json_object *args =
+        s->job.args ? fo_json_path(in->spec_json, "job", "args", (const char *)NULL) : NULL;
+    if (args && json_object_array_length(args))
+      fo_json_set(conf, "$internal.application.program-args", json_object_get(args), &b->oom);
+  }
   if (s->job.allow_non_restored_state)
     conf_set(b, conf, "execution.savepoint.ignore-unclaimed-state", "true");
   return conf;
@@ -115,18 +173,71 @@ json_object *cluster_flink_conf(const struct cluster_input *in) {
   return conf;
 }
 
+/* One "key: value" line of flink-conf.yaml as Flink < 1.19 parses it: the value as it is, a list
+ * as ';'-separated items quoted with ' ('' inside). A line break or '#' cannot be written there:
+ * -EINVAL (the rulebook refuses such a configuration first). */
+static int legacy_line(struct fo_buf *t, const char *k, json_object *v) {
+  int br = fo_buf_printf(t, "%s: ", k);
+  if (strpbrk(k, "\n\r#")) return -EINVAL;
+  if (json_object_is_type(v, json_type_array)) {
+    for (size_t i = 0; br == 0 && i < json_object_array_length(v); i++) {
+      const char *item = json_object_get_string(json_object_array_get_idx(v, i));
+      if (strpbrk(item, "\n\r#")) return -EINVAL;
+      br = fo_buf_puts(t, i ? ";'" : "'");
+      for (const char *c = item; br == 0 && *c; c++)
+        br = *c == '\'' ? fo_buf_puts(t, "''") : fo_buf_putc(t, *c);
+      if (br == 0) br = fo_buf_putc(t, '\'');
+    }
+  } else {
+    const char *val = json_object_get_string(v);
+    if (strpbrk(val, "\n\r#")) return -EINVAL;
+    if (br == 0) br = fo_buf_puts(t, val);
+  }
+  return br == 0 ? fo_buf_putc(t, '\n') : br;
+}
+
+/* One line of config.yaml: the key and the value as JSON (a JSON string is a YAML string, a list a
+ * YAML flow sequence), so no value is misread and none adds a key. */
+static int yaml_line(struct fo_buf *t, const char *k, json_object *v) {
+  int br = fo_buf_json_string(t, k, strlen(k));
+  if (br == 0) br = fo_buf_puts(t, ": ");
+  if (br == 0 && json_object_is_type(v, json_type_array)) {
+    br = fo_buf_putc(t, '[');
+    for (size_t i = 0; br == 0 && i < json_object_array_length(v); i++) {
+      const char *item = json_object_get_string(json_object_array_get_idx(v, i));
+      if (i) br = fo_buf_puts(t, ", ");
+      if (br == 0) br = fo_buf_json_string(t, item, strlen(item));
+    }
+    if (br == 0) br = fo_buf_putc(t, ']');
+  } else if (br == 0) {
+    const char *val = json_object_get_string(v);
+    br = fo_buf_json_string(t, val, strlen(val));
+  }
+  return br == 0 ? fo_buf_putc(t, '\n') : br;
+}
+
+/* The logging configuration when the spec gives none: INFO to the console, which kubectl logs
+ * shows (Flink's scripts use log4j-console.properties in the foreground). */
+static const char *const default_log4j =
+    "rootLogger.level = INFO\n"
+    "rootLogger.appenderRef.console.ref = ConsoleAppender\n"
+    "logger.pekko.name = org.apache.pekko\n"
+    "logger.pekko.level = WARN\n"
+    "logger.zookeeper.name = org.apache.zookeeper\n"
+    "logger.zookeeper.level = WARN\n"
+    "appender.console.name = ConsoleAppender\n"
+    "appender.console.type = CONSOLE\n"
+    "appender.console.layout.type = PatternLayout\n"
+    "appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n\n";
+
 static json_object *config_map(struct b *b, json_object *conf) {
   if (!conf) return NULL;
+  bool legacy = legacy_conf(b);
   struct fo_buf t;
   fo_buf_init(&t, 4u << 20);
   int br = fo_buf_append(&t, "", 0);
   json_object_object_foreach(conf, k, v) {
-    const char *s = json_object_get_string(v);
-    if (br == 0) br = fo_buf_json_string(&t, k, strlen(k));
-    if (br == 0) br = fo_buf_puts(&t, ": ");
-    if (br == 0)
-      br = fo_buf_json_string(&t, s, strlen(s)); /* JSON strings are YAML: no value is misread */
-    if (br == 0) br = fo_buf_putc(&t, '\n');
+    if (br == 0) br = legacy ? legacy_line(&t, k, v) : yaml_line(&t, k, v);
   }
   json_object *cm = NULL;
   if (br == 0) { /* a configuration file cut short must not be deployed */
@@ -138,9 +249,7 @@ static json_object *config_map(struct b *b, json_object *conf) {
     if (!cmn) b->oom = -ENOMEM;
     free(cmn);
     json_object *data = json_object_new_object();
-    const char *fv = b->in->spec->flink_version;
-    bool v2 = fv && !strncmp(fv, "v2_", 3);
-    fo_json_set(data, v2 ? "config.yaml" : "flink-conf.yaml", str(t.data), &b->oom);
+    fo_json_set(data, legacy ? "flink-conf.yaml" : "config.yaml", str(t.data), &b->oom);
     json_object *logc = b->in->spec->log_configuration
                             ? fo_json_get_object(b->in->spec_json, "logConfiguration")
                             : NULL;
@@ -149,6 +258,8 @@ static json_object *config_map(struct b *b, json_object *conf) {
         if (lv) fo_json_set(data, lk, json_object_get(lv), &b->oom);
       }
     }
+    if (!fo_json_get(data, "log4j-console.properties") && !fo_json_get(data, "logback-console.xml"))
+      fo_json_set(data, "log4j-console.properties", str(default_log4j), &b->oom);
     fo_json_set(cm, "data", data, &b->oom);
   } else {
     b->oom = br;
@@ -184,7 +295,14 @@ static json_object *service(struct b *b, const char *name, bool headless) {
   return s;
 }
 
-/* The container arguments: the entry point of the official image, then the job's. */
+/* The JobManager's and TaskManager's command line, as the Flink image's entry point
+ * (/docker-entrypoint.sh) takes it:
+ *   native      bash -c "kubernetes-jobmanager.sh kubernetes-application", as Flink's own
+ *               CmdJobManagerDecorator gives it (a fixed text: the job's entry point and arguments
+ *               go through the configuration, never a shell); Flink starts its TaskManagers
+ *   standalone  standalone-job [--job-classname C] [--allowNonRestoredState] [-D
+ *               jobmanager.rpc.address=$(_POD_IP_ADDRESS) with HA] ARGS..., as the reference
+ *               operator's standalone decorator gives it; the TaskManagers: taskmanager */
 static json_object *container_args(struct b *b, const char *component) {
   const struct fo_spec *s = b->in->spec;
   json_object *args = json_object_new_array();
@@ -192,10 +310,21 @@ static json_object *container_args(struct b *b, const char *component) {
     fo_json_push(args, str("taskmanager"), &b->oom);
     return args;
   }
-  fo_json_push(args, str(standalone(b) ? "standalone-job" : "kubernetes-application"), &b->oom);
+  if (!standalone(b)) {
+    fo_json_push(args, str("bash"), &b->oom);
+    fo_json_push(args, str("-c"), &b->oom);
+    fo_json_push(args, str("kubernetes-jobmanager.sh kubernetes-application"), &b->oom);
+    return args;
+  }
+  fo_json_push(args, str("standalone-job"), &b->oom);
   if (s->job.entry_class) {
     fo_json_push(args, str("--job-classname"), &b->oom);
     fo_json_push(args, str(s->job.entry_class), &b->oom);
+  }
+  if (s->job.allow_non_restored_state) fo_json_push(args, str("--allowNonRestoredState"), &b->oom);
+  if (fo_conf_ha_enabled(b->in->conf)) {
+    fo_json_push(args, str("-D"), &b->oom);
+    fo_json_push(args, str("jobmanager.rpc.address=$(_POD_IP_ADDRESS)"), &b->oom);
   }
   json_object *user =
       s->job.args ? fo_json_path(b->in->spec_json, "job", "args", (const char *)NULL) : NULL;
@@ -203,6 +332,50 @@ static json_object *container_args(struct b *b, const char *component) {
   for (size_t i = 0; i < n; i++)
     fo_json_push(args, json_object_get(json_object_array_get_idx(user, i)), &b->oom);
   return args;
+}
+
+/* {"name": n, "containerPort": p, "protocol": "TCP"} appended to `ports`. */
+static void port(struct b *b, json_object *ports, const char *name, int p) {
+  json_object *o = json_object_new_object();
+  fo_json_set(o, "name", str(name), &b->oom);
+  fo_json_set(o, "containerPort", json_object_new_int(p), &b->oom);
+  fo_json_set(o, "protocol", str("TCP"), &b->oom);
+  fo_json_push(ports, o, &b->oom);
+}
+
+/* Requests and limits alike, as Flink's decorators set them: the process memory (a Flink size
+ * such as 2048m, written as MiB) and the CPU. */
+static json_object *resources(struct b *b, const struct fo_resource *r) {
+  json_object *res = json_object_new_object(), *q = json_object_new_object();
+  uint64_t bytes = 0;
+  const char *why;
+  if (r->memory && fo_memory_parse(r->memory, &bytes, &why) == 0 && bytes) {
+    char m[32];
+    snprintf(m, sizeof m, "%lluMi", (unsigned long long)((bytes + (1u << 20) - 1) >> 20));
+    fo_json_set(q, "memory", str(m), &b->oom);
+  }
+  if (r->cpu_set) {
+    char c[32];
+    snprintf(c, sizeof c, "%g", r->cpu);
+    fo_json_set(q, "cpu", str(c), &b->oom);
+  }
+  json_object *lim = NULL;
+  if (json_object_deep_copy(q, &lim, NULL) != 0) b->oom = -ENOMEM;
+  fo_json_set(res, "requests", q, &b->oom);
+  fo_json_set(res, "limits", lim, &b->oom);
+  return res;
+}
+
+/* The pod's IP as _POD_IP_ADDRESS, which Flink reads (and the -D above refers to). */
+static json_object *pod_ip_env(struct b *b) {
+  json_object *e = json_object_new_object(), *from = json_object_new_object(),
+              *ref = json_object_new_object();
+  fo_json_set(e, "name", str("_POD_IP_ADDRESS"), &b->oom);
+  fo_json_set(ref, "apiVersion", str("v1"), &b->oom);
+  fo_json_set(ref, "fieldPath", str("status.podIP"), &b->oom);
+  fo_json_set(from, "fieldRef", ref, &b->oom);
+  fo_json_set(e, "valueFrom", from, &b->oom);
+  return e;
 }
 
 /* flink-main-container in `containers`, made when absent. Borrowed, NULL on ENOMEM. */
@@ -271,7 +444,22 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   fo_json_set(main, "image", str(s->image ? s->image : "flink:latest"), &b->oom);
   if (s->image_pull_policy)
     fo_json_set(main, "imagePullPolicy", str(s->image_pull_policy), &b->oom);
+  fo_json_set(main, "command", json_object_new_array_ext(1), &b->oom);
+  fo_json_push(fo_json_get_array(main, "command"), str("/docker-entrypoint.sh"), &b->oom);
   fo_json_set(main, "args", container_args(b, component), &b->oom);
+  bool jm = !strcmp(component, "jobmanager");
+  fo_json_set(main, "resources",
+              resources(b, jm ? &s->job_manager.resource : &s->task_manager.resource), &b->oom);
+  json_object *env = ensure_array(b, main, "env"), *ports = json_object_new_array();
+  if (env) fo_json_push(env, pod_ip_env(b), &b->oom);
+  if (jm) {
+    port(b, ports, "rest", 8081);
+    port(b, ports, "jobmanager-rpc", 6123);
+    port(b, ports, "blobserver", 6124);
+  } else {
+    port(b, ports, "taskmanager-rpc", 6122);
+  }
+  fo_json_set(main, "ports", ports, &b->oom);
   json_object *vm = ensure_array(b, main, "volumeMounts");
   json_object *vols = ensure_array(b, spec, "volumes");
   char *cmn = cluster_object_name("flink-config-", b->in->name);

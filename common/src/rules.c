@@ -61,6 +61,46 @@ static int check_memory(struct fo_findings *e, const char *who, const char *path
   return r;
 }
 
+/* Flink 1.13 to 1.18 (flink-conf.yaml, its line parser). */
+static bool legacy_flink(const char *v) {
+  if (!v || strncmp(v, "v1_", 3)) return false;
+  char *end;
+  long minor = strtol(v + 3, &end, 10);
+  return !*end && minor < 19;
+}
+
+static bool memchr_any(const char *s, size_t n, const char *set) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] && strchr(set, s[i])) return true;
+  return false;
+}
+
+/* Every key (flattened with '.') and string value of `o` under `prefix`. */
+static int legacy_conf_check(struct fo_findings *e, const struct fo_jv *o, const char *prefix,
+                             size_t plen) {
+  if (!o || o->type != FO_JOBJECT) return 0;
+  int r = 0;
+  for (uint32_t i = 0; r == 0 && i < o->n; i++) {
+    const struct fo_jm *m = &o->u.members[i];
+    struct fo_buf key;
+    fo_buf_init(&key, 1u << 16);
+    r = prefix ? fo_buf_printf(&key, "%.*s.%s", (int)plen, prefix, m->key)
+               : fo_buf_puts(&key, m->key);
+    if (r == 0 && !key.data) r = fo_buf_append(&key, "", 0);
+    if (r == 0 && m->v.type == FO_JOBJECT) {
+      r = legacy_conf_check(e, &m->v, key.data, key.len);
+    } else if (r == 0 && (memchr_any(key.data, key.len, "\n\r#") ||
+                          (m->v.type == FO_JSTRING && memchr_any(m->v.u.s, m->v.n, "\n\r#")))) {
+      r = fo_findings_add(e, "spec.flinkConfiguration",
+                          "Flink configuration %s cannot contain a line break or '#' with Flink "
+                          "before 1.19 (flink-conf.yaml has no quoting)",
+                          key.data);
+    }
+    fo_buf_free(&key);
+  }
+  return r < 0 ? -ENOMEM : 0;
+}
+
 static const char *const forbidden_keys[] = {"kubernetes.namespace", "kubernetes.cluster-id",
                                              "high-availability.cluster-id", NULL};
 static const char *const log_keys[] = {"log4j-console.properties", "logback-console.xml", NULL};
@@ -192,6 +232,21 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   for (const char *const *k = forbidden_keys; r == 0 && *k; k++)
     if (fo_conf_view_get(&conf, *k))
       r = fo_findings_add(e, "spec.flinkConfiguration", "Forbidden Flink config key: %s", *k);
+
+  /* 3b. Flink before 1.19 reads flink-conf.yaml line by line, without quoting: a line break or
+   * a '#' (a comment there) in a key or value would be misread */
+  if (r == 0 && legacy_flink(s->flink_version))
+    r = legacy_conf_check(e, s->flink_configuration, NULL, 0);
+  for (uint32_t i = 0;
+       r == 0 && legacy_flink(s->flink_version) && s->job.args && i < s->job.args->n; i++) {
+    const struct fo_jv *a = &s->job.args->u.items[i];
+    if (a->type == FO_JSTRING && memchr_any(a->u.s, a->n, "\n\r#"))
+      r = fo_findings_add(
+          e, "spec.job.args",
+          "Job argument %u cannot contain a line break or '#' with Flink before 1.19 "
+          "(flink-conf.yaml has no quoting)",
+          i);
+  }
 
   /* 10. ingress and log configuration */
   if (r == 0 && s->ingress && !fo_jv_get_string(s->ingress, "template"))

@@ -4,6 +4,7 @@
 #
 #   scripts/image/build.sh operator [--tag REF]...   the operator image, as the Dockerfile describes
 #   scripts/image/build.sh pause                      the pod sandbox image (kubelet's pause)
+#   scripts/image/build.sh flink VERSION              Flink VERSION as the official image lays it out
 #
 # operator: reads the Dockerfile (scripts/image/dockerfile.py) and does what it says without a
 # container engine: the build stage's cmake configure (Release) and `cmake --install --strip` of
@@ -37,10 +38,11 @@ layer_tar() {
     --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -cf "$2" $(ls -A))
 }
 
-# The Debian root filesystem of suite $1 with packages $2 as a layer tar; prints its path.
+# The Debian root filesystem of suite $1 with packages $2 as a layer tar; prints its path. $3
+# (optional) is a shell command run in the root folder (as root) before it is packed.
 base_rootfs() {
-  local suite=$1 pkgs=$2 key tarball
-  key=$(printf '%s\n' "$suite" "$MIRROR" $pkgs | sort | sha256sum | cut -c1-16)
+  local suite=$1 pkgs=$2 post=${3:-} key tarball
+  key=$(printf '%s\n' "$suite" "$MIRROR" $pkgs "$post" | sort | sha256sum | cut -c1-16)
   tarball=$CACHE/images/rootfs-$suite-$key.tar
   if [ -f "$tarball" ]; then step "base: $suite + $pkgs (cached)"; echo "$tarball"; return 0; fi
   command -v debootstrap >/dev/null || die "debootstrap missing: run scripts/install-deps.sh --node"
@@ -53,6 +55,7 @@ base_rootfs() {
   # hostname are the pod's.
   $SUDO sh -c "cd '$tmp/root' && rm -rf var/cache/apt/* var/lib/apt/lists/* var/log/* usr/share/doc/* \
     usr/share/man/* usr/share/info/* usr/share/locale/* dev/* proc/* sys/* tmp/* etc/resolv.conf etc/hostname"
+  if [ -n "$post" ]; then $SUDO sh -c "cd '$tmp/root' && $post"; fi
   $SUDO bash -c "$(declare -f layer_tar); layer_tar '$tmp/root' '$tmp/rootfs.tar'"
   $SUDO chown "$(id -u):$(id -g)" "$tmp/rootfs.tar"
   mv "$tmp/rootfs.tar" "$tarball"
@@ -103,6 +106,70 @@ build_operator() {
   echo "$OUT/flink-operator.tar"
 }
 
+# Flink VERSION from PyPI (apache-flink: bin/ and conf/; apache-flink-libraries: lib/, opt/,
+# plugins/) and its streaming examples from Maven Central, laid out as the official image is
+# (FLINK_HOME=/opt/flink, the user flink 9999, /docker-entrypoint.sh, conf in /opt/flink/conf),
+# on Debian bookworm with Debian's Java 17. Tagged flink:MAJOR.MINOR and flink:VERSION.
+FLINK_EXAMPLES="StateMachineExample:org.apache.flink.streaming.examples.statemachine.StateMachineExample
+TopSpeedWindowing:org.apache.flink.streaming.examples.windowing.TopSpeedWindowing
+WordCount:org.apache.flink.streaming.examples.wordcount.WordCount"
+build_flink() {
+  local v=${1:-}
+  [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "usage: $0 flink VERSION (for example 1.20.3)"
+  local minor=${v%.*} t0 dl=$CACHE/flink/$v out=$OUT/flink-$v.tar
+  t0=$(date +%s)
+  mkdir -p "$dl"
+  if ! ls "$dl"/apache_flink-"$v"-*.whl >/dev/null 2>&1; then
+    step "flink $v: bin/ and conf/ (PyPI apache-flink)"
+    pip download -q --no-deps --only-binary=:all: --python-version 3.11 --platform manylinux2014_x86_64 \
+      --implementation cp --abi cp311 -d "$dl" "apache-flink==$v" >&2 || die "pip download apache-flink==$v failed"
+  fi
+  if [ ! -f "$dl/apache-flink-libraries-$v.tar.gz" ]; then
+    step "flink $v: lib/, opt/, plugins/ (PyPI apache-flink-libraries, about 230 MB, once)"
+    pip download -q --no-deps --no-binary=:all: -d "$dl" "apache-flink-libraries==$v" >&2 || die "pip download apache-flink-libraries==$v failed"
+  fi
+  local ex=$dl/flink-examples-streaming.jar
+  if [ ! -f "$ex" ]; then
+    # examples are published for the minor's first release
+    local ev=$minor.0 m2=${MAVEN_REPO:-$HOME/.m2/repository}
+    step "flink $v: streaming examples $ev (Maven Central org.apache.flink:flink-examples-streaming)"
+    mvn -q dependency:get -Dartifact="org.apache.flink:flink-examples-streaming:$ev" -Dtransitive=false >&2 \
+      || die "mvn dependency:get flink-examples-streaming:$ev failed"
+    cp "$m2/org/apache/flink/flink-examples-streaming/$ev/flink-examples-streaming-$ev.jar" "$ex"
+  fi
+  local base; base=$(base_rootfs bookworm "openjdk-17-jre-headless procps" \
+    "echo 'flink:x:9999:9999::/opt/flink:/bin/bash' >> etc/passwd && echo 'flink:x:9999:' >> etc/group")
+  local tmp; tmp=$(mktemp -d)
+  mkdir -p "$tmp/flink/opt/flink" "$tmp/entry"
+  local home=$tmp/flink/opt/flink
+  python3 -m zipfile -e "$dl"/apache_flink-"$v"-*.whl "$tmp/whl" >/dev/null
+  cp -r "$tmp/whl/pyflink/bin" "$tmp/whl/pyflink/conf" "$home/"
+  tar xzf "$dl/apache-flink-libraries-$v.tar.gz" -C "$tmp"
+  cp -r "$tmp/apache-flink-libraries-$v/deps/lib" "$tmp/apache-flink-libraries-$v/deps/opt" "$tmp/apache-flink-libraries-$v/deps/plugins" "$home/"
+  cp "$tmp/apache-flink-libraries-$v"/deps/bin/*.jar "$home/bin/" # bash-java-utils.jar: memory settings
+  [ -f "$home/lib/flink-dist-$v.jar" ] || die "no lib/flink-dist-$v.jar in apache-flink-libraries $v"
+  [ -f "$home/bin/bash-java-utils.jar" ] || die "no bin/bash-java-utils.jar in apache-flink-libraries $v"
+  mkdir -p "$home/log" "$home/usrlib" "$home/examples/streaming"
+  local line
+  while IFS= read -r line; do
+    python3 "$HERE/jar-main.py" "$ex" "${line#*:}" "$home/examples/streaming/${line%%:*}.jar"
+  done <<< "$FLINK_EXAMPLES"
+  chmod +x "$home"/bin/*
+  cp "$HERE/flink/docker-entrypoint.sh" "$tmp/entry/docker-entrypoint.sh"
+  chmod 755 "$tmp/entry/docker-entrypoint.sh"
+  (cd "$tmp/flink" && tar --owner=9999 --group=9999 --numeric-owner --sort=name --mtime=@0 --format=posix \
+    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -cf "$tmp/flink.tar" opt)
+  layer_tar "$tmp/entry" "$tmp/entry.tar"
+  local id; id=$(python3 "$HERE/archive.py" --out "$out" --tag "docker.io/library/flink:$minor" --tag "docker.io/library/flink:$v" \
+    --entrypoint '["/docker-entrypoint.sh"]' --cmd '["help"]' --workdir /opt/flink \
+    --env FLINK_HOME=/opt/flink --env JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \
+    --env PATH=/opt/flink/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --label "org.opencontainers.image.version=$v" "$base" "$tmp/flink.tar" "$tmp/entry.tar")
+  rm -rf "$tmp"
+  step "flink: flink:$minor flink:$v $id, $(du -h "$out" | cut -f1), $(( $(date +%s) - t0 )) s"
+  echo "$out"
+}
+
 build_pause() {
   local src=$CACHE/kube-1.20.2/pause.c out=$CACHE/images/pause-3.2.tar
   if [ -f "$out" ] && [ "$out" -nt "$src" ]; then echo "$out"; return 0; fi
@@ -122,5 +189,6 @@ build_pause() {
 case ${1:-} in
   operator) shift; build_operator "$@" ;;
   pause) build_pause ;;
-  *) echo "usage: $0 operator [--tag REF]... | pause" >&2; exit 2 ;;
+  flink) shift; build_flink "$@" ;;
+  *) echo "usage: $0 operator [--tag REF]... | pause | flink VERSION" >&2; exit 2 ;;
 esac

@@ -54,8 +54,10 @@ static json_object *build(json_object *input) {
   return arr;
 }
 
-/* Every container's command is absent (the image's entry point) and its args an array of plain
- * strings; every object is owned by the FlinkDeployment. */
+/* Every container runs the image's entry point (/docker-entrypoint.sh) with an array of plain
+ * strings; the one shell is native mode's fixed `bash -c "kubernetes-jobmanager.sh
+ * kubernetes-application"`, which carries nothing of the spec; every object is owned by the
+ * FlinkDeployment. */
 static void check_shape(json_object *objs, const char *uid, const char *name) {
   for (size_t i = 0; i < json_object_array_length(objs); i++) {
     json_object *o = json_object_array_get_idx(objs, i);
@@ -67,11 +69,23 @@ static void check_shape(json_object *objs, const char *uid, const char *name) {
     for (size_t c = 0; cs && c < json_object_array_length(cs); c++) {
       json_object *ct = json_object_array_get_idx(cs, c);
       if (strcmp(fo_json_get_string(ct, "name"), "flink-main-container")) continue;
-      assert_null(fo_json_get(ct, "command"));
+      json_object *cmd = fo_json_get_array(ct, "command");
+      assert_int_equal(json_object_array_length(cmd), 1);
+      assert_string_equal(json_object_get_string(json_object_array_get_idx(cmd, 0)),
+                          "/docker-entrypoint.sh");
       json_object *args = fo_json_get_array(ct, "args");
       assert_non_null(args);
       for (size_t k = 0; k < json_object_array_length(args); k++)
         assert_true(json_object_is_type(json_object_array_get_idx(args, k), json_type_string));
+      const char *a0 = json_object_get_string(json_object_array_get_idx(args, 0));
+      if (!strcmp(a0, "bash")) {
+        assert_int_equal(json_object_array_length(args), 3);
+        assert_string_equal(json_object_get_string(json_object_array_get_idx(args, 1)), "-c");
+        assert_string_equal(json_object_get_string(json_object_array_get_idx(args, 2)),
+                            "kubernetes-jobmanager.sh kubernetes-application");
+      } else {
+        assert_true(!strcmp(a0, "standalone-job") || !strcmp(a0, "taskmanager"));
+      }
     }
   }
   (void)name;
