@@ -311,7 +311,7 @@ static void test_pass_new_running(void **state) {
   const char *conf =
       fo_json_get_string(fo_json_path(fake_get(h.fake, "configmaps", NS, "flink-config-new"),
                                       "data", (const char *)NULL),
-                         "flink-conf.yaml");
+                         "config.yaml");
   char want[128];
   snprintf(want, sizeof want, "\"$internal.pipeline.job-id\": \"%s\"", h_job(&h, "jobId"));
   assert_non_null(strstr(conf, want));
@@ -421,7 +421,7 @@ static void test_upgrade_per_mode(void **state) {
     const char *conf =
         fo_json_get_string(fo_json_path(fake_get(h.fake, "configmaps", NS, "flink-config-up"),
                                         "data", (const char *)NULL),
-                           "flink-conf.yaml");
+                           "config.yaml");
     assert_non_null(strstr(conf, "\"parallelism.default\": \"4\""));
     h_free(&h);
   }
