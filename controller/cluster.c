@@ -46,6 +46,21 @@ static const char *const java17_opts =
     "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED "
     "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED";
 
+#define TM_TEMPLATE_FILE "taskmanager-pod-template.yaml"
+
+static json_object *user_template(struct b *b, json_object *component_tmpl);
+
+/* spec.<component>.podTemplate as json-c (the model checked it is an object), or NULL. */
+static json_object *component_template(struct b *b, const char *component) {
+  return fo_json_get_object(fo_json_get_object(b->in->spec_json, component), "podTemplate");
+}
+
+/* Native mode with a pod template for the TaskManagers (spec.podTemplate or the component's):
+ * Flink's JobManager reads it from a file (JSON is YAML) in its configuration directory. */
+static bool has_tm_template(struct b *b) {
+  return !standalone(b) && (b->in->spec->pod_template || component_template(b, "taskManager"));
+}
+
 /* Flink before 1.19 reads flink-conf.yaml with its own line parser ("key: value", no quoting, '#'
  * starts a comment); 1.19 and later read config.yaml as YAML. */
 static bool legacy_conf(const struct b *b) {
@@ -151,6 +166,9 @@ static json_object *flink_conf(struct b *b) {
                                          {"rest.port", "8081"}};
   for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
     if (!fo_conf_get(conf, ports[i][0])) conf_set(b, conf, ports[i][0], ports[i][1]);
+  if (has_tm_template(b))
+    conf_set(b, conf, "kubernetes.pod-template-file.taskmanager",
+             "/opt/flink/conf/" TM_TEMPLATE_FILE);
   if (!standalone(b)) { /* application mode reads the job's entry point and arguments here */
     conf_set(b, conf, "$internal.application.main", s->job.entry_class);
     json_object *args =
@@ -257,6 +275,14 @@ static json_object *config_map(struct b *b, json_object *conf) {
       json_object_object_foreach(logc, lk, lv) {
         if (lv) fo_json_set(data, lk, json_object_get(lv), &b->oom);
       }
+    }
+    if (has_tm_template(b)) { /* native: Flink's JobManager makes its TaskManager pods from it */
+      json_object *tm = user_template(b, component_template(b, "taskManager"));
+      char *text = tm ? fo_json_dumps(tm) : NULL;
+      if (!text) b->oom = -ENOMEM;
+      else fo_json_set(data, TM_TEMPLATE_FILE, str(text), &b->oom);
+      free(text);
+      json_object_put(tm);
     }
     if (!fo_json_get(data, "log4j-console.properties") && !fo_json_get(data, "logback-console.xml"))
       fo_json_set(data, "log4j-console.properties", str(default_log4j), &b->oom);
@@ -398,7 +424,9 @@ static json_object *ensure_array(struct b *b, json_object *o, const char *key) {
   return fo_json_set(o, key, a, &b->oom) < 0 ? NULL : a;
 }
 
-static json_object *pod_template(struct b *b, const char *component, json_object *component_tmpl) {
+/* The user's pod template for a component: spec.podTemplate with the component's over it, member
+ * by member. A new object ({} when neither is given), NULL on ENOMEM. */
+static json_object *user_template(struct b *b, json_object *component_tmpl) {
   const struct fo_spec *s = b->in->spec;
   json_object *t = NULL;
   json_object *user = s->pod_template ? fo_json_get_object(b->in->spec_json, "podTemplate") : NULL;
@@ -412,7 +440,7 @@ static json_object *pod_template(struct b *b, const char *component, json_object
     b->oom = -ENOMEM;
     return NULL;
   }
-  if (component_tmpl) { /* the component's template over the shared one, member by member */
+  if (component_tmpl) {
     json_object_object_foreach(component_tmpl, k, v) {
       json_object *cp = NULL;
       if (v && json_object_deep_copy(v, &cp, NULL) != 0) {
@@ -423,6 +451,13 @@ static json_object *pod_template(struct b *b, const char *component, json_object
       else if (json_object_object_add(t, k, NULL) != 0) b->oom = -ENOMEM; /* null stays null */
     }
   }
+  return t;
+}
+
+static json_object *pod_template(struct b *b, const char *component, json_object *component_tmpl) {
+  const struct fo_spec *s = b->in->spec;
+  json_object *t = user_template(b, component_tmpl);
+  if (!t) return NULL;
   /* from here each step needs the one before: stop at the first failure (b->oom says so) */
   json_object *m = fo_json_ensure_object(t, "metadata");
   json_object *l = m ? fo_json_ensure_object(m, "labels") : NULL;
@@ -506,11 +541,6 @@ static json_object *deployment(struct b *b, const char *name, const char *compon
   fo_json_set(spec, "strategy", strat, &b->oom);
   fo_json_set(d, "spec", spec, &b->oom);
   return d;
-}
-
-/* spec.<component>.podTemplate as json-c (the model checked it is an object), or NULL. */
-static json_object *component_template(struct b *b, const char *component) {
-  return fo_json_get_object(fo_json_get_object(b->in->spec_json, component), "podTemplate");
 }
 
 void cluster_objects_free(struct cluster_objects *o) {
