@@ -14,7 +14,8 @@
 #
 # It never changes the host. Everything runs in a network namespace and a mount namespace of its
 # own, both bound to files in $FO_NODE_DIR (default /tmp/flink-operator-node):
-#   - network: a bridge for the pods (10.244.0.0/24, its gateway 10.244.0.1 is the node IP),
+#   - network: a bridge for the pods (10.244.0.0/24, its gateway 10.244.0.1 is the node IP; the
+#     Services' range is routed to it, so `node.sh exec curl <ClusterIP>` reaches a Service),
 #     forwarding and kube-proxy's iptables rules live in that namespace only; the host reaches
 #     it through one veth pair (host 10.244.255.1, node 10.244.255.2): the API server is
 #     https://10.244.255.2:6443. Deleting the namespace removes every link, route and rule.
@@ -201,6 +202,7 @@ namespaces() {
     && ip link add $BRIDGE type bridge && ip addr add $NODE_IP/24 dev $BRIDGE && ip link set $BRIDGE up \
     && ip link add $NODE_LINK type veth peer name $HOST_LINK && ip link set $HOST_LINK netns $$ \
     && ip addr add $LINK_IP/30 dev $NODE_LINK && ip link set $NODE_LINK up \
+    && ip route add $SVC_CIDR dev $BRIDGE \
     && echo 1 > /proc/sys/net/ipv4/ip_forward"
   ip addr add "$HOST_IP/30" dev "$HOST_LINK"
   ip link set "$HOST_LINK" up
