@@ -104,7 +104,7 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
       if (cl->jm_generation_set && cl->jm_generation == st->observed_generation.v &&
           lc_is(st->job_status.state, "RECONCILING") && st->observed_generation.v == p->gen)
         return LC_STARTED;
-      if (recorded_mode(p)->savepoint && !st->job_status.upgrade_savepoint_path)
+      if (recorded_mode(p)->savepoint && !st->job_status.upgrade_savepoint_path && !cl->jm_deleting)
         return LC_STOP_SAVEPOINT;
       return LC_STOP_CLUSTER;
     }
@@ -116,11 +116,11 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
 }
 
 void lc_go(const struct pass *p, struct lc_step *s, enum lc_phase to, const char *reason) {
+  const char *mode = s->mode ? s->mode : recorded_mode(p)->name;
   if (to != s->phase)
     fo_log("info", "phase",
            "\"object\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\",\"mode\":\"%s\"",
-           fo_log_str(p->key), lc_phase_name(s->phase), lc_phase_name(to), reason,
-           recorded_mode(p)->name);
+           fo_log_str(p->key), lc_phase_name(s->phase), lc_phase_name(to), reason, mode);
   s->phase = to;
 }
 
@@ -208,8 +208,11 @@ static int deploy(struct pass *p, const char *job_id, const char *restore_path) 
 int lc_delete_cluster(struct pass *p) {
   char *tm = cluster_object_name(p->name, "-taskmanager");
   if (!tm) return -ENOMEM;
-  int r = fo_kube_delete(p->k, &fo_res_deployments, p->ns, p->name, "Background");
-  int r2 = fo_kube_delete(p->k, &fo_res_deployments, p->ns, tm, "Background");
+  /* Foreground: the Deployment stays (with a deletionTimestamp) until its pods are gone, so the
+   * phase says STOP_CLUSTER until no JobManager or TaskManager of the old cluster runs; a new
+   * cluster never starts beside the old one (two JobManagers on one set of HA data) */
+  int r = fo_kube_delete(p->k, &fo_res_deployments, p->ns, p->name, "Foreground");
+  int r2 = fo_kube_delete(p->k, &fo_res_deployments, p->ns, tm, "Foreground");
   free(tm);
   if (r == -ENOENT) r = 0;
   if (r == 0 && r2 < 0 && r2 != -ENOENT) r = r2;
@@ -251,6 +254,35 @@ static bool ha_has_checkpoint(struct pass *p) {
   }
   json_object_put(items);
   return found;
+}
+
+/* Flink's JobGraph store lives in the cluster's HA ConfigMap (<name>-cluster-config-map, keys
+ * jobGraph-<job id>). A JobManager that finds one recovers that graph, not the one the new spec
+ * makes (a changed parallelism would be lost), while the checkpoint it restores from is in the
+ * job's own ConfigMap. So before a start that keeps the HA data, the job graphs go, as the
+ * reference operator does; the checkpoint pointers stay. Idempotent. */
+static int delete_job_graphs(struct pass *p) {
+  char *name = cluster_object_name(p->name, "-cluster-config-map");
+  if (!name) return -ENOMEM;
+  json_object *cm = NULL;
+  int r = fo_kube_get(p->k, &fo_res_configmaps, p->ns, name, &cm);
+  json_object *data = fo_json_get_object(cm, "data");
+  bool changed = false;
+  for (bool again = r == 0 && data; again;) {
+    again = false;
+    json_object_object_foreach(data, k, v) {
+      (void)v;
+      if (!strncmp(k, "jobGraph-", 9)) {
+        json_object_object_del(data, k);
+        changed = again = true;
+        break;
+      }
+    }
+  }
+  if (changed) r = fo_kube_update(p->k, &fo_res_configmaps, p->ns, name, NULL, cm, NULL);
+  json_object_put(cm);
+  free(name);
+  return r == -ENOENT ? 0 : r;
 }
 
 int lc_delete_ha(struct pass *p) {
@@ -382,8 +414,10 @@ static int on_new(struct pass *p, struct lc_step *s) {
   }
   if (initial) pass_set(p, &p->st.job_status.upgrade_savepoint_path, initial);
   p->st.has_job_status = true;
-  int r = begin(p, mode_named(initial ? "savepoint" : "stateless"), false);
+  const struct lc_mode *m = mode_named(initial ? "savepoint" : "stateless");
+  int r = begin(p, m, false);
   s->again = 0.05;
+  s->mode = m->name;
   if (r == 0) lc_go(p, s, LC_START, initial ? "created, from initialSavepointPath" : "created");
   return r;
 }
@@ -395,6 +429,7 @@ static int on_suspended(struct pass *p, struct lc_step *s) {
         spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p) : recorded_mode(p);
     int r = begin(p, m, false);
     s->again = 0.05;
+    s->mode = m->name;
     if (r == 0) lc_go(p, s, LC_START, "job.state running");
     return r;
   }
@@ -409,6 +444,7 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
     const struct lc_mode *m = spec_mode(p);
     int r = begin(p, m, true);
     s->again = 0.05;
+    s->mode = m->name;
     if (r == 0)
       lc_go(p, s, m->savepoint ? LC_STOP_SAVEPOINT : LC_STOP_CLUSTER,
             stop ? "job.state suspended" : "spec changed");
@@ -469,12 +505,30 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
   return sp_begin(p, f, "UPGRADE", true);
 }
 
+/* True while a Deployment of the cluster (JobManager or TaskManager) still exists, deleted or not.
+ */
+static int cluster_left(struct pass *p, bool *ret) {
+  char *tm = cluster_object_name(p->name, "-taskmanager");
+  if (!tm) return -ENOMEM;
+  json_object *o = NULL;
+  int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &o);
+  if (r == -ENOENT) r = fo_kube_get(p->k, &fo_res_deployments, p->ns, tm, &o);
+  free(tm);
+  json_object_put(o);
+  *ret = r == 0;
+  return r == -ENOENT ? 0 : r;
+}
+
 static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   const struct lc_mode *m = recorded_mode(p);
-  if (m->cancel && p->st.job_status.job_id)
+  if (m->cancel && p->st.job_status.job_id && !lc_is(p->st.job_status.state, m->stopped))
     fo_flink_cancel(f, p->st.job_status.job_id); /* best effort */
   int r = lc_delete_cluster(p);
+  bool left = false;
+  if (r == 0) r = cluster_left(p, &left);
   if (r < 0) return r;
+  s->again = LC_POLL;
+  if (left) return 0;               /* its pods are stopping: look again */
   if (!m->keep_ha) lc_delete_ha(p); /* stateless and savepoint restart without HA state */
   pass_set_job_state(p, m->stopped);
   pass_set(p, &p->st.jm_deployment_status, "MISSING");
@@ -513,9 +567,10 @@ static int on_start(struct pass *p, struct lc_step *s) {
         "finished or "
         "terminally failed, or the configmaps have been deleted. Manual restore required.");
   }
-  /* HA data the mode does not keep goes before anything starts: STOP_CLUSTER deleted it right
-   * after the cluster, but a pass that died in between left it */
-  int r = m->keep_ha ? 0 : lc_delete_ha(p);
+  /* HA data the mode does not keep goes before anything starts (STOP_CLUSTER deleted it right
+   * after the cluster, but a pass that died in between left it); the mode that keeps it loses only
+   * the stored job graphs, so the new spec's graph runs from the latest checkpoint */
+  int r = m->keep_ha ? delete_job_graphs(p) : lc_delete_ha(p);
   if (r == 0 && p->st.observed_generation.v != p->gen) {
     /* the spec changed while the old cluster went away: start the newest one, and say so */
     record(p, &p->st.reconciliation_status.last_reconciled_spec, "suspended", m->name);
@@ -566,6 +621,7 @@ static int look(struct pass *p, struct lc_cluster *cl) {
     char *end = NULL;
     long long v = g ? strtoll(g, &end, 10) : 0;
     cl->jm_deployment = true;
+    cl->jm_deleting = fo_json_get(fo_json_get_object(dep, "metadata"), "deletionTimestamp") != NULL;
     cl->jm_generation_set = g && *g && end && !*end;
     cl->jm_generation = v;
     json_object_put(dep);

@@ -39,6 +39,7 @@ const char *lc_phase_name(enum lc_phase p);
 /* What the cluster looks like, as far as the phase depends on it. */
 struct lc_cluster {
   bool jm_deployment;     /* the JobManager Deployment exists */
+  bool jm_deleting;       /* and is being deleted (its pods are stopping) */
   bool jm_generation_set; /* it carries the generation annotation: the spec generation it runs */
   int64_t jm_generation;
 };
@@ -62,6 +63,7 @@ struct fo_flink;
 struct lc_step {
   enum lc_phase phase;
   double again;
+  const char *mode; /* the mode of a transition this step began (NULL: the recorded one) */
 };
 /* The one way a phase changes: logs "phase" with from, to, the reason and the mode. */
 void lc_go(const struct pass *p, struct lc_step *s, enum lc_phase to, const char *reason);

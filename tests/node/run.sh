@@ -43,7 +43,7 @@ down() {
   echo "figures: image build ${IMAGE_BUILD_S:-?} s, Flink image ${FLINK_IMAGE_S:-?} s, node up ${NODE_UP_S:-?} s, pod start ${POD_START_S:-?} s," \
     "helm install --wait ${HELM_INSTALL_S:-?} s, takeover after a leader's pod deleted ${TAKEOVER_GRACEFUL_S:-?} s," \
     "after a leader froze ${TAKEOVER_EXPIRY_S:-?} s, helm upgrade ${HELM_UPGRADE_S:-?} s with kubectl loop ${UPGRADE_KUBECTL:-?}" \
-    "and load ${UPGRADE_LOAD:-?}; real Flink: deploy to RUNNING ${FLINK_DEPLOY_S:-?} s, savepoint upgrade ${FLINK_UPGRADE_S:-?} s"
+    "and load ${UPGRADE_LOAD:-?}; real Flink, deploy / upgrade: savepoint ${FLINK_DEPLOY_savepoint_S:-?} / ${FLINK_UPGRADE_savepoint_S:-?} s, last-state ${FLINK_DEPLOY_last_state_S:-?} / ${FLINK_UPGRADE_last_state_S:-?} s, stateless ${FLINK_DEPLOY_stateless_S:-?} / ${FLINK_UPGRADE_stateless_S:-?} s"
   echo "node e2e: $passed passed, $failed failed ($(( $(date +%s) - t0 ))s)"
 }
 trap 'down; [ "$failed" -eq 0 ]' EXIT

@@ -369,7 +369,17 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
   } else if (!strcmp(method, "DELETE")) {
     if (!cur) return json_object_put(in), status_reply(f, 404, "NotFound", "not found", data, len);
     json_object *fin = fo_json_get_array(meta(cur), "finalizers");
-    if (fin && json_object_array_length(fin)) {
+    const char *prop = fo_json_get_string(in, "propagationPolicy");
+    if (prop && !strcmp(prop, "Foreground") && !strcmp(r.plural, "deployments")) {
+      /* its pods take a while to stop: the object stays, deleting, until the next tick */
+      if (!fo_json_get(meta(cur), "deletionTimestamp")) {
+        json_object_object_add(meta(cur), "deletionTimestamp",
+                               json_object_new_string("2026-12-01T00:00:00Z"));
+        bump(f, cur);
+      }
+      out = copy(cur);
+      code = 202;
+    } else if (fin && json_object_array_length(fin)) {
       if (!fo_json_get(meta(cur), "deletionTimestamp")) {
         json_object_object_add(meta(cur), "deletionTimestamp",
                                json_object_new_string("2026-12-01T00:00:00Z"));
@@ -409,6 +419,21 @@ static const char *config_value(const char *conf, const char *key, char *out, si
 void fake_tick(struct fake *f) {
   f->now_ms += 1000;
   json_object *deps = fo_json_get_object(f->store, "deployments");
+  for (bool again = deps != NULL;
+       again;) { /* deployments being deleted are gone now, with their pods */
+    again = false;
+    json_object_object_foreach(deps, dk, dd) {
+      if (!fo_json_get(meta(dd), "deletionTimestamp")) continue;
+      char key[512], uid[64];
+      snprintf(key, sizeof key, "%s", dk);
+      snprintf(uid, sizeof uid, "%s",
+               fo_json_get_string(meta(dd), "uid") ? fo_json_get_string(meta(dd), "uid") : "");
+      json_object_object_del(deps, key);
+      collect_garbage(f, uid);
+      again = true;
+      break;
+    }
+  }
   json_object *jm = NULL;
   json_object_object_foreach(deps ? deps : f->store, k, d) {
     (void)k;
@@ -459,12 +484,48 @@ void fake_tick(struct fake *f) {
         const char *app = fo_json_get_string(l, "app"),
                    *type = fo_json_get_string(l, "configmap-type");
         const char *hn = fo_json_get_string(meta(cm), "name");
-        if (app && type && hn && !strcmp(app, name) && !strcmp(type, "high-availability") &&
-            !strstr(hn, f->fl.job_id))
+        if (!app || !type || !hn || strcmp(app, name) || strcmp(type, "high-availability"))
+          continue;
+        size_t hl = strlen(hn);
+        if (hl >= 19 && !strcmp(hn + hl - 19, "-cluster-config-map")) { /* another job's graph */
+          json_object_object_foreach(fo_json_get_object(cm, "data"), gk, gv) {
+            (void)gv;
+            if (!strncmp(gk, "jobGraph-", 9) && strcmp(gk + 9, f->fl.job_id))
+              f->fl.stale_ha_starts++;
+          }
+        } else if (!strstr(hn, f->fl.job_id)) { /* another job's checkpoints */
           f->fl.stale_ha_starts++;
+        }
       }
     }
-    if (config_value(conf, "high-availability.type", v, sizeof v) && !strcmp(v, "kubernetes")) {
+    f->fl.parallelism =
+        config_value(conf, "parallelism.default", v, sizeof v) ? atoi(v) : 1; /* NOLINT */
+    bool ha = config_value(conf, "high-availability.type", v, sizeof v) && !strcmp(v, "kubernetes");
+    char ccm[400], graph_key[64];
+    snprintf(ccm, sizeof ccm, "%s-cluster-config-map", name);
+    snprintf(graph_key, sizeof graph_key, "jobGraph-%s", f->fl.job_id);
+    const char *stored = fo_json_get_string(
+        fo_json_get_object(fake_get(f, "configmaps", ns, ccm), "data"), graph_key);
+    if (ha && stored) f->fl.parallelism = atoi(stored); /* NOLINT: test only */
+    if (ha) { /* the job graph, in the cluster's HA ConfigMap */
+      json_object *c = fake_get(f, "configmaps", ns, ccm);
+      if (!c) {
+        char text[700];
+        snprintf(
+            text, sizeof text,
+            "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\","
+            "\"namespace\":\"%s\","
+            "\"labels\":{\"app\":\"%s\",\"configmap-type\":\"high-availability\"}},\"data\":{}}",
+            ccm, ns, name);
+        fake_put(f, text);
+        c = fake_get(f, "configmaps", ns, ccm);
+      }
+      json_object *cd = fo_json_get_object(c, "data");
+      char par[16];
+      snprintf(par, sizeof par, "%d", f->fl.parallelism);
+      if (cd && !stored) json_object_object_add(cd, graph_key, json_object_new_string(par));
+    }
+    if (ha) {
       /* Kubernetes HA: the job's ConfigMap with a checkpoint pointer, owned by nobody */
       char cm[1024];
       snprintf(cm, sizeof cm,

@@ -12,6 +12,9 @@
  * fake_tick() plays the rest of the cluster: the deployment controller (a JobManager Deployment
  * becomes ready), and the JobManager itself: it starts the job with the job id and restore path
  * of its ConfigMap, completes a savepoint in flight (stopping the job for a stop-with-savepoint).
+ * With Kubernetes HA it keeps, as Flink does, the job graph in <name>-cluster-config-map
+ * (jobGraph-<job id>, here its parallelism) and a checkpoint pointer in <name>-<job id>-config-map,
+ * and a start that finds a stored job graph for its job id runs that graph.
  *
  * A kill: fake_kill_after(f, n) lets n more writes through, then every request (API server and
  * JobManager) fails as if the process had died, until fake_revive().
@@ -65,6 +68,7 @@ struct fake_flink_view {
   int starts;              /* jobs started so far */
   int savepoints;          /* savepoints completed so far */
   char last_savepoint[256];
+  int parallelism;         /* of the running job: its configuration's, or a stored job graph's */
   int stale_ha_starts; /* starts that found another job's HA data of this cluster (it would
                         * recover that instead of what it was told to start from) */
 };

@@ -218,8 +218,18 @@ static void test_phase_table(void **state) {
            "{\"reconciliationStatus\":{\"state\":\"UPGRADING\",\"lastReconciledSpec\":\"%s\"},"
            "\"observedGeneration\":2}",
            rec("suspended", "last-state"));
-  const struct lc_cluster none = {0}, old = {true, true, 1}, ours = {true, true, 2},
-                          plain = {true, false, 0};
+  const struct lc_cluster none = {0},
+                          old = {.jm_deployment = true,
+                                 .jm_generation_set = true,
+                                 .jm_generation = 1},
+                          ours = {.jm_deployment = true,
+                                  .jm_generation_set = true,
+                                  .jm_generation = 2},
+                          plain = {.jm_deployment = true},
+                          going = {.jm_deployment = true,
+                                   .jm_deleting = true,
+                                   .jm_generation_set = true,
+                                   .jm_generation = 1};
   const struct phase_case cases[] = {
       {"nothing recorded", NULL, "savepoint", "running", 1, none, LC_NEW},
       {"deployed running", st[0], "savepoint", "running", 1, none, LC_RUNNING},
@@ -231,6 +241,10 @@ static void test_phase_table(void **state) {
       {"savepoint upgrade, old cluster, no savepoint yet", st[3], "savepoint", "running", 2, old,
        LC_STOP_SAVEPOINT},
       {"savepoint upgrade, old cluster, savepoint taken", st[4], "savepoint", "running", 2, old,
+       LC_STOP_CLUSTER},
+      {"savepoint upgrade, the old cluster going (pods stopping), no savepoint: still stopping",
+       st[3], "savepoint", "running", 2, going, LC_STOP_CLUSTER},
+      {"stateless upgrade, the old cluster going", st[5], "stateless", "running", 2, going,
        LC_STOP_CLUSTER},
       {"stateless upgrade, old cluster", st[5], "stateless", "running", 2, old, LC_STOP_CLUSTER},
       {"stateless upgrade, a Deployment without our annotation", st[5], "stateless", "running", 2,
@@ -423,6 +437,7 @@ static void test_upgrade_per_mode(void **state) {
                                         "data", (const char *)NULL),
                            "config.yaml");
     assert_non_null(strstr(conf, "\"parallelism.default\": \"4\""));
+    assert_int_equal(v.parallelism, 4); /* the job runs the new spec's graph (in last-state too) */
     h_free(&h);
   }
 }
