@@ -21,6 +21,9 @@ data:
     execution.checkpointing.interval: 10s
     \$internal.pipeline.job-id: $jid
     parallelism.default: 2
+    jobmanager.memory.process.size: 1600m
+    taskmanager.memory.process.size: 1728m
+    env.java.default-opts.all: --add-opens=java.base/java.util=ALL-UNNAMED
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -30,7 +33,8 @@ spec:
   selector: {matchLabels: {app: sim, component: jobmanager}}
   template:
     metadata: {labels: {app: sim, component: jobmanager, type: flink-native-kubernetes}}
-    spec: {containers: [{name: flink-main-container, image: flink:1.20}]}
+    spec: {containers: [{name: flink-main-container, image: flink:1.20, command: [/docker-entrypoint.sh],
+                         args: [bash, -c, kubernetes-jobmanager.sh kubernetes-application]}]}
 YAML
 ready() { [ "$(kubectl -n $ns get deploy sim -o jsonpath='{.status.readyReplicas}')" = 1 ]; }
 if wait_for 20 ready; then ok "flinksim: the Deployment reports ready replicas"; else ko "flinksim: the Deployment reports ready replicas"; fi
@@ -53,5 +57,34 @@ curl -s -X POST "http://127.0.0.1:$FLINKSIM_PORT/_sim/faults/$ns/sim" -d '{"lose
 # gone, or (the running job checkpoints again) re-created as new objects: none of the old ones left
 gone() { local now; now=$(ha_uids); [ -n "$uids_before" ] && { [ -z "$now" ] || ! grep -qxF -f <(printf '%s\n' "$uids_before") <<<"$now"; }; }
 if wait_for 10 gone; then ok "flinksim: lose_ha deletes the HA ConfigMaps"; else ko "flinksim: lose_ha"; fi
+# The simulator starts nothing the Flink image would not start: the image runs an unknown first
+# argument as a command, so args [kubernetes-application] crash-loop (as they did on the node)
+sed -e 's/name: flink-config-sim/name: flink-config-bad/' -e 's/app: sim/app: bad/g' -e 's/name: sim,/name: bad,/' \
+  -e 's/\[bash, -c, kubernetes-jobmanager.sh kubernetes-application\]/[kubernetes-application]/' <<'YAML' | kubectl -n $ns apply -f - >/dev/null
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: flink-config-sim, labels: {app: sim}}
+data:
+  config.yaml: |
+    kubernetes.cluster-id: bad
+    $internal.pipeline.job-id: 00000000000000000000000000000bad
+    jobmanager.memory.process.size: 1600m
+    env.java.default-opts.all: --add-opens=java.base/java.util=ALL-UNNAMED
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: sim, labels: {app: sim, component: jobmanager, type: flink-native-kubernetes}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: sim, component: jobmanager}}
+  template:
+    metadata: {labels: {app: sim, component: jobmanager, type: flink-native-kubernetes}}
+    spec: {containers: [{name: flink-main-container, image: flink:1.20, command: [/docker-entrypoint.sh],
+                         args: [bash, -c, kubernetes-jobmanager.sh kubernetes-application]}]}
+YAML
+refused() { kubectl -n $ns get pods -l app=bad -o jsonpath='{.items[0].status.containerStatuses[0].state.waiting.reason} {.items[0].status.containerStatuses[0].lastState.terminated.message}' | grep -q '^CrashLoopBackOff exec: kubernetes-application: not found'; }
+if wait_for 20 refused; then ok "flinksim: args the Flink image cannot run crash-loop, as on the real image"
+else ko "flinksim: refuses args the image cannot run" "$(kubectl -n $ns get pods -l app=bad -o yaml 2>&1 | tail -15)"; fi
+check "flinksim: the refused JobManager serves no REST" "" "$(curl -sf -m 2 "http://127.0.0.1:$FLINKSIM_PORT/$ns/bad/jobs/overview")"
 flinksim_stop
 kubectl delete namespace $ns --wait=false >/dev/null 2>&1

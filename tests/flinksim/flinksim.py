@@ -464,17 +464,78 @@ class Handler(BaseHTTPRequestHandler):
 
 
 # ---------------------------------------------------------------- Kubernetes mode
+def legacy_conf(text):
+    """flink-conf.yaml as Flink before 1.19 reads it: per line, '#' starts a comment, then the key
+    and the value around the first ': ', trimmed; no quoting of any kind."""
+    conf = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        kv = line.split(": ", 1)
+        if len(kv) == 2 and kv[0].strip() and kv[1].strip():
+            conf[kv[0].strip()] = kv[1].strip()
+    return conf
+
+
 def read_flink_conf(ns, name):
+    """The JobManager's configuration, read the way Flink reads it: config.yaml (Flink 1.19+) as
+    YAML, else flink-conf.yaml with Flink's own line parser (so a value the operator quoted there
+    keeps its quotes, as it would in Flink)."""
     code, cm = KUBE.req("GET", f"/api/v1/namespaces/{ns}/configmaps/flink-config-{name}")
     if code != 200 or not cm:
         return None
     import yaml_lite
     data = cm.get("data") or {}
-    text = data.get("config.yaml") or data.get("flink-conf.yaml") or ""
+    if "config.yaml" in data:
+        raw = yaml_lite.load(data["config.yaml"]) or {}
+    else:
+        raw = legacy_conf(data.get("flink-conf.yaml") or "")
     conf = {}
-    for k, v in (yaml_lite.load(text) or {}).items():
+    for k, v in raw.items():
+        if isinstance(v, list):
+            v = ";".join(str(x) for x in v)
         conf[k] = "" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
     return conf
+
+
+JAVA17_OPENS = "--add-opens=java.base/java.util=ALL-UNNAMED"
+
+
+def refusal(dep, conf):
+    """Why the Flink image would not run this Deployment's pod (what its container would print
+    before it exits), or None. The simulator starts nothing the real image would not start."""
+    tmpl = dep["spec"]["template"]
+    labels = tmpl.get("metadata", {}).get("labels", {})
+    mains = [c for c in tmpl.get("spec", {}).get("containers", []) if c.get("name") == "flink-main-container"]
+    if not mains:
+        return "no container flink-main-container"
+    c = mains[0]
+    cmd, args = c.get("command") or ["/docker-entrypoint.sh"], c.get("args") or []
+    if cmd != ["/docker-entrypoint.sh"]:
+        return f"{cmd[0]}: not the image's entry point"
+    native = labels.get("type") != "flink-standalone-kubernetes"
+    if labels.get("component") == "taskmanager":
+        ok = args[:1] == ["taskmanager"]
+    elif native:
+        ok = args in (["bash", "-c", "kubernetes-jobmanager.sh kubernetes-application"],
+                      ["bash", "-c", "kubernetes-jobmanager.sh kubernetes-session"])
+    else:
+        ok = args[:1] in (["standalone-job"], ["jobmanager"])
+    if not ok:
+        # the entry point runs an unknown first argument as a command
+        return f"exec: {args[0] if args else 'help'}: not found" if args and args[0] not in ("bash",) else f"unexpected arguments {args}"
+    if conf is None:
+        return "no flink-config ConfigMap to mount"
+    for k in ("jobmanager.memory.process.size", "taskmanager.memory.process.size"):
+        if not conf.get(k) and labels.get("component") != "taskmanager":
+            return f"Could not get JVM parameters: {k} is not set"
+    opts = conf.get("env.java.default-opts.all", "") + " " + conf.get("env.java.opts.all", "")
+    if JAVA17_OPENS not in opts:
+        return "module java.base does not \"opens java.util\" to unnamed module (Java 17 without the module options)"
+    if not conf.get("$internal.pipeline.job-id") and labels.get("component") != "taskmanager":
+        return "no job id"
+    return None
 
 
 def set_deployment_status(dep, ready):
@@ -510,7 +571,10 @@ def start_cluster_later(dep):
         if not c or c.uid != uid or c.stopped:
             return
         c.conf = conf or {}
-    if c.faults.get("crashloop"):
+    why = refusal(dep, conf)
+    if why:
+        record("jobmanager-refused", key, reason=why)
+    if c.faults.get("crashloop") or why:
         # what a real cluster shows: the JobManager pod's container waits in CrashLoopBackOff
         record("jobmanager-crashloop", key)
         set_deployment_status(dep, False)
@@ -527,7 +591,7 @@ def start_cluster_later(dep):
         KUBE.req("PATCH", f"/api/v1/namespaces/{ns}/pods/{pod}/status", {"status": {"phase": "Running", "containerStatuses": [
             {"name": "flink-main-container", "ready": False, "restartCount": 5, "image": "flink", "imageID": "", "started": False,
              "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container=flink-main-container"}},
-             "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "message": "Could not start the JobManager.",
+             "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "message": why or "Could not start the JobManager.",
                                           "startedAt": t, "finishedAt": t}}}]}}, "application/merge-patch+json")
         return
     c.ready = True
