@@ -3,9 +3,9 @@
 # everything it started.
 #
 #   scripts/run-local.sh              a real node (scripts/node/node.sh: kubelet, containerd, CNI,
-#                                     kube-proxy, cluster DNS), the operator image built here and
-#                                     imported, the Helm chart installed with helm (release
-#                                     flink-operator in namespace default, as the reference
+#                                     kube-proxy, cluster DNS), the operator image and a Flink image
+#                                     built here and imported, the Helm chart installed with helm
+#                                     (release flink-operator in namespace default, as the reference
 #                                     operator's quickstart does), ready for kubectl apply
 #   scripts/run-local.sh --simulated  no node: the loopback control plane, the webhook and the
 #                                     controller run as local processes, and the simulated Flink
@@ -67,28 +67,39 @@ t0=$(date +%s)
 bash tests/e2e/kube-build.sh
 echo "[run-local] building the operator image"
 image=$(bash scripts/image/build.sh operator)
+echo "[run-local] building the Flink image (Flink ${FO_FLINK_VERSION:-1.20.3} from PyPI and Maven Central)"
+flink_image=$(bash scripts/image/build.sh flink "${FO_FLINK_VERSION:-1.20.3}")
 stopping() { echo; echo "[run-local] stopping"; bash "$NODE_SH" down; }
 trap stopping EXIT
 trap 'exit 0' INT TERM
-eval "$(FO_NODE_IMAGES="$image" bash "$NODE_SH" up)"
+eval "$(FO_NODE_IMAGES="$image $flink_image" bash "$NODE_SH" up)"
 export KUBECONFIG PATH
+data=${FO_NODE_DIR:-/tmp/flink-operator-node}/flink-data   # the Flink pods' shared folder (examples/local-node.yaml)
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO mkdir -p "$data/savepoints" "$data/checkpoints" "$data/ha" && $SUDO chmod -R 1777 "$data"
 echo "[run-local] helm install flink-operator charts/flink-operator --namespace default --wait"
 helm install flink-operator charts/flink-operator --namespace default --wait --timeout 180s >/dev/null
 kubectl get pods -o wide 2>/dev/null
 cat <<MSG
 
-The operator runs on a real node ($(( $(date +%s) - t0 )) s). In another shell:
+The operator runs on a real node, with real Flink ($(( $(date +%s) - t0 )) s). In another shell:
 
   export KUBECONFIG=$KUBECONFIG
   export PATH=$(dirname "$(command -v kubectl)"):\$PATH
   kubectl apply -f examples/seed-last-state.yaml    # denied by the webhook with the rulebook's message
-  kubectl apply -f examples/stateless.yaml          # admitted; the controller creates its JobManager
-  kubectl get flinkdep,deploy,svc,pods              #   Deployment and Services, and kubelet its pod
-  kubectl logs deploy/flink-operator-controller     # the controller's log (one JSON line per event)
+  kubectl apply -f examples/local-node.yaml         # admitted; Flink's JobManager starts, then its TaskManager
+  kubectl get flinkdep                              # JOB STATUS RUNNING, LIFECYCLE STATE STABLE (about a minute)
+  kubectl patch flinkdep local-example --type merge -p '{"spec":{"job":{"parallelism":2}}}'
+                                                    # upgrade: stop with a savepoint, restore from it
+  kubectl get flinkdep local-example -o jsonpath='{.status.jobStatus.savepointInfo.lastSavepoint.location}'
+  ls $data/savepoints                               # the savepoint, on the pods' shared folder
+  kubectl logs deploy/local-example                 # Flink's JobManager
+  kubectl logs deploy/flink-operator-controller     # the controller (one JSON line per event)
+  kubectl delete flinkdep local-example             # everything it owned goes
 
-This node has no Flink image yet: a JobManager pod waits in ErrImagePull and its FlinkDeployment
-shows ERROR with kubelet's message. For the job lifecycle against the simulated Flink, run
-scripts/run-local.sh --simulated.
+The node has 2 cores: Flink pods ask for the CPU their spec says, so keep jobManager and
+taskManager at 0.5 CPU each (the documentation's examples ask for 1, and their TaskManager would
+wait for CPU). Images other than flink:1.20 and the operator's cannot be pulled here.
 Node state and logs: ${FO_NODE_DIR:-/tmp/flink-operator-node} (logs/kubelet.log, logs/containerd.log, ...).
 Ctrl-C stops everything.
 MSG
