@@ -59,8 +59,9 @@ static const struct lc_mode {
 };
 
 static const struct lc_mode *mode_named(const char *name) {
+  if (!name) return &lc_modes[0];
   for (size_t i = 0; i < sizeof lc_modes / sizeof lc_modes[0]; i++)
-    if (name && !strcmp(lc_modes[i].name, name)) return &lc_modes[i];
+    if (lc_modes[i].name && !strcmp(lc_modes[i].name, name)) return &lc_modes[i];
   return &lc_modes[0];
 }
 
