@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [--e2e] [--node]
 #   --e2e   also the packages the local control plane needs (etcd, Go to build kube-apiserver).
 #   --node  also the real node's (containerd, runc, the CNI plugins, iptables, dnsmasq, debootstrap
-#           for the images); implies --e2e. Installing them starts nothing.
+#           for the images, Java to build the Flink image's test job); implies --e2e. Installing them starts nothing.
 set -euo pipefail
 e2e=; node=
 for a in "$@"; do
@@ -28,7 +28,8 @@ if [ -n "$e2e" ]; then
   pkgs+=(etcd-server golang-go rsync jq make dpkg-dev nghttp2-client nginx-light python3-yaml)
 fi
 if [ -n "$node" ]; then
-  pkgs+=(containerd runc containernetworking-plugins iptables conntrack dnsmasq-base debootstrap util-linux iproute2)
+  pkgs+=(containerd runc containernetworking-plugins iptables conntrack dnsmasq-base debootstrap util-linux iproute2
+    openjdk-17-jdk-headless)
 fi
 
 if ! command -v npm >/dev/null 2>&1 && [ -n "$e2e" ]; then pkgs+=(npm); fi

@@ -109,7 +109,9 @@ build_operator() {
 # Flink VERSION from PyPI (apache-flink: bin/ and conf/; apache-flink-libraries: lib/, opt/,
 # plugins/) and its streaming examples from Maven Central, laid out as the official image is
 # (FLINK_HOME=/opt/flink, the user flink 9999, /docker-entrypoint.sh, conf in /opt/flink/conf),
-# on Debian bookworm with Debian's Java 17. Tagged flink:MAJOR.MINOR and flink:VERSION.
+# on Debian bookworm with Debian's Java 17. Tagged flink:MAJOR.MINOR and flink:VERSION. Besides
+# the examples, /opt/flink/examples/streaming/Counter.jar (flink/counter/Counter.java): a counter in
+# keyed state that the tests read back through Flink's REST API.
 FLINK_EXAMPLES="StateMachineExample:org.apache.flink.streaming.examples.statemachine.StateMachineExample
 TopSpeedWindowing:org.apache.flink.streaming.examples.windowing.TopSpeedWindowing
 WordCount:org.apache.flink.streaming.examples.wordcount.WordCount"
@@ -124,18 +126,27 @@ build_flink() {
     pip download -q --no-deps --only-binary=:all: --python-version 3.11 --platform manylinux2014_x86_64 \
       --implementation cp --abi cp311 -d "$dl" "apache-flink==$v" >&2 || die "pip download apache-flink==$v failed"
   fi
-  if [ ! -f "$dl/apache-flink-libraries-$v.tar.gz" ]; then
-    step "flink $v: lib/, opt/, plugins/ (PyPI apache-flink-libraries, about 230 MB, once)"
+  # the sdist is apache-flink-libraries-V.tar.gz up to 1.20, apache_flink_libraries-V.tar.gz after
+  local libs; libs=$(ls "$dl"/apache[-_]flink[-_]libraries-"$v".tar.gz 2>/dev/null | head -1)
+  if [ -z "$libs" ]; then
+    step "flink $v: lib/, opt/, plugins/ (PyPI apache-flink-libraries, 230 to 310 MB, once)"
     pip download -q --no-deps --no-binary=:all: -d "$dl" "apache-flink-libraries==$v" >&2 || die "pip download apache-flink-libraries==$v failed"
+    libs=$(ls "$dl"/apache[-_]flink[-_]libraries-"$v".tar.gz 2>/dev/null | head -1)
+    [ -n "$libs" ] || die "pip download apache-flink-libraries==$v left no sdist in $dl"
   fi
   local ex=$dl/flink-examples-streaming.jar
   if [ ! -f "$ex" ]; then
-    # examples are published for the minor's first release
+    # examples are published for the minor's first release; Flink 1 images must have them (the
+    # README's examples run them), a Flink 2 image does without when Maven Central has none
     local ev=$minor.0 m2=${MAVEN_REPO:-$HOME/.m2/repository}
     step "flink $v: streaming examples $ev (Maven Central org.apache.flink:flink-examples-streaming)"
-    mvn -q dependency:get -Dartifact="org.apache.flink:flink-examples-streaming:$ev" -Dtransitive=false >&2 \
-      || die "mvn dependency:get flink-examples-streaming:$ev failed"
-    cp "$m2/org/apache/flink/flink-examples-streaming/$ev/flink-examples-streaming-$ev.jar" "$ex"
+    if mvn -q -U dependency:get -Dartifact="org.apache.flink:flink-examples-streaming:$ev" -Dtransitive=false >/dev/null 2>&1; then
+      cp "$m2/org/apache/flink/flink-examples-streaming/$ev/flink-examples-streaming-$ev.jar" "$ex"
+    elif [ "${v%%.*}" -ge 2 ]; then
+      step "flink $v: Maven Central has no flink-examples-streaming $ev here: the image carries Counter.jar alone"
+    else
+      die "mvn dependency:get flink-examples-streaming:$ev failed"
+    fi
   fi
   local base; base=$(base_rootfs bookworm "openjdk-17-jre-headless procps" \
     "echo 'flink:x:9999:9999::/opt/flink:/bin/bash' >> etc/passwd && echo 'flink:x:9999:' >> etc/group")
@@ -144,16 +155,26 @@ build_flink() {
   local home=$tmp/flink/opt/flink
   python3 -m zipfile -e "$dl"/apache_flink-"$v"-*.whl "$tmp/whl" >/dev/null
   cp -r "$tmp/whl/pyflink/bin" "$tmp/whl/pyflink/conf" "$home/"
-  tar xzf "$dl/apache-flink-libraries-$v.tar.gz" -C "$tmp"
-  cp -r "$tmp/apache-flink-libraries-$v/deps/lib" "$tmp/apache-flink-libraries-$v/deps/opt" "$tmp/apache-flink-libraries-$v/deps/plugins" "$home/"
-  cp "$tmp/apache-flink-libraries-$v"/deps/bin/*.jar "$home/bin/" # bash-java-utils.jar: memory settings
+  mkdir -p "$tmp/libs"
+  tar xzf "$libs" -C "$tmp/libs"
+  local deps; deps=$(ls -d "$tmp"/libs/apache[-_]flink[-_]libraries-"$v"/deps 2>/dev/null | head -1)
+  [ -n "$deps" ] || die "no deps/ in $libs"
+  cp -r "$deps/lib" "$deps/opt" "$deps/plugins" "$home/"
+  cp "$deps"/bin/*.jar "$home/bin/" # bash-java-utils.jar: memory settings
   [ -f "$home/lib/flink-dist-$v.jar" ] || die "no lib/flink-dist-$v.jar in apache-flink-libraries $v"
   [ -f "$home/bin/bash-java-utils.jar" ] || die "no bin/bash-java-utils.jar in apache-flink-libraries $v"
   mkdir -p "$home/log" "$home/usrlib" "$home/examples/streaming"
   local line
-  while IFS= read -r line; do
-    python3 "$HERE/jar-main.py" "$ex" "${line#*:}" "$home/examples/streaming/${line%%:*}.jar"
-  done <<< "$FLINK_EXAMPLES"
+  if [ -f "$ex" ]; then
+    while IFS= read -r line; do
+      python3 "$HERE/jar-main.py" "$ex" "${line#*:}" "$home/examples/streaming/${line%%:*}.jar"
+    done <<< "$FLINK_EXAMPLES"
+  fi
+  # the stateful job whose state the tests read back, built against this distribution's jars
+  mkdir -p "$tmp/counter"
+  javac -nowarn --release 17 -cp "$home/lib/*" -d "$tmp/counter" "$HERE/flink/counter/Counter.java" >&2 \
+    || die "flink $v: the Counter job does not build against its jars"
+  jar --create --file "$home/examples/streaming/Counter.jar" --main-class flinkop.examples.Counter -C "$tmp/counter" . >&2
   chmod +x "$home"/bin/*
   cp "$HERE/flink/docker-entrypoint.sh" "$tmp/entry/docker-entrypoint.sh"
   chmod 755 "$tmp/entry/docker-entrypoint.sh"

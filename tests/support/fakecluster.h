@@ -68,7 +68,7 @@ struct fake_flink_view {
   int starts;              /* jobs started so far */
   int savepoints;          /* savepoints completed so far */
   char last_savepoint[256];
-  int parallelism;         /* of the running job: its configuration's, or a stored job graph's */
+  int parallelism;     /* of the running job: its configuration's, or a stored job graph's */
   int stale_ha_starts; /* starts that found another job's HA data of this cluster (it would
                         * recover that instead of what it was told to start from) */
 };
