@@ -130,7 +130,31 @@ static json_object *flink_conf(struct b *b) {
   conf_set(b, conf, "execution.target", standalone(b) ? "remote" : "kubernetes-application");
   conf_set(b, conf, "kubernetes.container.image.ref", s->image);
   conf_set(b, conf, "kubernetes.service-account", s->service_account);
-  conf_set(b, conf, "pipeline.jars", s->job.jar_uri);
+  /* the job's jar: native reads pipeline.jars; a standalone application cluster finds the jar on
+   * its classpath (pipeline.classpaths), where local: is file: (as the reference operator does) */
+  if (!standalone(b)) {
+    conf_set(b, conf, "pipeline.jars", s->job.jar_uri);
+  } else if (s->job.jar_uri) {
+    const char *u = s->job.jar_uri;
+    char *f = NULL;
+    if (!strncmp(u, "local:", 6) && (f = malloc(strlen(u) + 1))) {
+      snprintf(f, strlen(u) + 1, "file:%s", u + 6);
+      u = f;
+    } else if (!strncmp(u, "local:", 6)) {
+      b->oom = -ENOMEM;
+    }
+    json_object *cp = json_object_new_array_ext(1);
+    fo_json_push(cp, str(u), &b->oom);
+    fo_json_set(conf, "pipeline.classpaths", cp, &b->oom);
+    free(f);
+  }
+  /* an application cluster stays when its job ends (the operator observes the end, then decides),
+   * and a job whose main method fails is submitted as a failed job so its error can be read */
+  if (s->job.present) {
+    conf_set(b, conf, "execution.shutdown-on-application-finish", "false");
+    if (!fo_conf_get(conf, "execution.submit-failed-job-on-application-error"))
+      conf_set(b, conf, "execution.submit-failed-job-on-application-error", "true");
+  }
   if (s->job.parallelism.set) {
     char t[32];
     snprintf(t, sizeof t, "%lld", (long long)s->job.parallelism.v);
@@ -454,6 +478,17 @@ static json_object *user_template(struct b *b, json_object *component_tmpl) {
   return t;
 }
 
+/* The main container mounts something at or under /opt/flink/usrlib already (the user's). */
+static bool mounts_usrlib(json_object *main) {
+  json_object *vm = fo_json_get_array(main, "volumeMounts");
+  size_t n = vm ? json_object_array_length(vm) : 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *p = fo_json_get_string(json_object_array_get_idx(vm, i), "mountPath");
+    if (p && !strncmp(p, "/opt/flink/usrlib", 17)) return true;
+  }
+  return false;
+}
+
 static json_object *pod_template(struct b *b, const char *component, json_object *component_tmpl) {
   const struct fo_spec *s = b->in->spec;
   json_object *t = user_template(b, component_tmpl);
@@ -513,7 +548,33 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   fo_json_set(vol, "configMap", cmv, &b->oom);
   fo_json_push(vols, vol, &b->oom);
   free(cmn);
+  if (jm && standalone(b) && s->job.jar_uri && !mounts_usrlib(main) &&
+      !strstr(s->job.jar_uri, "/opt/flink/usrlib/")) {
+    /* the reference operator's UserLibMountDecorator: an empty /opt/flink/usrlib, so the job is
+     * the one jar on pipeline.classpaths and not whatever the image keeps there; unlike it, not
+     * when the job's jar is in usrlib itself (the empty folder would hide it) */
+    json_object *um = json_object_new_object(), *uv = json_object_new_object();
+    fo_json_set(um, "name", str("user-lib-dir"), &b->oom);
+    fo_json_set(um, "mountPath", str("/opt/flink/usrlib"), &b->oom);
+    fo_json_push(vm, um, &b->oom);
+    fo_json_set(uv, "name", str("user-lib-dir"), &b->oom);
+    fo_json_set(uv, "emptyDir", json_object_new_object(), &b->oom);
+    fo_json_push(vols, uv, &b->oom);
+  }
   return t;
+}
+
+/* The standalone TaskManagers: taskManager.replicas, else as many as the job's parallelism needs
+ * with taskmanager.numberOfTaskSlots each (the reference operator's rule), at least one. */
+static int64_t tm_replicas(const struct cluster_input *in) {
+  const struct fo_spec *s = in->spec;
+  if (s->task_manager.replicas.set) return s->task_manager.replicas.v;
+  const char *t = in->conf ? fo_conf_get(in->conf, "taskmanager.numberOfTaskSlots") : NULL;
+  char *end = NULL;
+  long long slots = t ? strtoll(t, &end, 10) : 1;
+  if (!t || end == t || *end || slots < 1) slots = 1;
+  long long par = s->job.parallelism.set && s->job.parallelism.v > 0 ? s->job.parallelism.v : 1;
+  return (par + slots - 1) / slots;
 }
 
 static json_object *deployment(struct b *b, const char *name, const char *component,
@@ -565,7 +626,7 @@ int cluster_build(const struct cluster_input *in, struct cluster_objects *ret) {
   ret->obj[ret->n++] = deployment(&b, in->name, "jobmanager", fo_jm_replicas(in->spec),
                                   component_template(&b, "jobManager"));
   if (standalone(&b)) {
-    int64_t reps = in->spec->task_manager.replicas.set ? in->spec->task_manager.replicas.v : 1;
+    int64_t reps = tm_replicas(in);
     ret->res[ret->n] = &fo_res_deployments;
     ret->obj[ret->n++] =
         tm ? deployment(&b, tm, "taskmanager", reps, component_template(&b, "taskManager")) : NULL;

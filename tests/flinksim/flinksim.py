@@ -535,6 +535,16 @@ def refusal(dep, conf):
         return "module java.base does not \"opens java.util\" to unnamed module (Java 17 without the module options)"
     if not conf.get("$internal.pipeline.job-id") and labels.get("component") != "taskmanager":
         return "no job id"
+    if labels.get("component") != "taskmanager" and native and args[-1].endswith("kubernetes-application"):
+        if not conf.get("pipeline.jars"):
+            return "the application's jar is not set (pipeline.jars)"
+    if labels.get("component") != "taskmanager" and not native and args[:1] == ["standalone-job"]:
+        cps = [x for x in conf.get("pipeline.classpaths", "").split(";") if x]
+        bad = [x for x in cps if not x.startswith(("file:", "http:", "https:"))]
+        if bad:
+            return f"java.net.MalformedURLException: unknown protocol: {bad[0].split(':', 1)[0]}"
+        if not cps and "--job-classname" not in args:
+            return "no job jar on the classpath (pipeline.classpaths) and no --job-classname"
     return None
 
 
