@@ -154,6 +154,10 @@ static json_object *flink_conf(struct b *b) {
     conf_set(b, conf, "execution.shutdown-on-application-finish", "false");
     if (!fo_conf_get(conf, "execution.submit-failed-job-on-application-error"))
       conf_set(b, conf, "execution.submit-failed-job-on-application-error", "true");
+    /* checkpoints outlive a failed or cancelled job, so a job that ended can be brought back */
+    if (!fo_conf_get(conf, "execution.checkpointing.externalized-checkpoint-retention"))
+      conf_set(b, conf, "execution.checkpointing.externalized-checkpoint-retention",
+               "RETAIN_ON_CANCELLATION");
   }
   if (s->job.parallelism.set) {
     char t[32];

@@ -258,10 +258,11 @@ static bool ha_has_checkpoint(struct pass *p) {
 }
 
 /* Flink's JobGraph store lives in the cluster's HA ConfigMap (<name>-cluster-config-map, keys
- * jobGraph-<job id>). A JobManager that finds one recovers that graph, not the one the new spec
- * makes (a changed parallelism would be lost), while the checkpoint it restores from is in the
- * job's own ConfigMap. So before a start that keeps the HA data, the job graphs go, as the
- * reference operator does; the checkpoint pointers stay. Idempotent. */
+ * jobGraph-<job id>; Flink 2 calls them executionPlan-<job id>). A JobManager that finds one
+ * recovers that graph, not the one the new spec makes (a changed parallelism would be lost), while
+ * the checkpoint it restores from is in the job's own ConfigMap. So before a start that keeps the
+ * HA data, the job graphs go, as the reference operator does; the checkpoint pointers stay.
+ * Idempotent. */
 static int delete_job_graphs(struct pass *p) {
   char *name = cluster_object_name(p->name, "-cluster-config-map");
   if (!name) return -ENOMEM;
@@ -273,7 +274,7 @@ static int delete_job_graphs(struct pass *p) {
     again = false;
     json_object_object_foreach(data, k, v) {
       (void)v;
-      if (!strncmp(k, "jobGraph-", 9)) {
+      if (!strncmp(k, "jobGraph-", 9) || !strncmp(k, "executionPlan-", 14)) {
         json_object_object_del(data, k);
         changed = again = true;
         break;
@@ -368,7 +369,7 @@ static bool spec_changed(struct pass *p) {
 
 /* Starts a transition to the spec in hand with `mode`: the record says what is about to happen,
  * written before anything is stopped. */
-static int begin(struct pass *p, const struct lc_mode *mode, bool job_running) {
+static int begin(struct pass *p, const struct lc_mode *mode, bool job_running, bool keep_restore) {
   struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
   if (p->last_json) p->first_deployment = false; /* only the very first record says so */
   p->st.has_reconciliation_status = true;
@@ -376,8 +377,8 @@ static int begin(struct pass *p, const struct lc_mode *mode, bool job_running) {
   pass_set(p, &rs->state, "UPGRADING");
   rs->reconciliation_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
   p->st.observed_generation = (struct fo_opt_int){true, p->gen};
-  if (job_running)
-    pass_set(p, &p->st.job_status.upgrade_savepoint_path, NULL); /* a fresh one will be taken */
+  if (job_running && !keep_restore) /* a fresh one will be taken */
+    pass_set(p, &p->st.job_status.upgrade_savepoint_path, NULL);
   pass_set_error(p, LC_UPGRADE_ERROR, NULL);
   event_record(p->k, p->obj, "Normal", job_running ? "Suspended" : "Submit",
                job_running ? "Suspending existing deployment." : "Starting deployment");
@@ -416,7 +417,7 @@ static int on_new(struct pass *p, struct lc_step *s) {
   if (initial) pass_set(p, &p->st.job_status.upgrade_savepoint_path, initial);
   p->st.has_job_status = true;
   const struct lc_mode *m = mode_named(initial ? "savepoint" : "stateless");
-  int r = begin(p, m, false);
+  int r = begin(p, m, false, false);
   s->again = 0.05;
   s->mode = m->name;
   if (r == 0) lc_go(p, s, LC_START, initial ? "created, from initialSavepointPath" : "created");
@@ -428,7 +429,7 @@ static int on_suspended(struct pass *p, struct lc_step *s) {
     /* restore with the mechanism the job was suspended with (stateless always starts empty) */
     const struct lc_mode *m =
         spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p) : recorded_mode(p);
-    int r = begin(p, m, false);
+    int r = begin(p, m, false, false);
     s->again = 0.05;
     s->mode = m->name;
     if (r == 0) lc_go(p, s, LC_START, "job.state running");
@@ -439,15 +440,94 @@ static int on_suspended(struct pass *p, struct lc_step *s) {
   return pass_write_status(p);
 }
 
+static bool terminal(const char *js) {
+  return lc_is(js, "FAILED") || lc_is(js, "FINISHED") || lc_is(js, "CANCELED");
+}
+
+/* How a suspend or an upgrade in a stateful mode stops the cluster, decided before anything
+ * stops: whatever it stops from, the start must be able to bring the job back.
+ *   savepoint, the job running          stop with a savepoint; the start restores it
+ *   the job's HA data holds a checkpoint keep it (last-state); Flink restores the checkpoint
+ *   a checkpoint or savepoint is known  (Flink's latest, else the status's) the start restores it
+ *   the job never ran, or Flink says it  it restores again what it was started from, or
+ *   never kept a checkpoint              nothing (a start from nothing loses nothing more)
+ *   savepoint, the job not yet running  wait for it to run (nothing stops meanwhile)
+ *   none of these                       refuse: the job is left as it is (status.error, Warning)
+ * Sets *ret_mode and *ret_direct (stop the cluster without a savepoint; upgradeSavepointPath is
+ * then what the start restores, NULL for nothing). Returns 0, 1 when refused, or negative errno. */
+static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **ret_mode,
+                     bool *ret_direct) {
+  const struct lc_mode *m = spec_mode(p);
+  *ret_mode = m;
+  *ret_direct = false;
+  if (m->restore == FROM_NOTHING) return 0;
+  char st[16];
+  const char *js = lc_observe_job(p, f, st, sizeof st);
+  if (m->savepoint && lc_is(js, "RUNNING")) return 0;
+  if (ha_has_checkpoint(p)) {
+    *ret_mode = mode_named("last-state");
+    *ret_direct = true;
+    return 0;
+  }
+  struct fo_flink_checkpoints ck = {0};
+  const struct fo_flink_checkpoint *latest = NULL;
+  bool ck_ok =
+      js && p->st.job_status.job_id && fo_flink_checkpoints(f, p->st.job_status.job_id, &ck) == 0;
+  if (ck_ok) latest = fo_flink_checkpoints_latest(&ck);
+  const struct fo_savepoint_info *si = &p->st.job_status.savepoint_info;
+  const char *path = latest && latest->external_path ? latest->external_path
+                     : p->st.job_status.upgrade_savepoint_path
+                         ? p->st.job_status.upgrade_savepoint_path
+                     : si->has_last ? si->last.location
+                                    : NULL;
+  bool never_ran = !lc_is(js, "RUNNING") && lc_is(p->st.job_status.state, "RECONCILING") &&
+                   !lc_is(p->st.jm_deployment_status, "READY");
+  /* Flink says the job never completed a checkpoint or savepoint, nor restored one, and none is
+   * known: it kept nothing, and a start from nothing loses no more than a checkpoint would */
+  bool kept_nothing = js && !path && !ck.completed.present && !ck.savepoint.present &&
+                      !ck.restored.present && latest == NULL && ck_ok;
+  int r = 0;
+  if (path || never_ran || kept_nothing) {
+    fo_log("info", "restore point chosen before the stop",
+           "\"object\":\"%s\",\"job\":\"%s\",\"restoreFrom\":\"%s\"", fo_log_str(p->key),
+           fo_log_str(js), fo_log_str(path));
+    /* a start from nothing is what stateless does (the mode recorded is the one used) */
+    pass_set(p, &p->st.job_status.upgrade_savepoint_path, path);
+    *ret_mode = mode_named(path ? "savepoint" : "stateless");
+    *ret_direct = true;
+  } else if (m->savepoint && !terminal(js)) {
+    /* not running yet (or Flink cannot be asked): STOP_SAVEPOINT waits for it to run */
+  } else {
+    r = 1;
+  }
+  fo_flink_checkpoints_free(&ck);
+  return r;
+}
+
 static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   bool stop = !want_running(p);
   if (stop || spec_changed(p)) {
-    const struct lc_mode *m = spec_mode(p);
-    int r = begin(p, m, true);
+    const struct lc_mode *m;
+    bool direct;
+    int r = plan_stop(p, f, &m, &direct);
+    if (r < 0) return r;
+    if (r == 1) {
+      char msg[512];
+      char st[16];
+      const char *js = lc_observe_job(p, f, st, sizeof st);
+      snprintf(msg, sizeof msg,
+               "Job is %s and nothing could restore it after a %s: no savepoint can be taken, no "
+               "checkpoint, savepoint or HA metadata is known. The job is left as it is; set "
+               "job.initialSavepointPath, or upgradeMode stateless to start it empty. Manual "
+               "restore required.",
+               js ? js : "unreachable", stop ? "suspend" : "upgrade");
+      return fail_wait(p, s, "UpgradeFailed", msg);
+    }
+    r = begin(p, m, true, direct);
     s->again = 0.05;
     s->mode = m->name;
     if (r == 0)
-      lc_go(p, s, m->savepoint ? LC_STOP_SAVEPOINT : LC_STOP_CLUSTER,
+      lc_go(p, s, m->savepoint && !direct ? LC_STOP_SAVEPOINT : LC_STOP_CLUSTER,
             stop ? "job.state suspended" : "spec changed");
     return r;
   }

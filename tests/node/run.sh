@@ -40,10 +40,11 @@ down() {
   else ko "node: down stopped everything and left the host as it was" "$out"; fi
   left=$(pgrep -f "$FO_NODE_DIR/" | tr '\n' ' ')
   check "node: no process of the node is left" "" "$left"
-  echo "figures: image build ${IMAGE_BUILD_S:-?} s, Flink image ${FLINK_IMAGE_S:-?} s, node up ${NODE_UP_S:-?} s, pod start ${POD_START_S:-?} s," \
+  echo "figures: image build ${IMAGE_BUILD_S:-?} s, Flink images ${FLINK_IMAGE_S:-?} s, node up ${NODE_UP_S:-?} s, pod start ${POD_START_S:-?} s," \
     "helm install --wait ${HELM_INSTALL_S:-?} s, takeover after a leader's pod deleted ${TAKEOVER_GRACEFUL_S:-?} s," \
     "after a leader froze ${TAKEOVER_EXPIRY_S:-?} s, helm upgrade ${HELM_UPGRADE_S:-?} s with kubectl loop ${UPGRADE_KUBECTL:-?}" \
-    "and load ${UPGRADE_LOAD:-?}; real Flink, deploy / upgrade: savepoint ${FLINK_DEPLOY_savepoint_S:-?} / ${FLINK_UPGRADE_savepoint_S:-?} s, last-state ${FLINK_DEPLOY_last_state_S:-?} / ${FLINK_UPGRADE_last_state_S:-?} s, stateless ${FLINK_DEPLOY_stateless_S:-?} / ${FLINK_UPGRADE_stateless_S:-?} s"
+    "and load ${UPGRADE_LOAD:-?}; real Flink, deploy / upgrade: savepoint ${FLINK_DEPLOY_savepoint_S:-?} / ${FLINK_UPGRADE_savepoint_S:-?} s, last-state ${FLINK_DEPLOY_last_state_S:-?} / ${FLINK_UPGRADE_last_state_S:-?} s, stateless ${FLINK_DEPLOY_stateless_S:-?} / ${FLINK_UPGRADE_stateless_S:-?} s," \
+    "standalone (savepoint) ${FLINK_DEPLOY_standalone_S:-?} / ${FLINK_UPGRADE_standalone_S:-?} s, Flink 2 (last-state) ${FLINK_DEPLOY_flink2_S:-?} / ${FLINK_UPGRADE_flink2_S:-?} s"
   echo "node e2e: $passed passed, $failed failed ($(( $(date +%s) - t0 ))s)"
 }
 trap 'down; [ "$failed" -eq 0 ]' EXIT
@@ -55,14 +56,16 @@ nlog "building the operator image (the Dockerfile's build, without an engine)"
 t=$(now_ms)
 IMAGE_TAR=$(bash "$ROOT/scripts/image/build.sh" operator --tag docker.io/library/flink-operator:0.1.0-next) || { echo "image build failed" >&2; exit 1; }
 IMAGE_BUILD_S=$(secs $(( $(now_ms) - t )))
-nlog "building the Flink image (Flink from PyPI and Maven Central, Debian's Java)"
+nlog "building the Flink images (Flink from PyPI and Maven Central, Debian's Java)"
 t=$(now_ms)
 FLINK_VERSION=${FO_FLINK_VERSION:-1.20.3}
+FLINK2_VERSION=${FO_FLINK2_VERSION:-2.2.1}
 FLINK_TAR=$(bash "$ROOT/scripts/image/build.sh" flink "$FLINK_VERSION") || { echo "Flink image build failed" >&2; exit 1; }
+FLINK2_TAR=$(bash "$ROOT/scripts/image/build.sh" flink "$FLINK2_VERSION") || { echo "Flink 2 image build failed" >&2; exit 1; }
 FLINK_IMAGE_S=$(secs $(( $(now_ms) - t )))
 nlog "bringing up the node"
 t=$(now_ms)
-if ! env_lines=$(FO_NODE_IMAGES="$IMAGE_TAR $FLINK_TAR" bash "$NODE_SH" up); then echo "node up failed" >&2; exit 1; fi
+if ! env_lines=$(FO_NODE_IMAGES="$IMAGE_TAR $FLINK_TAR $FLINK2_TAR" bash "$NODE_SH" up); then echo "node up failed" >&2; exit 1; fi
 NODE_UP_S=$(secs $(( $(now_ms) - t )))
 eval "$env_lines"
 export KUBECONFIG PATH

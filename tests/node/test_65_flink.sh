@@ -1,9 +1,12 @@
-# Real Flink under the operator, in real pods: Flink 1.20 from the image built here, in native mode
-# (Flink's JobManager makes its own TaskManager pods), one FlinkDeployment per upgrade mode through
-# its life: deploy, a savepoint by nonce, an upgrade, suspend, resume, delete. Every step is checked
-# from Flink's side: its REST API (the job, its checkpoints, what it restored from), the shared
-# volume (the savepoints' files), the API server (what is left). last-state runs with Kubernetes
-# HA, which Flink keeps in its own ConfigMaps.
+# Real Flink under the operator, in real pods, from the images built here: one FlinkDeployment per
+# case through its life: deploy, a savepoint by nonce, an upgrade, suspend, resume, delete. The
+# cases: Flink 1.20 in native mode (Flink's JobManager makes its own TaskManager pods) in each
+# upgrade mode, Flink 1.20 in standalone mode (the operator makes the TaskManagers' Deployment),
+# Flink 2 in native mode with Kubernetes HA. The job is the images' Counter (a count in keyed
+# state, with gauges for the count and for what this run restored). Every step is checked from
+# Flink's side: its REST API (the job, its checkpoints, what it restored from, the counter), the
+# shared volume (the savepoints' files), the API server (what is left). last-state runs with
+# Kubernetes HA, which Flink keeps in its own ConfigMaps.
 # Sourced by run.sh (check/ok/ko, the node, $ROOT; release flink-operator installed).
 
 FNS=$OPNS
@@ -32,30 +35,74 @@ completed_checkpoints() { flink_rest "/jobs/$(fstatus '{.status.jobStatus.jobId}
 has_checkpoint() { [ "$(completed_checkpoints 2>/dev/null || echo 0)" -ge 1 ]; }
 on_volume() { [ -f "${1#file:}/_metadata" ]; }
 last_sp() { fstatus '{.status.jobStatus.savepointInfo.lastSavepoint.location}'; }
+# the Counter's gauge $1 (count, restored): the largest over the counting operator's subtasks
+counter() {
+  local jid vid; jid=$(fstatus '{.status.jobStatus.jobId}')
+  vid=$(flink_rest "/jobs/$jid" | $PY -c 'import json,sys; print([v["id"] for v in json.load(sys.stdin)["vertices"] if v["name"].startswith("counter")][0])') || return 1
+  local id; id=$(flink_rest "/jobs/$jid/vertices/$vid/subtasks/metrics" | $PY -c '
+import json, re, sys
+ids = [m["id"] for m in json.load(sys.stdin) if re.search(r"(^|\.)counter\." + sys.argv[1] + "$", m["id"])]
+print(ids[0] if ids else "")' "$1")
+  [ -n "$id" ] || return 1
+  flink_rest "/jobs/$jid/vertices/$vid/subtasks/metrics?get=$id&agg=max" | $PY -c '
+import json, sys
+m = json.load(sys.stdin)
+if not m: sys.exit(1)
+print(int(float(m[0]["max"])))'
+}
+counting() { local c; c=$(counter count 2>/dev/null) && [ "$c" -gt 0 ]; }
+# two more checkpoints complete: the latest one holds at least what the counter showed before
+checkpoints_after_now() {
+  local n0; n0=$(completed_checkpoints 2>/dev/null || echo 0)
+  more() { [ "$(completed_checkpoints 2>/dev/null || echo 0)" -ge $(( n0 + 2 )) ]; }
+  wait_for 60 more
+}
+# what the restarted job's counter says about its state: $1 the count seen before the stop
+check_state() {
+  local what=$1 before=$2 restored
+  if ! wait_for 90 counting; then ko "$CASE: the counter counts again after $what" "$(counter count 2>&1)"; return; fi
+  restored=$(counter restored)
+  case $UMODE in
+    stateless) check "$CASE: after $what the count started from nothing" "0" "$restored" ;;
+    *) if [ "$restored" -ge "$before" ] && [ "$before" -gt 0 ]; then ok "$CASE: after $what the count went on from $restored (it was $before before)"
+       else ko "$CASE: after $what the count goes on" "restored $restored, before $before"; fi ;;
+  esac
+}
 
-# One FlinkDeployment of upgrade mode $1 through its life; $2: more flinkConfiguration lines. The
-# delete at the end runs whatever happened before it (a step that fails returns early).
+# One FlinkDeployment through its life. $1: the case's name (the FlinkDeployment is real-$1),
+# $2: the upgrade mode, $3: native or standalone, $4: the image's Flink version (1.20, 2.2), $5:
+# more flinkConfiguration lines. The delete at the end runs whatever happened before it (a step
+# that fails returns early).
 flink_life() {
-  FD2=real-$1
-  flink_steps "$@"
-  flink_delete "$1"
+  CASE="flink $1"; FD2=real-$1; UMODE=$2; KMODE=$3; FV=$4
+  flink_steps "${5:-}"
+  flink_delete
 }
 
 flink_steps() {
-  local mode=$1 extra=${2:-} t
+  local extra=$1 t key=${CASE#flink } dirs
+  key=${key//-/_}
+  if [ "${FV%%.*}" -ge 2 ]; then # Flink 2's names for the two folders (the operator reads both)
+    dirs="execution.checkpointing.savepoint-dir: file://$DATA/savepoints
+    execution.checkpointing.dir: file://$DATA/checkpoints"
+  else
+    dirs="state.savepoints.dir: file://$DATA/savepoints
+    state.checkpoints.dir: file://$DATA/checkpoints"
+  fi
   kubectl -n $FNS apply -f - >/dev/null <<YAML
 apiVersion: flink.apache.org/v1beta1
 kind: FlinkDeployment
 metadata: {name: $FD2}
 spec:
-  image: flink:1.20
-  flinkVersion: v1_20
+  image: flink:$FV
+  flinkVersion: v${FV/./_}
+  mode: $KMODE
   serviceAccount: flink
   flinkConfiguration:
     taskmanager.numberOfTaskSlots: "1"
-    state.savepoints.dir: file://$DATA/savepoints
-    state.checkpoints.dir: file://$DATA/checkpoints
+    $dirs
     execution.checkpointing.interval: 3s
+    metrics.fetcher.update-interval: "1000"
 $extra
   podTemplate:
     spec:
@@ -67,103 +114,112 @@ $extra
   jobManager: {resource: {memory: 1600m, cpu: 0.5}}
   taskManager: {resource: {memory: 1728m, cpu: 0.5}}
   job:
-    jarURI: local:///opt/flink/examples/streaming/StateMachineExample.jar
+    jarURI: local:///opt/flink/examples/streaming/Counter.jar
+    args: [--rate, "20"]
     parallelism: 1
-    upgradeMode: $mode
+    upgradeMode: $UMODE
 YAML
   t=$(now_ms)
-  if wait_for 240 stable_running; then eval "FLINK_DEPLOY_${mode//-/_}_S=$(secs $(( $(now_ms) - t )))"; ok "flink $mode: deployed; Flink runs the job the status names"
-  else ko "flink $mode: deployed and running in Flink" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"$'\n'"$(kubectl -n $FNS logs deploy/$FD2 --tail 20 2>&1)"; return; fi
-  if kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o jsonpath='{.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].name}' | grep -qx "Deployment/$FD2"; then
-    ok "flink $mode: Flink's JobManager made its TaskManager pod, owned by the JobManager Deployment"
-  else ko "flink $mode: a TaskManager pod made by Flink" "$(kubectl -n $FNS get pods -l app=$FD2 -o wide 2>&1)"; fi
-  check "flink $mode: a first start restores nothing" "none" "$(restored_from)"
-  wait_for 60 has_checkpoint || ko "flink $mode: a first checkpoint" "$(completed_checkpoints 2>&1)"
+  if wait_for 240 stable_running; then eval "FLINK_DEPLOY_${key}_S=$(secs $(( $(now_ms) - t )))"; ok "$CASE: deployed; Flink runs the job the status names"
+  else ko "$CASE: deployed and running in Flink" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"$'\n'"$(kubectl -n $FNS logs deploy/$FD2 --tail 20 2>&1)"; return; fi
+  local owner; owner=$(kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o jsonpath='{.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].name}')
+  if [ "$KMODE" = native ] && [ "$owner" = "Deployment/$FD2" ]; then
+    ok "$CASE: Flink's JobManager made its TaskManager pod, owned by the JobManager Deployment"
+  elif [ "$KMODE" = standalone ] && [[ $owner == ReplicaSet/$FD2-taskmanager-* ]]; then
+    ok "$CASE: the TaskManager pod is the operator's Deployment $FD2-taskmanager's"
+  else ko "$CASE: a TaskManager pod of the right owner" "$owner"$'\n'"$(kubectl -n $FNS get pods -l app=$FD2 -o wide 2>&1)"; fi
+  check "$CASE: a first start restores nothing" "none" "$(restored_from)"
+  if wait_for 60 counting; then check "$CASE: the counter started from nothing" "0" "$(counter restored)"
+  else ko "$CASE: the counter counts, read through Flink's REST API" "$(counter count 2>&1)"; fi
+  wait_for 60 has_checkpoint || ko "$CASE: a first checkpoint" "$(completed_checkpoints 2>&1)"
 
   # a savepoint by nonce: in the status, as Flink's latest savepoint, on the volume
   kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p '{"spec":{"job":{"savepointTriggerNonce":1}}}' >/dev/null
   manual_done() { [ -n "$(last_sp)" ]; }
   if wait_for 120 manual_done; then
     local sp1; sp1=$(last_sp)
-    ok "flink $mode: savepointTriggerNonce took a savepoint"
-    if on_volume "$sp1"; then ok "flink $mode: the savepoint is on the shared volume"; else ko "flink $mode: the savepoint is on the volume" "$(ls -R "$DATA/savepoints" | head)"; fi
+    ok "$CASE: savepointTriggerNonce took a savepoint"
+    if on_volume "$sp1"; then ok "$CASE: the savepoint is on the shared volume"; else ko "$CASE: the savepoint is on the volume" "$(ls -R "$DATA/savepoints" | head)"; fi
     # (Flink caches its checkpoint statistics for a few seconds: poll)
     flink_latest_sp() { flink_rest "/jobs/$(fstatus '{.status.jobStatus.jobId}')/checkpoints" | $PY -c 'import json,sys; print(((json.load(sys.stdin).get("latest") or {}).get("savepoint") or {}).get("external_path"))'; }
     latest_is() { [ "$(flink_latest_sp)" = "$1" ]; }
-    if wait_for 30 latest_is "$sp1"; then ok "flink $mode: Flink's latest savepoint is the one in the status"
-    else ko "flink $mode: Flink's latest savepoint is the one in the status" "want $sp1, got $(flink_latest_sp)"; fi
-  else ko "flink $mode: savepointTriggerNonce" "$(fstatus '{.status}')"; fi
-  check "flink $mode: the job kept running through the savepoint" "STABLE/RUNNING" "$(fstatus '{.status.lifecycleState}/{.status.jobStatus.state}')"
+    if wait_for 30 latest_is "$sp1"; then ok "$CASE: Flink's latest savepoint is the one in the status"
+    else ko "$CASE: Flink's latest savepoint is the one in the status" "want $sp1, got $(flink_latest_sp)"; fi
+  else ko "$CASE: savepointTriggerNonce" "$(fstatus '{.status}')"; fi
+  check "$CASE: the job kept running through the savepoint" "STABLE/RUNNING" "$(fstatus '{.status.lifecycleState}/{.status.jobStatus.state}')"
 
   # an upgrade
-  local jid1 sp_before; jid1=$(fstatus '{.status.jobStatus.jobId}'); sp_before=$(last_sp)
-  wait_for 30 has_checkpoint
+  local jid1 sp_before c0; jid1=$(fstatus '{.status.jobStatus.jobId}'); sp_before=$(last_sp)
+  c0=$(counter count); checkpoints_after_now
   t=$(now_ms)
   kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p '{"spec":{"job":{"parallelism":2}}}' >/dev/null
   upgraded() { [ "$(fstatus '{.status.reconciliationStatus.state}')" = DEPLOYED ] && [ "$(fstatus '{.status.observedGeneration}')" = "$(kubectl -n $FNS get flinkdeployment $FD2 -o jsonpath='{.metadata.generation}')" ] \
     && [ "$(kubectl -n $FNS get pods -l app=$FD2,component=taskmanager --field-selector status.phase=Running -o name | wc -l)" = 2 ] && stable_running; }
   if wait_for 300 upgraded; then
-    eval "FLINK_UPGRADE_${mode//-/_}_S=$(secs $(( $(now_ms) - t )))"
-    ok "flink $mode: upgraded to parallelism 2 (2 TaskManagers of 1 slot)"
+    eval "FLINK_UPGRADE_${key}_S=$(secs $(( $(now_ms) - t )))"
+    ok "$CASE: upgraded to parallelism 2 (2 TaskManagers of 1 slot)"
     local got; got=$(restored_from)
-    case $mode in
+    case $UMODE in
       savepoint)
-        check "flink savepoint: Flink says the new job restored from the upgrade's savepoint" "$(last_sp) savepoint" "$got"
-        if [ "$(last_sp)" != "$sp_before" ] && on_volume "$(last_sp)"; then ok "flink savepoint: the upgrade's savepoint is a new one, on the volume"; else ko "flink savepoint: the upgrade's savepoint" "$sp_before / $(last_sp)"; fi
-        if [ "$(fstatus '{.status.jobStatus.jobId}')" != "$jid1" ]; then ok "flink savepoint: a new job id"; else ko "flink savepoint: a new job id"; fi ;;
+        check "$CASE: Flink says the new job restored from the upgrade's savepoint" "$(last_sp) savepoint" "$got"
+        if [ "$(last_sp)" != "$sp_before" ] && on_volume "$(last_sp)"; then ok "$CASE: the upgrade's savepoint is a new one, on the volume"; else ko "$CASE: the upgrade's savepoint" "$sp_before / $(last_sp)"; fi
+        if [ "$(fstatus '{.status.jobStatus.jobId}')" != "$jid1" ]; then ok "$CASE: a new job id"; else ko "$CASE: a new job id"; fi ;;
       last-state)
         case $got in
-          "file:$DATA/checkpoints/$jid1/chk-"*" checkpoint") ok "flink last-state: Flink says the job recovered its latest checkpoint through HA ($got)" ;;
-          *) ko "flink last-state: recovered from the latest checkpoint" "$got" ;;
+          "file:$DATA/checkpoints/$jid1/chk-"*" checkpoint") ok "$CASE: Flink says the job recovered its latest checkpoint through HA ($got)" ;;
+          *) ko "$CASE: recovered from the latest checkpoint" "$got" ;;
         esac
-        check "flink last-state: the same job id" "$jid1" "$(fstatus '{.status.jobStatus.jobId}')"
-        check "flink last-state: no savepoint for the upgrade" "$sp_before" "$(last_sp)" ;;
+        check "$CASE: the same job id" "$jid1" "$(fstatus '{.status.jobStatus.jobId}')"
+        check "$CASE: no savepoint for the upgrade" "$sp_before" "$(last_sp)" ;;
       stateless)
-        check "flink stateless: the new job started empty" "none" "$got"
-        if [ "$(fstatus '{.status.jobStatus.jobId}')" != "$jid1" ]; then ok "flink stateless: a new job id"; else ko "flink stateless: a new job id"; fi ;;
+        check "$CASE: the new job started empty" "none" "$got"
+        if [ "$(fstatus '{.status.jobStatus.jobId}')" != "$jid1" ]; then ok "$CASE: a new job id"; else ko "$CASE: a new job id"; fi ;;
     esac
-  else ko "flink $mode: upgrade" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"; return; fi
+    check_state "the upgrade" "$c0"
+  else ko "$CASE: upgrade" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"; return; fi
 
   # suspend, then resume
-  local sp_up jid2; sp_up=$(last_sp); jid2=$(fstatus '{.status.jobStatus.jobId}')
-  wait_for 30 has_checkpoint
+  local sp_up jid2 c1; sp_up=$(last_sp); jid2=$(fstatus '{.status.jobStatus.jobId}')
+  c1=$(counter count); checkpoints_after_now
   kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p '{"spec":{"job":{"state":"suspended"}}}' >/dev/null
   suspended() { [ "$(fstatus '{.status.lifecycleState}')" = SUSPENDED ] && [ -z "$(kubectl -n $FNS get pods -l app=$FD2 -o name 2>/dev/null)" ]; }
-  if wait_for 180 suspended; then ok "flink $mode: suspended: no JobManager or TaskManager pod left"; else ko "flink $mode: suspended" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"; fi
+  if wait_for 180 suspended; then ok "$CASE: suspended: no JobManager or TaskManager pod left"; else ko "$CASE: suspended" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"; fi
   local sp3; sp3=$(last_sp)
   local ha; ha=$(kubectl -n $FNS get configmaps -l app=$FD2,configmap-type=high-availability -o name 2>/dev/null | wc -l)
-  case $mode in
-    savepoint) if [ "$sp3" != "$sp_up" ] && on_volume "$sp3"; then ok "flink savepoint: the suspend took a savepoint, on the volume"; else ko "flink savepoint: the suspend's savepoint" "$sp3"; fi ;;
-    last-state) if [ "$ha" -ge 1 ]; then ok "flink last-state: the HA ConfigMaps stay while suspended ($ha)"; else ko "flink last-state: HA ConfigMaps kept"; fi ;;
-    stateless) check "flink stateless: the suspend took no savepoint" "$sp_up" "$sp3" ;;
+  case $UMODE in
+    savepoint) if [ "$sp3" != "$sp_up" ] && on_volume "$sp3"; then ok "$CASE: the suspend took a savepoint, on the volume"; else ko "$CASE: the suspend's savepoint" "$sp3"; fi ;;
+    last-state) if [ "$ha" -ge 1 ]; then ok "$CASE: the HA ConfigMaps stay while suspended ($ha)"; else ko "$CASE: HA ConfigMaps kept"; fi ;;
+    stateless) check "$CASE: the suspend took no savepoint" "$sp_up" "$sp3" ;;
   esac
   kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p '{"spec":{"job":{"state":"running"}}}' >/dev/null
   if wait_for 240 stable_running; then
     local got; got=$(restored_from)
-    case $mode in
-      savepoint) check "flink savepoint: resumed from the suspend's savepoint (Flink says)" "$sp3 savepoint" "$got" ;;
+    case $UMODE in
+      savepoint) check "$CASE: resumed from the suspend's savepoint (Flink says)" "$sp3 savepoint" "$got" ;;
       last-state)
         case $got in
-          "file:$DATA/checkpoints/$jid2/chk-"*" checkpoint") ok "flink last-state: resumed from the latest checkpoint, same job ($got)" ;;
-          *) ko "flink last-state: resumed from the latest checkpoint" "$got" ;;
+          "file:$DATA/checkpoints/$jid2/chk-"*" checkpoint") ok "$CASE: resumed from the latest checkpoint, same job ($got)" ;;
+          *) ko "$CASE: resumed from the latest checkpoint" "$got" ;;
         esac ;;
-      stateless) check "flink stateless: resumed empty" "none" "$got" ;;
+      stateless) check "$CASE: resumed empty" "none" "$got" ;;
     esac
-  else ko "flink $mode: resumed" "$(fstatus '{.status}')"; fi
-
+    check_state "the resume" "$c1"
+  else ko "$CASE: resumed" "$(fstatus '{.status}')"; fi
 }
 
 # delete: nothing of it is left
 flink_delete() {
-  local mode=$1
   kubectl -n $FNS delete flinkdeployment $FD2 --wait=false >/dev/null
-  all_gone() { [ -z "$(kubectl -n $FNS get flinkdeployment/$FD2 deployment/$FD2 service/$FD2 service/$FD2-rest configmap/flink-config-$FD2 -o name 2>/dev/null)" ] \
+  all_gone() { [ -z "$(kubectl -n $FNS get flinkdeployment/$FD2 deployment/$FD2 deployment/$FD2-taskmanager service/$FD2 service/$FD2-rest configmap/flink-config-$FD2 -o name 2>/dev/null)" ] \
     && [ -z "$(kubectl -n $FNS get pods,configmaps -l app=$FD2 -o name 2>/dev/null)" ]; }
-  if wait_for 180 all_gone; then ok "flink $mode: deleted: no JobManager, TaskManager pod, Service, ConfigMap or HA ConfigMap left"
-  else ko "flink $mode: deleted" "$(kubectl -n $FNS get all,configmaps -l app=$FD2 2>&1)"; fi
+  if wait_for 180 all_gone; then ok "$CASE: deleted: no JobManager, TaskManager pod, Service, ConfigMap or HA ConfigMap left"
+  else ko "$CASE: deleted" "$(kubectl -n $FNS get all,configmaps -l app=$FD2 2>&1)"; fi
 }
 
-flink_life savepoint
-flink_life last-state "    high-availability.type: kubernetes
+HA="    high-availability.type: kubernetes
     high-availability.storageDir: file://$DATA/ha"
-flink_life stateless
+flink_life savepoint savepoint native 1.20
+flink_life last-state last-state native 1.20 "$HA"
+flink_life stateless stateless native 1.20
+flink_life standalone savepoint standalone 1.20
+flink_life flink2 last-state native 2.2 "$HA"

@@ -30,6 +30,7 @@ struct fake {
   bool fail_next;
   long now_ms;
   char jm_uid[64]; /* the Deployment the running JobManager belongs to */
+  bool broken;     /* the JobManager cannot start */
 };
 
 struct fake *fake_new(void) {
@@ -458,7 +459,8 @@ void fake_tick(struct fake *f) {
   const char *uid = fo_json_get_string(meta(jm), "uid");
   if (f->fl.up && uid && strcmp(uid, f->jm_uid))
     f->fl.up = false; /* a new Deployment: its own pod */
-  if (!f->fl.up) {    /* the JobManager starts the job its configuration names */
+  if (f->broken) f->fl.up = false;
+  if (!f->fl.up && !f->broken) { /* the JobManager starts the job its configuration names */
     const char *name = fo_json_get_string(meta(jm), "name"),
                *ns = fo_json_get_string(meta(jm), "namespace");
     char cmn[300];
@@ -476,6 +478,8 @@ void fake_tick(struct fake *f) {
              config_value(conf, "execution.savepoint.path", v, sizeof v) ? v : "");
     snprintf(f->fl.job_state, sizeof f->fl.job_state, "RUNNING");
     f->fl.starts++;
+    f->fl.last_checkpoint[0] = 0;
+    f->fl.checkpoints = 0;
     json_object *cms = fo_json_get_object(f->store, "configmaps");
     if (cms) {
       json_object_object_foreach(cms, ck, cm) {
@@ -537,6 +541,7 @@ void fake_tick(struct fake *f) {
       char cmname[400];
       snprintf(cmname, sizeof cmname, "%s-%s-config-map", name, f->fl.job_id);
       if (!fake_get(f, "configmaps", ns, cmname)) fake_put(f, cm);
+      fake_flink_checkpoint(f);
     }
     return;
   }
@@ -557,6 +562,27 @@ void fake_tick(struct fake *f) {
 
 void fake_flink_view(struct fake *f, struct fake_flink_view *ret) { *ret = f->fl; }
 void fake_flink_fail_next_savepoint(struct fake *f) { f->fail_next = true; }
+void fake_flink_checkpoint(struct fake *f) {
+  snprintf(f->fl.last_checkpoint, sizeof f->fl.last_checkpoint, "file:/checkpoints/%s/chk-%d",
+           f->fl.job_id, ++f->fl.checkpoints);
+}
+void fake_flink_set_job_state(struct fake *f, const char *state) {
+  snprintf(f->fl.job_state, sizeof f->fl.job_state, "%s", state);
+}
+void fake_flink_break(struct fake *f, bool broken) {
+  f->broken = broken;
+  if (broken) f->fl.up = false;
+}
+
+/* {"id": n, "external_path": path, key: ms}, or null without a path. */
+static json_object *checkpoint_json(const char *path, int id, const char *key, long ms) {
+  if (!*path) return NULL;
+  json_object *c = json_object_new_object();
+  json_object_object_add(c, "id", json_object_new_int(id));
+  json_object_object_add(c, "external_path", json_object_new_string(path));
+  json_object_object_add(c, key, json_object_new_int64(ms));
+  return c;
+}
 
 static struct savepoint *find_sp(struct fake *f, const char *trigger) {
   for (size_t i = 0; i < f->n_sps; i++)
@@ -634,6 +660,20 @@ long fake_flink_transport(void *ud, const char *method, const char *path, const 
   if (!strcmp(method, "PATCH") && !strcmp(rest, "?mode=cancel")) {
     snprintf(f->fl.job_state, sizeof f->fl.job_state, "CANCELED");
     return reply(f, 202, json_object_new_object(), data, len);
+  }
+  if (!strcmp(method, "GET") && !strcmp(rest, "/checkpoints")) {
+    json_object *o = json_object_new_object(), *c = json_object_new_object(),
+                *l = json_object_new_object();
+    json_object_object_add(c, "completed", json_object_new_int(f->fl.checkpoints));
+    json_object_object_add(o, "counts", c);
+    json_object_object_add(
+        l, "completed",
+        checkpoint_json(f->fl.last_checkpoint, f->fl.checkpoints, "trigger_timestamp", f->now_ms));
+    json_object_object_add(l, "savepoint", NULL);
+    json_object_object_add(l, "restored",
+                           checkpoint_json(f->fl.restored_from, 0, "restore_timestamp", f->now_ms));
+    json_object_object_add(o, "latest", l);
+    return reply(f, 200, o, data, len);
   }
   if (!strcmp(method, "GET") && !strcmp(rest, "/exceptions"))
     return reply(f, 200, json_tokener_parse("{\"exceptionHistory\":{\"entries\":[]}}"), data, len);

@@ -68,12 +68,21 @@ struct fake_flink_view {
   int starts;              /* jobs started so far */
   int savepoints;          /* savepoints completed so far */
   char last_savepoint[256];
-  int parallelism;     /* of the running job: its configuration's, or a stored job graph's */
-  int stale_ha_starts; /* starts that found another job's HA data of this cluster (it would
-                        * recover that instead of what it was told to start from) */
+  int parallelism;           /* of the running job: its configuration's, or a stored job graph's */
+  int stale_ha_starts;       /* starts that found another job's HA data of this cluster (it would
+                              * recover that instead of what it was told to start from) */
+  char last_checkpoint[256]; /* the latest completed checkpoint Flink reports ("" when none); a
+                              * start with HA has one at once (its HA pointer names it) */
+  int checkpoints;
 };
 void fake_flink_view(struct fake *f, struct fake_flink_view *ret);
 /* The next savepoint fails. */
 void fake_flink_fail_next_savepoint(struct fake *f);
+/* The running job completes a checkpoint (file:/checkpoints/<job id>/chk-N). */
+void fake_flink_checkpoint(struct fake *f);
+/* The job's state as Flink reports it from now on (FAILED, RESTARTING, ...). */
+void fake_flink_set_job_state(struct fake *f, const char *state);
+/* broken: the JobManager does not answer, nor does a new one start (a crash loop). */
+void fake_flink_break(struct fake *f, bool broken);
 
 #endif

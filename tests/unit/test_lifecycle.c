@@ -498,34 +498,101 @@ static void test_manual_savepoint(void **state) {
   h_free(&h);
 }
 
-static void test_last_state_without_ha_data_refuses(void **state) {
+/* The HA ConfigMaps of a last-state job are lost: an upgrade does not start it empty. */
+static void h_lose_ha(struct h *h) {
+  struct fake_flink_view v;
+  fake_flink_view(h->fake, &v);
+  char path[512];
+  snprintf(path, sizeof path, "/api/v1/namespaces/jobs/configmaps/%s-%s-config-map", h->name,
+           v.job_id);
+  const char *d;
+  size_t n;
+  assert_int_equal(fake_kube_transport(h->fake, "DELETE", path, NULL, &d, &n), 200);
+}
+
+static void h_passes(struct h *h, int n) {
+  double a;
+  for (int i = 0; i < n; i++) {
+    h_pass(h, &a);
+    fake_tick(h->fake);
+  }
+}
+
+static void test_last_state_without_ha_data_restores_latest_checkpoint(void **state) {
   (void)state;
   struct h h;
   h_init(&h, "ls");
   h_create(&h, "last-state", "running", HA, NULL);
   h_converge(&h, 30, NULL, 0);
-  /* the HA ConfigMaps are lost; an upgrade must not start the job empty */
-  char cm[256];
+  h_lose_ha(&h);
+  fake_flink_checkpoint(h.fake);
   struct fake_flink_view v;
   fake_flink_view(h.fake, &v);
-  snprintf(cm, sizeof cm, "ls-%s-config-map", v.job_id);
-  assert_non_null(fake_get(h.fake, "configmaps", NS, cm));
-  double a;
-  char path[512];
-  snprintf(path, sizeof path, "/api/v1/namespaces/jobs/configmaps/%s", cm);
-  const char *d;
-  size_t n;
-  assert_int_equal(fake_kube_transport(h.fake, "DELETE", path, NULL, &d, &n), 200);
+  char latest[256];
+  snprintf(latest, sizeof latest, "%s", v.last_checkpoint);
   fake_patch_spec(h.fake, "flinkdeployments", NS, "ls", "{\"job\":{\"parallelism\":3}}");
-  for (int i = 0; i < 12; i++) {
-    h_pass(&h, &a);
-    fake_tick(h.fake);
-  }
+  h_converge(&h, 40, NULL, 0);
   fake_flink_view(h.fake, &v);
-  assert_int_equal(v.starts, 1); /* never started empty */
-  assert_int_equal(h_phase(&h), LC_START);
-  assert_non_null(strstr(h_status(&h, "error"), "Manual restore required."));
+  assert_int_equal(v.starts, 2);
+  assert_string_equal(v.restored_from, latest); /* Flink's latest checkpoint, chosen first */
+  assert_int_equal(v.parallelism, 3);
   h_free(&h);
+}
+
+static void test_nothing_to_restore_from_refuses(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "lsr");
+  h_create(&h, "last-state", "running", HA, NULL);
+  h_converge(&h, 30, NULL, 0);
+  /* HA data lost and Flink cannot be asked what it checkpointed: nothing could bring it back */
+  h_lose_ha(&h);
+  fake_flink_break(h.fake, true);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "lsr", "{\"job\":{\"parallelism\":3}}");
+  h_passes(&h, 12);
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, 1);
+  assert_int_equal(h_phase(&h), LC_RUNNING); /* nothing was stopped */
+  assert_non_null(fake_get(h.fake, "deployments", NS, "lsr"));
+  assert_non_null(strstr(h_status(&h, "error"), "Manual restore required."));
+  /* Flink answers again (its JobManager recovered the job, and the HA data with it): the upgrade
+   * goes on */
+  fake_flink_break(h.fake, false);
+  h_converge(&h, 40, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.parallelism, 3);
+  h_free(&h);
+}
+
+/* savepoint mode, the job not running: no savepoint can be taken; the upgrade restores what Flink
+ * last kept instead of waiting for ever, or starts empty when it kept nothing. */
+static void test_savepoint_mode_failed_job(void **state) {
+  (void)state;
+  static const struct {
+    bool checkpointed;
+    const char *job_state;
+  } cases[] = {{true, "FAILED"}, {true, "RESTARTING"}, {false, "FAILED"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct h h;
+    h_init(&h, "spf");
+    h_create(&h, "savepoint", "running", "", NULL);
+    h_converge(&h, 30, NULL, 0);
+    if (cases[i].checkpointed) fake_flink_checkpoint(h.fake);
+    struct fake_flink_view v;
+    fake_flink_view(h.fake, &v);
+    char latest[256];
+    snprintf(latest, sizeof latest, "%s", v.last_checkpoint);
+    fake_flink_set_job_state(h.fake, cases[i].job_state);
+    fake_patch_spec(h.fake, "flinkdeployments", NS, "spf", "{\"job\":{\"parallelism\":3}}");
+    h_converge(&h, 40, NULL, 0);
+    fake_flink_view(h.fake, &v);
+    assert_int_equal(v.starts, 2);
+    assert_int_equal(v.savepoints, 0);
+    assert_string_equal(v.restored_from, latest);
+    assert_int_equal(v.parallelism, 3);
+    h_free(&h);
+  }
 }
 
 static void test_delete_cleans_up(void **state) {
@@ -618,7 +685,9 @@ int main(void) {
       cmocka_unit_test(test_upgrade_per_mode),
       cmocka_unit_test(test_suspend_resume_savepoint),
       cmocka_unit_test(test_manual_savepoint),
-      cmocka_unit_test(test_last_state_without_ha_data_refuses),
+      cmocka_unit_test(test_last_state_without_ha_data_restores_latest_checkpoint),
+      cmocka_unit_test(test_nothing_to_restore_from_refuses),
+      cmocka_unit_test(test_savepoint_mode_failed_job),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_kill_before_every_write),
   };
