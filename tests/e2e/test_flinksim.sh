@@ -44,6 +44,16 @@ ha_cm() { kubectl -n $ns get configmap "sim-$jid-config-map" -o jsonpath='{.data
 if wait_for 20 ha_cm; then ok "flinksim: HA ConfigMap with a checkpoint pointer"; else ko "flinksim: HA ConfigMap with a checkpoint pointer"; fi
 labels=$(kubectl -n $ns get configmap "sim-$jid-config-map" -o jsonpath='{.metadata.labels.app}/{.metadata.labels.configmap-type}/{.metadata.labels.type}')
 check "flinksim: HA ConfigMap labels" "sim/high-availability/flink-native-kubernetes" "$labels"
+# the contract real Flink keeps on the node (tests/contract): the same observation of the simulator
+ck=$(curl -sf "$sim/jobs/$jid/checkpoints" | python3 -c 'import json,sys; print(json.load(sys.stdin)["latest"]["completed"]["external_path"])')
+trig=$(curl -sf -X POST -H 'Content-Type: application/json' -d '{"target-directory": "file:///savepoints", "cancel-job": false}' "$sim/jobs/$jid/savepoints" | python3 -c 'import json,sys; print(json.load(sys.stdin)["request-id"])')
+sp_done() { curl -sf "$sim/jobs/$jid/savepoints/$trig" | grep -q '"location"'; }
+wait_for 20 sp_done
+sp=$(curl -sf "$sim/jobs/$jid/savepoints/$trig" | python3 -c 'import json,sys; print(json.load(sys.stdin)["operation"]["location"])')
+kubectl -n $ns get configmaps -l app=sim,configmap-type=high-availability -o json > "$FO_CLUSTER_DIR/contract-ha.json"
+if out=$(python3 "$ROOT/tests/contract/contract.py" flink1 sim "$jid" "$ck" "$sp" "$FO_CLUSTER_DIR/contract-ha.json" 2>&1); then
+  ok "flinksim: keeps the contract real Flink keeps (HA ConfigMaps and keys, checkpoint and savepoint paths)"
+else ko "flinksim: keeps tests/contract/contract.json" "$out"; fi
 kubectl -n $ns scale deploy sim --replicas 0 >/dev/null
 stopped() { ! curl -sf -m 2 "$sim/jobs/overview" >/dev/null; }
 if wait_for 10 stopped; then ok "flinksim: replicas 0 stops the JobManager"; else ko "flinksim: replicas 0 stops the JobManager"; fi

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Checks the simulator's answers against the checked-in part of Flink's documented REST schema
 (rest-schema.json): every field the client reads is present with the documented name and type.
-usage: check_schema.py SIMULATOR_BASE_URL JOBID   (the job must have checkpoints and be RUNNING)"""
+usage: check_schema.py BASE_URL JOBID [TARGET_DIR]   (the job must have checkpoints and be RUNNING;
+it ends stopped with a savepoint). The same check runs against real Flink on the node
+(tests/node/test_65_flink.sh), so the schema is Flink's, not only the simulator's. TARGET_DIR:
+where the savepoints go (default file:///sp)."""
 import json, os, sys, time, urllib.error, urllib.request
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -53,7 +56,7 @@ def call(method, url, body=None):
         return e.code, json.loads(e.read() or b"null")
 
 
-def main(base, jid):
+def main(base, jid, target="file:///sp"):
     E = spec["endpoints"]
     code, v = call("GET", f"{base}/config"); check(v, {"$ref": E["GET /config"]}, "GET /config")
     code, v = call("GET", f"{base}/jobs/overview"); check(v, {"$ref": E["GET /jobs/overview"]}, "GET /jobs/overview")
@@ -61,7 +64,7 @@ def main(base, jid):
     if not (v.get("latest") or {}).get("completed"):
         problems.append("GET checkpoints: no completed checkpoint to check")
     code, v = call("GET", f"{base}/jobs/{jid}/exceptions"); check(v, {"$ref": E["GET /jobs/{jobid}/exceptions"]}, "GET exceptions")
-    code, v = call("POST", f"{base}/jobs/{jid}/savepoints", {"target-directory": "file:///sp", "cancel-job": False})
+    code, v = call("POST", f"{base}/jobs/{jid}/savepoints", {"target-directory": target, "cancel-job": False})
     check(v, {"$ref": E["POST /jobs/{jobid}/savepoints"]}, "POST savepoints")
     trig = v["request-id"]
     for _ in range(100):
@@ -69,15 +72,17 @@ def main(base, jid):
         check(st, {"$ref": E["GET /jobs/{jobid}/savepoints/{triggerid}"]}, "GET savepoint status")
         if st["status"]["id"] == "COMPLETED":
             break
-        time.sleep(0.1)
-    if not st.get("operation", {}).get("location"):
-        problems.append("savepoint status: no operation.location after COMPLETED")
-    code, v = call("POST", f"{base}/savepoint-disposal", {"savepoint-path": st["operation"]["location"]})
-    check(v, {"$ref": E["POST /savepoint-disposal"]}, "POST savepoint-disposal")
+        time.sleep(0.2)
+    loc = (st.get("operation") or {}).get("location")
+    if not loc:
+        problems.append(f"savepoint status: no operation.location after COMPLETED: {json.dumps(st)[:300]}")
+    else:
+        code, v = call("POST", f"{base}/savepoint-disposal", {"savepoint-path": loc})
+        check(v, {"$ref": E["POST /savepoint-disposal"]}, "POST savepoint-disposal")
     code, v = call("GET", f"{base}/jobs/{'0' * 32}/checkpoints")
     if code != 404: problems.append(f"unknown job: HTTP {code}, expected 404")
     check(v, {"$ref": E["error"]}, "error body")
-    code, v = call("POST", f"{base}/jobs/{jid}/stop", {"targetDirectory": "file:///sp", "drain": False})
+    code, v = call("POST", f"{base}/jobs/{jid}/stop", {"targetDirectory": target, "drain": False})
     check(v, {"$ref": E["POST /jobs/{jobid}/stop"]}, "POST stop")
     for p in problems:
         print("schema:", p)
@@ -86,4 +91,4 @@ def main(base, jid):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(*sys.argv[1:4]))

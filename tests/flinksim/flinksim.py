@@ -44,6 +44,11 @@ def record(event, cluster, **kw):
         f.write(json.dumps(line) + "\n")
 
 
+def flink_uri(uri):
+    """A path as Flink reports it: file:///x is file:/x (Flink's Path drops the empty authority)."""
+    return "file:/" + uri[len("file:///"):] if uri.startswith("file:///") else uri
+
+
 def local_path(uri):
     """file:///x -> <data-root>/x ; s3://b/x -> <data-root>/s3/b/x. Everything stays under the root."""
     if uri is None:
@@ -228,7 +233,7 @@ class Cluster:
             with LOCK:
                 cpid = job.next_cp
                 job.next_cp += 1
-            path = f"{self.cp_dir().rstrip('/')}/{job.jid}/chk-{cpid}"
+            path = flink_uri(f"{self.cp_dir().rstrip('/')}/{job.jid}/chk-{cpid}")
             os.makedirs(local_path(path), exist_ok=True)
             with open(os.path.join(local_path(path), "_metadata"), "w") as f:
                 f.write(json.dumps({"job": job.jid, "checkpoint": cpid}))
@@ -251,7 +256,7 @@ class Cluster:
         with LOCK:
             cpid = job.next_cp
             job.next_cp += 1
-        path = f"{target.rstrip('/')}/savepoint-{job.jid[:6]}-{random.getrandbits(48):012x}"
+        path = flink_uri(f"{target.rstrip('/')}/savepoint-{job.jid[:6]}-{random.getrandbits(48):012x}")
         os.makedirs(local_path(path), exist_ok=True)
         with open(os.path.join(local_path(path), "_metadata"), "w") as f:
             f.write(json.dumps({"job": job.jid, "savepoint": cpid}))

@@ -157,7 +157,7 @@ static void test_checkpoints(void **st) {
   assert_true(c.completed.present);
   const struct fo_flink_checkpoint *l = fo_flink_checkpoints_latest(&c);
   assert_non_null(l);
-  assert_non_null(strstr(l->external_path, "file:///checkpoints/" JID "/chk-"));
+  assert_non_null(strstr(l->external_path, "file:/checkpoints/" JID "/chk-"));
   fo_flink_checkpoints_free(&c);
 }
 
@@ -168,9 +168,9 @@ static void test_savepoint_and_disposal(void **st) {
   struct fo_flink_savepoint_status s;
   wait_savepoint(trig, &s);
   assert_int_equal(s.state, FO_FLINK_OP_COMPLETED);
-  assert_non_null(strstr(s.location, "file:///savepoints/savepoint-012345-"));
+  assert_non_null(strstr(s.location, "file:/savepoints/savepoint-012345-"));
   char path[600];
-  snprintf(path, sizeof path, "%s/data/%s/_metadata", dir, s.location + strlen("file:///"));
+  snprintf(path, sizeof path, "%s/data/%s/_metadata", dir, s.location + strlen("file:/"));
   struct stat sb;
   assert_int_equal(stat(path, &sb), 0); /* the simulator wrote it where Flink would */
   char *dt;

@@ -57,6 +57,26 @@ checkpoints_after_now() {
   more() { [ "$(completed_checkpoints 2>/dev/null || echo 0)" -ge $(( n0 + 2 )) ]; }
   wait_for 60 more
 }
+# real Flink against the contract the simulator is held to (tests/contract): HA ConfigMaps, the
+# paths of checkpoints and savepoints, the TaskManagers' labels. $1: a savepoint it took.
+contract_check() {
+  local jid ck out; jid=$(fstatus '{.status.jobStatus.jobId}')
+  ck=$(flink_rest "/jobs/$jid/checkpoints" | $PY -c 'import json,sys; print(((json.load(sys.stdin).get("latest") or {}).get("completed") or {}).get("external_path") or "")')
+  kubectl -n $FNS get configmaps -l app=$FD2,configmap-type=high-availability -o json > "$FO_NODE_DIR/contract-ha.json"
+  kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o json > "$FO_NODE_DIR/contract-pods.json"
+  if out=$($PY "$ROOT/tests/contract/contract.py" "flink${FV%%.*}" "$FD2" "$jid" "$ck" "$1" "$FO_NODE_DIR/contract-ha.json" "$FO_NODE_DIR/contract-pods.json" 2>&1); then
+    ok "$CASE: real Flink keeps the contract the simulator is held to (HA ConfigMaps and keys, checkpoint and savepoint paths, TaskManager labels)"
+  else ko "$CASE: real Flink keeps tests/contract/contract.json" "$out"; fi
+}
+# the REST shapes the client reads, checked on real Flink with the simulator's schema check (it
+# ends with the job stopped with a savepoint)
+schema_check() {
+  local ip jid out; ip=$(kubectl -n $FNS get svc $FD2-rest -o jsonpath='{.spec.clusterIP}'); jid=$(fstatus '{.status.jobStatus.jobId}')
+  if out=$(node_exec $PY "$ROOT/tests/flinksim/check_schema.py" "http://$ip:8081" "$jid" "file://$DATA/savepoints" 2>&1); then
+    ok "$CASE: real Flink's REST answers match tests/flinksim/rest-schema.json, which the simulator's are checked against"
+  else ko "$CASE: real Flink's REST answers match the schema" "$out"; fi
+}
+
 # what the restarted job's counter says about its state: $1 the count seen before the stop
 check_state() {
   local what=$1 before=$2 restored
@@ -147,6 +167,7 @@ YAML
     else ko "$CASE: Flink's latest savepoint is the one in the status" "want $sp1, got $(flink_latest_sp)"; fi
   else ko "$CASE: savepointTriggerNonce" "$(fstatus '{.status}')"; fi
   check "$CASE: the job kept running through the savepoint" "STABLE/RUNNING" "$(fstatus '{.status.lifecycleState}/{.status.jobStatus.state}')"
+  if [ -n "$extra" ] && [ "$KMODE" = native ]; then contract_check "$(last_sp)"; fi
 
   # an upgrade
   local jid1 sp_before c0; jid1=$(fstatus '{.status.jobStatus.jobId}'); sp_before=$(last_sp)
@@ -204,6 +225,7 @@ YAML
       stateless) check "$CASE: resumed empty" "none" "$got" ;;
     esac
     check_state "the resume" "$c1"
+    if [ -n "$extra" ]; then wait_for 30 has_checkpoint && schema_check; fi
   else ko "$CASE: resumed" "$(fstatus '{.status}')"; fi
 }
 
