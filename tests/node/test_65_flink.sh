@@ -77,6 +77,34 @@ schema_check() {
   else ko "$CASE: real Flink's REST answers match the schema" "$out"; fi
 }
 
+# Where an upgrade's time went, from the leader's phase log: $1 the patch's time (ms), $2 the time
+# the test saw the job RUNNING again. The operator's own part is its reaction to the change and
+# the applying of the new cluster; the savepoint and the job's start are Flink's; the old pods'
+# going is Kubernetes'.
+breakdown() {
+  local leader; leader=$(kubectl -n $OPNS get lease $REL-controller -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)
+  kubectl -n $OPNS logs "$leader" 2>/dev/null | $PY -c '
+import json, sys, datetime
+obj, t0, t1 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ph = []
+for line in sys.stdin:
+    try: e = json.loads(line)
+    except ValueError: continue
+    if e.get("msg") != "phase" or e.get("object") != obj: continue
+    ts = int(datetime.datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+    if ts >= t0 - 1000: ph.append((ts, e["to"]))
+at = {}
+for ts, to in ph:
+    at.setdefault(to, ts)
+if "RUNNING" not in at or "START" not in at: sys.exit(1)
+first = ph[0][0]
+stop = at.get("STOP_CLUSTER", first)
+sp = stop - at["STOP_SAVEPOINT"] if "STOP_SAVEPOINT" in at else 0
+react, teardown, apply_, start = first - t0, at["START"] - stop, at["RUNNING"] - at["START"], t1 - at["RUNNING"]
+print("reaction %.1f s, savepoint %.1f s, old pods gone %.1f s, new cluster applied %.1f s, job RUNNING in Flink %.1f s: the operator'"'"'s own %.1f s of %.1f s"
+      % (react / 1e3, sp / 1e3, teardown / 1e3, apply_ / 1e3, start / 1e3, (react + apply_) / 1e3, (t1 - t0) / 1e3))' "$FNS/$FD2" "$1" "$2"
+}
+
 # what the restarted job's counter says about its state: $1 the count seen before the stop
 check_state() {
   local what=$1 before=$2 restored
@@ -177,7 +205,9 @@ YAML
   upgraded() { [ "$(fstatus '{.status.reconciliationStatus.state}')" = DEPLOYED ] && [ "$(fstatus '{.status.observedGeneration}')" = "$(kubectl -n $FNS get flinkdeployment $FD2 -o jsonpath='{.metadata.generation}')" ] \
     && [ "$(kubectl -n $FNS get pods -l app=$FD2,component=taskmanager --field-selector status.phase=Running -o name | wc -l)" = 2 ] && stable_running; }
   if wait_for 300 upgraded; then
-    eval "FLINK_UPGRADE_${key}_S=$(secs $(( $(now_ms) - t )))"
+    local t1; t1=$(now_ms)
+    eval "FLINK_UPGRADE_${key}_S=$(secs $(( t1 - t )))"
+    local bd; bd=$(breakdown "$t" "$t1") && echo "timing: $CASE upgrade: $bd"
     ok "$CASE: upgraded to parallelism 2 (2 TaskManagers of 1 slot)"
     local got; got=$(restored_from)
     case $UMODE in
