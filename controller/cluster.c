@@ -354,8 +354,8 @@ static json_object *service(struct b *b, const char *name, bool headless) {
  *   native      bash -c "kubernetes-jobmanager.sh kubernetes-application", as Flink's own
  *               CmdJobManagerDecorator gives it (a fixed text: the job's entry point and arguments
  *               go through the configuration, never a shell); Flink starts its TaskManagers
- *   standalone  standalone-job [--job-classname C] [--allowNonRestoredState] [-D
- *               jobmanager.rpc.address=$(_POD_IP_ADDRESS) with HA] ARGS..., as the reference
+ *   standalone  standalone-job [--job-classname C] [--allowNonRestoredState] [--fromSavepoint P]
+ *               [-D jobmanager.rpc.address=$(_POD_IP_ADDRESS) with HA] ARGS..., as the reference
  *               operator's standalone decorator gives it; the TaskManagers: taskmanager */
 static json_object *container_args(struct b *b, const char *component) {
   const struct fo_spec *s = b->in->spec;
@@ -376,6 +376,11 @@ static json_object *container_args(struct b *b, const char *component) {
     fo_json_push(args, str(s->job.entry_class), &b->oom);
   }
   if (s->job.allow_non_restored_state) fo_json_push(args, str("--allowNonRestoredState"), &b->oom);
+  if (b->in
+          ->restore_path) { /* as the reference operator passes it (the configuration has it too) */
+    fo_json_push(args, str("--fromSavepoint"), &b->oom);
+    fo_json_push(args, str(b->in->restore_path), &b->oom);
+  }
   if (fo_conf_ha_enabled(b->in->conf)) {
     fo_json_push(args, str("-D"), &b->oom);
     fo_json_push(args, str("jobmanager.rpc.address=$(_POD_IP_ADDRESS)"), &b->oom);
