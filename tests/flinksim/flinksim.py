@@ -139,6 +139,12 @@ class Cluster:
         v = self.conf.get("high-availability.type") or self.conf.get("high-availability") or ""
         return v.strip() != "" and v.strip().upper() != "NONE"
 
+    def graph_key(self, jid):
+        """The job's graph in the cluster's HA ConfigMap: jobGraph-<id>, executionPlan-<id> from
+        Flink 2 (the image's tag says which)."""
+        m = re.search(r":(\d+)\.", self.conf.get("kubernetes.container.image.ref") or "")
+        return f"{'executionPlan' if m and int(m.group(1)) >= 2 else 'jobGraph'}-{jid}"
+
     def cp_dir(self):
         return self.conf.get("state.checkpoints.dir") or self.conf.get("execution.checkpointing.dir")
 
@@ -171,7 +177,7 @@ class Cluster:
             return
         cpid, path, _ = job.checkpoints[-1]
         data = {"counter": str(cpid + 1), f"checkpointID-{cpid:019d}": json.dumps({"path": path})}
-        for name, d in ((self.ha_cm_name(job.jid), data), (f"{self.name}-cluster-config-map", {f"jobGraph-{job.jid}": "sim", "leader": "sim"})):
+        for name, d in ((self.ha_cm_name(job.jid), data), (f"{self.name}-cluster-config-map", {self.graph_key(job.jid): "sim", "leader": "sim"})):
             code, _ = KUBE.req("PATCH", f"/api/v1/namespaces/{self.ns}/configmaps/{name}", {"data": d}, "application/merge-patch+json")
             if code == 404:
                 KUBE.req("POST", f"/api/v1/namespaces/{self.ns}/configmaps",
