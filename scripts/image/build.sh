@@ -127,11 +127,11 @@ build_flink() {
       --implementation cp --abi cp311 -d "$dl" "apache-flink==$v" >&2 || die "pip download apache-flink==$v failed"
   fi
   # the sdist is apache-flink-libraries-V.tar.gz up to 1.20, apache_flink_libraries-V.tar.gz after
-  local libs; libs=$(ls "$dl"/apache[-_]flink[-_]libraries-"$v".tar.gz 2>/dev/null | head -1)
+  local libs; libs=$(compgen -G "$dl/apache[-_]flink[-_]libraries-$v.tar.gz" | head -1 || true)
   if [ -z "$libs" ]; then
     step "flink $v: lib/, opt/, plugins/ (PyPI apache-flink-libraries, 230 to 310 MB, once)"
     pip download -q --no-deps --no-binary=:all: -d "$dl" "apache-flink-libraries==$v" >&2 || die "pip download apache-flink-libraries==$v failed"
-    libs=$(ls "$dl"/apache[-_]flink[-_]libraries-"$v".tar.gz 2>/dev/null | head -1)
+    libs=$(compgen -G "$dl/apache[-_]flink[-_]libraries-$v.tar.gz" | head -1 || true)
     [ -n "$libs" ] || die "pip download apache-flink-libraries==$v left no sdist in $dl"
   fi
   local ex=$dl/flink-examples-streaming.jar
@@ -157,7 +157,7 @@ build_flink() {
   cp -r "$tmp/whl/pyflink/bin" "$tmp/whl/pyflink/conf" "$home/"
   mkdir -p "$tmp/libs"
   tar xzf "$libs" -C "$tmp/libs"
-  local deps; deps=$(ls -d "$tmp"/libs/apache[-_]flink[-_]libraries-"$v"/deps 2>/dev/null | head -1)
+  local deps; deps=$(compgen -G "$tmp/libs/apache[-_]flink[-_]libraries-$v/deps" | head -1 || true)
   [ -n "$deps" ] || die "no deps/ in $libs"
   cp -r "$deps/lib" "$deps/opt" "$deps/plugins" "$home/"
   cp "$deps"/bin/*.jar "$home/bin/" # bash-java-utils.jar: memory settings
