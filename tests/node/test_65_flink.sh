@@ -268,6 +268,58 @@ flink_delete() {
   else ko "$CASE: deleted" "$(kubectl -n $FNS get all,configmaps -l app=$FD2 2>&1)"; fi
 }
 
+# A job that failed for good (it throws at a count, no restarts): the upgrade cannot take a
+# savepoint, so it restores what Flink kept, its latest checkpoint (retained, the cluster kept up
+# when the job ended), decided before the failed cluster is deleted; the count goes on.
+flink_failed_job() {
+  CASE="flink failed-job"; FD2=real-failed; UMODE=savepoint; KMODE=native; FV=1.20
+  kubectl -n $FNS apply -f - >/dev/null <<YAML
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkDeployment
+metadata: {name: $FD2}
+spec:
+  image: flink:1.20
+  flinkVersion: v1_20
+  serviceAccount: flink
+  flinkConfiguration:
+    taskmanager.numberOfTaskSlots: "1"
+    state.savepoints.dir: file://$DATA/savepoints
+    state.checkpoints.dir: file://$DATA/checkpoints
+    execution.checkpointing.interval: 2s
+    metrics.fetcher.update-interval: "1000"
+    restart-strategy.type: none
+  podTemplate:
+    spec:
+      containers:
+      - name: flink-main-container
+        volumeMounts: [{name: flink-data, mountPath: $DATA}]
+      volumes:
+      - {name: flink-data, hostPath: {path: $DATA, type: Directory}}
+  jobManager: {resource: {memory: 1600m, cpu: 0.5}}
+  taskManager: {resource: {memory: 1728m, cpu: 0.5}}
+  job:
+    jarURI: local:///opt/flink/examples/streaming/Counter.jar
+    args: [--rate, "20", --fail-at, "600"]
+    parallelism: 1
+    upgradeMode: savepoint
+YAML
+  failed_in_flink() { [ "$(fstatus '{.status.jobStatus.state}')" = FAILED ] && flink_rest /jobs/overview | grep -q '"state":"FAILED"'; }
+  if wait_for 300 failed_in_flink; then ok "$CASE: the job failed for good; the operator and Flink say FAILED"
+  else ko "$CASE: the job fails" "$(fstatus '{.status}')"; flink_delete; return; fi
+  local ck; ck=$(flink_rest "/jobs/$(fstatus '{.status.jobStatus.jobId}')/checkpoints" | $PY -c 'import json,sys; print(((json.load(sys.stdin).get("latest") or {}).get("completed") or {}).get("external_path") or "")')
+  if [ -n "$ck" ] && [ -f "${ck#file:}/_metadata" ]; then ok "$CASE: the failed job's latest checkpoint is retained on the volume ($ck)"
+  else ko "$CASE: the failed job's latest checkpoint is retained" "$ck"; fi
+  kubectl -n $FNS patch flinkdeployment $FD2 --type json -p '[{"op":"replace","path":"/spec/job/args","value":["--rate","20"]}]' >/dev/null
+  if wait_for 300 stable_running; then
+    check "$CASE: Flink says the new job restored the failed job's latest checkpoint" "$ck checkpoint" "$(restored_from)"
+    if wait_for 90 counting; then
+      local r; r=$(counter restored)
+      if [ "$r" -gt 0 ] && [ "$r" -lt 600 ]; then ok "$CASE: the count went on from the checkpoint's $r"; else ko "$CASE: the count goes on from the checkpoint" "$r"; fi
+    else ko "$CASE: the counter counts again" "$(counter count 2>&1)"; fi
+  else ko "$CASE: upgraded from the failed job" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"; fi
+  flink_delete
+}
+
 HA="    high-availability.type: kubernetes
     high-availability.storageDir: file://$DATA/ha"
 flink_life savepoint savepoint native 1.20
@@ -275,3 +327,4 @@ flink_life last-state last-state native 1.20 "$HA"
 flink_life stateless stateless native 1.20
 flink_life standalone savepoint standalone 1.20
 flink_life flink2 last-state native 2.2 "$HA"
+flink_failed_job
