@@ -609,7 +609,16 @@ static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s
   if (r == 0) r = cluster_left(p, &left);
   if (r < 0) return r;
   s->again = LC_POLL;
-  if (left) return 0;               /* its pods are stopping: look again */
+  if (left) {
+    /* its pods are stopping (up to their grace period): look again. A newer spec that came
+     * meanwhile is the target now, and recorded as seen, so observedGeneration does not lag
+     * the old pods' going (the transition's mode stays) */
+    if (p->st.observed_generation.v == p->gen) return 0;
+    record(p, &p->st.reconciliation_status.last_reconciled_spec, "suspended", m->name);
+    p->st.observed_generation = (struct fo_opt_int){true, p->gen};
+    pass_finish(p);
+    return pass_write_status(p);
+  }
   if (!m->keep_ha) lc_delete_ha(p); /* stateless and savepoint restart without HA state */
   pass_set_job_state(p, m->stopped);
   pass_set(p, &p->st.jm_deployment_status, "MISSING");

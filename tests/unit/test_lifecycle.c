@@ -565,6 +565,34 @@ static void test_nothing_to_restore_from_refuses(void **state) {
   h_free(&h);
 }
 
+/* A spec change that comes while the old cluster's pods are still going is seen at once
+ * (observedGeneration), and it is the spec the new cluster runs. */
+static void test_spec_change_while_stopping(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "sc");
+  h_create(&h, "stateless", "running", "", NULL);
+  h_converge(&h, 30, NULL, 0);
+  double a;
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "sc", "{\"job\":{\"parallelism\":3}}");
+  for (int i = 0; i < 3 && h_phase(&h) != LC_STOP_CLUSTER; i++) h_pass(&h, &a);
+  assert_int_equal(h_phase(&h), LC_STOP_CLUSTER);
+  h_pass(&h, &a); /* the delete is sent; the fake's pods go at its next tick */
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "sc", "{\"job\":{\"parallelism\":4}}");
+  h_pass(&h, &a); /* no tick: the old cluster is still there */
+  assert_non_null(fake_get(h.fake, "deployments", NS, "sc"));
+  int64_t gen = 0, obs = -1;
+  json_object *fd = h_fd(&h);
+  fo_json_as_int64(fo_json_path(fd, "metadata", "generation", (const char *)NULL), &gen);
+  fo_json_as_int64(fo_json_path(fd, "status", "observedGeneration", (const char *)NULL), &obs);
+  assert_int_equal(obs, gen);
+  h_converge(&h, 40, NULL, 0);
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.parallelism, 4);
+  h_free(&h);
+}
+
 /* savepoint mode, the job not running: no savepoint can be taken; the upgrade restores what Flink
  * last kept instead of waiting for ever, or starts empty when it kept nothing. */
 static void test_savepoint_mode_failed_job(void **state) {
@@ -688,6 +716,7 @@ int main(void) {
       cmocka_unit_test(test_last_state_without_ha_data_restores_latest_checkpoint),
       cmocka_unit_test(test_nothing_to_restore_from_refuses),
       cmocka_unit_test(test_savepoint_mode_failed_job),
+      cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_kill_before_every_write),
   };
