@@ -9,13 +9,14 @@
  * Flink 1.20 and 2.x alike; run as local:///opt/flink/examples/streaming/Counter.jar.
  *
  * Arguments (all optional):
- *   --rate N        elements per second (default 20)
+ *   --rate N        elements per second and source subtask (default 20)
  *   --fail-at N     throw when the count reaches N: with restarts the job keeps failing from its
  *                   latest checkpoint, without them it fails
  *   --finish-at N   the source ends after N elements, so the job finishes
  */
 package flinkop.examples;
 
+import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -44,22 +45,38 @@ public final class Counter {
     if (rate < 1 || rate > 100000) throw new IllegalArgumentException("Counter: --rate is 1 ... 100000");
     final long sleepMicros = 1_000_000L / rate, fail = failAt;
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    // the rate is held where the numbers come from (chained to the source), so the channels to
+    // the counter stay short and a checkpoint's barriers are not stuck behind buffered numbers
     env.fromSequence(1, finishAt).name("sequence")
+        .map(new Throttle(sleepMicros)).name("throttle")
         .keyBy(x -> 0L, Types.LONG)
-        .process(new Count(sleepMicros, fail)).name("counter").uid("counter")
+        .process(new Count(fail)).name("counter").uid("counter")
         .filter(c -> c % 100 == 0).name("every-100th")
         .print();
     env.execute("counter");
   }
 
+  static final class Throttle implements MapFunction<Long, Long> {
+    private final long sleepMicros;
+
+    Throttle(long sleepMicros) {
+      this.sleepMicros = sleepMicros;
+    }
+
+    @Override
+    public Long map(Long x) throws Exception {
+      Thread.sleep(sleepMicros / 1000, (int) (sleepMicros % 1000) * 1000);
+      return x;
+    }
+  }
+
   static final class Count extends KeyedProcessFunction<Long, Long, Long> {
-    private final long sleepMicros, failAt;
+    private final long failAt;
     private transient ValueState<Long> state;
     private transient volatile long count, restored;
     private transient boolean first;
 
-    Count(long sleepMicros, long failAt) {
-      this.sleepMicros = sleepMicros;
+    Count(long failAt) {
       this.failAt = failAt;
     }
 
@@ -84,7 +101,6 @@ public final class Counter {
       state.update(n);
       count = n;
       out.collect(n);
-      Thread.sleep(sleepMicros / 1000, (int) (sleepMicros % 1000) * 1000);
     }
   }
 }
