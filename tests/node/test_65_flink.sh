@@ -16,9 +16,11 @@ chmod -R 1777 "$DATA"
 
 # The node has 2 cores: the FlinkDeployment the earlier tests left ($FD, its JobManager asking for
 # a whole core) is suspended meanwhile, so real Flink's pods fit beside the operator's
-kubectl -n $OPNS patch flinkdeployment $FD --type merge -p '{"spec":{"job":{"state":"suspended"}}}' >/dev/null
-fd_idle() { [ -z "$(kubectl -n $OPNS get pods -l app=$FD -o name 2>/dev/null)" ]; }
-wait_for 180 fd_idle || ko "flink: $FD suspended to free the node's CPU" "$(kubectl -n $OPNS get pods 2>&1)"
+if [ -n "${FD:-}" ]; then
+  kubectl -n $OPNS patch flinkdeployment $FD --type merge -p '{"spec":{"job":{"state":"suspended"}}}' >/dev/null
+  fd_idle() { [ -z "$(kubectl -n $OPNS get pods -l app=$FD -o name 2>/dev/null)" ]; }
+  wait_for 180 fd_idle || ko "flink: $FD suspended to free the node's CPU" "$(kubectl -n $OPNS get pods 2>&1)"
+fi
 
 fstatus() { kubectl -n $FNS get flinkdeployment $FD2 -o jsonpath="$1" 2>/dev/null; }
 # Flink's REST API, from inside the node (the JobManager's Service has a ClusterIP)
