@@ -100,11 +100,15 @@ for line in sys.stdin:
     except ValueError: continue
     if e.get("msg") != "phase" or e.get("object") != obj: continue
     ts = int(datetime.datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
-    if ts >= t0 - 1000: ph.append((ts, e["to"]))
-at = {}
-for ts, to in ph:
-    at.setdefault(to, ts)
-if "RUNNING" not in at or "START" not in at: sys.exit(1)
+    if t0 - 1000 <= ts <= t1: ph.append((ts, e["from"], e["to"]))
+def began(name):  # when a phase began: the move into it, else the first move out of it
+    ts = [t for t, fr, to in ph if to == name] or [t for t, fr, to in ph if fr == name]
+    return min(ts) if ts else None
+ran = [t for t, fr, to in ph if to == "RUNNING"]
+if not ph or not ran or began("START") is None: sys.exit(1)
+at = {"RUNNING": max(ran), "START": began("START")}
+for name in ("STOP_SAVEPOINT", "STOP_CLUSTER"):
+    if began(name) is not None: at[name] = began(name)
 first = ph[0][0]
 stop = at.get("STOP_CLUSTER", first)
 sp = stop - at["STOP_SAVEPOINT"] if "STOP_SAVEPOINT" in at else 0
