@@ -428,7 +428,7 @@ class Handler(BaseHTTPRequestHandler):
                 if not sp:
                     return self.err(404, "There is no savepoint operation with triggerId=" + tail[1])
                 if sp["status"] == "IN_PROGRESS":
-                    return self.send(200, {"status": {"id": "IN_PROGRESS"}})
+                    return self.send(200, {"status": {"id": "IN_PROGRESS"}, "operation": None})
                 op = {"location": sp["location"]} if "location" in sp else {"failure-cause": {"class": "java.util.concurrent.CompletionException", "stack-trace": sp["failure"], "serialized-throwable": base64.b64encode(sp["failure"].encode()).decode()}}
                 return self.send(200, {"status": {"id": "COMPLETED"}, "operation": op})
             if method == "GET" and tail == ["checkpoints"]:
