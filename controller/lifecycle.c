@@ -233,8 +233,31 @@ json_object *lc_labelled(struct pass *p, const struct fo_kube_resource *res, con
   return items;
 }
 
+/* Flink's Kubernetes HA ConfigMaps of this cluster: labelled app=<name>,
+ * type=flink-native-kubernetes (Flink 1 adds configmap-type=high-availability, Flink 2 does not),
+ * as the reference operator selects them, less the operator's own flink-config-<name> and the
+ * autoscaler's. A new array (owned by the caller), NULL when none could be listed. */
 static json_object *ha_config_maps(struct pass *p) {
-  return lc_labelled(p, &fo_res_configmaps, "configmap-type=high-availability");
+  json_object *all = lc_labelled(p, &fo_res_configmaps, "type=flink-native-kubernetes");
+  json_object *ha = all ? json_object_new_array() : NULL;
+  char *ours = cluster_object_name("flink-config-", p->name);
+  size_t n = all ? json_object_array_length(all) : 0;
+  for (size_t i = 0; ha && ours && i < n; i++) {
+    json_object *cm = json_object_array_get_idx(all, i);
+    json_object *m = fo_json_get_object(cm, "metadata");
+    const char *name = fo_json_get_string(m, "name");
+    const char *comp = fo_json_get_string(fo_json_get_object(m, "labels"), "component");
+    if (!name || !strcmp(name, ours) || lc_is(comp, "autoscaler")) continue;
+    fo_json_push(ha, json_object_get(cm), &p->oom);
+  }
+  if (!ours && ha) {
+    json_object_put(ha);
+    ha = NULL;
+    pass_nomem(p);
+  }
+  free(ours);
+  json_object_put(all);
+  return ha;
 }
 
 /* HA metadata a last-state restore can use: a job's ConfigMap holding a checkpoint pointer. */

@@ -7,7 +7,8 @@ cannot drift apart unnoticed.
 
 usage: contract.py SECTION NAME JOBID CHECKPOINT_PATH SAVEPOINT_PATH HA_CONFIGMAPS.json [PODS.json]
   SECTION          flink1 or flink2 (the contract's part for that Flink major)
-  HA_CONFIGMAPS    `kubectl get configmaps -l app=NAME,configmap-type=high-availability -o json`
+  HA_CONFIGMAPS    `kubectl get configmaps -l app=NAME,type=flink-native-kubernetes -o json` (the
+                   operator's own flink-config-NAME is left out)
   PODS             `kubectl get pods -l app=NAME,component=taskmanager -o json` (optional)
 Prints the observation and every difference; exits 1 on a difference, 2 on bad input."""
 import json
@@ -39,6 +40,8 @@ def observe(name, jid, ck, sp, cms, pods):
     ha = {}
     for cm in cms.get("items", []):
         meta = cm.get("metadata", {})
+        if meta.get("name", "").startswith("flink-config-"):
+            continue
         labels = meta.get("labels", {})
         ha[norm(meta.get("name", ""), name, jid)] = {
             "labels": {k: norm(labels[k], name, jid) for k in ("app", "configmap-type", "type") if k in labels},

@@ -50,7 +50,7 @@ trig=$(curl -sf -X POST -H 'Content-Type: application/json' -d '{"target-directo
 sp_done() { curl -sf "$sim/jobs/$jid/savepoints/$trig" | grep -q '"location"'; }
 wait_for 20 sp_done
 sp=$(curl -sf "$sim/jobs/$jid/savepoints/$trig" | python3 -c 'import json,sys; print(json.load(sys.stdin)["operation"]["location"])')
-kubectl -n $ns get configmaps -l app=sim,configmap-type=high-availability -o json > "$FO_CLUSTER_DIR/contract-ha.json"
+kubectl -n $ns get configmaps -l app=sim,type=flink-native-kubernetes -o json > "$FO_CLUSTER_DIR/contract-ha.json"
 if out=$(python3 "$ROOT/tests/contract/contract.py" flink1 sim "$jid" "$ck" "$sp" "$FO_CLUSTER_DIR/contract-ha.json" 2>&1); then
   ok "flinksim: keeps the contract real Flink keeps (HA ConfigMaps and keys, checkpoint and savepoint paths)"
 else ko "flinksim: keeps tests/contract/contract.json" "$out"; fi

@@ -158,6 +158,8 @@ class Cluster:
         return f"{self.name}-{jid}-config-map"
 
     def ha_labels(self):
+        if self.graph_key("").startswith("executionPlan"):  # Flink 2 labels them without configmap-type
+            return {"app": self.name, "type": "flink-native-kubernetes"}
         return {"app": self.name, "configmap-type": "high-availability", "type": "flink-native-kubernetes"}
 
     def ha_latest_checkpoint(self, jid):

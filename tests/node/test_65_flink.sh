@@ -70,7 +70,7 @@ checkpoints_after_now() {
 contract_check() {
   local jid ck out; jid=$(fstatus '{.status.jobStatus.jobId}')
   ck=$(flink_rest "/jobs/$jid/checkpoints" | $PY -c 'import json,sys; print(((json.load(sys.stdin).get("latest") or {}).get("completed") or {}).get("external_path") or "")')
-  kubectl -n $FNS get configmaps -l app=$FD2,configmap-type=high-availability -o json > "$FO_NODE_DIR/contract-ha.json"
+  kubectl -n $FNS get configmaps -l app=$FD2,type=flink-native-kubernetes -o json > "$FO_NODE_DIR/contract-ha.json"
   kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o json > "$FO_NODE_DIR/contract-pods.json"
   if out=$($PY "$ROOT/tests/contract/contract.py" "flink${FV%%.*}" "$FD2" "$jid" "$ck" "$1" "$FO_NODE_DIR/contract-ha.json" "$FO_NODE_DIR/contract-pods.json" 2>&1); then
     ok "$CASE: real Flink keeps the contract the simulator is held to (HA ConfigMaps and keys, checkpoint and savepoint paths, TaskManager labels)"
@@ -248,7 +248,8 @@ YAML
   suspended() { [ "$(fstatus '{.status.lifecycleState}')" = SUSPENDED ] && [ -z "$(kubectl -n $FNS get pods -l app=$FD2 -o name 2>/dev/null)" ]; }
   if wait_for 180 suspended; then ok "$CASE: suspended: no JobManager or TaskManager pod left"; else ko "$CASE: suspended" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"; fi
   local sp3; sp3=$(last_sp)
-  local ha; ha=$(kubectl -n $FNS get configmaps -l app=$FD2,configmap-type=high-availability -o name 2>/dev/null | wc -l)
+  # Flink's HA ConfigMaps: app=<name>,type=flink-native-kubernetes (Flink 2 adds no configmap-type)
+  local ha; ha=$(kubectl -n $FNS get configmaps -l app=$FD2,type=flink-native-kubernetes -o name 2>/dev/null | grep -vc "/flink-config-$FD2\$")
   case $UMODE in
     savepoint) if [ "$sp3" != "$sp_up" ] && on_volume "$sp3"; then ok "$CASE: the suspend took a savepoint, on the volume"; else ko "$CASE: the suspend's savepoint" "$sp3"; fi ;;
     last-state) if [ "$ha" -ge 1 ]; then ok "$CASE: the HA ConfigMaps stay while suspended ($ha)"; else ko "$CASE: HA ConfigMaps kept"; fi ;;

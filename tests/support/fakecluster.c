@@ -515,12 +515,12 @@ void fake_tick(struct fake *f) {
       json_object *c = fake_get(f, "configmaps", ns, ccm);
       if (!c) {
         char text[700];
-        snprintf(
-            text, sizeof text,
-            "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\","
-            "\"namespace\":\"%s\","
-            "\"labels\":{\"app\":\"%s\",\"configmap-type\":\"high-availability\"}},\"data\":{}}",
-            ccm, ns, name);
+        snprintf(text, sizeof text,
+                 "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\","
+                 "\"namespace\":\"%s\","
+                 "\"labels\":{\"app\":\"%s\",\"configmap-type\":\"high-availability\",\"type\":"
+                 "\"flink-native-kubernetes\"}},\"data\":{}}",
+                 ccm, ns, name);
         fake_put(f, text);
         c = fake_get(f, "configmaps", ns, ccm);
       }
@@ -535,7 +535,8 @@ void fake_tick(struct fake *f) {
       snprintf(cm, sizeof cm,
                "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s-%s-"
                "config-map\",\"namespace\":\"%s\","
-               "\"labels\":{\"app\":\"%s\",\"configmap-type\":\"high-availability\"}},"
+               "\"labels\":{\"app\":\"%s\",\"configmap-type\":\"high-availability\",\"type\":"
+               "\"flink-native-kubernetes\"}},"
                "\"data\":{\"checkpointID-0000000000000000001\":\"pointer\",\"counter\":\"2\"}}",
                name, f->fl.job_id, ns, name);
       char cmname[400];
