@@ -20,6 +20,7 @@ data:
     state.savepoints.dir: file:///savepoints
     execution.checkpointing.interval: 10s
     \$internal.pipeline.job-id: $jid
+    pipeline.jars: local:///opt/flink/examples/streaming/StateMachineExample.jar
     parallelism.default: 2
     jobmanager.memory.process.size: 1600m
     taskmanager.memory.process.size: 1728m
