@@ -47,7 +47,7 @@ down() {
     "standalone (savepoint) ${FLINK_DEPLOY_standalone_S:-?} / ${FLINK_UPGRADE_standalone_S:-?} s, Flink 2 (last-state) ${FLINK_DEPLOY_flink2_S:-?} / ${FLINK_UPGRADE_flink2_S:-?} s"
   echo "node e2e: $passed passed, $failed failed ($(( $(date +%s) - t0 ))s)"
 }
-trap 'down; [ "$failed" -eq 0 ]' EXIT
+trap 'down; [ "$failed" -eq 0 ] || exit 1' EXIT
 trap 'exit 130' INT TERM
 t0=$(date +%s)
 
