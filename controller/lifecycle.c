@@ -476,16 +476,16 @@ static bool terminal(const char *js) {
  *   never kept a checkpoint              nothing (a start from nothing loses nothing more)
  *   savepoint, the job not yet running  wait for it to run (nothing stops meanwhile)
  *   none of these                       refuse: the job is left as it is (status.error, Warning)
- * Sets *ret_mode and *ret_direct (stop the cluster without a savepoint; upgradeSavepointPath is
+ * Sets st to the job's state (empty when Flink did not answer), *ret_mode and *ret_direct (stop the cluster without a savepoint; upgradeSavepointPath is
  * then what the start restores, NULL for nothing). Returns 0, 1 when refused, or negative errno. */
 static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **ret_mode,
-                     bool *ret_direct) {
+                     bool *ret_direct, char st[16]) {
   const struct lc_mode *m = spec_mode(p);
   *ret_mode = m;
   *ret_direct = false;
+  st[0] = '\0';
   if (m->restore == FROM_NOTHING) return 0;
-  char st[16];
-  const char *js = lc_observe_job(p, f, st, sizeof st);
+  const char *js = lc_observe_job(p, f, st, 16);
   if (m->savepoint && lc_is(js, "RUNNING")) return 0;
   if (ha_has_checkpoint(p)) {
     *ret_mode = mode_named("last-state");
@@ -532,12 +532,12 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   if (stop || spec_changed(p)) {
     const struct lc_mode *m;
     bool direct;
-    int r = plan_stop(p, f, &m, &direct);
+    char st[16]; /* the job's state as plan_stop found it ("" when Flink did not answer) */
+    int r = plan_stop(p, f, &m, &direct, st);
     if (r < 0) return r;
     if (r == 1) {
       char msg[512];
-      char st[16];
-      const char *js = lc_observe_job(p, f, st, sizeof st);
+      const char *js = *st ? st : NULL;
       snprintf(msg, sizeof msg,
                "Job is %s and nothing could restore it after a %s: no savepoint can be taken, no "
                "checkpoint, savepoint or HA metadata is known. The job is left as it is; set "
