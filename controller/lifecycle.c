@@ -476,8 +476,9 @@ static bool terminal(const char *js) {
  *   never kept a checkpoint              nothing (a start from nothing loses nothing more)
  *   savepoint, the job not yet running  wait for it to run (nothing stops meanwhile)
  *   none of these                       refuse: the job is left as it is (status.error, Warning)
- * Sets st to the job's state (empty when Flink did not answer), *ret_mode and *ret_direct (stop the cluster without a savepoint; upgradeSavepointPath is
- * then what the start restores, NULL for nothing). Returns 0, 1 when refused, or negative errno. */
+ * Sets st to the job's state (empty when Flink did not answer), *ret_mode and *ret_direct (stop the
+ * cluster without a savepoint; upgradeSavepointPath is then what the start restores, NULL for
+ * nothing). Returns 0, 1 when refused, or negative errno. */
 static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **ret_mode,
                      bool *ret_direct, char st[16]) {
   const struct lc_mode *m = spec_mode(p);
