@@ -402,24 +402,41 @@ static void port(struct b *b, json_object *ports, const char *name, int p) {
   fo_json_push(ports, o, &b->oom);
 }
 
-/* Requests and limits alike, as Flink's decorators set them: the process memory (a Flink size
- * such as 2048m, written as MiB) and the CPU. */
-static json_object *resources(struct b *b, const struct fo_resource *r) {
+/* A limit factor of the configuration (kubernetes.<component>.<what>.limit-factor): a number of
+ * at least 1 (Flink refuses less, and the rulebook too), else 1. */
+static double limit_factor(struct b *b, const char *component, const char *what) {
+  char key[96];
+  snprintf(key, sizeof key, "kubernetes.%s.%s.limit-factor", component, what);
+  const char *v = b->in->conf ? fo_conf_get(b->in->conf, key) : NULL;
+  char *end = NULL;
+  double f = v ? strtod(v, &end) : 1.0;
+  return v && end != v && *end == '\0' && f >= 1.0 && f <= 1000.0 ? f : 1.0;
+}
+
+/* Requests and limits as Flink's decorators set them: the process memory (a Flink size such as
+ * 2048m, written as MiB) and the CPU, the limits those times the component's limit factors
+ * (kubernetes.jobmanager.cpu.limit-factor, ...memory.limit-factor; 1 by default). */
+static json_object *resources(struct b *b, const struct fo_resource *r, const char *component) {
   json_object *res = json_object_new_object(), *q = json_object_new_object();
+  json_object *lim = json_object_new_object();
   uint64_t bytes = 0;
   const char *why;
   if (r->memory && fo_memory_parse(r->memory, &bytes, &why) == 0 && bytes) {
     char m[32];
-    snprintf(m, sizeof m, "%lluMi", (unsigned long long)((bytes + (1u << 20) - 1) >> 20));
+    unsigned long long mib = (bytes + (1u << 20) - 1) >> 20;
+    snprintf(m, sizeof m, "%lluMi", mib);
     fo_json_set(q, "memory", str(m), &b->oom);
+    snprintf(m, sizeof m, "%lluMi",
+             (unsigned long long)((double)mib * limit_factor(b, component, "memory")));
+    fo_json_set(lim, "memory", str(m), &b->oom);
   }
   if (r->cpu_set) {
     char c[32];
     snprintf(c, sizeof c, "%g", r->cpu);
     fo_json_set(q, "cpu", str(c), &b->oom);
+    snprintf(c, sizeof c, "%g", r->cpu * limit_factor(b, component, "cpu"));
+    fo_json_set(lim, "cpu", str(c), &b->oom);
   }
-  json_object *lim = NULL;
-  if (json_object_deep_copy(q, &lim, NULL) != 0) b->oom = -ENOMEM;
   fo_json_set(res, "requests", q, &b->oom);
   fo_json_set(res, "limits", lim, &b->oom);
   return res;
@@ -528,7 +545,8 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   fo_json_set(main, "args", container_args(b, component), &b->oom);
   bool jm = !strcmp(component, "jobmanager");
   fo_json_set(main, "resources",
-              resources(b, jm ? &s->job_manager.resource : &s->task_manager.resource), &b->oom);
+              resources(b, jm ? &s->job_manager.resource : &s->task_manager.resource, component),
+              &b->oom);
   json_object *env = ensure_array(b, main, "env"), *ports = json_object_new_array();
   if (env) fo_json_push(env, pod_ip_env(b), &b->oom);
   if (jm) {

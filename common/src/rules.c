@@ -103,6 +103,11 @@ static int legacy_conf_check(struct fo_findings *e, const struct fo_jv *o, const
 
 static const char *const forbidden_keys[] = {"kubernetes.namespace", "kubernetes.cluster-id",
                                              "high-availability.cluster-id", NULL};
+/* The limit factors of Flink's Kubernetes decorators (limits = requests times the factor). */
+static const char *const limit_factor_keys[] = {
+    "kubernetes.jobmanager.cpu.limit-factor", "kubernetes.jobmanager.memory.limit-factor",
+    "kubernetes.taskmanager.cpu.limit-factor", "kubernetes.taskmanager.memory.limit-factor", NULL};
+
 static const char *const log_keys[] = {"log4j-console.properties", "logback-console.xml", NULL};
 
 /* What those rules read of the last deployed spec (either stored form: {spec, resource_metadata}
@@ -232,6 +237,17 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   for (const char *const *k = forbidden_keys; r == 0 && *k; k++)
     if (fo_conf_view_get(&conf, *k))
       r = fo_findings_add(e, "spec.flinkConfiguration", "Forbidden Flink config key: %s", *k);
+
+  /* 3a. resource limit factors: numbers of at least 1, as Flink requires (it refuses to start a
+   * cluster with less) */
+  for (const char *const *k = limit_factor_keys; r == 0 && *k; k++) {
+    const char *v = fo_conf_view_get(&conf, *k);
+    char *end = NULL;
+    double f = v ? strtod(v, &end) : 1.0;
+    if (v && !(end != v && *end == '\0' && f >= 1.0 && f <= 1000.0))
+      r = fo_findings_add(e, "spec.flinkConfiguration",
+                          "%s must be a number from 1 to 1000, not \"%s\"", *k, v);
+  }
 
   /* 3b. Flink before 1.19 reads flink-conf.yaml line by line, without quoting: a line break or
    * a '#' (a comment there) in a key or value would be misread */
