@@ -271,7 +271,10 @@ static bool ha_has_checkpoint(struct pass *p) {
     size_t len = name ? strlen(name) : 0;
     if (len < 11 || strcmp(name + len - 11, "-config-map") || strstr(name, "-cluster-config-map"))
       continue;
-    json_object_object_foreach(fo_json_get_object(cm, "data"), dk, dv) {
+    /* (before its first checkpoint Flink's ConfigMap has leader annotations and no data) */
+    json_object *data = fo_json_get_object(cm, "data");
+    if (!data) continue;
+    json_object_object_foreach(data, dk, dv) {
       (void)dv;
       if (!strncmp(dk, "checkpointID-", 13)) found = true;
     }
@@ -471,9 +474,12 @@ static bool terminal(const char *js) {
  * stops: whatever it stops from, the start must be able to bring the job back.
  *   savepoint, the job running          stop with a savepoint; the start restores it
  *   the job's HA data holds a checkpoint keep it (last-state); Flink restores the checkpoint
- *   a checkpoint or savepoint is known  (Flink's latest, else the status's) the start restores it
+ *   a checkpoint or savepoint is known  (Flink's latest, else the status's) the start restores it;
+ *                                       a finished job's checkpoints are gone (Flink discards
+ *                                       them): only a savepoint counts
  *   the job never ran, or Flink says it  it restores again what it was started from, or
- *   never kept a checkpoint              nothing (a start from nothing loses nothing more)
+ *   never kept a checkpoint (or finished nothing (a start from nothing loses nothing more)
+ *   without a savepoint)
  *   savepoint, the job not yet running  wait for it to run (nothing stops meanwhile)
  *   none of these                       refuse: the job is left as it is (status.error, Warning)
  * Sets st to the job's state (empty when Flink did not answer), *ret_mode and *ret_direct (stop the
@@ -497,7 +503,12 @@ static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **
   const struct fo_flink_checkpoint *latest = NULL;
   bool ck_ok =
       js && p->st.job_status.job_id && fo_flink_checkpoints(f, p->st.job_status.job_id, &ck) == 0;
-  if (ck_ok) latest = fo_flink_checkpoints_latest(&ck);
+  /* Flink discards a finished job's checkpoints (whatever their retention; savepoints stay): its
+   * state is final, and what can restore it is a savepoint */
+  bool finished = lc_is(js, "FINISHED");
+  if (ck_ok && !finished) latest = fo_flink_checkpoints_latest(&ck);
+  if (ck_ok && finished && ck.savepoint.present && ck.savepoint.external_path)
+    latest = &ck.savepoint;
   const struct fo_savepoint_info *si = &p->st.job_status.savepoint_info;
   const char *path = latest && latest->external_path ? latest->external_path
                      : p->st.job_status.upgrade_savepoint_path
@@ -508,8 +519,9 @@ static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **
                    !lc_is(p->st.jm_deployment_status, "READY");
   /* Flink says the job never completed a checkpoint or savepoint, nor restored one, and none is
    * known: it kept nothing, and a start from nothing loses no more than a checkpoint would */
-  bool kept_nothing = js && !path && !ck.completed.present && !ck.savepoint.present &&
-                      !ck.restored.present && latest == NULL && ck_ok;
+  bool kept_nothing =
+      js && !path && latest == NULL && ck_ok &&
+      (finished || (!ck.completed.present && !ck.savepoint.present && !ck.restored.present));
   int r = 0;
   if (path || never_ran || kept_nothing) {
     fo_log("info", "restore point chosen before the stop",

@@ -109,9 +109,11 @@ build_operator() {
 # Flink VERSION from PyPI (apache-flink: bin/ and conf/; apache-flink-libraries: lib/, opt/,
 # plugins/) and its streaming examples from Maven Central, laid out as the official image is
 # (FLINK_HOME=/opt/flink, the user flink 9999, /docker-entrypoint.sh, conf in /opt/flink/conf),
-# on Debian bookworm with Debian's Java 17. Tagged flink:MAJOR.MINOR and flink:VERSION. Besides
-# the examples, /opt/flink/examples/streaming/Counter.jar (flink/counter/Counter.java): a counter in
-# keyed state that the tests read back through Flink's REST API.
+# on Debian with Debian's Java: Flink 1.18 and later on bookworm with Java 17; before 1.18 (Java 8
+# and 11 only; bookworm has no Java 11) on bullseye with Java 11. Tagged flink:MAJOR.MINOR and
+# flink:VERSION. Besides the examples, /opt/flink/examples/streaming/Counter.jar
+# (flink/counter/Counter.java, compiled for the image's Java): a counter in keyed state that the
+# tests read back through Flink's REST API.
 FLINK_EXAMPLES="StateMachineExample:org.apache.flink.streaming.examples.statemachine.StateMachineExample
 TopSpeedWindowing:org.apache.flink.streaming.examples.windowing.TopSpeedWindowing
 WordCount:org.apache.flink.streaming.examples.wordcount.WordCount"
@@ -120,11 +122,25 @@ build_flink() {
   [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "usage: $0 flink VERSION (for example 1.20.3)"
   local minor=${v%.*} t0 dl=$CACHE/flink/$v out=$OUT/flink-$v.tar
   t0=$(date +%s)
+  # MAJOR*100+MINOR (1.14 is 114, 2.2 is 202), for the version ranges below
+  local n=$(( 10#${v%%.*} * 100 + 10#${minor#*.} ))
+  # the Debian suite and Java: Flink runs on Java 17 from 1.18 on; before, on 8 and 11
+  local suite=bookworm java=17
+  if [ "$n" -lt 118 ]; then suite=bullseye java=11; fi
   mkdir -p "$dl"
-  if ! ls "$dl"/apache_flink-"$v"-*.whl >/dev/null 2>&1; then
+  if ! compgen -G "$dl/apache_flink-$v-*.whl" >/dev/null; then
+    # the wheels are per CPython version and a release has a few (1.14: 3.6 to 3.8; 1.20: 3.8 to
+    # 3.11); only bin/ and conf/ are taken, the same in each, so the first that PyPI has will do
     step "flink $v: bin/ and conf/ (PyPI apache-flink)"
-    pip download -q --no-deps --only-binary=:all: --python-version 3.11 --platform manylinux2014_x86_64 \
-      --implementation cp --abi cp311 -d "$dl" "apache-flink==$v" >&2 || die "pip download apache-flink==$v failed"
+    local py got=""
+    for py in 3.11 3.12 3.10 3.9 3.8 3.7 3.6; do
+      # 3.6 and 3.7 wheels are tagged cp36m and cp37m
+      if pip download -q --no-deps --only-binary=:all: --python-version "$py" --platform manylinux2014_x86_64 \
+        --implementation cp --abi "cp${py/./}" --abi "cp${py/./}m" -d "$dl" "apache-flink==$v" >/dev/null 2>&1; then
+        got=$py; break
+      fi
+    done
+    [ -n "$got" ] || die "pip download apache-flink==$v failed (no manylinux x86_64 wheel for CPython 3.6 to 3.12)"
   fi
   # the sdist is apache-flink-libraries-V.tar.gz up to 1.20, apache_flink_libraries-V.tar.gz after
   local libs; libs=$(compgen -G "$dl/apache[-_]flink[-_]libraries-$v.tar.gz" | head -1 || true)
@@ -134,21 +150,7 @@ build_flink() {
     libs=$(compgen -G "$dl/apache[-_]flink[-_]libraries-$v.tar.gz" | head -1 || true)
     [ -n "$libs" ] || die "pip download apache-flink-libraries==$v left no sdist in $dl"
   fi
-  local ex=$dl/flink-examples-streaming.jar
-  if [ ! -f "$ex" ]; then
-    # examples are published for the minor's first release; Flink 1 images must have them (the
-    # README's examples run them), a Flink 2 image does without when Maven Central has none
-    local ev=$minor.0 m2=${MAVEN_REPO:-$HOME/.m2/repository}
-    step "flink $v: streaming examples $ev (Maven Central org.apache.flink:flink-examples-streaming)"
-    if mvn -q -U dependency:get -Dartifact="org.apache.flink:flink-examples-streaming:$ev" -Dtransitive=false >/dev/null 2>&1; then
-      cp "$m2/org/apache/flink/flink-examples-streaming/$ev/flink-examples-streaming-$ev.jar" "$ex"
-    elif [ "${v%%.*}" -ge 2 ]; then
-      step "flink $v: Maven Central has no flink-examples-streaming $ev here: the image carries Counter.jar alone"
-    else
-      die "mvn dependency:get flink-examples-streaming:$ev failed"
-    fi
-  fi
-  local base; base=$(base_rootfs bookworm "openjdk-17-jre-headless procps" \
+  local base; base=$(base_rootfs "$suite" "openjdk-$java-jre-headless procps" \
     "echo 'flink:x:9999:9999::/opt/flink:/bin/bash' >> etc/passwd && echo 'flink:x:9999:' >> etc/group")
   local tmp; tmp=$(mktemp -d)
   mkdir -p "$tmp/flink/opt/flink" "$tmp/entry"
@@ -161,8 +163,27 @@ build_flink() {
   [ -n "$deps" ] || die "no deps/ in $libs"
   cp -r "$deps/lib" "$deps/opt" "$deps/plugins" "$home/"
   cp "$deps"/bin/*.jar "$home/bin/" # bash-java-utils.jar: memory settings
-  [ -f "$home/lib/flink-dist-$v.jar" ] || die "no lib/flink-dist-$v.jar in apache-flink-libraries $v"
+  # flink-dist-V.jar from 1.15 on; before, flink-dist_SCALA-V.jar (PyPI's 1.14 is Scala 2.11)
+  local dist; dist=$(compgen -G "$home/lib/flink-dist*-$v.jar" | head -1 || true)
+  [ -n "$dist" ] || die "no lib/flink-dist*-$v.jar in apache-flink-libraries $v"
   [ -f "$home/bin/bash-java-utils.jar" ] || die "no bin/bash-java-utils.jar in apache-flink-libraries $v"
+  local scala=""
+  if [[ ${dist##*/} =~ ^flink-dist(_[0-9.]+)-$v\.jar$ ]]; then scala=${BASH_REMATCH[1]}; fi
+  local ex=$dl/flink-examples-streaming.jar
+  if [ ! -f "$ex" ]; then
+    # examples are published for the minor's first release, before 1.15 with the Scala suffix
+    # (the distribution's); Flink 1 images must have them (the README's examples run them), a
+    # Flink 2 image does without when Maven Central has none
+    local ev=$minor.0 m2=${MAVEN_REPO:-$HOME/.m2/repository} art=flink-examples-streaming$scala
+    step "flink $v: streaming examples $ev (Maven Central org.apache.flink:$art)"
+    if mvn -q -U dependency:get -Dartifact="org.apache.flink:$art:$ev" -Dtransitive=false >/dev/null 2>&1; then
+      cp "$m2/org/apache/flink/$art/$ev/$art-$ev.jar" "$ex"
+    elif [ "${v%%.*}" -ge 2 ]; then
+      step "flink $v: Maven Central has no $art $ev here: the image carries Counter.jar alone"
+    else
+      die "mvn dependency:get $art:$ev failed"
+    fi
+  fi
   mkdir -p "$home/log" "$home/usrlib" "$home/examples/streaming"
   local line
   if [ -f "$ex" ]; then
@@ -170,9 +191,15 @@ build_flink() {
       python3 "$HERE/jar-main.py" "$ex" "${line#*:}" "$home/examples/streaming/${line%%:*}.jar"
     done <<< "$FLINK_EXAMPLES"
   fi
-  # the stateful job whose state the tests read back, built against this distribution's jars
-  mkdir -p "$tmp/counter"
-  javac -nowarn --release 17 -cp "$home/lib/*" -d "$tmp/counter" "$HERE/flink/counter/Counter.java" >&2 \
+  # the stateful job whose state the tests read back, built against this distribution's jars for
+  # the image's Java. Before 1.19 (no OpenContext) a rich function's open takes the Configuration.
+  mkdir -p "$tmp/counter" "$tmp/src"
+  cp "$HERE/flink/counter/Counter.java" "$tmp/src/Counter.java"
+  if [ "$n" -lt 119 ]; then
+    sed -i -e 's/^import org\.apache\.flink\.api\.common\.functions\.OpenContext;$/import org.apache.flink.configuration.Configuration;/' \
+      -e 's/open(OpenContext ctx)/open(Configuration ctx)/' "$tmp/src/Counter.java"
+  fi
+  javac -nowarn --release "$java" -cp "$home/lib/*" -d "$tmp/counter" "$tmp/src/Counter.java" >&2 \
     || die "flink $v: the Counter job does not build against its jars"
   jar --create --file "$home/examples/streaming/Counter.jar" --main-class flinkop.examples.Counter -C "$tmp/counter" . >&2
   chmod +x "$home"/bin/*
@@ -183,7 +210,7 @@ build_flink() {
   layer_tar "$tmp/entry" "$tmp/entry.tar"
   local id; id=$(python3 "$HERE/archive.py" --out "$out" --tag "docker.io/library/flink:$minor" --tag "docker.io/library/flink:$v" \
     --entrypoint '["/docker-entrypoint.sh"]' --cmd '["help"]' --workdir /opt/flink \
-    --env FLINK_HOME=/opt/flink --env JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \
+    --env FLINK_HOME=/opt/flink --env JAVA_HOME=/usr/lib/jvm/java-$java-openjdk-amd64 \
     --env PATH=/opt/flink/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --label "org.opencontainers.image.version=$v" "$base" "$tmp/flink.tar" "$tmp/entry.tar")
   rm -rf "$tmp"

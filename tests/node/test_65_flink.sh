@@ -9,81 +9,7 @@
 # Kubernetes HA, which Flink keeps in its own ConfigMaps.
 # Sourced by run.sh (check/ok/ko, the node, $ROOT; release flink-operator installed).
 
-FNS=$OPNS
-DATA=$FO_NODE_DIR/flink-data # a hostPath on the node, which is this machine: the volume, seen from here
-mkdir -p "$DATA/savepoints" "$DATA/checkpoints" "$DATA/ha"
-chmod -R 1777 "$DATA"
-
-# The node has 2 cores: the FlinkDeployment the earlier tests left ($FD, its JobManager asking for
-# a whole core) is suspended meanwhile, so real Flink's pods fit beside the operator's
-if [ -n "${FD:-}" ]; then
-  kubectl -n $OPNS patch flinkdeployment $FD --type merge -p '{"spec":{"job":{"state":"suspended"}}}' >/dev/null
-  fd_idle() { [ -z "$(kubectl -n $OPNS get pods -l app=$FD -o name 2>/dev/null)" ]; }
-  wait_for 180 fd_idle || ko "flink: $FD suspended to free the node's CPU" "$(kubectl -n $OPNS get pods 2>&1)"
-fi
-
-fstatus() { kubectl -n $FNS get flinkdeployment $FD2 -o jsonpath="$1" 2>/dev/null; }
-# Flink's REST API, from inside the node (the JobManager's Service has a ClusterIP)
-flink_rest() {
-  local ip; ip=$(kubectl -n $FNS get svc $FD2-rest -o jsonpath='{.spec.clusterIP}' 2>/dev/null)
-  [ -n "$ip" ] && node_exec curl -sf --max-time 20 "http://$ip:8081$1"
-}
-job_running_in_flink() { # the status's job id runs in Flink
-  local jid; jid=$(fstatus '{.status.jobStatus.jobId}')
-  [ -n "$jid" ] && flink_rest /jobs/overview | $PY -c 'import json,sys; j=[x for x in json.load(sys.stdin)["jobs"] if x["jid"]==sys.argv[1]]; sys.exit(0 if j and j[0]["state"]=="RUNNING" else 1)' "$jid"
-}
-stable_running() { [ "$(fstatus '{.status.lifecycleState}/{.status.jobStatus.state}')" = STABLE/RUNNING ] && job_running_in_flink; }
-restored_from() { # what Flink says the running job restored from: "path savepoint|checkpoint" or "none"
-  flink_rest "/jobs/$(fstatus '{.status.jobStatus.jobId}')/checkpoints" | $PY -c '
-import json, sys
-r = (json.load(sys.stdin).get("latest") or {}).get("restored")
-print("none" if not r else "%s %s" % (r.get("external_path"), "savepoint" if r.get("is_savepoint") else "checkpoint"))'
-}
-completed_checkpoints() { flink_rest "/jobs/$(fstatus '{.status.jobStatus.jobId}')/checkpoints" | $PY -c 'import json,sys; print(json.load(sys.stdin)["counts"]["completed"])'; }
-has_checkpoint() { [ "$(completed_checkpoints 2>/dev/null || echo 0)" -ge 1 ]; }
-on_volume() { [ -f "${1#file:}/_metadata" ]; }
-last_sp() { fstatus '{.status.jobStatus.savepointInfo.lastSavepoint.location}'; }
-# the Counter's gauge $1 (count, restored): the largest over the counting operator's subtasks
-counter() {
-  local jid vid; jid=$(fstatus '{.status.jobStatus.jobId}')
-  vid=$(flink_rest "/jobs/$jid" | $PY -c 'import json,sys; print([v["id"] for v in json.load(sys.stdin)["vertices"] if v["name"].startswith("counter")][0])') || return 1
-  local id; id=$(flink_rest "/jobs/$jid/vertices/$vid/subtasks/metrics" | $PY -c '
-import json, re, sys
-ids = [m["id"] for m in json.load(sys.stdin) if re.search(r"(^|\.)counter\." + sys.argv[1] + "$", m["id"])]
-print(ids[0] if ids else "")' "$1")
-  [ -n "$id" ] || return 1
-  flink_rest "/jobs/$jid/vertices/$vid/subtasks/metrics?get=$id&agg=max" | $PY -c '
-import json, sys
-m = json.load(sys.stdin)
-if not m: sys.exit(1)
-print(int(float(m[0]["max"])))'
-}
-counting() { local c; c=$(counter count 2>/dev/null) && [ "$c" -gt 0 ]; }
-# two more checkpoints complete: the latest one holds at least what the counter showed before
-checkpoints_after_now() {
-  local n0; n0=$(completed_checkpoints 2>/dev/null || echo 0)
-  more() { [ "$(completed_checkpoints 2>/dev/null || echo 0)" -ge $(( n0 + 2 )) ]; }
-  wait_for 60 more
-}
-# real Flink against the contract the simulator is held to (tests/contract): HA ConfigMaps, the
-# paths of checkpoints and savepoints, the TaskManagers' labels. $1: a savepoint it took.
-contract_check() {
-  local jid ck out; jid=$(fstatus '{.status.jobStatus.jobId}')
-  ck=$(flink_rest "/jobs/$jid/checkpoints" | $PY -c 'import json,sys; print(((json.load(sys.stdin).get("latest") or {}).get("completed") or {}).get("external_path") or "")')
-  kubectl -n $FNS get configmaps -l app=$FD2,type=flink-native-kubernetes -o json > "$FO_NODE_DIR/contract-ha.json"
-  kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o json > "$FO_NODE_DIR/contract-pods.json"
-  if out=$($PY "$ROOT/tests/contract/contract.py" "flink${FV%%.*}" "$FD2" "$jid" "$ck" "$1" "$FO_NODE_DIR/contract-ha.json" "$FO_NODE_DIR/contract-pods.json" 2>&1); then
-    ok "$CASE: real Flink keeps the contract the simulator is held to (HA ConfigMaps and keys, checkpoint and savepoint paths, TaskManager labels)"
-  else ko "$CASE: real Flink keeps tests/contract/contract.json" "$out"; fi
-}
-# the REST shapes the client reads, checked on real Flink with the simulator's schema check (it
-# ends with the job stopped with a savepoint)
-schema_check() {
-  local ip jid out; ip=$(kubectl -n $FNS get svc $FD2-rest -o jsonpath='{.spec.clusterIP}'); jid=$(fstatus '{.status.jobStatus.jobId}')
-  if out=$(node_exec $PY "$ROOT/tests/flinksim/check_schema.py" "http://$ip:8081" "$jid" "file://$DATA/savepoints" 2>&1); then
-    ok "$CASE: real Flink's REST answers match tests/flinksim/rest-schema.json, which the simulator's are checked against"
-  else ko "$CASE: real Flink's REST answers match the schema" "$out"; fi
-}
+source "$NODE_TESTS/flink_lib.sh"
 
 # Where an upgrade's time went, from the leader's phase log: $1 the patch's time (ms), $2 the time
 # the test saw the job RUNNING again. The operator's own part is its reaction to the change and
@@ -140,45 +66,10 @@ flink_life() {
 }
 
 flink_steps() {
-  local extra=$1 t key=${CASE#flink } dirs
+  local extra=$1 t key=${CASE#flink }
   key=${key//-/_}
-  if [ "${FV%%.*}" -ge 2 ]; then # Flink 2's names for the two folders (the operator reads both)
-    dirs="execution.checkpointing.savepoint-dir: file://$DATA/savepoints
-    execution.checkpointing.dir: file://$DATA/checkpoints"
-  else
-    dirs="state.savepoints.dir: file://$DATA/savepoints
-    state.checkpoints.dir: file://$DATA/checkpoints"
-  fi
-  kubectl -n $FNS apply -f - >/dev/null <<YAML
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata: {name: $FD2}
-spec:
-  image: flink:$FV
-  flinkVersion: v${FV/./_}
-  mode: $KMODE
-  serviceAccount: flink
-  flinkConfiguration:
-    taskmanager.numberOfTaskSlots: "1"
-    $dirs
-    execution.checkpointing.interval: 3s
-    metrics.fetcher.update-interval: "1000"
-$extra
-  podTemplate:
-    spec:
-      containers:
-      - name: flink-main-container
-        volumeMounts: [{name: flink-data, mountPath: $DATA}]
-      volumes:
-      - {name: flink-data, hostPath: {path: $DATA, type: Directory}}
-  jobManager: {resource: {memory: 1600m, cpu: 0.5}}
-  taskManager: {resource: {memory: 1728m, cpu: 0.5}}
-  job:
-    jarURI: local:///opt/flink/examples/streaming/Counter.jar
-    args: [--rate, "20"]
-    parallelism: 1
-    upgradeMode: $UMODE
-YAML
+  fd_apply "    execution.checkpointing.interval: 3s
+$extra"
   t=$(now_ms)
   if wait_for 240 stable_running; then eval "FLINK_DEPLOY_${key}_S=$(secs $(( $(now_ms) - t )))"; ok "$CASE: deployed; Flink runs the job the status names"
   else ko "$CASE: deployed and running in Flink" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"$'\n'"$(kubectl -n $FNS logs deploy/$FD2 --tail 20 2>&1)"; return; fi
@@ -272,54 +163,17 @@ YAML
   else ko "$CASE: resumed" "$(fstatus '{.status}')"; fi
 }
 
-# delete: nothing of it is left
-flink_delete() {
-  kubectl -n $FNS delete flinkdeployment $FD2 --wait=false >/dev/null
-  all_gone() { [ -z "$(kubectl -n $FNS get flinkdeployment/$FD2 deployment/$FD2 deployment/$FD2-taskmanager service/$FD2 service/$FD2-rest configmap/flink-config-$FD2 -o name 2>/dev/null)" ] \
-    && [ -z "$(kubectl -n $FNS get pods,configmaps -l app=$FD2 -o name 2>/dev/null)" ]; }
-  if wait_for 180 all_gone; then ok "$CASE: deleted: no JobManager, TaskManager pod, Service, ConfigMap or HA ConfigMap left"
-  else ko "$CASE: deleted" "$(kubectl -n $FNS get all,configmaps -l app=$FD2 2>&1)"; fi
-}
-
 # A job that failed for good (it throws at a count, no restarts): the upgrade cannot take a
 # savepoint, so it restores what Flink kept, its latest checkpoint (retained, the cluster kept up
 # when the job ended), decided before the failed cluster is deleted; the count goes on.
 flink_failed_job() {
   CASE="flink failed-job"; FD2=real-failed; UMODE=savepoint; KMODE=native; FV=1.20
-  kubectl -n $FNS apply -f - >/dev/null <<YAML
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata: {name: $FD2}
-spec:
-  image: flink:1.20
-  flinkVersion: v1_20
-  serviceAccount: flink
-  flinkConfiguration:
-    taskmanager.numberOfTaskSlots: "1"
-    state.savepoints.dir: file://$DATA/savepoints
-    state.checkpoints.dir: file://$DATA/checkpoints
-    execution.checkpointing.interval: 2s
-    metrics.fetcher.update-interval: "1000"
-    restart-strategy.type: none
-  podTemplate:
-    spec:
-      containers:
-      - name: flink-main-container
-        volumeMounts: [{name: flink-data, mountPath: $DATA}]
-      volumes:
-      - {name: flink-data, hostPath: {path: $DATA, type: Directory}}
-  jobManager: {resource: {memory: 1600m, cpu: 0.5}}
-  taskManager: {resource: {memory: 1728m, cpu: 0.5}}
-  job:
-    jarURI: local:///opt/flink/examples/streaming/Counter.jar
-    args: [--rate, "20", --fail-at, "600"]
-    parallelism: 1
-    upgradeMode: savepoint
-YAML
+  fd_apply "    execution.checkpointing.interval: 2s
+    restart-strategy.type: none" '[--rate, "20", --fail-at, "600"]'
   failed_in_flink() { [ "$(fstatus '{.status.jobStatus.state}')" = FAILED ] && flink_rest /jobs/overview | grep -q '"state":"FAILED"'; }
   if wait_for 300 failed_in_flink; then ok "$CASE: the job failed for good; the operator and Flink say FAILED"
   else ko "$CASE: the job fails" "$(fstatus '{.status}')"; flink_delete; return; fi
-  local ck; ck=$(flink_rest "/jobs/$(fstatus '{.status.jobStatus.jobId}')/checkpoints" | $PY -c 'import json,sys; print(((json.load(sys.stdin).get("latest") or {}).get("completed") or {}).get("external_path") or "")')
+  local ck; ck=$(flink_latest_checkpoint)
   if [ -n "$ck" ] && [ -f "${ck#file:}/_metadata" ]; then ok "$CASE: the failed job's latest checkpoint is retained on the volume ($ck)"
   else ko "$CASE: the failed job's latest checkpoint is retained" "$ck"; fi
   kubectl -n $FNS patch flinkdeployment $FD2 --type json -p '[{"op":"replace","path":"/spec/job/args","value":["--rate","20"]}]' >/dev/null

@@ -329,6 +329,18 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
       json_object *spec_before = copy(fo_json_get(cur, "spec"));
       json_object *st = json_object_get(fo_json_get(cur, "status"));
       json_object *m = copy(meta(in));
+      /* a PUT replaces the object: what it leaves out goes (status and metadata aside) */
+      for (bool again = true; again;) {
+        again = false;
+        json_object_object_foreach(cur, ok, ov) {
+          (void)ov;
+          if (strcmp(ok, "status") && strcmp(ok, "metadata") && !fo_json_get(in, ok)) {
+            json_object_object_del(cur, ok);
+            again = true;
+            break;
+          }
+        }
+      }
       json_object_object_foreach(in, ck, cv) {
         if (strcmp(ck, "status") && strcmp(ck, "metadata"))
           json_object_object_add(cur, ck, json_object_get(cv));

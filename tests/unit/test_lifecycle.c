@@ -539,6 +539,38 @@ static void test_last_state_without_ha_data_restores_latest_checkpoint(void **st
   h_free(&h);
 }
 
+/* Before its first checkpoint, Flink's job ConfigMap holds leader annotations and no data at all:
+ * a last-state upgrade finds no checkpoint there and asks Flink, whose latest checkpoint the new
+ * job restores. */
+static void test_last_state_ha_config_map_without_data(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "lsd");
+  h_create(&h, "last-state", "running", HA, NULL);
+  h_converge(&h, 30, NULL, 0);
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  char path[512], latest[256];
+  snprintf(latest, sizeof latest, "%s", v.last_checkpoint);
+  snprintf(path, sizeof path, "/api/v1/namespaces/jobs/configmaps/lsd-%s-config-map", v.job_id);
+  const char *d;
+  size_t n;
+  assert_int_equal(fake_kube_transport(h.fake, "GET", path, NULL, &d, &n), 200);
+  json_object *cm = json_tokener_parse(d);
+  assert_non_null(cm);
+  json_object_object_del(cm, "data");
+  assert_int_equal(fake_kube_transport(h.fake, "PUT", path, json_object_to_json_string(cm), &d, &n),
+                   200);
+  json_object_put(cm);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "lsd", "{\"job\":{\"parallelism\":3}}");
+  h_converge(&h, 40, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, 2);
+  assert_string_equal(v.restored_from, latest);
+  assert_int_equal(v.parallelism, 3);
+  h_free(&h);
+}
+
 static void test_nothing_to_restore_from_refuses(void **state) {
   (void)state;
   struct h h;
@@ -594,13 +626,19 @@ static void test_spec_change_while_stopping(void **state) {
 }
 
 /* savepoint mode, the job not running: no savepoint can be taken; the upgrade restores what Flink
- * last kept instead of waiting for ever, or starts empty when it kept nothing. */
+ * last kept instead of waiting for ever, or starts empty when it kept nothing. A finished job's
+ * checkpoints are gone (Flink discards them as it finishes): it starts empty, as it kept nothing
+ * a start could use. */
 static void test_savepoint_mode_failed_job(void **state) {
   (void)state;
   static const struct {
     bool checkpointed;
     const char *job_state;
-  } cases[] = {{true, "FAILED"}, {true, "RESTARTING"}, {false, "FAILED"}};
+    bool restores_checkpoint;
+  } cases[] = {{true, "FAILED", true},
+               {true, "RESTARTING", true},
+               {false, "FAILED", false},
+               {true, "FINISHED", false}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     struct h h;
     h_init(&h, "spf");
@@ -617,7 +655,7 @@ static void test_savepoint_mode_failed_job(void **state) {
     fake_flink_view(h.fake, &v);
     assert_int_equal(v.starts, 2);
     assert_int_equal(v.savepoints, 0);
-    assert_string_equal(v.restored_from, latest);
+    assert_string_equal(v.restored_from, cases[i].restores_checkpoint ? latest : "");
     assert_int_equal(v.parallelism, 3);
     h_free(&h);
   }
@@ -714,6 +752,7 @@ int main(void) {
       cmocka_unit_test(test_suspend_resume_savepoint),
       cmocka_unit_test(test_manual_savepoint),
       cmocka_unit_test(test_last_state_without_ha_data_restores_latest_checkpoint),
+      cmocka_unit_test(test_last_state_ha_config_map_without_data),
       cmocka_unit_test(test_nothing_to_restore_from_refuses),
       cmocka_unit_test(test_savepoint_mode_failed_job),
       cmocka_unit_test(test_spec_change_while_stopping),
