@@ -27,11 +27,11 @@
 source "$NODE_TESTS/flink_lib.sh"
 
 STATE_CELLS_CI="savepoint/running/before last-state/running/before savepoint/restarting/after
-last-state/restarting/after last-state/failed/after savepoint/finished/after
-savepoint/created/before last-state/failed/before stateless/restarting/after"
-STATE_CELLS_ALL="$STATE_CELLS_CI savepoint/restarting/before last-state/restarting/before
-savepoint/failed/before last-state/finished/after last-state/created/before stateless/failed/after
-stateless/finished/after stateless/created/before"
+last-state/restarting/after last-state/failed/after savepoint/finished/after"
+STATE_CELLS_ALL="$STATE_CELLS_CI last-state/created/before savepoint/created/before
+last-state/failed/before stateless/restarting/after savepoint/restarting/before
+last-state/restarting/before savepoint/failed/before last-state/finished/after
+stateless/failed/after stateless/finished/after stateless/created/before"
 N_AT=300 # the count at which the job fails or finishes (15 s at 20 a second)
 
 # What the rule says the new job restores: empty, savepoint (a new one, taken for the upgrade),
