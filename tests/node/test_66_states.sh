@@ -136,7 +136,7 @@ state_wave() {
         timing:*) echo "$line" ;;
       esac
     done < "$dir/${cell//\//_}.log"
-    [ -n "$fail" ] && ko "$fail" "$detail"
+    if [ -n "$fail" ]; then ko "$fail" "$detail"; fi
   done
 }
 
