@@ -6,7 +6,8 @@
  *   restored  the count the state held before this run's first element: 0 for a start from
  *             nothing, the savepoint's or checkpoint's count for a start that restored one
  * Built against the Flink distribution's own jars when the image is (scripts/image/build.sh), for
- * Flink 1.20 and 2.x alike; run as local:///opt/flink/examples/streaming/Counter.jar.
+ * Flink 1.20 and 2.x alike (before 1.19, which has no OpenContext, the build compiles a copy with
+ * open(Configuration)); run as local:///opt/flink/examples/streaming/Counter.jar.
  *
  * Arguments (all optional):
  *   --rate N        elements per second and source subtask (default 20)
