@@ -109,6 +109,10 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
         return LC_STOP_SAVEPOINT;
       return LC_STOP_CLUSTER;
     }
+    /* a standalone cluster's TaskManagers can outlive its JobManager (their grace period): the
+     * old cluster is not gone until they are, and a new TaskManager Deployment cannot be made
+     * while the old one is being deleted */
+    if (cl->tm_deployment) return LC_STOP_CLUSTER;
     return want_running(p) ? LC_START : LC_STOPPED;
   }
   if (st->job_status.savepoint_info.trigger_id)
@@ -751,7 +755,15 @@ static int look(struct pass *p, struct lc_cluster *cl) {
     cl->jm_generation_set = g && *g && end && !*end;
     cl->jm_generation = v;
     json_object_put(dep);
+    return 0;
   }
+  char *tm = cluster_object_name(p->name, "-taskmanager");
+  if (!tm) return -ENOMEM;
+  r = fo_kube_get(p->k, &fo_res_deployments, p->ns, tm, &dep);
+  free(tm);
+  json_object_put(dep);
+  if (r < 0 && r != -ENOENT) return r;
+  cl->tm_deployment = r == 0;
   return 0;
 }
 

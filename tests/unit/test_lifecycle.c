@@ -229,7 +229,8 @@ static void test_phase_table(void **state) {
                           going = {.jm_deployment = true,
                                    .jm_deleting = true,
                                    .jm_generation_set = true,
-                                   .jm_generation = 1};
+                                   .jm_generation = 1},
+                          tm_left = {.tm_deployment = true};
   const struct phase_case cases[] = {
       {"nothing recorded", NULL, "savepoint", "running", 1, none, LC_NEW},
       {"deployed running", st[0], "savepoint", "running", 1, none, LC_RUNNING},
@@ -250,6 +251,9 @@ static void test_phase_table(void **state) {
       {"stateless upgrade, a Deployment without our annotation", st[5], "stateless", "running", 2,
        plain, LC_STOP_CLUSTER},
       {"upgrade, no cluster, to run", st[5], "stateless", "running", 2, none, LC_START},
+      {"standalone upgrade, the JobManager gone, its TaskManagers' Deployment still going", st[4],
+       "savepoint", "running", 2, tm_left, LC_STOP_CLUSTER},
+      {"the same, to suspend", st[5], "stateless", "suspended", 2, tm_left, LC_STOP_CLUSTER},
       {"upgrade, no cluster, to suspend", st[5], "stateless", "suspended", 2, none, LC_STOPPED},
       {"our cluster applied for the spec in hand", st[6], "stateless", "running", 2, ours,
        LC_STARTED},
@@ -308,12 +312,14 @@ static void test_pass_new_running(void **state) {
       "UPGRADING");
   assert_true(again > 0);
   assert_int_equal(h_phase(&h), LC_START);
-  /* the next pass makes sure no HA data is left (stateless), records the job id, then applies the
+  /* the next pass makes sure no Deployment of a cluster is left (a standalone one's TaskManagers
+   * can outlive the JobManager) and no HA data (stateless), records the job id, then applies the
    * cluster's objects */
   fake_log_clear(h.fake);
   assert_int_equal(h_pass(&h, NULL), 0);
   assert_log(&h,
              "GET /apis/apps/v1/namespaces/jobs/deployments/new\n"
+             "GET /apis/apps/v1/namespaces/jobs/deployments/new-taskmanager\n"
              "GET /api/v1/namespaces/jobs/configmaps\n"
              "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new/status\n"
              "POST /api/v1/namespaces/jobs/configmaps\n"
