@@ -109,10 +109,8 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
         return LC_STOP_SAVEPOINT;
       return LC_STOP_CLUSTER;
     }
-    /* a standalone cluster's TaskManagers can outlive its JobManager (their grace period): the
-     * old cluster is not gone until they are, and a new TaskManager Deployment cannot be made
-     * while the old one is being deleted */
-    if (cl->tm_deployment) return LC_STOP_CLUSTER;
+    /* the old cluster is not gone until all of it is (see remains()) */
+    if (cl->left) return LC_STOP_CLUSTER;
     return want_running(p) ? LC_START : LC_STOPPED;
   }
   if (st->job_status.savepoint_info.trigger_id)
@@ -628,16 +626,44 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
 
 /* True while a Deployment of the cluster (JobManager or TaskManager) still exists, deleted or not.
  */
-static int cluster_left(struct pass *p, bool *ret) {
+/* Whether anything of a cluster without a JobManager Deployment is left. A standalone cluster's
+ * TaskManagers outlive its JobManager (their grace period), and a new TaskManager Deployment
+ * cannot be made while the old one is being deleted. And a pod still stopping is a process still
+ * running: an old JobManager that saw its job end deletes its own Deployment by name as it shuts
+ * down, so a new cluster made before its last pod is gone can lose its Deployment to it. */
+static int remains(struct pass *p, bool *ret) {
+  *ret = false;
   char *tm = cluster_object_name(p->name, "-taskmanager");
-  if (!tm) return -ENOMEM;
+  struct fo_buf sel;
+  fo_buf_init(&sel, 4096);
+  if (!tm || fo_buf_printf(&sel, "app=%s,component", p->name) < 0) {
+    free(tm);
+    fo_buf_free(&sel);
+    return -ENOMEM;
+  }
   json_object *o = NULL;
-  int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &o);
-  if (r == -ENOENT) r = fo_kube_get(p->k, &fo_res_deployments, p->ns, tm, &o);
+  int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, tm, &o);
   free(tm);
   json_object_put(o);
+  if (r == 0) *ret = true;
+  if (r == -ENOENT) {
+    json_object *pods = NULL;
+    char *rv = NULL;
+    r = fo_kube_list(p->k, &fo_res_pods, p->ns, sel.data, 100, &pods, &rv);
+    *ret = r == 0 && json_object_array_length(pods) > 0;
+    json_object_put(pods);
+    free(rv);
+  }
+  fo_buf_free(&sel);
+  return r;
+}
+
+static int cluster_left(struct pass *p, bool *ret) {
+  json_object *o = NULL;
+  int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &o);
+  json_object_put(o);
   *ret = r == 0;
-  return r == -ENOENT ? 0 : r;
+  return r == -ENOENT ? remains(p, ret) : r;
 }
 
 static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s) {
@@ -757,14 +783,7 @@ static int look(struct pass *p, struct lc_cluster *cl) {
     json_object_put(dep);
     return 0;
   }
-  char *tm = cluster_object_name(p->name, "-taskmanager");
-  if (!tm) return -ENOMEM;
-  r = fo_kube_get(p->k, &fo_res_deployments, p->ns, tm, &dep);
-  free(tm);
-  json_object_put(dep);
-  if (r < 0 && r != -ENOENT) return r;
-  cl->tm_deployment = r == 0;
-  return 0;
+  return remains(p, &cl->left);
 }
 
 int lifecycle_reconcile(struct pass *p, double *ret_again) {

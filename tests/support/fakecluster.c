@@ -64,6 +64,10 @@ static const char *plural_of(const char *kind) {
   return NULL;
 }
 
+json_object *fake_all(struct fake *f, const char *plural) {
+  return fo_json_get_object(f->store, plural);
+}
+
 static json_object *table(struct fake *f, const char *plural) {
   json_object *t = fo_json_get_object(f->store, plural);
   if (!t) {
@@ -226,7 +230,10 @@ static bool matches(json_object *o, const char *ns, const char *selector) {
   char *save = NULL;
   for (char *t = strtok_r(sel, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
     char *eq = strchr(t, '=');
-    if (!eq) continue;
+    if (!eq) { /* "key": the label is there */
+      if (!fo_json_get_string(labels, t)) return false;
+      continue;
+    }
     *eq = '\0';
     const char *v = fo_json_get_string(labels, t);
     if (!v || strcmp(v, eq + 1)) return false;

@@ -42,6 +42,8 @@ long fake_flink_transport(void *fake, const char *method, const char *path, cons
 int fake_put(struct fake *f, const char *json_text);
 /* The stored object (borrowed) of `plural` ns/name, NULL when absent. */
 json_object *fake_get(struct fake *f, const char *plural, const char *ns, const char *name);
+/* All stored objects of `plural` (borrowed): {"ns/name": object}, NULL when none was stored. */
+json_object *fake_all(struct fake *f, const char *plural);
 /* A new reference to a deep copy (as an informer would hand it out), NULL when absent. */
 json_object *fake_copy(struct fake *f, const char *plural, const char *ns, const char *name);
 /* Applies a merge patch to a stored object's spec as a user would (generation bumped). */

@@ -108,6 +108,19 @@ static enum lc_phase h_phase(struct h *h) {
                            "flinkdeployment.flink.apache.org/generation");
     cl.jm_generation_set = g != NULL;
     cl.jm_generation = g ? strtoll(g, NULL, 10) : 0;
+  } else {
+    char tm[256];
+    snprintf(tm, sizeof tm, "%s-taskmanager", h->name);
+    cl.left = fake_get(h->fake, "deployments", NS, tm) != NULL;
+    json_object *pods = fake_all(h->fake, "pods");
+    if (pods) {
+      json_object_object_foreach(pods, k, pod) {
+        (void)k;
+        json_object *l = fo_json_path(pod, "metadata", "labels", (const char *)NULL);
+        const char *app = fo_json_get_string(l, "app");
+        if (fo_json_get_string(l, "component") && app && !strcmp(app, h->name)) cl.left = true;
+      }
+    }
   }
   enum lc_phase ph = lc_phase_of(&p, &cl);
   pass_unload(&p);
@@ -230,7 +243,7 @@ static void test_phase_table(void **state) {
                                    .jm_deleting = true,
                                    .jm_generation_set = true,
                                    .jm_generation = 1},
-                          tm_left = {.tm_deployment = true};
+                          tm_left = {.left = true};
   const struct phase_case cases[] = {
       {"nothing recorded", NULL, "savepoint", "running", 1, none, LC_NEW},
       {"deployed running", st[0], "savepoint", "running", 1, none, LC_RUNNING},
@@ -251,8 +264,8 @@ static void test_phase_table(void **state) {
       {"stateless upgrade, a Deployment without our annotation", st[5], "stateless", "running", 2,
        plain, LC_STOP_CLUSTER},
       {"upgrade, no cluster, to run", st[5], "stateless", "running", 2, none, LC_START},
-      {"standalone upgrade, the JobManager gone, its TaskManagers' Deployment still going", st[4],
-       "savepoint", "running", 2, tm_left, LC_STOP_CLUSTER},
+      {"upgrade, the JobManager Deployment gone, its TaskManagers' Deployment or pods still going",
+       st[4], "savepoint", "running", 2, tm_left, LC_STOP_CLUSTER},
       {"the same, to suspend", st[5], "stateless", "suspended", 2, tm_left, LC_STOP_CLUSTER},
       {"upgrade, no cluster, to suspend", st[5], "stateless", "suspended", 2, none, LC_STOPPED},
       {"our cluster applied for the spec in hand", st[6], "stateless", "running", 2, ours,
@@ -312,14 +325,15 @@ static void test_pass_new_running(void **state) {
       "UPGRADING");
   assert_true(again > 0);
   assert_int_equal(h_phase(&h), LC_START);
-  /* the next pass makes sure no Deployment of a cluster is left (a standalone one's TaskManagers
-   * can outlive the JobManager) and no HA data (stateless), records the job id, then applies the
-   * cluster's objects */
+  /* the next pass makes sure nothing of a cluster is left (a standalone one's TaskManagers can
+   * outlive the JobManager; a pod still stopping is a Flink process still running) and no HA data
+   * (stateless), records the job id, then applies the cluster's objects */
   fake_log_clear(h.fake);
   assert_int_equal(h_pass(&h, NULL), 0);
   assert_log(&h,
              "GET /apis/apps/v1/namespaces/jobs/deployments/new\n"
              "GET /apis/apps/v1/namespaces/jobs/deployments/new-taskmanager\n"
+             "GET /api/v1/namespaces/jobs/pods\n"
              "GET /api/v1/namespaces/jobs/configmaps\n"
              "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new/status\n"
              "POST /api/v1/namespaces/jobs/configmaps\n"
@@ -336,6 +350,49 @@ static void test_pass_new_running(void **state) {
   snprintf(want, sizeof want, "\"$internal.pipeline.job-id\": \"%s\"", h_job(&h, "jobId"));
   assert_non_null(strstr(conf, want));
   assert_int_equal(h_phase(&h), LC_STARTED);
+  h_free(&h);
+}
+
+/* An old JobManager whose job ended deletes its own Deployment by name as it shuts down: while a
+ * pod of the old cluster is still stopping (its Deployment already gone), nothing new starts. */
+static void test_pass_waits_for_old_pods(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "old");
+  h_create(&h, "savepoint", "running", NULL, NULL);
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_int_equal(h_phase(&h), LC_START);
+  static const char *const pods[] = {"old-5f6d7c9b8-x2x9z", "old-taskmanager-1-1"};
+  for (size_t i = 0; i < 2; i++) {
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
+             "\"namespace\":\"" NS
+             "\",\"deletionTimestamp\":\"2026-12-01T00:00:00Z\","
+             "\"labels\":{\"app\":\"old\",\"component\":\"%s\"}}}",
+             pods[i], i ? "taskmanager" : "jobmanager");
+    assert_int_equal(fake_put(h.fake, text), 0);
+  }
+  /* a pod of another FlinkDeployment, or without a component, does not count */
+  assert_int_equal(fake_put(h.fake,
+                            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{"
+                            "\"name\":\"other\",\"namespace\":\"" NS "\",\"labels\":{"
+                            "\"app\":\"old\"}}}"),
+                   0);
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(h_phase(&h), LC_STOP_CLUSTER);
+    fake_log_clear(h.fake);
+    double again = 0;
+    assert_int_equal(h_pass(&h, &again), 0);
+    assert_null(strstr(fake_log(h.fake), "POST /apis/apps/v1/namespaces/jobs/deployments"));
+    assert_null(fake_get(h.fake, "deployments", NS, "old"));
+    assert_true(again > 0); /* it looks again */
+    assert_int_equal(fo_kube_delete(h.k, &fo_res_pods, NS, pods[i], NULL), 0);
+  }
+  /* all gone: the cluster starts */
+  assert_int_equal(h_phase(&h), LC_START);
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_non_null(fake_get(h.fake, "deployments", NS, "old"));
   h_free(&h);
 }
 
@@ -751,6 +808,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_phase_table),
       cmocka_unit_test(test_pass_new_running),
+      cmocka_unit_test(test_pass_waits_for_old_pods),
       cmocka_unit_test(test_pass_created_suspended),
       cmocka_unit_test(test_pass_invalid_spec),
       cmocka_unit_test(test_pass_conflict_keeps_other_writer),
