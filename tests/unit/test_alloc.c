@@ -14,6 +14,7 @@
 #include "flinkop/flinkconf.h"
 #include "flinkop/flinkrest.h"
 #include "flinkop/jsonpatch.h"
+#include "flinkop/podmerge.h"
 #include "flinkop/rules.h"
 #include "flinkop/status.h"
 #include "flinkop/watchparse.h"
@@ -159,6 +160,24 @@ static int op_yaml(const void *arg, char *out) {
   int r = parse_yaml(t, &docs, &n);
   if (r < 0) return r;
   for (size_t i = 0; r == 0 && i < n; i++) r = out_json(out, docs[i].root);
+  fo_yaml_docs_free(docs, n);
+  return r;
+}
+
+/* Every case of a tests/cases/podmerge file merged (by name and by position as the case says). */
+static int op_podmerge(const void *arg, char *out) {
+  const struct text *t = arg;
+  struct fo_yaml_doc *docs;
+  size_t n;
+  int r = parse_yaml(t, &docs, &n);
+  if (r < 0) return r;
+  for (size_t i = 0; r == 0 && i < n; i++) {
+    json_object *c = docs[i].root, *m = NULL;
+    r = fo_podmerge(fo_json_get(c, "base"), fo_json_get(c, "overlay"),
+                    json_object_get_boolean(fo_json_get(c, "by_name")), &m);
+    if (r == 0) r = out_json(out, m);
+    json_object_put(m);
+  }
   fo_yaml_docs_free(docs, n);
   return r;
 }
@@ -508,6 +527,8 @@ static void test_every_allocation_fails(void **state) {
   const struct text *defaults = load("tests/admission/mutate-create-defaults.request.json");
   const struct text *manifest = load("examples/last-state.yaml");
   const struct text *seed = load("examples/seed-savepoint-nonce.yaml");
+  const struct text *merge_issue = load("tests/cases/podmerge/01-issue.yaml");
+  const struct text *merge_names = load("tests/cases/podmerge/04-by-name.yaml");
   const struct text *again[] = {deny, pending};
   const struct op ops[] = {
       {"json parse", op_json, update},
@@ -530,6 +551,8 @@ static void test_every_allocation_fails(void **state) {
       {"watch stream", op_watch, NULL},
       {"flink rest", op_flink, NULL},
       {"base64", op_base64, manifest},
+      {"pod template merge (issue 22)", op_podmerge, merge_issue},
+      {"pod template merge (by name)", op_podmerge, merge_names},
   };
   long total = 0;
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
