@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "flinkop/buf.h"
 #include "flinkop/flinkconf.h"
+#include "flinkop/podmerge.h"
 
 /* A build in progress: the first allocation failure is kept, and an object built after one is
  * dropped by cluster_build. */
@@ -307,8 +309,8 @@ static json_object *config_map(struct b *b, json_object *conf) {
     if (has_tm_template(b)) { /* native: Flink's JobManager makes its TaskManager pods from it */
       json_object *tm = user_template(b, component_template(b, "taskManager"));
       char *text = tm ? fo_json_dumps(tm) : NULL;
-      if (!text) b->oom = -ENOMEM;
-      else fo_json_set(data, TM_TEMPLATE_FILE, str(text), &b->oom);
+      if (text) fo_json_set(data, TM_TEMPLATE_FILE, str(text), &b->oom);
+      else if (tm) b->oom = -ENOMEM; /* without tm, user_template said why */
       free(text);
       json_object_put(tm);
     }
@@ -474,32 +476,24 @@ static json_object *ensure_array(struct b *b, json_object *o, const char *key) {
   return fo_json_set(o, key, a, &b->oom) < 0 ? NULL : a;
 }
 
-/* The user's pod template for a component: spec.podTemplate with the component's over it, member
- * by member. A new object ({} when neither is given), NULL on ENOMEM. */
+/* Arrays in pod templates merge by name: the configuration's FO_PODMERGE_BY_NAME_KEY is "true"
+ * in any case, as Flink reads a boolean option (anything else leaves the default, by position). */
+static bool merge_by_name(const struct b *b) {
+  const char *v = b->in->conf ? fo_conf_get(b->in->conf, FO_PODMERGE_BY_NAME_KEY) : NULL;
+  return v && !strcasecmp(v, "true");
+}
+
+/* The user's pod template for a component: the component's merged over spec.podTemplate as the
+ * reference operator merges them (podmerge.h). A new object ({} when neither is given), NULL on
+ * failure (b->oom says which). */
 static json_object *user_template(struct b *b, json_object *component_tmpl) {
-  const struct fo_spec *s = b->in->spec;
+  json_object *shared =
+      b->in->spec->pod_template ? fo_json_get_object(b->in->spec_json, "podTemplate") : NULL;
   json_object *t = NULL;
-  json_object *user = s->pod_template ? fo_json_get_object(b->in->spec_json, "podTemplate") : NULL;
-  if (user) {
-    if (json_object_deep_copy(user, &t, NULL) != 0) t = NULL;
-  } else {
-    t = json_object_new_object();
-  }
-  if (!t || !json_object_is_type(t, json_type_object)) {
-    json_object_put(t);
-    b->oom = -ENOMEM;
+  int r = fo_podmerge(shared, component_tmpl, merge_by_name(b), &t);
+  if (r) {
+    b->oom = r;
     return NULL;
-  }
-  if (component_tmpl) {
-    json_object_object_foreach(component_tmpl, k, v) {
-      json_object *cp = NULL;
-      if (v && json_object_deep_copy(v, &cp, NULL) != 0) {
-        b->oom = -ENOMEM;
-        continue;
-      }
-      if (cp) fo_json_set(t, k, cp, &b->oom);
-      else if (json_object_object_add(t, k, NULL) != 0) b->oom = -ENOMEM; /* null stays null */
-    }
   }
   return t;
 }

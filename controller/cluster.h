@@ -6,9 +6,9 @@
  *
  * Every object carries the labels app=<name>, type, component (where one applies) and
  * app.kubernetes.io/managed-by, and an ownerReference to the FlinkDeployment (so the API server
- * deletes it with its owner). The pod templates are the user's (spec.podTemplate with the
- * component's over it) with the operator's settings on flink-main-container; container arguments
- * are an array: nothing reaches a shell.
+ * deletes it with its owner). The pod templates are the user's (the component's podTemplate merged
+ * over spec.podTemplate as the reference operator merges them, podmerge.h) with the operator's
+ * settings on flink-main-container; container arguments are an array: nothing reaches a shell.
  *
  * Ownership: inputs are borrowed; built objects belong to the caller (cluster_objects_free).
  * Thread-safe: no shared state. */
@@ -41,7 +41,8 @@ struct cluster_objects {
   json_object *obj[CLUSTER_MAX_OBJECTS]; /* in the order they are applied */
 };
 
-/* Builds every object of the cluster. Returns 0, or -ENOMEM (then *ret holds nothing). */
+/* Builds every object of the cluster. Returns 0, or -ENOMEM, or -E2BIG (a pod template nested
+ * beyond the depth limit); then *ret holds nothing. */
 int cluster_build(const struct cluster_input *in, struct cluster_objects *ret);
 void cluster_objects_free(struct cluster_objects *o);
 
