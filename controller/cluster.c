@@ -404,15 +404,14 @@ static void port(struct b *b, json_object *ports, const char *name, int p) {
   fo_json_push(ports, o, &b->oom);
 }
 
-/* A limit factor of the configuration (kubernetes.<component>.<what>.limit-factor): a number of
- * at least 1 (Flink refuses less, and the rulebook too), else 1. */
+/* A limit factor of the configuration (kubernetes.<component>.<what>.limit-factor); 1 when not
+ * set or not one (the rulebook refuses those). */
 static double limit_factor(struct b *b, const char *component, const char *what) {
   char key[96];
   snprintf(key, sizeof key, "kubernetes.%s.%s.limit-factor", component, what);
-  const char *v = b->in->conf ? fo_conf_get(b->in->conf, key) : NULL;
-  char *end = NULL;
-  double f = v ? strtod(v, &end) : 1.0;
-  return v && end != v && *end == '\0' && f >= 1.0 && f <= 1000.0 ? f : 1.0;
+  double f;
+  fo_limit_factor_parse(b->in->conf ? fo_conf_get(b->in->conf, key) : NULL, &f);
+  return f;
 }
 
 /* Requests and limits as Flink's decorators set them: the process memory (a Flink size such as

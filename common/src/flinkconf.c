@@ -384,3 +384,13 @@ int fo_memory_parse(const char *s, uint64_t *ret_bytes, const char **ret_why) {
       "tb) nor a Kubernetes quantity (e.g. 1.5Gi, 2G)";
   return -EINVAL;
 }
+
+int fo_limit_factor_parse(const char *s, double *ret) {
+  *ret = 1.0;
+  if (!s) return 0;
+  char *end = NULL;
+  double f = strtod(s, &end);
+  if (end == s || *end != '\0' || !(f >= 1.0 && f <= 1000.0)) return -EINVAL;
+  *ret = f;
+  return 0;
+}

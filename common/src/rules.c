@@ -242,9 +242,8 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
    * cluster with less) */
   for (const char *const *k = limit_factor_keys; r == 0 && *k; k++) {
     const char *v = fo_conf_view_get(&conf, *k);
-    char *end = NULL;
-    double f = v ? strtod(v, &end) : 1.0;
-    if (v && !(end != v && *end == '\0' && f >= 1.0 && f <= 1000.0))
+    double f;
+    if (fo_limit_factor_parse(v, &f) < 0)
       r = fo_findings_add(e, "spec.flinkConfiguration",
                           "%s must be a number from 1 to 1000, not \"%s\"", *k, v);
   }

@@ -61,5 +61,8 @@ bool fo_conf_view_checkpoint_interval_set(struct fo_conf_view *cv);
 int fo_memory_parse(const char *s, uint64_t *ret_bytes, const char **ret_why);
 /* Kubernetes quantity only (ephemeral storage). Same contract. */
 int fo_quantity_parse(const char *s, double *ret_value, const char **ret_why);
+/* A resource limit factor (kubernetes.<component>.cpu|memory.limit-factor): a number from 1 (Flink
+ * refuses less) to 1000. NULL (not set) is 1. Returns 0 with *ret, or -EINVAL (*ret is then 1). */
+int fo_limit_factor_parse(const char *s, double *ret);
 
 #endif
