@@ -136,13 +136,107 @@ app sa stateless | sed 's/^  job:/  mode: standalone\n  job:/; s/  taskManager: 
 if wait_for 30 lifecycle_is sa STABLE; then ok "standalone: running"; else ko "standalone: running" "$(jpath sa '{.status}')"; fi
 check "standalone: TaskManager Deployment with its replicas" "2 taskmanager" "$(kubectl -n $ns get deploy sa-taskmanager -o jsonpath='{.spec.replicas} {.metadata.labels.component}')"
 
+# ---- layered pod templates (the reference's examples/pod-template.yaml, issue 22): the
+# component's template merges into spec.podTemplate, and the API server takes the result ----
+pod_templates() { # name mode
+  cat <<YAML
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkDeployment
+metadata: {name: $1, namespace: $ns}
+spec:
+  image: flink:1.20
+  flinkVersion: v1_20
+  serviceAccount: flink
+  mode: $2
+  flinkConfiguration: {taskmanager.numberOfTaskSlots: "2"}
+  podTemplate:
+    spec:
+      containers:
+        - name: flink-main-container
+          volumeMounts:
+            - {mountPath: /opt/flink/log, name: flink-logs}
+            - {mountPath: /opt/flink/downloads, name: downloads}
+        - name: fluentbit
+          image: fluent/fluent-bit:1.8.12-debug
+          command: [sh, -c, "/fluent-bit/bin/fluent-bit -i tail -p path=/flink-logs/*.log -p multiline.parser=java -o stdout"]
+          volumeMounts:
+            - {mountPath: /flink-logs, name: flink-logs}
+      volumes:
+        - {name: flink-logs, emptyDir: {}}
+        - {name: downloads, emptyDir: {}}
+  jobManager:
+    resource: {memory: 2048m, cpu: 1}
+    podTemplate:
+      spec:
+        initContainers:
+          - name: artifacts-fetcher
+            image: busybox:1.35.0
+            command: [/bin/sh, -c, "wget https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.16.1/flink-examples-streaming_2.12-1.16.1-TopSpeedWindowing.jar -O /flink-artifact/myjob.jar"]
+            volumeMounts:
+              - {mountPath: /flink-artifact, name: downloads}
+  taskManager:
+    resource: {memory: 2048m, cpu: 1}
+    podTemplate:
+      spec:
+        initContainers:
+          - name: busybox
+            image: busybox:1.35.0
+            command: [sh, -c, "echo hello from the task manager"]
+  job:
+    jarURI: local:///opt/flink/downloads/myjob.jar
+    parallelism: 2
+    upgradeMode: stateless
+YAML
+}
+# what a pod spec has: its containers, init containers (with their mounts) and volumes
+pod_shape() { python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+mounts = lambda c: "+".join(m["name"] for m in c.get("volumeMounts", []))
+print(" ".join(["containers=" + ",".join(c["name"] + ":" + mounts(c) for c in s.get("containers", [])),
+  "init=" + ",".join(c["name"] + ":" + mounts(c) for c in s.get("initContainers", [])),
+  "volumes=" + ",".join(v["name"] for v in s.get("volumes", []))]))'; }
+pod_templates pt native | kubectl apply -f - >/dev/null
+pod_templates pts standalone | kubectl apply -f - >/dev/null
+if wait_for 30 lifecycle_is pt STABLE; then ok "layered pod templates: the JobManager Deployment is accepted and runs"; else ko "layered pod templates: native" "$(jpath pt '{.status}')"; fi
+shape=$(kubectl -n $ns get deploy pt -o jsonpath='{.spec.template.spec}' | pod_shape)
+case "$shape" in
+  "containers=flink-main-container:flink-logs+downloads+"*",fluentbit:flink-logs init=artifacts-fetcher:downloads volumes=flink-logs,downloads,"*)
+    ok "layered pod templates: the JobManager has the shared sidecar and volumes and its own init container" ;;
+  *) ko "layered pod templates: the JobManager's pod" "$shape" ;;
+esac
+# native: Flink makes the TaskManager pods from the template file; the API server takes that pod
+kubectl -n $ns get cm flink-config-pt -o jsonpath='{.data.taskmanager-pod-template\.yaml}' > "$FO_CLUSTER_DIR/tm-template.yaml"
+tm_dry=$(python3 - "$FO_CLUSTER_DIR/tm-template.yaml" <<'PY' | kubectl -n $ns create --dry-run=server -o jsonpath='{.spec}' -f - 2>&1
+import json, sys
+t = json.load(open(sys.argv[1]))  # the controller writes the template as JSON (which is YAML)
+spec = t["spec"]
+for c in spec.get("containers", []):
+    c.setdefault("image", "flink:1.20")
+spec["automountServiceAccountToken"] = False  # (this control plane has no token controller)
+print(json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "tm-template-check"}, "spec": spec}))
+PY
+)
+case "$(echo "$tm_dry" | pod_shape 2>&1)" in
+  "containers=flink-main-container:flink-logs+downloads"*",fluentbit:flink-logs init=busybox: volumes=flink-logs,downloads"*)
+    ok "layered pod templates: the TaskManager pod template file is a pod the API server accepts (dry run)" ;;
+  *) ko "layered pod templates: the TaskManager pod template" "$tm_dry" ;;
+esac
+if wait_for 30 lifecycle_is pts STABLE; then ok "layered pod templates: standalone, both Deployments accepted"; else ko "layered pod templates: standalone" "$(jpath pts '{.status}')"; fi
+shape=$(kubectl -n $ns get deploy pts-taskmanager -o jsonpath='{.spec.template.spec}' | pod_shape)
+case "$shape" in
+  "containers=flink-main-container:flink-logs+downloads"*",fluentbit:flink-logs init=busybox: volumes=flink-logs,downloads"*)
+    ok "layered pod templates: the standalone TaskManagers have the shared sidecar and volumes and their own init container" ;;
+  *) ko "layered pod templates: the standalone TaskManager's pod" "$shape" ;;
+esac
+
 # ---- created suspended ----
 app sus stateless | sed 's/    upgradeMode: stateless/    upgradeMode: stateless\n    state: suspended/' | kubectl apply -f - >/dev/null
 if wait_for 20 lifecycle_is sus SUSPENDED; then ok "created suspended: recorded"; else ko "created suspended" "$(jpath sus '{.status}')"; fi
 check "created suspended: nothing started" "0" "$(rec sus starts)"
 
 # ---- delete cleans up everything it owns ----
-for n in sl sp ls sus crash sa; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
+for n in sl sp ls sus crash sa pt pts; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
 all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name | grep -v kube-root-ca)" ]; }
 if wait_for 40 all_gone; then ok "delete: every owned object and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name)"; fi
 controller_stop life
