@@ -70,6 +70,8 @@ void httpd_stop(void);
 void ctl_metrics_reconcile(const char *result, double seconds);
 void ctl_metrics_api(const char *verb, long code);
 void ctl_metrics_write(void);
+/* A failed pass, by reconcile_failure_class(). */
+void ctl_metrics_failure(const char *cls);
 int ctl_metrics_render(struct ctl *c, struct fo_buf *out);
 
 #endif

@@ -101,8 +101,10 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
     if (cl->jm_deployment) {
       /* Deployed already, for the spec in hand: the transition is done. A Deployment of an older
        * generation (the spec changed again while it was being deployed) is the old cluster of a
-       * new transition: recording the newer spec as reconciled would leave it never applied. */
-      if (cl->jm_generation_set && cl->jm_generation == st->observed_generation.v &&
+       * new transition: recording the newer spec as reconciled would leave it never applied. And
+       * one being deleted is going, whatever it runs: it is waited for, then started again. */
+      if (!cl->jm_deleting && cl->jm_generation_set &&
+          cl->jm_generation == st->observed_generation.v &&
           lc_is(st->job_status.state, "RECONCILING") && st->observed_generation.v == p->gen)
         return LC_STARTED;
       if (recorded_mode(p)->savepoint && !st->job_status.upgrade_savepoint_path && !cl->jm_deleting)
@@ -628,9 +630,9 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
  */
 /* Whether anything of a cluster without a JobManager Deployment is left. A standalone cluster's
  * TaskManagers outlive its JobManager (their grace period), and a new TaskManager Deployment
- * cannot be made while the old one is being deleted. And a pod still stopping is a process still
- * running: an old JobManager that saw its job end deletes its own Deployment by name as it shuts
- * down, so a new cluster made before its last pod is gone can lose its Deployment to it. */
+ * cannot be made while the old one is being deleted. And a pod still stopping is a Flink process
+ * still running, beside which a new one would share the cluster's HA data and checkpoint
+ * directories (as the reference operator, the old cluster is gone when its pods are). */
 static int remains(struct pass *p, bool *ret) {
   *ret = false;
   char *tm = cluster_object_name(p->name, "-taskmanager");

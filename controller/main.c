@@ -140,9 +140,12 @@ static void *worker(void *arg) {
     double took = fo_clock_mono() - t0;
     gate.key = NULL;
     if (r < 0) {
+      struct fo_kube_error why = *fo_kube_last_error(k); /* the failed request, before any other */
       ctl_metrics_reconcile("error", took);
+      ctl_metrics_failure(reconcile_failure_class(r, &why));
       queue_done(c->queue, key);
-      queue_add_rate_limited(c->queue, key);
+      double retry = queue_add_rate_limited(c->queue, key);
+      if (leader_valid()) reconcile_report(&env, k, cached(c, key), key, r, &why, retry);
     } else {
       ctl_metrics_reconcile(again > 0 ? "requeue" : "ok", took);
       queue_forget(c->queue, key);

@@ -16,6 +16,18 @@ static const long codes[] = {0, 200, 201, 400, 401, 403, 404, 409, 410, 422, 429
 #define NC (sizeof codes / sizeof codes[0])
 static atomic_uint_fast64_t api[NV][NC + 1];
 static atomic_uint_fast64_t writes;
+static const char *const classes[] = {
+    "Invalid",         "Forbidden",   "Unauthorized", "Conflict",    "AlreadyExists",
+    "TooManyRequests", "ServerError", "Unreachable",  "OutOfMemory", "Error"};
+#define NF (sizeof classes / sizeof classes[0])
+static atomic_uint_fast64_t failures[NF];
+
+void ctl_metrics_failure(const char *cls) {
+  size_t f = NF - 1; /* "Error" */
+  for (size_t i = 0; i < NF; i++)
+    if (!strcmp(classes[i], cls)) f = i;
+  atomic_fetch_add(&failures[f], 1);
+}
 
 void ctl_metrics_reconcile(const char *result, double seconds) {
   size_t r = 2;
@@ -73,6 +85,12 @@ int ctl_metrics_render(struct ctl *ctl, struct fo_buf *o) {
         "%.6f\nflink_operator_reconcile_duration_seconds_count{result=\"%s\"} %llu\n",
         results[i], (double)atomic_load(&rec_sum_us[i]) / 1e6, results[i], (unsigned long long)cum);
   }
+  r |= fo_buf_puts(o,
+                   "# HELP flink_operator_reconcile_failures_total Failed passes by the class of "
+                   "their error.\n# TYPE flink_operator_reconcile_failures_total counter\n");
+  for (size_t i = 0; i < NF; i++)
+    r |= fo_buf_printf(o, "flink_operator_reconcile_failures_total{class=\"%s\"} %llu\n",
+                       classes[i], (unsigned long long)atomic_load(&failures[i]));
   r |= fo_buf_puts(
       o,
       "# HELP flink_operator_api_requests_total Kubernetes API requests by verb and HTTP code (0 = "

@@ -173,7 +173,7 @@ void queue_add_after(struct queue *q, const char *key, double seconds) {
   pthread_mutex_unlock(&q->mu);
 }
 
-void queue_add_rate_limited(struct queue *q, const char *key) {
+double queue_add_rate_limited(struct queue *q, const char *key) {
   pthread_mutex_lock(&q->mu);
   json_object *f = NULL;
   int n = json_object_object_get_ex(q->failures, key, &f) ? json_object_get_int(f) : 0;
@@ -183,6 +183,7 @@ void queue_add_rate_limited(struct queue *q, const char *key) {
   double d = q->base * pow(2.0, n > 30 ? 30 : n);
   if (d > q->max) d = q->max;
   queue_add_after(q, key, d);
+  return d;
 }
 
 void queue_forget(struct queue *q, const char *key) {

@@ -19,8 +19,9 @@ void queue_free(struct queue *q);
 void queue_add(struct queue *q, const char *key);
 void queue_add_background(struct queue *q, const char *key);
 void queue_add_after(struct queue *q, const char *key, double seconds);
-/* Adds after this key's next backoff delay (doubling per consecutive failure). */
-void queue_add_rate_limited(struct queue *q, const char *key);
+/* Adds after this key's next backoff delay (doubling per consecutive failure); returns the delay
+ * in seconds. */
+double queue_add_rate_limited(struct queue *q, const char *key);
 /* Forgets the failure count of a key (after a success). */
 void queue_forget(struct queue *q, const char *key);
 /* Blocks for the next key (caller frees it) or NULL after queue_shutdown(). */

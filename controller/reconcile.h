@@ -14,4 +14,23 @@
 int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, const char *key,
               double *ret_again);
 
+/* The class of a failed pass's error `err` (negative errno) with the client's last error `why`
+ * (may be NULL): one word of a fixed set, for the metric, the log and status.error: "Invalid"
+ * (the API server refused the object: 400/422, an admission webhook's denial), "Forbidden"
+ * (RBAC, 403), "Unauthorized" (401), "Conflict" (409: someone else wrote first), "AlreadyExists",
+ * "TooManyRequests" (429), "ServerError" (5xx or an unreadable answer), "Unreachable" (no
+ * answer), "OutOfMemory", "Error" (anything else). A static string. */
+const char *reconcile_failure_class(int err, const struct fo_kube_error *why);
+
+/* Makes a failed pass visible to the user: status.error as the reference writes it
+ * ({"type": ReconciliationException, "message": what failed in the API server's own words and
+ * when the next attempt is, "additionalMetadata": {class, httpCode, nextAttempt},
+ * "throwableList": []}) and a Warning Event, reason "Error", whose message leaves out the time so
+ * that repeats are one Event with a growing count. A conflict or a write this process may not
+ * make is not reported (the next pass sees the newer object). The next pass that succeeds clears
+ * the error. `obj`: a private copy of the object (taken), NULL when gone; `retry_s`: seconds to
+ * the next attempt. Best effort (it may fail as the pass did): returns 0 or a negative errno. */
+int reconcile_report(const struct pass_env *env, struct fo_kube *k, json_object *obj,
+                     const char *key, int err, const struct fo_kube_error *why, double retry_s);
+
 #endif

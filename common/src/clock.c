@@ -27,3 +27,11 @@ char *fo_clock_rfc3339(char *out, size_t n, int digits) {
   else snprintf(out, n, "%sZ", base);
   return out;
 }
+
+char *fo_clock_rfc3339_in(char *out, size_t n, double seconds) {
+  time_t t = time(NULL) + (time_t)(seconds + 0.5);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
+}

@@ -312,6 +312,8 @@ static int perform(struct fo_kube *k, const char *method, const char *path, cons
                    struct fo_http_answer *ans) {
   memset(&k->err, 0, sizeof k->err);
   memset(ans, 0, sizeof *ans);
+  snprintf(k->err.method, sizeof k->err.method, "%s", method);
+  snprintf(k->err.path, sizeof k->err.path, "%.*s", (int)strcspn(path, "?"), path);
   if (is_write(method) && k->write_hook) {
     int r = k->write_hook(k->write_hook_ud, method, path);
     if (r < 0) {

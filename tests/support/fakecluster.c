@@ -31,6 +31,10 @@ struct fake {
   long now_ms;
   char jm_uid[64]; /* the Deployment the running JobManager belongs to */
   bool broken;     /* the JobManager cannot start */
+  struct {         /* fake_refuse */
+    char method[8], plural[64], reason[64], message[512];
+    long code; /* 0: none */
+  } refuse;
 };
 
 struct fake *fake_new(void) {
@@ -63,6 +67,17 @@ static const char *plural_of(const char *kind) {
     if (kind && !strcmp(kind, map[i][0])) return map[i][1];
   return NULL;
 }
+
+void fake_refuse(struct fake *f, const char *method, const char *plural, long code,
+                 const char *reason, const char *message) {
+  snprintf(f->refuse.method, sizeof f->refuse.method, "%s", method);
+  snprintf(f->refuse.plural, sizeof f->refuse.plural, "%s", plural);
+  snprintf(f->refuse.reason, sizeof f->refuse.reason, "%s", reason);
+  snprintf(f->refuse.message, sizeof f->refuse.message, "%s", message);
+  f->refuse.code = code;
+}
+
+void fake_accept(struct fake *f) { f->refuse.code = 0; }
 
 json_object *fake_all(struct fake *f, const char *plural) {
   return fo_json_get_object(f->store, plural);
@@ -287,6 +302,8 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
            path);
   fo_buf_puts(&f->log, line);
   if (write) f->writes++;
+  if (f->refuse.code && !strcmp(method, f->refuse.method) && !strcmp(r.plural, f->refuse.plural))
+    return status_reply(f, f->refuse.code, f->refuse.reason, f->refuse.message, data, len);
   json_object *t = table(f, r.plural);
   char k[512];
   key_of(k, sizeof k, r.ns, r.name);

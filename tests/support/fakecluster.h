@@ -57,6 +57,12 @@ const char *fake_log(struct fake *f);
 size_t fake_writes(struct fake *f); /* writes (not GET) to the API server so far */
 void fake_log_clear(struct fake *f);
 
+/* Refuses every `method` on `plural` (any namespace and name) with an API server Status of `code`,
+ * `reason` and `message` until fake_accept(); as an admission webhook, RBAC or a quota would. */
+void fake_refuse(struct fake *f, const char *method, const char *plural, long code,
+                 const char *reason, const char *message);
+void fake_accept(struct fake *f);
+
 void fake_kill_after(struct fake *f, long writes);
 void fake_revive(struct fake *f);
 bool fake_killed(struct fake *f);

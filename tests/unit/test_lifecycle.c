@@ -243,6 +243,10 @@ static void test_phase_table(void **state) {
                                    .jm_deleting = true,
                                    .jm_generation_set = true,
                                    .jm_generation = 1},
+                          ours_going = {.jm_deployment = true,
+                                        .jm_deleting = true,
+                                        .jm_generation_set = true,
+                                        .jm_generation = 2},
                           tm_left = {.left = true};
   const struct phase_case cases[] = {
       {"nothing recorded", NULL, "savepoint", "running", 1, none, LC_NEW},
@@ -270,6 +274,8 @@ static void test_phase_table(void **state) {
       {"upgrade, no cluster, to suspend", st[5], "stateless", "suspended", 2, none, LC_STOPPED},
       {"our cluster applied for the spec in hand", st[6], "stateless", "running", 2, ours,
        LC_STARTED},
+      {"our cluster applied, but being deleted: it goes, then starts again", st[6], "stateless",
+       "running", 2, ours_going, LC_STOP_CLUSTER},
       {"our cluster applied, but the spec changed again", st[6], "stateless", "running", 3, ours,
        LC_STOP_CLUSTER},
       {"a cluster of the generation, not yet RECONCILING", st[5], "stateless", "running", 2, ours,
@@ -327,10 +333,12 @@ static void test_pass_new_running(void **state) {
   assert_int_equal(h_phase(&h), LC_START);
   /* the next pass makes sure nothing of a cluster is left (a standalone one's TaskManagers can
    * outlive the JobManager; a pod still stopping is a Flink process still running) and no HA data
-   * (stateless), records the job id, then applies the cluster's objects */
+   * (stateless), records the job id, then applies the cluster's objects. In a transition the
+   * object is read from the API server, not the cache (which may lag the last write). */
   fake_log_clear(h.fake);
   assert_int_equal(h_pass(&h, NULL), 0);
   assert_log(&h,
+             "GET /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new\n"
              "GET /apis/apps/v1/namespaces/jobs/deployments/new\n"
              "GET /apis/apps/v1/namespaces/jobs/deployments/new-taskmanager\n"
              "GET /api/v1/namespaces/jobs/pods\n"
@@ -353,8 +361,175 @@ static void test_pass_new_running(void **state) {
   h_free(&h);
 }
 
-/* An old JobManager whose job ended deletes its own Deployment by name as it shuts down: while a
- * pod of the old cluster is still stopping (its Deployment already gone), nothing new starts. */
+/* ---- a failed pass, made visible ---- */
+
+static void test_failure_classes(void **state) {
+  (void)state;
+  static const struct {
+    int err;
+    long code;
+    const char *method, *want;
+  } cases[] = {
+      {-EINVAL, 422, "POST", "Invalid"},
+      {-EINVAL, 400, "POST", "Invalid"},
+      {-EINVAL, 0, "", "Error"},
+      {-EPERM, 403, "POST", "Forbidden"},
+      {-EACCES, 401, "GET", "Unauthorized"},
+      {-ESTALE, 409, "PUT", "Conflict"},
+      {-EEXIST, 409, "POST", "AlreadyExists"},
+      {-EAGAIN, 429, "GET", "TooManyRequests"},
+      {-EIO, 500, "GET", "ServerError"},
+      {-EIO, 503, "PUT", "ServerError"},
+      {-ECONNREFUSED, 0, "GET", "Unreachable"},
+      {-ETIMEDOUT, 0, "POST", "Unreachable"},
+      {-ENOMEM, 0, "", "OutOfMemory"},
+      {-ENOSPC, 0, "", "Error"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct fo_kube_error e = {.http_code = cases[i].code};
+    snprintf(e.method, sizeof e.method, "%s", cases[i].method);
+    const char *got = reconcile_failure_class(cases[i].err, &e);
+    if (strcmp(got, cases[i].want))
+      fail_msg("case %zu (%d, %ld): want %s, got %s", i, cases[i].err, cases[i].code, cases[i].want,
+               got);
+  }
+  assert_string_equal(reconcile_failure_class(-EPERM, NULL), "Error");
+}
+
+/* the Events of the fake with this reason: how many, the first's message and count */
+static size_t h_events(struct h *h, const char *reason, const char **ret_msg, int64_t *ret_count) {
+  json_object *evs = fake_all(h->fake, "events");
+  size_t n = 0;
+  if (!evs) return 0;
+  json_object_object_foreach(evs, k, ev) {
+    (void)k;
+    const char *r = fo_json_get_string(ev, "reason");
+    if (!r || strcmp(r, reason)) continue;
+    if (!n++) {
+      *ret_msg = fo_json_get_string(ev, "message");
+      fo_json_as_int64(fo_json_get(ev, "count"), ret_count);
+    }
+  }
+  return n;
+}
+
+static void test_failure_reported(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "refused");
+  h_create(&h, "stateless", "running", NULL, NULL);
+  assert_int_equal(h_pass(&h, NULL), 0);
+  static const char words[] =
+      "Deployment.apps \"refused\" is invalid: "
+      "spec.template.spec.initContainers[0].volumeMounts[0].name: Not "
+      "found: \"downloads\"";
+  fake_refuse(h.fake, "POST", "deployments", 422, "Invalid", words);
+  for (int attempt = 1; attempt <= 2; attempt++) {
+    int r = h_pass(&h, NULL);
+    assert_int_equal(r, -EINVAL);
+    struct fo_kube_error why = *fo_kube_last_error(h.k);
+    assert_int_equal(
+        reconcile_report(&h.env, h.k, fake_copy(h.fake, "flinkdeployments", NS, h.name), h.key, r,
+                         &why, 10 * attempt),
+        0);
+    json_object *e = json_tokener_parse(h_status(&h, "error"));
+    assert_non_null(e);
+    assert_string_equal(fo_json_get_string(e, "type"),
+                        "org.apache.flink.kubernetes.operator.exception.ReconciliationException");
+    const char *msg = fo_json_get_string(e, "message");
+    assert_non_null(strstr(msg, "POST /apis/apps/v1/namespaces/jobs/deployments: "));
+    assert_non_null(strstr(msg, words)); /* the API server's own words */
+    assert_non_null(strstr(msg, "(HTTP 422 Invalid)"));
+    char next[32];
+    snprintf(next, sizeof next, "next attempt in %d s (", 10 * attempt);
+    assert_non_null(strstr(msg, next));
+    json_object *md = fo_json_get_object(e, "additionalMetadata");
+    assert_string_equal(fo_json_get_string(md, "class"), "Invalid");
+    int64_t code = 0;
+    fo_json_as_int64(fo_json_get(md, "httpCode"), &code);
+    assert_int_equal(code, 422);
+    assert_non_null(fo_json_get_string(md, "nextAttempt"));
+    json_object_put(e);
+    /* one Warning Event for the same failure, its count growing (no time in its message) */
+    const char *ev = NULL;
+    int64_t count = 0;
+    assert_int_equal(h_events(&h, "Error", &ev, &count), 1);
+    assert_non_null(strstr(ev, words));
+    assert_int_equal(count, attempt);
+  }
+  /* nothing else of the status was lost: the transition is still recorded */
+  assert_string_equal(
+      fo_json_get_string(
+          fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL), "state"),
+      "UPGRADING");
+  /* the cause goes away: the next pass deploys and clears the error */
+  fake_accept(h.fake);
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_non_null(fake_get(h.fake, "deployments", NS, h.name));
+  assert_null(h_status(&h, "error"));
+  h_free(&h);
+}
+
+/* Not reported: a conflict (a newer object is on its way), a write this process may not make
+ * (no lease: refused before it was sent), an object that is gone. */
+static void test_failure_not_reported(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "quiet");
+  h_create(&h, "stateless", "running", NULL, NULL);
+  size_t w = fake_writes(h.fake);
+  struct fo_kube_error conflict = {.http_code = 409, .method = "PUT"};
+  assert_int_equal(reconcile_report(&h.env, h.k, fake_copy(h.fake, "flinkdeployments", NS, h.name),
+                                    h.key, -ESTALE, &conflict, 1),
+                   0);
+  struct fo_kube_error refused = {.http_code = 0, .method = "POST"};
+  assert_int_equal(reconcile_report(&h.env, h.k, fake_copy(h.fake, "flinkdeployments", NS, h.name),
+                                    h.key, -EPERM, &refused, 1),
+                   0);
+  assert_int_equal(reconcile_report(&h.env, h.k, NULL, h.key, -EIO, &refused, 1), 0);
+  assert_int_equal(fake_writes(h.fake), w);
+  /* an API server that does not answer is reported (when the status can still be written) */
+  struct fo_kube_error down = {.http_code = 0, .method = "GET", .message = "Connection refused"};
+  snprintf(down.path, sizeof down.path, "/apis/apps/v1/namespaces/jobs/deployments/quiet");
+  assert_int_equal(reconcile_report(&h.env, h.k, fake_copy(h.fake, "flinkdeployments", NS, h.name),
+                                    h.key, -ECONNREFUSED, &down, 5),
+                   0);
+  json_object *e = json_tokener_parse(h_status(&h, "error"));
+  assert_non_null(strstr(fo_json_get_string(e, "message"),
+                         "GET /apis/apps/v1/namespaces/jobs/deployments/quiet: no answer from the "
+                         "API server (Connection refused)"));
+  assert_string_equal(fo_json_get_string(fo_json_get_object(e, "additionalMetadata"), "class"),
+                      "Unreachable");
+  json_object_put(e);
+  h_free(&h);
+}
+
+/* A pass handed a copy of the object older than this process's own last write (the informer lags
+ * it) must not act on it: the copy says the old cluster is being stopped, the API server says the
+ * new one was started. Acting on the copy deleted the new cluster (seen on real Flink: the
+ * FlinkDeployment then sat in RECONCILING with its JobManager Deployment MISSING). */
+static void test_pass_stale_copy(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "stale");
+  h_create(&h, "savepoint", "running", NULL, NULL);
+  assert_int_equal(h_pass(&h, NULL), 0);
+  json_object *before_start = fake_copy(h.fake, "flinkdeployments", NS, h.name);
+  assert_int_equal(h_phase(&h), LC_START);
+  assert_int_equal(h_pass(&h, NULL), 0); /* START: the job id recorded, the cluster applied */
+  assert_non_null(fake_get(h.fake, "deployments", NS, h.name));
+  double again = 0;
+  assert_int_equal(reconcile(&h.env, h.k, before_start, h.key, &again), 0);
+  json_object *dep = fake_get(h.fake, "deployments", NS, h.name);
+  assert_non_null(dep);
+  assert_null(fo_json_get(fo_json_get_object(dep, "metadata"), "deletionTimestamp"));
+  assert_string_equal(h_job(&h, "state"), "RECONCILING");
+  h_free(&h);
+}
+
+/* While a pod of the old cluster is still stopping (its Deployment already gone), nothing new
+ * starts: a stopping pod is a Flink process still running, beside which a new one would share the
+ * cluster's HA data and checkpoint directories. */
 static void test_pass_waits_for_old_pods(void **state) {
   (void)state;
   struct h h;
@@ -809,6 +984,10 @@ int main(void) {
       cmocka_unit_test(test_phase_table),
       cmocka_unit_test(test_pass_new_running),
       cmocka_unit_test(test_pass_waits_for_old_pods),
+      cmocka_unit_test(test_pass_stale_copy),
+      cmocka_unit_test(test_failure_classes),
+      cmocka_unit_test(test_failure_reported),
+      cmocka_unit_test(test_failure_not_reported),
       cmocka_unit_test(test_pass_created_suspended),
       cmocka_unit_test(test_pass_invalid_spec),
       cmocka_unit_test(test_pass_conflict_keeps_other_writer),

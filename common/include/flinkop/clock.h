@@ -14,5 +14,7 @@ int64_t fo_clock_ms(void);
 /* The time now as RFC 3339 in UTC with `digits` fractional digits (0, 3 or 6):
  * 2026-12-01T21:43:50Z, ...50.936Z, ...50.936529Z. `out` needs 32 bytes. Returns out. */
 char *fo_clock_rfc3339(char *out, size_t n, int digits);
+/* A time `seconds` from now (may be negative) as RFC 3339 in UTC, whole seconds. Returns out. */
+char *fo_clock_rfc3339_in(char *out, size_t n, double seconds);
 
 #endif

@@ -56,10 +56,12 @@ extern const struct fo_kube_resource fo_res_flinkdeployments, fo_res_deployments
     fo_res_validating_webhooks, fo_res_mutating_webhooks;
 
 struct fo_kube_error {
-  long http_code;
+  long http_code; /* 0: no answer (transport) or the request was not sent */
   char reason[64];
   char message[1024];
   long retry_after; /* seconds, for 429 */
+  char method[8];   /* the request: "POST" */
+  char path[256];   /* "/apis/apps/v1/namespaces/jobs/deployments" (no query) */
 };
 
 struct fo_kube;
