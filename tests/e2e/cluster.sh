@@ -152,8 +152,8 @@ CMD
   chmod 600 "$DIR"/*.kubeconfig "$DIR/kubeconfig" "$DIR/controller.token"
   wait_ready "$server" "$admin_token"
 
-  log "kube-controller-manager (garbagecollector, namespace, serviceaccount)"
-  "$BIN/kube-controller-manager" --controllers=garbagecollector,namespace,serviceaccount --leader-elect=false \
+  log "kube-controller-manager (garbagecollector, namespace, serviceaccount, resourcequota)"
+  "$BIN/kube-controller-manager" --controllers=garbagecollector,namespace,serviceaccount,resourcequota --leader-elect=false \
     --kubeconfig "$DIR/kubeconfig" --secure-port=0 --port=0 > "$DIR/logs/kube-controller-manager.log" 2>&1 &
   echo $! > "$DIR/pids/kube-controller-manager"
 

@@ -230,15 +230,64 @@ case "$shape" in
   *) ko "layered pod templates: the standalone TaskManager's pod" "$shape" ;;
 esac
 
+# ---- a failure is shown where the user looks (issue 22): status.error in the API server's own
+# words with the next attempt, a Warning Event, the metric; cleared once the cause goes ----
+failures() { curl -s "http://127.0.0.1:$CTL_PORT_life/metrics" | awk -v c="$1" '$1 == "flink_operator_reconcile_failures_total{class=\""c"\"}" {print $2}'; }
+err_json() { jpath "$1" '{.status.error}'; }
+err_field() { err_json "$1" | python3 -c 'import json, sys
+e = json.load(sys.stdin); v = e
+for k in sys.argv[1].split("."): v = v.get(k, "") if isinstance(v, dict) else ""
+print(v)' "$2" 2>/dev/null; }
+invalid_before=$(failures Invalid)
+# an init container mounting a volume the pod does not have: the rulebook has no say, the API
+# server refuses the Deployment
+pod_templates refused native | sed 's/              - {mountPath: \/flink-artifact, name: downloads}/              - {mountPath: \/flink-artifact, name: nope}/' | kubectl apply -f - >/dev/null
+refused_shown() { err_field refused message | grep -q 'Not found: "nope"'; }
+if wait_for 30 refused_shown; then ok "refused object: status.error has the API server's words"; else ko "refused object: status.error" "$(jpath refused '{.status}')"; fi
+check "refused object: the error's type and class" "org.apache.flink.kubernetes.operator.exception.ReconciliationException Invalid 422" \
+  "$(err_field refused type) $(err_field refused additionalMetadata.class) $(err_field refused additionalMetadata.httpCode)"
+check "refused object: the message names the request and says when the next attempt is" "yes" \
+  "$(err_field refused message | grep -q '^POST /apis/apps/v1/namespaces/'$ns'/deployments: .*(HTTP 422 Invalid); next attempt in [0-9]* s (20[0-9-]*T[0-9:]*Z)$' && echo yes)"
+ev() { kubectl -n $ns get events --field-selector "involvedObject.name=$1,reason=$2,type=Warning" -o jsonpath='{range .items[*]}{.count} {.message}{"\n"}{end}'; }
+check "refused object: a Warning Event, reason Error, with the API server's words" "yes" "$(ev refused Error | grep -q 'Not found: \"nope\"' && echo yes)"
+grown() { [ "$(failures Invalid)" -gt "${invalid_before:-0}" ]; }
+if wait_for 10 grown; then ok "refused object: flink_operator_reconcile_failures_total{class=\"Invalid\"} counts it"; else ko "refused object: the metric" "$(failures Invalid)"; fi
+# retried with backoff: the same Event's count grows (its message has no time in it)
+again() { [ "$(ev refused Error | awk '{print $1; exit}')" -ge 2 ] 2>/dev/null; }
+if wait_for 30 again; then ok "refused object: retried, one Event whose count grows"; else ko "refused object: retried" "$(ev refused Error)"; fi
+check "refused object: nothing half-made is left running" "" "$(kubectl -n $ns get deploy refused -o name 2>/dev/null)"
+# the cause goes: the next attempt deploys and the error clears
+pod_templates refused native | kubectl apply -f - >/dev/null
+cleared() { lifecycle_is refused STABLE && [ -z "$(err_json refused)" ]; }
+if wait_for 60 cleared; then ok "refused object: fixed, it runs and status.error is cleared"; else ko "refused object: fixed" "$(jpath refused '{.status}')"; fi
+
+# refused by a quota (Forbidden): the same, in another namespace
+nsq=e2e-life-quota
+kubectl create namespace $nsq >/dev/null
+kubectl -n $nsq create quota no-deployments --hard=count/deployments.apps=0 >/dev/null
+forbidden_before=$(failures Forbidden)
+app quota stateless | sed "s/namespace: $ns}/namespace: $nsq}/" | kubectl apply -f - >/dev/null
+quota_shown() { kubectl -n $nsq get flinkdep quota -o jsonpath='{.status.error}' | grep -q 'exceeded quota: no-deployments'; }
+if wait_for 30 quota_shown; then ok "quota: status.error says the quota refused the Deployment"; else ko "quota: status.error" "$(kubectl -n $nsq get flinkdep quota -o jsonpath='{.status}')"; fi
+check "quota: class Forbidden, HTTP 403" "Forbidden 403" "$(kubectl -n $nsq get flinkdep quota -o jsonpath='{.status.error}' | python3 -c 'import json,sys; m=json.load(sys.stdin)["additionalMetadata"]; print(m["class"], m["httpCode"])')"
+check "quota: a Warning Event" "yes" "$(kubectl -n $nsq get events --field-selector involvedObject.name=quota,reason=Error -o jsonpath='{.items[*].message}' | grep -q 'exceeded quota' && echo yes)"
+fgrown() { [ "$(failures Forbidden)" -gt "${forbidden_before:-0}" ]; }
+if wait_for 10 fgrown; then ok "quota: counted as Forbidden"; else ko "quota: the metric" "$(failures Forbidden)"; fi
+kubectl -n $nsq delete quota no-deployments >/dev/null
+quota_ok() { [ "$(kubectl -n $nsq get flinkdep quota -o jsonpath='{.status.lifecycleState}')" = STABLE ] && [ -z "$(kubectl -n $nsq get flinkdep quota -o jsonpath='{.status.error}')" ]; }
+# (the backoff may have grown to a few seconds by now)
+if wait_for 90 quota_ok; then ok "quota: lifted, it runs and status.error is cleared"; else ko "quota: lifted" "$(kubectl -n $nsq get flinkdep quota -o jsonpath='{.status}')"; fi
+kubectl -n $nsq delete flinkdep quota --wait=false >/dev/null
+
 # ---- created suspended ----
 app sus stateless | sed 's/    upgradeMode: stateless/    upgradeMode: stateless\n    state: suspended/' | kubectl apply -f - >/dev/null
 if wait_for 20 lifecycle_is sus SUSPENDED; then ok "created suspended: recorded"; else ko "created suspended" "$(jpath sus '{.status}')"; fi
 check "created suspended: nothing started" "0" "$(rec sus starts)"
 
 # ---- delete cleans up everything it owns ----
-for n in sl sp ls sus crash sa pt pts; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
+for n in sl sp ls sus crash sa pt pts refused; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
 all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name | grep -v kube-root-ca)" ]; }
 if wait_for 40 all_gone; then ok "delete: every owned object and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name)"; fi
 controller_stop life
 flinksim_stop
-kubectl delete namespace $ns --wait=false >/dev/null 2>&1
+kubectl delete namespace $ns $nsq --wait=false >/dev/null 2>&1
