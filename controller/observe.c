@@ -7,6 +7,8 @@
 
 #include "events.h"
 #include "flinkop/buf.h"
+#include "flinkop/clock.h"
+#include "flinkop/flinkconf.h"
 #include "flinkop/flinkrest.h"
 #include "savepoint.h"
 
@@ -64,6 +66,72 @@ static char *jm_pod_failure(struct pass *p, char *reason, size_t n) {
   }
   json_object_put(pods);
   return res;
+}
+
+/* A JobManager Deployment whose pods cannot be made (its ReplicaFailure condition: a quota, an
+ * admission webhook, a pod security policy): "[reason] message", as the reference reports it.
+ * NULL when none. */
+static char *jm_replica_failure(json_object *dep, char *reason, size_t n) {
+  json_object *conds = fo_json_get_array(fo_json_get_object(dep, "status"), "conditions");
+  size_t nc = conds ? json_object_array_length(conds) : 0;
+  for (size_t i = 0; i < nc; i++) {
+    json_object *c = json_object_array_get_idx(conds, i);
+    const char *type = fo_json_get_string(c, "type"), *st = fo_json_get_string(c, "status");
+    if (!lc_is(type, "ReplicaFailure") || !lc_is(st, "True")) continue;
+    const char *why = fo_json_get_string(c, "reason");
+    const char *msg = fo_json_get_string(c, "message");
+    snprintf(reason, n, "%s", why && *why ? why : "FailedCreate");
+    struct fo_buf b;
+    fo_buf_init(&b, 4096);
+    fo_buf_printf(&b, "[%s] %s", reason, msg ? msg : "the JobManager pod cannot be created");
+    return fo_buf_steal(&b);
+  }
+  return NULL;
+}
+
+/* What the JobManager's pod is waiting for, for a message: its phase and each condition that is
+ * not met ("Pending; PodScheduled: Unschedulable: 0/1 nodes are available: 1 Insufficient cpu."),
+ * or "no JobManager pod". Owned by the caller, NULL without memory. */
+static char *jm_pod_summary(struct pass *p) {
+  json_object *pods = lc_labelled(p, &fo_res_pods, "component=jobmanager");
+  struct fo_buf b;
+  fo_buf_init(&b, 2048);
+  size_t np = pods ? json_object_array_length(pods) : 0;
+  if (!np) fo_buf_puts(&b, "no JobManager pod");
+  for (size_t i = 0; i < np && i < 2; i++) {
+    json_object *st = fo_json_get_object(json_object_array_get_idx(pods, i), "status");
+    const char *phase = fo_json_get_string(st, "phase");
+    fo_buf_printf(&b, "%s%s", i ? "; " : "", phase ? phase : "Unknown");
+    json_object *conds = fo_json_get_array(st, "conditions");
+    size_t nc = conds ? json_object_array_length(conds) : 0;
+    for (size_t j = 0; j < nc; j++) {
+      json_object *c = json_object_array_get_idx(conds, j);
+      if (lc_is(fo_json_get_string(c, "status"), "True")) continue;
+      const char *t = fo_json_get_string(c, "type"), *r = fo_json_get_string(c, "reason");
+      const char *m = fo_json_get_string(c, "message");
+      fo_buf_printf(&b, "; %s: %s%s%s", t ? t : "?", r ? r : "False", m ? ": " : "", m ? m : "");
+    }
+  }
+  json_object_put(pods);
+  return fo_buf_steal(&b);
+}
+
+/* A JobManager not ready within kubernetes.operator.deployment.readiness.timeout (5 min, as the
+ * reference's default) of the change being reconciled: a message saying what it waits for, NULL
+ * while there is time (or without memory). */
+static char *jm_not_ready(struct pass *p) {
+  int64_t timeout = 5 * 60 * 1000;
+  const char *v = fo_conf_get(p->conf, "kubernetes.operator.deployment.readiness.timeout");
+  if (v && fo_duration_parse(v, &timeout) < 0) timeout = 5 * 60 * 1000;
+  const struct fo_opt_int *since = &p->st.reconciliation_status.reconciliation_timestamp;
+  if (!since->set || fo_clock_ms() - since->v <= timeout) return NULL;
+  char *pod = jm_pod_summary(p);
+  struct fo_buf b;
+  fo_buf_init(&b, 4096);
+  fo_buf_printf(&b, "JobManager deployment not ready within %lld s: %s",
+                (long long)(timeout / 1000), pod ? pod : "");
+  free(pod);
+  return fo_buf_steal(&b);
 }
 
 static json_object *jm_deployment(struct pass *p, int *ret) {
@@ -134,15 +202,23 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s) {
     fo_json_as_int64(fo_json_get(fo_json_get_object(dep, "status"), "readyReplicas"), &ready);
     jm = ready > 0 ? "READY" : "DEPLOYING";
   }
-  json_object_put(dep);
   char reason[64];
-  char *pod_failure = lc_is(jm, "DEPLOYING") ? jm_pod_failure(p, reason, sizeof reason) : NULL;
+  char *pod_failure =
+      lc_is(jm, "DEPLOYING") ? jm_replica_failure(dep, reason, sizeof reason) : NULL;
+  json_object_put(dep);
+  if (!pod_failure && lc_is(jm, "DEPLOYING"))
+    pod_failure = jm_pod_failure(p, reason, sizeof reason);
   if (pod_failure) {
     jm = "ERROR";
-    if (!p->st.error || !strstr(p->st.error, pod_failure))
-      event_record(p->k, p->obj, "Warning", reason, pod_failure);
+    if (!pass_error_is(p, pod_failure)) event_record(p->k, p->obj, "Warning", reason, pod_failure);
     pass_set_error(p, LC_UPGRADE_ERROR, pod_failure);
     free(pod_failure);
+  }
+  char *late = lc_is(jm, "DEPLOYING") ? jm_not_ready(p) : NULL;
+  if (late) { /* said once per new message; the wait goes on (a slow pull may still end) */
+    if (!pass_error_is(p, late)) event_record(p->k, p->obj, "Warning", "DeploymentNotReady", late);
+    pass_set_error(p, LC_UPGRADE_ERROR, late);
+    free(late);
   }
   bool jm_changed = !lc_is(p->st.jm_deployment_status, jm);
   pass_set(p, &p->st.jm_deployment_status, jm);

@@ -82,6 +82,14 @@ void pass_set_error(struct pass *p, const char *type, const char *msg) {
   json_object_put(e);
 }
 
+bool pass_error_is(const struct pass *p, const char *msg) {
+  json_object *e = p->st.error && msg ? json_tokener_parse(p->st.error) : NULL;
+  const char *m = fo_json_get_string(e, "message");
+  bool same = m && !strcmp(m, msg);
+  json_object_put(e);
+  return same;
+}
+
 void pass_set_job_state(struct pass *p, const char *state) {
   struct fo_job_status *j = &p->st.job_status;
   p->st.has_job_status = true;

@@ -76,6 +76,9 @@ void pass_set(struct pass *p, char **field, const char *v);
  * clears it. */
 void pass_set_error(struct pass *p, const char *type, const char *msg);
 
+/* Whether status.error's message is `msg` (so a repeat is not announced again). */
+bool pass_error_is(const struct pass *p, const char *msg);
+
 /* Sets jobStatus.state (and updateTime when it changes). */
 void pass_set_job_state(struct pass *p, const char *state);
 /* What follows from the rest of the status, before it is written: observedGeneration present,

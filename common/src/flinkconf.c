@@ -394,3 +394,61 @@ int fo_limit_factor_parse(const char *s, double *ret) {
   *ret = f;
   return 0;
 }
+
+int fo_duration_parse(const char *s, int64_t *ret_ms) {
+  static const struct {
+    const char *unit;
+    double ms;
+  } units[] = {{"", 1},
+               {"d", 86400000},
+               {"day", 86400000},
+               {"days", 86400000},
+               {"h", 3600000},
+               {"hour", 3600000},
+               {"hours", 3600000},
+               {"min", 60000},
+               {"m", 60000},
+               {"minute", 60000},
+               {"minutes", 60000},
+               {"s", 1000},
+               {"sec", 1000},
+               {"secs", 1000},
+               {"second", 1000},
+               {"seconds", 1000},
+               {"ms", 1},
+               {"milli", 1},
+               {"millis", 1},
+               {"millisecond", 1},
+               {"milliseconds", 1},
+               {"us", 1e-3},
+               {"micro", 1e-3},
+               {"micros", 1e-3},
+               {"microsecond", 1e-3},
+               {"microseconds", 1e-3},
+               {"ns", 1e-6},
+               {"nano", 1e-6},
+               {"nanos", 1e-6},
+               {"nanosecond", 1e-6},
+               {"nanoseconds", 1e-6}};
+  *ret_ms = 0;
+  if (!s) return -EINVAL;
+  while (*s == ' ' || *s == '\t') s++;
+  const char *d = s;
+  uint64_t n = 0;
+  for (; *d >= '0' && *d <= '9'; d++) {
+    if (n > 1000000000000000ULL) return -EINVAL; /* (no overflow below) */
+    n = n * 10 + (uint64_t)(*d - '0');
+  }
+  if (d == s) return -EINVAL;
+  while (*d == ' ' || *d == '\t') d++;
+  size_t len = strlen(d);
+  while (len && (d[len - 1] == ' ' || d[len - 1] == '\t')) len--;
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    if (strlen(units[i].unit) != len || strncasecmp(units[i].unit, d, len)) continue;
+    double ms = (double)n * units[i].ms;
+    if (ms > 366.0 * 86400000.0) return -EINVAL;
+    *ret_ms = (int64_t)ms;
+    return 0;
+  }
+  return -EINVAL;
+}

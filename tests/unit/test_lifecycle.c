@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fakecluster.h"
+#include "flinkop/clock.h"
 #include "flinkop/kube.h"
 #include "lifecycle.h"
 #include "pass.h"
@@ -504,6 +505,79 @@ static void test_failure_not_reported(void **state) {
   h_free(&h);
 }
 
+/* Runs passes until the phase is RUNNING (the cluster applied, the JobManager not ready: no tick).
+ */
+static void h_until_running(struct h *h) {
+  for (int i = 0; i < 5 && h_phase(h) != LC_RUNNING; i++) assert_int_equal(h_pass(h, NULL), 0);
+  assert_int_equal(h_phase(h), LC_RUNNING);
+}
+
+static const char *h_error_message(struct h *h, char *buf, size_t n) {
+  json_object *e = h_status(h, "error") ? json_tokener_parse(h_status(h, "error")) : NULL;
+  snprintf(buf, n, "%s", fo_json_get_string(e, "message") ? fo_json_get_string(e, "message") : "");
+  json_object_put(e);
+  return buf;
+}
+
+/* A JobManager not ready within kubernetes.operator.deployment.readiness.timeout is said (once),
+ * and one whose pods cannot be made (ReplicaFailure: a quota) is an ERROR with its reason. */
+static void test_observe_not_ready_and_replica_failure(void **state) {
+  (void)state;
+  struct h h;
+  char msg[1024];
+  h_init(&h, "late");
+  h_create(&h, "stateless", "running", NULL, NULL);
+  h_until_running(&h);
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_string_equal(h_status(&h, "jobManagerDeploymentStatus"), "DEPLOYING");
+  assert_null(h_status(&h, "error")); /* within the timeout (5 min) */
+  /* the change was reconciled ten minutes ago */
+  json_object *rs = fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL);
+  json_object_object_add(rs, "reconciliationTimestamp",
+                         json_object_new_int64(fo_clock_ms() - 10 * 60 * 1000));
+  for (int i = 1; i <= 2; i++) {
+    assert_int_equal(h_pass(&h, NULL), 0);
+    assert_string_equal(h_error_message(&h, msg, sizeof msg),
+                        "JobManager deployment not ready within 300 s: no JobManager pod");
+    const char *ev = NULL;
+    int64_t count = 0;
+    assert_int_equal(h_events(&h, "DeploymentNotReady", &ev, &count), 1);
+    assert_int_equal(count, 1); /* said once, not every pass */
+  }
+  assert_string_equal(h_status(&h, "jobManagerDeploymentStatus"), "DEPLOYING"); /* it waits on */
+  /* its pods cannot be made */
+  json_object *dep = fake_get(h.fake, "deployments", NS, "late");
+  json_object *st = json_object_new_object();
+  json_object_object_add(
+      st, "conditions",
+      json_tokener_parse(
+          "[{\"type\":\"Progressing\",\"status\":\"True\"},{\"type\":"
+          "\"ReplicaFailure\",\"status\":\"True\",\"reason\":\"FailedCreate\","
+          "\"message\":\"pods \\\"late-7d9\\\" is forbidden: exceeded quota: q\"}]"));
+  json_object_object_add(dep, "status", st);
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_string_equal(h_status(&h, "jobManagerDeploymentStatus"), "ERROR");
+  assert_string_equal(h_error_message(&h, msg, sizeof msg),
+                      "[FailedCreate] pods \"late-7d9\" is forbidden: exceeded quota: q");
+  const char *ev = NULL;
+  int64_t count = 0;
+  assert_int_equal(h_events(&h, "FailedCreate", &ev, &count), 1);
+  assert_string_equal(ev, "[FailedCreate] pods \"late-7d9\" is forbidden: exceeded quota: q");
+  h_free(&h);
+
+  /* a longer timeout: not yet */
+  h_init(&h, "patient");
+  h_create(&h, "stateless", "running",
+           ",\"kubernetes.operator.deployment.readiness.timeout\":\"1 h\"", NULL);
+  h_until_running(&h);
+  rs = fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL);
+  json_object_object_add(rs, "reconciliationTimestamp",
+                         json_object_new_int64(fo_clock_ms() - 10 * 60 * 1000));
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_null(h_status(&h, "error"));
+  h_free(&h);
+}
+
 /* A pass handed a copy of the object older than this process's own last write (the informer lags
  * it) must not act on it: the copy says the old cluster is being stopped, the API server says the
  * new one was started. Acting on the copy deleted the new cluster (seen on real Flink: the
@@ -985,6 +1059,7 @@ int main(void) {
       cmocka_unit_test(test_pass_new_running),
       cmocka_unit_test(test_pass_waits_for_old_pods),
       cmocka_unit_test(test_pass_stale_copy),
+      cmocka_unit_test(test_observe_not_ready_and_replica_failure),
       cmocka_unit_test(test_failure_classes),
       cmocka_unit_test(test_failure_reported),
       cmocka_unit_test(test_failure_not_reported),

@@ -188,11 +188,68 @@ static void test_flink_configuration_flattening(void **st) {
   json_object_put(spec);
 }
 
+/* Flink Durations and limit factors, as Flink reads them (TimeUtils.parseDuration). */
+static void test_durations_and_factors(void **state) {
+  (void)state;
+  static const struct {
+    const char *in;
+    int r;
+    int64_t ms;
+  } d[] = {
+      {"5 min", 0, 300000},
+      {"300s", 0, 300000},
+      {"10", 0, 10},
+      {"1h", 0, 3600000},
+      {"2 d", 0, 172800000},
+      {"250 ms", 0, 250},
+      {" 3 MIN ", 0, 180000},
+      {"1500us", 0, 1},
+      {"999999ns", 0, 0},
+      {"7 seconds", 0, 7000},
+      {"1 minute", 0, 60000},
+      {"0", 0, 0},
+      {"", -EINVAL, 0},
+      {"min", -EINVAL, 0},
+      {"5 fortnights", -EINVAL, 0},
+      {"-5s", -EINVAL, 0},
+      {"1.5s", -EINVAL, 0},
+      {"400 d", -EINVAL, 0},
+      {"99999999999999999999", -EINVAL, 0},
+      {"5s5", -EINVAL, 0},
+  };
+  for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+    int64_t ms = -1;
+    int r = fo_duration_parse(d[i].in, &ms);
+    if (r != d[i].r || (r == 0 && ms != d[i].ms))
+      fail_msg("\"%s\": want %d/%lld, got %d/%lld", d[i].in, d[i].r, (long long)d[i].ms, r,
+               (long long)ms);
+  }
+  assert_int_equal(fo_duration_parse(NULL, &(int64_t){0}), -EINVAL);
+  static const struct {
+    const char *in;
+    int r;
+    double f;
+  } f[] = {{NULL, 0, 1},        {"1", 0, 1},         {"2.5", 0, 2.5},
+           {"1000", 0, 1000},   {"0.5", -EINVAL, 1}, {"1001", -EINVAL, 1},
+           {"nan", -EINVAL, 1}, {"2x", -EINVAL, 1},  {"", -EINVAL, 1}};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    double v = -1;
+    int r = fo_limit_factor_parse(f[i].in, &v);
+    if (r != f[i].r || v != f[i].f)
+      fail_msg("factor \"%s\": want %d/%g, got %d/%g", f[i].in ? f[i].in : "(null)", f[i].r, f[i].f,
+               r, v);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_plain_scalars),  cmocka_unit_test(test_quoted_stay_strings),
-      cmocka_unit_test(test_multi_document), cmocka_unit_test(test_bad_inputs),
-      cmocka_unit_test(test_limits),         cmocka_unit_test(test_flink_configuration_flattening),
+      cmocka_unit_test(test_plain_scalars),
+      cmocka_unit_test(test_quoted_stay_strings),
+      cmocka_unit_test(test_multi_document),
+      cmocka_unit_test(test_bad_inputs),
+      cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_flink_configuration_flattening),
+      cmocka_unit_test(test_durations_and_factors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

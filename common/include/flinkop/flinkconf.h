@@ -64,5 +64,11 @@ int fo_quantity_parse(const char *s, double *ret_value, const char **ret_why);
 /* A resource limit factor (kubernetes.<component>.cpu|memory.limit-factor): a number from 1 (Flink
  * refuses less) to 1000. NULL (not set) is 1. Returns 0 with *ret, or -EINVAL (*ret is then 1). */
 int fo_limit_factor_parse(const char *s, double *ret);
+/* A Flink Duration ("5 min", "300s", "1h", "250 ms", "10": milliseconds) as Flink's
+ * TimeUtils.parseDuration reads it: a whole number, optional blanks, an optional unit (d, day(s),
+ * h, hour(s), min, minute(s), m, s, sec(s), second(s), ms, milli(s), millisecond(s), us, micro(s),
+ * microsecond(s), ns, nano(s), nanosecond(s)). Returns 0 with *ret_ms (rounded down), or -EINVAL
+ * (not a duration, or over a year of milliseconds: nothing here waits longer). */
+int fo_duration_parse(const char *s, int64_t *ret_ms);
 
 #endif
