@@ -496,7 +496,7 @@ static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **
   *ret_direct = false;
   st[0] = '\0';
   if (m->restore == FROM_NOTHING) return 0;
-  const char *js = lc_observe_job(p, f, st, 16);
+  const char *js = lc_observe_job(p, f, st, 16, NULL);
   if (m->savepoint && lc_is(js, "RUNNING")) return 0;
   if (ha_has_checkpoint(p)) {
     *ret_mode = mode_named("last-state");
@@ -600,7 +600,7 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
     return r;
   }
   char st[16];
-  const char *js = lc_observe_job(p, f, st, sizeof st);
+  const char *js = lc_observe_job(p, f, st, sizeof st, NULL);
   /* A job that never ran (still RECONCILING, its JobManager never ready: a crash loop the new spec
    * fixes, say) made no state newer than what it was started from, which the restore uses again:
    * there is no savepoint to wait for, and none could be taken. */

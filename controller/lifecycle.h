@@ -75,8 +75,10 @@ bool lc_is(const char *a, const char *b); /* both set and equal */
  * the manual savepoint), and the status written. */
 int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s);
 /* The job's state from Flink into `state` (its name and start time into the status), or NULL
- * when the JobManager cannot say. */
-const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size_t n);
+ * when the JobManager cannot say; *ret_rest (may be NULL) is then the REST call's error (0: it
+ * answered, without this job). */
+const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size_t n,
+                           int *ret_rest);
 
 /* Helpers the cleanup shares. */
 struct fo_flink *lc_flink(const struct pass *p);

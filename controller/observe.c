@@ -12,10 +12,13 @@
 #include "flinkop/flinkrest.h"
 #include "savepoint.h"
 
-const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size_t n) {
+const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size_t n,
+                           int *ret_rest) {
   const char *jid = p->st.job_status.job_id;
   struct fo_flink_jobs jobs;
-  if (!jid || fo_flink_jobs_overview(f, &jobs) < 0) return NULL;
+  int r = jid ? fo_flink_jobs_overview(f, &jobs) : 0;
+  if (ret_rest) *ret_rest = r;
+  if (!jid || r < 0) return NULL;
   const char *res = NULL;
   for (size_t i = 0; i < jobs.n; i++)
     if (!strcmp(jobs.jobs[i].jid, jid)) {
@@ -134,6 +137,29 @@ static char *jm_not_ready(struct pass *p) {
   return fo_buf_steal(&b);
 }
 
+/* The JobManager is ready but its REST API does not answer. Right after a start it may take a
+ * moment: after a minute from the change being reconciled it is said (status.error, a
+ * RestApiUnreachable Warning once per new message), and a RUNNING job becomes RECONCILING, as
+ * the reference does: nobody knows how it is. Cleared when the job is seen running again. */
+static void rest_unreachable(struct pass *p, struct fo_flink *f) {
+  const struct fo_opt_int *since = &p->st.reconciliation_status.reconciliation_timestamp;
+  if (since->set && fo_clock_ms() - since->v < 60 * 1000) return;
+  struct fo_buf b;
+  fo_buf_init(&b, 2048);
+  const char *why = fo_flink_last_error(f);
+  if (fo_buf_printf(&b, "Flink's REST API does not answer: %s", why && *why ? why : "no answer") <
+      0) {
+    fo_buf_free(&b);
+    pass_nomem(p);
+    return;
+  }
+  if (!pass_error_is(p, b.data))
+    event_record(p->k, p->obj, "Warning", "RestApiUnreachable", b.data);
+  pass_set_error(p, LC_UPGRADE_ERROR, b.data);
+  if (lc_is(p->st.job_status.state, "RUNNING")) pass_set_job_state(p, "RECONCILING");
+  fo_buf_free(&b);
+}
+
 static json_object *jm_deployment(struct pass *p, int *ret) {
   *ret = 0;
   char key[512];
@@ -227,7 +253,9 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   s->again = LC_STEADY;
   if (lc_is(jm, "READY")) {
     char st[16];
-    const char *js = lc_observe_job(p, f, st, sizeof st);
+    int rest = 0;
+    const char *js = lc_observe_job(p, f, st, sizeof st, &rest);
+    if (rest < 0) rest_unreachable(p, f);
     if (js && !lc_is(p->st.job_status.state, js)) {
       char msg[96];
       snprintf(msg, sizeof msg, "Job status changed from %s to %s",

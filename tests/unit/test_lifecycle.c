@@ -578,6 +578,42 @@ static void test_observe_not_ready_and_replica_failure(void **state) {
   h_free(&h);
 }
 
+/* A ready JobManager whose REST API does not answer: said after a minute from the change (not
+ * right after a start), the job RECONCILING; cleared once it answers and the job runs. */
+static void test_observe_rest_unreachable(void **state) {
+  (void)state;
+  struct h h;
+  char msg[1024];
+  h_init(&h, "mute");
+  h_create(&h, "stateless", "running", NULL, NULL);
+  h_converge(&h, 20, NULL, 0);
+  assert_string_equal(h_job(&h, "state"), "RUNNING");
+  fake_flink_break(h.fake, true);
+  assert_int_equal(h_pass(&h, NULL), 0); /* just reconciled: not yet said */
+  assert_null(h_status(&h, "error"));
+  json_object *rs = fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL);
+  json_object_object_add(rs, "reconciliationTimestamp",
+                         json_object_new_int64(fo_clock_ms() - 10 * 60 * 1000));
+  for (int i = 1; i <= 2; i++) {
+    assert_int_equal(h_pass(&h, NULL), 0);
+    assert_non_null(
+        strstr(h_error_message(&h, msg, sizeof msg), "Flink's REST API does not answer: "));
+    assert_string_equal(h_job(&h, "state"), "RECONCILING");
+    const char *ev = NULL;
+    int64_t count = 0;
+    assert_int_equal(h_events(&h, "RestApiUnreachable", &ev, &count), 1);
+    assert_int_equal(count, 1);
+  }
+  fake_flink_break(h.fake, false);
+  for (int i = 0; i < 10 && !(h_job(&h, "state") && !strcmp(h_job(&h, "state"), "RUNNING")); i++) {
+    fake_tick(h.fake);
+    assert_int_equal(h_pass(&h, NULL), 0);
+  }
+  assert_string_equal(h_job(&h, "state"), "RUNNING");
+  assert_null(h_status(&h, "error"));
+  h_free(&h);
+}
+
 /* A pass handed a copy of the object older than this process's own last write (the informer lags
  * it) must not act on it: the copy says the old cluster is being stopped, the API server says the
  * new one was started. Acting on the copy deleted the new cluster (seen on real Flink: the
@@ -1060,6 +1096,7 @@ int main(void) {
       cmocka_unit_test(test_pass_waits_for_old_pods),
       cmocka_unit_test(test_pass_stale_copy),
       cmocka_unit_test(test_observe_not_ready_and_replica_failure),
+      cmocka_unit_test(test_observe_rest_unreachable),
       cmocka_unit_test(test_failure_classes),
       cmocka_unit_test(test_failure_reported),
       cmocka_unit_test(test_failure_not_reported),
