@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cluster.h"
 #include "events.h"
@@ -544,6 +545,32 @@ static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **
   return r;
 }
 
+/* A running job's JobManager Deployment gone (deleted by hand, by another tool): with
+ * kubernetes.operator.jm-deployment-recovery.enabled (true by default) it is deployed again, as
+ * the reference does: through its HA data (last-state: the latest checkpoint, the same job id; none
+ * there is refused, never an empty start) when HA is on, else empty when the mode is stateless.
+ * Otherwise it stays MISSING, said in status.error. */
+static int recover_missing(struct pass *p, struct lc_step *s) {
+  if (!lc_is(p->st.jm_deployment_status, "MISSING")) return 0;
+  const char *js = p->st.job_status.state;
+  if (lc_is(js, "FINISHED") || lc_is(js, "FAILED") || lc_is(js, "CANCELED")) return 0;
+  const char *on = fo_conf_get(p->conf, "kubernetes.operator.jm-deployment-recovery.enabled");
+  const struct lc_mode *m = fo_conf_ha_enabled(p->conf)             ? mode_named("last-state")
+                            : spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p)
+                                                                    : NULL;
+  if (!m || (on && !strcasecmp(on, "false"))) {
+    pass_set_error(p, LC_UPGRADE_ERROR, "Missing JobManager deployment");
+    pass_finish(p);
+    return pass_write_status(p);
+  }
+  event_record(p->k, p->obj, "Warning", "RecoverDeployment", "Recovering lost deployment");
+  int r = begin(p, m, false, false);
+  s->again = 0.05;
+  s->mode = m->name;
+  if (r == 0) lc_go(p, s, LC_START, "JobManager Deployment missing");
+  return r;
+}
+
 static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   bool stop = !want_running(p);
   if (stop || spec_changed(p)) {
@@ -571,7 +598,8 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
             stop ? "job.state suspended" : "spec changed");
     return r;
   }
-  return lc_observe(p, f, s);
+  int r = lc_observe(p, f, s);
+  return r == 0 ? recover_missing(p, s) : r;
 }
 
 static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s);

@@ -83,7 +83,8 @@ void pass_set_error(struct pass *p, const char *type, const char *msg) {
 }
 
 bool pass_error_is(const struct pass *p, const char *msg) {
-  json_object *e = p->st.error && msg ? json_tokener_parse(p->st.error) : NULL;
+  if (!msg || !p->st.error) return false;
+  json_object *e = json_tokener_parse(p->st.error);
   const char *m = fo_json_get_string(e, "message");
   bool same = m && !strcmp(m, msg);
   json_object_put(e);

@@ -887,6 +887,61 @@ static void test_last_state_without_ha_data_restores_latest_checkpoint(void **st
   h_free(&h);
 }
 
+/* A running job's JobManager Deployment deleted by hand is deployed again: through HA (the same
+ * job, its latest checkpoint) when HA is on, empty when stateless; else, or with recovery off, it
+ * stays MISSING and says so. */
+static void test_recover_missing_deployment(void **state) {
+  (void)state;
+  static const struct {
+    const char *mode, *conf;
+    bool recovers, same_job;
+  } cases[] = {
+      {"stateless", NULL, true, false},
+      {"last-state", HA, true, true},
+      {"savepoint", HA, true, true},
+      {"savepoint", NULL, false, false},
+      {"stateless", ",\"kubernetes.operator.jm-deployment-recovery.enabled\":\"false\"", false,
+       false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct h h;
+    char name[16], msg[256];
+    snprintf(name, sizeof name, "rec%zu", i);
+    h_init(&h, name);
+    h_create(&h, cases[i].mode, "running", cases[i].conf, NULL);
+    h_converge(&h, 30, NULL, 0);
+    fake_flink_checkpoint(h.fake);
+    struct fake_flink_view v0, v;
+    fake_flink_view(h.fake, &v0);
+    assert_int_equal(fo_kube_delete(h.k, &fo_res_deployments, NS, name, NULL), 0);
+    fake_tick(h.fake);
+    if (cases[i].recovers) {
+      h_converge(&h, 40, NULL, 0);
+      fake_flink_view(h.fake, &v);
+      assert_non_null(fake_get(h.fake, "deployments", NS, name));
+      assert_int_equal(v.starts, v0.starts + 1);
+      assert_string_equal(h_job(&h, "state"), "RUNNING");
+      assert_int_equal(!strcmp(v.job_id, v0.job_id), cases[i].same_job);
+      assert_int_equal(v.stale_ha_starts, 0);
+      const char *ev = NULL;
+      int64_t count = 0;
+      if (h_events(&h, "RecoverDeployment", &ev, &count) != 1) fail_msg("case %zu: no event", i);
+      assert_string_equal(ev, "Recovering lost deployment");
+    } else {
+      for (int k = 0; k < 5; k++) {
+        assert_int_equal(h_pass(&h, NULL), 0);
+        fake_tick(h.fake);
+      }
+      assert_null(fake_get(h.fake, "deployments", NS, name));
+      assert_string_equal(h_status(&h, "jobManagerDeploymentStatus"), "MISSING");
+      assert_string_equal(h_error_message(&h, msg, sizeof msg), "Missing JobManager deployment");
+      fake_flink_view(h.fake, &v);
+      assert_int_equal(v.starts, v0.starts);
+    }
+    h_free(&h);
+  }
+}
+
 /* Before its first checkpoint, Flink's job ConfigMap holds leader annotations and no data at all:
  * a last-state upgrade finds no checkpoint there and asks Flink, whose latest checkpoint the new
  * job restores. */
@@ -1097,6 +1152,7 @@ int main(void) {
       cmocka_unit_test(test_pass_stale_copy),
       cmocka_unit_test(test_observe_not_ready_and_replica_failure),
       cmocka_unit_test(test_observe_rest_unreachable),
+      cmocka_unit_test(test_recover_missing_deployment),
       cmocka_unit_test(test_failure_classes),
       cmocka_unit_test(test_failure_reported),
       cmocka_unit_test(test_failure_not_reported),
