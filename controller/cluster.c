@@ -63,15 +63,18 @@ static bool has_tm_template(struct b *b) {
   return !standalone(b) && (b->in->spec->pod_template || component_template(b, "taskManager"));
 }
 
-/* Flink before 1.19 reads flink-conf.yaml with its own line parser ("key: value", no quoting, '#'
- * starts a comment); 1.19 and later read config.yaml as YAML. */
-static bool legacy_conf(const struct b *b) {
+/* The minor version of a Flink 1 (v1_14: 14); 1000 for Flink 2 or a version not known. */
+static long flink1_minor(const struct b *b) {
   const char *v = b->in->spec->flink_version;
-  if (!v || strncmp(v, "v1_", 3)) return false;
+  if (!v || strncmp(v, "v1_", 3)) return 1000;
   char *end;
   long minor = strtol(v + 3, &end, 10);
-  return !*end && minor < 19;
+  return *end ? 1000 : minor;
 }
+
+/* Flink before 1.19 reads flink-conf.yaml with its own line parser ("key: value", no quoting, '#'
+ * starts a comment); 1.19 and later read config.yaml as YAML. */
+static bool legacy_conf(const struct b *b) { return flink1_minor(b) < 19; }
 
 static json_object *str(const char *s) { return json_object_new_string(s); }
 
@@ -168,10 +171,19 @@ static json_object *flink_conf(struct b *b) {
   }
   conf_set(b, conf, "jobmanager.memory.process.size", s->job_manager.resource.memory);
   conf_set(b, conf, "taskmanager.memory.process.size", s->task_manager.resource.memory);
-  if (s->job_manager.resource.cpu_set)
+  /* Flink before 1.18 knows these as kubernetes.<component>.cpu (no ".amount"): without that key
+   * Flink 1.14 gave each TaskManager pod as many cores as it has slots */
+  bool old_cpu_keys = flink1_minor(b) < 18;
+  if (s->job_manager.resource.cpu_set) {
     conf_set_cpu(b, conf, "kubernetes.jobmanager.cpu.amount", s->job_manager.resource.cpu);
-  if (s->task_manager.resource.cpu_set)
+    if (old_cpu_keys)
+      conf_set_cpu(b, conf, "kubernetes.jobmanager.cpu", s->job_manager.resource.cpu);
+  }
+  if (s->task_manager.resource.cpu_set) {
     conf_set_cpu(b, conf, "kubernetes.taskmanager.cpu.amount", s->task_manager.resource.cpu);
+    if (old_cpu_keys)
+      conf_set_cpu(b, conf, "kubernetes.taskmanager.cpu", s->task_manager.resource.cpu);
+  }
   conf_set(b, conf, "$internal.pipeline.job-id", in->job_id);
   json_object_object_del(conf, "execution.savepoint.path");
   conf_set(b, conf, "execution.savepoint.path", in->restore_path);
