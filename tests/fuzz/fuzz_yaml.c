@@ -1,11 +1,34 @@
-/* libFuzzer target: the YAML reader, then the rulebook on every document it yields. */
+/* libFuzzer target: the YAML reader, then the rulebook on every document it yields; and the
+ * readers of single configuration values (Durations, limit factors, memory sizes) on the input as
+ * one string. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "flinkop/admission.h"
+#include "flinkop/flinkconf.h"
 #include "flinkop/yaml.h"
 
+static void values(const uint8_t *data, size_t size) {
+  if (size > 256) return;
+  char *s = malloc(size + 1);
+  if (!s) return;
+  memcpy(s, data, size);
+  s[size] = '\0';
+  int64_t ms;
+  double f, q;
+  uint64_t bytes;
+  const char *why;
+  fo_duration_parse(s, &ms);
+  fo_limit_factor_parse(s, &f);
+  fo_memory_parse(s, &bytes, &why);
+  fo_quantity_parse(s, &q, &why);
+  free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  values(data, size);
   struct fo_limits lim = *fo_limits_default();
   lim.nodes = 20000;
   struct fo_yaml_doc *docs;
