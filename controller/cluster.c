@@ -134,6 +134,9 @@ static json_object *flink_conf(struct b *b) {
   if (fo_conf_ha_enabled(conf)) conf_set(b, conf, "high-availability.cluster-id", in->name);
   conf_set(b, conf, "execution.target", standalone(b) ? "remote" : "kubernetes-application");
   conf_set(b, conf, "kubernetes.container.image.ref", s->image);
+  /* (Flink before 1.18 reads the image of its TaskManager pods as kubernetes.container.image, and
+   * without it pulls apache/flink:<its version>) */
+  if (flink1_minor(b) < 18) conf_set(b, conf, "kubernetes.container.image", s->image);
   conf_set(b, conf, "kubernetes.service-account", s->service_account);
   /* the job's jar: native reads pipeline.jars; a standalone application cluster finds the jar on
    * its classpath (pipeline.classpaths), where local: is file: (as the reference operator does) */
