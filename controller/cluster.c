@@ -138,6 +138,18 @@ static json_object *flink_conf(struct b *b) {
    * without it pulls apache/flink:<its version>) */
   if (flink1_minor(b) < 18) conf_set(b, conf, "kubernetes.container.image", s->image);
   conf_set(b, conf, "kubernetes.service-account", s->service_account);
+  /* Without spec.serviceAccount, the TaskManagers' pod template's (serviceAccountName, or the older
+   * serviceAccount: the seed's examples name it there): Flink overwrites a pod's service account
+   * with its configuration's, "default" when none, which cannot read the HA ConfigMaps */
+  if (!s->service_account && !standalone(b) &&
+      !fo_conf_get(conf, "kubernetes.taskmanager.service-account")) {
+    json_object *tm = user_template(b, component_template(b, "taskManager"));
+    json_object *ps = fo_json_get_object(tm, "spec");
+    const char *sa = fo_json_get_string(ps, "serviceAccountName");
+    if (!sa || !*sa) sa = fo_json_get_string(ps, "serviceAccount");
+    if (sa && *sa) conf_set(b, conf, "kubernetes.taskmanager.service-account", sa);
+    json_object_put(tm);
+  }
   /* the job's jar: native reads pipeline.jars; a standalone application cluster finds the jar on
    * its classpath (pipeline.classpaths), where local: is file: (as the reference operator does) */
   if (!standalone(b)) {
