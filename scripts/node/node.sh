@@ -11,6 +11,7 @@
 #   scripts/node/node.sh import FILE...     import docker-archives into the node's containerd
 #   scripts/node/node.sh exec CMD...        run a command inside the node (its network and mounts)
 #   scripts/node/node.sh check-host         compare the host with what it was before `up`
+#   scripts/node/node.sh restart-apiserver  stop the API server and start it again (a fault for the tests)
 #
 # It never changes the host. Everything runs in a network namespace and a mount namespace of its
 # own, both bound to files in $FO_NODE_DIR (default /tmp/flink-operator-node):
@@ -67,6 +68,30 @@ start() { # name program args...
   local name=$1; shift
   setsid "${NSX[@]}" "$@" >> "$DIR/logs/$name.log" 2>&1 < /dev/null &
   echo $! > "$DIR/pids/$name"
+}
+
+start_apiserver() {
+  start kube-apiserver "$BIN/kube-apiserver" --etcd-servers http://127.0.0.1:2379 \
+    --bind-address 0.0.0.0 --advertise-address "$NODE_IP" --secure-port "$API_PORT" --insecure-port 0 \
+    --cert-dir "$DIR/pki" --tls-cert-file "$DIR/pki/apiserver.crt" --tls-private-key-file "$DIR/pki/apiserver.key" \
+    --client-ca-file "$DIR/pki/ca.crt" --token-auth-file "$DIR/pki/tokens.csv" \
+    --service-account-key-file "$DIR/pki/sa.pub" --service-account-signing-key-file "$DIR/pki/sa.key" \
+    --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range "$SVC_CIDR" \
+    --authorization-mode Node,RBAC \
+    --enable-admission-plugins NodeRestriction,NamespaceLifecycle,ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
+    --kubelet-client-certificate "$DIR/pki/apiserver-kubelet-client.crt" --kubelet-client-key "$DIR/pki/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types InternalIP --enable-aggregator-routing=true \
+    --audit-log-path "$DIR/logs/audit.log" --audit-policy-file "$ROOT/tests/e2e/audit-policy.yaml"
+}
+
+# The API server stopped (SIGTERM, waited for) and started again as it was: a fault for the tests.
+cmd_restart_apiserver() {
+  local pid; pid=$(cat "$DIR/pids/kube-apiserver")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  start_apiserver
+  wait_until 60 "kube-apiserver /readyz" api_ready
+  log "kube-apiserver restarted"
 }
 
 wait_until() { # seconds what command...
@@ -342,17 +367,7 @@ cmd_up() {
     --advertise-client-urls http://127.0.0.1:2379 --listen-peer-urls http://127.0.0.1:2380 \
     --initial-advertise-peer-urls http://127.0.0.1:2380 --initial-cluster default=http://127.0.0.1:2380
   local adm=$DIR/pki/admin.token
-  start kube-apiserver "$BIN/kube-apiserver" --etcd-servers http://127.0.0.1:2379 \
-    --bind-address 0.0.0.0 --advertise-address "$NODE_IP" --secure-port "$API_PORT" --insecure-port 0 \
-    --cert-dir "$DIR/pki" --tls-cert-file "$DIR/pki/apiserver.crt" --tls-private-key-file "$DIR/pki/apiserver.key" \
-    --client-ca-file "$DIR/pki/ca.crt" --token-auth-file "$DIR/pki/tokens.csv" \
-    --service-account-key-file "$DIR/pki/sa.pub" --service-account-signing-key-file "$DIR/pki/sa.key" \
-    --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range "$SVC_CIDR" \
-    --authorization-mode Node,RBAC \
-    --enable-admission-plugins NodeRestriction,NamespaceLifecycle,ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
-    --kubelet-client-certificate "$DIR/pki/apiserver-kubelet-client.crt" --kubelet-client-key "$DIR/pki/apiserver-kubelet-client.key" \
-    --kubelet-preferred-address-types InternalIP --enable-aggregator-routing=true \
-    --audit-log-path "$DIR/logs/audit.log" --audit-policy-file "$ROOT/tests/e2e/audit-policy.yaml"
+  start_apiserver
   log "containerd"
   start containerd containerd --config "$DIR/containerd.toml"
   wait_until 60 "kube-apiserver /readyz" api_ready
@@ -441,8 +456,8 @@ cmd=${1:-}
 case $cmd in
   env) print_env; exit 0 ;;
   status) if running; then echo "running: $DIR"; exit 0; else echo "not running"; exit 3; fi ;;
-  up|down|import|exec|check-host) ;;
-  *) echo "usage: $0 up|down|env|status|import FILE...|exec CMD...|check-host" >&2; exit 2 ;;
+  up|down|import|exec|check-host|restart-apiserver) ;;
+  *) echo "usage: $0 up|down|env|status|import FILE...|exec CMD...|check-host|restart-apiserver" >&2; exit 2 ;;
 esac
 # What `up` builds runs as the caller, so the cache stays theirs: the Kubernetes programs, the
 # pause image.
@@ -460,6 +475,7 @@ case $cmd in
   up) [ -n "${FO_NODE_PREPARED:-}" ] || prepare; cmd_up ;;
   down) cmd_down ;;
   import) running || die "not running"; cmd_import "$@" ;;
+  restart-apiserver) running || die "not running"; cmd_restart_apiserver ;;
   exec) running || die "not running"; exec "${NSX[@]}" "$@" ;;
   check-host) cmd_check_host ;;
 esac
