@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "flinkop/clock.h"
 #include "flinkop/flinkconf.h"
 
@@ -29,14 +30,36 @@ struct fo_savepoint_info *sp_info(struct pass *p) {
   return &p->st.job_status.savepoint_info;
 }
 
-/* Sends the request carrying our trigger id. */
+/* Flink takes the caller's trigger id from 1.15 on; 1.14 and before refuse a request that carries
+ * one (their REST API reads request bodies strictly) and choose their own. */
+static bool caller_trigger_id(const struct pass *p) {
+  const char *v = p->spec.flink_version;
+  if (!v || strncmp(v, "v1_", 3)) return true;
+  char *end;
+  long minor = strtol(v + 3, &end, 10);
+  return *end || minor >= 15;
+}
+
+/* Sends the request carrying our trigger id; to a Flink that chooses its own, without it, and its
+ * id is recorded instead (a pass that dies before that write leaves one savepoint unrecorded: the
+ * next asks for another). A refusal is said in a Warning event (once per message). */
 static int send(struct pass *p, struct fo_flink *f, bool stop) {
   struct fo_savepoint_info *s = sp_info(p);
   const char *dir = fo_conf_savepoint_dir(p->conf);
+  const char *ours = caller_trigger_id(p) ? s->trigger_id : NULL;
   char *t = NULL;
-  int r =
-      stop ? fo_flink_stop_with_savepoint(f, p->st.job_status.job_id, dir, false, s->trigger_id, &t)
-           : fo_flink_trigger_savepoint(f, p->st.job_status.job_id, dir, false, s->trigger_id, &t);
+  int r = stop ? fo_flink_stop_with_savepoint(f, p->st.job_status.job_id, dir, false, ours, &t)
+               : fo_flink_trigger_savepoint(f, p->st.job_status.job_id, dir, false, ours, &t);
+  if (r == 0 && !ours && t) {
+    pass_set(p, &s->trigger_id, t);
+    pass_finish(p);
+    r = pass_write_status(p);
+  } else if (r < 0 && fo_flink_last_http_code(f) >= 400 && fo_flink_last_http_code(f) < 500) {
+    char msg[600];
+    snprintf(msg, sizeof msg, "Flink refused the savepoint request (HTTP %ld): %s",
+             fo_flink_last_http_code(f), fo_flink_last_error(f));
+    event_record(p->k, p->obj, "Warning", "SavepointError", msg);
+  }
   free(t);
   return r;
 }
