@@ -265,17 +265,15 @@ static json_object *ha_config_maps(struct pass *p) {
   return ha;
 }
 
-/* HA metadata a last-state restore can use: a job's ConfigMap holding a checkpoint pointer. */
+/* HA metadata a last-state restore can use: a job's ConfigMap holding a checkpoint pointer
+ * (<name>-<job id>-config-map from Flink 1.15 on, <name>-<job id>-jobmanager-leader before: the
+ * keys say it, whatever the name). */
 static bool ha_has_checkpoint(struct pass *p) {
   json_object *items = ha_config_maps(p);
   bool found = false;
   size_t n = items ? json_object_array_length(items) : 0;
   for (size_t i = 0; i < n && !found; i++) {
     json_object *cm = json_object_array_get_idx(items, i);
-    const char *name = fo_json_get_string(fo_json_get_object(cm, "metadata"), "name");
-    size_t len = name ? strlen(name) : 0;
-    if (len < 11 || strcmp(name + len - 11, "-config-map") || strstr(name, "-cluster-config-map"))
-      continue;
     /* (before its first checkpoint Flink's ConfigMap has leader annotations and no data) */
     json_object *data = fo_json_get_object(cm, "data");
     if (!data) continue;
@@ -288,34 +286,39 @@ static bool ha_has_checkpoint(struct pass *p) {
   return found;
 }
 
-/* Flink's JobGraph store lives in the cluster's HA ConfigMap (<name>-cluster-config-map, keys
- * jobGraph-<job id>; Flink 2 calls them executionPlan-<job id>). A JobManager that finds one
- * recovers that graph, not the one the new spec makes (a changed parallelism would be lost), while
- * the checkpoint it restores from is in the job's own ConfigMap. So before a start that keeps the
- * HA data, the job graphs go, as the reference operator does; the checkpoint pointers stay.
+/* Flink's JobGraph store lives in the cluster's HA ConfigMap (<name>-cluster-config-map from
+ * Flink 1.15 on, <name>-dispatcher-leader before; keys jobGraph-<job id>, Flink 2 calls them
+ * executionPlan-<job id>). A JobManager that finds one recovers that graph, not the one the new
+ * spec makes (a changed parallelism would be lost), while the checkpoint it restores from is in
+ * the job's own ConfigMap. So before a start that keeps the HA data, the job graphs go, from
+ * whichever HA ConfigMap holds them, as the reference operator does; the checkpoint pointers stay.
  * Idempotent. */
 static int delete_job_graphs(struct pass *p) {
-  char *name = cluster_object_name(p->name, "-cluster-config-map");
-  if (!name) return -ENOMEM;
-  json_object *cm = NULL;
-  int r = fo_kube_get(p->k, &fo_res_configmaps, p->ns, name, &cm);
-  json_object *data = fo_json_get_object(cm, "data");
-  bool changed = false;
-  for (bool again = r == 0 && data; again;) {
-    again = false;
-    json_object_object_foreach(data, k, v) {
-      (void)v;
-      if (!strncmp(k, "jobGraph-", 9) || !strncmp(k, "executionPlan-", 14)) {
-        json_object_object_del(data, k);
-        changed = again = true;
-        break;
+  json_object *items = ha_config_maps(p);
+  if (!items) return p->oom ? p->oom : -EIO; /* not known: nothing may start on them */
+  int r = 0;
+  size_t n = json_object_array_length(items);
+  for (size_t i = 0; r == 0 && i < n; i++) {
+    json_object *cm = json_object_array_get_idx(items, i);
+    const char *name = fo_json_get_string(fo_json_get_object(cm, "metadata"), "name");
+    json_object *data = fo_json_get_object(cm, "data");
+    bool changed = false;
+    for (bool again = name && data; again;) {
+      again = false;
+      json_object_object_foreach(data, k, v) {
+        (void)v;
+        if (!strncmp(k, "jobGraph-", 9) || !strncmp(k, "executionPlan-", 14)) {
+          json_object_object_del(data, k);
+          changed = again = true;
+          break;
+        }
       }
     }
+    if (changed) r = fo_kube_update(p->k, &fo_res_configmaps, p->ns, name, NULL, cm, NULL);
+    if (r == -ENOENT) r = 0;
   }
-  if (changed) r = fo_kube_update(p->k, &fo_res_configmaps, p->ns, name, NULL, cm, NULL);
-  json_object_put(cm);
-  free(name);
-  return r == -ENOENT ? 0 : r;
+  json_object_put(items);
+  return r;
 }
 
 int lc_delete_ha(struct pass *p) {
