@@ -12,7 +12,8 @@ out=$(helm install $REL "$CHART" --namespace $OPNS --create-namespace --wait --t
 if [ $? -eq 0 ]; then HELM_INSTALL_S=$(secs $(( $(now_ms) - t ))); ok "chart: helm install --wait on the node (${HELM_INSTALL_S} s)"
 else ko "chart: helm install --wait on the node" "$out"$'\n'"$(kubectl -n $OPNS get pods 2>&1)"; fi
 
-ready_count() { kubectl -n $OPNS get pods -l "app.kubernetes.io/component=$1" -o jsonpath='{range .items[*]}{.status.phase}/{.status.containerStatuses[0].ready}{"\n"}{end}' | grep -c '^Running/true$'; }
+# pods Running and Ready, less those being deleted (a deleted pod stays Ready while it stops)
+ready_count() { kubectl -n $OPNS get pods -l "app.kubernetes.io/component=$1" -o jsonpath='{range .items[*]}{.status.phase}/{.status.containerStatuses[0].ready}/{.metadata.deletionTimestamp}{"\n"}{end}' | grep -c '^Running/true/$'; }
 check "chart: both webhook pods Running and Ready" "2" "$(ready_count webhook)"
 check "chart: the controller pod Running and Ready" "1" "$(ready_count controller)"
 check "chart: the pods run the chart's default image" "flink-operator:0.1.0" \

@@ -44,8 +44,10 @@ host_pid() { # host PID of pod $1's container (the node runs no PID namespace of
   local cid; cid=$(kubectl -n $OPNS get pod "$1" -o jsonpath='{.status.containerStatuses[0].containerID}')
   node_exec ctr -n k8s.io tasks ls 2>/dev/null | awk -v c="${cid#containerd://}" '$1 == c {print $2}'
 }
-pid=$(host_pid "$leader2")
-if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q '^/usr/bin/flink-controller '; then
+# (the new leader may be the replacement pod, just started: its container is known once it runs)
+pid=""
+leader_process() { pid=$(host_pid "$leader2"); [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q '^/usr/bin/flink-controller '; }
+if wait_for 60 leader_process; then
   t=$(now_ms)
   kill -STOP "$pid"
   if wait_for $((DUR + 20)) new_holder "$leader2"; then
