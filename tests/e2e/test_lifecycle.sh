@@ -279,13 +279,23 @@ quota_ok() { [ "$(kubectl -n $nsq get flinkdep quota -o jsonpath='{.status.lifec
 if wait_for 90 quota_ok; then ok "quota: lifted, it runs and status.error is cleared"; else ko "quota: lifted" "$(kubectl -n $nsq get flinkdep quota -o jsonpath='{.status}')"; fi
 kubectl -n $nsq delete flinkdep quota --wait=false >/dev/null
 
+# ---- Flink before 1.15 (the seed's 1.14): it chooses its savepoints' trigger ids and refuses a
+# request carrying the caller's (the simulator refuses it as Flink 1.14 does) ----
+app legacy stateless | sed 's/  image: flink:1.20/  image: flink:1.14.3/; s/  flinkVersion: v1_20/  flinkVersion: v1_14/' | kubectl apply -f - >/dev/null 2>&1
+if wait_for 30 lifecycle_is legacy STABLE; then ok "Flink 1.14: running"; else ko "Flink 1.14: running" "$(jpath legacy '{.status}')"; fi
+kubectl -n $ns patch flinkdep legacy --type merge -p '{"spec":{"job":{"savepointTriggerNonce":5}}}' >/dev/null
+legacy_sp() { [ "$(jpath legacy '{.status.jobStatus.savepointInfo.lastSavepoint.triggerNonce}')" = 5 ]; }
+if wait_for 30 legacy_sp; then ok "Flink 1.14: a savepoint by nonce, with the trigger id Flink chose"
+else ko "Flink 1.14: a savepoint by nonce" "$(jpath legacy '{.status.jobStatus.savepointInfo}')"$'\n'"$(kubectl -n $ns get events --field-selector involvedObject.name=legacy,reason=SavepointError -o jsonpath='{.items[*].message}')"; fi
+check "Flink 1.14: the simulator recorded that savepoint" "$(jpath legacy '{.status.jobStatus.savepointInfo.lastSavepoint.location}')" "$(rec legacy last-savepoint)"
+
 # ---- created suspended ----
 app sus stateless | sed 's/    upgradeMode: stateless/    upgradeMode: stateless\n    state: suspended/' | kubectl apply -f - >/dev/null
 if wait_for 20 lifecycle_is sus SUSPENDED; then ok "created suspended: recorded"; else ko "created suspended" "$(jpath sus '{.status}')"; fi
 check "created suspended: nothing started" "0" "$(rec sus starts)"
 
 # ---- delete cleans up everything it owns ----
-for n in sl sp ls sus crash sa pt pts refused; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
+for n in sl sp ls sus crash sa pt pts refused legacy; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
 all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name | grep -v kube-root-ca)" ]; }
 if wait_for 40 all_gone; then ok "delete: every owned object and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name)"; fi
 controller_stop life

@@ -139,6 +139,11 @@ class Cluster:
         v = self.conf.get("high-availability.type") or self.conf.get("high-availability") or ""
         return v.strip() != "" and v.strip().upper() != "NONE"
 
+    def flink_version(self):
+        """(major, minor) of the image's tag (flink:1.14.3 -> (1, 14)); (9, 0) when it says none."""
+        m = re.search(r":(\d+)\.(\d+)", self.conf.get("kubernetes.container.image.ref") or self.conf.get("kubernetes.container.image") or "")
+        return (int(m.group(1)), int(m.group(2))) if m else (9, 0)
+
     def graph_key(self, jid):
         """The job's graph in the cluster's HA ConfigMap: jobGraph-<id>, executionPlan-<id> from
         Flink 2 (the image's tag says which)."""
@@ -413,6 +418,9 @@ class Handler(BaseHTTPRequestHandler):
                     return self.err(400, "Request body is not valid JSON")
                 if job.state in TERMINAL:
                     return self.err(409, f"Job {job.jid} is not running ({job.state}).")
+                if "triggerId" in b and c.flink_version() < (1, 15):
+                    # Flink before 1.15 reads the body strictly and has no caller's trigger id
+                    return self.err(400, "Request did not match expected format SavepointTriggerRequestBody.")
                 trigger = b.get("triggerId") or "%032x" % random.getrandbits(128)
                 with LOCK:
                     job.savepoints[trigger] = {"status": "IN_PROGRESS"}
