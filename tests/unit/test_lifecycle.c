@@ -505,6 +505,12 @@ static void test_failure_not_reported(void **state) {
   h_free(&h);
 }
 
+/* The change was reconciled `ms` ago (the status's reconciliationTimestamp moved back). */
+static void h_reconciled_ago(struct h *h, int64_t ms) {
+  json_object *rs = fo_json_path(h_fd(h), "status", "reconciliationStatus", (const char *)NULL);
+  json_object_object_add(rs, "reconciliationTimestamp", json_object_new_int64(fo_clock_ms() - ms));
+}
+
 /* Runs passes until the phase is RUNNING (the cluster applied, the JobManager not ready: no tick).
  */
 static void h_until_running(struct h *h) {
@@ -532,9 +538,7 @@ static void test_observe_not_ready_and_replica_failure(void **state) {
   assert_string_equal(h_status(&h, "jobManagerDeploymentStatus"), "DEPLOYING");
   assert_null(h_status(&h, "error")); /* within the timeout (5 min) */
   /* the change was reconciled ten minutes ago */
-  json_object *rs = fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL);
-  json_object_object_add(rs, "reconciliationTimestamp",
-                         json_object_new_int64(fo_clock_ms() - 10 * 60 * 1000));
+  h_reconciled_ago(&h, 10 * 60 * 1000);
   for (int i = 1; i <= 2; i++) {
     assert_int_equal(h_pass(&h, NULL), 0);
     assert_string_equal(h_error_message(&h, msg, sizeof msg),
@@ -570,9 +574,7 @@ static void test_observe_not_ready_and_replica_failure(void **state) {
   h_create(&h, "stateless", "running",
            ",\"kubernetes.operator.deployment.readiness.timeout\":\"1 h\"", NULL);
   h_until_running(&h);
-  rs = fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL);
-  json_object_object_add(rs, "reconciliationTimestamp",
-                         json_object_new_int64(fo_clock_ms() - 10 * 60 * 1000));
+  h_reconciled_ago(&h, 10 * 60 * 1000);
   assert_int_equal(h_pass(&h, NULL), 0);
   assert_null(h_status(&h, "error"));
   h_free(&h);
@@ -591,9 +593,7 @@ static void test_observe_rest_unreachable(void **state) {
   fake_flink_break(h.fake, true);
   assert_int_equal(h_pass(&h, NULL), 0); /* just reconciled: not yet said */
   assert_null(h_status(&h, "error"));
-  json_object *rs = fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL);
-  json_object_object_add(rs, "reconciliationTimestamp",
-                         json_object_new_int64(fo_clock_ms() - 10 * 60 * 1000));
+  h_reconciled_ago(&h, 10 * 60 * 1000);
   for (int i = 1; i <= 2; i++) {
     assert_int_equal(h_pass(&h, NULL), 0);
     assert_non_null(
