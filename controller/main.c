@@ -144,8 +144,14 @@ static void *worker(void *arg) {
       ctl_metrics_reconcile("error", took);
       ctl_metrics_failure(reconcile_failure_class(r, &why));
       queue_done(c->queue, key);
-      double retry = queue_add_rate_limited(c->queue, key);
-      if (leader_valid()) reconcile_report(&env, k, cached(c, key), key, r, &why, retry);
+      /* a conflict means a newer object exists: read it again soon, without counting a failure */
+      struct reconcile_retry retry = {.in_s = 0.2};
+      if (r == -ESTALE) queue_add_after(c->queue, key, retry.in_s);
+      else {
+        retry.in_s = queue_add_rate_limited(c->queue, key, &retry.attempt);
+        retry.exhausted = retry.attempt > c->backoff.max_attempts;
+      }
+      if (leader_valid()) reconcile_report(&env, k, cached(c, key), key, r, &why, &retry);
     } else {
       ctl_metrics_reconcile(again > 0 ? "requeue" : "ok", took);
       queue_forget(c->queue, key);
@@ -208,7 +214,14 @@ int main(int argc, char **argv) {
     }
   }
   fo_kube_set_observer(ctl_metrics_api);
-  c.queue = queue_new(0.5, 300);
+  const char *bad_key = NULL;
+  if (queue_backoff_from_conf(c.default_conf, &c.backoff, &bad_key) < 0) {
+    fprintf(stderr, "flink-controller: %s: %s: \"%s\" is not a usable value\n",
+            c.cfg.config ? c.cfg.config : "configuration", bad_key,
+            fo_log_str(fo_conf_get(c.default_conf, bad_key)));
+    return 2;
+  }
+  c.queue = queue_new(&c.backoff);
   const char *all[] = {NULL};
   const char *const *nss = c.cfg.namespaces ? (const char *const *)c.cfg.namespaces : all;
   size_t nns = 0;

@@ -17,8 +17,8 @@ static const long codes[] = {0, 200, 201, 400, 401, 403, 404, 409, 410, 422, 429
 static atomic_uint_fast64_t api[NV][NC + 1];
 static atomic_uint_fast64_t writes;
 static const char *const classes[] = {
-    "Invalid",         "Forbidden",   "Unauthorized", "Conflict",    "AlreadyExists",
-    "TooManyRequests", "ServerError", "Unreachable",  "OutOfMemory", "Error"};
+    "Invalid",         "BadRequest",  "Forbidden",   "Unauthorized", "Conflict", "AlreadyExists",
+    "TooManyRequests", "ServerError", "Unreachable", "OutOfMemory",  "Error"};
 #define NF (sizeof classes / sizeof classes[0])
 static atomic_uint_fast64_t failures[NF];
 

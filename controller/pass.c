@@ -120,9 +120,16 @@ static void set_conditions(struct pass *p) {
   json_object *old = p->st.conditions ? json_object_array_get_idx(p->st.conditions, 0) : NULL;
   const char *old_status = fo_json_get_string(old, "status"),
              *old_time = fo_json_get_string(old, "lastTransitionTime");
-  char now[32], msg[64];
+  char now[32], msg[640];
   fo_clock_rfc3339(now, sizeof now, 0);
-  snprintf(msg, sizeof msg, "Job status %s", js);
+  /* the reference's "Job status <STATE>", and what stands in the way when something does */
+  json_object *err = p->st.error && *p->st.error ? json_tokener_parse(p->st.error) : NULL;
+  const char *why = fo_json_get_string(err, "message");
+  if (!why && p->st.error && *p->st.error && !json_object_is_type(err, json_type_object))
+    why = p->st.error; /* (not JSON: as written) */
+  if (why && *why) snprintf(msg, sizeof msg, "Job status %s: %.600s", js, why);
+  else snprintf(msg, sizeof msg, "Job status %s", js);
+  json_object_put(err);
   json_object *cond = json_object_new_object();
   fo_json_set(cond, "type", json_object_new_string("Running"), &p->oom);
   fo_json_set(cond, "status", json_object_new_string(status), &p->oom);

@@ -2,26 +2,52 @@
  *
  * A key is never handed to two workers at once; adding a key that is already queued coalesces;
  * adding a key that is being processed queues it again once fo_queue_done() is called. Delayed
- * adds ("requeue after") and per-key exponential backoff on errors. Two levels: queue_add() (a
+ * adds ("requeue after") and per-key exponential backoff on errors (struct queue_backoff: the
+ * reference operator's retry settings). Two levels: queue_add() (a
  * change seen on a watch) goes before queue_add_background() and the delayed adds (resyncs,
  * job-status polls, retries), so a spec change never waits behind a backlog of polls.
  * Thread-safe (one mutex). */
 #ifndef FLINKOP_CONTROLLER_QUEUE_H
 #define FLINKOP_CONTROLLER_QUEUE_H
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 struct queue;
 
-struct queue *queue_new(double backoff_base_s, double backoff_max_s);
+/* How a key's retries back off after consecutive failures: attempt n (1, 2, ...) waits
+ * initial_s * multiplier^(n-1), at most max_s (0: no cap); after max_attempts failures in a row
+ * the retries are no longer counted down but made every exhausted_s (the object is never given
+ * up on). The reference's kubernetes.operator.retry.* keys, read by queue_backoff_from_conf(). */
+struct queue_backoff {
+  double initial_s, multiplier, max_s;
+  int max_attempts;
+  double exhausted_s;
+};
+
+/* The reference's defaults: 5 s, x1.5, no cap, 15 attempts, then every 60 s
+ * (kubernetes.operator.reconcile.interval). */
+extern const struct queue_backoff queue_backoff_default;
+
+/* Reads kubernetes.operator.retry.{initial.interval, interval.multiplier, max.interval,
+ * max.attempts} and kubernetes.operator.reconcile.interval from a flattened Flink configuration
+ * (borrowed; NULL: the defaults) over the defaults into *ret. Returns 0, or -EINVAL with the
+ * offending key in *ret_key (borrowed from a static table). */
+int queue_backoff_from_conf(json_object *conf, struct queue_backoff *ret, const char **ret_key);
+
+/* The delay before attempt `attempt` (>= 1) is retried. */
+double queue_backoff_delay(const struct queue_backoff *b, int attempt);
+
+/* b is copied. */
+struct queue *queue_new(const struct queue_backoff *b);
 void queue_free(struct queue *q);
 void queue_add(struct queue *q, const char *key);
 void queue_add_background(struct queue *q, const char *key);
 void queue_add_after(struct queue *q, const char *key, double seconds);
-/* Adds after this key's next backoff delay (doubling per consecutive failure); returns the delay
- * in seconds. */
-double queue_add_rate_limited(struct queue *q, const char *key);
+/* Counts one more consecutive failure of this key and adds it after that attempt's backoff delay;
+ * returns the delay in seconds and the attempt number in *ret_attempt (may be NULL). */
+double queue_add_rate_limited(struct queue *q, const char *key, int *ret_attempt);
 /* Forgets the failure count of a key (after a success). */
 void queue_forget(struct queue *q, const char *key);
 /* Blocks for the next key (caller frees it) or NULL after queue_shutdown(). */

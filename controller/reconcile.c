@@ -132,7 +132,7 @@ const char *reconcile_failure_class(int err, const struct fo_kube_error *why) {
   case -ENOMEM: return "OutOfMemory";
   case -ESTALE: return "Conflict";
   case -EEXIST: return "AlreadyExists";
-  case -EINVAL: return code == 400 || code == 422 ? "Invalid" : "Error";
+  case -EINVAL: return code == 422 ? "Invalid" : code == 400 ? "BadRequest" : "Error";
   case -EPERM: return code == 403 ? "Forbidden" : "Error";
   case -EACCES: return code == 401 ? "Unauthorized" : "Error";
   case -EAGAIN: return code == 429 ? "TooManyRequests" : "Error";
@@ -144,7 +144,9 @@ const char *reconcile_failure_class(int err, const struct fo_kube_error *why) {
 }
 
 int reconcile_report(const struct pass_env *env, struct fo_kube *k, json_object *obj,
-                     const char *key, int err, const struct fo_kube_error *why, double retry_s) {
+                     const char *key, int err, const struct fo_kube_error *why,
+                     const struct reconcile_retry *retry) {
+  double retry_s = retry->in_s;
   const char *cls = reconcile_failure_class(err, why);
   bool sent = why && why->method[0];
   if (!obj || !strcmp(cls, "Conflict") || (err == -EPERM && why && why->http_code == 0)) {
@@ -166,7 +168,10 @@ int reconcile_report(const struct pass_env *env, struct fo_kube *k, json_object 
   else r = fo_buf_printf(&what, "reconcile failed: %s (error %d)", cls, err);
   char at[32];
   fo_clock_rfc3339_in(at, sizeof at, retry_s);
-  if (r == 0) r = fo_buf_printf(&msg, "%s; next attempt in %.0f s (%s)", what.data, retry_s, at);
+  if (r == 0)
+    r = fo_buf_printf(&msg, "%s; %snext attempt in %.*f s (%s)", what.data,
+                      retry->exhausted ? "retries exhausted, " : "", retry_s < 10 ? 1 : 0, retry_s,
+                      at);
   struct pass p;
   bool loaded = r == 0;
   if (loaded) r = pass_load(&p, env, k, obj, key); /* takes obj */
@@ -176,6 +181,7 @@ int reconcile_report(const struct pass_env *env, struct fo_kube *k, json_object 
   fo_json_set(md, "class", json_object_new_string(cls), &oom);
   if (why && why->http_code)
     fo_json_set(md, "httpCode", json_object_new_int64(why->http_code), &oom);
+  if (retry->attempt > 0) fo_json_set(md, "attempt", json_object_new_int(retry->attempt), &oom);
   fo_json_set(md, "nextAttempt", json_object_new_string(at), &oom);
   fo_json_set(e, "type", json_object_new_string(RECONCILE_ERROR), &oom);
   fo_json_set(e, "message", json_object_new_string(msg.data ? msg.data : ""), &oom);
@@ -233,6 +239,7 @@ int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, c
     if (r == 0 && !invalid) r = lifecycle_reconcile(&p, ret_again);
     if (r == 0 && !invalid && is_reconcile_error(p.st.error)) { /* the cause went away */
       pass_set_error(&p, RECONCILE_ERROR, NULL);
+      pass_finish(&p); /* (the Running condition said it too) */
       r = pass_write_status(&p);
     }
   }

@@ -24,13 +24,19 @@ const char *reconcile_failure_class(int err, const struct fo_kube_error *why);
 
 /* Makes a failed pass visible to the user: status.error as the reference writes it
  * ({"type": ReconciliationException, "message": what failed in the API server's own words and
- * when the next attempt is, "additionalMetadata": {class, httpCode, nextAttempt},
+ * when the next attempt is, "additionalMetadata": {class, httpCode, attempt, nextAttempt},
  * "throwableList": []}) and a Warning Event, reason "Error", whose message leaves out the time so
  * that repeats are one Event with a growing count. A conflict or a write this process may not
  * make is not reported (the next pass sees the newer object). The next pass that succeeds clears
- * the error. `obj`: a private copy of the object (taken), NULL when gone; `retry_s`: seconds to
- * the next attempt. Best effort (it may fail as the pass did): returns 0 or a negative errno. */
+ * the error. `obj`: a private copy of the object (taken), NULL when gone; `retry`: when the next
+ * attempt is. Best effort (it may fail as the pass did): returns 0 or a negative errno. */
+struct reconcile_retry {
+  double in_s;    /* seconds to the next attempt */
+  int attempt;    /* consecutive failures so far, this one included (0: not counted) */
+  bool exhausted; /* past the counted attempts: retried at a fixed interval from now on */
+};
 int reconcile_report(const struct pass_env *env, struct fo_kube *k, json_object *obj,
-                     const char *key, int err, const struct fo_kube_error *why, double retry_s);
+                     const char *key, int err, const struct fo_kube_error *why,
+                     const struct reconcile_retry *retry);
 
 #endif

@@ -279,6 +279,83 @@ quota_ok() { [ "$(kubectl -n $nsq get flinkdep quota -o jsonpath='{.status.lifec
 if wait_for 90 quota_ok; then ok "quota: lifted, it runs and status.error is cleared"; else ko "quota: lifted" "$(kubectl -n $nsq get flinkdep quota -o jsonpath='{.status}')"; fi
 kubectl -n $nsq delete flinkdep quota --wait=false >/dev/null
 
+# forbidden by RBAC: the chart's ClusterRole (the controller's identity here) loses `create` on
+# Services; the deploy stops there, says so, and goes on once the permission is back
+kubectl get clusterrole flink-operator-controller -o json > "$FO_CLUSTER_DIR/role-before.json"
+python3 - "$FO_CLUSTER_DIR/role-before.json" <<'PY' | kubectl apply -f - >/dev/null
+import json, sys
+role = json.load(open(sys.argv[1]))
+for k in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
+    role["metadata"].pop(k, None)
+rules = []
+for r in role["rules"]:
+    if "services" in r.get("resources", []) and "create" in r.get("verbs", []):
+        rest = [x for x in r["resources"] if x != "services"]
+        if rest: rules.append(dict(r, resources=rest))
+        rules.append(dict(r, resources=["services"], verbs=[v for v in r["verbs"] if v != "create"]))
+    else:
+        rules.append(r)
+role["rules"] = rules
+print(json.dumps(role))
+PY
+forbidden_before=$(failures Forbidden)
+app rbac stateless | kubectl apply -f - >/dev/null
+rbac_shown() { err_field rbac message | grep -q 'cannot create resource "services"'; }
+if wait_for 30 rbac_shown; then ok "RBAC: status.error says which permission the controller lacks"; else ko "RBAC: status.error" "$(jpath rbac '{.status}')"; fi
+check "RBAC: class Forbidden, HTTP 403, and the request" "Forbidden 403 yes" "$(err_field rbac additionalMetadata.class) $(err_field rbac additionalMetadata.httpCode) $(err_field rbac message | grep -q '^POST /api/v1/namespaces/'$ns'/services: ' && echo yes)"
+check "RBAC: a Warning Event" "yes" "$(ev rbac Error | grep -q 'cannot create resource' && echo yes)"
+check "RBAC: the Running condition says it" "False yes" "$(kubectl -n $ns get flinkdep rbac -o jsonpath='{.status.conditions[0].status}') $(kubectl -n $ns get flinkdep rbac -o jsonpath='{.status.conditions[0].message}' | grep -q 'cannot create resource' && echo yes)"
+fgrown() { [ "$(failures Forbidden)" -gt "${forbidden_before:-0}" ]; }
+if wait_for 10 fgrown; then ok "RBAC: counted as Forbidden"; else ko "RBAC: the metric" "$(failures Forbidden)"; fi
+python3 - "$FO_CLUSTER_DIR/role-before.json" <<'PY' | kubectl apply -f - >/dev/null
+import json, sys
+role = json.load(open(sys.argv[1]))
+for k in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
+    role["metadata"].pop(k, None)
+print(json.dumps(role))
+PY
+rbac_ok() { lifecycle_is rbac STABLE && [ -z "$(err_json rbac)" ] && kubectl -n $ns get svc rbac-rest -o name >/dev/null 2>&1; }
+if wait_for 90 rbac_ok; then ok "RBAC: permission back, the deploy goes on from where it stopped and status.error is cleared"; else ko "RBAC: permission back" "$(jpath rbac '{.status}')"; fi
+check "RBAC: the Running condition no longer says it" "True no" "$(kubectl -n $ns get flinkdep rbac -o jsonpath='{.status.conditions[0].status}') $(kubectl -n $ns get flinkdep rbac -o jsonpath='{.status.conditions[0].message}' | grep -q 'cannot' && echo yes || echo no)"
+
+# denied by another admission webhook (a policy engine's): its words reach the user
+d=$FO_CLUSTER_DIR/deny-webhook
+mkdir -p "$d"
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=deny-webhook -addext subjectAltName=IP:127.0.0.1 \
+  -days 1 -keyout "$d/key.pem" -out "$d/cert.pem" >/dev/null 2>&1
+rm -f "$d/port"
+python3 "$E2E_DIR/deny_webhook.py" --cert "$d/cert.pem" --key "$d/key.pem" --port-file "$d/port" \
+  --message "Deployments labelled app=denied are frozen by policy change-freeze-42" >> "$FO_CLUSTER_DIR/logs/deny-webhook.log" 2>&1 &
+echo $! > "$FO_CLUSTER_DIR/pids/deny-webhook"
+port_written() { [ -s "$d/port" ]; }
+wait_for 10 port_written || ko "deny webhook: started" "$(tail -3 "$FO_CLUSTER_DIR/logs/deny-webhook.log")"
+cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: e2e-change-freeze}
+webhooks:
+- name: change-freeze.policy.e2e.test
+  admissionReviewVersions: ["v1"]
+  sideEffects: None
+  failurePolicy: Fail
+  timeoutSeconds: 5
+  objectSelector: {matchLabels: {app: denied}}
+  clientConfig:
+    url: https://127.0.0.1:$(cat "$d/port")/deny
+    caBundle: $(base64 -w0 < "$d/cert.pem")
+  rules:
+  - {apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["deployments"], scope: Namespaced}
+YAML
+app denied stateless | kubectl apply -f - >/dev/null
+denied_shown() { err_field denied message | grep -q 'admission webhook .*change-freeze.policy.e2e.test.* denied the request: Deployments labelled app=denied are frozen by policy change-freeze-42'; }
+if wait_for 30 denied_shown; then ok "other webhook: status.error has its name and its words"; else ko "other webhook: status.error" "$(jpath denied '{.status}')"; fi
+check "other webhook: class and code as it answered (403 Forbidden)" "Forbidden 403" "$(err_field denied additionalMetadata.class) $(err_field denied additionalMetadata.httpCode)"
+check "other webhook: a Warning Event" "yes" "$(ev denied Error | grep -q 'change-freeze-42' && echo yes)"
+kubectl delete validatingwebhookconfiguration e2e-change-freeze >/dev/null
+kill "$(cat "$FO_CLUSTER_DIR/pids/deny-webhook")"; rm -f "$FO_CLUSTER_DIR/pids/deny-webhook"
+denied_ok() { lifecycle_is denied STABLE && [ -z "$(err_json denied)" ]; }
+if wait_for 90 denied_ok; then ok "other webhook: withdrawn, it runs and status.error is cleared"; else ko "other webhook: withdrawn" "$(jpath denied '{.status}')"; fi
+
 # ---- Flink before 1.15 (the seed's 1.14): it chooses its savepoints' trigger ids and refuses a
 # request carrying the caller's (the simulator refuses it as Flink 1.14 does) ----
 app legacy stateless | sed 's/  image: flink:1.20/  image: flink:1.14.3/; s/  flinkVersion: v1_20/  flinkVersion: v1_14/' | kubectl apply -f - >/dev/null 2>&1
@@ -295,7 +372,7 @@ if wait_for 20 lifecycle_is sus SUSPENDED; then ok "created suspended: recorded"
 check "created suspended: nothing started" "0" "$(rec sus starts)"
 
 # ---- delete cleans up everything it owns ----
-for n in sl sp ls sus crash sa pt pts refused legacy; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
+for n in sl sp ls sus crash sa pt pts refused legacy rbac denied; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
 all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name | grep -v kube-root-ca)" ]; }
 if wait_for 40 all_gone; then ok "delete: every owned object and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name)"; fi
 controller_stop life

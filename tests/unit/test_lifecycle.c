@@ -90,6 +90,12 @@ static json_object *h_fd(struct h *h) { return fake_get(h->fake, "flinkdeploymen
 static const char *h_status(struct h *h, const char *field) {
   return fo_json_get_string(fo_json_get_object(h_fd(h), "status"), field);
 }
+/* A field of the Running condition ("" when there is none). */
+static const char *h_condition(struct h *h, const char *field) {
+  json_object *c = fo_json_path(h_fd(h), "status", "conditions", (const char *)NULL);
+  const char *v = c ? fo_json_get_string(json_object_array_get_idx(c, 0), field) : NULL;
+  return v ? v : "";
+}
 static const char *h_job(struct h *h, const char *field) {
   return fo_json_get_string(fo_json_path(h_fd(h), "status", "jobStatus", (const char *)NULL),
                             field);
@@ -372,7 +378,7 @@ static void test_failure_classes(void **state) {
     const char *method, *want;
   } cases[] = {
       {-EINVAL, 422, "POST", "Invalid"},
-      {-EINVAL, 400, "POST", "Invalid"},
+      {-EINVAL, 400, "POST", "BadRequest"},
       {-EINVAL, 0, "", "Error"},
       {-EPERM, 403, "POST", "Forbidden"},
       {-EACCES, 401, "GET", "Unauthorized"},
@@ -431,7 +437,7 @@ static void test_failure_reported(void **state) {
     struct fo_kube_error why = *fo_kube_last_error(h.k);
     assert_int_equal(
         reconcile_report(&h.env, h.k, fake_copy(h.fake, "flinkdeployments", NS, h.name), h.key, r,
-                         &why, 10 * attempt),
+                         &why, &(struct reconcile_retry){.in_s = 10 * attempt, .attempt = attempt}),
         0);
     json_object *e = json_tokener_parse(h_status(&h, "error"));
     assert_non_null(e);
@@ -450,6 +456,11 @@ static void test_failure_reported(void **state) {
     fo_json_as_int64(fo_json_get(md, "httpCode"), &code);
     assert_int_equal(code, 422);
     assert_non_null(fo_json_get_string(md, "nextAttempt"));
+    int64_t n = 0;
+    fo_json_as_int64(fo_json_get(md, "attempt"), &n);
+    assert_int_equal(n, attempt);
+    /* the Running condition says it too */
+    assert_non_null(strstr(h_condition(&h, "message"), words));
     json_object_put(e);
     /* one Warning Event for the same failure, its count growing (no time in its message) */
     const char *ev = NULL;
@@ -468,6 +479,7 @@ static void test_failure_reported(void **state) {
   assert_int_equal(h_pass(&h, NULL), 0);
   assert_non_null(fake_get(h.fake, "deployments", NS, h.name));
   assert_null(h_status(&h, "error"));
+  assert_null(strstr(h_condition(&h, "message"), "Not found")); /* said no more */
   h_free(&h);
 }
 
@@ -480,25 +492,30 @@ static void test_failure_not_reported(void **state) {
   h_create(&h, "stateless", "running", NULL, NULL);
   size_t w = fake_writes(h.fake);
   struct fo_kube_error conflict = {.http_code = 409, .method = "PUT"};
+  const struct reconcile_retry one = {.in_s = 1, .attempt = 1};
   assert_int_equal(reconcile_report(&h.env, h.k, fake_copy(h.fake, "flinkdeployments", NS, h.name),
-                                    h.key, -ESTALE, &conflict, 1),
+                                    h.key, -ESTALE, &conflict, &one),
                    0);
   struct fo_kube_error refused = {.http_code = 0, .method = "POST"};
   assert_int_equal(reconcile_report(&h.env, h.k, fake_copy(h.fake, "flinkdeployments", NS, h.name),
-                                    h.key, -EPERM, &refused, 1),
+                                    h.key, -EPERM, &refused, &one),
                    0);
-  assert_int_equal(reconcile_report(&h.env, h.k, NULL, h.key, -EIO, &refused, 1), 0);
+  assert_int_equal(reconcile_report(&h.env, h.k, NULL, h.key, -EIO, &refused, &one), 0);
   assert_int_equal(fake_writes(h.fake), w);
   /* an API server that does not answer is reported (when the status can still be written) */
   struct fo_kube_error down = {.http_code = 0, .method = "GET", .message = "Connection refused"};
   snprintf(down.path, sizeof down.path, "/apis/apps/v1/namespaces/jobs/deployments/quiet");
-  assert_int_equal(reconcile_report(&h.env, h.k, fake_copy(h.fake, "flinkdeployments", NS, h.name),
-                                    h.key, -ECONNREFUSED, &down, 5),
-                   0);
+  assert_int_equal(
+      reconcile_report(&h.env, h.k, fake_copy(h.fake, "flinkdeployments", NS, h.name), h.key,
+                       -ECONNREFUSED, &down,
+                       &(struct reconcile_retry){.in_s = 5, .attempt = 16, .exhausted = true}),
+      0);
   json_object *e = json_tokener_parse(h_status(&h, "error"));
   assert_non_null(strstr(fo_json_get_string(e, "message"),
                          "GET /apis/apps/v1/namespaces/jobs/deployments/quiet: no answer from the "
                          "API server (Connection refused)"));
+  assert_non_null(
+      strstr(fo_json_get_string(e, "message"), "; retries exhausted, next attempt in 5.0 s ("));
   assert_string_equal(fo_json_get_string(fo_json_get_object(e, "additionalMetadata"), "class"),
                       "Unreachable");
   json_object_put(e);

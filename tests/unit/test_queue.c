@@ -1,5 +1,6 @@
 /* The controller's work queue: coalescing, never one key on two workers, re-queue after done,
  * delays and backoff. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flinkop/flinkconf.h"
 #include "queue.h"
 #include "testutil.h"
 
@@ -17,9 +19,98 @@ static double now_s(void) {
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* doubling from base, capped at max, never exhausted */
+static struct queue *qnew(double base, double max) {
+  struct queue_backoff b = {
+      .initial_s = base, .multiplier = 2, .max_s = max, .max_attempts = 1000, .exhausted_s = max};
+  return queue_new(&b);
+}
+
+/* A flat configuration from "key: value" lines. */
+static json_object *conf_of(const char *lines) {
+  json_object *c = json_object_new_object();
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", lines);
+  char *save = NULL;
+  for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    char *colon = strstr(l, ": ");
+    assert_non_null(colon);
+    *colon = '\0';
+    json_object_object_add(c, l, json_object_new_string(colon + 2));
+  }
+  return c;
+}
+
+/* The delay of each attempt, for the reference's defaults and for settings read from a Flink
+ * configuration (the keys the reference reads). */
+static void test_backoff_schedule(void **st) {
+  (void)st;
+  static const struct {
+    const char *conf; /* flat YAML; NULL: no configuration */
+    int attempt;
+    double delay;
+  } cases[] = {
+      {NULL, 1, 5},
+      {NULL, 2, 7.5},
+      {NULL, 3, 11.25},
+      {NULL, 15, 5 * 291.92926025390625}, /* 5 * 1.5^14: no cap by default */
+      {NULL, 16, 60},                     /* exhausted: every reconcile interval */
+      {NULL, 1000, 60},
+      {"kubernetes.operator.retry.initial.interval: 500 ms\n"
+       "kubernetes.operator.retry.interval.multiplier: 2\n"
+       "kubernetes.operator.retry.max.interval: 4 s\n",
+       4, 4},
+      {"kubernetes.operator.retry.initial.interval: 500 ms\n"
+       "kubernetes.operator.retry.interval.multiplier: 2\n",
+       3, 2},
+      {"kubernetes.operator.retry.max.attempts: 2\n"
+       "kubernetes.operator.reconcile.interval: 30 s\n",
+       3, 30},
+      {"kubernetes.operator.retry.max.attempts: 0\n", 1, 60},
+      {"kubernetes.operator.retry.initial.interval: 1 min\n", 2, 90},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    json_object *conf = cases[i].conf ? conf_of(cases[i].conf) : NULL;
+    struct queue_backoff b;
+    const char *bad = "unset";
+    assert_int_equal(queue_backoff_from_conf(conf, &b, &bad), 0);
+    assert_null(bad);
+    double d = queue_backoff_delay(&b, cases[i].attempt);
+    if (d < cases[i].delay - 1e-6 || d > cases[i].delay + 1e-6)
+      fail_msg("case %zu: attempt %d waits %g s, want %g", i, cases[i].attempt, d, cases[i].delay);
+    json_object_put(conf);
+  }
+  /* a value the controller cannot use names its key */
+  static const struct {
+    const char *conf, *key;
+  } bad[] = {
+      {"kubernetes.operator.retry.initial.interval: soon\n",
+       "kubernetes.operator.retry.initial.interval"},
+      {"kubernetes.operator.retry.initial.interval: 0 s\n",
+       "kubernetes.operator.retry.initial.interval"},
+      {"kubernetes.operator.retry.interval.multiplier: 0.5\n",
+       "kubernetes.operator.retry.interval.multiplier"},
+      {"kubernetes.operator.retry.interval.multiplier: 2x\n",
+       "kubernetes.operator.retry.interval.multiplier"},
+      {"kubernetes.operator.retry.max.interval: 2 d\n", "kubernetes.operator.retry.max.interval"},
+      {"kubernetes.operator.retry.max.attempts: -1\n", "kubernetes.operator.retry.max.attempts"},
+      {"kubernetes.operator.retry.max.attempts: many\n", "kubernetes.operator.retry.max.attempts"},
+      {"kubernetes.operator.reconcile.interval: 0 ms\n", "kubernetes.operator.reconcile.interval"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    json_object *conf = conf_of(bad[i].conf);
+    struct queue_backoff b;
+    const char *key = NULL;
+    assert_int_equal(queue_backoff_from_conf(conf, &b, &key), -EINVAL);
+    assert_non_null(key);
+    assert_string_equal(key, bad[i].key);
+    json_object_put(conf);
+  }
+}
+
 static void test_coalesce_and_order(void **st) {
   (void)st;
-  struct queue *q = queue_new(0.01, 1);
+  struct queue *q = qnew(0.01, 1);
   queue_add(q, "ns/a");
   queue_add(q, "ns/b");
   queue_add(q, "ns/a");
@@ -45,7 +136,7 @@ static void test_coalesce_and_order(void **st) {
 
 static void test_delay_and_backoff(void **st) {
   (void)st;
-  struct queue *q = queue_new(0.05, 0.2);
+  struct queue *q = qnew(0.05, 0.2);
   double t0 = now_s();
   queue_add_after(q, "ns/x", 0.2);
   char *k = queue_get(q);
@@ -57,7 +148,7 @@ static void test_delay_and_backoff(void **st) {
   double want[] = {0.05, 0.1, 0.2, 0.2};
   for (int i = 0; i < 4; i++) {
     t0 = now_s();
-    queue_add_rate_limited(q, "ns/x");
+    queue_add_rate_limited(q, "ns/x", NULL);
     char *kk = queue_get(q);
     took = now_s() - t0;
     assert_true(took >= want[i] * 0.95 && took < want[i] + 0.5);
@@ -66,7 +157,7 @@ static void test_delay_and_backoff(void **st) {
   }
   queue_forget(q, "ns/x");
   t0 = now_s();
-  queue_add_rate_limited(q, "ns/x");
+  queue_add_rate_limited(q, "ns/x", NULL);
   char *kk = queue_get(q);
   assert_true(now_s() - t0 < 0.2);
   queue_done(q, kk);
@@ -99,7 +190,7 @@ static void *worker(void *arg) {
 /* A change goes before the background work queued earlier; each key is handed out once. */
 static void test_changes_first(void **st) {
   (void)st;
-  struct queue *q = queue_new(0.01, 1);
+  struct queue *q = qnew(0.01, 1);
   queue_add_background(q, "ns/poll-1");
   queue_add_background(q, "ns/poll-2");
   queue_add_background(q, "ns/changed");
@@ -125,7 +216,7 @@ static void test_changes_first(void **st) {
 
 static void test_no_concurrent_processing(void **st) {
   (void)st;
-  gq = queue_new(0.01, 1);
+  gq = qnew(0.01, 1);
   pthread_t th[6];
   for (int i = 0; i < 6; i++) pthread_create(&th[i], NULL, worker, NULL);
   for (int i = 0; i < 20000; i++) {
@@ -144,7 +235,8 @@ static void test_no_concurrent_processing(void **st) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_coalesce_and_order), cmocka_unit_test(test_delay_and_backoff),
-      cmocka_unit_test(test_no_concurrent_processing), cmocka_unit_test(test_changes_first)};
+      cmocka_unit_test(test_backoff_schedule), cmocka_unit_test(test_coalesce_and_order),
+      cmocka_unit_test(test_delay_and_backoff), cmocka_unit_test(test_no_concurrent_processing),
+      cmocka_unit_test(test_changes_first)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
