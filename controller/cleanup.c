@@ -1,11 +1,14 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "events.h"
+#include "flinkop/buf.h"
 #include "flinkop/flinkconf.h"
 #include "flinkop/flinkrest.h"
 #include "flinkop/log.h"
@@ -57,6 +60,43 @@ static int stop_with_savepoint(struct pass *p, struct fo_flink *f) {
   return 1;
 }
 
+/* A session cluster still running jobs (submitted to it by hand, by the CLI) is not deleted while
+ * kubernetes.operator.session.block-on-unmanaged-jobs is on (the reference's default): its jobs
+ * are said in a CleanupFailed Warning and status.error, and it is looked at again every
+ * SESSION_BLOCK_RECHECK_S. A JobManager not ready runs nothing to protect. 1 when blocked, 0 when
+ * not, a negative errno when Flink cannot be asked. */
+#define SESSION_BLOCK_RECHECK_S 10.0
+static int session_jobs_block(struct pass *p, struct fo_flink *f) {
+  const char *on = fo_conf_get(p->conf, "kubernetes.operator.session.block-on-unmanaged-jobs");
+  if (p->spec.job.present || (on && !strcasecmp(on, "false")) ||
+      !lc_is(p->st.jm_deployment_status, "READY"))
+    return 0;
+  struct fo_flink_jobs jobs = {0};
+  int r = fo_flink_jobs_overview(f, &jobs);
+  if (r == -ECONNREFUSED) r = 0; /* nothing listens any more: nothing runs */
+  struct fo_buf ids;
+  fo_buf_init(&ids, 64 * 1024);
+  size_t n = 0;
+  for (size_t i = 0; r == 0 && i < jobs.n; i++) {
+    const char *s = jobs.jobs[i].state;
+    if (lc_is(s, "FINISHED") || lc_is(s, "FAILED") || lc_is(s, "CANCELED")) continue;
+    r = fo_buf_printf(&ids, "%s%s", n++ ? ", " : "", jobs.jobs[i].jid);
+  }
+  fo_flink_jobs_free(&jobs);
+  if (r == 0 && n > 0) {
+    char msg[1024];
+    snprintf(msg, sizeof msg,
+             "The session cluster has non terminated jobs [%.900s] that should be cancelled first",
+             ids.data);
+    if (!pass_error_is(p, msg)) event_record(p->k, p->obj, "Warning", "CleanupFailed", msg);
+    pass_set_error(p, LC_UPGRADE_ERROR, msg);
+    r = pass_write_status(p);
+    if (r == 0) r = 1;
+  }
+  fo_buf_free(&ids);
+  return r;
+}
+
 int cleanup_step(struct pass *p, double *ret_again) {
   *ret_again = 1.0;
   if (!lc_is(p->st.lifecycle_state, "DELETING")) {
@@ -66,6 +106,12 @@ int cleanup_step(struct pass *p, double *ret_again) {
   }
   struct fo_flink *f = lc_flink(p);
   if (!f) return -ENOMEM;
+  int blocked = session_jobs_block(p, f);
+  if (blocked != 0) {
+    fo_flink_free(f);
+    *ret_again = SESSION_BLOCK_RECHECK_S;
+    return blocked < 0 ? blocked : 0;
+  }
   const struct fo_job_status *j = &p->st.job_status;
   if (p->env->savepoint_on_deletion && j->job_id && lc_is(j->state, "RUNNING") &&
       fo_conf_savepoint_dir(p->conf)) {

@@ -132,7 +132,10 @@ static json_object *flink_conf(struct b *b) {
   conf_set(b, conf, "kubernetes.cluster-id", in->name);
   conf_set(b, conf, "kubernetes.namespace", in->ns);
   if (fo_conf_ha_enabled(conf)) conf_set(b, conf, "high-availability.cluster-id", in->name);
-  conf_set(b, conf, "execution.target", standalone(b) ? "remote" : "kubernetes-application");
+  conf_set(b, conf, "execution.target",
+           standalone(b)    ? "remote"
+           : s->job.present ? "kubernetes-application"
+                            : "kubernetes-session");
   conf_set(b, conf, "kubernetes.container.image.ref", s->image);
   /* (Flink before 1.18 reads the image of its TaskManager pods as kubernetes.container.image, and
    * without it pulls apache/flink:<its version>) */
@@ -382,10 +385,12 @@ static json_object *service(struct b *b, const char *name, bool headless) {
  * (/docker-entrypoint.sh) takes it:
  *   native      bash -c "kubernetes-jobmanager.sh kubernetes-application", as Flink's own
  *               CmdJobManagerDecorator gives it (a fixed text: the job's entry point and arguments
- *               go through the configuration, never a shell); Flink starts its TaskManagers
+ *               go through the configuration, never a shell); a session cluster (no job):
+ *               "kubernetes-jobmanager.sh kubernetes-session"; Flink starts its TaskManagers
  *   standalone  standalone-job [--job-classname C] [--allowNonRestoredState] [--fromSavepoint P]
  *               [-D jobmanager.rpc.address=$(_POD_IP_ADDRESS) with HA] ARGS..., as the reference
- *               operator's standalone decorator gives it; the TaskManagers: taskmanager */
+ *               operator's standalone decorator gives it; a session cluster: jobmanager [-D ...
+ *               with HA] (the image's session JobManager); the TaskManagers: taskmanager */
 static json_object *container_args(struct b *b, const char *component) {
   const struct fo_spec *s = b->in->spec;
   json_object *args = json_object_new_array();
@@ -396,7 +401,18 @@ static json_object *container_args(struct b *b, const char *component) {
   if (!standalone(b)) {
     fo_json_push(args, str("bash"), &b->oom);
     fo_json_push(args, str("-c"), &b->oom);
-    fo_json_push(args, str("kubernetes-jobmanager.sh kubernetes-application"), &b->oom);
+    fo_json_push(args,
+                 str(s->job.present ? "kubernetes-jobmanager.sh kubernetes-application"
+                                    : "kubernetes-jobmanager.sh kubernetes-session"),
+                 &b->oom);
+    return args;
+  }
+  if (!s->job.present) {
+    fo_json_push(args, str("jobmanager"), &b->oom);
+    if (fo_conf_ha_enabled(b->in->conf)) {
+      fo_json_push(args, str("-D"), &b->oom);
+      fo_json_push(args, str("jobmanager.rpc.address=$(_POD_IP_ADDRESS)"), &b->oom);
+    }
     return args;
   }
   fo_json_push(args, str("standalone-job"), &b->oom);

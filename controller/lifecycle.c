@@ -59,6 +59,14 @@ static const struct lc_mode {
     {"last-state", false, false, true, "FINISHED", FROM_HA, true},
 };
 
+/* A session cluster (a FlinkDeployment without job): nothing to stop or restore; a spec change
+ * deletes the cluster, HA data included, and deploys the new one (the reference's
+ * SessionReconciler); it always runs. */
+static const struct lc_mode lc_session_mode = {"session", false,        false, false,
+                                               NULL,      FROM_NOTHING, false};
+
+static bool is_session(const struct pass *p) { return !p->spec.job.present; }
+
 static const struct lc_mode *mode_named(const char *name) {
   if (!name) return &lc_modes[0];
   for (size_t i = 0; i < sizeof lc_modes / sizeof lc_modes[0]; i++)
@@ -68,10 +76,10 @@ static const struct lc_mode *mode_named(const char *name) {
 
 /* The mode a transition in flight uses: recorded in lastReconciledSpec when it began. */
 static const struct lc_mode *recorded_mode(const struct pass *p) {
-  return mode_named(fo_job_upgrade_mode(&p->last.job));
+  return is_session(p) ? &lc_session_mode : mode_named(fo_job_upgrade_mode(&p->last.job));
 }
 static const struct lc_mode *spec_mode(const struct pass *p) {
-  return mode_named(fo_job_upgrade_mode(&p->spec.job));
+  return is_session(p) ? &lc_session_mode : mode_named(fo_job_upgrade_mode(&p->spec.job));
 }
 
 /* ---- phases ---- */
@@ -92,7 +100,7 @@ const char *lc_phase_name(enum lc_phase ph) { return ph < LC_PHASE_COUNT ? phase
 
 bool lc_is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
 static bool want_running(const struct pass *p) {
-  return p->spec.job.present && lc_is(fo_job_state(&p->spec.job), "running");
+  return is_session(p) || lc_is(fo_job_state(&p->spec.job), "running");
 }
 
 enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
@@ -106,7 +114,8 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
        * one being deleted is going, whatever it runs: it is waited for, then started again. */
       if (!cl->jm_deleting && cl->jm_generation_set &&
           cl->jm_generation == st->observed_generation.v &&
-          lc_is(st->job_status.state, "RECONCILING") && st->observed_generation.v == p->gen)
+          (is_session(p) || lc_is(st->job_status.state, "RECONCILING")) &&
+          st->observed_generation.v == p->gen)
         return LC_STARTED;
       if (recorded_mode(p)->savepoint && !st->job_status.upgrade_savepoint_path && !cl->jm_deleting)
         return LC_STOP_SAVEPOINT;
@@ -118,6 +127,7 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
   }
   if (st->job_status.savepoint_info.trigger_id)
     return LC_SAVEPOINT; /* no upgrade or suspend starts meanwhile */
+  if (is_session(p)) return LC_RUNNING;
   return lc_is(fo_job_state(&p->last.job), "running") ? LC_RUNNING : LC_SUSPENDED;
 }
 
@@ -449,8 +459,10 @@ static int on_new(struct pass *p, struct lc_step *s) {
     return r;
   }
   if (initial) pass_set(p, &p->st.job_status.upgrade_savepoint_path, initial);
-  p->st.has_job_status = true;
-  const struct lc_mode *m = mode_named(initial ? "savepoint" : "stateless");
+  if (!is_session(p)) p->st.has_job_status = true;
+  const struct lc_mode *m = is_session(p) ? &lc_session_mode
+                            : initial     ? mode_named("savepoint")
+                                          : mode_named("stateless");
   int r = begin(p, m, false, false);
   s->again = 0.05;
   s->mode = m->name;
@@ -558,7 +570,8 @@ static int recover_missing(struct pass *p, struct lc_step *s) {
   const char *js = p->st.job_status.state;
   if (lc_is(js, "FINISHED") || lc_is(js, "FAILED") || lc_is(js, "CANCELED")) return 0;
   const char *on = fo_conf_get(p->conf, "kubernetes.operator.jm-deployment-recovery.enabled");
-  const struct lc_mode *m = fo_conf_ha_enabled(p->conf)             ? mode_named("last-state")
+  const struct lc_mode *m = is_session(p)                           ? &lc_session_mode
+                            : fo_conf_ha_enabled(p->conf)           ? mode_named("last-state")
                             : spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p)
                                                                     : NULL;
   if (!m || (on && !strcasecmp(on, "false"))) {
@@ -719,7 +732,7 @@ static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s
     return pass_write_status(p);
   }
   if (!m->keep_ha) lc_delete_ha(p); /* stateless and savepoint restart without HA state */
-  pass_set_job_state(p, m->stopped);
+  if (m->stopped) pass_set_job_state(p, m->stopped);
   pass_set(p, &p->st.jm_deployment_status, "MISSING");
   pass_finish(p);
   s->again = LC_POLL / 2;
@@ -767,7 +780,11 @@ static int on_start(struct pass *p, struct lc_step *s) {
     pass_finish(p);
     r = pass_write_status(p);
   }
-  if (r == 0 && !lc_is(p->st.job_status.state, "RECONCILING")) {
+  if (r == 0 && is_session(p) && !lc_is(p->st.jm_deployment_status, "DEPLOYING")) {
+    pass_set(p, &p->st.jm_deployment_status, "DEPLOYING"); /* (no job: nothing else to record) */
+    pass_finish(p);
+    r = pass_write_status(p);
+  } else if (r == 0 && !is_session(p) && !lc_is(p->st.job_status.state, "RECONCILING")) {
     if (!m->keep_job_id || !p->st.job_status.job_id) {
       char id[33];
       sp_new_id(id);
@@ -821,11 +838,6 @@ static int look(struct pass *p, struct lc_cluster *cl) {
 
 int lifecycle_reconcile(struct pass *p, double *ret_again) {
   *ret_again = 0;
-  if (!p->spec.job.present) { /* session clusters: no job lifecycle yet */
-    p->st.observed_generation = (struct fo_opt_int){true, p->gen};
-    pass_finish(p);
-    return pass_write_status(p);
-  }
   struct lc_cluster cl;
   int r = look(p, &cl);
   if (r < 0) return r;

@@ -251,7 +251,19 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   if (jm_changed && lc_is(jm, "MISSING"))
     event_record(p->k, p->obj, "Warning", "Missing", "Missing JobManager deployment");
   s->again = LC_STEADY;
-  if (lc_is(jm, "READY")) {
+  if (lc_is(jm, "READY") && !p->spec.job.present) {
+    /* a session cluster: ready once its REST API answers (it runs whatever jobs are sent to it) */
+    struct fo_flink_jobs jobs = {0};
+    if (fo_flink_jobs_overview(f, &jobs) < 0) {
+      rest_unreachable(p, f);
+      s->again = LC_POLL;
+    } else {
+      pass_set_error(p, LC_UPGRADE_ERROR, NULL);
+      pass_set(p, &p->st.reconciliation_status.last_stable_spec,
+               p->st.reconciliation_status.last_reconciled_spec);
+    }
+    fo_flink_jobs_free(&jobs);
+  } else if (lc_is(jm, "READY")) {
     char st[16];
     int rest = 0;
     const char *js = lc_observe_job(p, f, st, sizeof st, &rest);

@@ -101,22 +101,45 @@ void pass_set_job_state(struct pass *p, const char *state) {
   pass_set(p, &j->update_time, t);
 }
 
+/* A session cluster's Running condition follows its JobManager, as the reference words it. */
+static const struct {
+  const char *jm, *reason, *message;
+} session_conditions[] = {
+    {"READY", "JobManagerReady", "JobManager is running and ready to receive REST API calls"},
+    {"DEPLOYED_NOT_READY", "DeployedNotReady",
+     "JobManager is running but not yet ready to receive REST API calls"},
+    {"DEPLOYING", "JobManagerIsDeploying", "JobManager process is starting up"},
+    {"MISSING", "JobManagerDeploymentMissing", "JobManager deployment not found"},
+    {"ERROR", "Error", "JobManager deployment failed"},
+};
+
 static void set_conditions(struct pass *p) {
-  const char *js = p->st.job_status.state;
-  if (!js) return;
+  const char *js = p->st.job_status.state, *session_msg = NULL;
   char reason[32];
-  size_t k = 0;
-  bool up = true;
-  for (const char *c = js; *c && k + 1 < sizeof reason; c++) {
-    if (*c == '_') {
-      up = true;
-      continue;
+  const char *status;
+  if (!p->spec.job.present) {
+    const char *jm = p->st.jm_deployment_status;
+    size_t i = 0, n = sizeof session_conditions / sizeof *session_conditions;
+    while (jm && i < n && strcmp(session_conditions[i].jm, jm)) i++;
+    if (!jm || i == n) return;
+    snprintf(reason, sizeof reason, "%s", session_conditions[i].reason);
+    session_msg = session_conditions[i].message;
+    status = i == 0 ? "True" : "False";
+  } else {
+    if (!js) return;
+    size_t k = 0;
+    bool up = true;
+    for (const char *c = js; *c && k + 1 < sizeof reason; c++) {
+      if (*c == '_') {
+        up = true;
+        continue;
+      }
+      reason[k++] = up ? *c : (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+      up = false;
     }
-    reason[k++] = up ? *c : (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-    up = false;
+    reason[k] = '\0';
+    status = strcmp(js, "RUNNING") ? "False" : "True";
   }
-  reason[k] = '\0';
-  const char *status = strcmp(js, "RUNNING") ? "False" : "True";
   json_object *old = p->st.conditions ? json_object_array_get_idx(p->st.conditions, 0) : NULL;
   const char *old_status = fo_json_get_string(old, "status"),
              *old_time = fo_json_get_string(old, "lastTransitionTime");
@@ -127,7 +150,9 @@ static void set_conditions(struct pass *p) {
   const char *why = fo_json_get_string(err, "message");
   if (!why && p->st.error && *p->st.error && !json_object_is_type(err, json_type_object))
     why = p->st.error; /* (not JSON: as written) */
-  if (why && *why) snprintf(msg, sizeof msg, "Job status %s: %.600s", js, why);
+  if (session_msg && why && *why) snprintf(msg, sizeof msg, "%s: %.560s", session_msg, why);
+  else if (session_msg) snprintf(msg, sizeof msg, "%s", session_msg);
+  else if (why && *why) snprintf(msg, sizeof msg, "Job status %s: %.600s", js, why);
   else snprintf(msg, sizeof msg, "Job status %s", js);
   json_object_put(err);
   json_object *cond = json_object_new_object();

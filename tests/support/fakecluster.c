@@ -512,9 +512,14 @@ void fake_tick(struct fake *f) {
              config_value(conf, "$internal.pipeline.job-id", v, sizeof v) ? v : "");
     snprintf(f->fl.restored_from, sizeof f->fl.restored_from, "%s",
              config_value(conf, "execution.savepoint.path", v, sizeof v) ? v : "");
+    f->fl.last_checkpoint[0] = 0;
+    if (config_value(conf, "execution.target", v, sizeof v) && !strcmp(v, "kubernetes-session")) {
+      f->fl.job_state[0] = '\0'; /* a session cluster: it runs what is sent to it */
+      f->fl.restored_from[0] = '\0';
+      return;
+    }
     snprintf(f->fl.job_state, sizeof f->fl.job_state, "RUNNING");
     f->fl.starts++;
-    f->fl.last_checkpoint[0] = 0;
     f->fl.checkpoints = 0;
     json_object *cms = fo_json_get_object(f->store, "configmaps");
     if (cms) {
@@ -605,6 +610,11 @@ void fake_flink_checkpoint(struct fake *f) {
 }
 void fake_flink_set_job_state(struct fake *f, const char *state) {
   snprintf(f->fl.job_state, sizeof f->fl.job_state, "%s", state);
+}
+void fake_flink_submit(struct fake *f, const char *job_id) {
+  snprintf(f->fl.job_id, sizeof f->fl.job_id, "%.32s", job_id);
+  snprintf(f->fl.job_state, sizeof f->fl.job_state, "RUNNING");
+  f->fl.starts++;
 }
 void fake_flink_break(struct fake *f, bool broken) {
   f->broken = broken;

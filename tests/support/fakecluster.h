@@ -90,6 +90,8 @@ void fake_flink_fail_next_savepoint(struct fake *f);
 void fake_flink_checkpoint(struct fake *f);
 /* The job's state as Flink reports it from now on (FAILED, RESTARTING, ...). */
 void fake_flink_set_job_state(struct fake *f, const char *state);
+/* A job submitted to the (session) cluster by hand, RUNNING. */
+void fake_flink_submit(struct fake *f, const char *job_id);
 /* broken: the JobManager does not answer, nor does a new one start (a crash loop). */
 void fake_flink_break(struct fake *f, bool broken);
 

@@ -81,10 +81,12 @@ static void check_shape(json_object *objs, const char *uid, const char *name) {
       if (!strcmp(a0, "bash")) {
         assert_int_equal(json_object_array_length(args), 3);
         assert_string_equal(json_object_get_string(json_object_array_get_idx(args, 1)), "-c");
-        assert_string_equal(json_object_get_string(json_object_array_get_idx(args, 2)),
-                            "kubernetes-jobmanager.sh kubernetes-application");
-      } else {
-        assert_true(!strcmp(a0, "standalone-job") || !strcmp(a0, "taskmanager"));
+        const char *a2 = json_object_get_string(json_object_array_get_idx(args, 2));
+        assert_true(!strcmp(a2, "kubernetes-jobmanager.sh kubernetes-application") ||
+                    !strcmp(a2, "kubernetes-jobmanager.sh kubernetes-session"));
+      } else { /* the image's commands: an application, a session JobManager, a TaskManager */
+        assert_true(!strcmp(a0, "standalone-job") || !strcmp(a0, "jobmanager") ||
+                    !strcmp(a0, "taskmanager"));
       }
     }
   }

@@ -1107,6 +1107,86 @@ static void test_delete_cleans_up(void **state) {
   h_free(&h);
 }
 
+/* A session cluster (no job): deployed as one (the session entry point, no job id), stable when
+ * its REST API answers, redeployed on a spec change, and not deleted while a job runs on it. */
+static void test_session_cluster(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "sess");
+  assert_int_equal(
+      fake_put(h.fake,
+               "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\","
+               "\"metadata\":{\"name\":\"sess\",\"namespace\":\"" NS
+               "\",\"finalizers\":[\"flinkdeployments.flink.apache.org/finalizer\"]},"
+               "\"spec\":{\"image\":\"flink:1.20\",\"flinkVersion\":\"v1_20\","
+               "\"serviceAccount\":\"flink\",\"flinkConfiguration\":{\"taskmanager."
+               "numberOfTaskSlots\":\"2\"},\"jobManager\":{\"resource\":{\"memory\":"
+               "\"2048m\",\"cpu\":1}},\"taskManager\":{\"resource\":{\"memory\":\"2048m\","
+               "\"cpu\":1}}}}"),
+      0);
+  char phases[256];
+  h_converge(&h, 30, phases, sizeof phases);
+  assert_string_equal(phases, "NEW START STARTED RUNNING");
+  assert_string_equal(h_status(&h, "jobManagerDeploymentStatus"), "READY");
+  assert_string_equal(h_status(&h, "lifecycleState"), "STABLE");
+  assert_null(fo_json_path(h_fd(&h), "status", "jobStatus", "jobId", (const char *)NULL));
+  assert_string_equal(h_condition(&h, "status"), "True");
+  assert_string_equal(h_condition(&h, "reason"), "JobManagerReady");
+  assert_string_equal(h_condition(&h, "message"),
+                      "JobManager is running and ready to receive REST API calls");
+  json_object *args = fo_json_path(fake_get(h.fake, "deployments", NS, "sess"), "spec", "template",
+                                   "spec", "containers", (const char *)NULL);
+  args = fo_json_get(json_object_array_get_idx(args, 0), "args");
+  assert_string_equal(json_object_get_string(json_object_array_get_idx(args, 2)),
+                      "kubernetes-jobmanager.sh kubernetes-session");
+  const char *conf = fo_json_get_string(
+      fo_json_get_object(fake_get(h.fake, "configmaps", NS, "flink-config-sess"), "data"),
+      "config.yaml");
+  assert_non_null(conf);
+  assert_non_null(strstr(conf, "kubernetes-session"));
+  assert_null(strstr(conf, "job-id"));
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, 0); /* nothing ran on it */
+  /* a spec change: the cluster is deleted and the new one deployed */
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "sess",
+                  "{\"flinkConfiguration\":{\"taskmanager.numberOfTaskSlots\":\"4\"}}");
+  h_converge(&h, 40, phases, sizeof phases);
+  assert_string_equal(phases, "RUNNING STOP_CLUSTER START STARTED RUNNING");
+  assert_non_null(strstr(
+      fo_json_get_string(
+          fo_json_get_object(fake_get(h.fake, "configmaps", NS, "flink-config-sess"), "data"),
+          "config.yaml"),
+      "\"taskmanager.numberOfTaskSlots\": \"4\""));
+  assert_string_equal(h_status(&h, "lifecycleState"), "STABLE");
+  /* a job sent to it by hand blocks the delete, which says so */
+  fake_flink_submit(h.fake, "0123456789abcdef0123456789abcdef");
+  const char *d;
+  size_t n;
+  assert_int_equal(
+      fake_kube_transport(h.fake, "DELETE",
+                          "/apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/sess",
+                          NULL, &d, &n),
+      200);
+  h_passes(&h, 3);
+  assert_non_null(h_fd(&h));
+  assert_non_null(fake_get(h.fake, "deployments", NS, "sess"));
+  char msg[512];
+  assert_string_equal(h_error_message(&h, msg, sizeof msg),
+                      "The session cluster has non terminated jobs "
+                      "[0123456789abcdef0123456789abcdef] that should be cancelled first");
+  const char *ev = NULL;
+  int64_t count = 0;
+  assert_int_equal(h_events(&h, "CleanupFailed", &ev, &count), 1);
+  assert_int_equal(count, 1); /* said once */
+  /* the job cancelled: the delete goes on */
+  fake_flink_set_job_state(h.fake, "CANCELED");
+  for (int i = 0; i < 10 && h_fd(&h); i++) h_passes(&h, 1);
+  assert_null(h_fd(&h));
+  assert_null(fake_get(h.fake, "deployments", NS, "sess"));
+  h_free(&h);
+}
+
 /* ---- a kill before every write ---- */
 
 static void kill_run(const char *mode, const char *conf, const char *change) {
@@ -1185,6 +1265,7 @@ int main(void) {
       cmocka_unit_test(test_savepoint_mode_failed_job),
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
+      cmocka_unit_test(test_session_cluster),
       cmocka_unit_test(test_kill_before_every_write),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
