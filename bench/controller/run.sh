@@ -12,7 +12,7 @@ source "$ROOT/tests/e2e/lib.sh"
 # FO_BENCH_LOGS=DIR keeps the logs (controller, simulator, API server audit) for a closer look
 trap '[ -n "${FO_BENCH_LOGS:-}" ] && mkdir -p "$FO_BENCH_LOGS" && cp -r "$FO_CLUSTER_DIR/logs" "$FO_CLUSTER_DIR/flinksim" "$FO_BENCH_LOGS/"; cluster_down' EXIT
 cluster_up >/dev/null 2>&1 || { echo "bench: the local control plane did not start" >&2; exit 1; }
-flinksim_start --checkpoint-interval 0 --start-delay 0.5 --savepoint-delay 0.5 --record-requests
+flinksim_start --checkpoint-interval 0 --start-delay 0.5 --savepoint-delay 0.5 --record-requests --no-taskmanager-pods
 controller_start bench --leader-elect=false --workers 4 \
   --flink-url-template "http://127.0.0.1:$FLINKSIM_PORT/{namespace}/{name}" || exit 1
 python3 "$ROOT/bench/controller/bench.py" "$FO_CLUSTER_DIR" "$CTL_PORT_bench" \

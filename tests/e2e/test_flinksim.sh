@@ -52,9 +52,15 @@ sp_done() { curl -sf "$sim/jobs/$jid/savepoints/$trig" | grep -q '"location"'; }
 wait_for 20 sp_done
 sp=$(curl -sf "$sim/jobs/$jid/savepoints/$trig" | python3 -c 'import json,sys; print(json.load(sys.stdin)["operation"]["location"])')
 kubectl -n $ns get configmaps -l app=sim,type=flink-native-kubernetes -o json > "$FO_CLUSTER_DIR/contract-ha.json"
-if out=$(python3 "$ROOT/tests/contract/contract.py" flink1 sim "$jid" "$ck" "$sp" "$FO_CLUSTER_DIR/contract-ha.json" 2>&1); then
-  ok "flinksim: keeps the contract real Flink keeps (HA ConfigMaps and keys, checkpoint and savepoint paths)"
+tm_made() { [ -n "$(kubectl -n $ns get pods -l app=sim,component=taskmanager -o name)" ]; }
+wait_for 20 tm_made || ko "flinksim: made its TaskManager pods" "$(kubectl -n $ns get pods 2>&1)"
+kubectl -n $ns get pods -l app=sim,component=taskmanager -o json > "$FO_CLUSTER_DIR/contract-pods.json"
+if out=$(python3 "$ROOT/tests/contract/contract.py" flink1 sim "$jid" "$ck" "$sp" "$FO_CLUSTER_DIR/contract-ha.json" "$FO_CLUSTER_DIR/contract-pods.json" 2>&1); then
+  ok "flinksim: keeps the contract real Flink keeps (HA ConfigMaps and keys, checkpoint and savepoint paths, TaskManager pods' labels)"
 else ko "flinksim: keeps tests/contract/contract.json" "$out"; fi
+check "flinksim: its TaskManager pods are owned by the JobManager Deployment, as Flink's are" "Deployment/sim" \
+  "$(kubectl -n $ns get pods -l app=sim,component=taskmanager -o jsonpath='{.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].name}')"
+check "flinksim: as many as the job's slots need (parallelism 2, one slot each)" "2" "$(kubectl -n $ns get pods -l app=sim,component=taskmanager -o name | wc -l)"
 kubectl -n $ns scale deploy sim --replicas 0 >/dev/null
 stopped() { ! curl -sf -m 2 "$sim/jobs/overview" >/dev/null; }
 if wait_for 10 stopped; then ok "flinksim: replicas 0 stops the JobManager"; else ko "flinksim: replicas 0 stops the JobManager"; fi

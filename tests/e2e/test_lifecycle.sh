@@ -247,7 +247,7 @@ if wait_for 30 refused_shown; then ok "refused object: status.error has the API 
 check "refused object: the error's type and class" "org.apache.flink.kubernetes.operator.exception.ReconciliationException Invalid 422" \
   "$(err_field refused type) $(err_field refused additionalMetadata.class) $(err_field refused additionalMetadata.httpCode)"
 check "refused object: the message names the request and says when the next attempt is" "yes" \
-  "$(err_field refused message | grep -q '^POST /apis/apps/v1/namespaces/'$ns'/deployments: .*(HTTP 422 Invalid); next attempt in [0-9]* s (20[0-9-]*T[0-9:]*Z)$' && echo yes)"
+  "$(err_field refused message | grep -q '^POST /apis/apps/v1/namespaces/'$ns'/deployments: .*(HTTP 422 Invalid); next attempt in [0-9][0-9.]* s (20[0-9-]*T[0-9:]*Z)$' && echo yes)"
 ev() { kubectl -n $ns get events --field-selector "involvedObject.name=$1,reason=$2,type=Warning" -o jsonpath='{range .items[*]}{.count} {.message}{"\n"}{end}'; }
 check "refused object: a Warning Event, reason Error, with the API server's words" "yes" "$(ev refused Error | grep -q 'Not found: \"nope\"' && echo yes)"
 grown() { [ "$(failures Invalid)" -gt "${invalid_before:-0}" ]; }
@@ -366,15 +366,30 @@ if wait_for 30 legacy_sp; then ok "Flink 1.14: a savepoint by nonce, with the tr
 else ko "Flink 1.14: a savepoint by nonce" "$(jpath legacy '{.status.jobStatus.savepointInfo}')"$'\n'"$(kubectl -n $ns get events --field-selector involvedObject.name=legacy,reason=SavepointError -o jsonpath='{.items[*].message}')"; fi
 check "Flink 1.14: the simulator recorded that savepoint" "$(jpath legacy '{.status.jobStatus.savepointInfo.lastSavepoint.location}')" "$(rec legacy last-savepoint)"
 
+# ---- a session cluster (no job): Flink's session JobManager, stable once it answers, redeployed
+# on a spec change; the simulator refuses a JobManager without a job id unless it is one ----
+session_yaml() { app sess stateless | sed '/^  job:$/,$d' | sed "s/execution.checkpointing.interval: 10s/taskmanager.numberOfTaskSlots: \"$1\"/"; }
+session_yaml 1 | kubectl apply -f - >/dev/null
+if wait_for 30 lifecycle_is sess STABLE; then ok "session cluster: STABLE"; else ko "session cluster" "$(jpath sess '{.status}')"; fi
+check "session cluster: READY, the reference's Running condition, no job" "READY True JobManagerReady " \
+  "$(jpath sess '{.status.jobManagerDeploymentStatus} {.status.conditions[0].status} {.status.conditions[0].reason} {.status.jobStatus.jobId}')"
+check "session cluster: the simulator started a session JobManager, no job" "1 0" \
+  "$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(1 for e in r if e.get("event")=="jobmanager-started" and e.get("cluster")==sys.argv[2] and e.get("session")), sum(1 for e in r if e.get("event")=="job-started" and e.get("cluster")==sys.argv[2]))' "$FLINKSIM_STATE" "$ns/sess")"
+uid0=$(kubectl -n $ns get deploy sess -o jsonpath='{.metadata.uid}')
+session_yaml 2 | kubectl apply -f - >/dev/null
+sess_redeployed() { lifecycle_is sess STABLE && [ "$(jpath sess '{.status.observedGeneration}')" = 2 ] && [ "$(kubectl -n $ns get deploy sess -o jsonpath='{.metadata.uid}')" != "$uid0" ]; }
+if wait_for 40 sess_redeployed; then ok "session cluster: a spec change deployed a new cluster"; else ko "session cluster: redeployed" "$(jpath sess '{.status}')"; fi
+check "session cluster: with the new configuration" "yes" "$(kubectl -n $ns get cm flink-config-sess -o jsonpath='{.data.config\.yaml}' | grep -q 'taskmanager.numberOfTaskSlots": "2"' && echo yes)"
+
 # ---- created suspended ----
 app sus stateless | sed 's/    upgradeMode: stateless/    upgradeMode: stateless\n    state: suspended/' | kubectl apply -f - >/dev/null
 if wait_for 20 lifecycle_is sus SUSPENDED; then ok "created suspended: recorded"; else ko "created suspended" "$(jpath sus '{.status}')"; fi
 check "created suspended: nothing started" "0" "$(rec sus starts)"
 
 # ---- delete cleans up everything it owns ----
-for n in sl sp ls sus crash sa pt pts refused legacy rbac denied; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
-all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name | grep -v kube-root-ca)" ]; }
-if wait_for 40 all_gone; then ok "delete: every owned object and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm -o name)"; fi
+for n in sl sp ls sus crash sa pt pts refused legacy rbac denied sess; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
+all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm,pods -o name | grep -v kube-root-ca)" ]; }
+if wait_for 40 all_gone; then ok "delete: every owned object, TaskManager pod and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm,pods -o name)"; fi
 controller_stop life
 flinksim_stop
 kubectl delete namespace $ns $nsq --wait=false >/dev/null 2>&1

@@ -133,6 +133,26 @@ class Cluster:
         self.stopped = False
         self.faults = {}
         self.generation = 0
+        self.uid = None
+        self.native = False
+
+    def make_taskmanagers(self, par):
+        """Native mode: Flink's JobManager creates its TaskManager pods through the API server,
+        labelled as Flink labels them and owned by the JobManager Deployment (so they go with it):
+        as many as the job's slots need."""
+        if not self.native or not self.uid or not ARGS.taskmanager_pods:
+            return
+        slots = max(1, int(self.conf.get("taskmanager.numberOfTaskSlots", "1") or 1))
+        for i in range(1, (max(par, 1) + slots - 1) // slots + 1):
+            pod = f"{self.name}-taskmanager-{self.uid[:8]}-{i}"
+            code, _ = KUBE.req("POST", f"/api/v1/namespaces/{self.ns}/pods", {
+                "metadata": {"name": pod, "namespace": self.ns,
+                             "labels": {"app": self.name, "component": "taskmanager", "type": "flink-native-kubernetes"},
+                             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": self.name,
+                                                  "uid": self.uid, "controller": True, "blockOwnerDeletion": True}]},
+                "spec": {"automountServiceAccountToken": False,
+                         "containers": [{"name": "flink-main-container", "image": self.conf.get("kubernetes.container.image.ref", "flink")}]}})
+            record("taskmanager-created", self.key, pod=pod, code=code)
 
     # --- configuration as Flink reads it
     def ha(self):
@@ -217,6 +237,7 @@ class Cluster:
             job.restored = (job.next_cp - 1, restored, now_ms(), kind == "savepoint")
         with LOCK:
             self.jobs = {jid: job}
+        threading.Thread(target=self.make_taskmanagers, args=(par,), daemon=True).start()
         record("job-started", self.key, jobId=jid, restoredFrom=restored, restoreKind=kind, parallelism=par,
                ha=self.ha(), image=self.conf.get("kubernetes.container.image.ref"))
         if failed:
@@ -523,6 +544,21 @@ def read_flink_conf(ns, name):
 JAVA17_OPENS = "--add-opens=java.base/java.util=ALL-UNNAMED"
 
 
+def tmpl_type(dep):
+    return dep["spec"]["template"].get("metadata", {}).get("labels", {}).get("type")
+
+
+def is_session(dep):
+    """A session JobManager (Flink's session entry point, or the image's jobmanager command): it
+    runs no job of its own."""
+    tmpl = dep["spec"]["template"]
+    mains = [c for c in tmpl.get("spec", {}).get("containers", []) if c.get("name") == "flink-main-container"]
+    args = (mains[0].get("args") or []) if mains else []
+    if tmpl.get("metadata", {}).get("labels", {}).get("component") == "taskmanager":
+        return False
+    return args == ["bash", "-c", "kubernetes-jobmanager.sh kubernetes-session"] or args[:1] == ["jobmanager"]
+
+
 def refusal(dep, conf):
     """Why the Flink image would not run this Deployment's pod (what its container would print
     before it exits), or None. The simulator starts nothing the real image would not start."""
@@ -554,7 +590,7 @@ def refusal(dep, conf):
     opts = conf.get("env.java.default-opts.all", "") + " " + conf.get("env.java.opts.all", "")
     if JAVA17_OPENS not in opts:
         return "module java.base does not \"opens java.util\" to unnamed module (Java 17 without the module options)"
-    if not conf.get("$internal.pipeline.job-id") and labels.get("component") != "taskmanager":
+    if not conf.get("$internal.pipeline.job-id") and labels.get("component") != "taskmanager" and not is_session(dep):
         return "no job id"
     if labels.get("component") != "taskmanager" and native and args[-1].endswith("kubernetes-application"):
         if not conf.get("pipeline.jars"):
@@ -626,9 +662,11 @@ def start_cluster_later(dep):
                                           "startedAt": t, "finishedAt": t}}}]}}, "application/merge-patch+json")
         return
     c.ready = True
+    c.native = tmpl_type(dep) != "flink-standalone-kubernetes"
     set_deployment_status(dep, True)
-    record("jobmanager-started", key, generation=m.get("generation"))
-    c.start()
+    record("jobmanager-started", key, generation=m.get("generation"), session=is_session(dep))
+    if not is_session(dep):
+        c.start()
 
 
 def on_deployment(kind, dep):
@@ -699,6 +737,8 @@ def main():
     ap.add_argument("--checkpoint-interval", type=float, default=0, help="override (seconds) for configured intervals")
     ap.add_argument("--flink-version", default="1.20.0")
     ap.add_argument("--port-file", help="write the bound port here")
+    ap.add_argument("--taskmanager-pods", action=argparse.BooleanOptionalAction, default=True,
+                    help="native mode: create the TaskManager pods, as Flink does (the controller benchmark turns it off: it measures the controller)")
     ap.add_argument("--record-requests", action="store_true", help="record every POST/PATCH (benchmarks: reaction latency)")
     ARGS = ap.parse_args()
     os.makedirs(ARGS.data_root, exist_ok=True)

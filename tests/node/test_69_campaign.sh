@@ -6,7 +6,7 @@
 #   - it converges: the latest spec reconciled, the job RUNNING in Flink, within 7 minutes;
 #   - one cluster: one JobManager pod, its TaskManagers only (nothing of an old cluster left);
 #   - savepoint and last-state: the job's state went on (the Counter's restored count grew past
-#     what the run before restored) from a checkpoint or savepoint that is on the volume;
+#     what the run before restored) from a savepoint on the volume or a checkpoint in its folder;
 #     last-state kept the job id; stateless started empty.
 # FO_CAMPAIGN_SEED (default 1) and FO_CAMPAIGN_TRIALS (default 3, CI) choose the trials; each
 # trial's line (mode, transition, fault, when, how long it took) is in the output and in
@@ -84,7 +84,7 @@ for trial in $(seq 1 "$TRIALS"); do
   FD2=camp-$UMODE
   checkpoints_after_now || ko "$CASE: checkpoints before the trial" "$(completed_checkpoints 2>&1)"
   r0=$(counter restored 2>/dev/null || echo 0); jid0=$(fstatus '{.status.jobStatus.jobId}')
-  t0=$(date +%s.%N)
+  trial_t0=$(date +%s.%N)
   if [ "$tr" = upgrade ]; then
     rate=$((rate + 1))
     kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p "{\"spec\":{\"job\":{\"args\":[\"--rate\",\"$rate\"]}}}" >/dev/null
@@ -92,7 +92,7 @@ for trial in $(seq 1 "$TRIALS"); do
     kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p '{"spec":{"job":{"state":"suspended"}}}' >/dev/null
   fi
   # the fault, `after` seconds into the transition (polled against the clock, not slept blind)
-  due() { awk -v t0="$t0" -v a="$after" -v now="$(date +%s.%N)" 'BEGIN { exit !(now - t0 >= a) }'; }
+  due() { awk -v t0="$trial_t0" -v a="$after" -v now="$(date +%s.%N)" 'BEGIN { exit !(now - t0 >= a) }'; }
   if [ "$tr" = suspend-resume ]; then
     # the fault lands in the suspend or, past it, in the resume
     suspended() { [ "$(fstatus '{.status.lifecycleState}')" = SUSPENDED ]; }
@@ -102,15 +102,15 @@ for trial in $(seq 1 "$TRIALS"); do
     wait_for 400 suspended || ko "$CASE: suspended" "$(fstatus '{.status}')"
     kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p '{"spec":{"job":{"state":"running"}}}' >/dev/null
     if [ $fault_done = 0 ]; then
-      t1=$(date +%s.%N); after_resume=$(( RANDOM % 21 ))
-      due2() { awk -v t0="$t1" -v a="$after_resume" -v now="$(date +%s.%N)" 'BEGIN { exit !(now - t0 >= a) }'; }
+      trial_t1=$(date +%s.%N); after_resume=$(( RANDOM % 21 ))
+      due2() { awk -v t0="$trial_t1" -v a="$after_resume" -v now="$(date +%s.%N)" 'BEGIN { exit !(now - t0 >= a) }'; }
       wait_for 60 due2; inject "$fault"
     fi
   else
     wait_for 60 due; inject "$fault"
   fi
   if wait_for 420 converged; then
-    took=$(awk -v t0="$t0" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - t0 }')
+    took=$(awk -v t0="$trial_t0" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - t0 }')
     ok "$CASE: converged in ${took} s, the job RUNNING in Flink with the latest spec"
   else
     took=-; ko "$CASE: converged" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods -l app=$FD2 2>&1)"
@@ -127,9 +127,17 @@ for trial in $(seq 1 "$TRIALS"); do
     newer() { local r; r=$(counter restored 2>/dev/null) && [ "$r" -gt "$r0" ]; }
     if wait_for 120 newer; then ok "$CASE: the state went on: restored $(counter restored), the run before $r0"
     else ko "$CASE: the state went on" "restored $(counter restored 2>&1), the run before restored $r0"; fi
-    got=$(restored_from)
-    if [ "$got" != none ] && on_volume "${got% *}"; then ok "$CASE: Flink restored ${got##* } ${got% *}, which is on the volume"
-    else ko "$CASE: restored from something on the volume" "$got"; fi
+    # a savepoint stays on the volume; a checkpoint is Flink's to discard once newer ones complete
+    # (one retained): it must be one of this job's, in the volume's checkpoint folder
+    got=$(restored_from); ckdir=${got% *}; ckdir=$(dirname "${ckdir#file:}")
+    case "$got" in
+      *" savepoint") if on_volume "${got% *}"; then ok "$CASE: Flink restored savepoint ${got% *}, which is on the volume"
+                     else ko "$CASE: the restored savepoint is on the volume" "$got"; fi ;;
+      "file:$DATA/checkpoints/"*"/chk-"*" checkpoint")
+        if [ -d "$ckdir" ]; then ok "$CASE: Flink restored checkpoint ${got% *}, from its job's folder on the volume"
+        else ko "$CASE: the restored checkpoint's folder is on the volume" "$got"; fi ;;
+      *) ko "$CASE: restored from a savepoint or checkpoint on the volume" "$got" ;;
+    esac
     [ "$UMODE" != last-state ] || check "$CASE: last-state kept the job id" "$jid0" "$(fstatus '{.status.jobStatus.jobId}')"
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$trial" "$UMODE" "$tr" "$fault" "$after" "$took" "$([ "$failed" = "$fails0" ] && echo ok || echo FAILED)" >> "$TSV"

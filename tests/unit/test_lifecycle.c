@@ -1107,23 +1107,50 @@ static void test_delete_cleans_up(void **state) {
   h_free(&h);
 }
 
+/* A session cluster (no job) named after the harness, with extra flinkConfiguration entries. */
+static void h_create_session(struct h *h, const char *extra_conf) {
+  char text[2048];
+  snprintf(text, sizeof text,
+           "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\","
+           "\"metadata\":{\"name\":\"%s\",\"namespace\":\"" NS
+           "\",\"finalizers\":[\"flinkdeployments.flink.apache.org/finalizer\"]},"
+           "\"spec\":{\"image\":\"flink:1.20\",\"flinkVersion\":\"v1_20\","
+           "\"serviceAccount\":\"flink\",\"flinkConfiguration\":{\"taskmanager."
+           "numberOfTaskSlots\":\"2\"%s},\"jobManager\":{\"resource\":{\"memory\":"
+           "\"2048m\",\"cpu\":1}},\"taskManager\":{\"resource\":{\"memory\":\"2048m\","
+           "\"cpu\":1}}}}",
+           h->name, extra_conf);
+  assert_int_equal(fake_put(h->fake, text), 0);
+}
+
+/* kubernetes.operator.session.block-on-unmanaged-jobs false: deleted with its job running. */
+static void test_session_delete_not_blocked(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "sess2");
+  h_create_session(&h, ",\"kubernetes.operator.session.block-on-unmanaged-jobs\":\"false\"");
+  h_converge(&h, 30, NULL, 0);
+  fake_flink_submit(h.fake, "0123456789abcdef0123456789abcdef");
+  const char *d;
+  size_t n;
+  assert_int_equal(
+      fake_kube_transport(h.fake, "DELETE",
+                          "/apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/sess2",
+                          NULL, &d, &n),
+      200);
+  for (int i = 0; i < 10 && h_fd(&h); i++) h_passes(&h, 1);
+  assert_null(h_fd(&h));
+  assert_int_equal(h_events(&h, "CleanupFailed", &d, &(int64_t){0}), 0);
+  h_free(&h);
+}
+
 /* A session cluster (no job): deployed as one (the session entry point, no job id), stable when
  * its REST API answers, redeployed on a spec change, and not deleted while a job runs on it. */
 static void test_session_cluster(void **state) {
   (void)state;
   struct h h;
   h_init(&h, "sess");
-  assert_int_equal(
-      fake_put(h.fake,
-               "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\","
-               "\"metadata\":{\"name\":\"sess\",\"namespace\":\"" NS
-               "\",\"finalizers\":[\"flinkdeployments.flink.apache.org/finalizer\"]},"
-               "\"spec\":{\"image\":\"flink:1.20\",\"flinkVersion\":\"v1_20\","
-               "\"serviceAccount\":\"flink\",\"flinkConfiguration\":{\"taskmanager."
-               "numberOfTaskSlots\":\"2\"},\"jobManager\":{\"resource\":{\"memory\":"
-               "\"2048m\",\"cpu\":1}},\"taskManager\":{\"resource\":{\"memory\":\"2048m\","
-               "\"cpu\":1}}}}"),
-      0);
+  h_create_session(&h, "");
   char phases[256];
   h_converge(&h, 30, phases, sizeof phases);
   assert_string_equal(phases, "NEW START STARTED RUNNING");
@@ -1266,6 +1293,7 @@ int main(void) {
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_session_cluster),
+      cmocka_unit_test(test_session_delete_not_blocked),
       cmocka_unit_test(test_kill_before_every_write),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
