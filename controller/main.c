@@ -67,10 +67,31 @@ static void on_signal(int s) {
   (void)w;
 }
 
+/* What of a FlinkDeployment a retry waits for (malloc'd, NULL when none or no memory): its
+ * generation (the spec), whether it is being deleted, its finalizers, labels and annotations. Not
+ * its status, which the controller itself writes. */
+static char *change_stamp(json_object *obj) {
+  json_object *m = fo_json_get_object(obj, "metadata");
+  if (!m) return NULL;
+  struct fo_buf b;
+  fo_buf_init(&b, 1 << 20);
+  const char *keys[] = {"generation", "deletionTimestamp", "finalizers", "labels", "annotations"};
+  int r = 0;
+  for (size_t i = 0; r == 0 && i < sizeof keys / sizeof *keys; i++) {
+    json_object *v = fo_json_get(m, keys[i]);
+    r = fo_buf_printf(&b, "%s|",
+                      v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "");
+  }
+  char *s = r == 0 && b.data ? strdup(b.data) : NULL;
+  fo_buf_free(&b);
+  return s;
+}
+
 static void on_fd_change(void *ud, const char *key, json_object *obj, bool deleted) {
-  (void)obj, (void)deleted;
   struct ctl *c = ud;
-  queue_add(c->queue, key);
+  char *stamp = deleted ? NULL : change_stamp(obj);
+  queue_add_change(c->queue, key, stamp);
+  free(stamp);
 }
 
 /* A change to a JobManager Deployment we own wakes its FlinkDeployment (readiness, deletion). */
@@ -148,7 +169,11 @@ static void *worker(void *arg) {
       struct reconcile_retry retry = {.in_s = 0.2};
       if (r == -ESTALE) queue_add_after(c->queue, key, retry.in_s);
       else {
-        retry.in_s = queue_add_rate_limited(c->queue, key, &retry.attempt);
+        json_object *o = cached(c, key);
+        char *stamp = change_stamp(o);
+        json_object_put(o);
+        retry.in_s = queue_add_rate_limited(c->queue, key, stamp, &retry.attempt);
+        free(stamp);
         retry.exhausted = retry.attempt > c->backoff.max_attempts;
       }
       if (leader_valid()) reconcile_report(&env, k, cached(c, key), key, r, &why, &retry);

@@ -35,6 +35,7 @@ struct queue {
   json_object *dirty;      /* queued or waiting to be re-queued: key -> NORMAL or URGENT */
   json_object *processing; /* handed to a worker */
   json_object *failures;   /* key -> consecutive failures */
+  json_object *stamps;     /* key -> what the object was when it last failed (queue_add_change) */
   struct delayed *later;
   size_t n_later, cap_later;
   struct queue_backoff backoff;
@@ -59,6 +60,7 @@ struct queue *queue_new(const struct queue_backoff *b) {
   q->dirty = json_object_new_object();
   q->processing = json_object_new_object();
   q->failures = json_object_new_object();
+  q->stamps = json_object_new_object();
   q->backoff = *b;
   return q;
 }
@@ -75,6 +77,7 @@ void queue_free(struct queue *q) {
   json_object_put(q->dirty);
   json_object_put(q->processing);
   json_object_put(q->failures);
+  json_object_put(q->stamps);
   pthread_mutex_destroy(&q->mu);
   pthread_cond_destroy(&q->cv);
   free(q);
@@ -241,8 +244,11 @@ int queue_backoff_from_conf(json_object *conf, struct queue_backoff *ret, const 
   return 0;
 }
 
-double queue_add_rate_limited(struct queue *q, const char *key, int *ret_attempt) {
+double queue_add_rate_limited(struct queue *q, const char *key, const char *stamp,
+                              int *ret_attempt) {
   pthread_mutex_lock(&q->mu);
+  if (stamp) fo_json_set(q->stamps, key, json_object_new_string(stamp), NULL);
+  else json_object_object_del(q->stamps, key);
   json_object *f = NULL;
   int n = json_object_object_get_ex(q->failures, key, &f) ? json_object_get_int(f) : 0;
   if (n < INT_MAX - 1) n++;
@@ -258,6 +264,16 @@ double queue_add_rate_limited(struct queue *q, const char *key, int *ret_attempt
 void queue_forget(struct queue *q, const char *key) {
   pthread_mutex_lock(&q->mu);
   json_object_object_del(q->failures, key);
+  json_object_object_del(q->stamps, key);
+  pthread_mutex_unlock(&q->mu);
+}
+
+void queue_add_change(struct queue *q, const char *key, const char *stamp) {
+  pthread_mutex_lock(&q->mu);
+  json_object *s = NULL;
+  bool same = stamp && json_object_object_get_ex(q->stamps, key, &s) &&
+              !strcmp(json_object_get_string(s), stamp);
+  if (!same) add_locked(q, key, URGENT);
   pthread_mutex_unlock(&q->mu);
 }
 

@@ -46,8 +46,14 @@ void queue_add(struct queue *q, const char *key);
 void queue_add_background(struct queue *q, const char *key);
 void queue_add_after(struct queue *q, const char *key, double seconds);
 /* Counts one more consecutive failure of this key and adds it after that attempt's backoff delay;
- * returns the delay in seconds and the attempt number in *ret_attempt (may be NULL). */
-double queue_add_rate_limited(struct queue *q, const char *key, int *ret_attempt);
+ * returns the delay in seconds and the attempt number in *ret_attempt (may be NULL). `stamp`
+ * (copied, may be NULL) says what the object was when it failed, for queue_add_change(). */
+double queue_add_rate_limited(struct queue *q, const char *key, const char *stamp,
+                              int *ret_attempt);
+/* A change seen on a watch: queue_add(), except for a key backing off whose object is still what
+ * it was when it failed (the same `stamp`): the status the failure report wrote comes back as a
+ * change, and must not turn the backoff into a loop. NULL stamp: always added. */
+void queue_add_change(struct queue *q, const char *key, const char *stamp);
 /* Forgets the failure count of a key (after a success). */
 void queue_forget(struct queue *q, const char *key);
 /* Blocks for the next key (caller frees it) or NULL after queue_shutdown(). */

@@ -108,6 +108,37 @@ static void test_backoff_schedule(void **st) {
   }
 }
 
+/* A key backing off is not woken by a change that leaves its object as it failed (the status its
+ * failure report wrote, coming back on the watch): the backoff holds. A change of the object
+ * (another stamp), or one without a stamp, wakes it at once. */
+static void test_backoff_holds_against_own_writes(void **st) {
+  (void)st;
+  struct queue *q = qnew(0.6, 10);
+  queue_add_rate_limited(q, "ns/x", "7|||", NULL); /* failed: retried in 0.6 s */
+  double t0 = now_s();
+  queue_add_change(q, "ns/x", "7|||"); /* its own status write */
+  char *k = queue_get(q);
+  assert_string_equal(k, "ns/x");
+  assert_true(now_s() - t0 >= 0.55); /* only the backoff's retry */
+  queue_done(q, k);
+  free(k);
+  queue_add_rate_limited(q, "ns/x", "7|||", NULL); /* failed again: 1.2 s */
+  t0 = now_s();
+  queue_add_change(q, "ns/x", "8|||"); /* the user changed the spec */
+  k = queue_get(q);
+  assert_true(now_s() - t0 < 0.3);
+  queue_done(q, k);
+  free(k);
+  queue_forget(q, "ns/x"); /* succeeded: every change counts again */
+  t0 = now_s();
+  queue_add_change(q, "ns/x", "7|||");
+  k = queue_get(q);
+  assert_true(now_s() - t0 < 0.3);
+  queue_done(q, k);
+  free(k);
+  queue_free(q);
+}
+
 static void test_coalesce_and_order(void **st) {
   (void)st;
   struct queue *q = qnew(0.01, 1);
@@ -148,7 +179,7 @@ static void test_delay_and_backoff(void **st) {
   double want[] = {0.05, 0.1, 0.2, 0.2};
   for (int i = 0; i < 4; i++) {
     t0 = now_s();
-    queue_add_rate_limited(q, "ns/x", NULL);
+    queue_add_rate_limited(q, "ns/x", NULL, NULL);
     char *kk = queue_get(q);
     took = now_s() - t0;
     assert_true(took >= want[i] * 0.95 && took < want[i] + 0.5);
@@ -157,7 +188,7 @@ static void test_delay_and_backoff(void **st) {
   }
   queue_forget(q, "ns/x");
   t0 = now_s();
-  queue_add_rate_limited(q, "ns/x", NULL);
+  queue_add_rate_limited(q, "ns/x", NULL, NULL);
   char *kk = queue_get(q);
   assert_true(now_s() - t0 < 0.2);
   queue_done(q, kk);
@@ -234,9 +265,11 @@ static void test_no_concurrent_processing(void **st) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_backoff_schedule), cmocka_unit_test(test_coalesce_and_order),
-      cmocka_unit_test(test_delay_and_backoff), cmocka_unit_test(test_no_concurrent_processing),
-      cmocka_unit_test(test_changes_first)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_backoff_schedule),
+                                     cmocka_unit_test(test_backoff_holds_against_own_writes),
+                                     cmocka_unit_test(test_coalesce_and_order),
+                                     cmocka_unit_test(test_delay_and_backoff),
+                                     cmocka_unit_test(test_no_concurrent_processing),
+                                     cmocka_unit_test(test_changes_first)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
