@@ -875,6 +875,16 @@ static void h_lose_ha(struct h *h) {
   assert_int_equal(fake_kube_transport(h->fake, "DELETE", path, NULL, &d, &n), 200);
 }
 
+/* Deletes the harness's FlinkDeployment as kubectl would (its finalizer holds it). */
+static void h_delete(struct h *h) {
+  char path[256];
+  snprintf(path, sizeof path,
+           "/apis/flink.apache.org/v1beta1/namespaces/" NS "/flinkdeployments/%s", h->name);
+  const char *d;
+  size_t n;
+  assert_int_equal(fake_kube_transport(h->fake, "DELETE", path, NULL, &d, &n), 200);
+}
+
 static void h_passes(struct h *h, int n) {
   double a;
   for (int i = 0; i < n; i++) {
@@ -1087,13 +1097,7 @@ static void test_delete_cleans_up(void **state) {
   h_init(&h, "del");
   h_create(&h, "last-state", "running", HA, NULL);
   h_converge(&h, 30, NULL, 0);
-  const char *d;
-  size_t n;
-  assert_int_equal(
-      fake_kube_transport(h.fake, "DELETE",
-                          "/apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/del",
-                          NULL, &d, &n),
-      200);
+  h_delete(&h);
   for (int i = 0; i < 10 && h_fd(&h); i++) {
     h_pass(&h, NULL);
     fake_tick(h.fake);
@@ -1131,16 +1135,11 @@ static void test_session_delete_not_blocked(void **state) {
   h_create_session(&h, ",\"kubernetes.operator.session.block-on-unmanaged-jobs\":\"false\"");
   h_converge(&h, 30, NULL, 0);
   fake_flink_submit(h.fake, "0123456789abcdef0123456789abcdef");
-  const char *d;
-  size_t n;
-  assert_int_equal(
-      fake_kube_transport(h.fake, "DELETE",
-                          "/apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/sess2",
-                          NULL, &d, &n),
-      200);
+  h_delete(&h);
   for (int i = 0; i < 10 && h_fd(&h); i++) h_passes(&h, 1);
   assert_null(h_fd(&h));
-  assert_int_equal(h_events(&h, "CleanupFailed", &d, &(int64_t){0}), 0);
+  const char *ev = NULL;
+  assert_int_equal(h_events(&h, "CleanupFailed", &ev, &(int64_t){0}), 0);
   h_free(&h);
 }
 
@@ -1188,13 +1187,7 @@ static void test_session_cluster(void **state) {
   assert_string_equal(h_status(&h, "lifecycleState"), "STABLE");
   /* a job sent to it by hand blocks the delete, which says so */
   fake_flink_submit(h.fake, "0123456789abcdef0123456789abcdef");
-  const char *d;
-  size_t n;
-  assert_int_equal(
-      fake_kube_transport(h.fake, "DELETE",
-                          "/apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/sess",
-                          NULL, &d, &n),
-      200);
+  h_delete(&h);
   h_passes(&h, 3);
   assert_non_null(h_fd(&h));
   assert_non_null(fake_get(h.fake, "deployments", NS, "sess"));
