@@ -513,6 +513,14 @@ static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **
   st[0] = '\0';
   if (m->restore == FROM_NOTHING) return 0;
   const char *js = lc_observe_job(p, f, st, 16, NULL);
+  if (js) {
+    /* Flink answered for the job: its JobManager ran, whatever the status (written before the
+     * change's pass observed it) says. Recorded with the transition, so a JobManager that does not
+     * answer for a moment later is never taken for one that never ran (which would stop the cluster
+     * without the savepoint planned here). */
+    pass_set(p, &p->st.jm_deployment_status, "READY");
+    if (!lc_is(p->st.job_status.state, js)) pass_set_job_state(p, js);
+  }
   if (m->savepoint && lc_is(js, "RUNNING")) return 0;
   if (ha_has_checkpoint(p)) {
     *ret_mode = mode_named("last-state");

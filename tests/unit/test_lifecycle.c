@@ -1091,6 +1091,39 @@ static void test_savepoint_mode_failed_job(void **state) {
   }
 }
 
+/* savepoint mode: a spec change that comes as soon as Flink runs the job, before the controller
+ * has seen it run (its status still RECONCILING, the JobManager DEPLOYING), is a savepoint upgrade:
+ * Flink said RUNNING when the stop was planned. A JobManager that then does not answer for a
+ * moment is waited for; it is no sign that the job never ran (taken as one, the cluster was
+ * deleted without a savepoint and the new job started empty: seen on real Flink on a slow node). */
+static void test_savepoint_upgrade_before_running_is_seen(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "early");
+  h_create(&h, "savepoint", "running", "", NULL);
+  h_until_running(&h);
+  fake_tick(h.fake); /* Flink runs the job; no pass has observed it */
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_string_equal(v.job_state, "RUNNING");
+  assert_string_equal(h_job(&h, "state"), "RECONCILING");
+  assert_string_equal(h_status(&h, "jobManagerDeploymentStatus"), "DEPLOYING");
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "early", "{\"job\":{\"parallelism\":3}}");
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_int_equal(h_phase(&h), LC_STOP_SAVEPOINT);
+  fake_flink_break(h.fake, true);
+  h_passes(&h, 4);
+  assert_non_null(fake_get(h.fake, "deployments", NS, "early")); /* nothing was stopped */
+  assert_int_equal(h_phase(&h), LC_STOP_SAVEPOINT);
+  fake_flink_break(h.fake, false);
+  h_converge(&h, 40, NULL, 0);
+  fake_flink_view(h.fake, &v); /* (the JobManager that answers again restarted its job: a start) */
+  assert_int_equal(v.savepoints, 1);
+  assert_string_equal(v.restored_from, v.last_savepoint);
+  assert_int_equal(v.parallelism, 3);
+  h_free(&h);
+}
+
 static void test_delete_cleans_up(void **state) {
   (void)state;
   struct h h;
@@ -1283,6 +1316,7 @@ int main(void) {
       cmocka_unit_test(test_last_state_ha_config_map_without_data),
       cmocka_unit_test(test_nothing_to_restore_from_refuses),
       cmocka_unit_test(test_savepoint_mode_failed_job),
+      cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_session_cluster),
