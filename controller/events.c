@@ -1,6 +1,7 @@
 #include "events.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,41 @@ static uint64_t fnv1a(const char *s, uint64_t h) {
   return h;
 }
 
+static const char *const warning_reasons[] = {"ValidationError",
+                                              "Error",
+                                              "UpgradeFailed",
+                                              "RestoreFailed",
+                                              "SavepointError",
+                                              "CleanupFailed",
+                                              "RecoverDeployment",
+                                              "Missing",
+                                              "DeploymentNotReady",
+                                              "RestApiUnreachable",
+                                              "JobStatusChanged",
+                                              "FailedCreate",
+                                              "CrashLoopBackOff",
+                                              "ImagePullBackOff",
+                                              "ErrImagePull",
+                                              "RunContainerError",
+                                              "CreateContainerConfigError",
+                                              "OOMKilled",
+                                              "Other"};
+#define NW (sizeof warning_reasons / sizeof warning_reasons[0])
+static atomic_ullong warnings[NW];
+
+const char *event_warning_reason(size_t i) { return i < NW ? warning_reasons[i] : NULL; }
+unsigned long long event_warnings(size_t i) { return i < NW ? atomic_load(&warnings[i]) : 0; }
+
+static void count_warning(const char *reason) {
+  size_t w = NW - 1; /* "Other" */
+  for (size_t i = 0; i + 1 < NW; i++)
+    if (!strcmp(warning_reasons[i], reason)) w = i;
+  atomic_fetch_add(&warnings[w], 1);
+}
+
 void event_record(struct fo_kube *k, json_object *obj, const char *type, const char *reason,
                   const char *message) {
+  if (!strcmp(type, "Warning")) count_warning(reason);
   json_object *m = fo_json_get_object(obj, "metadata");
   const char *ns = fo_json_get_string(m, "namespace"), *name = fo_json_get_string(m, "name");
   const char *uid = fo_json_get_string(m, "uid");

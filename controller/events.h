@@ -12,4 +12,10 @@
 void event_record(struct fo_kube *k, json_object *obj, const char *type, const char *reason,
                   const char *message);
 
+/* Warning Events recorded so far (each call, a repeat included), by reason: the reasons this
+ * controller gives (a fixed set, for a metric's bounded labels), "Other" last. The counts are
+ * atomics, safe from any thread. event_warning_reason(i) is NULL past the last. */
+const char *event_warning_reason(size_t i);
+unsigned long long event_warnings(size_t i);
+
 #endif

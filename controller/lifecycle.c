@@ -98,6 +98,11 @@ static const char *const phase_names[LC_PHASE_COUNT] = {
 
 const char *lc_phase_name(enum lc_phase ph) { return ph < LC_PHASE_COUNT ? phase_names[ph] : "?"; }
 
+int lc_first_line(const char *s, int max) {
+  size_t n = strcspn(s, "\r\n");
+  return n < (size_t)max ? (int)n : max;
+}
+
 bool lc_is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
 static bool want_running(const struct pass *p) {
   return is_session(p) || lc_is(fo_job_state(&p->spec.job), "running");
@@ -636,9 +641,12 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
     int r = sp_poll(p, f, true, &loc, &fail);
     if (r <= 0) return 0; /* pending, or Flink cannot be asked now: look again */
     if (fail) {
+      char msg[640]; /* Flink's own words, as far as they fit */
+      snprintf(msg, sizeof msg, "Savepoint for the upgrade failed; retrying: %.*s",
+               lc_first_line(fail, 500), fail);
       sp_clear(p);
       free(fail);
-      return fail_wait(p, s, "SavepointError", "Savepoint for the upgrade failed; retrying");
+      return fail_wait(p, s, "SavepointError", msg);
     }
     pass_set(p, &p->st.job_status.upgrade_savepoint_path, loc);
     sp_record(p, loc, "UPGRADE", (struct fo_opt_int){false, 0});

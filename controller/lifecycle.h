@@ -70,6 +70,9 @@ struct lc_step {
 /* The one way a phase changes: logs "phase" with from, to, the reason and the mode. */
 void lc_go(const struct pass *p, struct lc_step *s, enum lc_phase to, const char *reason);
 bool lc_is(const char *a, const char *b); /* both set and equal */
+/* The length of s's first line, at most max: how much of Flink's failure text (a stack trace,
+ * often) a message quotes. */
+int lc_first_line(const char *s, int max);
 
 /* observe.c: a deployed cluster observed (JobManager readiness and pod failures, the job's state,
  * the manual savepoint), and the status written. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "controller.h"
+#include "events.h"
 
 static const char *const results[] = {"ok", "requeue", "error"};
 static const double buckets[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
@@ -91,6 +92,13 @@ int ctl_metrics_render(struct ctl *ctl, struct fo_buf *o) {
   for (size_t i = 0; i < NF; i++)
     r |= fo_buf_printf(o, "flink_operator_reconcile_failures_total{class=\"%s\"} %llu\n",
                        classes[i], (unsigned long long)atomic_load(&failures[i]));
+  r |= fo_buf_puts(o,
+                   "# HELP flink_operator_warnings_total Warning Events recorded on the "
+                   "resources, by reason (a repeat counts again).\n# TYPE "
+                   "flink_operator_warnings_total counter\n");
+  for (size_t i = 0; event_warning_reason(i); i++)
+    r |= fo_buf_printf(o, "flink_operator_warnings_total{reason=\"%s\"} %llu\n",
+                       event_warning_reason(i), event_warnings(i));
   r |= fo_buf_puts(
       o,
       "# HELP flink_operator_api_requests_total Kubernetes API requests by verb and HTTP code (0 = "

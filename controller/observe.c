@@ -184,9 +184,9 @@ static int manual_savepoint(struct pass *p, struct fo_flink *f, struct lc_step *
     if (r == 1) {
       if (loc) sp_record(p, loc, "MANUAL", nonce);
       if (fail) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "Savepoint failed for savepointTriggerNonce: %lld",
-                 (long long)nonce.v);
+        char msg[640]; /* Flink's own words, as far as they fit */
+        snprintf(msg, sizeof msg, "Savepoint failed for savepointTriggerNonce: %lld: %.*s",
+                 (long long)nonce.v, lc_first_line(fail, 500), fail);
         event_record(p->k, p->obj, "Warning", "SavepointError", msg);
       }
       sp_clear(p);

@@ -75,6 +75,9 @@ void pass_set_error(struct pass *p, const char *type, const char *msg) {
   json_object *e = json_object_new_object();
   fo_json_set(e, "type", json_object_new_string(type), &p->oom);
   fo_json_set(e, "message", json_object_new_string(msg), &p->oom);
+  /* the reference's shape, as reconcile_report writes it */
+  fo_json_set(e, "additionalMetadata", json_object_new_object(), &p->oom);
+  fo_json_set(e, "throwableList", json_object_new_array(), &p->oom);
   char *s = p->oom ? NULL : fo_json_dumps(e);
   if (!s) pass_nomem(p);
   else pass_set(p, &p->st.error, s);

@@ -16,6 +16,7 @@
 #include "flinkop/kube.h"
 #include "lifecycle.h"
 #include "pass.h"
+#include "events.h"
 #include "reconcile.h"
 #include "testutil.h"
 
@@ -99,6 +100,14 @@ static const char *h_condition(struct h *h, const char *field) {
 static const char *h_job(struct h *h, const char *field) {
   return fo_json_get_string(fo_json_path(h_fd(h), "status", "jobStatus", (const char *)NULL),
                             field);
+}
+
+/* Warning Events recorded so far with `reason` (the flink_operator_warnings_total metric). */
+static unsigned long long h_warnings(const char *reason) {
+  for (size_t i = 0; event_warning_reason(i); i++)
+    if (!strcmp(event_warning_reason(i), reason)) return event_warnings(i);
+  fail_msg("no warning reason %s", reason);
+  return 0;
 }
 
 /* The phase the next pass will find (the cluster looked at as the pass does). */
@@ -608,6 +617,7 @@ static void test_observe_rest_unreachable(void **state) {
   h_converge(&h, 20, NULL, 0);
   assert_string_equal(h_job(&h, "state"), "RUNNING");
   fake_flink_break(h.fake, true);
+  unsigned long long w0 = h_warnings("RestApiUnreachable");
   assert_int_equal(h_pass(&h, NULL), 0); /* just reconciled: not yet said */
   assert_null(h_status(&h, "error"));
   h_reconciled_ago(&h, 10 * 60 * 1000);
@@ -620,6 +630,7 @@ static void test_observe_rest_unreachable(void **state) {
     int64_t count = 0;
     assert_int_equal(h_events(&h, "RestApiUnreachable", &ev, &count), 1);
     assert_int_equal(count, 1);
+    assert_int_equal(h_warnings("RestApiUnreachable"), w0 + 1); /* the metric */
   }
   fake_flink_break(h.fake, false);
   for (int i = 0; i < 10 && !(h_job(&h, "state") && !strcmp(h_job(&h, "state"), "RUNNING")); i++) {
@@ -1011,7 +1022,9 @@ static void test_nothing_to_restore_from_refuses(void **state) {
   h_lose_ha(&h);
   fake_flink_break(h.fake, true);
   fake_patch_spec(h.fake, "flinkdeployments", NS, "lsr", "{\"job\":{\"parallelism\":3}}");
+  unsigned long long w0 = h_warnings("UpgradeFailed");
   h_passes(&h, 12);
+  assert_true(h_warnings("UpgradeFailed") > w0); /* the metric */
   struct fake_flink_view v;
   fake_flink_view(h.fake, &v);
   assert_int_equal(v.starts, 1);
@@ -1118,6 +1131,39 @@ static void test_savepoint_upgrade_before_running_is_seen(void **state) {
   fake_flink_break(h.fake, false);
   h_converge(&h, 40, NULL, 0);
   fake_flink_view(h.fake, &v); /* (the JobManager that answers again restarted its job: a start) */
+  assert_int_equal(v.savepoints, 1);
+  assert_string_equal(v.restored_from, v.last_savepoint);
+  assert_int_equal(v.parallelism, 3);
+  h_free(&h);
+}
+
+/* savepoint mode: the upgrade's savepoint fails in Flink. Nothing is stopped; the user is told in
+ * Flink's words (status.error, a SavepointError Warning, the metric); the next attempt takes the
+ * savepoint and the upgrade restores it. */
+static void test_upgrade_savepoint_fails(void **state) {
+  (void)state;
+  struct h h;
+  char msg[1024];
+  h_init(&h, "spfail");
+  h_create(&h, "savepoint", "running", "", NULL);
+  h_converge(&h, 30, NULL, 0);
+  unsigned long long w0 = h_warnings("SavepointError");
+  fake_flink_fail_next_savepoint(h.fake);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "spfail", "{\"job\":{\"parallelism\":3}}");
+  for (int i = 0; i < 8 && h_warnings("SavepointError") == w0; i++) {
+    assert_int_equal(h_pass(&h, NULL), 0);
+    fake_tick(h.fake);
+  }
+  assert_int_equal(h_warnings("SavepointError"), w0 + 1);
+  assert_string_equal(h_error_message(&h, msg, sizeof msg), /* Flink's stack trace's first line */
+                      "Savepoint for the upgrade failed; retrying: savepoint failed");
+  assert_non_null(fake_get(h.fake, "deployments", NS, "spfail")); /* nothing was stopped */
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_string_equal(v.job_state, "RUNNING");
+  assert_int_equal(v.savepoints, 0);
+  h_converge(&h, 40, NULL, 0);
+  fake_flink_view(h.fake, &v);
   assert_int_equal(v.savepoints, 1);
   assert_string_equal(v.restored_from, v.last_savepoint);
   assert_int_equal(v.parallelism, 3);
@@ -1317,6 +1363,7 @@ int main(void) {
       cmocka_unit_test(test_nothing_to_restore_from_refuses),
       cmocka_unit_test(test_savepoint_mode_failed_job),
       cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
+      cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_session_cluster),
