@@ -551,6 +551,124 @@ static bool mounts_usrlib(json_object *main) {
   return false;
 }
 
+/* A map option of the configuration (kubernetes.<component>.labels, ...) merged into `into`
+ * (made when absent), entries overwriting. A malformed option adds nothing (the rulebook refuses
+ * it). */
+static void conf_map_into(struct b *b, json_object *o, const char *into, const char *key) {
+  const char *v = b->in->conf ? fo_conf_get(b->in->conf, key) : NULL;
+  json_object *m = NULL;
+  const char *why;
+  if (!v || fo_conf_map_parse(v, false, &m, &why) < 0) return;
+  json_object *dst = json_object_object_length(m) ? fo_json_ensure_object(o, into) : NULL;
+  if (dst) {
+    json_object_object_foreach(m, k, mv) fo_json_set(dst, k, json_object_get(mv), &b->oom);
+  }
+  json_object_put(m);
+}
+
+/* What Flink's own decorators (InitJobManagerDecorator, InitTaskManagerDecorator) merge into the
+ * pods Flink makes, for the pods the operator makes: the component's labels (before the
+ * operator's own, which win), annotations, node selector and tolerations from
+ * kubernetes.<component>.*, the image pull secrets of kubernetes.container.image.pull-secrets,
+ * and the main container's environment from containerized.master.env.* (the JobManager) or
+ * containerized.taskmanager.env.*. Appended to what the pod template has, as Flink does. */
+static void flink_pod_options(struct b *b, const char *component, json_object *t, json_object *spec,
+                              json_object *main) {
+  json_object *conf = b->in->conf;
+  if (!conf) return;
+  char key[96];
+  json_object *md = fo_json_get_object(t, "metadata");
+  snprintf(key, sizeof key, "kubernetes.%s.annotations", component);
+  conf_map_into(b, md, "annotations", key);
+  snprintf(key, sizeof key, "kubernetes.%s.node-selector", component);
+  conf_map_into(b, spec, "nodeSelector", key);
+  snprintf(key, sizeof key, "kubernetes.%s.tolerations", component);
+  const char *v = fo_conf_get(conf, key), *why;
+  json_object *tols = NULL;
+  if (v && fo_conf_map_parse(v, true, &tols, &why) == 0 && json_object_array_length(tols)) {
+    json_object *dst = ensure_array(b, spec, "tolerations");
+    for (size_t i = 0; dst && i < json_object_array_length(tols); i++) {
+      json_object *tol = json_object_get(json_object_array_get_idx(tols, i));
+      const char *secs = fo_json_get_string(tol, "tolerationSeconds");
+      char *end = NULL;
+      long long n = secs ? strtoll(secs, &end, 10) : 0;
+      if (secs && end != secs && !*end) /* a number in the API */
+        fo_json_set(tol, "tolerationSeconds", json_object_new_int64(n), &b->oom);
+      fo_json_push(dst, tol, &b->oom);
+    }
+  }
+  json_object_put(tols);
+  const char *ps = fo_conf_get(conf, "kubernetes.container.image.pull-secrets");
+  for (const char *p = ps; p && *p;) {
+    size_t n = strcspn(p, ";");
+    const char *q = p + n;
+    while (n && (*p == ' ' || *p == '\t')) p++, n--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+    json_object *sec = NULL, *arr = n ? ensure_array(b, spec, "imagePullSecrets") : NULL;
+    if (arr && (sec = json_object_new_object())) {
+      fo_json_set(sec, "name", json_object_new_string_len(p, (int)n), &b->oom);
+      fo_json_push(arr, sec, &b->oom);
+    }
+    p = *q ? q + 1 : q;
+  }
+  const char *prefix = !strcmp(component, "jobmanager") ? "containerized.master.env."
+                                                        : "containerized.taskmanager.env.";
+  size_t pl = strlen(prefix);
+  json_object *env = fo_json_get_array(main, "env");
+  json_object_object_foreach(conf, ck, cv) {
+    if (strncmp(ck, prefix, pl) || !ck[pl] || !env) continue;
+    json_object *e = json_object_new_object();
+    fo_json_set(e, "name", str(ck + pl), &b->oom);
+    fo_json_set(e, "value", json_object_get(cv), &b->oom);
+    fo_json_push(env, e, &b->oom);
+  }
+}
+
+/* The template's ports without those named or numbered as one of `ours` (which replace them). */
+static json_object *ports_merged(struct b *b, json_object *main, json_object *ours) {
+  json_object *res = json_object_new_array(), *have = fo_json_get_array(main, "ports");
+  for (size_t i = 0; res && have && i < json_object_array_length(have); i++) {
+    json_object *p = json_object_array_get_idx(have, i);
+    const char *n = fo_json_get_string(p, "name");
+    int64_t num = -1;
+    fo_json_as_int64(fo_json_get(p, "containerPort"), &num);
+    bool dup = false;
+    for (size_t j = 0; j < json_object_array_length(ours); j++) {
+      json_object *o = json_object_array_get_idx(ours, j);
+      int64_t on = -2;
+      fo_json_as_int64(fo_json_get(o, "containerPort"), &on);
+      const char *oname = fo_json_get_string(o, "name");
+      if ((n && oname && !strcmp(n, oname)) || num == on) dup = true;
+    }
+    if (!dup) fo_json_push(res, json_object_get(p), &b->oom);
+  }
+  for (size_t j = 0; res && j < json_object_array_length(ours); j++)
+    fo_json_push(res, json_object_get(json_object_array_get_idx(ours, j)), &b->oom);
+  json_object_put(ours);
+  return res;
+}
+
+/* The template's resources with the process's CPU and memory set over them (requests and
+ * limits), others (ephemeral-storage, extended resources) kept, as Flink's decorators do. */
+static json_object *resources_merged(struct b *b, json_object *main, json_object *ours) {
+  json_object *have = fo_json_get_object(main, "resources");
+  if (!have || !ours) return ours;
+  json_object *res = NULL;
+  if (json_object_deep_copy(have, &res, NULL) || !json_object_is_type(res, json_type_object)) {
+    json_object_put(res);
+    return ours;
+  }
+  static const char *const parts[] = {"requests", "limits"};
+  for (size_t i = 0; i < 2; i++) {
+    json_object *dst = fo_json_ensure_object(res, parts[i]);
+    json_object *src = fo_json_get_object(ours, parts[i]);
+    if (!dst) continue;
+    json_object_object_foreach(src, k, v) fo_json_set(dst, k, json_object_get(v), &b->oom);
+  }
+  json_object_put(ours);
+  return res;
+}
+
 static json_object *pod_template(struct b *b, const char *component, json_object *component_tmpl) {
   const struct fo_spec *s = b->in->spec;
   json_object *t = user_template(b, component_tmpl);
@@ -558,6 +676,9 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   /* from here each step needs the one before: stop at the first failure (b->oom says so) */
   json_object *m = fo_json_ensure_object(t, "metadata");
   json_object *l = m ? fo_json_ensure_object(m, "labels") : NULL;
+  char lkey[96];
+  snprintf(lkey, sizeof lkey, "kubernetes.%s.labels", component);
+  if (m) conf_map_into(b, m, "labels", lkey); /* Flink's option, under the operator's own */
   json_object *ours = l ? labels(b, component) : NULL;
   if (!ours) {
     b->oom = -ENOMEM;
@@ -580,10 +701,14 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   fo_json_push(fo_json_get_array(main, "command"), str("/docker-entrypoint.sh"), &b->oom);
   fo_json_set(main, "args", container_args(b, component), &b->oom);
   bool jm = !strcmp(component, "jobmanager");
-  fo_json_set(main, "resources",
-              resources(b, jm ? &s->job_manager.resource : &s->task_manager.resource, component),
-              &b->oom);
+  fo_json_set(
+      main, "resources",
+      resources_merged(
+          b, main,
+          resources(b, jm ? &s->job_manager.resource : &s->task_manager.resource, component)),
+      &b->oom);
   json_object *env = ensure_array(b, main, "env"), *ports = json_object_new_array();
+  flink_pod_options(b, component, t, spec, main);
   if (env) fo_json_push(env, pod_ip_env(b), &b->oom);
   if (jm) {
     port(b, ports, "rest", 8081);
@@ -592,7 +717,7 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   } else {
     port(b, ports, "taskmanager-rpc", 6122);
   }
-  fo_json_set(main, "ports", ports, &b->oom);
+  fo_json_set(main, "ports", ports_merged(b, main, ports), &b->oom);
   json_object *vm = ensure_array(b, main, "volumeMounts");
   json_object *vols = ensure_array(b, spec, "volumes");
   char *cmn = cluster_object_name("flink-config-", b->in->name);

@@ -452,3 +452,98 @@ int fo_duration_parse(const char *s, int64_t *ret_ms) {
   }
   return -EINVAL;
 }
+
+/* ---- map options ---- */
+
+#define MAP_MAX_TEXT 4096
+#define MAP_MAX_ENTRIES 64
+
+/* The next part of `s` up to an unquoted `sep` (or the end), unquoted and trimmed, into `out`
+ * (at most `n` bytes). Returns the position after the separator (or the end), NULL on an
+ * unterminated quote or a part too long. */
+static const char *map_part(const char *s, const char *seps, char *out, size_t n, char *ret_sep) {
+  size_t k = 0;
+  while (*s == ' ' || *s == '\t') s++;
+  *ret_sep = 0;
+  if (*s == '\'' || *s == '"') {
+    char q = *s++;
+    for (;;) {
+      if (!*s) return NULL;
+      if (*s == q && s[1] == q) s++;
+      else if (*s == q) break;
+      if (k + 1 >= n) return NULL;
+      out[k++] = *s++;
+    }
+    s++;
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s && !strchr(seps, *s)) return NULL; /* text after the closing quote */
+  } else {
+    while (*s && !strchr(seps, *s)) {
+      if (k + 1 >= n) return NULL;
+      out[k++] = *s++;
+    }
+    while (k && (out[k - 1] == ' ' || out[k - 1] == '\t')) k--;
+  }
+  out[k] = 0;
+  *ret_sep = *s;
+  return *s ? s + 1 : s;
+}
+
+int fo_conf_map_parse(const char *s, bool list, json_object **ret, const char **ret_why) {
+  *ret = NULL;
+  *ret_why = NULL;
+  if (s && strlen(s) > MAP_MAX_TEXT) {
+    *ret_why = "longer than 4096 characters";
+    return -EINVAL;
+  }
+  json_object *all = list ? json_object_new_array() : NULL;
+  json_object *cur = json_object_new_object();
+  if ((list && !all) || !cur) goto oom;
+  char key[MAP_MAX_TEXT + 1], val[MAP_MAX_TEXT + 1];
+  size_t entries = 0;
+  const char *p = s ? s : "";
+  while (*p == ' ' || *p == '\t') p++;
+  while (*p) {
+    char sep = 0;
+    p = map_part(p, list ? ":,;" : ":,", key, sizeof key, &sep);
+    if (!p || sep != ':' || !*key) {
+      *ret_why = "each entry is key:value (quote a key or value holding , ; or :)";
+      goto bad;
+    }
+    p = map_part(p, list ? ":,;" : ":,", val, sizeof val, &sep);
+    if (!p || sep == ':') {
+      *ret_why = p ? "each entry is key:value (quote a key or value holding , ; or :)"
+                   : "an unterminated quote or an entry too long";
+      goto bad;
+    }
+    if (++entries > MAP_MAX_ENTRIES) {
+      *ret_why = "more than 64 entries";
+      goto bad;
+    }
+    json_object *v = json_object_new_string(val);
+    if (!v || json_object_object_add(cur, key, v)) {
+      json_object_put(v);
+      goto oom;
+    }
+    if (list && (sep == ';' || !*p)) {
+      if (json_object_array_add(all, cur)) goto oom;
+      cur = json_object_new_object();
+      if (!cur) goto oom;
+    }
+  }
+  if (list) {
+    json_object_put(cur);
+    *ret = all;
+  } else {
+    *ret = cur;
+  }
+  return 0;
+bad:
+  json_object_put(cur);
+  json_object_put(all);
+  return -EINVAL;
+oom:
+  json_object_put(cur);
+  json_object_put(all);
+  return -ENOMEM;
+}

@@ -104,6 +104,19 @@ static int legacy_conf_check(struct fo_findings *e, const struct fo_jv *o, const
 static const char *const forbidden_keys[] = {"kubernetes.namespace", "kubernetes.cluster-id",
                                              "high-availability.cluster-id", NULL};
 /* The limit factors of Flink's Kubernetes decorators (limits = requests times the factor). */
+static const struct map_key {
+  const char *key;
+  bool list; /* a list of maps, separated by ';' */
+} map_keys[] = {{"kubernetes.jobmanager.labels", false},
+                {"kubernetes.taskmanager.labels", false},
+                {"kubernetes.jobmanager.annotations", false},
+                {"kubernetes.taskmanager.annotations", false},
+                {"kubernetes.jobmanager.node-selector", false},
+                {"kubernetes.taskmanager.node-selector", false},
+                {"kubernetes.jobmanager.tolerations", true},
+                {"kubernetes.taskmanager.tolerations", true},
+                {NULL, false}};
+
 static const char *const limit_factor_keys[] = {
     "kubernetes.jobmanager.cpu.limit-factor", "kubernetes.jobmanager.memory.limit-factor",
     "kubernetes.taskmanager.cpu.limit-factor", "kubernetes.taskmanager.memory.limit-factor", NULL};
@@ -246,6 +259,20 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
     if (fo_limit_factor_parse(v, &f) < 0)
       r = fo_findings_add(e, "spec.flinkConfiguration",
                           "%s must be a number from 1 to 1000, not \"%s\"", *k, v);
+  }
+
+  /* 3a'. Flink's map options for the pods (labels, annotations, node selectors, tolerations):
+   * Flink refuses to start with one it cannot read, and the operator applies them to the pods it
+   * builds itself */
+  for (const struct map_key *k = map_keys; r == 0 && k->key; k++) {
+    const char *v = fo_conf_view_get(&conf, k->key), *why = NULL;
+    json_object *m = NULL;
+    int pr = v ? fo_conf_map_parse(v, k->list, &m, &why) : 0;
+    json_object_put(m);
+    if (pr == -ENOMEM) r = pr;
+    else if (pr < 0)
+      r = fo_findings_add(e, "spec.flinkConfiguration", "%s cannot be read: %s (\"%s\")", k->key,
+                          why, v);
   }
 
   /* 3b. Flink before 1.19 reads flink-conf.yaml line by line, without quoting: a line break or

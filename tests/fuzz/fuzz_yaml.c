@@ -1,6 +1,6 @@
 /* libFuzzer target: the YAML reader, then the rulebook on every document it yields; and the
- * readers of single configuration values (Durations, limit factors, memory sizes) on the input as
- * one string. */
+ * readers of single configuration values (Durations, limit factors, memory sizes, map and list
+ * options) on the input as one string. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include "flinkop/yaml.h"
 
 static void values(const uint8_t *data, size_t size) {
-  if (size > 256) return;
+  if (size > 8192) return;
   char *s = malloc(size + 1);
   if (!s) return;
   memcpy(s, data, size);
@@ -24,6 +24,11 @@ static void values(const uint8_t *data, size_t size) {
   fo_limit_factor_parse(s, &f);
   fo_memory_parse(s, &bytes, &why);
   fo_quantity_parse(s, &q, &why);
+  for (int list = 0; list < 2; list++) {
+    json_object *m = NULL;
+    fo_conf_map_parse(s, list, &m, &why);
+    json_object_put(m);
+  }
   free(s);
 }
 

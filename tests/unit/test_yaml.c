@@ -241,6 +241,65 @@ static void test_durations_and_factors(void **state) {
   }
 }
 
+/* Flink's map and list-of-maps options, as kubernetes.jobmanager.labels and .tolerations are
+ * written: the parsed JSON, or the error. */
+static void test_conf_maps(void **state) {
+  (void)state;
+  static const struct {
+    const char *in;
+    bool list;
+    const char *want; /* JSON, or NULL for -EINVAL */
+  } d[] = {
+      {"version:alphav1,deploy:test", false, "{\"version\":\"alphav1\",\"deploy\":\"test\"}"},
+      {" a : b , c:d ", false, "{\"a\":\"b\",\"c\":\"d\"}"},
+      {"", false, "{}"},
+      {NULL, false, "{}"},
+      {"k:'v,with:commas'", false, "{\"k\":\"v,with:commas\"}"},
+      {"\"it\"\"s\":x", false, "{\"it\\\"s\":\"x\"}"},
+      {"k:", false, "{\"k\":\"\"}"},
+      {"a:b:c", false, NULL},
+      {"novalue", false, NULL},
+      {":v", false, NULL},
+      {"k:'open", false, NULL},
+      {"k:'q'x", false, NULL},
+      {"a:b;c:d", false, NULL},
+      {"key:k1,operator:Equal,value:v1,effect:NoSchedule;key:k2,operator:Exists", true,
+       "[{\"key\":\"k1\",\"operator\":\"Equal\",\"value\":\"v1\",\"effect\":\"NoSchedule\"},"
+       "{\"key\":\"k2\",\"operator\":\"Exists\"}]"},
+      {"key:k1;", true, "[{\"key\":\"k1\"}]"},
+      {"", true, "[]"},
+      {"key:k1;;key:k2", true, NULL},
+  };
+  for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+    json_object *o = NULL;
+    const char *why = NULL;
+    int r = fo_conf_map_parse(d[i].in, d[i].list, &o, &why);
+    if (!d[i].want) {
+      if (r != -EINVAL || o || !why) fail_msg("\"%s\": want -EINVAL, got %d", d[i].in, r);
+      continue;
+    }
+    json_object *want = json_tokener_parse(d[i].want);
+    if (r || !json_object_equal(o, want))
+      fail_msg("\"%s\": want %s, got %d %s", d[i].in ? d[i].in : "(null)", d[i].want, r,
+               o ? json_object_to_json_string(o) : "-");
+    json_object_put(want);
+    json_object_put(o);
+  }
+  /* bounded: 65 entries, or over 4 KiB of text */
+  char many[65 * 4 + 1] = "", *w = many;
+  for (int i = 0; i < 65; i++) w += snprintf(w, 5, "%c:x,", 'A' + i % 26);
+  json_object *o = NULL;
+  const char *why = NULL;
+  assert_int_equal(fo_conf_map_parse(many, false, &o, &why), -EINVAL);
+  char *big = malloc(5000);
+  memset(big, 'a', 4999);
+  big[0] = 'k';
+  big[1] = ':';
+  big[4999] = 0;
+  assert_int_equal(fo_conf_map_parse(big, false, &o, &why), -EINVAL);
+  free(big);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plain_scalars),
@@ -250,6 +309,7 @@ int main(void) {
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_flink_configuration_flattening),
       cmocka_unit_test(test_durations_and_factors),
+      cmocka_unit_test(test_conf_maps),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,4 +71,13 @@ int fo_limit_factor_parse(const char *s, double *ret);
  * (not a duration, or over a year of milliseconds: nothing here waits longer). */
 int fo_duration_parse(const char *s, int64_t *ret_ms);
 
+/* A Flink map option ("k1:v1,k2:v2", as kubernetes.jobmanager.labels or .node-selector are
+ * written), or a list of maps separated by ';' when `list` (kubernetes.jobmanager.tolerations).
+ * A part may be quoted with ' or " (a doubled quote inside is one), to hold ',' ';' or ':'. Flink's
+ * reading: each entry has exactly one ':' outside quotes, blanks around keys and values are
+ * trimmed. At most 64 entries in all, 4 KiB of text. Returns 0 with *ret a new JSON object
+ * (string values) or, when `list`, a new array of them; -EINVAL (with a static reason in *ret_why)
+ * or -ENOMEM. NULL or blank `s` is an empty object or array. */
+int fo_conf_map_parse(const char *s, bool list, json_object **ret, const char **ret_why);
+
 #endif
