@@ -42,7 +42,7 @@ struct ctl {
   struct ctl_config cfg;
   struct fo_kube_config kube;
   struct queue *queue;
-  struct queue_backoff backoff;                     /* the retry settings the queue was made with */
+  struct retry_policy backoff;                      /* the retry settings the queue was made with */
   struct informer *fd_informers[CTL_MAX_INFORMERS]; /* FlinkDeployments, one per namespace */
   size_t n_fd;
   struct informer *owned_informers[CTL_MAX_INFORMERS]; /* JobManager Deployments we created */

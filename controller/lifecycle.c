@@ -15,8 +15,6 @@
 #include "flinkop/log.h"
 #include "savepoint.h"
 
-#define FAILED_WAIT 10.0 /* seconds before trying again what failed */
-
 /* ---- the upgrade modes ----
  *
  * What each upgradeMode does, as the seed's table says it (suspend, then restore):
@@ -435,12 +433,13 @@ static int begin(struct pass *p, const struct lc_mode *mode, bool job_running, b
   return pass_write_status(p);
 }
 
-/* Says why the phase cannot go on (status.error and a Warning event), and waits. */
+/* Says why the phase cannot go on (status.error with the attempt and the next one's time, and a
+ * Warning event), and waits: longer each time the same failure repeats, as a failed pass does
+ * (the reference's retry settings). */
 static int fail_wait(struct pass *p, struct lc_step *s, const char *reason, const char *msg) {
-  pass_set_error(p, LC_UPGRADE_ERROR, msg);
+  s->again = pass_set_error_retry(p, LC_UPGRADE_ERROR, msg, p->env->retry);
   event_record(p->k, p->obj, "Warning", reason, msg);
   pass_finish(p);
-  s->again = FAILED_WAIT;
   return pass_write_status(p);
 }
 

@@ -145,7 +145,8 @@ static void *worker(void *arg) {
                                .savepoint_on_deletion = c->cfg.savepoint_on_deletion,
                                .default_conf = c->default_conf,
                                .cached_deployment = cached_deployment,
-                               .cache_ud = c};
+                               .cache_ud = c,
+                               .retry = &c->backoff};
   struct fo_kube *k = fo_kube_new(&c->kube);
   if (k) fo_kube_set_write_hook(k, gate_check, &gate);
   char *key;
@@ -240,7 +241,7 @@ int main(int argc, char **argv) {
   }
   fo_kube_set_observer(ctl_metrics_api);
   const char *bad_key = NULL;
-  if (queue_backoff_from_conf(c.default_conf, &c.backoff, &bad_key) < 0) {
+  if (retry_from_conf(c.default_conf, &c.backoff, &bad_key) < 0) {
     fprintf(stderr, "flink-controller: %s: %s: \"%s\" is not a usable value\n",
             c.cfg.config ? c.cfg.config : "configuration", bad_key,
             fo_log_str(fo_conf_get(c.default_conf, bad_key)));

@@ -85,6 +85,37 @@ void pass_set_error(struct pass *p, const char *type, const char *msg) {
   json_object_put(e);
 }
 
+double pass_set_error_retry(struct pass *p, const char *type, const char *msg,
+                            const struct retry_policy *retry) {
+  int attempt = 1;
+  json_object *prev = p->st.error ? json_tokener_parse(p->st.error) : NULL;
+  const char *pm = fo_json_get_string(prev, "message"), *pt = fo_json_get_string(prev, "type");
+  int64_t n = 0;
+  if (pm && pt && !strcmp(pm, msg) && !strcmp(pt, type) &&
+      fo_json_as_int64(fo_json_path(prev, "additionalMetadata", "attempt", (const char *)NULL),
+                       &n) &&
+      n >= 1 && n < 1000000)
+    attempt = (int)n + 1;
+  json_object_put(prev);
+  double delay = retry_delay(retry ? retry : &retry_default, attempt);
+  char at[40];
+  fo_clock_rfc3339_in(at, sizeof at, delay);
+  json_object *e = json_object_new_object(), *md = json_object_new_object();
+  fo_json_set(e, "type", json_object_new_string(type), &p->oom);
+  fo_json_set(e, "message", json_object_new_string(msg), &p->oom);
+  fo_json_set(md, "attempt", json_object_new_int(attempt), &p->oom);
+  fo_json_set(md, "nextAttempt", json_object_new_string(at), &p->oom);
+  fo_json_set(e, "additionalMetadata", json_object_get(md), &p->oom);
+  fo_json_set(e, "throwableList", json_object_new_array(), &p->oom);
+  char *s = p->oom ? NULL : fo_json_dumps(e);
+  if (!s) pass_nomem(p);
+  else pass_set(p, &p->st.error, s);
+  free(s);
+  json_object_put(e);
+  json_object_put(md);
+  return delay;
+}
+
 bool pass_error_is(const struct pass *p, const char *msg) {
   if (!msg || !p->st.error) return false;
   json_object *e = json_tokener_parse(p->st.error);

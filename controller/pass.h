@@ -23,6 +23,7 @@
 #include "flinkop/kube.h"
 #include "flinkop/model.h"
 #include "flinkop/status.h"
+#include "retry.h"
 
 /* What a pass needs from the process, passed in rather than reached for. */
 struct pass_env {
@@ -37,6 +38,7 @@ struct pass_env {
   /* Replaces HTTP to the JobManagers (unit tests); NULL for the network. */
   fo_http_transport_fn flink_transport;
   void *flink_transport_ud;
+  const struct retry_policy *retry; /* how a step that cannot go on is retried (NULL: defaults) */
 };
 
 struct pass {
@@ -72,9 +74,14 @@ void pass_unload(struct pass *p);
 void pass_nomem(struct pass *p);
 /* Sets a status string field (copying; NULL clears), recording a failure. */
 void pass_set(struct pass *p, char **field, const char *v);
-/* status.error as the reference writes it: {"type": <exception class>, "message": msg}; NULL
- * clears it. */
+/* status.error as the reference writes it: {"type": <exception class>, "message": msg,
+ * "additionalMetadata": {}, "throwableList": []}; NULL clears it. */
 void pass_set_error(struct pass *p, const char *type, const char *msg);
+/* The same for a step that will be tried again: additionalMetadata says the attempt (1 when the
+ * error before was another, else one more than its attempt) and the next one's time, `retry`'s
+ * delay away (NULL: retry_default). Returns the delay in seconds. */
+double pass_set_error_retry(struct pass *p, const char *type, const char *msg,
+                            const struct retry_policy *retry);
 
 /* Whether status.error's message is `msg` (so a repeat is not announced again). */
 bool pass_error_is(const struct pass *p, const char *msg);

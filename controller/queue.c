@@ -38,7 +38,7 @@ struct queue {
   json_object *stamps;     /* key -> what the object was when it last failed (queue_add_change) */
   struct delayed *later;
   size_t n_later, cap_later;
-  struct queue_backoff backoff;
+  struct retry_policy backoff;
   bool down;
 };
 
@@ -48,7 +48,7 @@ static double now_s(void) {
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-struct queue *queue_new(const struct queue_backoff *b) {
+struct queue *queue_new(const struct retry_policy *b) {
   struct queue *q = calloc(1, sizeof *q);
   if (!q) return NULL;
   pthread_mutex_init(&q->mu, NULL);
@@ -178,72 +178,6 @@ void queue_add_after(struct queue *q, const char *key, double seconds) {
   pthread_mutex_unlock(&q->mu);
 }
 
-const struct queue_backoff queue_backoff_default = {
-    .initial_s = 5, .multiplier = 1.5, .max_s = 0, .max_attempts = 15, .exhausted_s = 60};
-
-double queue_backoff_delay(const struct queue_backoff *b, int attempt) {
-  if (attempt < 1) attempt = 1;
-  if (attempt > b->max_attempts) return b->exhausted_s;
-  double d = b->initial_s * pow(b->multiplier, attempt - 1);
-  if (b->max_s > 0 && d > b->max_s) d = b->max_s;
-  return d > 86400 ? 86400 : d; /* (a day: never a wait that overflows a timespec) */
-}
-
-static int conf_seconds(json_object *conf, const char *key, double *ret) {
-  const char *v = fo_conf_get(conf, key);
-  int64_t ms = 0;
-  if (!v) return 0;
-  if (fo_duration_parse(v, &ms) < 0 || ms > 86400000LL) return -EINVAL;
-  *ret = (double)ms / 1000.0;
-  return 0;
-}
-
-int queue_backoff_from_conf(json_object *conf, struct queue_backoff *ret, const char **ret_key) {
-  static const char *const keys[] = {
-      "kubernetes.operator.retry.initial.interval", "kubernetes.operator.retry.interval.multiplier",
-      "kubernetes.operator.retry.max.interval", "kubernetes.operator.retry.max.attempts",
-      "kubernetes.operator.reconcile.interval"};
-  struct queue_backoff b = queue_backoff_default;
-  *ret_key = NULL;
-  if (conf) {
-    if (conf_seconds(conf, keys[0], &b.initial_s) < 0 || b.initial_s <= 0) {
-      *ret_key = keys[0];
-      return -EINVAL;
-    }
-    const char *m = fo_conf_get(conf, keys[1]);
-    if (m) {
-      char *end = NULL;
-      errno = 0;
-      b.multiplier = strtod(m, &end);
-      if (errno || end == m || *end || !(b.multiplier >= 1 && b.multiplier <= 100)) {
-        *ret_key = keys[1];
-        return -EINVAL;
-      }
-    }
-    if (conf_seconds(conf, keys[2], &b.max_s) < 0) {
-      *ret_key = keys[2];
-      return -EINVAL;
-    }
-    const char *a = fo_conf_get(conf, keys[3]);
-    if (a) {
-      char *end = NULL;
-      errno = 0;
-      long n = strtol(a, &end, 10);
-      if (errno || end == a || *end || n < 0 || n > 1000000) {
-        *ret_key = keys[3];
-        return -EINVAL;
-      }
-      b.max_attempts = (int)n;
-    }
-    if (conf_seconds(conf, keys[4], &b.exhausted_s) < 0 || b.exhausted_s <= 0) {
-      *ret_key = keys[4];
-      return -EINVAL;
-    }
-  }
-  *ret = b;
-  return 0;
-}
-
 double queue_add_rate_limited(struct queue *q, const char *key, const char *stamp,
                               int *ret_attempt) {
   pthread_mutex_lock(&q->mu);
@@ -255,7 +189,7 @@ double queue_add_rate_limited(struct queue *q, const char *key, const char *stam
   fo_json_set(q->failures, key, json_object_new_int(n),
               NULL); /* without memory: no longer backoff */
   pthread_mutex_unlock(&q->mu);
-  double d = queue_backoff_delay(&q->backoff, n);
+  double d = retry_delay(&q->backoff, n);
   queue_add_after(q, key, d);
   if (ret_attempt) *ret_attempt = n;
   return d;

@@ -2,7 +2,7 @@
  *
  * A key is never handed to two workers at once; adding a key that is already queued coalesces;
  * adding a key that is being processed queues it again once fo_queue_done() is called. Delayed
- * adds ("requeue after") and per-key exponential backoff on errors (struct queue_backoff: the
+ * adds ("requeue after") and per-key exponential backoff on errors (struct retry_policy: the
  * reference operator's retry settings). Two levels: queue_add() (a
  * change seen on a watch) goes before queue_add_background() and the delayed adds (resyncs,
  * job-status polls, retries), so a spec change never waits behind a backlog of polls.
@@ -12,35 +12,14 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+
+#include "retry.h"
 #include <stddef.h>
 
 struct queue;
 
-/* How a key's retries back off after consecutive failures: attempt n (1, 2, ...) waits
- * initial_s * multiplier^(n-1), at most max_s (0: no cap); after max_attempts failures in a row
- * the retries are no longer counted down but made every exhausted_s (the object is never given
- * up on). The reference's kubernetes.operator.retry.* keys, read by queue_backoff_from_conf(). */
-struct queue_backoff {
-  double initial_s, multiplier, max_s;
-  int max_attempts;
-  double exhausted_s;
-};
-
-/* The reference's defaults: 5 s, x1.5, no cap, 15 attempts, then every 60 s
- * (kubernetes.operator.reconcile.interval). */
-extern const struct queue_backoff queue_backoff_default;
-
-/* Reads kubernetes.operator.retry.{initial.interval, interval.multiplier, max.interval,
- * max.attempts} and kubernetes.operator.reconcile.interval from a flattened Flink configuration
- * (borrowed; NULL: the defaults) over the defaults into *ret. Returns 0, or -EINVAL with the
- * offending key in *ret_key (borrowed from a static table). */
-int queue_backoff_from_conf(json_object *conf, struct queue_backoff *ret, const char **ret_key);
-
-/* The delay before attempt `attempt` (>= 1) is retried. */
-double queue_backoff_delay(const struct queue_backoff *b, int attempt);
-
 /* b is copied. */
-struct queue *queue_new(const struct queue_backoff *b);
+struct queue *queue_new(const struct retry_policy *b);
 void queue_free(struct queue *q);
 void queue_add(struct queue *q, const char *key);
 void queue_add_background(struct queue *q, const char *key);

@@ -1031,6 +1031,18 @@ static void test_nothing_to_restore_from_refuses(void **state) {
   assert_int_equal(h_phase(&h), LC_RUNNING); /* nothing was stopped */
   assert_non_null(fake_get(h.fake, "deployments", NS, "lsr"));
   assert_non_null(strstr(h_status(&h, "error"), "Manual restore required."));
+  /* refused again and again: each time later (the retry settings), and said */
+  json_object *e = json_tokener_parse(h_status(&h, "error"));
+  int64_t attempt = 0;
+  assert_true(fo_json_as_int64(fo_json_path(e, "additionalMetadata", "attempt", (const char *)NULL),
+                               &attempt));
+  assert_true(attempt >= 2);
+  assert_non_null(fo_json_path(e, "additionalMetadata", "nextAttempt", (const char *)NULL));
+  json_object_put(e);
+  double a1 = 0, a2 = 0;
+  assert_int_equal(h_pass(&h, &a1), 0);
+  assert_int_equal(h_pass(&h, &a2), 0);
+  assert_true(a1 >= 5 && a2 > a1); /* 5 s x1.5 per attempt */
   /* Flink answers again (its JobManager recovered the job, and the HA data with it): the upgrade
    * goes on */
   fake_flink_break(h.fake, false);

@@ -21,7 +21,7 @@ static double now_s(void) {
 
 /* doubling from base, capped at max, never exhausted */
 static struct queue *qnew(double base, double max) {
-  struct queue_backoff b = {
+  struct retry_policy b = {
       .initial_s = base, .multiplier = 2, .max_s = max, .max_attempts = 1000, .exhausted_s = max};
   return queue_new(&b);
 }
@@ -71,11 +71,11 @@ static void test_backoff_schedule(void **st) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     json_object *conf = cases[i].conf ? conf_of(cases[i].conf) : NULL;
-    struct queue_backoff b;
+    struct retry_policy b;
     const char *bad = "unset";
-    assert_int_equal(queue_backoff_from_conf(conf, &b, &bad), 0);
+    assert_int_equal(retry_from_conf(conf, &b, &bad), 0);
     assert_null(bad);
-    double d = queue_backoff_delay(&b, cases[i].attempt);
+    double d = retry_delay(&b, cases[i].attempt);
     if (d < cases[i].delay - 1e-6 || d > cases[i].delay + 1e-6)
       fail_msg("case %zu: attempt %d waits %g s, want %g", i, cases[i].attempt, d, cases[i].delay);
     json_object_put(conf);
@@ -99,9 +99,9 @@ static void test_backoff_schedule(void **st) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     json_object *conf = conf_of(bad[i].conf);
-    struct queue_backoff b;
+    struct retry_policy b;
     const char *key = NULL;
-    assert_int_equal(queue_backoff_from_conf(conf, &b, &key), -EINVAL);
+    assert_int_equal(retry_from_conf(conf, &b, &key), -EINVAL);
     assert_non_null(key);
     assert_string_equal(key, bad[i].key);
     json_object_put(conf);
