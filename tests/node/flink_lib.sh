@@ -66,9 +66,9 @@ checkpoints_after_now() {
 contract_check() {
   local jid ck out; jid=$(fstatus '{.status.jobStatus.jobId}')
   ck=$(flink_rest "/jobs/$jid/checkpoints" | $PY -c 'import json,sys; print(((json.load(sys.stdin).get("latest") or {}).get("completed") or {}).get("external_path") or "")')
-  kubectl -n $FNS get configmaps -l app=$FD2,type=flink-native-kubernetes -o json > "$FO_NODE_DIR/contract-ha.json"
-  kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o json > "$FO_NODE_DIR/contract-pods.json"
-  if out=$($PY "$ROOT/tests/contract/contract.py" "flink${FV%%.*}" "$FD2" "$jid" "$ck" "$1" "$FO_NODE_DIR/contract-ha.json" "$FO_NODE_DIR/contract-pods.json" 2>&1); then
+  kubectl -n $FNS get configmaps -l app=$FD2,type=flink-native-kubernetes -o json > "$FO_NODE_DIR/contract-ha-$FD2.json"
+  kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o json > "$FO_NODE_DIR/contract-pods-$FD2.json"
+  if out=$($PY "$ROOT/tests/contract/contract.py" "flink${FV%%.*}" "$FD2" "$jid" "$ck" "$1" "$FO_NODE_DIR/contract-ha-$FD2.json" "$FO_NODE_DIR/contract-pods-$FD2.json" 2>&1); then
     ok "$CASE: real Flink keeps the contract the simulator is held to (HA ConfigMaps and keys, checkpoint and savepoint paths, TaskManager labels)"
   else ko "$CASE: real Flink keeps tests/contract/contract.json" "$out"; fi
 }
@@ -142,4 +142,36 @@ flink_job_state() {
 # Flink's latest completed checkpoint of the job (its external path), or nothing.
 flink_latest_checkpoint() {
   flink_rest "/jobs/$(fstatus '{.status.jobStatus.jobId}')/checkpoints" | $PY -c 'import json,sys; print(((json.load(sys.stdin).get("latest") or {}).get("completed") or {}).get("external_path") or "")'
+}
+
+# A figure for run.sh's closing line: sets $1 to $2 here, and says so for in_parallel's replay.
+figure() { printf -v "$1" '%s' "$2"; echo "figure: $1=$2"; }
+
+# Runs each of its arguments (a command line, one FlinkDeployment's steps) at the same time, each
+# in a subshell writing to a file of its own, then replays their lines here in argument order: ok,
+# FAIL and its details, timing, and figures (set here). Each command works on its own $FD2.
+in_parallel() {
+  local dir=$FO_NODE_DIR/parallel pids=() i cmd f
+  mkdir -p "$dir"
+  i=0
+  for cmd in "$@"; do
+    f=$dir/$i.log; i=$((i + 1))
+    ( ok() { printf '  ok   %s\n' "$1"; }; ko() { printf '  FAIL %s\n' "$1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/         /' | head -20; }
+      eval "$cmd" ) > "$f" 2>&1 &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  for (( i = 0; i < $#; i++ )); do
+    local fail="" detail="" line
+    while IFS= read -r line; do
+      case $line in
+        "  ok   "*) [ -n "$fail" ] && ko "$fail" "$detail"; fail=""; ok "${line#  ok   }" ;;
+        "  FAIL "*) [ -n "$fail" ] && ko "$fail" "$detail"; fail=${line#  FAIL }; detail="" ;;
+        "         "*) [ -n "$fail" ] && detail+="${detail:+$'\n'}${line#         }" ;;
+        timing:*) echo "$line" ;;
+        "figure: "*=*) line=${line#figure: }; printf -v "${line%%=*}" '%s' "${line#*=}" ;;
+      esac
+    done < "$dir/$i.log"
+    if [ -n "$fail" ]; then ko "$fail" "$detail"; fi
+  done
 }

@@ -48,8 +48,10 @@ down() {
   echo "node e2e: $passed passed, $failed failed ($(( $(date +%s) - NODE_RUN_T0 ))s)"
 }
 # the status is decided before anything of down() runs (a fault there cannot turn a failed run
-# green); the start time has a name no test uses
-trap 'run_rc=0; [ "$failed" -eq 0 ] || run_rc=1; down; exit $run_rc' EXIT
+# green); a run that stopped before its end (a test's unbound variable, say: set -u ends the
+# shell) fails too; the start time has a name no test uses
+trap 'run_st=$?; run_rc=0; [ "$failed" -eq 0 ] && [ "$run_st" -eq 0 ] || run_rc=1
+      [ "$run_st" -eq 0 ] || ko "node: the run stopped before its end (status $run_st)"; down; exit $run_rc' EXIT
 trap 'exit 130' INT TERM
 readonly NODE_RUN_T0=$(date +%s)
 

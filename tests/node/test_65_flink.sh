@@ -69,9 +69,11 @@ flink_steps() {
   local extra=$1 t key=${CASE#flink }
   key=${key//-/_}
   fd_apply "    execution.checkpointing.interval: 3s
-$extra"
+    kubernetes.jobmanager.cpu.limit-factor: \"8\"
+    kubernetes.taskmanager.cpu.limit-factor: \"8\"
+$extra" "" 0.25 0.25
   t=$(now_ms)
-  if wait_for 240 stable_running; then eval "FLINK_DEPLOY_${key}_S=$(secs $(( $(now_ms) - t )))"; ok "$CASE: deployed; Flink runs the job the status names"
+  if wait_for 240 stable_running; then figure "FLINK_DEPLOY_${key}_S" "$(secs $(( $(now_ms) - t )))"; ok "$CASE: deployed; Flink runs the job the status names"
   else ko "$CASE: deployed and running in Flink" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"$'\n'"$(kubectl -n $FNS logs deploy/$FD2 --tail 20 2>&1)"; return; fi
   local owner; owner=$(kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o jsonpath='{.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].name}')
   if [ "$KMODE" = native ] && [ "$owner" = "Deployment/$FD2" ]; then
@@ -109,7 +111,7 @@ $extra"
     && [ "$(kubectl -n $FNS get pods -l app=$FD2,component=taskmanager --field-selector status.phase=Running -o name | wc -l)" = 2 ] && stable_running; }
   if wait_for 300 upgraded; then
     local t1; t1=$(now_ms)
-    eval "FLINK_UPGRADE_${key}_S=$(secs $(( t1 - t )))"
+    figure "FLINK_UPGRADE_${key}_S" "$(secs $(( t1 - t )))"
     local bd; bd=$(breakdown "$t" "$t1") && echo "timing: $CASE upgrade: $bd"
     ok "$CASE: upgraded to parallelism 2 (2 TaskManagers of 1 slot)"
     local got; got=$(restored_from)
@@ -163,36 +165,9 @@ $extra"
   else ko "$CASE: resumed" "$(fstatus '{.status}')"; fi
 }
 
-# A job that failed for good (it throws at a count, no restarts): the upgrade cannot take a
-# savepoint, so it restores what Flink kept, its latest checkpoint (retained, the cluster kept up
-# when the job ended), decided before the failed cluster is deleted; the count goes on.
-flink_failed_job() {
-  CASE="flink failed-job"; FD2=real-failed; UMODE=savepoint; KMODE=native; FV=1.20
-  fd_apply "    execution.checkpointing.interval: 2s
-    restart-strategy.type: none" '[--rate, "20", --fail-at, "600"]'
-  failed_in_flink() { [ "$(fstatus '{.status.jobStatus.state}')" = FAILED ] && flink_rest /jobs/overview | grep -q '"state":"FAILED"'; }
-  if wait_for 300 failed_in_flink; then ok "$CASE: the job failed for good; the operator and Flink say FAILED"
-  else ko "$CASE: the job fails" "$(fstatus '{.status}')"; flink_delete; return; fi
-  local ck; ck=$(flink_latest_checkpoint)
-  if [ -n "$ck" ] && [ -f "${ck#file:}/_metadata" ]; then ok "$CASE: the failed job's latest checkpoint is retained on the volume ($ck)"
-  else ko "$CASE: the failed job's latest checkpoint is retained" "$ck"; fi
-  kubectl -n $FNS patch flinkdeployment $FD2 --type json -p '[{"op":"replace","path":"/spec/job/args","value":["--rate","20"]}]' >/dev/null
-  if wait_for 300 stable_running; then
-    # (a checkpoint restored through execution.savepoint.path is reported with is_savepoint true)
-    check "$CASE: Flink says the new job restored the failed job's latest checkpoint" "$ck" "$(restored_from | cut -d' ' -f1)"
-    if wait_for 90 counting; then
-      local r; r=$(counter restored)
-      if [ "$r" -gt 0 ] && [ "$r" -lt 600 ]; then ok "$CASE: the count went on from the checkpoint's $r"; else ko "$CASE: the count goes on from the checkpoint" "$r"; fi
-    else ko "$CASE: the counter counts again" "$(counter count 2>&1)"; fi
-  else ko "$CASE: upgraded from the failed job" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 2>&1)"; fi
-  flink_delete
-}
-
 HA="    high-availability.type: kubernetes
     high-availability.storageDir: file://$DATA/ha"
-flink_life savepoint savepoint native 1.20
-flink_life last-state last-state native 1.20 "$HA"
-flink_life stateless stateless native 1.20
-flink_life standalone savepoint standalone 1.20
+# two at a time (pods asking for a quarter of a core each, limited to two: the node has two)
+in_parallel "flink_life savepoint savepoint native 1.20" "flink_life last-state last-state native 1.20 \"\$HA\""
+in_parallel "flink_life stateless stateless native 1.20" "flink_life standalone savepoint standalone 1.20"
 flink_life flink2 last-state native 2.2 "$HA"
-flink_failed_job

@@ -14,7 +14,7 @@
 #                                       last one as it finishes, even before the first periodic
 #                                       one): the new job starts from the latest savepoint
 #                                       known, here none: empty
-# (running after checkpoints, and savepoint mode failed after checkpoints: test_65_flink.sh. The
+# (running after checkpoints: test_65_flink.sh. The
 # README's "savepoint, not running yet: it waits" row is for a Flink that cannot say whether the
 # job kept anything; real Flink answers for a job waiting for its TaskManagers: none.)
 #
@@ -26,9 +26,9 @@
 
 source "$NODE_TESTS/flink_lib.sh"
 
-STATE_CELLS_CI="savepoint/running/before last-state/running/before savepoint/restarting/after
-last-state/restarting/after last-state/failed/after savepoint/finished/after"
-STATE_CELLS_ALL="$STATE_CELLS_CI last-state/created/before savepoint/created/before
+STATE_CELLS_CI="savepoint/running/before last-state/restarting/after savepoint/failed/after"
+STATE_CELLS_ALL="$STATE_CELLS_CI last-state/running/before savepoint/restarting/after
+last-state/failed/after savepoint/finished/after last-state/created/before savepoint/created/before
 last-state/failed/before stateless/restarting/after savepoint/restarting/before
 last-state/restarting/before savepoint/failed/before last-state/finished/after
 stateless/failed/after stateless/finished/after stateless/created/before"
@@ -47,7 +47,7 @@ cell_expect() {
   esac
 }
 
-# One cell, in a subshell of its own (its ok/ko lines are replayed by state_wave). $1: mode/state/ckpt.
+# One cell, in a subshell of its own (its ok/ko lines are replayed by in_parallel). $1: mode/state/ckpt.
 state_cell() {
   IFS=/ read -r UMODE STATE CK <<< "$1"
   local short=${UMODE/last-state/ls}; short=${short/savepoint/sp}; short=${short/stateless/sl}
@@ -79,6 +79,10 @@ state_cell() {
     [ "$STATE" = running ] && checkpoints_after_now
     ck0=$(flink_latest_checkpoint 2>/dev/null)
     if [ -n "$ck0" ]; then ok "$CASE: Flink completed checkpoints before the change (latest $ck0)"; else ko "$CASE: a checkpoint before the change" "$n0"; fi
+    # a job that failed for good keeps its latest checkpoint (retained on cancellation or failure)
+    if [ "$STATE" = failed ] && [ -n "$ck0" ]; then
+      if on_volume "$ck0"; then ok "$CASE: the failed job's latest checkpoint is retained on the volume"; else ko "$CASE: the failed job's latest checkpoint is retained" "$ck0"; fi
+    fi
   elif [ "$STATE" != finished ]; then check "$CASE: Flink completed no checkpoint before the change" "0" "$n0"; fi
   # what is left of a finished job's checkpoints: Flink discards them (not retained on finish)
   if [ "$STATE" = finished ] && [ -n "$ck0" ]; then
@@ -114,32 +118,6 @@ state_cell() {
   flink_delete
 }
 
-# Runs cells three at a time, each in a subshell writing to its own file, then replays their
-# lines here (ok, FAIL and its details, timing).
-state_wave() {
-  local dir=$FO_NODE_DIR/state-cells pids=() cell f
-  mkdir -p "$dir"
-  for cell in "$@"; do
-    f=$dir/${cell//\//_}.log
-    ( ok() { printf '  ok   %s\n' "$1"; }; ko() { printf '  FAIL %s\n' "$1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/         /' | head -20; }
-      state_cell "$cell" ) > "$f" 2>&1 &
-    pids+=($!)
-  done
-  wait "${pids[@]}"
-  for cell in "$@"; do
-    local fail="" detail=""
-    while IFS= read -r line; do
-      case $line in
-        "  ok   "*) [ -n "$fail" ] && ko "$fail" "$detail"; fail=""; ok "${line#  ok   }" ;;
-        "  FAIL "*) [ -n "$fail" ] && ko "$fail" "$detail"; fail=${line#  FAIL }; detail="" ;;
-        "         "*) [ -n "$fail" ] && detail+="${detail:+$'\n'}${line#         }" ;;
-        timing:*) echo "$line" ;;
-      esac
-    done < "$dir/${cell//\//_}.log"
-    if [ -n "$fail" ]; then ko "$fail" "$detail"; fi
-  done
-}
-
 # the FlinkDeployments test_65 may have left running take the node's CPU: none may be left
 left=$(kubectl -n $FNS get flinkdeployments -o name 2>/dev/null | grep -v "/${FD:-none}$" || true)
 [ -z "$left" ] || ko "states: no other FlinkDeployment runs beside the cells" "$left"
@@ -147,5 +125,7 @@ cells=${FO_STATE_CELLS:-$STATE_CELLS_CI}
 [ "$cells" = all ] && cells=$STATE_CELLS_ALL
 read -r -a cells <<< "$(echo $cells)"
 for (( i = 0; i < ${#cells[@]}; i += 3 )); do
-  state_wave "${cells[@]:i:3}"
+  wave=()
+  for cell in "${cells[@]:i:3}"; do wave+=("state_cell $cell"); done
+  in_parallel "${wave[@]}"
 done
