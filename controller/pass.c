@@ -67,22 +67,24 @@ void pass_set(struct pass *p, char **field, const char *v) {
   if (fo_status_set_str(field, v) < 0) pass_nomem(p);
 }
 
-void pass_set_error(struct pass *p, const char *type, const char *msg) {
-  if (!msg) {
-    pass_set(p, &p->st.error, NULL);
-    return;
-  }
+/* status.error in the reference's shape, as reconcile_report writes it; takes `md` (the
+ * additionalMetadata, NULL for {}). */
+static void set_error(struct pass *p, const char *type, const char *msg, json_object *md) {
   json_object *e = json_object_new_object();
   fo_json_set(e, "type", json_object_new_string(type), &p->oom);
   fo_json_set(e, "message", json_object_new_string(msg), &p->oom);
-  /* the reference's shape, as reconcile_report writes it */
-  fo_json_set(e, "additionalMetadata", json_object_new_object(), &p->oom);
+  fo_json_set(e, "additionalMetadata", md ? md : json_object_new_object(), &p->oom);
   fo_json_set(e, "throwableList", json_object_new_array(), &p->oom);
   char *s = p->oom ? NULL : fo_json_dumps(e);
   if (!s) pass_nomem(p);
   else pass_set(p, &p->st.error, s);
   free(s);
   json_object_put(e);
+}
+
+void pass_set_error(struct pass *p, const char *type, const char *msg) {
+  if (!msg) pass_set(p, &p->st.error, NULL);
+  else set_error(p, type, msg, NULL);
 }
 
 double pass_set_error_retry(struct pass *p, const char *type, const char *msg,
@@ -100,19 +102,11 @@ double pass_set_error_retry(struct pass *p, const char *type, const char *msg,
   double delay = retry_delay(retry ? retry : &retry_default, attempt);
   char at[40];
   fo_clock_rfc3339_in(at, sizeof at, delay);
-  json_object *e = json_object_new_object(), *md = json_object_new_object();
-  fo_json_set(e, "type", json_object_new_string(type), &p->oom);
-  fo_json_set(e, "message", json_object_new_string(msg), &p->oom);
+  json_object *md = json_object_new_object();
   fo_json_set(md, "attempt", json_object_new_int(attempt), &p->oom);
   fo_json_set(md, "nextAttempt", json_object_new_string(at), &p->oom);
-  fo_json_set(e, "additionalMetadata", json_object_get(md), &p->oom);
-  fo_json_set(e, "throwableList", json_object_new_array(), &p->oom);
-  char *s = p->oom ? NULL : fo_json_dumps(e);
-  if (!s) pass_nomem(p);
-  else pass_set(p, &p->st.error, s);
-  free(s);
-  json_object_put(e);
-  json_object_put(md);
+  if (md) set_error(p, type, msg, md);
+  else pass_nomem(p);
   return delay;
 }
 
