@@ -25,5 +25,14 @@ err=$(kubectl -n $OPNS get flinkdeployment $FD -o jsonpath='{.status.error}')
 if grep -q 'docker.io/library/flink:1.20-absent' <<<"$err" && grep -Eqi 'pull|back-off' <<<"$err"; then ok "flinkdeployment: status.error carries kubelet's message about the image"; else ko "flinkdeployment: status.error" "$err"; fi
 ev=$(kubectl -n $OPNS get events --field-selector "involvedObject.kind=FlinkDeployment,involvedObject.name=$FD,type=Warning" -o jsonpath='{range .items[*]}{.reason}{"\n"}{end}' | grep -E -m1 '^(ErrImagePull|ImagePullBackOff)$')
 if [ -n "$ev" ]; then ok "flinkdeployment: a Warning event $ev on the FlinkDeployment"; else ko "flinkdeployment: a Warning event for the pull failure"; fi
+cond=$(kubectl -n $OPNS get flinkdeployment $FD -o jsonpath='{.status.conditions[?(@.type=="Running")].message}')
+if grep -q 'flink:1.20-absent' <<<"$cond"; then ok "flinkdeployment: the Running condition says what stands in the way"; else ko "flinkdeployment: the Running condition names the pull failure" "$cond"; fi
+# the metric, from the leader's metrics port (inside the node: the pod network)
+warnings_counted() {
+  local leader ip; leader=$(kubectl -n $OPNS get lease $REL-controller -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)
+  ip=$(kubectl -n $OPNS get pod "$leader" -o jsonpath='{.status.podIP}' 2>/dev/null)
+  [ -n "$ip" ] && node_exec curl -sf --max-time 5 "http://$ip:8085/metrics" | grep -Eq '^flink_operator_warnings_total\{reason="(ErrImagePull|ImagePullBackOff)"\} [1-9]'
+}
+if wait_for 30 warnings_counted; then ok "flinkdeployment: flink_operator_warnings_total counts the pull failure"; else ko "flinkdeployment: the warnings metric" "$(kubectl -n $OPNS get lease $REL-controller -o jsonpath='{.spec.holderIdentity}' 2>&1)"; fi
 # The FlinkDeployment stays for the leader-election test (its status is polled, so the
 # controller keeps reconciling it) and is deleted by the uninstall test.

@@ -573,6 +573,8 @@ static void test_observe_not_ready_and_replica_failure(void **state) {
     int64_t count = 0;
     assert_int_equal(h_events(&h, "DeploymentNotReady", &ev, &count), 1);
     assert_int_equal(count, 1); /* said once, not every pass */
+    /* where else the user looks: the Running condition */
+    assert_non_null(strstr(h_condition(&h, "message"), "JobManager deployment not ready within"));
   }
   assert_string_equal(h_status(&h, "jobManagerDeploymentStatus"), "DEPLOYING"); /* it waits on */
   /* its pods cannot be made */
@@ -593,6 +595,15 @@ static void test_observe_not_ready_and_replica_failure(void **state) {
   int64_t count = 0;
   assert_int_equal(h_events(&h, "FailedCreate", &ev, &count), 1);
   assert_string_equal(ev, "[FailedCreate] pods \"late-7d9\" is forbidden: exceeded quota: q");
+  /* the quota lifted: the pod made, the JobManager ready, the job running: all cleared */
+  json_object_object_del(dep, "status");
+  for (int i = 0; i < 10 && !(h_job(&h, "state") && !strcmp(h_job(&h, "state"), "RUNNING")); i++) {
+    fake_tick(h.fake);
+    assert_int_equal(h_pass(&h, NULL), 0);
+  }
+  assert_string_equal(h_job(&h, "state"), "RUNNING");
+  assert_null(h_status(&h, "error"));
+  assert_string_equal(h_condition(&h, "message"), "Job status RUNNING");
   h_free(&h);
 
   /* a longer timeout: not yet */
@@ -631,6 +642,7 @@ static void test_observe_rest_unreachable(void **state) {
     assert_int_equal(h_events(&h, "RestApiUnreachable", &ev, &count), 1);
     assert_int_equal(count, 1);
     assert_int_equal(h_warnings("RestApiUnreachable"), w0 + 1); /* the metric */
+    assert_non_null(strstr(h_condition(&h, "message"), "Flink's REST API does not answer: "));
   }
   fake_flink_break(h.fake, false);
   for (int i = 0; i < 10 && !(h_job(&h, "state") && !strcmp(h_job(&h, "state"), "RUNNING")); i++) {
@@ -1182,6 +1194,33 @@ static void test_upgrade_savepoint_fails(void **state) {
   h_free(&h);
 }
 
+/* last-state, suspended, its HA data lost meanwhile: the resume refuses to start the job empty,
+ * and says so where the user looks (status.error, the Running condition, a RestoreFailed
+ * Warning, the metric). */
+static void test_resume_without_ha_data(void **state) {
+  (void)state;
+  struct h h;
+  char msg[1024];
+  h_init(&h, "lsh");
+  h_create(&h, "last-state", "running", HA, NULL);
+  h_converge(&h, 30, NULL, 0);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "lsh", "{\"job\":{\"state\":\"suspended\"}}");
+  h_converge(&h, 40, NULL, 0);
+  h_lose_ha(&h);
+  unsigned long long w0 = h_warnings("RestoreFailed");
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "lsh", "{\"job\":{\"state\":\"running\"}}");
+  h_passes(&h, 6);
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, 1); /* never started empty */
+  assert_null(fake_get(h.fake, "deployments", NS, "lsh"));
+  assert_true(h_warnings("RestoreFailed") > w0);
+  assert_non_null(strstr(h_error_message(&h, msg, sizeof msg),
+                         "HA metadata is not available to restore from last state."));
+  assert_non_null(strstr(h_condition(&h, "message"), "HA metadata is not available"));
+  h_free(&h);
+}
+
 static void test_delete_cleans_up(void **state) {
   (void)state;
   struct h h;
@@ -1376,6 +1415,7 @@ int main(void) {
       cmocka_unit_test(test_savepoint_mode_failed_job),
       cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
       cmocka_unit_test(test_upgrade_savepoint_fails),
+      cmocka_unit_test(test_resume_without_ha_data),
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_session_cluster),
