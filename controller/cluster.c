@@ -182,9 +182,10 @@ static json_object *flink_conf(struct b *b) {
       conf_set(b, conf, "execution.checkpointing.externalized-checkpoint-retention",
                "RETAIN_ON_CANCELLATION");
   }
-  if (s->job.parallelism.set) {
+  int64_t par = s->job.present ? cluster_parallelism(s, in->conf) : 0;
+  if (par > 0) { /* (taskManager.replicas times the slots when given) */
     char t[32];
-    snprintf(t, sizeof t, "%lld", (long long)s->job.parallelism.v);
+    snprintf(t, sizeof t, "%lld", (long long)par);
     conf_set(b, conf, "parallelism.default", t);
   }
   conf_set(b, conf, "jobmanager.memory.process.size", s->job_manager.resource.memory);
@@ -752,17 +753,25 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   return t;
 }
 
-/* The standalone TaskManagers: taskManager.replicas, else as many as the job's parallelism needs
- * with taskmanager.numberOfTaskSlots each (the reference operator's rule), at least one. */
-static int64_t tm_replicas(const struct cluster_input *in) {
-  const struct fo_spec *s = in->spec;
-  if (s->task_manager.replicas.set) return s->task_manager.replicas.v;
-  const char *t = in->conf ? fo_conf_get(in->conf, "taskmanager.numberOfTaskSlots") : NULL;
+static long long tm_slots(json_object *conf) {
+  const char *t = conf ? fo_conf_get(conf, "taskmanager.numberOfTaskSlots") : NULL;
   char *end = NULL;
   long long slots = t ? strtoll(t, &end, 10) : 1;
-  if (!t || end == t || *end || slots < 1) slots = 1;
+  return !t || end == t || *end || slots < 1 || slots > 1000000 ? 1 : slots;
+}
+
+int64_t cluster_tm_count(const struct fo_spec *s, json_object *conf) {
+  if (s->task_manager.replicas.set) return s->task_manager.replicas.v;
+  long long slots = tm_slots(conf);
   long long par = s->job.parallelism.set && s->job.parallelism.v > 0 ? s->job.parallelism.v : 1;
   return (par + slots - 1) / slots;
+}
+
+int64_t cluster_parallelism(const struct fo_spec *s, json_object *conf) {
+  if (s->task_manager.replicas.set && s->task_manager.replicas.v > 0 &&
+      s->task_manager.replicas.v <= 1000000)
+    return s->task_manager.replicas.v * tm_slots(conf);
+  return s->job.parallelism.set ? s->job.parallelism.v : 0;
 }
 
 static json_object *deployment(struct b *b, const char *name, const char *component,
@@ -814,7 +823,7 @@ int cluster_build(const struct cluster_input *in, struct cluster_objects *ret) {
   ret->obj[ret->n++] = deployment(&b, in->name, "jobmanager", fo_jm_replicas(in->spec),
                                   component_template(&b, "jobManager"));
   if (standalone(&b)) {
-    int64_t reps = tm_replicas(in);
+    int64_t reps = cluster_tm_count(in->spec, in->conf);
     ret->res[ret->n] = &fo_res_deployments;
     ret->obj[ret->n++] =
         tm ? deployment(&b, tm, "taskmanager", reps, component_template(&b, "taskManager")) : NULL;

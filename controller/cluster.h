@@ -51,6 +51,15 @@ void cluster_objects_free(struct cluster_objects *o);
  * parallelism, memory, CPU, job id, restore path). A new object, NULL on ENOMEM. */
 json_object *cluster_flink_conf(const struct cluster_input *in);
 
+/* The TaskManagers a spec asks for: taskManager.replicas, else as many as the job's parallelism
+ * needs with taskmanager.numberOfTaskSlots of `conf` (borrowed, may be NULL: 1) each, at least one
+ * (the reference operator's rule; the standalone TaskManager Deployment's replicas, the scale
+ * subresource's status). */
+int64_t cluster_tm_count(const struct fo_spec *s, json_object *conf);
+/* The job's parallelism: taskManager.replicas times the slots when replicas are given (they win,
+ * as in the reference), else job.parallelism; 0 when neither is. */
+int64_t cluster_parallelism(const struct fo_spec *s, json_object *conf);
+
 /* "<name><suffix>" (malloc'd), NULL on ENOMEM: the names of a cluster's objects. */
 char *cluster_object_name(const char *name, const char *suffix);
 

@@ -7,6 +7,7 @@
 
 #include "flinkop/clock.h"
 #include "flinkop/flinkconf.h"
+#include "cluster.h"
 #include "flinkop/jsonpatch.h"
 
 int pass_load(struct pass *p, const struct pass_env *env, struct fo_kube *k, json_object *obj,
@@ -198,10 +199,30 @@ static void set_conditions(struct pass *p) {
   p->st.conditions = arr;
 }
 
+/* status.taskManager, for the scale subresource: the TaskManagers' pods' selector and how many
+ * the spec asks for (taskManager.replicas, else the parallelism over the slots); empty and 0
+ * while suspended, as the reference writes it. */
+static void set_task_manager(struct pass *p) {
+  bool suspended = p->st.lifecycle_state && !strcmp(p->st.lifecycle_state, "SUSPENDED");
+  int64_t n = 0;
+  char sel[320] = "";
+  if (!suspended) {
+    n = p->spec.job.present || p->spec.task_manager.replicas.set
+            ? cluster_tm_count(&p->spec, p->conf)
+            : 0; /* a session cluster's TaskManagers come with its jobs */
+    snprintf(sel, sizeof sel, "component=taskmanager,app=%.253s", p->name);
+  }
+  struct fo_tm_status *tm = &p->st.task_manager;
+  p->st.has_task_manager = true;
+  tm->replicas = (struct fo_opt_int){true, n};
+  pass_set(p, &tm->label_selector, sel);
+}
+
 void pass_finish(struct pass *p) {
   p->st.observed_generation.set = true;
   set_conditions(p);
   pass_set(p, &p->st.lifecycle_state, fo_status_lifecycle_for(&p->st, p->recorded_state));
+  set_task_manager(p);
 }
 
 /* Replaces the object's resourceVersion (after our own write). Only the version changes: ns,

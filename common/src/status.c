@@ -36,6 +36,7 @@ void fo_status_free(struct fo_status *s) {
   free(s->reconciliation_status.last_reconciled_spec);
   free(s->reconciliation_status.last_stable_spec);
   free(s->reconciliation_status.state);
+  free(s->task_manager.label_selector);
   json_object_put(s->conditions);
   json_object_put(s->raw);
   memset(s, 0, sizeof *s);
@@ -136,6 +137,12 @@ int fo_status_read(json_object *st, struct fo_status *s) {
     r = get_str(rs, "lastReconciledSpec", &rc->last_reconciled_spec);
     if (r == 0) r = get_str(rs, "lastStableSpec", &rc->last_stable_spec);
     if (r == 0) r = get_str(rs, "state", &rc->state);
+  }
+  json_object *tm = fo_json_get_object(st, "taskManager");
+  if (r == 0 && tm) {
+    s->has_task_manager = true;
+    r = get_str(tm, "labelSelector", &s->task_manager.label_selector);
+    get_int(tm, "replicas", &s->task_manager.replicas);
   }
   json_object *cond = fo_json_get_array(st, "conditions");
   if (r == 0 && cond && json_object_deep_copy(cond, &s->conditions, NULL) != 0) r = -ENOMEM;
@@ -277,6 +284,11 @@ json_object *fo_status_to_json(const struct fo_status *s) {
     if (r == 0) r = put_str(rs, "lastReconciledSpec", rc->last_reconciled_spec);
     if (r == 0) r = put_str(rs, "lastStableSpec", rc->last_stable_spec);
     if (r == 0) r = put_str(rs, "state", rc->state);
+  }
+  json_object *tm = r == 0 ? member(o, "taskManager", s->has_task_manager, &r) : NULL;
+  if (tm) {
+    r = put_str(tm, "labelSelector", s->task_manager.label_selector);
+    if (r == 0) r = put_int(tm, "replicas", s->task_manager.replicas);
   }
   if (r == 0) r = put_obj_copy(o, "conditions", s->conditions, json_type_array);
   if (r < 0) {

@@ -25,19 +25,33 @@ upgraded() { [ "$(jpath sl '{.status.jobStatus.jobId}')" != "$jid1" ] && job_is 
 if wait_for 30 upgraded; then ok "stateless upgrade: a new job runs"; else ko "stateless upgrade" "$(jpath sl '{.status}')"; fi
 check "stateless upgrade: from empty state, new parallelism" "none 3" "$(rec sl last-start-kind) $(rec sl last-start-parallelism)"
 
+# ---- the scale subresource: kubectl scale (as a HorizontalPodAutoscaler does) ----
+scale_of() { kubectl -n $ns get flinkdep sl --subresource=scale -o jsonpath='{.status.replicas}/{.status.selector}' 2>&1; }
+check "scale: the subresource reads the TaskManagers the spec asks for (parallelism 3, 1 slot each)" "3/component=taskmanager,app=sl" "$(scale_of)"
+jid2=$(jpath sl '{.status.jobStatus.jobId}')
+out=$(kubectl -n $ns scale flinkdep sl --replicas=2 2>&1) || ko "scale: kubectl scale" "$out"
+scaled() { [ "$(jpath sl '{.status.jobStatus.jobId}')" != "$jid2" ] && job_is sl RUNNING && [ "$(scale_of)" = "2/component=taskmanager,app=sl" ] \
+  && [ "$(kubectl -n $ns get flinkdep sl --subresource=scale -o jsonpath='{.spec.replicas}')" = 2 ] && [ "$(jpath sl '{.spec.taskManager.replicas}')" = 2 ]; }
+if wait_for 30 scaled; then ok "scale: kubectl scale --replicas=2 sets spec.taskManager.replicas, and the job runs again"; else ko "scale: kubectl scale" "$(scale_of)"$'\n'"$(jpath sl '{.status}')"; fi
+check "scale: replicas win over the job's parallelism (2 TaskManagers of 1 slot)" "2" "$(rec sl last-start-parallelism)"
+kubectl -n $ns patch flinkdep sl --type json -p '[{"op":"remove","path":"/spec/taskManager/replicas"}]' >/dev/null
+unscaled() { [ "$(rec sl starts)" = 4 ] && job_is sl RUNNING && [ "$(scale_of)" = "3/component=taskmanager,app=sl" ]; }
+if wait_for 30 unscaled; then ok "scale: replicas removed, the parallelism decides again"; else ko "scale: replicas removed" "$(scale_of) $(rec sl starts)"; fi
+
 # ---- stateless suspend and resume, restartNonce ----
 kubectl -n $ns patch flinkdep sl --type merge -p '{"spec":{"job":{"state":"suspended"}}}' >/dev/null
 if wait_for 30 lifecycle_is sl SUSPENDED; then ok "stateless suspend: SUSPENDED"; else ko "stateless suspend" "$(jpath sl '{.status}')"; fi
+check "scale: no TaskManagers while suspended" "0/" "$(scale_of)"
 kubectl -n $ns patch flinkdep sl --type merge -p '{"spec":{"job":{"state":"running"}}}' >/dev/null
-sl3() { [ "$(rec sl starts)" = 3 ] && job_is sl RUNNING; }
+sl3() { [ "$(rec sl starts)" = 5 ] && job_is sl RUNNING; }
 if wait_for 30 sl3; then ok "stateless resume: running again"; else ko "stateless resume" "$(jpath sl '{.status}')"; fi
 check "stateless resume: from empty state" "none" "$(rec sl last-start-kind)"
 kubectl -n $ns patch flinkdep sl --type merge -p '{"spec":{"restartNonce":7}}' >/dev/null
-sl4() { [ "$(rec sl starts)" = 4 ] && job_is sl RUNNING; }
+sl4() { [ "$(rec sl starts)" = 6 ] && job_is sl RUNNING; }
 if wait_for 30 sl4; then ok "restartNonce: a full restart"; else ko "restartNonce" "$(jpath sl '{.status}')"; fi
 kubectl -n $ns patch flinkdep sl --type merge -p '{"spec":{"restartNonce":null}}' >/dev/null
 sleep 2
-check "restartNonce back to null: nothing happens" "4" "$(rec sl starts)"
+check "restartNonce back to null: nothing happens" "6" "$(rec sl starts)"
 
 # ---- savepoint mode: upgrade, suspend, resume ----
 app sp savepoint | kubectl apply -f - >/dev/null

@@ -1221,6 +1221,44 @@ static void test_resume_without_ha_data(void **state) {
   h_free(&h);
 }
 
+static void h_tm_status(struct h *h, int64_t *ret_replicas, const char **ret_selector) {
+  json_object *tm = fo_json_path(h_fd(h), "status", "taskManager", (const char *)NULL);
+  *ret_replicas = -1;
+  assert_true(fo_json_as_int64(fo_json_get(tm, "replicas"), ret_replicas));
+  *ret_selector = fo_json_get_string(tm, "labelSelector");
+  assert_non_null(*ret_selector);
+}
+
+/* The scale subresource's status (status.taskManager) and kubectl scale's field
+ * (spec.taskManager.replicas): the TaskManagers the spec asks for and their pods' selector;
+ * replicas win over the job's parallelism (replicas times slots); nothing while suspended. */
+static void test_scale_status(void **state) {
+  (void)state;
+  struct h h;
+  int64_t n;
+  const char *sel;
+  h_init(&h, "sc3"); /* parallelism 2, 2 slots per TaskManager (the defaults here) */
+  h_create(&h, "savepoint", "running", "", NULL);
+  h_converge(&h, 30, NULL, 0);
+  h_tm_status(&h, &n, &sel);
+  assert_int_equal(n, 1);
+  assert_string_equal(sel, "component=taskmanager,app=sc3");
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "sc3", "{\"taskManager\":{\"replicas\":3}}");
+  h_converge(&h, 40, NULL, 0);
+  h_tm_status(&h, &n, &sel);
+  assert_int_equal(n, 3);
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.parallelism, 6); /* 3 TaskManagers of 2 slots */
+  assert_int_equal(v.savepoints, 1);  /* a savepoint upgrade */
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "sc3", "{\"job\":{\"state\":\"suspended\"}}");
+  h_converge(&h, 40, NULL, 0);
+  h_tm_status(&h, &n, &sel);
+  assert_int_equal(n, 0);
+  assert_string_equal(sel, "");
+  h_free(&h);
+}
+
 static void test_delete_cleans_up(void **state) {
   (void)state;
   struct h h;
@@ -1416,6 +1454,7 @@ int main(void) {
       cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
+      cmocka_unit_test(test_scale_status),
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_session_cluster),

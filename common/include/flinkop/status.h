@@ -54,6 +54,13 @@ struct fo_reconciliation_status {
   char *state; /* DEPLOYED, UPGRADING, ROLLING_BACK, ROLLED_BACK */
 };
 
+/* status.taskManager, for the scale subresource (kubectl scale, a HorizontalPodAutoscaler): the
+ * TaskManagers' pods' label selector and how many the spec asks for. */
+struct fo_tm_status {
+  char *label_selector;
+  struct fo_opt_int replicas;
+};
+
 struct fo_status {
   bool has_job_status;
   struct fo_job_status job_status;
@@ -64,6 +71,8 @@ struct fo_status {
   json_object *cluster_info; /* owned; string map */
   bool has_reconciliation_status;
   struct fo_reconciliation_status reconciliation_status;
+  bool has_task_manager;
+  struct fo_tm_status task_manager;
   json_object *conditions; /* owned; array */
   json_object *raw;        /* owned; what was read (NULL for a new status) */
 };
