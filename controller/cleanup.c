@@ -9,6 +9,7 @@
 
 #include "events.h"
 #include "flinkop/buf.h"
+#include "flinkop/clock.h"
 #include "flinkop/flinkconf.h"
 #include "flinkop/flinkrest.h"
 #include "flinkop/log.h"
@@ -24,9 +25,8 @@ static bool jm_pods_linger(struct pass *p) {
   json_object_put(pods);
   if (n == 0) return false;
   const char *dts = fo_json_get_string(fo_json_get_object(p->obj, "metadata"), "deletionTimestamp");
-  struct tm tm = {0};
-  if (dts && strptime(dts, "%Y-%m-%dT%H:%M:%SZ", &tm) &&
-      time(NULL) - timegm(&tm) > CLEANUP_TIMEOUT_S) {
+  int64_t at = 0;
+  if (fo_clock_parse_rfc3339(dts, &at) == 0 && fo_clock_ms() - at > CLEANUP_TIMEOUT_S * 1000) {
     fo_log("warning",
            "JobManager pods still present after the cleanup timeout; deleting the HA data",
            "\"object\":\"%s\",\"pods\":%zu", fo_log_str(p->key), n);

@@ -172,11 +172,52 @@ static json_object *jm_deployment(struct pass *p, int *ret) {
   return dep;
 }
 
-/* The manual savepoint: trigger on a new nonce, poll while in flight. */
+/* When the resource was made (metadata.creationTimestamp, epoch ms); 0 when not known. */
+static int64_t created_ms(struct pass *p) {
+  int64_t at = 0;
+  fo_clock_parse_rfc3339(
+      fo_json_get_string(fo_json_get_object(p->obj, "metadata"), "creationTimestamp"), &at);
+  return at;
+}
+
+/* A periodic savepoint is due: kubernetes.operator.periodic.savepoint.interval (a Duration; unset
+ * or 0: never) has passed since the last periodic trigger, or since the resource was made, as the
+ * reference counts it. */
+static bool periodic_due(struct pass *p) {
+  const char *v = fo_conf_get(p->conf, "kubernetes.operator.periodic.savepoint.interval");
+  int64_t every = 0;
+  if (!v || fo_duration_parse(v, &every) < 0 || every <= 0) return false;
+  int64_t last = created_ms(p);
+  struct fo_opt_int lp = p->st.job_status.savepoint_info.last_periodic_timestamp;
+  if (lp.set && lp.v > last) last = lp.v;
+  return fo_clock_ms() > last + every;
+}
+
+/* Manual and periodic savepoints: triggered on a new nonce, or when a periodic one is due; polled
+ * while in flight. */
 static int manual_savepoint(struct pass *p, struct fo_flink *f, struct lc_step *s, bool *wrote) {
   struct fo_savepoint_info *si = sp_info(p);
   struct fo_opt_int nonce = p->spec.job.savepoint_trigger_nonce;
   *wrote = false;
+  if (si->trigger_id && lc_is(si->trigger_type, "PERIODIC")) {
+    char *loc = NULL, *fail = NULL;
+    int r = sp_poll(p, f, false, &loc, &fail);
+    s->again = LC_POLL / 2;
+    if (r == 1) {
+      if (loc) sp_record(p, loc, "PERIODIC", (struct fo_opt_int){false, 0});
+      if (fail) {
+        char msg[640]; /* Flink's own words, as far as they fit */
+        snprintf(msg, sizeof msg, "Periodic savepoint failed: %.*s", lc_first_line(fail, 500),
+                 fail);
+        event_record(p->k, p->obj, "Warning", "SavepointError", msg);
+      }
+      sp_clear(p); /* (a failed one waits for the next period, as the reference) */
+      lc_go(p, s, LC_RUNNING, loc ? "periodic savepoint completed" : "periodic savepoint failed");
+    }
+    free(loc);
+    free(fail);
+    return 0;
+  }
   if (si->trigger_id && lc_is(si->trigger_type, "MANUAL")) {
     char *loc = NULL, *fail = NULL;
     int r = sp_poll(p, f, false, &loc, &fail);
@@ -210,6 +251,14 @@ static int manual_savepoint(struct pass *p, struct fo_flink *f, struct lc_step *
     s->again = LC_POLL / 2;
     int r = sp_begin(p, f, "MANUAL", false);
     if (r == 0) lc_go(p, s, LC_SAVEPOINT, "savepointTriggerNonce changed");
+    return r;
+  }
+  if (!si->trigger_id && lc_is(p->st.job_status.state, "RUNNING") && periodic_due(p)) {
+    *wrote = true;
+    s->again = LC_POLL / 2;
+    si->last_periodic_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
+    int r = sp_begin(p, f, "PERIODIC", false);
+    if (r == 0) lc_go(p, s, LC_SAVEPOINT, "periodic savepoint due");
     return r;
   }
   return 0;

@@ -1,5 +1,6 @@
 #include "flinkop/clock.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -34,4 +35,15 @@ char *fo_clock_rfc3339_in(char *out, size_t n, double seconds) {
   gmtime_r(&t, &tm);
   strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return out;
+}
+
+int fo_clock_parse_rfc3339(const char *s, int64_t *ret_ms) {
+  struct tm tm = {0};
+  const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+  if (!end) return -EINVAL;
+  if (*end == '.')
+    for (end++; *end >= '0' && *end <= '9'; end++) {}
+  if (end[0] != 'Z' || end[1]) return -EINVAL;
+  *ret_ms = (int64_t)timegm(&tm) * 1000;
+  return 0;
 }

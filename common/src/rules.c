@@ -324,6 +324,18 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
       r = fo_findings_add(e, "spec.job.savepointTriggerNonce",
                           "Savepoint could not be manually triggered for the running job while "
                           "config key[state.savepoints.dir] is not set");
+    const char *periodic =
+        fo_conf_view_get(&conf, "kubernetes.operator.periodic.savepoint.interval");
+    if (r == 0 && periodic && !sp_dir && !savepoint && !s->job.savepoint_trigger_nonce.set)
+      r = fo_findings_add(e, "spec.flinkConfiguration",
+                          "Periodic savepoints cannot be enabled when config "
+                          "key[execution.checkpointing.savepoint-dir] is not set");
+    int64_t every;
+    if (r == 0 && periodic && *periodic && fo_duration_parse(periodic, &every) < 0)
+      r = fo_findings_add(e, "spec.flinkConfiguration",
+                          "kubernetes.operator.periodic.savepoint.interval must be a duration "
+                          "such as 1h (cron expressions are not supported yet), not \"%s\"",
+                          periodic);
     if (r == 0 && s->task_manager.replicas.set && s->task_manager.replicas.v < 1)
       r = fo_findings_add(e, "spec.taskManager.replicas",
                           "TaskManager replicas must be larger than 0");

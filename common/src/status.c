@@ -86,6 +86,7 @@ static int read_savepoint_info(json_object *o, struct fo_savepoint_info *si) {
   get_int(o, "triggerTimestamp", &si->trigger_timestamp);
   if (r == 0) r = get_str(o, "triggerType", &si->trigger_type);
   if (r == 0) r = get_str(o, "formatType", &si->format_type);
+  get_int(o, "lastPeriodicSavepointTimestamp", &si->last_periodic_timestamp);
   json_object *h = fo_json_get_array(o, "savepointHistory");
   if (r == 0 && h) {
     si->has_history = true;
@@ -222,6 +223,7 @@ static int write_savepoint_info(json_object *o, const struct fo_savepoint_info *
   if (r == 0) r = put_int(o, "triggerTimestamp", si->trigger_timestamp);
   if (r == 0) r = put_str(o, "triggerType", si->trigger_type);
   if (r == 0) r = put_str(o, "formatType", si->format_type);
+  if (r == 0) r = put_int(o, "lastPeriodicSavepointTimestamp", si->last_periodic_timestamp);
   if (r == 0 && si->has_history) {
     json_object *old = fo_json_get_array(o, "savepointHistory");
     json_object *arr = json_object_new_array();

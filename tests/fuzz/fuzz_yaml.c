@@ -1,12 +1,13 @@
 /* libFuzzer target: the YAML reader, then the rulebook on every document it yields; and the
  * readers of single configuration values (Durations, limit factors, memory sizes, map and list
- * options) on the input as one string. */
+ * options, RFC 3339 times) on the input as one string. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flinkop/admission.h"
+#include "flinkop/clock.h"
 #include "flinkop/flinkconf.h"
 #include "flinkop/yaml.h"
 
@@ -24,6 +25,7 @@ static void values(const uint8_t *data, size_t size) {
   fo_limit_factor_parse(s, &f);
   fo_memory_parse(s, &bytes, &why);
   fo_quantity_parse(s, &q, &why);
+  fo_clock_parse_rfc3339(s, &ms);
   for (int list = 0; list < 2; list++) {
     json_object *m = NULL;
     fo_conf_map_parse(s, list, &m, &why);

@@ -1259,6 +1259,50 @@ static void test_scale_status(void **state) {
   h_free(&h);
 }
 
+/* metadata.creationTimestamp `ago_ms` before now. */
+static void h_created_ago(struct h *h, int64_t ago_ms) {
+  char t[40];
+  fo_clock_rfc3339_in(t, sizeof t, -(double)ago_ms / 1000.0);
+  json_object_object_add(fo_json_get_object(h_fd(h), "metadata"), "creationTimestamp",
+                         json_object_new_string(t));
+}
+
+/* kubernetes.operator.periodic.savepoint.interval: a PERIODIC savepoint once the interval has
+ * passed since the resource was made or since the last periodic one, not before; recorded with
+ * lastPeriodicSavepointTimestamp; no upgrade. */
+static void test_periodic_savepoint(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "per");
+  h_create(&h, "savepoint", "running",
+           ",\"kubernetes.operator.periodic.savepoint.interval\":\"1 h\"", NULL);
+  h_created_ago(&h, 60 * 1000); /* a minute old */
+  h_converge(&h, 30, NULL, 0);
+  h_passes(&h, 4);
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.savepoints, 0);  /* not yet due */
+  h_created_ago(&h, 2 * 3600 * 1000); /* two hours old: due */
+  int64_t t0 = fo_clock_ms();
+  h_passes(&h, 4);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.savepoints, 1);
+  assert_int_equal(v.starts, 1); /* the job kept running */
+  json_object *si =
+      fo_json_path(h_fd(&h), "status", "jobStatus", "savepointInfo", (const char *)NULL);
+  assert_string_equal(fo_json_get_string(fo_json_get_object(si, "lastSavepoint"), "triggerType"),
+                      "PERIODIC");
+  assert_string_equal(fo_json_get_string(fo_json_get_object(si, "lastSavepoint"), "location"),
+                      v.last_savepoint);
+  int64_t lp = 0;
+  assert_true(fo_json_as_int64(fo_json_get(si, "lastPeriodicSavepointTimestamp"), &lp));
+  assert_true(lp >= t0);
+  h_passes(&h, 6); /* the next one is an hour away */
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.savepoints, 1);
+  h_free(&h);
+}
+
 static void test_delete_cleans_up(void **state) {
   (void)state;
   struct h h;
@@ -1455,6 +1499,7 @@ int main(void) {
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
       cmocka_unit_test(test_scale_status),
+      cmocka_unit_test(test_periodic_savepoint),
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_session_cluster),

@@ -16,5 +16,8 @@ int64_t fo_clock_ms(void);
 char *fo_clock_rfc3339(char *out, size_t n, int digits);
 /* A time `seconds` from now (may be negative) as RFC 3339 in UTC, whole seconds. Returns out. */
 char *fo_clock_rfc3339_in(char *out, size_t n, double seconds);
+/* Reads an RFC 3339 time in UTC as Kubernetes writes it (2026-12-01T21:43:50Z, fractional seconds
+ * ignored) into milliseconds since the epoch. Returns 0, or -EINVAL (NULL or another form). */
+int fo_clock_parse_rfc3339(const char *s, int64_t *ret_ms);
 
 #endif

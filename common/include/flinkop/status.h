@@ -34,6 +34,7 @@ struct fo_savepoint_info {
   struct fo_savepoint *history;
   size_t n_history;
   bool has_history;
+  struct fo_opt_int last_periodic_timestamp; /* epoch ms of the last periodic trigger */
 };
 
 struct fo_job_status {
