@@ -343,6 +343,9 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   bool wrote;
   r = manual_savepoint(p, f, s, &wrote);
   if (wrote || r < 0) return r;
+  /* the history kept bounded while Flink can dispose of what goes */
+  if (lc_is(p->st.job_status.state, "RUNNING") && !p->st.job_status.savepoint_info.trigger_id)
+    sp_trim(p, f);
   pass_finish(p);
   return pass_write_status(p);
 }

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "events.h"
 #include "flinkop/clock.h"
 #include "flinkop/flinkconf.h"
+#include "flinkop/log.h"
 
 void sp_new_id(char out[33]) {
   static const char hex[] = "0123456789abcdef";
@@ -145,4 +147,56 @@ void sp_clear(struct pass *p) {
   pass_set(p, &s->trigger_id, NULL);
   pass_set(p, &s->trigger_type, NULL);
   s->trigger_timestamp.set = false;
+}
+
+/* A whole number of the configuration `key`, `def` when unset or not one (the rulebook refuses
+ * those). */
+static int64_t conf_count(struct pass *p, const char *key, int64_t def) {
+  const char *v = fo_conf_get(p->conf, key);
+  char *end = NULL;
+  long long n = v ? strtoll(v, &end, 10) : def;
+  return v && (end == v || *end || n < 0 || n > 100000) ? def : n;
+}
+
+int sp_trim(struct pass *p, struct fo_flink *f) {
+  struct fo_savepoint_info *si = &p->st.job_status.savepoint_info;
+  if (si->n_history < 2) return 0;
+  int64_t max_count = conf_count(p, "kubernetes.operator.savepoint.history.max.count", 10);
+  int64_t max_age = 24LL * 3600 * 1000;
+  const char *age = fo_conf_get(p->conf, "kubernetes.operator.savepoint.history.max.age");
+  if (age && fo_duration_parse(age, &max_age) < 0) max_age = 24LL * 3600 * 1000;
+  const char *cl = fo_conf_get(p->conf, "kubernetes.operator.savepoint.cleanup.enabled");
+  bool dispose = !cl || strcasecmp(cl, "false") != 0;
+  const char *keep = p->st.job_status.upgrade_savepoint_path;
+  int64_t now = fo_clock_ms();
+  size_t n = si->n_history, kept = 0;
+  int gone = 0;
+  for (size_t i = 0; i < n; i++) {
+    struct fo_savepoint *e = &si->history[i];
+    bool newest = i + 1 == n;
+    bool over = (int64_t)(n - i) > (max_count < 1 ? 1 : max_count) ||
+                (e->time_stamp.set && now - e->time_stamp.v > max_age);
+    bool needed = newest || (keep && e->location && !strcmp(keep, e->location));
+    char *trig = NULL;
+    if (over && !needed && dispose && e->location &&
+        fo_flink_dispose_savepoint(f, e->location, &trig) < 0) {
+      over = false; /* Flink did not take it: kept, tried again later */
+      fo_log("warning", "savepoint disposal not taken; kept in the history",
+             "\"object\":\"%s\",\"location\":\"%s\"", fo_log_str(p->key), fo_log_str(e->location));
+    }
+    free(trig);
+    if (over && !needed) {
+      fo_log("info", "savepoint history trimmed",
+             "\"object\":\"%s\",\"location\":\"%s\",\"disposed\":%s", fo_log_str(p->key),
+             fo_log_str(e->location), dispose ? "true" : "false");
+      free(e->location);
+      free(e->trigger_type);
+      free(e->format_type);
+      gone++;
+      continue;
+    }
+    si->history[kept++] = *e;
+  }
+  si->n_history = kept;
+  return gone;
 }

@@ -28,5 +28,11 @@ int sp_poll(struct pass *p, struct fo_flink *f, bool stop, char **ret_loc, char 
 void sp_record(struct pass *p, const char *location, const char *type, struct fo_opt_int nonce);
 /* Forgets the trigger in flight (after sp_poll said it is done). */
 void sp_clear(struct pass *p);
+/* Trims the savepoint history, oldest first, to kubernetes.operator.savepoint.history.max.count
+ * (10) entries none older than .max.age (24 h), as the reference does; never the newest, nor the
+ * one the next restore needs (upgradeSavepointPath). With kubernetes.operator.savepoint.cleanup.
+ * enabled (true) each is disposed of through Flink first, and kept while Flink does not take the
+ * request. Returns how many entries went. */
+int sp_trim(struct pass *p, struct fo_flink *f);
 
 #endif

@@ -228,8 +228,17 @@ static int write_savepoint_info(json_object *o, const struct fo_savepoint_info *
     json_object *old = fo_json_get_array(o, "savepointHistory");
     json_object *arr = json_object_new_array();
     if (!arr) return -ENOMEM;
+    size_t n_old = old ? json_object_array_length(old) : 0;
     for (size_t i = 0; r == 0 && i < si->n_history; i++) {
-      json_object *prev = old ? json_object_array_get_idx(old, i) : NULL;
+      /* the entry read for the same savepoint (its location): entries may have gone from before
+       * it (the history trimmed), never come, so it is at i or after */
+      json_object *prev = NULL;
+      const char *loc = si->history[i].location;
+      for (size_t j = i; loc && j < n_old && !prev; j++) {
+        json_object *c = json_object_array_get_idx(old, j);
+        const char *cl = fo_json_get_string(c, "location");
+        if (cl && !strcmp(cl, loc)) prev = c;
+      }
       json_object *e = NULL;
       if (prev && json_object_is_type(prev, json_type_object)) {
         if (json_object_deep_copy(prev, &e, NULL) != 0) e = NULL;

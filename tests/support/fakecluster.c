@@ -664,6 +664,14 @@ long fake_flink_transport(void *ud, const char *method, const char *path, const 
     json_object_object_add(o, "jobs", jobs);
     return reply(f, 200, o, data, len);
   }
+  if (!strcmp(method, "POST") && !strcmp(path, "/savepoint-disposal")) {
+    json_object *b = body ? json_tokener_parse(body) : NULL;
+    const char *sp = fo_json_get_string(b, "savepoint-path");
+    f->fl.disposed++;
+    snprintf(f->fl.last_disposed, sizeof f->fl.last_disposed, "%s", sp ? sp : "");
+    json_object_put(b);
+    return reply(f, 202, json_tokener_parse("{\"request-id\":\"d1590sa1\"}"), data, len);
+  }
   if (!ours)
     return reply(f, 404, json_tokener_parse("{\"errors\":[\"Job not found\"]}"), data, len);
   json_object *in = body ? json_tokener_parse(body) : NULL;

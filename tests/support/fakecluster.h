@@ -82,6 +82,8 @@ struct fake_flink_view {
   char last_checkpoint[256]; /* the latest completed checkpoint Flink reports ("" when none); a
                               * start with HA has one at once (its HA pointer names it) */
   int checkpoints;
+  int disposed; /* savepoints disposed of (POST /savepoint-disposal) */
+  char last_disposed[256];
 };
 void fake_flink_view(struct fake *f, struct fake_flink_view *ret);
 /* The next savepoint fails. */

@@ -1303,6 +1303,49 @@ static void test_periodic_savepoint(void **state) {
   h_free(&h);
 }
 
+static size_t h_history(struct h *h, char *oldest, size_t n) {
+  json_object *a = fo_json_path(h_fd(h), "status", "jobStatus", "savepointInfo", "savepointHistory",
+                                (const char *)NULL);
+  const char *l = a ? fo_json_get_string(json_object_array_get_idx(a, 0), "location") : NULL;
+  snprintf(oldest, n, "%s", l ? l : "");
+  return a ? json_object_array_length(a) : 0;
+}
+
+/* The savepoint history stays within kubernetes.operator.savepoint.history.max.count: the
+ * oldest go first, each disposed of through Flink; with cleanup off they only leave the history. */
+static void test_savepoint_history_trimmed(void **state) {
+  (void)state;
+  for (int cleanup = 1; cleanup >= 0; cleanup--) {
+    struct h h;
+    char conf[256], oldest[256];
+    snprintf(conf, sizeof conf,
+             ",\"kubernetes.operator.savepoint.history.max.count\":\"3\","
+             "\"kubernetes.operator.savepoint.cleanup.enabled\":\"%s\"",
+             cleanup ? "true" : "false");
+    h_init(&h, "hist");
+    h_create(&h, "savepoint", "running", conf, NULL);
+    h_converge(&h, 30, NULL, 0);
+    char first[256] = "";
+    for (int nonce = 1; nonce <= 5; nonce++) {
+      char patch[96];
+      snprintf(patch, sizeof patch, "{\"job\":{\"savepointTriggerNonce\":%d}}", nonce);
+      fake_patch_spec(h.fake, "flinkdeployments", NS, "hist", patch);
+      h_converge(&h, 30, NULL, 0);
+      if (nonce == 1) h_history(&h, first, sizeof first);
+    }
+    h_passes(&h, 2);
+    struct fake_flink_view v;
+    fake_flink_view(h.fake, &v);
+    assert_int_equal(v.savepoints, 5);
+    assert_int_equal(h_history(&h, oldest, sizeof oldest), 3);
+    assert_string_equal(oldest, "file:/savepoints/savepoint-3"); /* the newest three kept */
+    assert_int_equal(v.disposed, cleanup ? 2 : 0);
+    if (cleanup) assert_string_equal(v.last_disposed, "file:/savepoints/savepoint-2");
+    assert_string_equal(first, "file:/savepoints/savepoint-1");
+    h_free(&h);
+  }
+}
+
 static void test_delete_cleans_up(void **state) {
   (void)state;
   struct h h;
@@ -1500,6 +1543,7 @@ int main(void) {
       cmocka_unit_test(test_resume_without_ha_data),
       cmocka_unit_test(test_scale_status),
       cmocka_unit_test(test_periodic_savepoint),
+      cmocka_unit_test(test_savepoint_history_trimmed),
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_session_cluster),
