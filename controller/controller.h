@@ -48,6 +48,7 @@ struct ctl {
   struct informer *owned_informers[CTL_MAX_INFORMERS]; /* JobManager Deployments we created */
   size_t n_owned;
   json_object *default_conf; /* read-only after start; workers deep-copy it */
+  double canary_timeout_s;   /* kubernetes.operator.health.canary.resource.timeout */
   atomic_bool stopping;
 };
 

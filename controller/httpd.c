@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canary.h"
 #include "controller.h"
+#include "flinkop/clock.h"
 #include "flinkop/log.h"
 
 static struct MHD_Daemon *D;
@@ -34,7 +36,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
   }
   *size = 0;
   if (strcmp(method, "GET")) return reply(c, 405, "text/plain", strdup("method not allowed\n"));
-  if (!strcmp(url, "/healthz")) return reply(c, 200, "text/plain", strdup("ok\n"));
+  if (!strcmp(url, "/healthz")) {
+    /* alive, and (leading) taking the canaries the watch brings within their timeout */
+    char why[512];
+    if (leader_valid() && !canary_healthy(fo_clock_mono(), C->canary_timeout_s, why, sizeof why))
+      return reply(c, 500, "text/plain", strdup(why));
+    return reply(c, 200, "text/plain", strdup("ok\n"));
+  }
   if (!strcmp(url, "/readyz")) {
     bool ready = !atomic_load(&C->stopping);
     for (size_t i = 0; i < C->n_fd; i++) ready = ready && informer_synced(C->fd_informers[i]);

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "canary.h"
 #include "controller.h"
 #include "flinkop/buf.h"
 #include "flinkop/clock.h"
@@ -89,6 +90,11 @@ static char *change_stamp(json_object *obj) {
 
 static void on_fd_change(void *ud, const char *key, json_object *obj, bool deleted) {
   struct ctl *c = ud;
+  int64_t gen = 0;
+  if (deleted) canary_forget(key);
+  else if (fo_is_canary(obj) &&
+           fo_json_as_int64(fo_json_path(obj, "metadata", "generation", (const char *)NULL), &gen))
+    canary_seen(key, gen, fo_clock_mono());
   char *stamp = deleted ? NULL : change_stamp(obj);
   queue_add_change(c->queue, key, stamp);
   free(stamp);
@@ -156,9 +162,20 @@ static void *worker(void *arg) {
       free(key);
       continue;
     }
+    json_object *obj = cached(c, key);
+    int64_t gen = 0;
+    if (fo_is_canary(obj)) { /* the health probe's: taken, never deployed */
+      if (fo_json_as_int64(fo_json_path(obj, "metadata", "generation", (const char *)NULL), &gen))
+        canary_reconciled(key, gen);
+      json_object_put(obj);
+      queue_forget(c->queue, key);
+      queue_done(c->queue, key);
+      free(key);
+      continue;
+    }
     gate.key = key;
     double t0 = fo_clock_mono(), again = 0;
-    int r = reconcile(&env, k, cached(c, key), key, &again);
+    int r = reconcile(&env, k, obj, key, &again);
     double took = fo_clock_mono() - t0;
     gate.key = NULL;
     if (r < 0) {
@@ -247,6 +264,14 @@ int main(int argc, char **argv) {
             fo_log_str(fo_conf_get(c.default_conf, bad_key)));
     return 2;
   }
+  const char *ct = c.default_conf ? fo_conf_get(c.default_conf, CANARY_TIMEOUT_KEY) : NULL;
+  int64_t ct_ms = 60000;
+  if (ct && (fo_duration_parse(ct, &ct_ms) < 0 || ct_ms <= 0)) {
+    fprintf(stderr, "flink-controller: %s: %s: \"%s\" is not a usable value\n",
+            c.cfg.config ? c.cfg.config : "configuration", CANARY_TIMEOUT_KEY, fo_log_str(ct));
+    return 2;
+  }
+  c.canary_timeout_s = (double)ct_ms / 1000.0;
   c.queue = queue_new(&c.backoff);
   const char *all[] = {NULL};
   const char *const *nss = c.cfg.namespaces ? (const char *const *)c.cfg.namespaces : all;

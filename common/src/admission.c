@@ -128,11 +128,13 @@ int fo_admission_decode_again(const char *body, size_t len, const struct fo_limi
   return 0;
 }
 
+/* A FlinkDeployment created or updated, and not a canary (those are admitted as they are). */
 static bool judged(const struct fo_admission_request *req) {
   bool op = strcmp(req->operation, "CREATE") == 0 || strcmp(req->operation, "UPDATE") == 0;
   return op && req->object &&
          fo_flinkdeployment_type(fo_jv_get_string(req->object, "apiVersion"),
-                                 fo_jv_get_string(req->object, "kind"));
+                                 fo_jv_get_string(req->object, "kind")) &&
+         !fo_jv_is_canary(req->object);
 }
 
 static int resp_init(const struct fo_admission_request *req, struct fo_admission_response *resp) {
@@ -226,6 +228,10 @@ int fo_admission_review_object(json_object *obj, json_object *old_obj, json_obje
                                json_object **ret_mutated, struct fo_findings *errors,
                                struct fo_findings *warnings) {
   if (ret_mutated) *ret_mutated = NULL;
+  if (fo_is_canary(obj)) { /* admitted as it is */
+    if (ret_mutated) *ret_mutated = json_object_get(obj);
+    return 0;
+  }
   json_object *patch;
   int r = fo_defaults_patch_json(obj, &patch);
   if (r < 0) return r;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "flinkop/buf.h"
 
@@ -222,4 +223,16 @@ bool fo_flinkdeployment_type(const char *api_version, const char *kind) {
 bool fo_is_flinkdeployment(json_object *root) {
   return fo_flinkdeployment_type(fo_json_get_string(root, "apiVersion"),
                                  fo_json_get_string(root, "kind"));
+}
+
+bool fo_canary_label(const char *value) { return value && strcasecmp(value, "true") == 0; }
+
+bool fo_is_canary(json_object *root) {
+  return fo_canary_label(fo_json_get_string(
+      fo_json_get_object(fo_json_get_object(root, "metadata"), "labels"), FO_CANARY_LABEL));
+}
+
+bool fo_jv_is_canary(const struct fo_jv *root) {
+  return fo_canary_label(fo_jv_get_string(
+      fo_jv_path(root, "metadata", "labels", (const char *)NULL), FO_CANARY_LABEL));
 }

@@ -4,7 +4,8 @@
 ns=e2e-life
 kubectl create namespace $ns >/dev/null
 flinksim_start --checkpoint-interval 0.3 --start-delay 0.3 --savepoint-delay 0.3
-controller_start life --leader-elect=false --flink-url-template "http://127.0.0.1:$FLINKSIM_PORT/{namespace}/{name}"
+printf 'kubernetes.operator.health.canary.resource.timeout: 2 s\n' > "$FO_CLUSTER_DIR/life-operator.yaml" # (the canary case)
+controller_start life --leader-elect=false --config "$FO_CLUSTER_DIR/life-operator.yaml" --flink-url-template "http://127.0.0.1:$FLINKSIM_PORT/{namespace}/{name}"
 rec() { python3 "$E2E_DIR/tools.py" sim-record "$FLINKSIM_STATE" "$ns/$1" "$2"; }
 jpath() { kubectl -n $ns get flinkdep "$1" -o jsonpath="$2" 2>/dev/null; }
 job_is() { [ "$(jpath "$1" '{.status.jobStatus.state}')" = "$2" ] && [ "$(jpath "$1" '{.status.reconciliationStatus.state}')" = DEPLOYED ]; }
@@ -405,6 +406,22 @@ check "session cluster: with the new configuration" "yes" "$(kubectl -n $ns get 
 app sus stateless | sed 's/    upgradeMode: stateless/    upgradeMode: stateless\n    state: suspended/' | kubectl apply -f - >/dev/null
 if wait_for 20 lifecycle_is sus SUSPENDED; then ok "created suspended: recorded"; else ko "created suspended" "$(jpath sus '{.status}')"; fi
 check "created suspended: nothing started" "0" "$(rec sus starts)"
+
+# ---- a canary resource (the reference's health probe): admitted by the webhook without a spec,
+# taken by the controller (its /healthz stays healthy), never deployed nor finalized ----
+canary_yaml() { printf 'apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata:\n  name: canary\n  namespace: %s\n  labels: {flink.apache.org/canary: "true"}\n%s' "$ns" "${1:-}"; }
+out=$(canary_yaml | kubectl apply -f - 2>&1)
+if [ $? -eq 0 ]; then ok "canary: admitted without a spec"; else ko "canary: admitted" "$out"; fi
+out=$(canary_yaml | sed 's/"true"/"no"/' | kubectl apply --dry-run=server -f - 2>&1)
+if [ $? -ne 0 ] && grep -q 'Flink Version must be defined' <<<"$out"; then ok "canary: without the label the same object is judged"; else ko "canary: judged without the label" "$out"; fi
+canary_yaml 'spec: {restartNonce: 1}' | kubectl apply -f - >/dev/null # a new generation for the probe
+healthy() { curl -sf "http://127.0.0.1:$CTL_PORT_life/healthz" >/dev/null; }
+past=$(( $(date +%s) + 3 )); timed_out() { [ "$(date +%s)" -ge "$past" ]; }
+wait_for 10 timed_out # (no condition to poll: healthy means nothing happened past the 2 s timeout)
+if healthy; then ok "canary: the controller took it (its /healthz is 200 past the canary timeout)"; else ko "canary: /healthz" "$(curl -s "http://127.0.0.1:$CTL_PORT_life/healthz")"; fi
+check "canary: nothing deployed, no finalizer, no status" "//" \
+  "$(kubectl -n $ns get deploy canary -o name 2>/dev/null)/$(jpath canary '{.metadata.finalizers}')/$(jpath canary '{.status}')"
+kubectl -n $ns delete flinkdep canary --wait=false >/dev/null
 
 # ---- delete cleans up everything it owns ----
 for n in sl sp ls sus crash sa pt pts refused legacy rbac denied sess; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done

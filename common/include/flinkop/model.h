@@ -111,6 +111,14 @@ int fo_deployment_read(const struct fo_jv *root, struct fo_deployment *out,
 bool fo_flinkdeployment_type(const char *api_version, const char *kind);
 bool fo_is_flinkdeployment(json_object *root);
 
+/* A canary resource: the label FO_CANARY_LABEL is "true" (any case). The reference operator's
+ * health probe: always admitted as it is, never deployed; the controller only notes that it saw
+ * each of its generations (controller/canary.h). */
+#define FO_CANARY_LABEL "flink.apache.org/canary"
+bool fo_canary_label(const char *value);
+bool fo_is_canary(json_object *root);
+bool fo_jv_is_canary(const struct fo_jv *root);
+
 /* Effective values with defaults applied. */
 static inline const char *fo_job_state(const struct fo_job *j) {
   return j->state ? j->state : "running";
