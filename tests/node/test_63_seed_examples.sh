@@ -1,7 +1,7 @@
 # The seed's example manifests, as fixed in examples/ (seed-savepoint-nonce-fixed.yaml,
 # seed-last-state-fixed.yaml), on real Flink 1.14.3 (the image they name, built here: Debian
-# bullseye, Java 11). Not in the default run (it builds one more image); run it with
-#   bash tests/node/run.sh tests/node/test_30_chart.sh tests/node/seed_examples.sh
+# bullseye, Java 11; built once, cached like the others). Alone:
+#   bash tests/node/run.sh tests/node/test_30_chart.sh tests/node/test_63_seed_examples.sh
 # Three things of each manifest are changed to fit the test node, and only these: the namespace
 # (the chart's job namespace, where its `flink` ServiceAccount is), the CPU (1 core each for the
 # JobManager and the TaskManager does not fit a 2-core node beside the operator: a quarter, with a
