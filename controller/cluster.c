@@ -736,6 +736,25 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   fo_json_set(cmv, "name", str(cmn), &b->oom);
   fo_json_set(vol, "configMap", cmv, &b->oom);
   fo_json_push(vols, vol, &b->oom);
+  if (jm && !standalone(b) && has_tm_template(b)) {
+    /* Flink's PodTemplateMountDecorator: the JobManager makes its TaskManager pods from
+     * /opt/flink/pod-template/taskmanager-pod-template.yaml, and from nowhere else (the
+     * kubernetes.pod-template-file.taskmanager key is read by Flink's client only) */
+    json_object *pm = json_object_new_object(), *pv = json_object_new_object(),
+                *pc = json_object_new_object(), *items = json_object_new_array(),
+                *item = json_object_new_object();
+    fo_json_set(pm, "name", str("pod-template-volume"), &b->oom);
+    fo_json_set(pm, "mountPath", str("/opt/flink/pod-template"), &b->oom);
+    fo_json_push(vm, pm, &b->oom);
+    fo_json_set(item, "key", str(TM_TEMPLATE_FILE), &b->oom);
+    fo_json_set(item, "path", str(TM_TEMPLATE_FILE), &b->oom);
+    fo_json_push(items, item, &b->oom);
+    fo_json_set(pc, "name", str(cmn), &b->oom);
+    fo_json_set(pc, "items", items, &b->oom);
+    fo_json_set(pv, "name", str("pod-template-volume"), &b->oom);
+    fo_json_set(pv, "configMap", pc, &b->oom);
+    fo_json_push(vols, pv, &b->oom);
+  }
   free(cmn);
   if (jm && standalone(b) && s->job.jar_uri && !mounts_usrlib(main) &&
       !strstr(s->job.jar_uri, "/opt/flink/usrlib/")) {

@@ -200,8 +200,9 @@ static void set_conditions(struct pass *p) {
 }
 
 /* status.taskManager, for the scale subresource: the TaskManagers' pods' selector and how many
- * the spec asks for (taskManager.replicas, else the parallelism over the slots); empty and 0
- * while suspended, as the reference writes it. */
+ * the spec asks for (taskManager.replicas, else the parallelism over the slots); 0 and no
+ * selector while suspended (the reference writes an empty selector, which the Kubernetes 1.20 API
+ * server refuses as null). */
 static void set_task_manager(struct pass *p) {
   bool suspended = p->st.lifecycle_state && !strcmp(p->st.lifecycle_state, "SUSPENDED");
   int64_t n = 0;
@@ -215,7 +216,7 @@ static void set_task_manager(struct pass *p) {
   struct fo_tm_status *tm = &p->st.task_manager;
   p->st.has_task_manager = true;
   tm->replicas = (struct fo_opt_int){true, n};
-  pass_set(p, &tm->label_selector, sel);
+  pass_set(p, &tm->label_selector, *sel ? sel : NULL);
 }
 
 void pass_finish(struct pass *p) {

@@ -81,6 +81,13 @@ $extra" "" 0.25 0.25
   elif [ "$KMODE" = standalone ] && [[ $owner == ReplicaSet/$FD2-taskmanager-* ]]; then
     ok "$CASE: the TaskManager pod is the operator's Deployment $FD2-taskmanager's"
   else ko "$CASE: a TaskManager pod of the right owner" "$owner"$'\n'"$(kubectl -n $FNS get pods -l app=$FD2 -o wide 2>&1)"; fi
+  # the pod template reached the TaskManagers (in native mode Flink reads it only from
+  # /opt/flink/pod-template in the JobManager's pod)
+  local tvols; tvols=$(kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o jsonpath='{.items[0].spec.volumes[*].name}')
+  case " $tvols " in
+    *" flink-data "*) ok "$CASE: the TaskManager pod was made from the pod template (its flink-data volume)" ;;
+    *) ko "$CASE: the TaskManager pod from the pod template" "volumes: $tvols" ;;
+  esac
   check "$CASE: a first start restores nothing" "none" "$(restored_from)"
   if wait_for 60 counting; then check "$CASE: the counter started from nothing" "0" "$(counter restored)"
   else ko "$CASE: the counter counts, read through Flink's REST API" "$(counter count 2>&1)"; fi
