@@ -772,16 +772,13 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   return t;
 }
 
-static long long tm_slots(json_object *conf) {
-  const char *t = conf ? fo_conf_get(conf, "taskmanager.numberOfTaskSlots") : NULL;
-  char *end = NULL;
-  long long slots = t ? strtoll(t, &end, 10) : 1;
-  return !t || end == t || *end || slots < 1 || slots > 1000000 ? 1 : slots;
+static int64_t tm_slots(json_object *conf) {
+  return fo_conf_whole(conf, "taskmanager.numberOfTaskSlots", 1, 1000000, 1);
 }
 
 int64_t cluster_tm_count(const struct fo_spec *s, json_object *conf) {
   if (s->task_manager.replicas.set) return s->task_manager.replicas.v;
-  long long slots = tm_slots(conf);
+  int64_t slots = tm_slots(conf);
   long long par = s->job.parallelism.set && s->job.parallelism.v > 0 ? s->job.parallelism.v : 1;
   return (par + slots - 1) / slots;
 }

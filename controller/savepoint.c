@@ -149,19 +149,11 @@ void sp_clear(struct pass *p) {
   s->trigger_timestamp.set = false;
 }
 
-/* A whole number of the configuration `key`, `def` when unset or not one (the rulebook refuses
- * those). */
-static int64_t conf_count(struct pass *p, const char *key, int64_t def) {
-  const char *v = fo_conf_get(p->conf, key);
-  char *end = NULL;
-  long long n = v ? strtoll(v, &end, 10) : def;
-  return v && (end == v || *end || n < 0 || n > 100000) ? def : n;
-}
-
 int sp_trim(struct pass *p, struct fo_flink *f) {
   struct fo_savepoint_info *si = &p->st.job_status.savepoint_info;
   if (si->n_history < 2) return 0;
-  int64_t max_count = conf_count(p, "kubernetes.operator.savepoint.history.max.count", 10);
+  int64_t max_count =
+      fo_conf_whole(p->conf, "kubernetes.operator.savepoint.history.max.count", 0, 100000, 10);
   int64_t max_age = 24LL * 3600 * 1000;
   const char *age = fo_conf_get(p->conf, "kubernetes.operator.savepoint.history.max.age");
   if (age && fo_duration_parse(age, &max_age) < 0) max_age = 24LL * 3600 * 1000;

@@ -547,3 +547,11 @@ oom:
   json_object_put(all);
   return -ENOMEM;
 }
+
+int64_t fo_conf_whole(json_object *conf, const char *key, int64_t min, int64_t max, int64_t def) {
+  const char *v = conf ? fo_conf_get(conf, key) : NULL;
+  char *end = NULL;
+  errno = 0;
+  long long n = v ? strtoll(v, &end, 10) : 0;
+  return !v || errno || end == v || *end || n < min || n > max ? def : n;
+}

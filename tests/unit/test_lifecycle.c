@@ -1128,6 +1128,16 @@ static void test_savepoint_mode_failed_job(void **state) {
   }
 }
 
+/* Converges, then Flink took one savepoint, the new job restored it and runs at `parallelism`. */
+static void h_upgraded_from_one_savepoint(struct h *h, int parallelism) {
+  h_converge(h, 40, NULL, 0);
+  struct fake_flink_view v;
+  fake_flink_view(h->fake, &v);
+  assert_int_equal(v.savepoints, 1);
+  assert_string_equal(v.restored_from, v.last_savepoint);
+  assert_int_equal(v.parallelism, parallelism);
+}
+
 /* savepoint mode: a spec change that comes as soon as Flink runs the job, before the controller
  * has seen it run (its status still RECONCILING, the JobManager DEPLOYING), is a savepoint upgrade:
  * Flink said RUNNING when the stop was planned. A JobManager that then does not answer for a
@@ -1153,11 +1163,8 @@ static void test_savepoint_upgrade_before_running_is_seen(void **state) {
   assert_non_null(fake_get(h.fake, "deployments", NS, "early")); /* nothing was stopped */
   assert_int_equal(h_phase(&h), LC_STOP_SAVEPOINT);
   fake_flink_break(h.fake, false);
-  h_converge(&h, 40, NULL, 0);
-  fake_flink_view(h.fake, &v); /* (the JobManager that answers again restarted its job: a start) */
-  assert_int_equal(v.savepoints, 1);
-  assert_string_equal(v.restored_from, v.last_savepoint);
-  assert_int_equal(v.parallelism, 3);
+  /* (the JobManager that answers again restarted its job: a start) */
+  h_upgraded_from_one_savepoint(&h, 3);
   h_free(&h);
 }
 
@@ -1186,11 +1193,7 @@ static void test_upgrade_savepoint_fails(void **state) {
   fake_flink_view(h.fake, &v);
   assert_string_equal(v.job_state, "RUNNING");
   assert_int_equal(v.savepoints, 0);
-  h_converge(&h, 40, NULL, 0);
-  fake_flink_view(h.fake, &v);
-  assert_int_equal(v.savepoints, 1);
-  assert_string_equal(v.restored_from, v.last_savepoint);
-  assert_int_equal(v.parallelism, 3);
+  h_upgraded_from_one_savepoint(&h, 3);
   h_free(&h);
 }
 

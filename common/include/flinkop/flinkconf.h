@@ -64,6 +64,9 @@ int fo_quantity_parse(const char *s, double *ret_value, const char **ret_why);
 /* A resource limit factor (kubernetes.<component>.cpu|memory.limit-factor): a number from 1 (Flink
  * refuses less) to 1000. NULL (not set) is 1. Returns 0 with *ret, or -EINVAL (*ret is then 1). */
 int fo_limit_factor_parse(const char *s, double *ret);
+/* The whole number `key` of `conf` (may be NULL) when it is one from min to max, else `def`
+ * (unset, or a value the rulebook refuses). */
+int64_t fo_conf_whole(json_object *conf, const char *key, int64_t min, int64_t max, int64_t def);
 /* A Flink Duration ("5 min", "300s", "1h", "250 ms", "10": milliseconds) as Flink's
  * TimeUtils.parseDuration reads it: a whole number, optional blanks, an optional unit (d, day(s),
  * h, hour(s), min, minute(s), m, s, sec(s), second(s), ms, milli(s), millisecond(s), us, micro(s),
