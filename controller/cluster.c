@@ -8,6 +8,7 @@
 
 #include "flinkop/buf.h"
 #include "flinkop/flinkconf.h"
+#include "flinkop/ingress.h"
 #include "flinkop/podmerge.h"
 
 /* A build in progress: the first allocation failure is kept, and an object built after one is
@@ -75,6 +76,10 @@ static long flink1_minor(const struct b *b) {
 /* Flink before 1.19 reads flink-conf.yaml with its own line parser ("key: value", no quoting, '#'
  * starts a comment); 1.19 and later read config.yaml as YAML. */
 static bool legacy_conf(const struct b *b) { return flink1_minor(b) < 19; }
+
+/* The JobManager's REST port: its Services' and its container's (rest.port set otherwise is not
+ * applied yet: docs/architecture.md) */
+#define REST_PORT 8081
 
 static json_object *str(const char *s) { return json_object_new_string(s); }
 
@@ -369,7 +374,7 @@ static json_object *service(struct b *b, const char *name, bool headless) {
   else fo_json_set(spec, "type", str("ClusterIP"), &b->oom);
   json_object *ports = json_object_new_array();
   static const char *const names[] = {"rest", "jobmanager-rpc", "blobserver"};
-  static const int nums[] = {8081, 6123, 6124};
+  static const int nums[] = {REST_PORT, 6123, 6124};
   for (int i = headless ? 1 : 0; i < (headless ? 3 : 1); i++) {
     json_object *p = json_object_new_object();
     fo_json_set(p, "name", str(names[i]), &b->oom);
@@ -380,6 +385,74 @@ static json_object *service(struct b *b, const char *name, bool headless) {
   fo_json_set(spec, "ports", ports, &b->oom);
   fo_json_set(s, "spec", spec, &b->oom);
   return s;
+}
+
+bool cluster_ingress_managed(json_object *conf) {
+  const char *v = fo_conf_get(conf, "kubernetes.operator.ingress.manage");
+  return !v || strcasecmp(v, "false");
+}
+
+/* A string-to-string map of spec.ingress (labels, annotations) into `to`, whose members win. */
+static void string_map(struct b *b, json_object *to, json_object *from) {
+  if (!json_object_is_type(from, json_type_object)) return;
+  json_object_object_foreach(from, k, v) {
+    if (json_object_is_type(v, json_type_string) && !fo_json_get(to, k))
+      fo_json_set(to, k, json_object_get(v), &b->oom);
+  }
+}
+
+/* The Ingress of spec.ingress, as the reference builds it: one rule to `<name>-rest` on the REST
+ * port, its host and path from the template (pathType ImplementationSpecific), the class, the TLS
+ * entries, the user's annotations, the user's labels under the operator's (component=ingress).
+ * NULL (b->oom -EINVAL) for a template the rulebook refuses. */
+static json_object *ingress(struct b *b, json_object *spec_ing, const char *rest) {
+  const char *tmpl = fo_json_get_string(spec_ing, "template");
+  struct fo_ingress_url u;
+  char why[600];
+  int r = tmpl ? fo_ingress_render(tmpl, b->in->name, b->in->ns, &u, why, sizeof why) : -EINVAL;
+  if (r < 0) {
+    b->oom = r == -ENOMEM ? r : -EINVAL;
+    return NULL;
+  }
+  json_object *o = json_object_new_object();
+  fo_json_set(o, "apiVersion", str("networking.k8s.io/v1"), &b->oom);
+  fo_json_set(o, "kind", str("Ingress"), &b->oom);
+  json_object *m = meta(b, b->in->name, "ingress");
+  string_map(b, fo_json_get_object(m, "labels"), fo_json_get_object(spec_ing, "labels"));
+  json_object *ann = json_object_new_object();
+  string_map(b, ann, fo_json_get_object(spec_ing, "annotations"));
+  if (json_object_object_length(ann)) fo_json_set(m, "annotations", ann, &b->oom);
+  else json_object_put(ann);
+  fo_json_set(o, "metadata", m, &b->oom);
+  json_object *spec = json_object_new_object();
+  const char *cls = fo_json_get_string(spec_ing, "className");
+  if (cls) fo_json_set(spec, "ingressClassName", str(cls), &b->oom);
+  json_object *port = json_object_new_object(), *svc = json_object_new_object(),
+              *backend = json_object_new_object(), *path = json_object_new_object(),
+              *paths = json_object_new_array(), *http = json_object_new_object(),
+              *rule = json_object_new_object(), *rules = json_object_new_array();
+  fo_json_set(port, "number", json_object_new_int(REST_PORT), &b->oom);
+  fo_json_set(svc, "name", str(rest), &b->oom);
+  fo_json_set(svc, "port", port, &b->oom);
+  fo_json_set(backend, "service", svc, &b->oom);
+  if (u.path) fo_json_set(path, "path", str(u.path), &b->oom);
+  fo_json_set(path, "pathType", str("ImplementationSpecific"), &b->oom);
+  fo_json_set(path, "backend", backend, &b->oom);
+  fo_json_push(paths, path, &b->oom);
+  fo_json_set(http, "paths", paths, &b->oom);
+  if (u.host) fo_json_set(rule, "host", str(u.host), &b->oom);
+  fo_json_set(rule, "http", http, &b->oom);
+  fo_json_push(rules, rule, &b->oom);
+  fo_json_set(spec, "rules", rules, &b->oom);
+  json_object *tls = fo_json_get(spec_ing, "tls");
+  if (json_object_is_type(tls, json_type_array) && json_object_array_length(tls)) {
+    json_object *copy = NULL;
+    if (json_object_deep_copy(tls, &copy, NULL) != 0) b->oom = -ENOMEM;
+    else fo_json_set(spec, "tls", copy, &b->oom);
+  }
+  fo_json_set(o, "spec", spec, &b->oom);
+  fo_ingress_url_free(&u);
+  return o;
 }
 
 /* The JobManager's and TaskManager's command line, as the Flink image's entry point
@@ -712,7 +785,7 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   flink_pod_options(b, component, t, spec, main);
   if (env) fo_json_push(env, pod_ip_env(b), &b->oom);
   if (jm) {
-    port(b, ports, "rest", 8081);
+    port(b, ports, "rest", REST_PORT);
     port(b, ports, "jobmanager-rpc", 6123);
     port(b, ports, "blobserver", 6124);
   } else {
@@ -843,6 +916,11 @@ int cluster_build(const struct cluster_input *in, struct cluster_objects *ret) {
     ret->res[ret->n] = &fo_res_deployments;
     ret->obj[ret->n++] =
         tm ? deployment(&b, tm, "taskmanager", reps, component_template(&b, "taskManager")) : NULL;
+  }
+  json_object *spec_ing = fo_json_get_object(in->spec_json, "ingress");
+  if (spec_ing && cluster_ingress_managed(in->conf)) {
+    ret->res[ret->n] = &fo_res_ingresses;
+    ret->obj[ret->n++] = rest ? ingress(&b, spec_ing, rest) : NULL;
   }
   json_object_put(conf);
   free(rest);

@@ -1,7 +1,9 @@
 /* cluster.h - the Kubernetes objects a FlinkDeployment's Flink cluster is made of, as pure
  * functions of the spec: the ConfigMap `flink-config-<name>` with the Flink configuration, the
  * JobManager's Services (`<name>-rest` and the headless `<name>`), the JobManager Deployment
- * `<name>` and, in standalone mode, the TaskManager Deployment `<name>-taskmanager`. Nothing here
+ * `<name>`, in standalone mode the TaskManager Deployment `<name>-taskmanager`, and with
+ * spec.ingress the Ingress `<name>` (networking.k8s.io/v1) to the REST Service, unless
+ * kubernetes.operator.ingress.manage is false (cluster_ingress_wanted). Nothing here
  * talks to a server; the golden cases in tests/cases/cluster pin what is built.
  *
  * Every object carries the labels app=<name>, type, component (where one applies) and
@@ -15,6 +17,7 @@
 #ifndef FLINKOP_CONTROLLER_CLUSTER_H
 #define FLINKOP_CONTROLLER_CLUSTER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "flinkop/json.h"
@@ -34,7 +37,7 @@ struct cluster_input {
   const char *restore_path; /* execution.savepoint.path, or NULL */
 };
 
-#define CLUSTER_MAX_OBJECTS 5
+#define CLUSTER_MAX_OBJECTS 6
 struct cluster_objects {
   size_t n;
   const struct fo_kube_resource *res[CLUSTER_MAX_OBJECTS];
@@ -42,9 +45,14 @@ struct cluster_objects {
 };
 
 /* Builds every object of the cluster. Returns 0, or -ENOMEM, or -E2BIG (a pod template nested
- * beyond the depth limit); then *ret holds nothing. */
+ * beyond the depth limit), or -EINVAL (an ingress template the rulebook refuses); then *ret holds
+ * nothing. */
 int cluster_build(const struct cluster_input *in, struct cluster_objects *ret);
 void cluster_objects_free(struct cluster_objects *o);
+
+/* The Ingress management setting: false when kubernetes.operator.ingress.manage in `conf`
+ * (borrowed, flat) is "false" (any case); true otherwise, as in the reference. */
+bool cluster_ingress_managed(json_object *conf);
 
 /* The configuration the JobManager starts with: the effective configuration plus what the
  * operator sets (cluster id, namespace, HA cluster id, target, image, service account, jars,

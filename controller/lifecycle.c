@@ -217,6 +217,17 @@ static int deploy(struct pass *p, const char *job_id, const char *restore_path) 
   int r = cluster_build(&in, &objs);
   for (size_t i = 0; r == 0 && i < objs.n; i++) r = apply(p, objs.res[i], objs.obj[i]);
   cluster_objects_free(&objs);
+  /* spec.ingress removed: its Ingress goes (a change of spec.ingress is an upgrade, so a deploy
+   * always follows one; a first one has none to remove); not managed: said, as the reference does
+   */
+  bool managed = cluster_ingress_managed(p->conf);
+  if (r == 0 && !p->spec.ingress && managed && !p->first_deployment) {
+    r = fo_kube_delete(p->k, &fo_res_ingresses, p->ns, p->name, NULL);
+    if (r == -ENOENT) r = 0;
+  } else if (r == 0 && p->spec.ingress && !managed) {
+    event_record(p->k, p->obj, "Warning", "IngressManagement",
+                 "Ingress management is turned off but ingress set in spec");
+  }
   fo_log(
       "info", "deployed",
       "\"object\":\"%s\",\"jobId\":\"%s\",\"restoreFrom\":\"%s\",\"generation\":%lld,\"result\":%d",
@@ -474,8 +485,38 @@ static int on_new(struct pass *p, struct lc_step *s) {
   return r;
 }
 
+/* job.savepointRedeployNonce changed to a new value (a change to none is no request, as in the
+ * reference): the job is deployed again from job.initialSavepointPath, whatever its upgradeMode and
+ * whatever state it holds now. The nonce is recorded with the transition, so it is acted on once.
+ */
+static bool redeploy_requested(const struct pass *p) {
+  const struct fo_opt_int *n = &p->spec.job.savepoint_redeploy_nonce,
+                          *ln = &p->last.job.savepoint_redeploy_nonce;
+  return !is_session(p) && n->set && (!ln->set || ln->v != n->v) &&
+         p->spec.job.initial_savepoint_path && *p->spec.job.initial_savepoint_path;
+}
+
+/* Begins the redeploy: savepoint mode with the restore point set before anything stops (the
+ * running job's state is left behind on purpose, no savepoint is taken; its HA data goes). A job
+ * asked to stay suspended keeps the path for its resume. */
+static int begin_redeploy(struct pass *p, struct lc_step *s, bool job_running) {
+  const struct lc_mode *m = mode_named("savepoint");
+  char msg[600];
+  snprintf(msg, sizeof msg, "Redeploying from savepoint %.512s (savepointRedeployNonce %lld)",
+           p->spec.job.initial_savepoint_path, (long long)p->spec.job.savepoint_redeploy_nonce.v);
+  event_record(p->k, p->obj, "Normal", "SpecChanged", msg);
+  pass_set(p, &p->st.job_status.upgrade_savepoint_path, p->spec.job.initial_savepoint_path);
+  int r = begin(p, m, job_running, true);
+  s->again = 0.05;
+  s->mode = m->name;
+  if (r == 0)
+    lc_go(p, s, job_running ? LC_STOP_CLUSTER : LC_START, "savepointRedeployNonce changed");
+  return r;
+}
+
 static int on_suspended(struct pass *p, struct lc_step *s) {
   if (want_running(p)) {
+    if (redeploy_requested(p)) return begin_redeploy(p, s, false);
     /* restore with the mechanism the job was suspended with (stateless always starts empty) */
     const struct lc_mode *m =
         spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p) : recorded_mode(p);
@@ -600,6 +641,7 @@ static int recover_missing(struct pass *p, struct lc_step *s) {
 }
 
 static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
+  if (redeploy_requested(p)) return begin_redeploy(p, s, true);
   bool stop = !want_running(p);
   if (stop || spec_changed(p)) {
     const struct lc_mode *m;

@@ -24,6 +24,7 @@ const struct fo_kube_resource fo_res_events = {"", "v1", "events", true};
 const struct fo_kube_resource fo_res_leases = {"coordination.k8s.io", "v1", "leases", true};
 const struct fo_kube_resource fo_res_pods = {"", "v1", "pods", true};
 const struct fo_kube_resource fo_res_secrets = {"", "v1", "secrets", true};
+const struct fo_kube_resource fo_res_ingresses = {"networking.k8s.io", "v1", "ingresses", true};
 const struct fo_kube_resource fo_res_validating_webhooks = {
     "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", false};
 const struct fo_kube_resource fo_res_mutating_webhooks = {"admissionregistration.k8s.io", "v1",

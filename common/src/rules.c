@@ -6,6 +6,7 @@
 
 #include "flinkop/buf.h"
 #include "flinkop/flinkconf.h"
+#include "flinkop/ingress.h"
 #include "flinkop/model.h"
 #include "flinkop/status.h"
 
@@ -291,8 +292,19 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   }
 
   /* 10. ingress and log configuration */
-  if (r == 0 && s->ingress && !fo_jv_get_string(s->ingress, "template"))
+  const char *itmpl = s->ingress ? fo_jv_get_string(s->ingress, "template") : NULL;
+  if (r == 0 && s->ingress && !itmpl)
     r = fo_findings_add(e, "spec.ingress.template", "Ingress template must be defined");
+  if (r == 0 && itmpl) {
+    struct fo_ingress_url u;
+    char why[600];
+    int ir = fo_ingress_render(itmpl, d.name, d.namespace_, &u, why, sizeof why);
+    if (ir == -ENOMEM) r = ir;
+    else if (ir < 0)
+      r = fo_findings_add(e, "spec.ingress.template",
+                          "Unable to process the Ingress template(%.1024s). Error: %s", itmpl, why);
+    fo_ingress_url_free(&u);
+  }
   for (uint32_t i = 0; r == 0 && s->log_configuration && i < s->log_configuration->n; i++) {
     const char *k = s->log_configuration->u.members[i].key;
     if (!fo_enum_contains(log_keys, k))

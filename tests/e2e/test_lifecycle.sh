@@ -405,6 +405,19 @@ sess_redeployed() { lifecycle_is sess STABLE && [ "$(jpath sess '{.status.observ
 if wait_for 40 sess_redeployed; then ok "session cluster: a spec change deployed a new cluster"; else ko "session cluster: redeployed" "$(jpath sess '{.status}')"; fi
 check "session cluster: with the new configuration" "yes" "$(kubectl -n $ns get cm flink-config-sess -o jsonpath='{.data.config\.yaml}' | grep -q 'taskmanager.numberOfTaskSlots": "2"' && echo yes)"
 
+# ---- spec.ingress: an Ingress (networking.k8s.io/v1) to the REST Service, owned by the
+# FlinkDeployment, its host and path from the template; gone when spec.ingress is removed ----
+kubectl -n $ns patch flinkdep sess --type merge -p '{"spec":{"ingress":{"template":"{{name}}.{{namespace}}.flink.example.com/ui(/|$)(.*)","className":"nginx","annotations":{"nginx.ingress.kubernetes.io/rewrite-target":"/$2"},"labels":{"team":"data"}}}}' >/dev/null
+ing() { kubectl -n $ns get ingress sess -o jsonpath='{.spec.ingressClassName} {.spec.rules[0].host} {.spec.rules[0].http.paths[0].path} {.spec.rules[0].http.paths[0].pathType} {.spec.rules[0].http.paths[0].backend.service.name}:{.spec.rules[0].http.paths[0].backend.service.port.number} {.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.metadata.labels.component} {.metadata.labels.team} {.metadata.annotations.nginx\.ingress\.kubernetes\.io/rewrite-target}' 2>&1; }
+want_ing='nginx sess.e2e-life.flink.example.com /ui(/|$)(.*) ImplementationSpecific sess-rest:8081 FlinkDeployment/sess ingress data /$2'
+ing_is() { [ "$(ing)" = "$want_ing" ] && lifecycle_is sess STABLE; }
+if wait_for 40 ing_is; then ok "ingress: the API server has the Ingress the template asks for, owned by the FlinkDeployment"; else ko "ingress: created" "want: $want_ing"$'\n'"got:  $(ing)"; fi
+kubectl -n $ns patch flinkdep sess --type json -p '[{"op":"remove","path":"/spec/ingress"}]' >/dev/null
+ing_gone() { ! kubectl -n $ns get ingress sess >/dev/null 2>&1 && lifecycle_is sess STABLE; }
+if wait_for 40 ing_gone; then ok "ingress: spec.ingress removed, the API server has no Ingress left"; else ko "ingress: removed" "$(ing)"; fi
+out=$(kubectl -n $ns patch flinkdep sess --type merge -p '{"spec":{"ingress":{"template":"example.com:port"}}}' 2>&1)
+if [ $? -ne 0 ] && grep -qF 'Unable to process the Ingress template(example.com:port). Error: Error at index 0 in: "port"' <<<"$out"; then ok "ingress: a template Java cannot read is refused in the reference's words"; else ko "ingress: bad template refused" "$out"; fi
+
 # ---- created suspended ----
 app sus stateless | sed 's/    upgradeMode: stateless/    upgradeMode: stateless\n    state: suspended/' | kubectl apply -f - >/dev/null
 if wait_for 20 lifecycle_is sus SUSPENDED; then ok "created suspended: recorded"; else ko "created suspended" "$(jpath sus '{.status}')"; fi
@@ -428,8 +441,8 @@ kubectl -n $ns delete flinkdep canary --wait=false >/dev/null
 
 # ---- delete cleans up everything it owns ----
 for n in sl sp ls sus crash sa pt pts refused legacy rbac denied sess; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
-all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm,pods -o name | grep -v kube-root-ca)" ]; }
-if wait_for 40 all_gone; then ok "delete: every owned object, TaskManager pod and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm,pods -o name)"; fi
+all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm,pods,ingress -o name | grep -v kube-root-ca)" ]; }
+if wait_for 40 all_gone; then ok "delete: every owned object, TaskManager pod and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm,pods,ingress -o name)"; fi
 controller_stop life
 flinksim_stop
 kubectl delete namespace $ns $nsq --wait=false >/dev/null 2>&1

@@ -25,6 +25,7 @@ spec:
     kubernetes.taskmanager.cpu.limit-factor: "8"
   jobManager: {resource: {memory: 1600m, cpu: 0.25}}
   taskManager: {resource: {memory: 1728m, cpu: 0.25}}
+${2:-}
 YAML
 }
 session_ready() { [ "$(fstatus '{.status.lifecycleState}/{.status.jobManagerDeploymentStatus}')" = STABLE/READY ] && flink_rest /overview >/dev/null; }
@@ -42,10 +43,18 @@ check "$CASE: Flink's session entry point runs" "kubernetes-jobmanager.sh kubern
 
 # a spec change: the cluster is redeployed with it
 jm0=$(jm_pod)
-apply_session 2
+apply_session 2 "  ingress: {template: \"{{name}}.{{namespace}}.flink.example.com\", className: nginx}"
 redeployed() { session_ready && [ "$(jm_pod)" != "$jm0" ] && [ "$(slots_conf 2>/dev/null)" = 2 ]; }
 if wait_for 300 redeployed; then ok "$CASE: a spec change redeployed it; Flink's configuration says the new value"
 else ko "$CASE: redeployed" "$(fstatus '{.status}') slots: $(slots_conf 2>&1)"; fi
+# the Ingress the change asked for, and real Flink behind the Service it names (no Ingress
+# controller runs on the node: its backend is followed by hand)
+ing=$(kubectl -n $FNS get ingress $FD2 -o jsonpath='{.spec.rules[0].host} {.spec.rules[0].http.paths[0].backend.service.name} {.spec.rules[0].http.paths[0].backend.service.port.number} {.metadata.ownerReferences[0].kind}' 2>&1)
+check "$CASE: spec.ingress made the Ingress, owned by the FlinkDeployment" "$FD2.$FNS.flink.example.com $FD2-rest 8081 FlinkDeployment" "$ing"
+read -r _ isvc iport _ <<<"$ing"
+bip=$(kubectl -n $FNS get svc "${isvc:-none}" -o jsonpath='{.spec.clusterIP}' 2>/dev/null)
+bver=$(node_exec curl -sf --max-time 20 "http://$bip:${iport:-0}/overview" 2>&1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["flink-version"])' 2>&1)
+check "$CASE: the Ingress's backend is Flink's REST API" "1.20.3" "$bver"
 check "$CASE: the change is reconciled" "$(kubectl -n $FNS get flinkdeployment $FD2 -o jsonpath='{.metadata.generation}') DEPLOYED" "$(fstatus '{.status.observedGeneration} {.status.reconciliationStatus.state}')"
 
 # a job sent by hand: Flink makes its TaskManager pod through the API server

@@ -96,8 +96,9 @@ $extra" "" 0.25 0.25
   # a savepoint by nonce: in the status, as Flink's latest savepoint, on the volume
   kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p '{"spec":{"job":{"savepointTriggerNonce":1}}}' >/dev/null
   manual_done() { [ -n "$(last_sp)" ]; }
+  local sp1=""
   if wait_for 120 manual_done; then
-    local sp1; sp1=$(last_sp)
+    sp1=$(last_sp)
     ok "$CASE: savepointTriggerNonce took a savepoint"
     if on_volume "$sp1"; then ok "$CASE: the savepoint is on the shared volume"; else ko "$CASE: the savepoint is on the volume" "$(ls -R "$DATA/savepoints" | head)"; fi
     # (Flink caches its checkpoint statistics for a few seconds: poll)
@@ -169,7 +170,21 @@ $extra" "" 0.25 0.25
     esac
     check_state "the resume" "$c1"
     if [ -n "$extra" ]; then wait_for 30 has_checkpoint && schema_check; fi
-  else ko "$CASE: resumed" "$(fstatus '{.status}')"; fi
+  else ko "$CASE: resumed" "$(fstatus '{.status}')"; return; fi
+  if [ "$UMODE" = stateless ] && [ -n "$sp1" ]; then redeploy "$sp1"; fi
+}
+
+# job.savepointRedeployNonce: the job deployed again from job.initialSavepointPath ($1, the nonce's
+# savepoint), even in stateless mode, which otherwise starts empty
+redeploy() {
+  local sp=$1 jid; jid=$(fstatus '{.status.jobStatus.jobId}')
+  kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p "{\"spec\":{\"job\":{\"initialSavepointPath\":\"$sp\",\"savepointRedeployNonce\":1}}}" >/dev/null
+  redeployed() { [ "$(fstatus '{.status.jobStatus.jobId}')" != "$jid" ] && stable_running; }
+  if wait_for 240 redeployed; then
+    check "$CASE: savepointRedeployNonce: Flink says the new job restored the given savepoint" "$sp savepoint" "$(restored_from)"
+    if wait_for 90 counting && [ "$(counter restored)" -gt 0 ]; then ok "$CASE: the redeployed job's count went on from the savepoint's ($(counter restored))"
+    else ko "$CASE: the redeployed job's count restored" "$(counter restored 2>&1)"; fi
+  else ko "$CASE: savepointRedeployNonce redeploys" "$(fstatus '{.status}')"; fi
 }
 
 HA="    high-availability.type: kubernetes

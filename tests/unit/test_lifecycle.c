@@ -1128,6 +1128,64 @@ static void test_savepoint_mode_failed_job(void **state) {
   }
 }
 
+/* job.savepointRedeployNonce: a new value deploys the job again from job.initialSavepointPath in
+ * every upgradeMode, without a savepoint of the running job (its state is given up on purpose) and
+ * without its HA data; once: later changes upgrade as the mode says; a nonce removed asks nothing.
+ * Suspended, the redeploy happens when the job is asked to run. */
+static void test_savepoint_redeploy(void **state) {
+  (void)state;
+  static const struct {
+    const char *mode, *conf;
+  } modes[] = {{"stateless", NULL}, {"savepoint", NULL}, {"last-state", HA}};
+  static const char given[] = "file:///savepoints/savepoint-given";
+  for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+    struct h h;
+    h_init(&h, "rd");
+    h_create(&h, modes[i].mode, "running", modes[i].conf, NULL);
+    h_converge(&h, 30, NULL, 0);
+    if (modes[i].conf) fake_flink_checkpoint(h.fake); /* HA data a last-state upgrade would use */
+    char phases[256];
+    fake_patch_spec(h.fake, "flinkdeployments", NS, "rd",
+                    "{\"job\":{\"initialSavepointPath\":\"file:///savepoints/savepoint-given\","
+                    "\"savepointRedeployNonce\":1}}");
+    h_converge(&h, 40, phases, sizeof phases);
+    if (strcmp(phases, "RUNNING STOP_CLUSTER START STARTED RUNNING"))
+      fail_msg("%s: phases %s", modes[i].mode, phases);
+    struct fake_flink_view v;
+    fake_flink_view(h.fake, &v);
+    assert_int_equal(v.starts, 2);
+    assert_int_equal(v.savepoints, 0);
+    if (strcmp(v.restored_from, given))
+      fail_msg("%s: restored from '%s'", modes[i].mode, v.restored_from);
+    const char *ev = NULL;
+    assert_int_equal(h_events(&h, "SpecChanged", &ev, &(int64_t){0}), 1);
+    assert_non_null(strstr(ev, given));
+    /* done once: the nonce is recorded, the next pass changes nothing */
+    h_converge(&h, 5, phases, sizeof phases);
+    assert_string_equal(phases, "RUNNING");
+    fake_flink_view(h.fake, &v);
+    assert_int_equal(v.starts, 2);
+    /* the nonce removed: no request */
+    fake_patch_spec(h.fake, "flinkdeployments", NS, "rd",
+                    "{\"job\":{\"savepointRedeployNonce\":null}}");
+    h_converge(&h, 5, phases, sizeof phases);
+    assert_string_equal(phases, "RUNNING");
+    /* suspended, then a new nonce with running: the resume starts from the given savepoint */
+    fake_patch_spec(h.fake, "flinkdeployments", NS, "rd", "{\"job\":{\"state\":\"suspended\"}}");
+    h_converge(&h, 40, NULL, 0);
+    assert_string_equal(h_status(&h, "lifecycleState"), "SUSPENDED");
+    fake_patch_spec(h.fake, "flinkdeployments", NS, "rd",
+                    "{\"job\":{\"state\":\"running\",\"savepointRedeployNonce\":2}}");
+    h_converge(&h, 40, phases, sizeof phases);
+    assert_string_equal(phases, "SUSPENDED START STARTED RUNNING");
+    fake_flink_view(h.fake, &v);
+    assert_int_equal(v.starts, 3);
+    if (strcmp(v.restored_from, given))
+      fail_msg("%s: resumed from '%s'", modes[i].mode, v.restored_from);
+    h_free(&h);
+  }
+}
+
 /* Converges, then Flink took one savepoint, the new job restored it and runs at `parallelism`. */
 static void h_upgraded_from_one_savepoint(struct h *h, int parallelism) {
   h_converge(h, 40, NULL, 0);
@@ -1541,6 +1599,7 @@ int main(void) {
       cmocka_unit_test(test_last_state_ha_config_map_without_data),
       cmocka_unit_test(test_nothing_to_restore_from_refuses),
       cmocka_unit_test(test_savepoint_mode_failed_job),
+      cmocka_unit_test(test_savepoint_redeploy),
       cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
