@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "flinkop/buf.h"
+#include "flinkop/compres.h"
 #include "flinkop/flinkconf.h"
 #include "flinkop/ingress.h"
 #include "flinkop/podmerge.h"
@@ -60,8 +61,22 @@ static json_object *component_template(struct b *b, const char *component) {
 
 /* Native mode with a pod template for the TaskManagers (spec.podTemplate or the component's):
  * Flink's JobManager reads it from a file (JSON is YAML) in its configuration directory. */
+static bool extra_resources(struct b *b, const struct fo_compres *cr, json_object *res);
+static json_object *main_container(struct b *b, json_object *containers);
+static json_object *ensure_array(struct b *b, json_object *o, const char *key);
+
+/* The component's resources ("jobmanager", "taskmanager"): compres.h. */
+static void comp_res(const struct b *b, const char *component, struct fo_compres *out) {
+  fo_compres_read(
+      !strcmp(component, "jobmanager") ? &b->in->spec->job_manager : &b->in->spec->task_manager,
+      out);
+}
+
 static bool has_tm_template(struct b *b) {
-  return !standalone(b) && (b->in->spec->pod_template || component_template(b, "taskManager"));
+  struct fo_compres cr;
+  comp_res(b, "taskmanager", &cr);
+  return !standalone(b) && (b->in->spec->pod_template || component_template(b, "taskManager") ||
+                            extra_resources(b, &cr, NULL));
 }
 
 /* The minor version of a Flink 1 (v1_14: 14); 1000 for Flink 2 or a version not known. */
@@ -193,20 +208,27 @@ static json_object *flink_conf(struct b *b) {
     snprintf(t, sizeof t, "%lld", (long long)par);
     conf_set(b, conf, "parallelism.default", t);
   }
-  conf_set(b, conf, "jobmanager.memory.process.size", s->job_manager.resource.memory);
-  conf_set(b, conf, "taskmanager.memory.process.size", s->task_manager.resource.memory);
-  /* Flink before 1.18 knows these as kubernetes.<component>.cpu (no ".amount"): without that key
-   * Flink 1.14 gave each TaskManager pod as many cores as it has slots */
+  /* the process memory and CPU from spec.<component>.resources, else .resource (compres.h), as
+   * Flink reads them (a Kubernetes quantity such as 2Gi as bytes); limit factors from the
+   * ResourceRequirements' limits. Flink before 1.18 knows the CPU as kubernetes.<component>.cpu
+   * (no ".amount"): without that key Flink 1.14 gave each TaskManager pod as many cores as it has
+   * slots */
   bool old_cpu_keys = flink1_minor(b) < 18;
-  if (s->job_manager.resource.cpu_set) {
-    conf_set_cpu(b, conf, "kubernetes.jobmanager.cpu.amount", s->job_manager.resource.cpu);
-    if (old_cpu_keys)
-      conf_set_cpu(b, conf, "kubernetes.jobmanager.cpu", s->job_manager.resource.cpu);
-  }
-  if (s->task_manager.resource.cpu_set) {
-    conf_set_cpu(b, conf, "kubernetes.taskmanager.cpu.amount", s->task_manager.resource.cpu);
-    if (old_cpu_keys)
-      conf_set_cpu(b, conf, "kubernetes.taskmanager.cpu", s->task_manager.resource.cpu);
+  static const char *const comps[] = {"jobmanager", "taskmanager"};
+  for (size_t i = 0; i < 2; i++) {
+    struct fo_compres cr;
+    comp_res(b, comps[i], &cr);
+    char key[80];
+    snprintf(key, sizeof key, "%s.memory.process.size", comps[i]);
+    if (cr.memory_set) conf_set(b, conf, key, cr.memory);
+    snprintf(key, sizeof key, "kubernetes.%s.cpu.amount", comps[i]);
+    if (cr.cpu_set) conf_set_cpu(b, conf, key, cr.cpu);
+    snprintf(key, sizeof key, "kubernetes.%s.cpu", comps[i]);
+    if (cr.cpu_set && old_cpu_keys) conf_set_cpu(b, conf, key, cr.cpu);
+    snprintf(key, sizeof key, "kubernetes.%s.cpu.limit-factor", comps[i]);
+    if (cr.cpu_factor_set) conf_set_cpu(b, conf, key, cr.cpu_factor);
+    snprintf(key, sizeof key, "kubernetes.%s.memory.limit-factor", comps[i]);
+    if (cr.memory_factor_set) conf_set_cpu(b, conf, key, cr.memory_factor);
   }
   conf_set(b, conf, "$internal.pipeline.job-id", in->job_id);
   json_object_object_del(conf, "execution.savepoint.path");
@@ -344,6 +366,16 @@ static json_object *config_map(struct b *b, json_object *conf) {
     }
     if (has_tm_template(b)) { /* native: Flink's JobManager makes its TaskManager pods from it */
       json_object *tm = user_template(b, component_template(b, "taskManager"));
+      struct fo_compres cr;
+      comp_res(b, "taskmanager", &cr);
+      if (tm && extra_resources(b, &cr, NULL)) { /* (CPU and memory reach Flink as options) */
+        json_object *sp = fo_json_ensure_object(tm, "spec");
+        json_object *cs = sp ? ensure_array(b, sp, "containers") : NULL;
+        json_object *mc = cs ? main_container(b, cs) : NULL;
+        json_object *res = mc ? fo_json_ensure_object(mc, "resources") : NULL;
+        if (res) extra_resources(b, &cr, res);
+        else b->oom = -ENOMEM;
+      }
       char *text = tm ? fo_json_dumps(tm) : NULL;
       if (text) fo_json_set(data, TM_TEMPLATE_FILE, str(text), &b->oom);
       else if (tm) b->oom = -ENOMEM; /* without tm, user_template said why */
@@ -534,30 +566,72 @@ static double limit_factor(struct b *b, const char *component, const char *what)
 /* Requests and limits as Flink's decorators set them: the process memory (a Flink size such as
  * 2048m, written as MiB) and the CPU, the limits those times the component's limit factors
  * (kubernetes.jobmanager.cpu.limit-factor, ...memory.limit-factor; 1 by default). */
-static json_object *resources(struct b *b, const struct fo_resource *r, const char *component) {
+static json_object *resources(struct b *b, const char *component) {
+  struct fo_compres cr;
+  comp_res(b, component, &cr);
   json_object *res = json_object_new_object(), *q = json_object_new_object();
   json_object *lim = json_object_new_object();
-  uint64_t bytes = 0;
-  const char *why;
-  if (r->memory && fo_memory_parse(r->memory, &bytes, &why) == 0 && bytes) {
+  if (cr.memory_set && cr.memory_bytes) {
     char m[32];
-    unsigned long long mib = (bytes + (1u << 20) - 1) >> 20;
+    unsigned long long mib = (cr.memory_bytes + (1u << 20) - 1) >> 20;
+    double f = cr.memory_factor_set ? cr.memory_factor : limit_factor(b, component, "memory");
     snprintf(m, sizeof m, "%lluMi", mib);
     fo_json_set(q, "memory", str(m), &b->oom);
-    snprintf(m, sizeof m, "%lluMi",
-             (unsigned long long)((double)mib * limit_factor(b, component, "memory")));
+    snprintf(m, sizeof m, "%lluMi", (unsigned long long)((double)mib * f));
     fo_json_set(lim, "memory", str(m), &b->oom);
   }
-  if (r->cpu_set) {
+  if (cr.cpu_set) {
     char c[32];
-    snprintf(c, sizeof c, "%g", r->cpu);
+    double f = cr.cpu_factor_set ? cr.cpu_factor : limit_factor(b, component, "cpu");
+    snprintf(c, sizeof c, "%g", cr.cpu);
     fo_json_set(q, "cpu", str(c), &b->oom);
-    snprintf(c, sizeof c, "%g", r->cpu * limit_factor(b, component, "cpu"));
+    snprintf(c, sizeof c, "%g", cr.cpu * f);
     fo_json_set(lim, "cpu", str(c), &b->oom);
   }
   fo_json_set(res, "requests", q, &b->oom);
   fo_json_set(res, "limits", lim, &b->oom);
+  extra_resources(b, &cr, res);
   return res;
+}
+
+/* What the main container asks for besides CPU and memory (those reach Flink as options): the
+ * ResourceRequirements' other requests and limits as written, or the older resource's
+ * ephemeralStorage as both, as the reference puts them in the pod template. Set into `res`
+ * ({requests, limits}) when given; true when there is any. */
+/* Sets `key` to `val` in res[part], made when absent. */
+static void set_part(struct b *b, json_object *res, const char *part, const char *key,
+                     const char *val) {
+  json_object *dst = fo_json_ensure_object(res, part);
+  if (dst) fo_json_set(dst, key, str(val), &b->oom);
+  else b->oom = -ENOMEM;
+}
+
+static bool extra_resources(struct b *b, const struct fo_compres *cr, json_object *res) {
+  bool any = false;
+  static const char *const parts[] = {"requests", "limits"};
+  for (size_t i = 0; i < 2; i++) {
+    const struct fo_jv *m = i ? cr->limits : cr->requests;
+    for (uint32_t k = 0; fo_jv_is(m, FO_JOBJECT) && k < m->n; k++) {
+      const char *key = m->u.members[k].key;
+      const struct fo_jv *v = &m->u.members[k].v;
+      char num[48];
+      const char *val = NULL;
+      if (v->type == FO_JSTRING) {
+        val = v->u.s;
+      } else if (v->type == FO_JINT || v->type == FO_JDOUBLE) {
+        snprintf(num, sizeof num, "%.17g", fo_jv_number(v));
+        val = num;
+      }
+      if (!val || !strcmp(key, "cpu") || !strcmp(key, "memory")) continue;
+      any = true;
+      if (res) set_part(b, res, parts[i], key, val);
+    }
+    if (cr->ephemeral_storage) {
+      any = true;
+      if (res) set_part(b, res, parts[i], "ephemeral-storage", cr->ephemeral_storage);
+    }
+  }
+  return any;
 }
 
 /* The pod's IP as _POD_IP_ADDRESS, which Flink reads (and the -D above refers to). */
@@ -775,12 +849,7 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   fo_json_push(fo_json_get_array(main, "command"), str("/docker-entrypoint.sh"), &b->oom);
   fo_json_set(main, "args", container_args(b, component), &b->oom);
   bool jm = !strcmp(component, "jobmanager");
-  fo_json_set(
-      main, "resources",
-      resources_merged(
-          b, main,
-          resources(b, jm ? &s->job_manager.resource : &s->task_manager.resource, component)),
-      &b->oom);
+  fo_json_set(main, "resources", resources_merged(b, main, resources(b, component)), &b->oom);
   json_object *env = ensure_array(b, main, "env"), *ports = json_object_new_array();
   flink_pod_options(b, component, t, spec, main);
   if (env) fo_json_push(env, pod_ip_env(b), &b->oom);

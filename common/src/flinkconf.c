@@ -354,6 +354,11 @@ int fo_quantity_parse(const char *s, double *ret_value, const char **ret_why) {
   return -EINVAL;
 }
 
+bool fo_memory_is_flink_size(const char *s) {
+  uint64_t b;
+  return s && flink_memory(s, &b) == 0;
+}
+
 int fo_memory_parse(const char *s, uint64_t *ret_bytes, const char **ret_why) {
   uint64_t b;
   int r = flink_memory(s, &b);
@@ -362,18 +367,18 @@ int fo_memory_parse(const char *s, uint64_t *ret_bytes, const char **ret_why) {
     return 0;
   }
   if (r == -ERANGE) {
-    *ret_why = "the value cannot be represented as a 64-bit number of bytes (numeric overflow)";
+    *ret_why = "too large for a 64-bit number of bytes";
     return -EINVAL;
   }
   double q;
   const char *why;
   if (fo_quantity_parse(s, &q, &why) == 0) {
     if (q < 0) {
-      *ret_why = "memory must not be negative";
+      *ret_why = "a negative amount";
       return -EINVAL;
     }
     if (q >= 1.8e19) {
-      *ret_why = "the value cannot be represented as a 64-bit number of bytes (numeric overflow)";
+      *ret_why = "too large for a 64-bit number of bytes";
       return -EINVAL;
     }
     *ret_bytes = (uint64_t)q;

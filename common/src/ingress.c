@@ -14,7 +14,8 @@
  * has http:// or https://; into `out`. */
 static int expand(struct fo_buf *out, const char *t, const char *name, const char *ns) {
   int r = 0;
-  if (strncasecmp(t, "http://", 7) && strncasecmp(t, "https://", 8)) r = fo_buf_puts(out, "http://");
+  if (strncasecmp(t, "http://", 7) && strncasecmp(t, "https://", 8))
+    r = fo_buf_puts(out, "http://");
   while (r == 0 && *t) {
     if (!strncasecmp(t, "{{name}}", 8)) {
       r = fo_buf_puts(out, name);
@@ -81,8 +82,7 @@ static char *dup_n(const char *s, size_t n) {
 
 static bool blank(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
-    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r' && s[i] != '\f' &&
-        s[i] != '\v')
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r' && s[i] != '\f' && s[i] != '\v')
       return false;
   return true;
 }
@@ -175,8 +175,7 @@ int fo_ingress_render(const char *tmpl, const char *name, const char *ns,
   int r = expand(&u, tmpl, name ? name : "", ns ? ns : "");
   if (r == -E2BIG)
     snprintf(why, why_len, "the rendered template is longer than %d bytes", FO_INGRESS_URL_MAX);
-  else if (r == 0)
-    r = read_url(u.data ? u.data : "", ret, why, why_len);
+  else if (r == 0) r = read_url(u.data ? u.data : "", ret, why, why_len);
   fo_buf_free(&u);
   return r;
 }

@@ -127,6 +127,7 @@ static void rd_component(struct rd *r, const struct fo_jv *spec, const char *key
     rd_resource(r, res, &c->resource);
     rd_pop(r, m2);
   }
+  c->resources = rd_typed(r, o, "resources", FO_JOBJECT, "an object");
   c->replicas = rd_int(r, o, "replicas", INT32_MIN, INT32_MAX);
   c->pod_template = rd_typed(r, o, "podTemplate", FO_JOBJECT, "an object");
   rd_pop(r, m);

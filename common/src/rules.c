@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flinkop/buf.h"
+#include "flinkop/compres.h"
 #include "flinkop/flinkconf.h"
 #include "flinkop/ingress.h"
 #include "flinkop/model.h"
@@ -60,6 +61,42 @@ static int check_memory(struct fo_findings *e, const char *who, const char *path
     r = fo_findings_add(e, path, "%s resource ephemeral storage parse error: '%s': %s", who,
                         res->ephemeral_storage, why);
   return r;
+}
+
+/* The component's memory is in the spec: resource.memory (not blank; one of another type is said
+ * as such), or a memory request or limit in resources. `raw`: the component's object. */
+static bool memory_defined(const struct fo_component *c, const struct fo_jv *raw) {
+  const char *m = c->resource.memory;
+  if (m && m[strspn(m, " \t")]) return true;
+  const struct fo_jv *given = fo_jv_get(fo_jv_get(raw, "resource"), "memory");
+  if (given && !fo_jv_is(given, FO_JSTRING)) return true; /* said: not a string */
+  const struct fo_jv *res = c->resources;
+  return fo_jv_get(fo_jv_get_object(res, "requests"), "memory") ||
+         fo_jv_get(fo_jv_get_object(res, "limits"), "memory");
+}
+
+/* Flink derives the JobManager's process memory from its configuration: the heap (also as the
+ * older jobmanager.heap.size), the total Flink memory or the total process memory. */
+static bool jm_memory_configured(struct fo_conf_view *cv) {
+  static const char *const keys[] = {"jobmanager.memory.heap.size", "jobmanager.heap.size",
+                                     "jobmanager.memory.flink.size",
+                                     "jobmanager.memory.process.size"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    if (fo_conf_view_get(cv, keys[i])) return true;
+  return false;
+}
+
+/* ... and the TaskManager's: the task heap with the managed memory, the total Flink memory (also
+ * as the older taskmanager.heap.size) or the total process memory. */
+static bool tm_memory_configured(struct fo_conf_view *cv) {
+  if (fo_conf_view_get(cv, "taskmanager.memory.task.heap.size") &&
+      fo_conf_view_get(cv, "taskmanager.memory.managed.size"))
+    return true;
+  static const char *const keys[] = {"taskmanager.memory.flink.size", "taskmanager.heap.size",
+                                     "taskmanager.memory.process.size"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    if (fo_conf_view_get(cv, keys[i])) return true;
+  return false;
 }
 
 /* Flink 1.13 to 1.18 (flink-conf.yaml, its line parser). */
@@ -373,11 +410,28 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                         "Kubernetes High availability should be enabled when starting standby "
                         "JobManagers.");
 
-  /* 9. memory */
+  /* 9. memory: defined (in the spec, or Flink can derive the process's from its configuration),
+   * readable, and the ResourceRequirements' rules */
+  if (r == 0 && !memory_defined(&s->job_manager, fo_jv_get(d.spec_json, "jobManager")) &&
+      !jm_memory_configured(&conf))
+    r = fo_findings_add(e, "spec.jobManager",
+                        "JobManager resource memory must be defined using "
+                        "`spec.jobManager.resource.memory` or "
+                        "`spec.jobManager.resources.requests.memory`");
+  if (r == 0 && !memory_defined(&s->task_manager, fo_jv_get(d.spec_json, "taskManager")) &&
+      !tm_memory_configured(&conf))
+    r = fo_findings_add(e, "spec.taskManager",
+                        "TaskManager resource memory must be defined using "
+                        "`spec.taskManager.resource.memory` or "
+                        "`spec.taskManager.resources.requests.memory`");
   if (r == 0)
     r = check_memory(e, "JobManager", "spec.jobManager.resource", &s->job_manager.resource);
   if (r == 0)
+    r = fo_compres_check(e, "JobManager", "spec.jobManager.resources", s->job_manager.resources);
+  if (r == 0)
     r = check_memory(e, "TaskManager", "spec.taskManager.resource", &s->task_manager.resource);
+  if (r == 0)
+    r = fo_compres_check(e, "TaskManager", "spec.taskManager.resources", s->task_manager.resources);
 
   /* 11. against the last deployed spec */
   if (r == 0) r = check_against_last(e, s, status, arena);

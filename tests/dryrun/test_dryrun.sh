@@ -55,7 +55,7 @@ check "JSON duplicate key names file:line:column" 2 "${TMPDIR:-/tmp}/fo-dup.json
 
 check "missing file" 2 "/nonexistent/x.yaml: cannot read: No such file or directory" -- /nonexistent/x.yaml
 
-out=$(printf '{"apiVersion":"flink.apache.org/v1beta1","kind":"FlinkDeployment","metadata":{"name":"from-stdin"},"spec":{"flinkVersion":"v1_20","job":{"parallelism":1}}}' | "$bin" validate -)
+out=$(printf '{"apiVersion":"flink.apache.org/v1beta1","kind":"FlinkDeployment","metadata":{"name":"from-stdin"},"spec":{"flinkVersion":"v1_20","jobManager":{"resource":{"memory":"1g"}},"taskManager":{"resource":{"memory":"1g"}},"job":{"parallelism":1}}}' | "$bin" validate -)
 if [ "$out" = "flinkdeployment/from-stdin admitted" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL stdin: $out"; fi
 
 json=$("$bin" validate --output json "$here/mixed.yaml")

@@ -9,7 +9,7 @@ logs=$FO_CLUSTER_DIR/logs
 tools=$E2E_DIR/tools.py
 
 manifest() { # name parallelism
-  printf 'apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: %s, namespace: %s}\nspec:\n  flinkVersion: v1_20\n  job: {jarURI: "local:///opt/flink/examples/streaming/StateMachineExample.jar", parallelism: %s}\n---\n' "$1" "$ns" "$2"
+  printf 'apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: %s, namespace: %s}\nspec:\n  flinkVersion: v1_20\n  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 1g}}\n  job: {jarURI: "local:///opt/flink/examples/streaming/StateMachineExample.jar", parallelism: %s}\n---\n' "$1" "$ns" "$2"
 }
 
 # ---- watch continuity ----

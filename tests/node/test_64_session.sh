@@ -21,10 +21,14 @@ spec:
   serviceAccount: flink
   flinkConfiguration:
     taskmanager.numberOfTaskSlots: "$1"
-    kubernetes.jobmanager.cpu.limit-factor: "8"
-    kubernetes.taskmanager.cpu.limit-factor: "8"
-  jobManager: {resource: {memory: 1600m, cpu: 0.25}}
-  taskManager: {resource: {memory: 1728m, cpu: 0.25}}
+  jobManager:
+    resources:
+      requests: {memory: 1600Mi, cpu: 250m, ephemeral-storage: 256Mi}
+      limits: {memory: 1600Mi, cpu: "2"}
+  taskManager:
+    resources:
+      requests: {memory: 1728Mi, cpu: 250m, ephemeral-storage: 128Mi}
+      limits: {cpu: "2"}
 ${2:-}
 YAML
 }
@@ -39,6 +43,13 @@ else ko "$CASE: ready" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods 
 check "$CASE: Flink says: no TaskManager yet, no job, version $FV" "0 0 1.20.3" "$(overview)"
 check "$CASE: the Running condition (the reference's words)" "True JobManagerReady" "$(fstatus '{.status.conditions[0].status} {.status.conditions[0].reason}')"
 check "$CASE: no job in its status" "" "$(fstatus '{.status.jobStatus.jobId}')"
+# spec.<component>.resources: the pod's requests and limits, and Flink's own view of its memory
+# (1600Mi reaches Flink as bytes: Flink cannot read 1600Mi)
+check "$CASE: resources: the JobManager pod's requests and limits (limit factor from the limits)" \
+  '{"limits":{"cpu":"2","memory":"1600Mi"},"requests":{"cpu":"250m","ephemeral-storage":"256Mi","memory":"1600Mi"}}' \
+  "$(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[0].spec.containers[0].resources}')"
+jm_conf() { flink_rest /jobmanager/config | $PY -c 'import json,sys; c={e["key"]:e["value"] for e in json.load(sys.stdin)}; print(c.get("jobmanager.memory.process.size"), c.get("kubernetes.taskmanager.cpu.limit-factor"))'; }
+check "$CASE: resources: Flink's configuration has the process memory in bytes and the TaskManagers' limit factor" "1677721600 8" "$(jm_conf 2>&1)"
 check "$CASE: Flink's session entry point runs" "kubernetes-jobmanager.sh kubernetes-session" "$(kubectl -n $FNS get deploy $FD2 -o jsonpath='{.spec.template.spec.containers[0].args[2]}')"
 
 # a spec change: the cluster is redeployed with it
@@ -65,6 +76,9 @@ job_state() { flink_rest "/jobs/$jid" | $PY -c 'import json,sys; print(json.load
 runs() { [ "$(job_state 2>/dev/null)" = RUNNING ] && [ -n "$(kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o name 2>/dev/null)" ]; }
 if wait_for 300 runs; then ok "$CASE: the job RUNNING in Flink, on a TaskManager pod Flink created"
 else ko "$CASE: the job runs" "$(job_state 2>&1)"$'\n'"$(kubectl -n $FNS get pods -l app=$FD2 2>&1)"; fi
+check "$CASE: resources: the TaskManager pod Flink made has the requests and limits (ephemeral-storage from the pod template)" \
+  '{"limits":{"cpu":"2","memory":"1728Mi"},"requests":{"cpu":"250m","ephemeral-storage":"128Mi","memory":"1728Mi"}}' \
+  "$(kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o jsonpath='{.items[0].spec.containers[0].resources}')"
 
 # deleting it is refused while the job runs
 kubectl -n $FNS delete flinkdeployment $FD2 --wait=false >/dev/null

@@ -24,7 +24,7 @@ static void test_render(void **state) {
       {"user:pw@flink.example.com:80/ui", "flink.example.com", "/ui"},
       {"a@b@flink.example.com/ui", NULL, "/ui"}, /* two '@': Java keeps no host */
       {"[::1]:8081/ui", "[::1]", "/ui"},
-      {"flink.example.com:", "flink.example.com", NULL}, /* an empty port is none */
+      {"flink.example.com:", "flink.example.com", NULL},         /* an empty port is none */
       {"ftp://flink.example.com", "ftp", "//flink.example.com"}, /* http:// put in front */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -32,9 +32,8 @@ static void test_render(void **state) {
     char why[256];
     int r = fo_ingress_render(cases[i].tmpl, "web", "jobs", &u, why, sizeof why);
     if (r != 0) fail_msg("%s: %d %s", cases[i].tmpl, r, why);
-    if ((cases[i].host == NULL) != (u.host == NULL) ||
-        (u.host && strcmp(u.host, cases[i].host)) || (cases[i].path == NULL) != (u.path == NULL) ||
-        (u.path && strcmp(u.path, cases[i].path)))
+    if ((cases[i].host == NULL) != (u.host == NULL) || (u.host && strcmp(u.host, cases[i].host)) ||
+        (cases[i].path == NULL) != (u.path == NULL) || (u.path && strcmp(u.path, cases[i].path)))
       fail_msg("%s: host '%s' path '%s', want '%s' '%s'", cases[i].tmpl, u.host ? u.host : "(none)",
                u.path ? u.path : "(none)", cases[i].host ? cases[i].host : "(none)",
                cases[i].path ? cases[i].path : "(none)");
@@ -83,7 +82,6 @@ static void test_refused(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_render),
-                                     cmocka_unit_test(test_refused)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_render), cmocka_unit_test(test_refused)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,6 +59,9 @@ bool fo_conf_view_checkpoint_interval_set(struct fo_conf_view *cv);
  * Kubernetes quantity ("1.5Gi", "2G", "1e9"). Returns 0 with *ret_bytes, or -EINVAL with a
  * static explanation in *ret_why. */
 int fo_memory_parse(const char *s, uint64_t *ret_bytes, const char **ret_why);
+/* True when Flink's own MemorySize reads `s` (a number with an optional unit b, k, m, g, t, kb,
+ * mb, ...): a Kubernetes quantity such as 2Gi is not one, and must reach Flink as bytes. */
+bool fo_memory_is_flink_size(const char *s);
 /* Kubernetes quantity only (ephemeral storage). Same contract. */
 int fo_quantity_parse(const char *s, double *ret_value, const char **ret_why);
 /* A resource limit factor (kubernetes.<component>.cpu|memory.limit-factor): a number from 1 (Flink

@@ -38,6 +38,7 @@ struct fo_resource {
 struct fo_component {
   bool present;
   struct fo_resource resource;
+  const struct fo_jv *resources; /* Kubernetes ResourceRequirements (requests, limits), or NULL */
   struct fo_opt_int replicas;
   const struct fo_jv *pod_template;
 };
