@@ -391,7 +391,17 @@ static void record(struct pass *p, char **field, const char *job_state, const ch
   if (field == &p->st.reconciliation_status.last_reconciled_spec) p->recorded_state = job_state;
 }
 
-/* Fields whose change is an upgrade (everything but the nonces, the desired state and the mode). */
+/* A Flink configuration key whose change is no upgrade, as the reference classifies them: the
+ * operator's own (kubernetes.operator.*, read afresh on every pass), the autoscaler's and
+ * parallelism.default. */
+static bool ignored_key(const char *k) {
+  return !strncmp(k, "kubernetes.operator.", 20) || !strncmp(k, "job.autoscaler.", 15) ||
+         !strcmp(k, "parallelism.default");
+}
+
+/* Fields whose change is an upgrade (everything but the nonces, the desired state, the mode and
+ * the configuration keys above; flinkConfiguration compared flattened, so nested and flat
+ * spellings of one configuration are one). NULL on ENOMEM (spec given). */
 static json_object *comparable(json_object *spec) {
   json_object *c = NULL;
   if (!spec || json_object_deep_copy(spec, &c, NULL) != 0 ||
@@ -401,12 +411,37 @@ static json_object *comparable(json_object *spec) {
   static const char *const drop[] = {"state",
                                      "upgradeMode",
                                      "savepointTriggerNonce",
+                                     "checkpointTriggerNonce",
                                      "savepointRedeployNonce",
+                                     "autoscalerResetNonce",
                                      "initialSavepointPath",
                                      "allowNonRestoredState"};
   for (size_t i = 0; job && i < sizeof drop / sizeof drop[0]; i++)
     json_object_object_del(job, drop[i]);
   json_object_object_del(c, "restartNonce");
+  json_object *fc = fo_json_get_object(c, "flinkConfiguration");
+  if (fc) {
+    json_object *flat = json_object_new_object();
+    if (!flat || fo_conf_flatten_into(flat, fc) < 0) {
+      json_object_put(flat);
+      json_object_put(c);
+      return NULL;
+    }
+    json_object *keep = json_object_new_object();
+    json_object_object_foreach(flat, k, v) {
+      if (keep && !ignored_key(k) && json_object_object_add(keep, k, json_object_get(v)) != 0) {
+        json_object_put(v);
+        json_object_put(keep);
+        keep = NULL;
+      }
+    }
+    json_object_put(flat);
+    if (!keep || json_object_object_add(c, "flinkConfiguration", keep) != 0) {
+      json_object_put(keep);
+      json_object_put(c);
+      return NULL;
+    }
+  }
   return c;
 }
 

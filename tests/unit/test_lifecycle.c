@@ -1128,6 +1128,43 @@ static void test_savepoint_mode_failed_job(void **state) {
   }
 }
 
+/* What is no upgrade, as the reference classifies it: the operator's own configuration keys, the
+ * autoscaler's, parallelism.default, the nonces that ask for snapshots, a configuration written
+ * nested instead of flat; and what is one: any other configuration key. */
+static void test_changes_that_are_no_upgrade(void **state) {
+  (void)state;
+  static const struct {
+    const char *patch;
+    bool upgrade;
+  } cases[] = {
+      {"{\"flinkConfiguration\":{\"kubernetes.operator.savepoint.history.max.count\":\"3\"}}",
+       false},
+      {"{\"flinkConfiguration\":{\"job.autoscaler.enabled\":\"false\"}}", false},
+      {"{\"flinkConfiguration\":{\"parallelism.default\":\"7\"}}", false},
+      {"{\"flinkConfiguration\":{\"state.checkpoints.dir\":null,\"state\":{\"checkpoints\":{"
+       "\"dir\":\"file:///checkpoints\"}}}}",
+       false},
+      {"{\"job\":{\"checkpointTriggerNonce\":5}}", false},
+      {"{\"job\":{\"autoscalerResetNonce\":5}}", false},
+      {"{\"flinkConfiguration\":{\"pipeline.name\":\"renamed\"}}", true},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct h h;
+    h_init(&h, "ign");
+    h_create(&h, "stateless", "running", NULL, NULL);
+    h_converge(&h, 30, NULL, 0);
+    fake_patch_spec(h.fake, "flinkdeployments", NS, "ign", cases[i].patch);
+    char phases[256];
+    h_converge(&h, 40, phases, sizeof phases);
+    struct fake_flink_view v;
+    fake_flink_view(h.fake, &v);
+    if ((v.starts == 2) != cases[i].upgrade)
+      fail_msg("%s: %d starts, phases %s", cases[i].patch, v.starts, phases);
+    if (!cases[i].upgrade) assert_string_equal(phases, "RUNNING");
+    h_free(&h);
+  }
+}
+
 /* job.savepointRedeployNonce: a new value deploys the job again from job.initialSavepointPath in
  * every upgradeMode, without a savepoint of the running job (its state is given up on purpose) and
  * without its HA data; once: later changes upgrade as the mode says; a nonce removed asks nothing.
@@ -1600,6 +1637,7 @@ int main(void) {
       cmocka_unit_test(test_nothing_to_restore_from_refuses),
       cmocka_unit_test(test_savepoint_mode_failed_job),
       cmocka_unit_test(test_savepoint_redeploy),
+      cmocka_unit_test(test_changes_that_are_no_upgrade),
       cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
