@@ -83,6 +83,14 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s);
 const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size_t n,
                            int *ret_rest);
 
+/* A periodic snapshot is due: the interval at `key` of the configuration (a Duration; unset or 0:
+ * never) has passed since `last` (the last periodic trigger), or since the resource was made, as
+ * the reference counts it. */
+bool lc_periodic_due(struct pass *p, const char *key, struct fo_opt_int last);
+/* Records `nonce` as handled: job.<field> in lastReconciledSpec takes its value (the spec's
+ * other fields as they were recorded). */
+void lc_record_nonce(struct pass *p, const char *field, struct fo_opt_int nonce);
+
 /* Helpers the cleanup shares. */
 struct fo_flink *lc_flink(const struct pass *p);
 /* Deletes the JobManager (and TaskManager) Deployments; absent ones are fine. */

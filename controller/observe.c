@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "events.h"
 #include "flinkop/buf.h"
 #include "flinkop/clock.h"
@@ -180,17 +181,23 @@ static int64_t created_ms(struct pass *p) {
   return at;
 }
 
-/* A periodic savepoint is due: kubernetes.operator.periodic.savepoint.interval (a Duration; unset
- * or 0: never) has passed since the last periodic trigger, or since the resource was made, as the
- * reference counts it. */
-static bool periodic_due(struct pass *p) {
-  const char *v = fo_conf_get(p->conf, "kubernetes.operator.periodic.savepoint.interval");
+bool lc_periodic_due(struct pass *p, const char *key, struct fo_opt_int lp) {
+  const char *v = fo_conf_get(p->conf, key);
   int64_t every = 0;
   if (!v || fo_duration_parse(v, &every) < 0 || every <= 0) return false;
   int64_t last = created_ms(p);
-  struct fo_opt_int lp = p->st.job_status.savepoint_info.last_periodic_timestamp;
   if (lp.set && lp.v > last) last = lp.v;
   return fo_clock_ms() > last + every;
+}
+
+void lc_record_nonce(struct pass *p, const char *field, struct fo_opt_int nonce) {
+  json_object *ljob = fo_json_get_object(p->last_json, "job");
+  if (!ljob || !nonce.set) return;
+  fo_json_set(ljob, field, json_object_new_int64(nonce.v), &p->oom);
+  char *rec = fo_reconciled_spec_encode(p->last_json, p->first_deployment);
+  if (!rec) pass_nomem(p);
+  else pass_set(p, &p->st.reconciliation_status.last_reconciled_spec, rec);
+  free(rec);
 }
 
 /* Manual and periodic savepoints: triggered on a new nonce, or when a periodic one is due; polled
@@ -231,14 +238,7 @@ static int manual_savepoint(struct pass *p, struct fo_flink *f, struct lc_step *
         event_record(p->k, p->obj, "Warning", "SavepointError", msg);
       }
       sp_clear(p);
-      /* the nonce counts as handled either way: record it */
-      json_object *ljob = fo_json_get_object(p->last_json, "job");
-      if (ljob && nonce.set)
-        fo_json_set(ljob, "savepointTriggerNonce", json_object_new_int64(nonce.v), &p->oom);
-      char *rec = fo_reconciled_spec_encode(p->last_json, p->first_deployment);
-      if (!rec) pass_nomem(p);
-      else pass_set(p, &p->st.reconciliation_status.last_reconciled_spec, rec);
-      free(rec);
+      lc_record_nonce(p, "savepointTriggerNonce", nonce); /* handled either way */
       lc_go(p, s, LC_RUNNING, loc ? "savepoint completed" : "savepoint failed");
     }
     free(loc);
@@ -253,7 +253,9 @@ static int manual_savepoint(struct pass *p, struct fo_flink *f, struct lc_step *
     if (r == 0) lc_go(p, s, LC_SAVEPOINT, "savepointTriggerNonce changed");
     return r;
   }
-  if (!si->trigger_id && lc_is(p->st.job_status.state, "RUNNING") && periodic_due(p)) {
+  if (!si->trigger_id && lc_is(p->st.job_status.state, "RUNNING") &&
+      lc_periodic_due(p, "kubernetes.operator.periodic.savepoint.interval",
+                      si->last_periodic_timestamp)) {
     *wrote = true;
     s->again = LC_POLL / 2;
     si->last_periodic_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
@@ -342,6 +344,8 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   }
   bool wrote;
   r = manual_savepoint(p, f, s, &wrote);
+  if (wrote || r < 0) return r;
+  r = cp_step(p, f, s, &wrote);
   if (wrote || r < 0) return r;
   /* the history kept bounded while Flink can dispose of what goes */
   if (lc_is(p->st.job_status.state, "RUNNING") && !p->st.job_status.savepoint_info.trigger_id)

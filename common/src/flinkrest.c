@@ -286,6 +286,14 @@ int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char
   return r;
 }
 
+/* A failure cause as Flink serialises a throwable: its stack trace, else its class, else the
+ * whole object as text. NULL on ENOMEM. */
+static char *cause_text(json_object *cause) {
+  const char *st = fo_json_get_string(cause, "stack-trace");
+  const char *cls = fo_json_get_string(cause, "class");
+  return st || cls ? strdup(st ? st : cls) : fo_json_dumps(cause);
+}
+
 int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char *trig,
                               struct fo_flink_savepoint_status *ret) {
   memset(ret, 0, sizeof *ret);
@@ -312,9 +320,7 @@ int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char 
       ret->location = strdup(loc);
     } else if (cause) {
       ret->state = FO_FLINK_OP_FAILED;
-      const char *st = fo_json_get_string(cause, "stack-trace");
-      const char *cls = fo_json_get_string(cause, "class");
-      ret->failure_cause = st || cls ? strdup(st ? st : cls) : fo_json_dumps(cause);
+      ret->failure_cause = cause_text(cause);
     } else {
       ret->state =
           FO_FLINK_OP_IN_PROGRESS; /* no location yet: still pending, as the reference reads it */
@@ -334,6 +340,62 @@ int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char 
 
 void fo_flink_savepoint_status_free(struct fo_flink_savepoint_status *s) {
   free(s->location);
+  free(s->failure_cause);
+  memset(s, 0, sizeof *s);
+}
+
+int fo_flink_trigger_checkpoint(struct fo_flink *f, const char *jobid, const char *type,
+                                const char *trigger_id, char **ret_trigger) {
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  int r = job_path(&p, jobid, "/checkpoints");
+  json_object *b = json_object_new_object();
+  int oom = b ? 0 : -ENOMEM;
+  if (type) fo_json_set(b, "checkpointType", json_object_new_string(type), &oom);
+  if (trigger_id) fo_json_set(b, "triggerId", json_object_new_string(trigger_id), &oom);
+  if (r == 0) r = oom;
+  if (r == 0) r = trigger(f, p.data, b, ret_trigger);
+  else json_object_put(b);
+  fo_buf_free(&p);
+  return r;
+}
+
+int fo_flink_checkpoint_status(struct fo_flink *f, const char *jobid, const char *trig,
+                               struct fo_flink_checkpoint_status *ret) {
+  memset(ret, 0, sizeof *ret);
+  if (!valid_id(trig)) return -EINVAL;
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  char suffix[64];
+  snprintf(suffix, sizeof suffix, "/checkpoints/%s", trig);
+  int r = job_path(&p, jobid, suffix);
+  json_object *o = NULL;
+  if (r == 0) r = call(f, "GET", p.data, NULL, &o);
+  fo_buf_free(&p);
+  if (r < 0) return r;
+  const char *id = fo_json_get_string(fo_json_get_object(o, "status"), "id");
+  if (!id) return bad(f, o, "status.id");
+  if (!strcmp(id, "IN_PROGRESS")) {
+    ret->state = FO_FLINK_OP_IN_PROGRESS;
+  } else if (!strcmp(id, "COMPLETED")) {
+    json_object *op = fo_json_get_object(o, "operation");
+    json_object *cause = fo_json_get(op, "failureCause");
+    if (fo_json_as_int64(fo_json_get(op, "checkpointId"), &ret->checkpoint_id)) {
+      ret->state = FO_FLINK_OP_COMPLETED;
+    } else if (cause) {
+      ret->state = FO_FLINK_OP_FAILED;
+      if (!(ret->failure_cause = cause_text(cause))) r = -ENOMEM;
+    } else {
+      return bad(f, o, "operation.checkpointId or operation.failureCause");
+    }
+  } else {
+    return bad(f, o, "a known status.id");
+  }
+  json_object_put(o);
+  return r;
+}
+
+void fo_flink_checkpoint_status_free(struct fo_flink_checkpoint_status *s) {
   free(s->failure_cause);
   memset(s, 0, sizeof *s);
 }

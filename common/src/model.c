@@ -153,6 +153,7 @@ static void rd_job(struct rd *r, const struct fo_jv *spec, struct fo_job *j) {
   j->initial_savepoint_path = rd_string(r, o, "initialSavepointPath");
   j->parallelism = rd_int(r, o, "parallelism", INT32_MIN, INT32_MAX);
   j->savepoint_trigger_nonce = rd_int(r, o, "savepointTriggerNonce", INT64_MIN, INT64_MAX);
+  j->checkpoint_trigger_nonce = rd_int(r, o, "checkpointTriggerNonce", INT64_MIN, INT64_MAX);
   j->savepoint_redeploy_nonce = rd_int(r, o, "savepointRedeployNonce", INT64_MIN, INT64_MAX);
   const struct fo_jv *b = rd_typed(r, o, "allowNonRestoredState", FO_JBOOL, "a boolean");
   if (b) {

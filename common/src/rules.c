@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "flinkop/buf.h"
 #include "flinkop/compres.h"
@@ -61,6 +62,14 @@ static int check_memory(struct fo_findings *e, const char *who, const char *path
     r = fo_findings_add(e, path, "%s resource ephemeral storage parse error: '%s': %s", who,
                         res->ephemeral_storage, why);
   return r;
+}
+
+/* A boolean option as Flink reads it ("true"/"false" in any case); `def` when unset or neither. */
+static bool conf_true(struct fo_conf_view *cv, const char *key, bool def) {
+  const char *v = fo_conf_view_get(cv, key);
+  if (v && !strcasecmp(v, "true")) return true;
+  if (v && !strcasecmp(v, "false")) return false;
+  return def;
 }
 
 /* The component's memory is in the spec: resource.memory (not blank; one of another type is said
@@ -354,6 +363,26 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   bool ha = fo_conf_view_ha_enabled(&conf);
   const char *cp_dir = fo_conf_view_checkpoint_dir(&conf);
   const char *sp_dir = fo_conf_view_savepoint_dir(&conf);
+
+  /* 3b. what the operator's features need (the reference's words), and what is not there yet */
+  bool rollback = conf_true(&conf, "kubernetes.operator.deployment.rollback.enabled", false);
+  bool health = conf_true(&conf, "kubernetes.operator.cluster.health-check.enabled", false);
+  if (r == 0 && rollback && !ha)
+    r = fo_findings_add(e, "spec.flinkConfiguration", "HA must be enabled for rollback support.");
+  if (r == 0 && health &&
+      !conf_true(&conf, "kubernetes.operator.jm-deployment-recovery.enabled", true))
+    r = fo_findings_add(e, "spec.flinkConfiguration",
+                        "Deployment recovery (kubernetes.operator.jm-deployment-recovery.enabled) "
+                        "must be enabled for job health check "
+                        "(kubernetes.operator.cluster.health-check.enabled) support.");
+  if (r == 0 && rollback)
+    r = fo_findings_add(w, "spec.flinkConfiguration",
+                        "kubernetes.operator.deployment.rollback.enabled is not supported by this "
+                        "operator yet: an upgrade that does not become stable is not rolled back");
+  if (r == 0 && health)
+    r = fo_findings_add(w, "spec.flinkConfiguration",
+                        "kubernetes.operator.cluster.health-check.enabled is not supported by "
+                        "this operator yet: an unhealthy job is not restarted");
   if (r == 0 && s->job.present) {
     const char *mode = fo_job_upgrade_mode(&s->job);
     bool last_state = strcmp(mode, "last-state") == 0;
@@ -379,12 +408,26 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
       r = fo_findings_add(e, "spec.flinkConfiguration",
                           "Periodic savepoints cannot be enabled when config "
                           "key[execution.checkpointing.savepoint-dir] is not set");
+    if (r == 0 && !sp_dir && !savepoint && !s->job.savepoint_trigger_nonce.set && !periodic &&
+        fo_conf_view_get(&conf,
+                         "kubernetes.operator.job.upgrade.last-state.max.allowed."
+                         "checkpoint.age"))
+      r = fo_findings_add(e, "spec.flinkConfiguration",
+                          "In order to use max-checkpoint age functionality config "
+                          "key[execution.checkpointing.savepoint-dir] must be set to allow "
+                          "triggering savepoint upgrades.");
     int64_t every;
     if (r == 0 && periodic && *periodic && fo_duration_parse(periodic, &every) < 0)
       r = fo_findings_add(e, "spec.flinkConfiguration",
                           "kubernetes.operator.periodic.savepoint.interval must be a duration "
                           "such as 1h (cron expressions are not supported yet), not \"%s\"",
                           periodic);
+    const char *pcp = fo_conf_view_get(&conf, "kubernetes.operator.periodic.checkpoint.interval");
+    if (r == 0 && pcp && *pcp && fo_duration_parse(pcp, &every) < 0)
+      r = fo_findings_add(e, "spec.flinkConfiguration",
+                          "kubernetes.operator.periodic.checkpoint.interval must be a duration "
+                          "such as 1h (cron expressions are not supported yet), not \"%s\"",
+                          pcp);
     if (r == 0 && s->task_manager.replicas.set && s->task_manager.replicas.v < 1)
       r = fo_findings_add(e, "spec.taskManager.replicas",
                           "TaskManager replicas must be larger than 0");

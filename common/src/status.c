@@ -29,6 +29,12 @@ void fo_status_free(struct fo_status *s) {
   free(si->format_type);
   for (size_t i = 0; i < si->n_history; i++) savepoint_free(&si->history[i]);
   free(si->history);
+  struct fo_checkpoint_info *ci = &j->checkpoint_info;
+  free(ci->last.trigger_type);
+  free(ci->last.format_type);
+  free(ci->trigger_id);
+  free(ci->trigger_type);
+  free(ci->format_type);
   free(s->jm_deployment_status);
   free(s->lifecycle_state);
   free(s->error);
@@ -104,6 +110,24 @@ static int read_savepoint_info(json_object *o, struct fo_savepoint_info *si) {
   return r;
 }
 
+static int read_checkpoint_info(json_object *o, struct fo_checkpoint_info *ci) {
+  int r = 0;
+  json_object *last = fo_json_get_object(o, "lastCheckpoint");
+  if (last) {
+    ci->has_last = true;
+    get_int(last, "timeStamp", &ci->last.time_stamp);
+    get_int(last, "triggerNonce", &ci->last.trigger_nonce);
+    r = get_str(last, "triggerType", &ci->last.trigger_type);
+    if (r == 0) r = get_str(last, "formatType", &ci->last.format_type);
+  }
+  if (r == 0) r = get_str(o, "triggerId", &ci->trigger_id);
+  get_int(o, "triggerTimestamp", &ci->trigger_timestamp);
+  if (r == 0) r = get_str(o, "triggerType", &ci->trigger_type);
+  if (r == 0) r = get_str(o, "formatType", &ci->format_type);
+  get_int(o, "lastPeriodicCheckpointTimestamp", &ci->last_periodic_timestamp);
+  return r;
+}
+
 int fo_status_read(json_object *st, struct fo_status *s) {
   fo_status_init(s);
   if (!st || !json_object_is_type(st, json_type_object)) return 0;
@@ -122,6 +146,11 @@ int fo_status_read(json_object *st, struct fo_status *s) {
     if (r == 0 && si) {
       j->has_savepoint_info = true;
       r = read_savepoint_info(si, &j->savepoint_info);
+    }
+    json_object *ci = fo_json_get_object(js, "checkpointInfo");
+    if (r == 0 && ci) {
+      j->has_checkpoint_info = true;
+      r = read_checkpoint_info(ci, &j->checkpoint_info);
     }
   }
   if (r == 0) r = get_str(st, "jobManagerDeploymentStatus", &s->jm_deployment_status);
@@ -262,6 +291,23 @@ static int write_savepoint_info(json_object *o, const struct fo_savepoint_info *
   return r;
 }
 
+static int write_checkpoint_info(json_object *o, const struct fo_checkpoint_info *ci) {
+  int r = 0;
+  json_object *last = member(o, "lastCheckpoint", ci->has_last, &r);
+  if (last) {
+    r = put_int(last, "timeStamp", ci->last.time_stamp);
+    if (r == 0) r = put_str(last, "triggerType", ci->last.trigger_type);
+    if (r == 0) r = put_str(last, "formatType", ci->last.format_type);
+    if (r == 0) r = put_int(last, "triggerNonce", ci->last.trigger_nonce);
+  }
+  if (r == 0) r = put_str(o, "triggerId", ci->trigger_id);
+  if (r == 0) r = put_int(o, "triggerTimestamp", ci->trigger_timestamp);
+  if (r == 0) r = put_str(o, "triggerType", ci->trigger_type);
+  if (r == 0) r = put_str(o, "formatType", ci->format_type);
+  if (r == 0) r = put_int(o, "lastPeriodicCheckpointTimestamp", ci->last_periodic_timestamp);
+  return r;
+}
+
 json_object *fo_status_to_json(const struct fo_status *s) {
   json_object *o = NULL;
   if (s->raw) {
@@ -281,6 +327,8 @@ json_object *fo_status_to_json(const struct fo_status *s) {
     if (r == 0) r = put_str(js, "upgradeSavepointPath", j->upgrade_savepoint_path);
     json_object *si = r == 0 ? member(js, "savepointInfo", j->has_savepoint_info, &r) : NULL;
     if (si) r = write_savepoint_info(si, &j->savepoint_info);
+    json_object *ci = r == 0 ? member(js, "checkpointInfo", j->has_checkpoint_info, &r) : NULL;
+    if (ci) r = write_checkpoint_info(ci, &j->checkpoint_info);
   }
   if (r == 0) r = put_str(o, "jobManagerDeploymentStatus", s->jm_deployment_status);
   if (r == 0) r = put_str(o, "lifecycleState", s->lifecycle_state);

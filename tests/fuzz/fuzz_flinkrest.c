@@ -1,7 +1,8 @@
 /* libFuzzer target: the Flink REST response parsers. The first byte picks the HTTP code, the
  * rest is the answer every call of the client receives (through fo_flink_set_transport), so each
- * parser (config, jobs overview, savepoint trigger and status, checkpoints, exceptions, dispose)
- * reads the same hostile body. Every result is freed: leaks fail under ASan. */
+ * parser (config, jobs overview, savepoint and checkpoint triggers and status, checkpoints,
+ * exceptions, dispose) reads the same hostile body. Every result is freed: leaks fail under ASan.
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,6 +45,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (fo_flink_trigger_savepoint(f, jid, "file:///sp", false, NULL, &t) == 0) free(t);
   struct fo_flink_savepoint_status ss;
   if (fo_flink_savepoint_status(f, jid, jid, &ss) == 0) fo_flink_savepoint_status_free(&ss);
+  t = NULL;
+  if (fo_flink_trigger_checkpoint(f, jid, "FULL", jid, &t) == 0) free(t);
+  struct fo_flink_checkpoint_status cs;
+  if (fo_flink_checkpoint_status(f, jid, jid, &cs) == 0) fo_flink_checkpoint_status_free(&cs);
   struct fo_flink_checkpoints cp;
   if (fo_flink_checkpoints(f, jid, &cp) == 0) fo_flink_checkpoints_free(&cp);
   char *ex = NULL;

@@ -171,7 +171,30 @@ $extra" "" 0.25 0.25
     check_state "the resume" "$c1"
     if [ -n "$extra" ]; then wait_for 30 has_checkpoint && schema_check; fi
   else ko "$CASE: resumed" "$(fstatus '{.status}')"; return; fi
-  if [ "$UMODE" = stateless ] && [ -n "$sp1" ]; then redeploy "$sp1"; fi
+  if [ "$UMODE" = stateless ] && [ -n "$sp1" ]; then redeploy "$sp1" && checkpoint_by_nonce; fi
+}
+
+# job.checkpointTriggerNonce: the checkpoint the controller says it had Flink take (its log names
+# the id Flink answered with) is one Flink completed, on the volume; the job ran on
+checkpoint_by_nonce() {
+  local jid t0; jid=$(fstatus '{.status.jobStatus.jobId}'); t0=$(now_ms)
+  kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p '{"spec":{"job":{"checkpointTriggerNonce":1}}}' >/dev/null
+  cp_done() { [ "$(fstatus '{.status.jobStatus.checkpointInfo.lastCheckpoint.triggerNonce}')" = 1 ]; }
+  if ! wait_for 120 cp_done; then ko "$CASE: checkpointTriggerNonce" "$(fstatus '{.status.jobStatus}')"; return; fi
+  check "$CASE: checkpointTriggerNonce: lastCheckpoint MANUAL FULL, nothing in flight" "MANUAL FULL " \
+    "$(fstatus '{.status.jobStatus.checkpointInfo.lastCheckpoint.triggerType} {.status.jobStatus.checkpointInfo.lastCheckpoint.formatType} {.status.jobStatus.checkpointInfo.triggerId}')"
+  local leader id; leader=$(kubectl -n $OPNS get lease $REL-controller -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)
+  id=$(kubectl -n $OPNS logs "$leader" 2>/dev/null | $PY -c 'import json, sys
+ids = [e.get("checkpointId") for e in map(lambda l: json.loads(l) if l.startswith("{") else {}, sys.stdin)
+       if e.get("msg") == "checkpoint completed" and e.get("object") == sys.argv[1]]
+print(ids[-1] if ids else "")' "$FNS/$FD2")
+  local det; det=$(flink_rest "/jobs/$jid/checkpoints/details/$id" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["trigger_timestamp"] >= int(sys.argv[1]), d["external_path"])' "$t0" 2>&1)
+  case $det in
+    "COMPLETED True "*) if on_volume "${det#COMPLETED True }"; then ok "$CASE: Flink completed checkpoint $id after the nonce, on the volume"
+                        else ko "$CASE: the nonce's checkpoint on the volume" "$det"; fi ;;
+    *) ko "$CASE: Flink completed the nonce's checkpoint" "id '$id': $det" ;;
+  esac
+  check "$CASE: the job ran on through the checkpoint (same job)" "$jid RUNNING" "$(fstatus '{.status.jobStatus.jobId} {.status.jobStatus.state}')"
 }
 
 # job.savepointRedeployNonce: the job deployed again from job.initialSavepointPath ($1, the nonce's
@@ -184,7 +207,7 @@ redeploy() {
     check "$CASE: savepointRedeployNonce: Flink says the new job restored the given savepoint" "$sp savepoint" "$(restored_from)"
     if wait_for 90 counting && [ "$(counter restored)" -gt 0 ]; then ok "$CASE: the redeployed job's count went on from the savepoint's ($(counter restored))"
     else ko "$CASE: the redeployed job's count restored" "$(counter restored 2>&1)"; fi
-  else ko "$CASE: savepointRedeployNonce redeploys" "$(fstatus '{.status}')"; fi
+  else ko "$CASE: savepointRedeployNonce redeploys" "$(fstatus '{.status}')"; return 1; fi
 }
 
 HA="    high-availability.type: kubernetes

@@ -14,6 +14,11 @@ struct savepoint {
   char location[256];
 };
 
+struct cp_trigger {
+  char trigger[33];
+  int id; /* the checkpoint it made; 0 when it failed */
+};
+
 struct fake {
   json_object *store; /* {plural: {"ns/name": object}} */
   long rv;
@@ -27,6 +32,9 @@ struct fake {
   struct fake_flink_view fl;
   struct savepoint sps[64];
   size_t n_sps;
+  struct cp_trigger cps[64];
+  size_t n_cps;
+  bool fail_next_cp;
   bool fail_next;
   long now_ms;
   char jm_uid[64]; /* the Deployment the running JobManager belongs to */
@@ -443,12 +451,20 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
 
 static const char *config_value(const char *conf, const char *key, char *out, size_t n) {
   char needle[256];
-  snprintf(needle, sizeof needle, "\"%s\": \"", key);
+  snprintf(needle, sizeof needle, "\"%s\": \"", key); /* config.yaml: JSON-quoted */
   const char *p = conf ? strstr(conf, needle) : NULL;
+  char end = '"';
+  if (!p && conf) { /* flink-conf.yaml (Flink before 1.19): "key: value" at a line's start */
+    snprintf(needle, sizeof needle, "\n%s: ", key);
+    size_t kl = strlen(key);
+    if (!strncmp(conf, key, kl) && !strncmp(conf + kl, ": ", 2)) p = conf - 1;
+    else p = strstr(conf, needle);
+    end = '\n';
+  }
   if (!p) return NULL;
   p += strlen(needle);
   size_t k = 0;
-  for (; *p && *p != '"' && k + 1 < n; p++) out[k++] = *p;
+  for (; *p && *p != end && k + 1 < n; p++) out[k++] = *p;
   out[k] = '\0';
   return out;
 }
@@ -604,6 +620,7 @@ void fake_tick(struct fake *f) {
 
 void fake_flink_view(struct fake *f, struct fake_flink_view *ret) { *ret = f->fl; }
 void fake_flink_fail_next_savepoint(struct fake *f) { f->fail_next = true; }
+void fake_flink_fail_next_checkpoint(struct fake *f) { f->fail_next_cp = true; }
 void fake_flink_checkpoint(struct fake *f) {
   snprintf(f->fl.last_checkpoint, sizeof f->fl.last_checkpoint, "file:/checkpoints/%s/chk-%d",
            f->fl.job_id, ++f->fl.checkpoints);
@@ -692,7 +709,52 @@ long fake_flink_transport(void *ud, const char *method, const char *path, const 
     json_object_put(in);
     return reply(f, 202, o, data, len);
   }
+  if (!strcmp(method, "POST") && !strcmp(rest, "/checkpoints")) {
+    /* a checkpoint asked for: taken at once (or failed); the same trigger id is the same one */
+    const char *trig = fo_json_get_string(in, "triggerId");
+    const char *type = fo_json_get_string(in, "checkpointType");
+    if (!trig || strlen(trig) != 32 || strcmp(f->fl.job_state, "RUNNING")) {
+      json_object_put(in);
+      return reply(f, 409, json_tokener_parse("{\"errors\":[\"job not running\"]}"), data, len);
+    }
+    bool known = false;
+    for (size_t i = 0; i < f->n_cps; i++) known |= !strcmp(f->cps[i].trigger, trig);
+    if (!known && f->n_cps < 64) {
+      struct cp_trigger *c = &f->cps[f->n_cps++];
+      snprintf(c->trigger, sizeof c->trigger, "%s", trig);
+      f->fl.triggered_checkpoints++;
+      snprintf(f->fl.last_checkpoint_type, sizeof f->fl.last_checkpoint_type, "%s",
+               type ? type : "");
+      if (f->fail_next_cp) {
+        f->fail_next_cp = false;
+        c->id = 0;
+      } else {
+        fake_flink_checkpoint(f);
+        c->id = f->fl.checkpoints;
+      }
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "request-id", json_object_new_string(trig));
+    json_object_put(in);
+    return reply(f, 202, o, data, len);
+  }
   json_object_put(in);
+  if (!strcmp(method, "GET") && !strncmp(rest, "/checkpoints/", 13)) {
+    for (size_t i = 0; i < f->n_cps; i++) {
+      if (strcmp(f->cps[i].trigger, rest + 13)) continue;
+      char t[256];
+      if (f->cps[i].id)
+        snprintf(t, sizeof t,
+                 "{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"checkpointId\":%d}}",
+                 f->cps[i].id);
+      else
+        snprintf(t, sizeof t,
+                 "{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"failureCause\":{"
+                 "\"class\":\"java.lang.Exception\",\"stack-trace\":\"checkpoint declined\"}}}");
+      return reply(f, 200, json_tokener_parse(t), data, len);
+    }
+    return reply(f, 404, json_tokener_parse("{\"errors\":[\"unknown trigger\"]}"), data, len);
+  }
   if (!strcmp(method, "GET") && !strncmp(rest, "/savepoints/", 12)) {
     struct savepoint *s = find_sp(f, rest + 12);
     if (!s)

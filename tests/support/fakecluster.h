@@ -84,10 +84,14 @@ struct fake_flink_view {
   int checkpoints;
   int disposed; /* savepoints disposed of (POST /savepoint-disposal) */
   char last_disposed[256];
+  int triggered_checkpoints;     /* checkpoints asked for through POST /jobs/:id/checkpoints */
+  char last_checkpoint_type[16]; /* the checkpointType of the last one ("" when none given) */
 };
 void fake_flink_view(struct fake *f, struct fake_flink_view *ret);
 /* The next savepoint fails. */
 void fake_flink_fail_next_savepoint(struct fake *f);
+/* The next checkpoint asked for fails. */
+void fake_flink_fail_next_checkpoint(struct fake *f);
 /* The running job completes a checkpoint (file:/checkpoints/<job id>/chk-N). */
 void fake_flink_checkpoint(struct fake *f);
 /* The job's state as Flink reports it from now on (FAILED, RESTARTING, ...). */

@@ -1401,6 +1401,110 @@ static void test_periodic_savepoint(void **state) {
   h_free(&h);
 }
 
+/* status.jobStatus.checkpointInfo's `field` of lastCheckpoint (NULL when none). */
+static json_object *h_last_checkpoint(struct h *h) {
+  return fo_json_path(h_fd(h), "status", "jobStatus", "checkpointInfo", "lastCheckpoint",
+                      (const char *)NULL);
+}
+
+/* job.checkpointTriggerNonce: one checkpoint of kubernetes.operator.checkpoint.type (FULL by
+ * default) per new nonce, the job left running; recorded as lastCheckpoint with the nonce; a
+ * failure is a CheckpointError Warning in Flink's words and is not retried; periodic ones every
+ * kubernetes.operator.periodic.checkpoint.interval; Flink before 1.17 cannot take them: said. */
+static void test_checkpoints(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "cp");
+  h_create(&h, "last-state", "running",
+           HA ",\"kubernetes.operator.checkpoint.type\":\"incremental\"", NULL);
+  h_converge(&h, 30, NULL, 0);
+  struct fake_flink_view v0, v;
+  fake_flink_view(h.fake, &v0);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "cp", "{\"job\":{\"checkpointTriggerNonce\":1}}");
+  char phases[256];
+  h_converge(&h, 20, phases, sizeof phases);
+  assert_string_equal(phases, "RUNNING"); /* no upgrade, no phase of its own */
+  h_passes(&h, 2);                        /* its completion is looked at next */
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.triggered_checkpoints, 1);
+  assert_string_equal(v.last_checkpoint_type, "INCREMENTAL");
+  assert_int_equal(v.checkpoints, v0.checkpoints + 1);
+  assert_int_equal(v.starts, 1);
+  json_object *lc = h_last_checkpoint(&h);
+  assert_string_equal(fo_json_get_string(lc, "triggerType"), "MANUAL");
+  assert_string_equal(fo_json_get_string(lc, "formatType"), "INCREMENTAL");
+  int64_t n = 0;
+  assert_true(fo_json_as_int64(fo_json_get(lc, "triggerNonce"), &n));
+  assert_int_equal(n, 1);
+  assert_null(fo_json_path(h_fd(&h), "status", "jobStatus", "checkpointInfo", "triggerId",
+                           (const char *)NULL));
+  h_passes(&h, 4); /* handled: not asked again */
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.triggered_checkpoints, 1);
+  /* a failed one: said, not retried, the last one kept */
+  fake_flink_fail_next_checkpoint(h.fake);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "cp", "{\"job\":{\"checkpointTriggerNonce\":2}}");
+  h_converge(&h, 20, NULL, 0);
+  h_passes(&h, 4);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.triggered_checkpoints, 2);
+  const char *ev = NULL;
+  assert_int_equal(h_events(&h, "CheckpointError", &ev, &(int64_t){0}), 1);
+  assert_non_null(
+      strstr(ev, "Checkpoint failed for checkpointTriggerNonce: 2: checkpoint declined"));
+  assert_true(fo_json_as_int64(fo_json_get(h_last_checkpoint(&h), "triggerNonce"), &n));
+  assert_int_equal(n, 1);
+  h_free(&h);
+
+  /* periodic */
+  h_init(&h, "pcp");
+  h_create(&h, "stateless", "running",
+           ",\"kubernetes.operator.periodic.checkpoint.interval\":\"1 h\"", NULL);
+  h_created_ago(&h, 60 * 1000);
+  h_converge(&h, 30, NULL, 0);
+  h_passes(&h, 4);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.triggered_checkpoints, 0); /* not yet due */
+  h_created_ago(&h, 2 * 3600 * 1000);
+  h_passes(&h, 4);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.triggered_checkpoints, 1);
+  assert_string_equal(v.last_checkpoint_type, "FULL");
+  assert_string_equal(fo_json_get_string(h_last_checkpoint(&h), "triggerType"), "PERIODIC");
+  assert_non_null(fo_json_path(h_fd(&h), "status", "jobStatus", "checkpointInfo",
+                               "lastPeriodicCheckpointTimestamp", (const char *)NULL));
+  h_passes(&h, 6); /* the next one is an hour away */
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.triggered_checkpoints, 1);
+  h_free(&h);
+}
+
+/* Flink before 1.17 takes no checkpoint through its REST API: the nonce is answered with a
+ * CheckpointError Warning, nothing is asked of Flink. */
+static void test_checkpoint_before_flink_117(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "old");
+  h_create(&h, "stateless", "running", NULL, NULL);
+  json_object *spec = fo_json_get_object(h_fd(&h), "spec");
+  json_object_object_add(spec, "flinkVersion", json_object_new_string("v1_16"));
+  json_object_object_add(spec, "image", json_object_new_string("flink:1.16"));
+  h_converge(&h, 30, NULL, 0);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "old",
+                  "{\"job\":{\"checkpointTriggerNonce\":1}}");
+  h_converge(&h, 20, NULL, 0);
+  h_passes(&h, 3);
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.triggered_checkpoints, 0);
+  const char *ev = NULL;
+  int64_t count = 0;
+  assert_int_equal(h_events(&h, "CheckpointError", &ev, &count), 1);
+  assert_string_equal(ev, "Checkpoints can be triggered only on Flink 1.17 or later");
+  assert_int_equal(count, 1); /* said once: the nonce counts as handled */
+  h_free(&h);
+}
+
 static size_t h_history(struct h *h, char *oldest, size_t n) {
   json_object *a = fo_json_path(h_fd(h), "status", "jobStatus", "savepointInfo", "savepointHistory",
                                 (const char *)NULL);
@@ -1638,6 +1742,8 @@ int main(void) {
       cmocka_unit_test(test_savepoint_mode_failed_job),
       cmocka_unit_test(test_savepoint_redeploy),
       cmocka_unit_test(test_changes_that_are_no_upgrade),
+      cmocka_unit_test(test_checkpoints),
+      cmocka_unit_test(test_checkpoint_before_flink_117),
       cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),

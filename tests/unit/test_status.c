@@ -21,7 +21,11 @@ static const char *FULL =
     "\"savepointHistory\":[{\"timeStamp\":1700000000500,\"location\":\"file:///sp/"
     "savepoint-1\",\"triggerType\":\"MANUAL\","
     "\"formatType\":\"CANONICAL\",\"triggerNonce\":123,\"futureField\":true}],"
-    "\"lastPeriodicSavepointTimestamp\":0}},"
+    "\"lastPeriodicSavepointTimestamp\":0},"
+    "\"checkpointInfo\":{\"lastCheckpoint\":{\"timeStamp\":1700000000700,\"triggerType\":"
+    "\"MANUAL\",\"formatType\":\"FULL\",\"triggerNonce\":4},\"triggerId\":\"\","
+    "\"triggerTimestamp\":0,\"triggerType\":\"MANUAL\",\"formatType\":\"FULL\","
+    "\"lastPeriodicCheckpointTimestamp\":1700000000900}},"
     "\"jobManagerDeploymentStatus\":\"READY\",\"lifecycleState\":\"STABLE\",\"error\":null,"
     "\"observedGeneration\":3,\"clusterInfo\":{\"flink-version\":\"1.20.0\",\"total-cpu\":\"2.0\"},"
     "\"reconciliationStatus\":{\"reconciliationTimestamp\":1700000000000,"
@@ -47,6 +51,10 @@ static void test_round_trip(void **st) {
   assert_true(s.job_status.savepoint_info.last.trigger_nonce.set);
   assert_int_equal(s.job_status.savepoint_info.last.trigger_nonce.v, 123);
   assert_int_equal(s.job_status.savepoint_info.n_history, 1);
+  assert_true(s.job_status.checkpoint_info.has_last);
+  assert_int_equal(s.job_status.checkpoint_info.last.trigger_nonce.v, 4);
+  assert_string_equal(s.job_status.checkpoint_info.last.format_type, "FULL");
+  assert_int_equal(s.job_status.checkpoint_info.last_periodic_timestamp.v, 1700000000900);
   assert_int_equal(s.observed_generation.v, 3);
   assert_string_equal(s.reconciliation_status.state, "DEPLOYED");
   json_object *out = fo_status_to_json(&s);

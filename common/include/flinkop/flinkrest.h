@@ -80,6 +80,21 @@ int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char 
                               struct fo_flink_savepoint_status *ret);
 void fo_flink_savepoint_status_free(struct fo_flink_savepoint_status *s);
 
+/* POST /jobs/:jobid/checkpoints {checkpointType, triggerId} (Flink 1.17 and later): a checkpoint
+ * of `type` FULL, INCREMENTAL or CONFIGURED (NULL: Flink's default). `trigger_id` as for
+ * savepoints. */
+int fo_flink_trigger_checkpoint(struct fo_flink *f, const char *jobid, const char *type,
+                                const char *trigger_id, char **ret_trigger);
+struct fo_flink_checkpoint_status {
+  enum fo_flink_op_state state;
+  int64_t checkpoint_id; /* COMPLETED */
+  char *failure_cause;   /* FAILED: the cause's text */
+};
+/* GET /jobs/:jobid/checkpoints/:triggerid. -ENOENT when Flink does not know the trigger. */
+int fo_flink_checkpoint_status(struct fo_flink *f, const char *jobid, const char *trigger,
+                               struct fo_flink_checkpoint_status *ret);
+void fo_flink_checkpoint_status_free(struct fo_flink_checkpoint_status *s);
+
 struct fo_flink_checkpoint {
   bool present;
   int64_t id;

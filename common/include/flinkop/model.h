@@ -53,6 +53,7 @@ struct fo_job {
   const char *initial_savepoint_path;
   struct fo_opt_int parallelism;
   struct fo_opt_int savepoint_trigger_nonce;
+  struct fo_opt_int checkpoint_trigger_nonce;
   struct fo_opt_int savepoint_redeploy_nonce;
   bool allow_non_restored_state_set;
   bool allow_non_restored_state;

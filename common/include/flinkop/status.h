@@ -37,6 +37,24 @@ struct fo_savepoint_info {
   struct fo_opt_int last_periodic_timestamp; /* epoch ms of the last periodic trigger */
 };
 
+/* jobStatus.checkpointInfo: checkpoints asked of Flink (checkpointTriggerNonce, periodic). */
+struct fo_checkpoint {
+  struct fo_opt_int time_stamp; /* epoch ms of the trigger */
+  char *trigger_type;           /* MANUAL, PERIODIC, UNKNOWN */
+  char *format_type;            /* FULL, INCREMENTAL, UNKNOWN */
+  struct fo_opt_int trigger_nonce;
+};
+
+struct fo_checkpoint_info {
+  bool has_last;
+  struct fo_checkpoint last; /* lastCheckpoint */
+  char *trigger_id;          /* non-empty: a checkpoint is in progress */
+  struct fo_opt_int trigger_timestamp;
+  char *trigger_type;
+  char *format_type;
+  struct fo_opt_int last_periodic_timestamp; /* lastPeriodicCheckpointTimestamp */
+};
+
 struct fo_job_status {
   char *job_name;
   char *job_id;
@@ -46,6 +64,8 @@ struct fo_job_status {
   char *upgrade_savepoint_path;
   bool has_savepoint_info;
   struct fo_savepoint_info savepoint_info;
+  bool has_checkpoint_info;
+  struct fo_checkpoint_info checkpoint_info;
 };
 
 struct fo_reconciliation_status {
