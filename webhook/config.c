@@ -45,6 +45,13 @@ static const struct fo_opt opts[] = {
      "endpoints to drop this pod)"},
     {"log-level", "FO_WEBHOOK_LOG_LEVEL", FO_OPT_STR, OFF(log_level), "info", 0, 0,
      "info or debug"},
+    {"default-service-account", "FO_WEBHOOK_DEFAULT_SERVICE_ACCOUNT", FO_OPT_STR,
+     OFF(default_service_account), NULL, 0, 0,
+     "spec.serviceAccount /mutate fills in when a FlinkDeployment names none (nor does its pod "
+     "template)"},
+    {"default-service-account-namespaces", "FO_WEBHOOK_DEFAULT_SERVICE_ACCOUNT_NAMESPACES",
+     FO_OPT_LIST, OFF(default_service_account_namespaces), NULL, 0, 0,
+     "namespaces where that account exists (default: every namespace)"},
     {"cert-mode", "FO_WEBHOOK_CERT_MODE", FO_OPT_STR, OFF(cert_mode), "files", 0, 0,
      "files (--tls-cert/--tls-key) or self-managed (CA and pair in a Secret, renewed, caBundle "
      "kept)"},

@@ -26,10 +26,12 @@ struct wh_config {
   long shutdown_timeout; /* seconds to finish in-flight requests after SIGTERM */
   long shutdown_delay;   /* seconds to keep serving after SIGTERM (readyz 503) before draining */
   char *log_level;       /* info or debug */
-  char *cert_mode;       /* "files" (--tls-cert/--tls-key) or "self-managed" (certmgr.h) */
-  char *kubeconfig;      /* self-managed: API access (default in-cluster) */
-  char *cert_secret;     /* self-managed: [NAMESPACE/]NAME of the Secret */
-  char **cert_names;     /* self-managed: subjectAltNames */
+  char *default_service_account;             /* spec.serviceAccount filled by /mutate, or NULL */
+  char **default_service_account_namespaces; /* where it applies (NULL: everywhere) */
+  char *cert_mode;             /* "files" (--tls-cert/--tls-key) or "self-managed" (certmgr.h) */
+  char *kubeconfig;            /* self-managed: API access (default in-cluster) */
+  char *cert_secret;           /* self-managed: [NAMESPACE/]NAME of the Secret */
+  char **cert_names;           /* self-managed: subjectAltNames */
   char *webhook_configuration; /* self-managed: configurations whose caBundle is kept */
   long cert_validity, cert_renew_before, ca_validity, cert_check_interval,
       cert_startup_timeout; /* seconds */

@@ -84,6 +84,18 @@ static void worker_free(void *p) {
 static void worker_key_init(void) { pthread_key_create(&worker_key, worker_free); }
 
 /* This thread's state, or NULL when it cannot be made (out of memory). */
+/* The spec.serviceAccount /mutate fills in for a request's object: --default-service-account
+ * where its namespace is one of --default-service-account-namespaces (any when none are given),
+ * else NULL. */
+static const char *default_account(const struct fo_admission_request *rq) {
+  const char *sa = S.cfg->default_service_account;
+  char **ns = S.cfg->default_service_account_namespaces;
+  if (!sa || !*sa || !ns) return sa && *sa ? sa : NULL;
+  for (; *ns; ns++)
+    if (rq->namespace_ && !strcmp(*ns, rq->namespace_)) return sa;
+  return NULL;
+}
+
 static struct worker *worker(void) {
   pthread_once(&worker_once, worker_key_init);
   struct worker *w = pthread_getspecific(worker_key);
@@ -374,7 +386,7 @@ static enum MHD_Result serve_admission(struct MHD_Connection *c, struct req *q) 
   }
   struct fo_admission_response resp;
   r = q->ep == EP_VALIDATE ? fo_admission_validate(rq, w->conf, &resp)
-                           : fo_admission_mutate(rq, &resp);
+                           : fo_admission_mutate(rq, default_account(rq), &resp);
   char *out = r == 0 ? fo_admission_response_encode(&resp) : NULL;
   enum wh_verdict v = !out ? V_NONE : resp.allowed ? V_ALLOWED : V_DENIED;
   /* every decision is counted in /metrics; denials and errors are logged, admissions only at

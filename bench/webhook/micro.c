@@ -36,7 +36,8 @@ static int judge(const char *body, size_t len, bool mutate) {
   struct fo_parse_error pe = {0};
   if (fo_admission_decode(body, len, NULL, &rq, &pe) < 0) return -1;
   struct fo_admission_response resp;
-  int ok = mutate ? fo_admission_mutate(&rq, &resp) : fo_admission_validate(&rq, NULL, &resp);
+  int ok =
+      mutate ? fo_admission_mutate(&rq, "flink", &resp) : fo_admission_validate(&rq, NULL, &resp);
   char *out = ok == 0 ? fo_admission_response_encode(&resp) : NULL;
   int r = out ? 0 : -1;
   free(out);

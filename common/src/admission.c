@@ -164,11 +164,11 @@ int fo_admission_validate(const struct fo_admission_request *req, json_object *d
   return r;
 }
 
-int fo_admission_mutate(const struct fo_admission_request *req,
+int fo_admission_mutate(const struct fo_admission_request *req, const char *service_account,
                         struct fo_admission_response *resp) {
   int r = resp_init(req, resp);
   if (r < 0) return r;
-  if (judged(req)) return fo_defaults_patch(req->object, &resp->patch);
+  if (judged(req)) return fo_defaults_patch(req->object, service_account, &resp->patch);
   resp->patch = json_object_new_array();
   return resp->patch ? 0 : -ENOMEM;
 }
@@ -233,7 +233,7 @@ int fo_admission_review_object(json_object *obj, json_object *old_obj, json_obje
     return 0;
   }
   json_object *patch;
-  int r = fo_defaults_patch_json(obj, &patch);
+  int r = fo_defaults_patch_json(obj, NULL, &patch);
   if (r < 0) return r;
   json_object *mutated;
   const char *why;

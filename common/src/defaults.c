@@ -34,7 +34,22 @@ static int fill(json_object *patch, const struct fo_jv *parent, const char *pare
   return r;
 }
 
-int fo_defaults_patch(const struct fo_jv *obj, json_object **ret_patch) {
+/* A pod template of the spec names a service account. */
+static bool template_account(const struct fo_jv *spec) {
+  const struct fo_jv *t[] = {fo_jv_get_object(spec, "podTemplate"),
+                             fo_jv_path(spec, "jobManager", "podTemplate", (const char *)NULL),
+                             fo_jv_path(spec, "taskManager", "podTemplate", (const char *)NULL)};
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    const struct fo_jv *ps = fo_jv_get_object(t[i], "spec");
+    const char *a = fo_jv_get_string(ps, "serviceAccountName");
+    const char *b = fo_jv_get_string(ps, "serviceAccount");
+    if ((a && *a) || (b && *b)) return true;
+  }
+  return false;
+}
+
+int fo_defaults_patch(const struct fo_jv *obj, const char *service_account,
+                      json_object **ret_patch) {
   *ret_patch = NULL;
   if (!obj || obj->type != FO_JOBJECT) return -EINVAL;
   json_object *patch = json_object_new_array();
@@ -54,6 +69,8 @@ int fo_defaults_patch(const struct fo_jv *obj, json_object **ret_patch) {
         r = fill(patch, job, "/spec/job", "upgradeMode", json_object_new_string("stateless"));
     }
     if (r == 0) r = fill(patch, spec, "/spec", "mode", json_object_new_string("native"));
+    if (r == 0 && service_account && *service_account && !template_account(spec))
+      r = fill(patch, spec, "/spec", "serviceAccount", json_object_new_string(service_account));
     const struct fo_jv *jm = fo_jv_get(spec, "jobManager");
     if (r == 0 && (!jm || jm->type == FO_JOBJECT))
       r = fill(patch, jm, "/spec/jobManager", "replicas", json_object_new_int(1));
@@ -66,13 +83,13 @@ int fo_defaults_patch(const struct fo_jv *obj, json_object **ret_patch) {
   return 0;
 }
 
-int fo_defaults_patch_json(json_object *obj, json_object **ret_patch) {
+int fo_defaults_patch_json(json_object *obj, const char *service_account, json_object **ret_patch) {
   *ret_patch = NULL;
   struct fo_arena a;
   fo_arena_init(&a, SIZE_MAX);
   const struct fo_jv *v;
   int r = fo_jv_from_json(&a, obj, &v);
-  if (r == 0) r = fo_defaults_patch(v, ret_patch);
+  if (r == 0) r = fo_defaults_patch(v, service_account, ret_patch);
   fo_arena_free(&a);
   return r == -E2BIG ? -EINVAL : r;
 }

@@ -33,7 +33,9 @@ webhook_start() {
     if [ -f "$d/port" ]; then WEBHOOK_PORT=$(cat "$d/port"); else WEBHOOK_PORT=$(free_port); echo "$WEBHOOK_PORT" > "$d/port"; fi
   fi
   ${FO_WEBHOOK_WRAPPER:-} "$BUILD/webhook/flink-webhook" serve --listen "127.0.0.1:$WEBHOOK_PORT" \
-    --tls-cert "$d/tls.crt" --tls-key "$d/tls.key" >> "$FO_CLUSTER_DIR/logs/webhook.log" 2>&1 &
+    --tls-cert "$d/tls.crt" --tls-key "$d/tls.key" \
+    --default-service-account flink --default-service-account-namespaces e2e-admission \
+    >> "$FO_CLUSTER_DIR/logs/webhook.log" 2>&1 &
   echo $! > "$FO_CLUSTER_DIR/pids/webhook"
   for _ in $(seq 1 100); do
     if curl -s --cacert "$d/ca.crt" "https://127.0.0.1:$WEBHOOK_PORT/readyz" 2>/dev/null | grep -q ready; then return 0; fi

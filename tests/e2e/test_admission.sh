@@ -33,6 +33,17 @@ for f in stateless savepoint last-state suspended session seed-last-state-fixed 
 done
 got=$(kubectl -n $ns get flinkdeployment stateless-example -o jsonpath='{.spec.job.state}/{.spec.job.upgradeMode}/{.spec.mode}/{.spec.jobManager.replicas}/{.metadata.labels.app\.kubernetes\.io/managed-by}')
 check "defaults from the mutating webhook" "running/stateless/native/1/flink-operator" "$got"
+# the job ServiceAccount by default (the webhook's --default-service-account, for this namespace
+# only): filled in when neither the spec nor a pod template names one
+sed '/^  serviceAccount:/d; s/name: stateless-example/name: no-account/' "$ROOT/examples/stateless.yaml" | napply /dev/stdin >/dev/null 2>&1
+check "no serviceAccount: the default one filled in" "flink" "$(kubectl -n $ns get flinkdeployment no-account -o jsonpath='{.spec.serviceAccount}')"
+check "a pod template's service account: none filled in (the template's is used)" "" \
+  "$(kubectl -n $ns get flinkdeployment basic-checkpoint-ha-example -o jsonpath='{.spec.serviceAccount}' 2>&1)"
+kubectl create namespace $ns-other >/dev/null
+sed '/^  serviceAccount:/d; s/name: stateless-example/name: no-account/' "$ROOT/examples/stateless.yaml" | sed '/^  namespace:/d' | kubectl -n $ns-other apply -f - >/dev/null 2>&1
+check "no serviceAccount in a namespace without the default one: none filled in" "" \
+  "$(kubectl -n $ns-other get flinkdeployment no-account -o jsonpath='{.spec.serviceAccount}' 2>&1)"
+kubectl delete namespace $ns-other --wait=false >/dev/null 2>&1
 got=$(kubectl -n $ns get flinkdeployment suspended-example -o jsonpath='{.spec.job.state}/{.spec.job.upgradeMode}')
 check "user values are kept" "suspended/stateless" "$got"
 got=$(kubectl -n $ns get flinkdeployment session-example -o jsonpath='{.spec.job}|{.spec.mode}')

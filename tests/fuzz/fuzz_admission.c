@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (r == 0) {
     struct fo_admission_response m;
     fresh = judge(&req);
-    if (fo_admission_mutate(&req, &m) == 0) free(fo_admission_response_encode(&m));
+    if (fo_admission_mutate(&req, "flink", &m) == 0) free(fo_admission_response_encode(&m));
     fo_admission_response_free(&m);
     fo_admission_request_free(&req);
   }

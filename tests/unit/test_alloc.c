@@ -185,7 +185,7 @@ static int op_podmerge(const void *arg, char *out) {
 /* Judges a decoded review and adds the encoded response. */
 static int judge(const struct fo_admission_request *rq, bool mutate, char *out) {
   struct fo_admission_response resp;
-  int r = mutate ? fo_admission_mutate(rq, &resp) : fo_admission_validate(rq, NULL, &resp);
+  int r = mutate ? fo_admission_mutate(rq, "flink", &resp) : fo_admission_validate(rq, NULL, &resp);
   if (r == 0) {
     char *s = fo_admission_response_encode(&resp);
     if (s) out_add(out, s);
@@ -336,7 +336,7 @@ static int op_defaults_patch(const void *arg, char *out) {
   if (r < 0) return r;
   json_object *obj = fo_json_path(o, "request", "object", (const char *)NULL), *patch = NULL,
               *res = NULL;
-  r = fo_defaults_patch_json(obj, &patch);
+  r = fo_defaults_patch_json(obj, "flink", &patch);
   const char *why = NULL;
   if (r == 0) r = fo_patch_apply(obj, patch, 1000, &res, &why);
   if (r == 0) r = out_json(out, patch);

@@ -154,16 +154,54 @@ static void test_defaults(void **st) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     json_object *in = tu_json(cases[i].in), *patch, *out;
-    assert_int_equal(fo_defaults_patch_json(in, &patch), 0);
+    assert_int_equal(fo_defaults_patch_json(in, NULL, &patch), 0);
     assert_json_eq(patch, cases[i].patch);
     const char *why;
     assert_int_equal(fo_patch_apply(in, patch, 100, &out, &why), 0);
     assert_json_eq(out, cases[i].out);
     /* idempotent: the mutated object needs nothing more */
     json_object *again;
-    assert_int_equal(fo_defaults_patch_json(out, &again), 0);
+    assert_int_equal(fo_defaults_patch_json(out, NULL, &again), 0);
     assert_int_equal(json_object_array_length(again), 0);
     json_object_put(again);
+    json_object_put(out);
+    json_object_put(patch);
+    json_object_put(in);
+  }
+}
+
+/* The default service account: filled in when the spec names none and no pod template does;
+ * a spec's own, or a template's, is kept. */
+static void test_default_service_account(void **state) {
+  (void)state;
+  static const struct {
+    const char *spec, *want; /* want: spec.serviceAccount after the patch, "" = none */
+  } cases[] = {
+      {"{\"mode\":\"native\",\"jobManager\":{\"replicas\":1}}", "flink"},
+      {"{\"mode\":\"native\",\"jobManager\":{\"replicas\":1},\"serviceAccount\":\"mine\"}", "mine"},
+      {"{\"mode\":\"native\",\"jobManager\":{\"replicas\":1},\"serviceAccount\":null}", "flink"},
+      {"{\"mode\":\"native\",\"jobManager\":{\"replicas\":1},\"podTemplate\":{\"spec\":{"
+       "\"serviceAccount\":\"seed\"}}}",
+       ""},
+      {"{\"mode\":\"native\",\"jobManager\":{\"replicas\":1},\"taskManager\":{\"podTemplate\":{"
+       "\"spec\":{\"serviceAccountName\":\"tm\"}}}}",
+       ""},
+      {"{\"mode\":\"native\",\"jobManager\":{\"replicas\":1,\"podTemplate\":{\"spec\":{"
+       "\"serviceAccountName\":\"\"}}}}",
+       "flink"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"metadata\":{\"labels\":{\"app.kubernetes.io/managed-by\":\"x\"}},\"spec\":%s}",
+             cases[i].spec);
+    json_object *in = tu_json(text), *patch, *out;
+    assert_int_equal(fo_defaults_patch_json(in, "flink", &patch), 0);
+    const char *why;
+    assert_int_equal(fo_patch_apply(in, patch, 100, &out, &why), 0);
+    const char *got = fo_json_get_string(fo_json_get_object(out, "spec"), "serviceAccount");
+    if (strcmp(got ? got : "", cases[i].want))
+      fail_msg("%s: serviceAccount '%s', want '%s'", cases[i].spec, got ? got : "", cases[i].want);
     json_object_put(out);
     json_object_put(patch);
     json_object_put(in);
@@ -173,6 +211,7 @@ static void test_defaults(void **st) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pointer_escaping),
+      cmocka_unit_test(test_default_service_account),
       cmocka_unit_test(test_apply),
       cmocka_unit_test(test_merge_patch),
       cmocka_unit_test(test_defaults),

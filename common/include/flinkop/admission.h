@@ -55,9 +55,11 @@ void fo_admission_request_free(struct fo_admission_request *req);
  * CONNECT and other kinds are allowed untouched. Returns 0 or -ENOMEM. */
 int fo_admission_validate(const struct fo_admission_request *req, json_object *default_conf,
                           struct fo_admission_response *resp);
-/* Computes the defaults patch (empty for anything but CREATE/UPDATE of a FlinkDeployment).
- * Returns 0 or -ENOMEM. */
-int fo_admission_mutate(const struct fo_admission_request *req, struct fo_admission_response *resp);
+/* Computes the defaults patch (empty for anything but CREATE/UPDATE of a FlinkDeployment);
+ * `service_account` (may be NULL): the default spec.serviceAccount for the request's object
+ * (defaults.h). Returns 0 or -ENOMEM. */
+int fo_admission_mutate(const struct fo_admission_request *req, const char *service_account,
+                        struct fo_admission_response *resp);
 
 /* Encodes {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": ...}.
  * Returns a malloc'd string or NULL (ENOMEM). */
