@@ -85,7 +85,7 @@ const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size
 
 /* A periodic snapshot is due: the interval at `key` of the configuration (a Duration; unset or 0:
  * never) has passed since `last` (the last periodic trigger), or since the resource was made, as
- * the reference counts it. */
+ * the reference counts it; or, the value a Quartz cron schedule (cron.h), it fired since then. */
 bool lc_periodic_due(struct pass *p, const char *key, struct fo_opt_int last);
 /* Records `nonce` as handled: job.<field> in lastReconciledSpec takes its value (the spec's
  * other fields as they were recorded). */

@@ -9,6 +9,7 @@
 #include "events.h"
 #include "flinkop/buf.h"
 #include "flinkop/clock.h"
+#include "flinkop/cron.h"
 #include "flinkop/flinkconf.h"
 #include "flinkop/flinkrest.h"
 #include "savepoint.h"
@@ -183,11 +184,16 @@ static int64_t created_ms(struct pass *p) {
 
 bool lc_periodic_due(struct pass *p, const char *key, struct fo_opt_int lp) {
   const char *v = fo_conf_get(p->conf, key);
-  int64_t every = 0;
-  if (!v || fo_duration_parse(v, &every) < 0 || every <= 0) return false;
+  if (!v) return false;
   int64_t last = created_ms(p);
   if (lp.set && lp.v > last) last = lp.v;
-  return fo_clock_ms() > last + every;
+  int64_t every = 0;
+  if (fo_duration_parse(v, &every) == 0) return every > 0 && fo_clock_ms() > last + every;
+  struct fo_cron c; /* a Quartz cron schedule: due once it fired since the last one */
+  char why[128];
+  if (fo_cron_parse(v, &c, why, sizeof why) < 0) return false; /* (the rulebook refuses it) */
+  int64_t next = fo_cron_next(&c, last);
+  return next >= 0 && next <= fo_clock_ms();
 }
 
 void lc_record_nonce(struct pass *p, const char *field, struct fo_opt_int nonce) {

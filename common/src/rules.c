@@ -7,6 +7,7 @@
 
 #include "flinkop/buf.h"
 #include "flinkop/compres.h"
+#include "flinkop/cron.h"
 #include "flinkop/flinkconf.h"
 #include "flinkop/ingress.h"
 #include "flinkop/model.h"
@@ -62,6 +63,20 @@ static int check_memory(struct fo_findings *e, const char *who, const char *path
     r = fo_findings_add(e, path, "%s resource ephemeral storage parse error: '%s': %s", who,
                         res->ephemeral_storage, why);
   return r;
+}
+
+/* A periodic snapshot's schedule: a Duration (1h, 30 min) or a Quartz cron expression. */
+static int check_schedule(struct fo_findings *e, struct fo_conf_view *cv, const char *key) {
+  const char *v = fo_conf_view_get(cv, key);
+  int64_t every;
+  struct fo_cron c;
+  char why[256];
+  if (!v || !*v || fo_duration_parse(v, &every) == 0 || fo_cron_parse(v, &c, why, sizeof why) == 0)
+    return 0;
+  return fo_findings_add(e, "spec.flinkConfiguration",
+                         "%s must be a duration such as 1h or a Quartz cron expression such as "
+                         "\"0 0 * * * ?\", not \"%.256s\" (as a cron expression: %s)",
+                         key, v, why);
 }
 
 /* A boolean option as Flink reads it ("true"/"false" in any case); `def` when unset or neither. */
@@ -416,18 +431,8 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                           "In order to use max-checkpoint age functionality config "
                           "key[execution.checkpointing.savepoint-dir] must be set to allow "
                           "triggering savepoint upgrades.");
-    int64_t every;
-    if (r == 0 && periodic && *periodic && fo_duration_parse(periodic, &every) < 0)
-      r = fo_findings_add(e, "spec.flinkConfiguration",
-                          "kubernetes.operator.periodic.savepoint.interval must be a duration "
-                          "such as 1h (cron expressions are not supported yet), not \"%s\"",
-                          periodic);
-    const char *pcp = fo_conf_view_get(&conf, "kubernetes.operator.periodic.checkpoint.interval");
-    if (r == 0 && pcp && *pcp && fo_duration_parse(pcp, &every) < 0)
-      r = fo_findings_add(e, "spec.flinkConfiguration",
-                          "kubernetes.operator.periodic.checkpoint.interval must be a duration "
-                          "such as 1h (cron expressions are not supported yet), not \"%s\"",
-                          pcp);
+    if (r == 0) r = check_schedule(e, &conf, "kubernetes.operator.periodic.savepoint.interval");
+    if (r == 0) r = check_schedule(e, &conf, "kubernetes.operator.periodic.checkpoint.interval");
     if (r == 0 && s->task_manager.replicas.set && s->task_manager.replicas.v < 1)
       r = fo_findings_add(e, "spec.taskManager.replicas",
                           "TaskManager replicas must be larger than 0");

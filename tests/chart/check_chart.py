@@ -144,6 +144,9 @@ def main():
     expect(label + ": the webhook manages its certificate in a Secret and keeps the caBundle",
            "--cert-mode=self-managed" in args and "--cert-secret=%s/fo-flink-operator-webhook-certs" % NS in args
            and "--webhook-configuration=fo-flink-operator" in args, args)
+    expect(label + ": /mutate fills in the job ServiceAccount where the chart made it (the release namespace)",
+           "--default-service-account=flink" in args
+           and "--default-service-account-namespaces=%s" % NS in args, args)
     expect(label + ": the certificate names cover the Service's DNS names",
            names and set(names[0].split(",")) >= {"fo-flink-operator-webhook.%s.svc" % NS,
                                                   "fo-flink-operator-webhook.%s.svc.cluster.local" % NS}, names)
@@ -164,7 +167,7 @@ def main():
     resources = sorted(r for rule in (ctl or {}).get("rules", []) for r in rule["resources"])
     expect(label + ": the controller's ClusterRole names exactly the resources it uses",
            resources == sorted(["flinkdeployments", "flinkdeployments/status", "flinkdeployments/finalizers", "deployments",
-                                "services", "configmaps", "pods", "events"]), resources)
+                                "services", "configmaps", "pods", "events", "ingresses"]), resources)
     lease = one(objs, "Role", "-controller-lease")
     expect(label + ": the Lease role lives in the release namespace",
            lease is not None and lease["metadata"]["namespace"] == NS and lease["rules"][0]["resources"] == ["leases"], lease)

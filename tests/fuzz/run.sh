@@ -31,6 +31,8 @@ for t in "$root"/tests/fuzz/fuzz_*.c; do
       printf '\x03{"errors":["Job could not be found."]}' > "$corpus/notfound" ;;
     fuzz_ingress) printf '{{name}}.example.com' > "$corpus/host"; printf 'https://{{NAMESPACE}}.example.com:8443/ui/{{name}}(/|$)(.*)?q#f' > "$corpus/full"
       printf 'http://u@[::1]:80/x' > "$corpus/ipv6"; printf 'example.com:port\0web' > "$corpus/port" ;;
+    fuzz_cron) printf '0 0 * * * ?' > "$corpus/hourly"; printf '0 */15 9-17 ? * MON-FRI 2027' > "$corpus/full"
+      printf '15/20 0 0 1,15 JAN,JUL ?' > "$corpus/lists" ;;
     fuzz_watch) printf '\x30{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}}\n{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"2"}}}\n' > "$corpus/seed" ;;
   esac
   echo "fuzz: $name for ${secs}s"

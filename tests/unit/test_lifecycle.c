@@ -1505,6 +1505,39 @@ static void test_checkpoint_before_flink_117(void **state) {
   h_free(&h);
 }
 
+/* A Quartz cron schedule for periodic savepoints: due once it fired since the last periodic one
+ * (or the resource's creation). The hour chosen is twelve hours from now, so the next firing is
+ * never within the test. */
+static void test_periodic_savepoint_cron(void **state) {
+  (void)state;
+  int hour = (int)((fo_clock_ms() / 3600000 + 12) % 24);
+  char conf[160];
+  snprintf(conf, sizeof conf,
+           ",\"kubernetes.operator.periodic.savepoint.interval\":\"0 0 %d ? * *\"", hour);
+  struct h h;
+  h_init(&h, "cron");
+  h_create(&h, "savepoint", "running", conf, NULL);
+  h_created_ago(&h, 60 * 1000); /* a minute old: it has not fired since */
+  h_converge(&h, 30, NULL, 0);
+  h_passes(&h, 4);
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.savepoints, 0);
+  h_created_ago(&h, 2 * 86400 * 1000LL); /* two days old: it fired since */
+  h_passes(&h, 4);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.savepoints, 1);
+  assert_string_equal(
+      fo_json_get_string(fo_json_path(h_fd(&h), "status", "jobStatus", "savepointInfo",
+                                      "lastSavepoint", (const char *)NULL),
+                         "triggerType"),
+      "PERIODIC");
+  h_passes(&h, 6); /* not again before its next firing */
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.savepoints, 1);
+  h_free(&h);
+}
+
 static size_t h_history(struct h *h, char *oldest, size_t n) {
   json_object *a = fo_json_path(h_fd(h), "status", "jobStatus", "savepointInfo", "savepointHistory",
                                 (const char *)NULL);
@@ -1743,6 +1776,7 @@ int main(void) {
       cmocka_unit_test(test_savepoint_redeploy),
       cmocka_unit_test(test_changes_that_are_no_upgrade),
       cmocka_unit_test(test_checkpoints),
+      cmocka_unit_test(test_periodic_savepoint_cron),
       cmocka_unit_test(test_checkpoint_before_flink_117),
       cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
       cmocka_unit_test(test_upgrade_savepoint_fails),
