@@ -56,6 +56,7 @@ static int value(int f, const char **p, int *ret, char *why, size_t n) {
 }
 
 static void set_bit(struct fo_cron *c, int f, int v) {
+  if (f < 0 || f >= F_COUNT || v < fields[f].lo || v > fields[f].hi) return; /* (parsed in range) */
   switch (f) {
   case F_SEC: c->second |= 1ULL << v; break;
   case F_MIN: c->minute |= 1ULL << v; break;
@@ -63,7 +64,12 @@ static void set_bit(struct fo_cron *c, int f, int v) {
   case F_DOM: c->dom |= 1U << v; break;
   case F_MON: c->month |= (uint16_t)(1U << v); break;
   case F_DOW: c->dow |= (uint8_t)(1U << v); break;
-  default: c->year[(v - 1970) / 64] |= 1ULL << ((v - 1970) % 64); break;
+  case F_YEAR: {
+    unsigned y = (unsigned)(v - 1970);
+    c->year[y / 64] |= 1ULL << (y % 64);
+    break;
+  }
+  default: break;
   }
 }
 
@@ -165,7 +171,9 @@ int fo_cron_parse(const char *s, struct fo_cron *out, char *why, size_t why_len)
 }
 
 static bool has_year(const struct fo_cron *c, int y) {
-  return y >= 1970 && y <= 2161 && (c->year[(y - 1970) / 64] >> ((y - 1970) % 64) & 1);
+  if (y < 1970 || y > 2161) return false;
+  unsigned i = (unsigned)(y - 1970);
+  return c->year[i / 64] >> (i % 64) & 1;
 }
 
 int64_t fo_cron_next(const struct fo_cron *c, int64_t after_ms) {
