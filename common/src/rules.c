@@ -1,6 +1,8 @@
 #include "flinkop/rules.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -77,6 +79,201 @@ static int check_schedule(struct fo_findings *e, struct fo_conf_view *cv, const 
                          "%s must be a duration such as 1h or a Quartz cron expression such as "
                          "\"0 0 * * * ?\", not \"%.256s\" (as a cron expression: %s)",
                          key, v, why);
+}
+
+/* The autoscaler's option `key` (job.autoscaler.<key>, or the older
+ * kubernetes.operator.job.autoscaler.<key>), NULL when unset. */
+static const char *autoscaler_opt(struct fo_conf_view *cv, const char *key, char *full, size_t n) {
+  snprintf(full, n, "job.autoscaler.%s", key);
+  const char *v = fo_conf_view_get(cv, full);
+  if (v) return v;
+  char old[160];
+  snprintf(old, sizeof old, "kubernetes.operator.job.autoscaler.%s", key);
+  return fo_conf_view_get(cv, old);
+}
+
+/* A number as Java's Double.toString writes it (0.0, 0.7, 1.0, 100000.0, 1.0E-4). */
+static void java_double(double d, char *out, size_t n) {
+  double a = d < 0 ? -d : d;
+  if (a != 0 && (a < 1e-3 || a >= 1e7)) {
+    char m[28];
+    int e = 0;
+    for (int prec = 1; prec <= 17; prec++) {
+      snprintf(m, sizeof m, "%.*e", prec - 1, d);
+      if (strtod(m, NULL) == d) break;
+    }
+    char *ep = strchr(m, 'e');
+    if (ep) {
+      e = atoi(ep + 1);
+      *ep = '\0';
+    }
+    snprintf(out, n, "%s%sE%d", m, strchr(m, '.') ? "" : ".0", e);
+    return;
+  }
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(out, n, "%.*g", prec, d);
+    if (strtod(out, NULL) == d) break;
+  }
+  if (!strchr(out, '.')) snprintf(out + strlen(out), n - strlen(out), ".0");
+}
+
+/* A number the way Flink reads a double option: the whole (trimmed) text. */
+static bool parse_double(const char *v, double *ret) {
+  while (*v == ' ' || *v == '\t') v++;
+  char *end;
+  *ret = strtod(v, &end);
+  while (end && (*end == ' ' || *end == '\t')) end++;
+  return end != v && !*end;
+}
+
+/* One autoscaler option within [lo, hi] (NaN bound: unbounded); unset counts as its default,
+ * which always is. */
+static int autoscaler_range(struct fo_findings *e, struct fo_conf_view *cv, const char *key,
+                            double lo, double hi) {
+  char full[160];
+  const char *v = autoscaler_opt(cv, key, full, sizeof full);
+  if (!v) return 0;
+  double d;
+  if (!parse_double(v, &d))
+    return fo_findings_add(e, "spec.flinkConfiguration",
+                           "Invalid value in the autoscaler config %s", full);
+  if ((lo == lo && d < lo) || (hi == hi && d > hi)) {
+    char a[64] = "-Infinity", b[64] = "+Infinity";
+    if (lo == lo) java_double(lo, a, sizeof a);
+    if (hi == hi) java_double(hi, b, sizeof b);
+    return fo_findings_add(e, "spec.flinkConfiguration",
+                           "The AutoScalerOption %s is invalid, it should be a value within the "
+                           "range [%s, %s]",
+                           full, a, b);
+  }
+  return 0;
+}
+
+/* A Duration as Java's Duration.toString writes it (PT15M, PT1M30S, PT0.5S). */
+static void java_duration(int64_t ms, char *out, size_t n) {
+  int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, f = ms % 1000;
+  int k = snprintf(out, n, "PT");
+  if (h) k += snprintf(out + k, n - (size_t)k, "%lldH", (long long)h);
+  if (m) k += snprintf(out + k, n - (size_t)k, "%lldM", (long long)m);
+  if (s || f || (!h && !m)) {
+    k += snprintf(out + k, n - (size_t)k, "%lld", (long long)s);
+    if (f) {
+      char frac[8];
+      snprintf(frac, sizeof frac, "%03lld", (long long)f);
+      for (int i = 2; i > 0 && frac[i] == '0'; i--) frac[i] = '\0';
+      k += snprintf(out + k, n - (size_t)k, ".%s", frac);
+    }
+    snprintf(out + k, n - (size_t)k, "S");
+  }
+}
+
+/* A daily period "HH:MM-HH:MM", its start before its end. */
+static bool daily_period(const char *s, size_t n) {
+  int h1, m1, h2, m2, used = 0;
+  char buf[32];
+  if (n >= sizeof buf) return false;
+  snprintf(buf, sizeof buf, "%.*s", (int)n, s);
+  if (sscanf(buf, " %2d:%2d-%2d:%2d %n", &h1, &m1, &h2, &m2, &used) != 4 || buf[used]) return false;
+  if (h1 < 0 || h1 > 23 || h2 < 0 || h2 > 23 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59)
+    return false;
+  return h1 * 60 + m1 < h2 * 60 + m2;
+}
+
+static bool cron_period(const char *s, size_t n) {
+  char buf[FO_CRON_MAX + 1];
+  if (n > FO_CRON_MAX) return false;
+  snprintf(buf, sizeof buf, "%.*s", (int)n, s);
+  struct fo_cron c;
+  char why[128];
+  return fo_cron_parse(buf, &c, why, sizeof why) == 0;
+}
+
+/* job.autoscaler.excluded.periods: ';'-separated daily periods, cron expressions, or a daily
+ * period && a cron expression, in the reference's words. */
+static int check_excluded_periods(struct fo_findings *e, const char *key, const char *v) {
+  for (const char *p = v; *p;) {
+    size_t n = strcspn(p, ";");
+    const char *and = NULL;
+    for (size_t i = 0; i + 1 < n; i++)
+      if (p[i] == '&' && p[i + 1] == '&') and = p + i;
+    bool ok;
+    const char *why = "the value is neither a valid daily expression nor a valid cron expression";
+    if (and) {
+      size_t a = (size_t)(and-p), b = n - a - 2;
+      bool d1 = daily_period(p, a), c1 = cron_period(p, a), d2 = daily_period(and+2, b),
+           c2 = cron_period(and+2, b);
+      ok = (d1 && c2) || (c1 && d2);
+      if (!ok && ((d1 && d2) || (c1 && c2)))
+        why =
+            "the value can not be configured as dailyExpression && dailyExpression or "
+            "cronExpression && cronExpression";
+    } else {
+      ok = daily_period(p, n) || cron_period(p, n);
+    }
+    if (!ok)
+      return fo_findings_add(e, "spec.flinkConfiguration",
+                             "Invalid value %.*s in the autoscaler config %s, %s", (int)n, p, key,
+                             why);
+    p += n + (p[n] ? 1 : 0);
+  }
+  return 0;
+}
+
+/* The reference's autoscaler option rules, when job.autoscaler.enabled (the autoscaler itself is
+ * not part of this operator; its options are validated so a manifest is judged as there). */
+static int check_autoscaler(struct fo_findings *e, struct fo_conf_view *cv) {
+  char full[160];
+  const char *en = autoscaler_opt(cv, "enabled", full, sizeof full);
+  if (!en || strcasecmp(en, "true")) return 0;
+  double target = 0.7;
+  const char *tv = autoscaler_opt(cv, "utilization.target", full, sizeof full);
+  if (tv) parse_double(tv, &target);
+  static const struct {
+    const char *key;
+    double lo, hi;
+    const char *when; /* the feature it belongs to, or NULL */
+  } opts[] = {
+      {"scale-down.max-factor", 0, NAN, NULL},
+      {"scale-up.max-factor", 0, NAN, NULL},
+      {"utilization.target", 0, 1, NULL},
+      {"target.utilization.boundary", 0, NAN, NULL},
+      {"utilization.max", -1, 1, NULL}, /* from the target: below */
+      {"utilization.min", 0, -1, NULL}, /* to the target: below */
+      {"memory.gc-pressure.threshold", 0, 1, NULL},
+      {"memory.heap-usage.threshold", 0, 1, NULL},
+      {"observed-scalability.coefficient-min", 0.01, 1, "observed-scalability.enabled"},
+      {"scaling.effectiveness.threshold", 0, 1, "scaling.effectiveness.detection.enabled"},
+      {"memory.tuning.overhead", 0, 1, "memory.tuning.enabled"},
+  };
+  int r = 0;
+  for (size_t i = 0; r == 0 && i < sizeof opts / sizeof opts[0]; i++) {
+    if (opts[i].when) {
+      const char *w = autoscaler_opt(cv, opts[i].when, full, sizeof full);
+      if (!w || strcasecmp(w, "true")) continue;
+    }
+    double lo = opts[i].lo == -1 ? target : opts[i].lo, hi = opts[i].hi == -1 ? target : opts[i].hi;
+    r = autoscaler_range(e, cv, opts[i].key, lo, hi);
+  }
+  const char *ex = autoscaler_opt(cv, "excluded.periods", full, sizeof full);
+  if (r == 0 && ex) r = check_excluded_periods(e, full, ex);
+  /* at least two metric samples within the window: not smaller than the reconcile interval */
+  int64_t window = 15 * 60000, interval = 60000;
+  const char *wv = autoscaler_opt(cv, "metrics.window", full, sizeof full);
+  const char *iv = fo_conf_view_get(cv, "kubernetes.operator.reconcile.interval");
+  if (wv) fo_duration_parse(wv, &window);
+  if (iv) fo_duration_parse(iv, &interval);
+  if (r == 0 && window < interval) {
+    char a[40], b[40];
+    java_duration(window, a, sizeof a);
+    java_duration(interval, b, sizeof b);
+    r = fo_findings_add(e, "spec.flinkConfiguration",
+                        "The autoscaler metric window (job.autoscaler.metrics.window=%s) must not "
+                        "be smaller than the operator reconcile interval "
+                        "(kubernetes.operator.reconcile.interval=%s), otherwise fewer than two "
+                        "metric samples are retained and autoscaling is never applied.",
+                        a, b);
+  }
+  return r;
 }
 
 /* A boolean option as Flink reads it ("true"/"false" in any case); `def` when unset or neither. */
@@ -480,6 +677,9 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
     r = check_memory(e, "TaskManager", "spec.taskManager.resource", &s->task_manager.resource);
   if (r == 0)
     r = fo_compres_check(e, "TaskManager", "spec.taskManager.resources", s->task_manager.resources);
+
+  /* 10a. the autoscaler's options */
+  if (r == 0) r = check_autoscaler(e, &conf);
 
   /* 11. against the last deployed spec */
   if (r == 0) r = check_against_last(e, s, status, arena);
