@@ -104,7 +104,7 @@ static void java_double(double d, char *out, size_t n) {
     }
     char *ep = strchr(m, 'e');
     if (ep) {
-      e = atoi(ep + 1);
+      e = (int)strtol(ep + 1, NULL, 10);
       *ep = '\0';
     }
     snprintf(out, n, "%s%sE%d", m, strchr(m, '.') ? "" : ".0", e);
@@ -120,10 +120,11 @@ static void java_double(double d, char *out, size_t n) {
 /* A number the way Flink reads a double option: the whole (trimmed) text. */
 static bool parse_double(const char *v, double *ret) {
   while (*v == ' ' || *v == '\t') v++;
-  char *end;
+  char *end = NULL;
   *ret = strtod(v, &end);
-  while (end && (*end == ' ' || *end == '\t')) end++;
-  return end != v && !*end;
+  if (!end || end == v) return false;
+  while (*end == ' ' || *end == '\t') end++;
+  return !*end;
 }
 
 /* One autoscaler option within [lo, hi] (NaN bound: unbounded); unset counts as its default,
