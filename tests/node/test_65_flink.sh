@@ -188,7 +188,11 @@ checkpoint_by_nonce() {
 ids = [e.get("checkpointId") for e in map(lambda l: json.loads(l) if l.startswith("{") else {}, sys.stdin)
        if e.get("msg") == "checkpoint completed" and e.get("object") == sys.argv[1]]
 print(ids[-1] if ids else "")' "$FNS/$FD2")
-  local det; det=$(flink_rest "/jobs/$jid/checkpoints/details/$id" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["trigger_timestamp"] >= int(sys.argv[1]), d["external_path"])' "$t0" 2>&1)
+  # (Flink serves checkpoint statistics from a cache refreshed every few seconds: poll)
+  cp_details() { flink_rest "/jobs/$jid/checkpoints/details/$id" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["trigger_timestamp"] >= int(sys.argv[1]), d["external_path"])' "$t0"; }
+  cp_known() { cp_details | grep -q '^COMPLETED '; }
+  wait_for 30 cp_known
+  local det; det=$(cp_details 2>&1)
   case $det in
     "COMPLETED True "*) if on_volume "${det#COMPLETED True }"; then ok "$CASE: Flink completed checkpoint $id after the nonce, on the volume"
                         else ko "$CASE: the nonce's checkpoint on the volume" "$det"; fi ;;
