@@ -20,11 +20,7 @@ static struct fo_checkpoint_info *cp_info(struct pass *p) {
 
 /* Flink's REST API triggers checkpoints from 1.17 on. */
 static bool flink_takes_checkpoints(const struct pass *p) {
-  const char *v = p->spec.flink_version;
-  if (!v || strncmp(v, "v1_", 3)) return true;
-  char *end;
-  long minor = strtol(v + 3, &end, 10);
-  return *end || minor >= 17;
+  return fo_flink1_minor(p->spec.flink_version) >= 17;
 }
 
 /* kubernetes.operator.checkpoint.type: FULL (the default) or INCREMENTAL. */

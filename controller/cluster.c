@@ -79,14 +79,8 @@ static bool has_tm_template(struct b *b) {
                             extra_resources(b, &cr, NULL));
 }
 
-/* The minor version of a Flink 1 (v1_14: 14); 1000 for Flink 2 or a version not known. */
-static long flink1_minor(const struct b *b) {
-  const char *v = b->in->spec->flink_version;
-  if (!v || strncmp(v, "v1_", 3)) return 1000;
-  char *end;
-  long minor = strtol(v + 3, &end, 10);
-  return *end ? 1000 : minor;
-}
+/* The minor version of the spec's Flink 1 (model.h). */
+static long flink1_minor(const struct b *b) { return fo_flink1_minor(b->in->spec->flink_version); }
 
 /* Flink before 1.19 reads flink-conf.yaml with its own line parser ("key: value", no quoting, '#'
  * starts a comment); 1.19 and later read config.yaml as YAML. */

@@ -35,11 +35,7 @@ struct fo_savepoint_info *sp_info(struct pass *p) {
 /* Flink takes the caller's trigger id from 1.15 on; 1.14 and before refuse a request that carries
  * one (their REST API reads request bodies strictly) and choose their own. */
 static bool caller_trigger_id(const struct pass *p) {
-  const char *v = p->spec.flink_version;
-  if (!v || strncmp(v, "v1_", 3)) return true;
-  char *end;
-  long minor = strtol(v + 3, &end, 10);
-  return *end || minor >= 15;
+  return fo_flink1_minor(p->spec.flink_version) >= 15;
 }
 
 /* Sends the request carrying our trigger id; to a Flink that chooses its own, without it, and its

@@ -294,14 +294,16 @@ static char *cause_text(json_object *cause) {
   return st || cls ? strdup(st ? st : cls) : fo_json_dumps(cause);
 }
 
-int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char *trig,
-                              struct fo_flink_savepoint_status *ret) {
-  memset(ret, 0, sizeof *ret);
+/* GET /jobs/:jobid/<kind>/:triggerid, an asynchronous operation's state: 0 with *ret_done and the
+ * answer in *ret_o (owned by the caller), or a negative errno (the answer freed). */
+static int op_get(struct fo_flink *f, const char *jobid, const char *kind, const char *trig,
+                  json_object **ret_o, bool *ret_done) {
+  *ret_o = NULL;
   if (!valid_id(trig)) return -EINVAL;
   struct fo_buf p;
   fo_buf_init(&p, 256);
   char suffix[64];
-  snprintf(suffix, sizeof suffix, "/savepoints/%s", trig);
+  snprintf(suffix, sizeof suffix, "/%s/%s", kind, trig);
   int r = job_path(&p, jobid, suffix);
   json_object *o = NULL;
   if (r == 0) r = call(f, "GET", p.data, NULL, &o);
@@ -309,9 +311,22 @@ int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char 
   if (r < 0) return r;
   const char *id = fo_json_get_string(fo_json_get_object(o, "status"), "id");
   if (!id) return bad(f, o, "status.id");
-  if (!strcmp(id, "IN_PROGRESS")) {
+  if (strcmp(id, "IN_PROGRESS") && strcmp(id, "COMPLETED")) return bad(f, o, "a known status.id");
+  *ret_done = !strcmp(id, "COMPLETED");
+  *ret_o = o;
+  return 0;
+}
+
+int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char *trig,
+                              struct fo_flink_savepoint_status *ret) {
+  memset(ret, 0, sizeof *ret);
+  json_object *o;
+  bool done;
+  int r = op_get(f, jobid, "savepoints", trig, &o, &done);
+  if (r < 0) return r;
+  if (!done) {
     ret->state = FO_FLINK_OP_IN_PROGRESS;
-  } else if (!strcmp(id, "COMPLETED")) {
+  } else {
     json_object *op = fo_json_get_object(o, "operation");
     const char *loc = fo_json_get_string(op, "location");
     json_object *cause = fo_json_get(op, "failure-cause");
@@ -325,8 +340,6 @@ int fo_flink_savepoint_status(struct fo_flink *f, const char *jobid, const char 
       ret->state =
           FO_FLINK_OP_IN_PROGRESS; /* no location yet: still pending, as the reference reads it */
     }
-  } else {
-    return bad(f, o, "a known status.id");
   }
   json_object_put(o);
   /* a completed savepoint without its location would be a lost savepoint */
@@ -363,21 +376,13 @@ int fo_flink_trigger_checkpoint(struct fo_flink *f, const char *jobid, const cha
 int fo_flink_checkpoint_status(struct fo_flink *f, const char *jobid, const char *trig,
                                struct fo_flink_checkpoint_status *ret) {
   memset(ret, 0, sizeof *ret);
-  if (!valid_id(trig)) return -EINVAL;
-  struct fo_buf p;
-  fo_buf_init(&p, 256);
-  char suffix[64];
-  snprintf(suffix, sizeof suffix, "/checkpoints/%s", trig);
-  int r = job_path(&p, jobid, suffix);
-  json_object *o = NULL;
-  if (r == 0) r = call(f, "GET", p.data, NULL, &o);
-  fo_buf_free(&p);
+  json_object *o;
+  bool done;
+  int r = op_get(f, jobid, "checkpoints", trig, &o, &done);
   if (r < 0) return r;
-  const char *id = fo_json_get_string(fo_json_get_object(o, "status"), "id");
-  if (!id) return bad(f, o, "status.id");
-  if (!strcmp(id, "IN_PROGRESS")) {
+  if (!done) {
     ret->state = FO_FLINK_OP_IN_PROGRESS;
-  } else if (!strcmp(id, "COMPLETED")) {
+  } else {
     json_object *op = fo_json_get_object(o, "operation");
     json_object *cause = fo_json_get(op, "failureCause");
     if (fo_json_as_int64(fo_json_get(op, "checkpointId"), &ret->checkpoint_id)) {
@@ -388,8 +393,6 @@ int fo_flink_checkpoint_status(struct fo_flink *f, const char *jobid, const char
     } else {
       return bad(f, o, "operation.checkpointId or operation.failureCause");
     }
-  } else {
-    return bad(f, o, "a known status.id");
   }
   json_object_put(o);
   return r;

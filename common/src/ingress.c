@@ -57,6 +57,18 @@ static int parse_port(const char *s, size_t n, long *port, char *why, size_t why
   return 0;
 }
 
+/* The port text after an authority's ':' ([s, s+n), may be empty: no port), as Java's URL takes
+ * it: 0, or -EINVAL with Java's message. */
+static int check_port(const char *s, size_t n, char *why, size_t why_len) {
+  long port = -1;
+  if (n > 0 && parse_port(s, n, &port, why, why_len) < 0) return -EINVAL;
+  if (port < -1) {
+    snprintf(why, why_len, "Invalid port number :%ld", port);
+    return -EINVAL;
+  }
+  return 0;
+}
+
 /* What Java's URL takes for an IPv6 literal between the brackets: hex digits, ':' and '.', with
  * a ':' (the text between '[' and ']', at least two characters). */
 static bool ipv6_literal(const char *s, size_t n) {
@@ -127,26 +139,14 @@ static int read_url(const char *u, struct fo_ingress_url *ret, char *why, size_t
           snprintf(why, why_len, "Invalid authority field: %.*s", (int)auth_n, auth);
           return -EINVAL;
         }
-        long port = -1;
-        if (host_n > ind + 2 && parse_port(host + ind + 2, host_n - ind - 2, &port, why, why_len))
-          return -EINVAL;
-        if (port < -1) {
-          snprintf(why, why_len, "Invalid port number :%ld", port);
-          return -EINVAL;
-        }
+        if (check_port(host + ind + 2, host_n - ind - 2, why, why_len) < 0) return -EINVAL;
       }
       host_n = ind + 1;
     } else if (host) {
       const char *colon = memchr(host, ':', host_n);
       if (colon) {
         size_t ind = (size_t)(colon - host);
-        long port = -1;
-        if (host_n > ind + 1 && parse_port(host + ind + 1, host_n - ind - 1, &port, why, why_len))
-          return -EINVAL;
-        if (port < -1) {
-          snprintf(why, why_len, "Invalid port number :%ld", port);
-          return -EINVAL;
-        }
+        if (check_port(host + ind + 1, host_n - ind - 1, why, why_len) < 0) return -EINVAL;
         host_n = ind;
       }
     }

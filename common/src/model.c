@@ -1,6 +1,7 @@
 #include "flinkop/model.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -237,4 +238,11 @@ bool fo_is_canary(json_object *root) {
 bool fo_jv_is_canary(const struct fo_jv *root) {
   return fo_canary_label(fo_jv_get_string(
       fo_jv_path(root, "metadata", "labels", (const char *)NULL), FO_CANARY_LABEL));
+}
+
+long fo_flink1_minor(const char *v) {
+  if (!v || strncmp(v, "v1_", 3)) return 1000;
+  char *end;
+  long minor = strtol(v + 3, &end, 10);
+  return *end ? 1000 : minor;
 }

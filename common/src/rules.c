@@ -322,12 +322,7 @@ static bool tm_memory_configured(struct fo_conf_view *cv) {
 }
 
 /* Flink 1.13 to 1.18 (flink-conf.yaml, its line parser). */
-static bool legacy_flink(const char *v) {
-  if (!v || strncmp(v, "v1_", 3)) return false;
-  char *end;
-  long minor = strtol(v + 3, &end, 10);
-  return !*end && minor < 19;
-}
+static bool legacy_flink(const char *v) { return fo_flink1_minor(v) < 19; }
 
 static bool memchr_any(const char *s, size_t n, const char *set) {
   for (size_t i = 0; i < n; i++)

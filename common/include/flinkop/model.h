@@ -134,5 +134,8 @@ static inline const char *fo_spec_mode(const struct fo_spec *s) {
 static inline int64_t fo_jm_replicas(const struct fo_spec *s) {
   return s->job_manager.replicas.set ? s->job_manager.replicas.v : 1;
 }
+/* The minor version of a Flink 1 flinkVersion (v1_14: 14); 1000 for Flink 2, a version not known,
+ * or none: what a feature that came with a Flink 1 release asks. */
+long fo_flink1_minor(const char *flink_version);
 
 #endif
