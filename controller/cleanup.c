@@ -126,6 +126,7 @@ int cleanup_step(struct pass *p, double *ret_again) {
   fo_flink_free(f);
   int r = lc_delete_cluster(p);
   if (r == 0 && jm_pods_linger(p)) return 0;
-  if (r == 0) r = lc_delete_ha(p); /* HA ConfigMaps have no owner: they go explicitly */
+  if (r == 0) r = lc_delete_ha(p);    /* HA ConfigMaps have no owner: they go explicitly */
+  if (r == 0) r = lc_delete_owned(p); /* not left to the garbage collector */
   return r < 0 ? r : 1;
 }

@@ -360,6 +360,50 @@ int lc_delete_ha(struct pass *p) {
   return r;
 }
 
+/* True when the object's ownerReferences name the FlinkDeployment (its uid). */
+static bool owned_by(json_object *o, const char *uid) {
+  json_object *refs = fo_json_get(fo_json_get_object(o, "metadata"), "ownerReferences");
+  size_t n = json_object_is_type(refs, json_type_array) ? json_object_array_length(refs) : 0;
+  for (size_t i = 0; uid && i < n; i++)
+    if (lc_is(fo_json_get_string(json_object_array_get_idx(refs, i), "uid"), uid)) return true;
+  return false;
+}
+
+/* Deletes the named object when the FlinkDeployment owns it (another's is left alone). */
+static int delete_if_owned(struct pass *p, const struct fo_kube_resource *res, const char *name) {
+  json_object *o = NULL;
+  int r = name ? fo_kube_get(p->k, res, p->ns, name, &o) : -ENOMEM;
+  if (r == 0 && owned_by(o, p->uid)) r = fo_kube_delete(p->k, res, p->ns, name, NULL);
+  json_object_put(o);
+  return r == -ENOENT ? 0 : r;
+}
+
+int lc_delete_owned(struct pass *p) {
+  char *conf = cluster_object_name("flink-config-", p->name);
+  char *rest = cluster_object_name(p->name, "-rest");
+  int r = delete_if_owned(p, &fo_res_configmaps, conf);
+  int r2 = delete_if_owned(p, &fo_res_services, rest);
+  if (r == 0) r = r2;
+  r2 = delete_if_owned(p, &fo_res_services, p->name);
+  if (r == 0) r = r2;
+  r2 = delete_if_owned(p, &fo_res_ingresses, p->name);
+  if (r == 0) r = r2;
+  free(conf);
+  free(rest);
+  /* TaskManager pods Flink made (owned by the JobManager Deployment, deleted with it) */
+  json_object *pods = lc_labelled(p, &fo_res_pods, "component=taskmanager");
+  size_t n = pods ? json_object_array_length(pods) : 0;
+  for (size_t i = 0; i < n; i++) {
+    json_object *m = fo_json_get_object(json_object_array_get_idx(pods, i), "metadata");
+    const char *name = fo_json_get_string(m, "name");
+    if (!name || fo_json_get(m, "deletionTimestamp")) continue;
+    r2 = fo_kube_delete(p->k, &fo_res_pods, p->ns, name, NULL);
+    if (r == 0 && r2 < 0 && r2 != -ENOENT) r = r2;
+  }
+  json_object_put(pods);
+  return r;
+}
+
 /* ---- the record of what is reconciled ---- */
 
 /* lastReconciledSpec for the spec in hand with job.state and upgradeMode as given; the nonce is

@@ -97,6 +97,11 @@ struct fo_flink *lc_flink(const struct pass *p);
 int lc_delete_cluster(struct pass *p);
 /* Deletes the cluster's Kubernetes HA ConfigMaps. */
 int lc_delete_ha(struct pass *p);
+/* Deletes what the FlinkDeployment owns besides its Deployments (its ConfigMap, Services, Ingress)
+ * and any TaskManager pod left, by name rather than through the garbage collector, so a delete
+ * never waits on (or is lost by) the collector. Objects it does not own are left. 0 or a negative
+ * errno. */
+int lc_delete_owned(struct pass *p);
 /* The cluster's objects of `res` with the label `label` ("key=value") too: a new array, or NULL
  * when the list fails. */
 json_object *lc_labelled(struct pass *p, const struct fo_kube_resource *res, const char *label);

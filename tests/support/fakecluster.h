@@ -63,6 +63,10 @@ void fake_refuse(struct fake *f, const char *method, const char *plural, long co
                  const char *reason, const char *message);
 void fake_accept(struct fake *f);
 
+/* The garbage collector misses the deletion of any object of `plural` (NULL: none), as
+ * kube-controller-manager's does when it lost its watch of a resource: what it owns stays. */
+void fake_gc_blind(struct fake *f, const char *plural);
+
 void fake_kill_after(struct fake *f, long writes);
 void fake_revive(struct fake *f);
 bool fake_killed(struct fake *f);

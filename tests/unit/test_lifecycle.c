@@ -1581,24 +1581,53 @@ static void test_savepoint_history_trimmed(void **state) {
   }
 }
 
+/* Deleted, with the garbage collector working and with one that misses the FlinkDeployment's
+ * deletion: the operator deletes what it owns itself, nothing waits on the collector. */
 static void test_delete_cleans_up(void **state) {
   (void)state;
-  struct h h;
-  h_init(&h, "del");
-  h_create(&h, "last-state", "running", HA, NULL);
-  h_converge(&h, 30, NULL, 0);
-  h_delete(&h);
-  for (int i = 0; i < 10 && h_fd(&h); i++) {
-    h_pass(&h, NULL);
-    fake_tick(h.fake);
+  static const struct {
+    const char *gc_blind, *mode;
+  } cases[] = {
+      {NULL, "native"}, {"flinkdeployments", "native"}, {"flinkdeployments", "standalone"}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    struct h h;
+    h_init(&h, "del");
+    fake_gc_blind(h.fake, cases[c].gc_blind);
+    h_create(&h, "last-state", "running", HA, NULL);
+    char patch[256];
+    snprintf(patch, sizeof patch,
+             "{\"mode\":\"%s\",\"ingress\":{\"template\":\"/{{namespace}}/{{name}}\"}}",
+             cases[c].mode);
+    assert_int_equal(fake_patch_spec(h.fake, "flinkdeployments", NS, "del", patch), 0);
+    h_converge(&h, 30, NULL, 0);
+    fake_put(h.fake,
+             "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+             "\"del-rest\",\"namespace\":\"" NS "\"}}"); /* not ours: stays */
+    h_delete(&h);
+    for (int i = 0; i < 10 && h_fd(&h); i++) {
+      h_pass(&h, NULL);
+      fake_tick(h.fake);
+    }
+    assert_null(h_fd(&h)); /* the finalizer went, then the object */
+    static const char *const gone[][2] = {{"deployments", "del"},
+                                          {"deployments", "del-taskmanager"},
+                                          {"configmaps", "flink-config-del"},
+                                          {"services", "del"},
+                                          {"services", "del-rest"},
+                                          {"ingresses", "del"}};
+    for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
+      json_object *o = fake_get(h.fake, gone[i][0], NS, gone[i][1]);
+      if (o) fail_msg("case %zu: %s/%s left", c, gone[i][0], gone[i][1]);
+    }
+    json_object *pods = fake_all(h.fake, "pods");
+    assert_true(!pods || json_object_object_length(pods) == 0);
+    assert_non_null(fake_get(h.fake, "configmaps", NS, "del-rest"));
+    const char *log = fake_log(h.fake);
+    assert_non_null(strstr(
+        log,
+        "DELETE /api/v1/namespaces/jobs/configmaps/del-")); /* the HA data, which has no owner */
+    h_free(&h);
   }
-  assert_null(h_fd(&h)); /* the finalizer went, then the object */
-  assert_null(fake_get(h.fake, "deployments", NS, "del"));
-  assert_null(fake_get(h.fake, "configmaps", NS, "flink-config-del")); /* with its owner */
-  const char *log = fake_log(h.fake);
-  assert_non_null(strstr(
-      log, "DELETE /api/v1/namespaces/jobs/configmaps/del-")); /* the HA data, which has no owner */
-  h_free(&h);
 }
 
 /* A session cluster (no job) named after the harness, with extra flinkConfiguration entries. */
