@@ -398,7 +398,10 @@ int lc_delete_owned(struct pass *p) {
     const char *name = fo_json_get_string(m, "name");
     if (!name || fo_json_get(m, "deletionTimestamp")) continue;
     r2 = fo_kube_delete(p->k, &fo_res_pods, p->ns, name, NULL);
-    if (r == 0 && r2 < 0 && r2 != -ENOENT) r = r2;
+    if (r2 < 0 && r2 != -ENOENT) /* not holding the delete: its Deployment's owner goes too */
+      fo_log("warning", "could not delete a TaskManager pod",
+             "\"object\":\"%s\",\"pod\":\"%s\",\"error\":%d", fo_log_str(p->key), fo_log_str(name),
+             r2);
   }
   json_object_put(pods);
   return r;
