@@ -1,6 +1,7 @@
 #include "events.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,51 @@ static void count_warning(const char *reason) {
   atomic_fetch_add(&warnings[w], 1);
 }
 
+/* The Events this process wrote, by name hash, with their count: a repeat is one PATCH (as
+ * client-go's correlator does), not a refused POST, a GET and a PATCH. Bounded: a slot per hash
+ * modulo EVENT_CACHE_SLOTS, a collision forgets the older one (which then costs the long way). */
+#define EVENT_CACHE_SLOTS 4096
+static struct {
+  uint64_t h;
+  int64_t count;
+} event_cache[EVENT_CACHE_SLOTS];
+static pthread_mutex_t event_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t cache_count(uint64_t h) {
+  pthread_mutex_lock(&event_cache_lock);
+  int64_t c =
+      event_cache[h % EVENT_CACHE_SLOTS].h == h ? event_cache[h % EVENT_CACHE_SLOTS].count : 0;
+  pthread_mutex_unlock(&event_cache_lock);
+  return c;
+}
+
+static void cache_set(uint64_t h, int64_t count) {
+  pthread_mutex_lock(&event_cache_lock);
+  event_cache[h % EVENT_CACHE_SLOTS].h = h;
+  event_cache[h % EVENT_CACHE_SLOTS].count = count;
+  pthread_mutex_unlock(&event_cache_lock);
+}
+
+void event_forget(void) {
+  pthread_mutex_lock(&event_cache_lock);
+  memset(event_cache, 0, sizeof event_cache);
+  pthread_mutex_unlock(&event_cache_lock);
+}
+
+/* count and lastTimestamp of the Event `ev_name`: 0 or a negative errno (-ENOENT: gone). */
+static int bump(struct fo_kube *k, const char *ns, const char *ev_name, int64_t count,
+                const char *now) {
+  json_object *patch = json_object_new_object();
+  int oom = patch ? 0 : -ENOMEM;
+  fo_json_set(patch, "count", json_object_new_int64(count), &oom);
+  fo_json_set(patch, "lastTimestamp", json_object_new_string(now), &oom);
+  int r = oom < 0
+              ? oom
+              : fo_kube_patch(k, &fo_res_events, ns, ev_name, NULL, FO_PATCH_MERGE, patch, NULL);
+  json_object_put(patch);
+  return r;
+}
+
 void event_record(struct fo_kube *k, json_object *obj, const char *type, const char *reason,
                   const char *message) {
   if (!strcmp(type, "Warning")) count_warning(reason);
@@ -64,6 +110,11 @@ void event_record(struct fo_kube *k, json_object *obj, const char *type, const c
   char ev_name[320], now[32];
   snprintf(ev_name, sizeof ev_name, "%.240s.%016llx", name, (unsigned long long)h);
   fo_clock_rfc3339(now, sizeof now, 0);
+  int64_t seen = cache_count(h);
+  if (seen > 0 && bump(k, ns, ev_name, seen + 1, now) == 0) {
+    cache_set(h, seen + 1);
+    return;
+  }            /* not known, or gone (Events expire): created again */
   int oom = 0; /* an Event missing a part is not sent */
   json_object *ev = json_object_new_object();
   if (!ev) oom = -ENOMEM;
@@ -89,18 +140,14 @@ void event_record(struct fo_kube *k, json_object *obj, const char *type, const c
   fo_json_set(ev, "count", json_object_new_int(1), &oom);
   int r = oom < 0 ? oom : fo_kube_create(k, &fo_res_events, ns, ev, NULL);
   json_object_put(ev);
-  if (r == -EEXIST) {
+  if (r == 0) {
+    cache_set(h, 1);
+  } else if (r == -EEXIST) {
     json_object *cur = NULL;
     if (fo_kube_get(k, &fo_res_events, ns, ev_name, &cur) == 0) {
       int64_t count = 1;
       fo_json_as_int64(fo_json_get(cur, "count"), &count);
-      json_object *patch = json_object_new_object();
-      oom = patch ? 0 : -ENOMEM;
-      fo_json_set(patch, "count", json_object_new_int64(count + 1), &oom);
-      fo_json_set(patch, "lastTimestamp", json_object_new_string(now), &oom);
-      if (oom == 0)
-        fo_kube_patch(k, &fo_res_events, ns, ev_name, NULL, FO_PATCH_MERGE, patch, NULL);
-      json_object_put(patch);
+      if (bump(k, ns, ev_name, count + 1, now) == 0) cache_set(h, count + 1);
       json_object_put(cur);
     }
   } else if (r < 0) {

@@ -179,13 +179,40 @@ static bool covers(json_object *have, json_object *want) {
   return json_object_equal(have, want);
 }
 
+/* True when the object's ownerReferences name the FlinkDeployment (its uid). */
+static bool owned_by(json_object *o, const char *uid) {
+  json_object *refs = fo_json_get(fo_json_get_object(o, "metadata"), "ownerReferences");
+  size_t n = json_object_is_type(refs, json_type_array) ? json_object_array_length(refs) : 0;
+  for (size_t i = 0; uid && i < n; i++)
+    if (lc_is(fo_json_get_string(json_object_array_get_idx(refs, i), "uid"), uid)) return true;
+  return false;
+}
+
+/* Deletes the named object when the FlinkDeployment owns it (another's is left alone). */
+static int delete_if_owned(struct pass *p, const struct fo_kube_resource *res, const char *name) {
+  json_object *o = NULL;
+  int r = name ? fo_kube_get(p->k, res, p->ns, name, &o) : -ENOMEM;
+  if (r == 0 && owned_by(o, p->uid)) r = fo_kube_delete(p->k, res, p->ns, name, NULL);
+  json_object_put(o);
+  return r == -ENOENT ? 0 : r;
+}
+
 /* Creates, or replaces when it exists and differs (keeping its resourceVersion). */
 static int apply(struct pass *p, const struct fo_kube_resource *res, json_object *obj) {
   const char *name = fo_json_get_string(fo_json_get_object(obj, "metadata"), "name");
-  int r = fo_kube_create(p->k, res, p->ns, obj, NULL);
-  if (r != -EEXIST) return r;
   json_object *cur = NULL;
-  r = fo_kube_get(p->k, res, p->ns, name, &cur);
+  int r;
+  /* A first deployment creates; a redeploy finds its ConfigMap and Services (they outlive the
+   * cluster) and reads first, so an unchanged one costs no write and a changed one no refused
+   * create */
+  if (p->first_deployment || res == &fo_res_deployments) {
+    r = fo_kube_create(p->k, res, p->ns, obj, NULL);
+    if (r != -EEXIST) return r;
+    r = fo_kube_get(p->k, res, p->ns, name, &cur);
+  } else {
+    r = fo_kube_get(p->k, res, p->ns, name, &cur);
+    if (r == -ENOENT) return fo_kube_create(p->k, res, p->ns, obj, NULL);
+  }
   if (r < 0) return r;
   if (covers(cur, obj)) { /* already as wanted (a redeploy keeps its ConfigMap and Services) */
     json_object_put(cur);
@@ -222,8 +249,7 @@ static int deploy(struct pass *p, const char *job_id, const char *restore_path) 
    */
   bool managed = cluster_ingress_managed(p->conf);
   if (r == 0 && !p->spec.ingress && managed && !p->first_deployment) {
-    r = fo_kube_delete(p->k, &fo_res_ingresses, p->ns, p->name, NULL);
-    if (r == -ENOENT) r = 0;
+    r = delete_if_owned(p, &fo_res_ingresses, p->name);
   } else if (r == 0 && p->spec.ingress && !managed) {
     event_record(p->k, p->obj, "Warning", "IngressManagement",
                  "Ingress management is turned off but ingress set in spec");
@@ -235,6 +261,13 @@ static int deploy(struct pass *p, const char *job_id, const char *restore_path) 
   return r;
 }
 
+/* Whether the cluster is (or was, as last recorded) a standalone one, with a TaskManager
+ * Deployment: a native one has none (the mode cannot change: the rulebook refuses it). */
+static bool was_standalone(const struct pass *p) {
+  return lc_is(fo_spec_mode(&p->spec), "standalone") ||
+         (p->last_json && lc_is(fo_spec_mode(&p->last), "standalone"));
+}
+
 int lc_delete_cluster(struct pass *p) {
   char *tm = cluster_object_name(p->name, "-taskmanager");
   if (!tm) return -ENOMEM;
@@ -242,7 +275,8 @@ int lc_delete_cluster(struct pass *p) {
    * phase says STOP_CLUSTER until no JobManager or TaskManager of the old cluster runs; a new
    * cluster never starts beside the old one (two JobManagers on one set of HA data) */
   int r = fo_kube_delete(p->k, &fo_res_deployments, p->ns, p->name, "Foreground");
-  int r2 = fo_kube_delete(p->k, &fo_res_deployments, p->ns, tm, "Foreground");
+  int r2 =
+      was_standalone(p) ? fo_kube_delete(p->k, &fo_res_deployments, p->ns, tm, "Foreground") : 0;
   free(tm);
   if (r == -ENOENT) r = 0;
   if (r == 0 && r2 < 0 && r2 != -ENOENT) r = r2;
@@ -358,24 +392,6 @@ int lc_delete_ha(struct pass *p) {
   }
   json_object_put(items);
   return r;
-}
-
-/* True when the object's ownerReferences name the FlinkDeployment (its uid). */
-static bool owned_by(json_object *o, const char *uid) {
-  json_object *refs = fo_json_get(fo_json_get_object(o, "metadata"), "ownerReferences");
-  size_t n = json_object_is_type(refs, json_type_array) ? json_object_array_length(refs) : 0;
-  for (size_t i = 0; uid && i < n; i++)
-    if (lc_is(fo_json_get_string(json_object_array_get_idx(refs, i), "uid"), uid)) return true;
-  return false;
-}
-
-/* Deletes the named object when the FlinkDeployment owns it (another's is left alone). */
-static int delete_if_owned(struct pass *p, const struct fo_kube_resource *res, const char *name) {
-  json_object *o = NULL;
-  int r = name ? fo_kube_get(p->k, res, p->ns, name, &o) : -ENOMEM;
-  if (r == 0 && owned_by(o, p->uid)) r = fo_kube_delete(p->k, res, p->ns, name, NULL);
-  json_object_put(o);
-  return r == -ENOENT ? 0 : r;
 }
 
 int lc_delete_owned(struct pass *p) {
@@ -509,7 +525,8 @@ static bool spec_changed(struct pass *p) {
 
 /* Starts a transition to the spec in hand with `mode`: the record says what is about to happen,
  * written before anything is stopped. */
-static int begin(struct pass *p, const struct lc_mode *mode, bool job_running, bool keep_restore) {
+static void begin_mark(struct pass *p, const struct lc_mode *mode, bool job_running,
+                       bool keep_restore) {
   struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
   if (p->last_json) p->first_deployment = false; /* only the very first record says so */
   p->st.has_reconciliation_status = true;
@@ -523,8 +540,16 @@ static int begin(struct pass *p, const struct lc_mode *mode, bool job_running, b
   event_record(p->k, p->obj, "Normal", job_running ? "Suspended" : "Submit",
                job_running ? "Suspending existing deployment." : "Starting deployment");
   pass_finish(p);
+}
+
+/* Begins a transition: the spec recorded as the target, UPGRADING, written. */
+static int begin(struct pass *p, const struct lc_mode *mode, bool job_running, bool keep_restore) {
+  begin_mark(p, mode, job_running, keep_restore);
   return pass_write_status(p);
 }
+
+static int cluster_left(struct pass *p, bool *ret);
+static int on_start(struct pass *p, struct lc_step *s);
 
 /* Says why the phase cannot go on (status.error with the attempt and the next one's time, and a
  * Warning event), and waits: longer each time the same failure repeats, as a failed pass does
@@ -560,11 +585,19 @@ static int on_new(struct pass *p, struct lc_step *s) {
   const struct lc_mode *m = is_session(p) ? &lc_session_mode
                             : initial     ? mode_named("savepoint")
                                           : mode_named("stateless");
-  int r = begin(p, m, false, false);
+  begin_mark(p, m, false, false);
   s->again = 0.05;
   s->mode = m->name;
-  if (r == 0) lc_go(p, s, LC_START, initial ? "created, from initialSavepointPath" : "created");
-  return r;
+  const char *why = initial ? "created, from initialSavepointPath" : "created";
+  /* Nothing of a cluster of this name is left (one of an earlier FlinkDeployment would be stopped
+   * first): START follows in this pass, and its write (before anything is applied) is the
+   * transition's first */
+  bool left = true;
+  int r = cluster_left(p, &left);
+  if (r < 0) return r;
+  lc_go(p, s, LC_START, why);
+  if (!left) return on_start(p, s);
+  return pass_write_status(p);
 }
 
 /* job.savepointRedeployNonce changed to a new value (a change to none is no request, as in the
@@ -742,8 +775,14 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
                js ? js : "unreachable", stop ? "suspend" : "upgrade");
       return fail_wait(p, s, "UpgradeFailed", msg);
     }
+    /* A savepoint stop of a job Flink says runs is asked for at once: its trigger id goes in the
+     * transition's own write (STOP_SAVEPOINT then polls it; one the request never reached is
+     * sent again with the same id) */
+    bool save_now = m->savepoint && !direct && lc_is(st, "RUNNING");
+    if (save_now) sp_mark(p, "UPGRADE");
     r = begin(p, m, true, direct);
-    s->again = 0.05;
+    if (r == 0 && save_now) sp_send(p, f, true);
+    s->again = save_now ? LC_POLL / 2 : 0.05;
     s->mode = m->name;
     if (r == 0)
       lc_go(p, s, m->savepoint && !direct ? LC_STOP_SAVEPOINT : LC_STOP_CLUSTER,
@@ -827,7 +866,8 @@ static int remains(struct pass *p, bool *ret) {
     return -ENOMEM;
   }
   json_object *o = NULL;
-  int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, tm, &o);
+  /* (a native cluster has no TaskManager Deployment: Flink makes its pods) */
+  int r = was_standalone(p) ? fo_kube_get(p->k, &fo_res_deployments, p->ns, tm, &o) : -ENOENT;
   free(tm);
   json_object_put(o);
   if (r == 0) *ret = true;
@@ -875,8 +915,14 @@ static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s
   pass_set(p, &p->st.jm_deployment_status, "MISSING");
   pass_finish(p);
   s->again = LC_POLL / 2;
+  if (want_running(p)) {
+    /* START follows in this pass, its write carrying these changes: nothing is lost without it
+     * (the phase of a transition with no cluster left is START, whatever the status says) */
+    lc_go(p, s, LC_START, "cluster deleted");
+    return on_start(p, s);
+  }
   r = pass_write_status(p);
-  if (r == 0) lc_go(p, s, want_running(p) ? LC_START : LC_STOPPED, "cluster deleted");
+  if (r == 0) lc_go(p, s, LC_STOPPED, "cluster deleted");
   return r;
 }
 

@@ -62,17 +62,25 @@ static int send(struct pass *p, struct fo_flink *f, bool stop) {
   return r;
 }
 
-int sp_begin(struct pass *p, struct fo_flink *f, const char *type, bool stop) {
+void sp_mark(struct pass *p, const char *type) {
   struct fo_savepoint_info *s = sp_info(p);
   char id[33];
   sp_new_id(id);
   pass_set(p, &s->trigger_id, id);
   pass_set(p, &s->trigger_type, type);
   s->trigger_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
+}
+
+void sp_send(struct pass *p, struct fo_flink *f, bool stop) {
+  send(p, f, stop); /* not sent (Flink down, say): sp_poll sends it again with the same id */
+}
+
+int sp_begin(struct pass *p, struct fo_flink *f, const char *type, bool stop) {
+  sp_mark(p, type);
   pass_finish(p);
   int r = pass_write_status(p); /* the id is recorded before the request */
   if (r < 0) return r;
-  send(p, f, stop); /* not sent (Flink down, say): sp_poll sends it again with the same id */
+  sp_send(p, f, stop);
   return 0;
 }
 

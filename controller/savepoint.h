@@ -20,6 +20,11 @@ struct fo_savepoint_info *sp_info(struct pass *p);
  * Flink (stop-with-savepoint when `stop`). Returns 0 once the status is written (the request
  * itself is retried by sp_poll when Flink does not know the trigger), or a negative errno. */
 int sp_begin(struct pass *p, struct fo_flink *f, const char *type, bool stop);
+/* sp_begin in two halves, for a step that writes the trigger with other changes: sp_mark records
+ * a new trigger of `type` in the pass's status (not written); sp_send asks Flink for it, to be
+ * called only once that status is written. */
+void sp_mark(struct pass *p, const char *type);
+void sp_send(struct pass *p, struct fo_flink *f, bool stop);
 /* Polls the savepoint in flight. Returns 1 when it is done (*ret_loc its location on success,
  * *ret_fail the cause on failure), 0 while pending, < 0 when Flink cannot be asked. A trigger
  * Flink does not know (the request never reached it) is sent again with the same id. */

@@ -36,6 +36,7 @@ struct h {
 
 static void h_init(struct h *h, const char *name) {
   memset(h, 0, sizeof *h);
+  event_forget(); /* a new controller process */
   h->fake = fake_new();
   h->cfg.server = (char *)"https://fake";
   h->k = fo_kube_new(&h->cfg);
@@ -337,26 +338,13 @@ static void test_pass_new_running(void **state) {
   fake_log_clear(h.fake);
   double again = -1;
   assert_int_equal(h_pass(&h, &again), 0);
-  /* a transition begins: recorded (target suspended, the mode), an Event, nothing deployed yet */
+  /* a transition begins (an Event) and, nothing of a cluster being left (a standalone one's
+   * TaskManagers can outlive the JobManager; a pod still stopping is a Flink process still
+   * running), starts at once: no HA data (stateless), the transition and the job id recorded in
+   * one write, then the cluster's objects applied */
   assert_log(&h,
              "POST /api/v1/namespaces/jobs/events\n"
-             "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new/status\n");
-  assert_string_equal(
-      fo_json_get_string(
-          fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL), "state"),
-      "UPGRADING");
-  assert_true(again > 0);
-  assert_int_equal(h_phase(&h), LC_START);
-  /* the next pass makes sure nothing of a cluster is left (a standalone one's TaskManagers can
-   * outlive the JobManager; a pod still stopping is a Flink process still running) and no HA data
-   * (stateless), records the job id, then applies the cluster's objects. In a transition the
-   * object is read from the API server, not the cache (which may lag the last write). */
-  fake_log_clear(h.fake);
-  assert_int_equal(h_pass(&h, NULL), 0);
-  assert_log(&h,
-             "GET /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new\n"
              "GET /apis/apps/v1/namespaces/jobs/deployments/new\n"
-             "GET /apis/apps/v1/namespaces/jobs/deployments/new-taskmanager\n"
              "GET /api/v1/namespaces/jobs/pods\n"
              "GET /api/v1/namespaces/jobs/configmaps\n"
              "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/new/status\n"
@@ -364,6 +352,12 @@ static void test_pass_new_running(void **state) {
              "POST /api/v1/namespaces/jobs/services\n"
              "POST /api/v1/namespaces/jobs/services\n"
              "POST /apis/apps/v1/namespaces/jobs/deployments\n");
+  assert_string_equal(
+      fo_json_get_string(
+          fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL), "state"),
+      "UPGRADING");
+  assert_true(again > 0);
+  assert_int_equal(h_phase(&h), LC_STARTED);
   assert_string_equal(h_job(&h, "state"), "RECONCILING");
   assert_non_null(h_job(&h, "jobId"));
   const char *conf =
@@ -434,7 +428,6 @@ static void test_failure_reported(void **state) {
   struct h h;
   h_init(&h, "refused");
   h_create(&h, "stateless", "running", NULL, NULL);
-  assert_int_equal(h_pass(&h, NULL), 0);
   static const char words[] =
       "Deployment.apps \"refused\" is invalid: "
       "spec.template.spec.initContainers[0].volumeMounts[0].name: Not "
@@ -654,6 +647,19 @@ static void test_observe_rest_unreachable(void **state) {
   h_free(&h);
 }
 
+/* A pod of the harness's cluster that is stopping (a deletionTimestamp), as an earlier cluster's
+ * would be. */
+static void h_stopping_pod(struct h *h, const char *name, const char *component) {
+  char text[512];
+  snprintf(text, sizeof text,
+           "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
+           "\"namespace\":\"" NS
+           "\",\"deletionTimestamp\":\"2026-12-01T00:00:00Z\","
+           "\"labels\":{\"app\":\"%s\",\"component\":\"%s\"}}}",
+           name, h->name, component);
+  assert_int_equal(fake_put(h->fake, text), 0);
+}
+
 /* A pass handed a copy of the object older than this process's own last write (the informer lags
  * it) must not act on it: the copy says the old cluster is being stopped, the API server says the
  * new one was started. Acting on the copy deleted the new cluster (seen on real Flink: the
@@ -663,8 +669,11 @@ static void test_pass_stale_copy(void **state) {
   struct h h;
   h_init(&h, "stale");
   h_create(&h, "savepoint", "running", NULL, NULL);
+  h_stopping_pod(&h, "stale-0", "jobmanager"); /* an earlier cluster's: the start waits */
   assert_int_equal(h_pass(&h, NULL), 0);
   json_object *before_start = fake_copy(h.fake, "flinkdeployments", NS, h.name);
+  assert_int_equal(h_phase(&h), LC_STOP_CLUSTER);
+  assert_int_equal(fo_kube_delete(h.k, &fo_res_pods, NS, "stale-0", NULL), 0);
   assert_int_equal(h_phase(&h), LC_START);
   assert_int_equal(h_pass(&h, NULL), 0); /* START: the job id recorded, the cluster applied */
   assert_non_null(fake_get(h.fake, "deployments", NS, h.name));
@@ -685,19 +694,12 @@ static void test_pass_waits_for_old_pods(void **state) {
   struct h h;
   h_init(&h, "old");
   h_create(&h, "savepoint", "running", NULL, NULL);
-  assert_int_equal(h_pass(&h, NULL), 0);
-  assert_int_equal(h_phase(&h), LC_START);
   static const char *const pods[] = {"old-5f6d7c9b8-x2x9z", "old-taskmanager-1-1"};
-  for (size_t i = 0; i < 2; i++) {
-    char text[512];
-    snprintf(text, sizeof text,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
-             "\"namespace\":\"" NS
-             "\",\"deletionTimestamp\":\"2026-12-01T00:00:00Z\","
-             "\"labels\":{\"app\":\"old\",\"component\":\"%s\"}}}",
-             pods[i], i ? "taskmanager" : "jobmanager");
-    assert_int_equal(fake_put(h.fake, text), 0);
-  }
+  for (size_t i = 0; i < 2; i++) h_stopping_pod(&h, pods[i], i ? "taskmanager" : "jobmanager");
+  /* created where pods of an earlier cluster of its name still stop: the transition is recorded,
+   * nothing applied */
+  assert_int_equal(h_pass(&h, NULL), 0);
+  assert_null(fake_get(h.fake, "deployments", NS, "old"));
   /* a pod of another FlinkDeployment, or without a component, does not count */
   assert_int_equal(fake_put(h.fake,
                             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{"
@@ -766,11 +768,12 @@ static void test_pass_conflict_keeps_other_writer(void **state) {
   fake_log_clear(h.fake);
   double again;
   assert_int_equal(reconcile(&h.env, h.k, stale, h.key, &again), 0);
-  assert_log(&h,
-             "POST /api/v1/namespaces/jobs/events\n"
+  /* refused for its stale resourceVersion, read again, written over the newer status */
+  assert_non_null(
+      strstr(fake_log(h.fake),
              "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf/status\n"
              "GET /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf\n"
-             "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf/status\n");
+             "PUT /apis/flink.apache.org/v1beta1/namespaces/jobs/flinkdeployments/conf/status\n"));
   assert_string_equal(
       fo_json_get_string(fo_json_path(h_fd(&h), "status", "clusterInfo", (const char *)NULL),
                          "theirs"),
@@ -803,7 +806,7 @@ static void test_upgrade_per_mode(void **state) {
     h_create(&h, modes[i].mode, "running", modes[i].conf, NULL);
     char phases[256];
     h_converge(&h, 30, phases, sizeof phases);
-    assert_string_equal(phases, "NEW START STARTED RUNNING");
+    assert_string_equal(phases, "NEW STARTED RUNNING"); /* NEW starts at once: nothing is left */
     struct fake_flink_view v0, v;
     fake_flink_view(h.fake, &v0);
     assert_int_equal(v0.starts, 1);
@@ -1671,7 +1674,7 @@ static void test_session_cluster(void **state) {
   h_create_session(&h, "");
   char phases[256];
   h_converge(&h, 30, phases, sizeof phases);
-  assert_string_equal(phases, "NEW START STARTED RUNNING");
+  assert_string_equal(phases, "NEW STARTED RUNNING");
   assert_string_equal(h_status(&h, "jobManagerDeploymentStatus"), "READY");
   assert_string_equal(h_status(&h, "lifecycleState"), "STABLE");
   assert_null(fo_json_path(h_fd(&h), "status", "jobStatus", "jobId", (const char *)NULL));
@@ -1726,6 +1729,67 @@ static void test_session_cluster(void **state) {
   h_free(&h);
 }
 
+/* ---- what a transition costs the API server ---- */
+
+/* API requests in the fake's log (lines not of the JobManager), and of them the writes. */
+static void count_api(const char *log, size_t *ret_requests, size_t *ret_writes) {
+  *ret_requests = *ret_writes = 0;
+  for (const char *l = log; l && *l;) {
+    const char *nl = strchr(l, '\n');
+    if (strncmp(l, "FLINK ", 6)) {
+      (*ret_requests)++;
+      if (strncmp(l, "GET ", 4)) (*ret_writes)++;
+    }
+    l = nl ? nl + 1 : NULL;
+  }
+}
+
+/* The requests of a creation (to the job RUNNING) and the writes of an upgrade, per mode: a
+ * budget each, so a step that writes more than it must fails here (the status is written once
+ * per step that must survive a crash; Events count) */
+static void test_api_cost(void **state) {
+  (void)state;
+  static const struct {
+    const char *mode, *conf;
+    size_t create_requests, upgrade_writes;
+  } cases[] = {
+      /* creation: 2 Events, 3 status writes (the transition and job id; deployed; running), 4
+       * objects, and the reads between; an upgrade: 2 Events, the status at each step that must
+       * outlive a crash, the Deployment deleted and made, the ConfigMap replaced, the HA data
+       * the mode does not keep deleted (2 ConfigMaps) */
+      {"stateless", NULL, 15, 9}, {"stateless", HA, 15, 11},  {"savepoint", NULL, 15, 10},
+      {"savepoint", HA, 15, 12},  {"last-state", HA, 15, 10},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    struct h h;
+    h_init(&h, "cost");
+    fake_log_clear(h.fake);
+    h_create(&h, cases[c].mode, "running", cases[c].conf, NULL);
+    h_converge(&h, 30, NULL, 0);
+    size_t req, w;
+    count_api(fake_log(h.fake), &req, &w);
+    fprintf(stderr, "COST %s %s create requests %zu (writes %zu)\n", cases[c].mode,
+            cases[c].conf ? "HA" : "-", req, w);
+    size_t create_req = req;
+    if (getenv("FO_COST_LOG")) fprintf(stderr, "%s", fake_log(h.fake));
+    fake_log_clear(h.fake);
+    fake_patch_spec(h.fake, "flinkdeployments", NS, "cost", "{\"job\":{\"parallelism\":5}}");
+    h_converge(&h, 40, NULL, 0);
+    count_api(fake_log(h.fake), &req, &w);
+    fprintf(stderr, "COST %s %s upgrade writes %zu (requests %zu)\n%s", cases[c].mode,
+            cases[c].conf ? "HA" : "-", w, req, getenv("FO_COST_LOG") ? fake_log(h.fake) : "");
+    struct fake_flink_view v;
+    fake_flink_view(h.fake, &v);
+    assert_int_equal(v.parallelism, 5); /* the upgrade happened */
+    if (!getenv("FO_COST_LOG") &&
+        (create_req > cases[c].create_requests || w > cases[c].upgrade_writes))
+      fail_msg("%s%s: %zu requests to create (budget %zu), %zu writes to upgrade (budget %zu)",
+               cases[c].mode, cases[c].conf ? " with HA" : "", create_req, cases[c].create_requests,
+               w, cases[c].upgrade_writes);
+    h_free(&h);
+  }
+}
+
 /* ---- a kill before every write ---- */
 
 static void kill_run(const char *mode, const char *conf, const char *change) {
@@ -1755,6 +1819,7 @@ static void kill_run(const char *mode, const char *conf, const char *change) {
     }
     assert_true(fake_killed(h.fake));
     fake_revive(h.fake); /* a new process: all it knows is what the API server holds */
+    event_forget();
     h_converge(&h, 40, NULL, 0);
     fake_flink_view(h.fake, &v);
     char what[128];
@@ -1815,6 +1880,7 @@ int main(void) {
       cmocka_unit_test(test_savepoint_history_trimmed),
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
+      cmocka_unit_test(test_api_cost),
       cmocka_unit_test(test_session_cluster),
       cmocka_unit_test(test_session_delete_not_blocked),
       cmocka_unit_test(test_kill_before_every_write),
