@@ -124,7 +124,8 @@ int cleanup_step(struct pass *p, double *ret_again) {
     fo_flink_cancel(f, j->job_id); /* best effort: the cluster goes anyway */
   }
   fo_flink_free(f);
-  int r = lc_delete_cluster(p);
+  bool left = false; /* (the JobManager's pods are what is waited for: jm_pods_linger) */
+  int r = lc_delete_cluster(p, &left);
   if (r == 0 && jm_pods_linger(p)) return 0;
   if (r == 0) r = lc_delete_ha(p);    /* HA ConfigMaps have no owner: they go explicitly */
   if (r == 0) r = lc_delete_owned(p); /* not left to the garbage collector */

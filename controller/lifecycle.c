@@ -124,7 +124,7 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
         return LC_STOP_SAVEPOINT;
       return LC_STOP_CLUSTER;
     }
-    /* the old cluster is not gone until all of it is (see remains()) */
+    /* the old cluster is not gone until all of it is (see walk_cluster()) */
     if (cl->left) return LC_STOP_CLUSTER;
     return want_running(p) ? LC_START : LC_STOPPED;
   }
@@ -266,21 +266,6 @@ static int deploy(struct pass *p, const char *job_id, const char *restore_path) 
 static bool was_standalone(const struct pass *p) {
   return lc_is(fo_spec_mode(&p->spec), "standalone") ||
          (p->last_json && lc_is(fo_spec_mode(&p->last), "standalone"));
-}
-
-int lc_delete_cluster(struct pass *p) {
-  char *tm = cluster_object_name(p->name, "-taskmanager");
-  if (!tm) return -ENOMEM;
-  /* Foreground: the Deployment stays (with a deletionTimestamp) until its pods are gone, so the
-   * phase says STOP_CLUSTER until no JobManager or TaskManager of the old cluster runs; a new
-   * cluster never starts beside the old one (two JobManagers on one set of HA data) */
-  int r = fo_kube_delete(p->k, &fo_res_deployments, p->ns, p->name, "Foreground");
-  int r2 =
-      was_standalone(p) ? fo_kube_delete(p->k, &fo_res_deployments, p->ns, tm, "Foreground") : 0;
-  free(tm);
-  if (r == -ENOENT) r = 0;
-  if (r == 0 && r2 < 0 && r2 != -ENOENT) r = r2;
-  return r;
 }
 
 json_object *lc_labelled(struct pass *p, const struct fo_kube_resource *res, const char *label) {
@@ -848,56 +833,70 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
   return sp_begin(p, f, "UPGRADE", true);
 }
 
-/* True while a Deployment of the cluster (JobManager or TaskManager) still exists, deleted or not.
- */
-/* Whether anything of a cluster without a JobManager Deployment is left. A standalone cluster's
- * TaskManagers outlive its JobManager (their grace period), and a new TaskManager Deployment
- * cannot be made while the old one is being deleted. And a pod still stopping is a Flink process
- * still running, beside which a new one would share the cluster's HA data and checkpoint
- * directories (as the reference operator, the old cluster is gone when its pods are). */
-static int remains(struct pass *p, bool *ret) {
+/* GETs the Deployment `name`: 1 when it exists, 0 when not, a negative errno. With `del`, one
+ * not already being deleted is deleted in the foreground: it stays (with a deletionTimestamp)
+ * until its pods are gone, so the phase says STOP_CLUSTER until no JobManager or TaskManager of
+ * the old cluster runs, and a new cluster never starts beside the old one (two JobManagers on one
+ * set of HA data). One already going is not asked again: a pass per poll would each be a write. */
+static int look_deployment(struct pass *p, const char *name, bool del) {
+  json_object *o = NULL;
+  int r = name ? fo_kube_get(p->k, &fo_res_deployments, p->ns, name, &o) : -ENOMEM;
+  bool going = o && fo_json_get(fo_json_get_object(o, "metadata"), "deletionTimestamp");
+  json_object_put(o);
+  if (r == -ENOENT) return 0;
+  if (r < 0) return r;
+  if (del && !going) {
+    r = fo_kube_delete(p->k, &fo_res_deployments, p->ns, name, "Foreground");
+    if (r < 0 && r != -ENOENT) return r;
+  }
+  return 1;
+}
+
+/* Whether anything of the cluster is left: its JobManager Deployment, deleted or not; without it,
+ * a standalone cluster's TaskManager Deployment (its TaskManagers outlive the JobManager, for
+ * their grace period, and a new TaskManager Deployment cannot be made while the old one is being
+ * deleted), or any pod of it: a pod still stopping is a Flink process still running, beside which
+ * a new one would share the cluster's HA data and checkpoint directories (as the reference
+ * operator, the old cluster is gone when its pods are). With `del`, what is left is deleted. */
+static int walk_cluster(struct pass *p, bool del, bool with_jm, bool *ret) {
   *ret = false;
   char *tm = cluster_object_name(p->name, "-taskmanager");
   struct fo_buf sel;
   fo_buf_init(&sel, 4096);
-  if (!tm || fo_buf_printf(&sel, "app=%s,component", p->name) < 0) {
-    free(tm);
-    fo_buf_free(&sel);
-    return -ENOMEM;
+  int r = tm && fo_buf_printf(&sel, "app=%s,component", p->name) == 0 ? 0 : -ENOMEM;
+  bool standalone = was_standalone(p); /* (a native cluster has no TaskManager Deployment) */
+  if (r == 0 && with_jm) r = look_deployment(p, p->name, del);
+  if (r == 1 && del && standalone) { /* deleted with the JobManager's */
+    int d = fo_kube_delete(p->k, &fo_res_deployments, p->ns, tm, "Foreground");
+    if (d < 0 && d != -ENOENT) r = d;
   }
-  json_object *o = NULL;
-  /* (a native cluster has no TaskManager Deployment: Flink makes its pods) */
-  int r = was_standalone(p) ? fo_kube_get(p->k, &fo_res_deployments, p->ns, tm, &o) : -ENOENT;
-  free(tm);
-  json_object_put(o);
-  if (r == 0) *ret = true;
-  if (r == -ENOENT) {
+  if (r == 0 && standalone) r = look_deployment(p, tm, del);
+  if (r == 0) {
     json_object *pods = NULL;
     char *rv = NULL;
     r = fo_kube_list(p->k, &fo_res_pods, p->ns, sel.data, 100, &pods, &rv);
-    *ret = r == 0 && json_object_array_length(pods) > 0;
+    if (r == 0 && json_object_array_length(pods) > 0) r = 1;
     json_object_put(pods);
     free(rv);
   }
+  free(tm);
   fo_buf_free(&sel);
-  return r;
+  *ret = r == 1;
+  return r < 0 ? r : 0;
 }
 
-static int cluster_left(struct pass *p, bool *ret) {
-  json_object *o = NULL;
-  int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &o);
-  json_object_put(o);
-  *ret = r == 0;
-  return r == -ENOENT ? remains(p, ret) : r;
+static int cluster_left(struct pass *p, bool *ret) { return walk_cluster(p, false, true, ret); }
+
+int lc_delete_cluster(struct pass *p, bool *ret_left) {
+  return walk_cluster(p, true, true, ret_left);
 }
 
 static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   const struct lc_mode *m = recorded_mode(p);
   if (m->cancel && p->st.job_status.job_id && !lc_is(p->st.job_status.state, m->stopped))
     fo_flink_cancel(f, p->st.job_status.job_id); /* best effort */
-  int r = lc_delete_cluster(p);
   bool left = false;
-  if (r == 0) r = cluster_left(p, &left);
+  int r = lc_delete_cluster(p, &left);
   if (r < 0) return r;
   s->again = LC_POLL;
   if (left) {
@@ -1018,7 +1017,7 @@ static int look(struct pass *p, struct lc_cluster *cl) {
     json_object_put(dep);
     return 0;
   }
-  return remains(p, &cl->left);
+  return walk_cluster(p, false, false, &cl->left); /* what outlives the JobManager */
 }
 
 int lifecycle_reconcile(struct pass *p, double *ret_again) {

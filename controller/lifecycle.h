@@ -93,8 +93,10 @@ void lc_record_nonce(struct pass *p, const char *field, struct fo_opt_int nonce)
 
 /* Helpers the cleanup shares. */
 struct fo_flink *lc_flink(const struct pass *p);
-/* Deletes the JobManager (and TaskManager) Deployments; absent ones are fine. */
-int lc_delete_cluster(struct pass *p);
+/* Deletes what is left of the cluster (its JobManager and TaskManager Deployments, in the
+ * foreground, unless already being deleted); *ret_left says whether anything of it (a Deployment,
+ * deleted or not, or a pod) is still there. 0 or a negative errno. */
+int lc_delete_cluster(struct pass *p, bool *ret_left);
 /* Deletes the cluster's Kubernetes HA ConfigMaps. */
 int lc_delete_ha(struct pass *p);
 /* Deletes what the FlinkDeployment owns besides its Deployments (its ConfigMap, Services, Ingress)

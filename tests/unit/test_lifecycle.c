@@ -1790,6 +1790,36 @@ static void test_api_cost(void **state) {
   }
 }
 
+/* Occurrences of `needle` in the fake's log. */
+static size_t log_count(struct h *h, const char *needle) {
+  size_t n = 0;
+  for (const char *l = strstr(fake_log(h->fake), needle); l; l = strstr(l + 1, needle)) n++;
+  return n;
+}
+
+/* The old cluster is deleted once: the passes that wait for its pods to go (a foreground delete
+ * keeps the Deployment until they have) do not ask again, in the upgrade and in the cleanup. */
+static void test_cluster_deleted_once(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "once");
+  h_create(&h, "stateless", "running", NULL, NULL);
+  h_converge(&h, 30, NULL, 0);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "once", "{\"job\":{\"parallelism\":3}}");
+  fake_log_clear(h.fake);
+  for (int i = 0; i < 4; i++) assert_int_equal(h_pass(&h, NULL), 0); /* no tick: still going */
+  assert_int_equal(h_phase(&h), LC_STOP_CLUSTER);
+  assert_int_equal(log_count(&h, "DELETE /apis/apps/v1/namespaces/jobs/deployments/once\n"), 1);
+  h_converge(&h, 40, NULL, 0);
+  h_delete(&h);
+  fake_log_clear(h.fake);
+  for (int i = 0; i < 3; i++) h_pass(&h, NULL);
+  assert_int_equal(log_count(&h, "DELETE /apis/apps/v1/namespaces/jobs/deployments/once\n"), 1);
+  for (int i = 0; i < 10 && h_fd(&h); i++) h_passes(&h, 1);
+  assert_null(h_fd(&h));
+  h_free(&h);
+}
+
 /* ---- a kill before every write ---- */
 
 static void kill_run(const char *mode, const char *conf, const char *change) {
@@ -1881,6 +1911,7 @@ int main(void) {
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_api_cost),
+      cmocka_unit_test(test_cluster_deleted_once),
       cmocka_unit_test(test_session_cluster),
       cmocka_unit_test(test_session_delete_not_blocked),
       cmocka_unit_test(test_kill_before_every_write),
