@@ -86,9 +86,12 @@ static long flink1_minor(const struct b *b) { return fo_flink1_minor(b->in->spec
  * starts a comment); 1.19 and later read config.yaml as YAML. */
 static bool legacy_conf(const struct b *b) { return flink1_minor(b) < 19; }
 
-/* The JobManager's REST port: its Services' and its container's (rest.port set otherwise is not
- * applied yet: docs/architecture.md) */
-#define REST_PORT 8081
+/* A port of the configuration (`def` when not set, or 0: a random port, which Flink's Kubernetes
+ * client replaces by its fixed default; the rulebook refuses one that is not a port): the same in
+ * Flink's configuration, the container's ports, the Services and the Ingress. */
+static int conf_port(const struct b *b, const char *key, int def) {
+  return (int)fo_conf_whole(b->in->conf, key, 1, 65535, def);
+}
 
 static json_object *str(const char *s) { return json_object_new_string(s); }
 
@@ -242,12 +245,26 @@ static json_object *flink_conf(struct b *b) {
    * user's env.java.opts.all) or, before 1.19, env.java.opts.all unless the user set it */
   const char *jkey = legacy_conf(b) ? "env.java.opts.all" : "env.java.default-opts.all";
   if (!fo_conf_get(conf, jkey)) conf_set(b, conf, jkey, java17_opts);
-  static const char *const ports[][2] = {{"jobmanager.rpc.port", "6123"},
-                                         {"blob.server.port", "6124"},
-                                         {"taskmanager.rpc.port", "6122"},
-                                         {"rest.port", "8081"}};
-  for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
-    if (!fo_conf_get(conf, ports[i][0])) conf_set(b, conf, ports[i][0], ports[i][1]);
+  static const struct {
+    const char *key;
+    int def;
+  } ports[] = {{"jobmanager.rpc.port", CLUSTER_RPC_PORT},
+               {"blob.server.port", CLUSTER_BLOB_PORT},
+               {"taskmanager.rpc.port", CLUSTER_TM_RPC_PORT},
+               {"rest.port", CLUSTER_REST_PORT}};
+  char v[16];
+  for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+    snprintf(v, sizeof v, "%d", conf_port(b, ports[i].key, ports[i].def));
+    conf_set(b, conf, ports[i].key, v);
+  }
+  /* with HA the JobManager's RPC port is this one (Flink's default, 0, a random one), which Flink's
+   * client sets to the RPC port: the Service and the container expose that one */
+  if (fo_conf_ha_enabled(conf)) {
+    snprintf(v, sizeof v, "%d",
+             conf_port(b, "high-availability.jobmanager.port",
+                       conf_port(b, "jobmanager.rpc.port", CLUSTER_RPC_PORT)));
+    conf_set(b, conf, "high-availability.jobmanager.port", v);
+  }
   if (has_tm_template(b))
     conf_set(b, conf, "kubernetes.pod-template-file.taskmanager",
              "/opt/flink/conf/" TM_TEMPLATE_FILE);
@@ -396,11 +413,19 @@ static json_object *service(struct b *b, const char *name, bool headless) {
   fo_json_set(sel, "app", str(b->in->name), &b->oom);
   fo_json_set(sel, "component", str("jobmanager"), &b->oom);
   fo_json_set(spec, "selector", sel, &b->oom);
-  if (headless) fo_json_set(spec, "clusterIP", str("None"), &b->oom);
-  else fo_json_set(spec, "type", str("ClusterIP"), &b->oom);
+  /* the REST Service as kubernetes.rest-service.exposed.type says (Flink's default ClusterIP) */
+  const char *type =
+      headless
+          ? "Headless_ClusterIP"
+          : fo_rest_service_type(fo_conf_get(b->in->conf, "kubernetes.rest-service.exposed.type"));
+  if (!type) type = "ClusterIP";
+  if (!strcmp(type, "Headless_ClusterIP")) fo_json_set(spec, "clusterIP", str("None"), &b->oom);
+  else fo_json_set(spec, "type", str(type), &b->oom);
   json_object *ports = json_object_new_array();
   static const char *const names[] = {"rest", "jobmanager-rpc", "blobserver"};
-  static const int nums[] = {REST_PORT, 6123, 6124};
+  const int nums[] = {conf_port(b, "rest.port", CLUSTER_REST_PORT),
+                      conf_port(b, "jobmanager.rpc.port", CLUSTER_RPC_PORT),
+                      conf_port(b, "blob.server.port", CLUSTER_BLOB_PORT)};
   for (int i = headless ? 1 : 0; i < (headless ? 3 : 1); i++) {
     json_object *p = json_object_new_object();
     fo_json_set(p, "name", str(names[i]), &b->oom);
@@ -457,7 +482,8 @@ static json_object *ingress(struct b *b, json_object *spec_ing, const char *rest
               *backend = json_object_new_object(), *path = json_object_new_object(),
               *paths = json_object_new_array(), *http = json_object_new_object(),
               *rule = json_object_new_object(), *rules = json_object_new_array();
-  fo_json_set(port, "number", json_object_new_int(REST_PORT), &b->oom);
+  fo_json_set(port, "number", json_object_new_int(conf_port(b, "rest.port", CLUSTER_REST_PORT)),
+              &b->oom);
   fo_json_set(svc, "name", str(rest), &b->oom);
   fo_json_set(svc, "port", port, &b->oom);
   fo_json_set(backend, "service", svc, &b->oom);
@@ -848,11 +874,11 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   flink_pod_options(b, component, t, spec, main);
   if (env) fo_json_push(env, pod_ip_env(b), &b->oom);
   if (jm) {
-    port(b, ports, "rest", REST_PORT);
-    port(b, ports, "jobmanager-rpc", 6123);
-    port(b, ports, "blobserver", 6124);
+    port(b, ports, "rest", conf_port(b, "rest.port", CLUSTER_REST_PORT));
+    port(b, ports, "jobmanager-rpc", conf_port(b, "jobmanager.rpc.port", CLUSTER_RPC_PORT));
+    port(b, ports, "blobserver", conf_port(b, "blob.server.port", CLUSTER_BLOB_PORT));
   } else {
-    port(b, ports, "taskmanager-rpc", 6122);
+    port(b, ports, "taskmanager-rpc", conf_port(b, "taskmanager.rpc.port", CLUSTER_TM_RPC_PORT));
   }
   fo_json_set(main, "ports", ports_merged(b, main, ports), &b->oom);
   json_object *vm = ensure_array(b, main, "volumeMounts");

@@ -37,6 +37,13 @@ struct cluster_input {
   const char *restore_path; /* execution.savepoint.path, or NULL */
 };
 
+/* Flink's default ports, which the cluster's configuration can change (rest.port,
+ * jobmanager.rpc.port, blob.server.port, taskmanager.rpc.port: one port each, the rulebook says) */
+#define CLUSTER_REST_PORT 8081
+#define CLUSTER_RPC_PORT 6123
+#define CLUSTER_BLOB_PORT 6124
+#define CLUSTER_TM_RPC_PORT 6122
+
 #define CLUSTER_MAX_OBJECTS 6
 struct cluster_objects {
   size_t n;

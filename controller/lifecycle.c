@@ -148,7 +148,8 @@ void lc_go(const struct pass *p, struct lc_step *s, enum lc_phase to, const char
 struct fo_flink *lc_flink(const struct pass *p) {
   struct fo_buf u;
   fo_buf_init(&u, 4096);
-  struct fo_flink *f = fo_flink_url(&u, p->env->flink_url_template, p->name, p->ns) == 0
+  int port = (int)fo_conf_whole(p->conf, "rest.port", 1, 65535, CLUSTER_REST_PORT);
+  struct fo_flink *f = fo_flink_url(&u, p->env->flink_url_template, p->name, p->ns, port) == 0
                            ? fo_flink_new(u.data, 5000)
                            : NULL;
   fo_buf_free(&u);
@@ -223,6 +224,13 @@ static int apply(struct pass *p, const struct fo_kube_resource *res, json_object
                   json_object_new_string(rv ? rv : ""), NULL);
   if (r == 0 && res == &fo_res_services) { /* clusterIP is immutable */
     json_object *ip = fo_json_get(fo_json_get_object(cur, "spec"), "clusterIP");
+    bool was_headless = lc_is(json_object_get_string(ip), "None");
+    bool headless = lc_is(fo_json_get_string(fo_json_get_object(obj, "spec"), "clusterIP"), "None");
+    if (was_headless != headless) { /* (kubernetes.rest-service.exposed.type changed) made anew */
+      json_object_put(cur);
+      r = fo_kube_delete(p->k, res, p->ns, name, NULL);
+      return r < 0 && r != -ENOENT ? r : fo_kube_create(p->k, res, p->ns, obj, NULL);
+    }
     if (ip)
       r = fo_json_set(fo_json_get_object(obj, "spec"), "clusterIP", json_object_get(ip), NULL);
   }

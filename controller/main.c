@@ -52,7 +52,7 @@ static const struct fo_opt opts[] = {
     {"config", "FO_CONTROLLER_CONFIG", FO_OPT_STR, OFF(config), NULL, 0, 0,
      "operator default Flink configuration (YAML)"},
     {"flink-url-template", "FO_CONTROLLER_FLINK_URL", FO_OPT_STR, OFF(flink_url_template),
-     "http://{name}-rest.{namespace}:8081", 0, 0, "REST address of a deployment's JobManager"},
+     "http://{name}-rest.{namespace}:{port}", 0, 0, "REST address of a deployment's JobManager"},
     {"savepoint-on-deletion", "FO_CONTROLLER_SAVEPOINT_ON_DELETION", FO_OPT_BOOL,
      OFF(savepoint_on_deletion), "false", 0, 0,
      "stop running jobs with a savepoint when their FlinkDeployment is deleted"},

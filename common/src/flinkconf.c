@@ -553,6 +553,14 @@ oom:
   return -ENOMEM;
 }
 
+const char *fo_rest_service_type(const char *v) {
+  static const char *const types[] = {"ClusterIP", "NodePort", "LoadBalancer",
+                                      "Headless_ClusterIP"};
+  for (size_t i = 0; v && i < sizeof types / sizeof types[0]; i++)
+    if (!strcasecmp(v, types[i])) return types[i];
+  return NULL;
+}
+
 int64_t fo_conf_whole(json_object *conf, const char *key, int64_t min, int64_t max, int64_t def) {
   const char *v = conf ? fo_conf_get(conf, key) : NULL;
   char *end = NULL;

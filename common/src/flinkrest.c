@@ -45,10 +45,13 @@ void fo_flink_set_transport(struct fo_flink *f, fo_flink_transport_fn fn, void *
 const char *fo_flink_last_error(const struct fo_flink *f) { return f->error; }
 long fo_flink_last_http_code(const struct fo_flink *f) { return f->http_code; }
 
-int fo_flink_url(struct fo_buf *out, const char *tmpl, const char *name, const char *ns) {
+int fo_flink_url(struct fo_buf *out, const char *tmpl, const char *name, const char *ns, int port) {
   for (const char *p = tmpl; *p;) {
     int r;
-    if (!strncmp(p, "{name}", 6)) {
+    if (!strncmp(p, "{port}", 6)) {
+      r = fo_buf_printf(out, "%d", port);
+      p += 6;
+    } else if (!strncmp(p, "{name}", 6)) {
       r = fo_buf_puts(out, name);
       p += 6;
     } else if (!strncmp(p, "{namespace}", 11)) {

@@ -516,6 +516,34 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                           "%s must be a number from 1 to 1000, not \"%s\"", *k, v);
   }
 
+  /* 3a''. the ports the pods and Services are built with: one port each, as Flink's Kubernetes
+   * client requires (it refuses a range; 0, a random port, it replaces by its fixed default for
+   * the ports of string type), and the REST Service's type */
+  static const struct {
+    const char *key;
+    bool zero; /* 0 stands for the default */
+  } port_keys[] = {{"rest.port", false},
+                   {"jobmanager.rpc.port", false},
+                   {"blob.server.port", true},
+                   {"taskmanager.rpc.port", true},
+                   {"high-availability.jobmanager.port", true},
+                   {NULL, false}};
+  for (size_t i = 0; r == 0 && port_keys[i].key; i++) {
+    const char *v = fo_conf_view_get(&conf, port_keys[i].key);
+    char *end = NULL;
+    long n = v ? strtol(v, &end, 10) : 1;
+    if (v && (end == v || *end || n < (port_keys[i].zero ? 0 : 1) || n > 65535))
+      r = fo_findings_add(e, "spec.flinkConfiguration",
+                          "%s must be one port from %d to 65535 on Kubernetes, not \"%s\"",
+                          port_keys[i].key, port_keys[i].zero ? 0 : 1, v);
+  }
+  const char *rest_type = fo_conf_view_get(&conf, "kubernetes.rest-service.exposed.type");
+  if (r == 0 && rest_type && !fo_rest_service_type(rest_type))
+    r = fo_findings_add(e, "spec.flinkConfiguration",
+                        "kubernetes.rest-service.exposed.type must be one of ClusterIP, NodePort, "
+                        "LoadBalancer, Headless_ClusterIP, not \"%s\"",
+                        rest_type);
+
   /* 3a'. Flink's map options for the pods (labels, annotations, node selectors, tolerations):
    * Flink refuses to start with one it cannot read, and the operator applies them to the pods it
    * builds itself */

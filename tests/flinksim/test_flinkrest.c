@@ -74,8 +74,8 @@ static int setup(void **st) {
   struct fo_buf u;
   fo_buf_init(&u, 256);
   char tmpl[128];
-  snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:%d/{namespace}/{name}", port);
-  assert_int_equal(fo_flink_url(&u, tmpl, "app", "ns"), 0);
+  snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:{port}/{namespace}/{name}");
+  assert_int_equal(fo_flink_url(&u, tmpl, "app", "ns", port), 0);
   snprintf(base, sizeof base, "%s", u.data);
   fo_buf_free(&u);
   F = fo_flink_new(base, 3000);

@@ -348,6 +348,9 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
              status_reply(f, 409, "AlreadyExists", "already exists", data, len);
     if (!fo_json_get(meta(in), "namespace"))
       json_object_object_add(meta(in), "namespace", json_object_new_string(r.ns));
+    json_object *sspec = fo_json_get_object(in, "spec");
+    if (!strcmp(r.plural, "services") && sspec && !fo_json_get(sspec, "clusterIP"))
+      json_object_object_add(sspec, "clusterIP", json_object_new_string("10.96.0.10"));
     store(f, r.plural, in);
     in = NULL;
     out = copy(fo_json_get_object(t, k));
@@ -359,6 +362,12 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
     if (want && *want && (!have || strcmp(have, want)))
       return json_object_put(in),
              status_reply(f, 409, "Conflict", "the object has been modified", data, len);
+    const char *ip_had = fo_json_get_string(fo_json_get_object(cur, "spec"), "clusterIP"),
+               *ip_want = fo_json_get_string(fo_json_get_object(in, "spec"), "clusterIP");
+    if (!strcmp(r.plural, "services") && ip_had && (!ip_want || strcmp(ip_had, ip_want)))
+      return json_object_put(in),
+             status_reply(f, 422, "Invalid", "spec.clusterIP: Invalid value: field is immutable",
+                          data, len);
     if (!strcmp(r.sub, "status")) {
       json_object *st = fo_json_get(in, "status");
       json_object_object_add(cur, "status", json_object_get(st));

@@ -1729,6 +1729,46 @@ static void test_session_cluster(void **state) {
   h_free(&h);
 }
 
+/* The ports and the REST Service's type come from the configuration; a change of the type to or
+ * from a headless Service (whose clusterIP cannot change) makes the Service anew. */
+static void test_rest_service_type_and_port(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "svc");
+  h_create(&h, "stateless", "running", ",\"rest.port\":\"18081\"", NULL);
+  h_converge(&h, 30, NULL, 0);
+  json_object *svc = fake_get(h.fake, "services", NS, "svc-rest");
+  assert_string_equal(fo_json_get_string(fo_json_get_object(svc, "spec"), "type"), "ClusterIP");
+  int64_t port = 0;
+  fo_json_as_int64(fo_json_get(json_object_array_get_idx(
+                                   fo_json_path(svc, "spec", "ports", (const char *)NULL), 0),
+                               "port"),
+                   &port);
+  assert_int_equal(port, 18081);
+  static const char *const types[][3] = {
+      /* set to, the Service's type, its clusterIP */
+      {"NodePort", "NodePort", "10.96.0.10"},
+      {"headless_clusterip", NULL, "None"},
+      {"LoadBalancer", "LoadBalancer", "10.96.0.10"},
+  };
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+    char patch[256];
+    snprintf(patch, sizeof patch,
+             "{\"flinkConfiguration\":{\"kubernetes.rest-service.exposed.type\":\"%s\"}}",
+             types[i][0]);
+    assert_int_equal(fake_patch_spec(h.fake, "flinkdeployments", NS, "svc", patch), 0);
+    h_converge(&h, 40, NULL, 0);
+    assert_null(h_status(&h, "error"));
+    svc = fake_get(h.fake, "services", NS, "svc-rest");
+    const char *t = fo_json_get_string(fo_json_get_object(svc, "spec"), "type");
+    if (types[i][1]) assert_string_equal(t, types[i][1]);
+    else assert_null(t);
+    assert_string_equal(fo_json_get_string(fo_json_get_object(svc, "spec"), "clusterIP"),
+                        types[i][2]);
+  }
+  h_free(&h);
+}
+
 /* ---- what a transition costs the API server ---- */
 
 /* API requests in the fake's log (lines not of the JobManager), and of them the writes. */
@@ -1910,6 +1950,7 @@ int main(void) {
       cmocka_unit_test(test_savepoint_history_trimmed),
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
+      cmocka_unit_test(test_rest_service_type_and_port),
       cmocka_unit_test(test_api_cost),
       cmocka_unit_test(test_cluster_deleted_once),
       cmocka_unit_test(test_session_cluster),

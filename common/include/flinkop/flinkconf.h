@@ -70,6 +70,10 @@ int fo_limit_factor_parse(const char *s, double *ret);
 /* The whole number `key` of `conf` (may be NULL) when it is one from min to max, else `def`
  * (unset, or a value the rulebook refuses). */
 int64_t fo_conf_whole(json_object *conf, const char *key, int64_t min, int64_t max, int64_t def);
+/* kubernetes.rest-service.exposed.type read as Flink reads it (case-insensitive): its canonical
+ * name ("ClusterIP", "NodePort", "LoadBalancer", "Headless_ClusterIP"), or NULL when it is none of
+ * them. A static string. */
+const char *fo_rest_service_type(const char *v);
 /* A Flink Duration ("5 min", "300s", "1h", "250 ms", "10": milliseconds) as Flink's
  * TimeUtils.parseDuration reads it: a whole number, optional blanks, an optional unit (d, day(s),
  * h, hour(s), min, minute(s), m, s, sec(s), second(s), ms, milli(s), millisecond(s), us, micro(s),

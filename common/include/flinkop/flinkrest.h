@@ -31,8 +31,9 @@ void fo_flink_set_transport(struct fo_flink *f, fo_flink_transport_fn fn, void *
 const char *fo_flink_last_error(const struct fo_flink *f);
 long fo_flink_last_http_code(const struct fo_flink *f);
 
-/* Expands a URL template: {name} and {namespace}. Returns 0 or -ENOMEM. */
-int fo_flink_url(struct fo_buf *out, const char *tmpl, const char *name, const char *ns);
+/* Expands a URL template: {name}, {namespace} and {port} (the JobManager's rest.port). Returns 0
+ * or -ENOMEM. */
+int fo_flink_url(struct fo_buf *out, const char *tmpl, const char *name, const char *ns, int port);
 
 struct fo_flink_version {
   char *version;  /* flink-version */
