@@ -20,9 +20,9 @@ fi
 
 fstatus() { kubectl -n $FNS get flinkdeployment $FD2 -o jsonpath="$1" 2>/dev/null; }
 # Flink's REST API, from inside the node (the JobManager's Service has a ClusterIP)
-flink_rest() {
-  local ip; ip=$(kubectl -n $FNS get svc $FD2-rest -o jsonpath='{.spec.clusterIP}' 2>/dev/null)
-  [ -n "$ip" ] && node_exec curl -sf --max-time 20 "http://$ip:8081$1"
+flink_rest() { # through the REST Service, on its port (rest.port)
+  local ip port; read -r ip port < <(kubectl -n $FNS get svc $FD2-rest -o jsonpath='{.spec.clusterIP} {.spec.ports[0].port}' 2>/dev/null)
+  [ -n "$ip" ] && [ -n "$port" ] && node_exec curl -sf --max-time 20 "http://$ip:$port$1"
 }
 job_running_in_flink() { # the status's job id runs in Flink
   local jid; jid=$(fstatus '{.status.jobStatus.jobId}')

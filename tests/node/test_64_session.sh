@@ -10,7 +10,7 @@
 source "$NODE_TESTS/flink_lib.sh"
 
 FD2=sess; CASE="session cluster"; FV=1.20
-apply_session() { # $1: the slots per TaskManager
+apply_session() { # $1: the slots per TaskManager, $2: more spec lines, $3: more flinkConfiguration lines
   kubectl -n $FNS apply -f - >/dev/null <<YAML
 apiVersion: flink.apache.org/v1beta1
 kind: FlinkDeployment
@@ -21,6 +21,7 @@ spec:
   serviceAccount: flink
   flinkConfiguration:
     taskmanager.numberOfTaskSlots: "$1"
+${3:-}
   jobManager:
     resources:
       requests: {memory: 1600Mi, cpu: 250m, ephemeral-storage: 256Mi}
@@ -54,14 +55,23 @@ check "$CASE: Flink's session entry point runs" "kubernetes-jobmanager.sh kubern
 
 # a spec change: the cluster is redeployed with it
 jm0=$(jm_pod)
-apply_session 2 "  ingress: {template: \"{{name}}.{{namespace}}.flink.example.com\", className: nginx}"
+apply_session 2 "  ingress: {template: \"{{name}}.{{namespace}}.flink.example.com\", className: nginx}" \
+  "    rest.port: \"18081\"
+    kubernetes.rest-service.exposed.type: NodePort"
 redeployed() { session_ready && [ "$(jm_pod)" != "$jm0" ] && [ "$(slots_conf 2>/dev/null)" = 2 ]; }
 if wait_for 300 redeployed; then ok "$CASE: a spec change redeployed it; Flink's configuration says the new value"
 else ko "$CASE: redeployed" "$(fstatus '{.status}') slots: $(slots_conf 2>&1)"; fi
 # the Ingress the change asked for, and real Flink behind the Service it names (no Ingress
 # controller runs on the node: its backend is followed by hand)
 ing=$(kubectl -n $FNS get ingress $FD2 -o jsonpath='{.spec.rules[0].host} {.spec.rules[0].http.paths[0].backend.service.name} {.spec.rules[0].http.paths[0].backend.service.port.number} {.metadata.ownerReferences[0].kind}' 2>&1)
-check "$CASE: spec.ingress made the Ingress, owned by the FlinkDeployment" "$FD2.$FNS.flink.example.com $FD2-rest 8081 FlinkDeployment" "$ing"
+check "$CASE: spec.ingress made the Ingress, owned by the FlinkDeployment" "$FD2.$FNS.flink.example.com $FD2-rest 18081 FlinkDeployment" "$ing"
+# rest.port and kubernetes.rest-service.exposed.type: the REST Service Flink answers behind, and
+# the controller reached Flink there (the redeployed cluster is STABLE: its REST API answered it)
+rest_conf() { flink_rest /jobmanager/config | $PY -c 'import json,sys; c={e["key"]:e["value"] for e in json.load(sys.stdin)}; print(c.get("rest.port"))'; }
+svc=$(kubectl -n $FNS get svc $FD2-rest -o jsonpath='{.spec.type} {.spec.ports[0].port} {.spec.ports[0].targetPort}' 2>&1)
+nport=$(kubectl -n $FNS get svc $FD2-rest -o jsonpath='{.spec.ports[0].nodePort}' 2>&1)
+check "$CASE: the REST Service is a NodePort on rest.port, which Flink listens on" "NodePort 18081 18081 18081 yes" \
+  "$svc $(rest_conf 2>&1) $([ "${nport:-0}" -gt 0 ] 2>/dev/null && echo yes)"
 read -r _ isvc iport _ <<<"$ing"
 bip=$(kubectl -n $FNS get svc "${isvc:-none}" -o jsonpath='{.spec.clusterIP}' 2>/dev/null)
 bver=$(node_exec curl -sf --max-time 20 "http://$bip:${iport:-0}/overview" 2>&1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["flink-version"])' 2>&1)
@@ -69,7 +79,7 @@ check "$CASE: the Ingress's backend is Flink's REST API" "1.20.3" "$bver"
 check "$CASE: the change is reconciled" "$(kubectl -n $FNS get flinkdeployment $FD2 -o jsonpath='{.metadata.generation}') DEPLOYED" "$(fstatus '{.status.observedGeneration} {.status.reconciliationStatus.state}')"
 
 # a job sent by hand: Flink makes its TaskManager pod through the API server
-out=$(kubectl -n $FNS exec "$(jm_pod)" -c flink-main-container -- flink run -t remote -Drest.address=localhost -Drest.port=8081 -d /opt/flink/examples/streaming/Counter.jar --rate 20 2>&1)
+out=$(kubectl -n $FNS exec "$(jm_pod)" -c flink-main-container -- flink run -t remote -Drest.address=localhost -Drest.port=18081 -d /opt/flink/examples/streaming/Counter.jar --rate 20 2>&1)
 jid=$(printf '%s\n' "$out" | sed -n 's/.*JobID \([0-9a-f]\{32\}\).*/\1/p' | head -1)
 if [ -n "$jid" ]; then ok "$CASE: flink run submitted a job ($jid)"; else ko "$CASE: flink run" "$out"; fi
 job_state() { flink_rest "/jobs/$jid" | $PY -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
@@ -89,5 +99,5 @@ check "$CASE: meanwhile the cluster and its job are untouched" "RUNNING yes" "$(
 check "$CASE: status.error says it" "yes" "$(fstatus '{.status.error}' | grep -q 'should be cancelled first' && echo yes)"
 # cancelled: the delete goes on
 ip=$(kubectl -n $FNS get svc $FD2-rest -o jsonpath='{.spec.clusterIP}')
-node_exec curl -sf --max-time 20 -X PATCH "http://$ip:8081/jobs/$jid?mode=cancel" >/dev/null || ko "$CASE: cancel the job"
+node_exec curl -sf --max-time 20 -X PATCH "http://$ip:18081/jobs/$jid?mode=cancel" >/dev/null || ko "$CASE: cancel the job"
 flink_delete
