@@ -403,11 +403,16 @@ static json_object *config_map(struct b *b, json_object *conf) {
   return cm;
 }
 
+static void conf_map_into(struct b *b, json_object *o, const char *into, const char *key);
+
 static json_object *service(struct b *b, const char *name, bool headless) {
   json_object *s = json_object_new_object();
   fo_json_set(s, "apiVersion", str("v1"), &b->oom);
   fo_json_set(s, "kind", str("Service"), &b->oom);
-  fo_json_set(s, "metadata", meta(b, name, "jobmanager"), &b->oom);
+  json_object *m = meta(b, name, "jobmanager");
+  if (!headless) /* the REST Service's annotations, as Flink's decorator adds them */
+    conf_map_into(b, m, "annotations", "kubernetes.rest-service.annotations");
+  fo_json_set(s, "metadata", m, &b->oom);
   json_object *spec = json_object_new_object();
   json_object *sel = json_object_new_object();
   fo_json_set(sel, "app", str(b->in->name), &b->oom);
@@ -779,6 +784,49 @@ static void flink_pod_options(struct b *b, const char *component, json_object *t
     }
     p = *q ? q + 1 : q;
   }
+  /* kubernetes.secrets ("name:/path,...") mounted as MountSecretsDecorator mounts them, and
+   * kubernetes.env.secretKeyRef ("env:E,secret:S,key:K;...") in the environment as
+   * EnvSecretsDecorator puts them (the rulebook refuses what Flink could not read) */
+  json_object *secrets = NULL;
+  v = fo_conf_get(conf, "kubernetes.secrets");
+  if (v && fo_conf_map_parse(v, false, &secrets, &why) == 0 && json_object_object_length(secrets)) {
+    json_object *vols = ensure_array(b, spec, "volumes"),
+                *mounts = ensure_array(b, main, "volumeMounts");
+    json_object_object_foreach(secrets, sn, sp) {
+      char vol[320];
+      snprintf(vol, sizeof vol, "%.300s-volume", sn);
+      json_object *vo = json_object_new_object(), *so = json_object_new_object(),
+                  *mo = json_object_new_object();
+      fo_json_set(so, "secretName", str(sn), &b->oom);
+      fo_json_set(vo, "name", str(vol), &b->oom);
+      fo_json_set(vo, "secret", so, &b->oom);
+      fo_json_push(vols, vo, &b->oom);
+      fo_json_set(mo, "name", str(vol), &b->oom);
+      fo_json_set(mo, "mountPath", json_object_get(sp), &b->oom);
+      fo_json_push(mounts, mo, &b->oom);
+    }
+  }
+  json_object_put(secrets);
+  json_object *refs = NULL;
+  v = fo_conf_get(conf, "kubernetes.env.secretKeyRef");
+  json_object *env_arr = fo_json_get_array(main, "env");
+  if (v && env_arr && fo_conf_map_parse(v, true, &refs, &why) == 0) {
+    for (size_t i = 0; i < json_object_array_length(refs); i++) {
+      json_object *r = json_object_array_get_idx(refs, i);
+      const char *en = fo_json_get_string(r, "env"), *sn = fo_json_get_string(r, "secret"),
+                 *sk = fo_json_get_string(r, "key");
+      if (!en || !sn || !sk) continue;
+      json_object *e = json_object_new_object(), *from = json_object_new_object(),
+                  *ref = json_object_new_object();
+      fo_json_set(ref, "name", str(sn), &b->oom);
+      fo_json_set(ref, "key", str(sk), &b->oom);
+      fo_json_set(from, "secretKeyRef", ref, &b->oom);
+      fo_json_set(e, "name", str(en), &b->oom);
+      fo_json_set(e, "valueFrom", from, &b->oom);
+      fo_json_push(env_arr, e, &b->oom);
+    }
+  }
+  json_object_put(refs);
   const char *prefix = !strcmp(component, "jobmanager") ? "containerized.master.env."
                                                         : "containerized.taskmanager.env.";
   size_t pl = strlen(prefix);
@@ -861,7 +909,12 @@ static json_object *pod_template(struct b *b, const char *component, json_object
     b->oom = -ENOMEM;
     return t;
   }
-  if (s->service_account) fo_json_set(spec, "serviceAccountName", str(s->service_account), &b->oom);
+  /* kubernetes.<component>.service-account, as Flink's decorators read it, else the spec's */
+  char sa_key[64];
+  snprintf(sa_key, sizeof sa_key, "kubernetes.%s.service-account", component);
+  const char *sa = b->in->conf ? fo_conf_get(b->in->conf, sa_key) : NULL;
+  if (!sa) sa = s->service_account;
+  if (sa) fo_json_set(spec, "serviceAccountName", str(sa), &b->oom);
   fo_json_set(main, "image", str(s->image ? s->image : "flink:latest"), &b->oom);
   if (s->image_pull_policy)
     fo_json_set(main, "imagePullPolicy", str(s->image_pull_policy), &b->oom);

@@ -370,6 +370,9 @@ static const struct map_key {
                 {"kubernetes.taskmanager.node-selector", false},
                 {"kubernetes.jobmanager.tolerations", true},
                 {"kubernetes.taskmanager.tolerations", true},
+                {"kubernetes.secrets", false},
+                {"kubernetes.rest-service.annotations", false},
+                {"kubernetes.env.secretKeyRef", true},
                 {NULL, false}};
 
 static const char *const limit_factor_keys[] = {
@@ -551,6 +554,17 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
     const char *v = fo_conf_view_get(&conf, k->key), *why = NULL;
     json_object *m = NULL;
     int pr = v ? fo_conf_map_parse(v, k->list, &m, &why) : 0;
+    /* each of kubernetes.env.secretKeyRef names the variable, the secret and its key */
+    for (size_t i = 0; pr == 0 && m && !strcmp(k->key, "kubernetes.env.secretKeyRef") &&
+                       i < json_object_array_length(m);
+         i++) {
+      json_object *it = json_object_array_get_idx(m, i);
+      if (!fo_json_get_string(it, "env") || !fo_json_get_string(it, "secret") ||
+          !fo_json_get_string(it, "key")) {
+        pr = -EINVAL;
+        why = "each entry needs env, secret and key";
+      }
+    }
     json_object_put(m);
     if (pr == -ENOMEM) r = pr;
     else if (pr < 0)
