@@ -8,6 +8,7 @@
 
 #include "cluster.h"
 #include "events.h"
+#include "health.h"
 #include "flinkop/buf.h"
 #include "flinkop/clock.h"
 #include "flinkop/flinkconf.h"
@@ -748,6 +749,26 @@ static int recover_missing(struct pass *p, struct lc_step *s) {
   return r;
 }
 
+int lc_restart_unhealthy(struct pass *p, struct lc_step *s, const char *why) {
+  const struct lc_mode *m = spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p)
+                            : fo_conf_ha_enabled(p->conf) && ha_has_checkpoint(p)
+                                ? mode_named("last-state")
+                                : NULL;
+  if (!m) {
+    fo_log("warning", "unhealthy job not restarted: no HA metadata to restore it from",
+           "\"object\":\"%s\",\"health\":\"%s\"", fo_log_str(p->key), fo_log_str(why));
+    return 1;
+  }
+  if (p->st.cluster_info) json_object_object_del(p->st.cluster_info, "ClusterHealthInfo");
+  event_record(p->k, p->obj, "Warning", "RestartUnhealthyJob",
+               why && *why ? why : "Restarting unhealthy job");
+  int r = begin(p, m, false, false);
+  s->again = 0.05;
+  s->mode = m->name;
+  if (r == 0) lc_go(p, s, LC_STOP_CLUSTER, "unhealthy");
+  return r;
+}
+
 static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   if (redeploy_requested(p)) return begin_redeploy(p, s, true);
   bool stop = !want_running(p);
@@ -783,7 +804,10 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
     return r;
   }
   int r = lc_observe(p, f, s);
-  return r == 0 ? recover_missing(p, s) : r;
+  bool wrote = false, restarted = false;
+  if (r == 0) r = health_step(p, f, s, &wrote, &restarted);
+  if (r < 0 || restarted) return r;
+  return recover_missing(p, s);
 }
 
 static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s);

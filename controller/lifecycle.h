@@ -91,6 +91,12 @@ bool lc_periodic_due(struct pass *p, const char *key, struct fo_opt_int last);
  * other fields as they were recorded). */
 void lc_record_nonce(struct pass *p, const char *field, struct fo_opt_int nonce);
 
+/* The restart of a running job the health check found unhealthy: from its HA data (last-state)
+ * or, in stateless mode, empty; a RestartUnhealthyJob Warning saying `why`, the health record
+ * dropped, a transition begun. 0 when begun, 1 when nothing could bring the job back (it is left
+ * running, logged), or a negative errno. */
+int lc_restart_unhealthy(struct pass *p, struct lc_step *s, const char *why);
+
 /* Helpers the cleanup shares. */
 struct fo_flink *lc_flink(const struct pass *p);
 /* Deletes what is left of the cluster (its JobManager and TaskManager Deployments, in the

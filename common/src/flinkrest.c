@@ -486,3 +486,30 @@ int fo_flink_dispose_savepoint(struct fo_flink *f, const char *path, char **ret_
   }
   return trigger(f, "/savepoint-disposal", b, ret_trigger);
 }
+
+int fo_flink_health_metrics(struct fo_flink *f, const char *jobid,
+                            struct fo_flink_health_metrics *ret) {
+  *ret = (struct fo_flink_health_metrics){-1, -1, -1};
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  int r = job_path(&p, jobid, "/metrics?get=fullRestarts,numRestarts,numberOfCompletedCheckpoints");
+  json_object *o = NULL;
+  if (r == 0) r = call(f, "GET", p.data, NULL, &o);
+  fo_buf_free(&p);
+  if (r < 0) return r;
+  if (!json_object_is_type(o, json_type_array) || json_object_array_length(o) > 64)
+    return bad(f, o, "a list of metrics");
+  for (size_t i = 0; i < json_object_array_length(o); i++) {
+    json_object *m = json_object_array_get_idx(o, i);
+    const char *id = fo_json_get_string(m, "id"), *v = fo_json_get_string(m, "value");
+    char *end = NULL;
+    errno = 0;
+    long long n = v ? strtoll(v, &end, 10) : -1;
+    if (!id || !v || errno || end == v || *end || n < 0) return bad(f, o, "whole metric values");
+    if (!strcmp(id, "numRestarts")) ret->num_restarts = n;
+    else if (!strcmp(id, "fullRestarts")) ret->full_restarts = n;
+    else if (!strcmp(id, "numberOfCompletedCheckpoints")) ret->completed_checkpoints = n;
+  }
+  json_object_put(o);
+  return 0;
+}

@@ -1,6 +1,7 @@
 #include "flinkop/rules.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -625,14 +626,29 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                         "Deployment recovery (kubernetes.operator.jm-deployment-recovery.enabled) "
                         "must be enabled for job health check "
                         "(kubernetes.operator.cluster.health-check.enabled) support.");
+  /* the health check's options, read as Flink reads a Duration and an integer */
+  static const char *const health_durations[] = {
+      "kubernetes.operator.cluster.health-check.restarts.window",
+      "kubernetes.operator.cluster.health-check.checkpoint-progress.window", NULL};
+  for (const char *const *k = health_durations; r == 0 && *k; k++) {
+    const char *v = fo_conf_view_get(&conf, *k);
+    int64_t ms;
+    if (v && fo_duration_parse(v, &ms) < 0)
+      r = fo_findings_add(e, "spec.flinkConfiguration", "%s must be a duration, not \"%s\"", *k, v);
+  }
+  const char *thr =
+      fo_conf_view_get(&conf, "kubernetes.operator.cluster.health-check.restarts.threshold");
+  char *thr_end = NULL;
+  long thr_n = thr ? strtol(thr, &thr_end, 10) : 0;
+  if (r == 0 && thr && (thr_end == thr || *thr_end || thr_n < 0 || thr_n > INT32_MAX))
+    r = fo_findings_add(e, "spec.flinkConfiguration",
+                        "kubernetes.operator.cluster.health-check.restarts.threshold must be a "
+                        "whole number, not \"%s\"",
+                        thr);
   if (r == 0 && rollback)
     r = fo_findings_add(w, "spec.flinkConfiguration",
                         "kubernetes.operator.deployment.rollback.enabled is not supported by this "
                         "operator yet: an upgrade that does not become stable is not rolled back");
-  if (r == 0 && health)
-    r = fo_findings_add(w, "spec.flinkConfiguration",
-                        "kubernetes.operator.cluster.health-check.enabled is not supported by "
-                        "this operator yet: an unhealthy job is not restarted");
   if (r == 0 && s->job.present) {
     const char *mode = fo_job_upgrade_mode(&s->job);
     bool last_state = strcmp(mode, "last-state") == 0;

@@ -53,6 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (fo_flink_checkpoints(f, jid, &cp) == 0) fo_flink_checkpoints_free(&cp);
   char *ex = NULL;
   if (fo_flink_latest_exception(f, jid, &ex) == 0) free(ex);
+  struct fo_flink_health_metrics hm;
+  (void)fo_flink_health_metrics(f, jid, &hm);
   t = NULL;
   if (fo_flink_dispose_savepoint(f, "file:///sp/savepoint-1", &t) == 0) free(t);
   (void)fo_flink_cancel(f, jid);

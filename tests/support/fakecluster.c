@@ -20,8 +20,9 @@ struct cp_trigger {
 };
 
 struct fake {
-  json_object *store; /* {plural: {"ns/name": object}} */
-  char gc_blind[64];  /* the garbage collector misses deletions of this plural */
+  json_object *store;   /* {plural: {"ns/name": object}} */
+  char gc_blind[64];    /* the garbage collector misses deletions of this plural */
+  int64_t job_start_ms; /* when the running job started (Flink's start-time) */
   long rv;
   long uid;
   struct fo_buf log;
@@ -551,6 +552,8 @@ void fake_tick(struct fake *f) {
     snprintf(f->fl.job_state, sizeof f->fl.job_state, "RUNNING");
     f->fl.starts++;
     f->fl.checkpoints = 0;
+    f->fl.restarts = 0;
+    f->job_start_ms = f->now_ms;
     json_object *cms = fo_json_get_object(f->store, "configmaps");
     if (cms) {
       json_object_object_foreach(cms, ck, cm) {
@@ -635,6 +638,8 @@ void fake_tick(struct fake *f) {
 void fake_flink_view(struct fake *f, struct fake_flink_view *ret) { *ret = f->fl; }
 void fake_flink_fail_next_savepoint(struct fake *f) { f->fail_next = true; }
 void fake_flink_fail_next_checkpoint(struct fake *f) { f->fail_next_cp = true; }
+void fake_flink_restarts(struct fake *f, int n) { f->fl.restarts += n; }
+
 void fake_flink_checkpoint(struct fake *f) {
   snprintf(f->fl.last_checkpoint, sizeof f->fl.last_checkpoint, "file:/checkpoints/%s/chk-%d",
            f->fl.job_id, ++f->fl.checkpoints);
@@ -685,7 +690,7 @@ long fake_flink_transport(void *ud, const char *method, const char *path, const 
       json_object_object_add(j, "jid", json_object_new_string(f->fl.job_id));
       json_object_object_add(j, "name", json_object_new_string("State machine job"));
       json_object_object_add(j, "state", json_object_new_string(f->fl.job_state));
-      json_object_object_add(j, "start-time", json_object_new_int64(f->now_ms));
+      json_object_object_add(j, "start-time", json_object_new_int64(f->job_start_ms));
       json_object_object_add(t, "total", json_object_new_int(1));
       json_object_object_add(t, "running",
                              json_object_new_int(!strcmp(f->fl.job_state, "RUNNING")));
@@ -791,6 +796,20 @@ long fake_flink_transport(void *ud, const char *method, const char *path, const 
   if (!strcmp(method, "PATCH") && !strcmp(rest, "?mode=cancel")) {
     snprintf(f->fl.job_state, sizeof f->fl.job_state, "CANCELED");
     return reply(f, 202, json_object_new_object(), data, len);
+  }
+  if (!strcmp(method, "GET") &&
+      !strcmp(rest, "/metrics?get=fullRestarts,numRestarts,numberOfCompletedCheckpoints")) {
+    json_object *a = json_object_new_array();
+    static const char *const ids[] = {"numRestarts", "numberOfCompletedCheckpoints"};
+    for (int i = 0; i < 2; i++) { /* Flink 1.x and 2.x: fullRestarts is no more */
+      json_object *m = json_object_new_object();
+      char v[24];
+      snprintf(v, sizeof v, "%d", i ? f->fl.checkpoints : f->fl.restarts);
+      json_object_object_add(m, "id", json_object_new_string(ids[i]));
+      json_object_object_add(m, "value", json_object_new_string(v));
+      json_object_array_add(a, m);
+    }
+    return reply(f, 200, a, data, len);
   }
   if (!strcmp(method, "GET") && !strcmp(rest, "/checkpoints")) {
     json_object *o = json_object_new_object(), *c = json_object_new_object(),

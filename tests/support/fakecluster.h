@@ -90,6 +90,7 @@ struct fake_flink_view {
   char last_disposed[256];
   int triggered_checkpoints;     /* checkpoints asked for through POST /jobs/:id/checkpoints */
   char last_checkpoint_type[16]; /* the checkpointType of the last one ("" when none given) */
+  int restarts;                  /* the job's numRestarts metric (from 0 at each start) */
 };
 void fake_flink_view(struct fake *f, struct fake_flink_view *ret);
 /* The next savepoint fails. */
@@ -98,6 +99,8 @@ void fake_flink_fail_next_savepoint(struct fake *f);
 void fake_flink_fail_next_checkpoint(struct fake *f);
 /* The running job completes a checkpoint (file:/checkpoints/<job id>/chk-N). */
 void fake_flink_checkpoint(struct fake *f);
+/* The running job restarts `n` times (its numRestarts metric grows). */
+void fake_flink_restarts(struct fake *f, int n);
 /* The job's state as Flink reports it from now on (FAILED, RESTARTING, ...). */
 void fake_flink_set_job_state(struct fake *f, const char *state);
 /* A job submitted to the (session) cluster by hand, RUNNING. */

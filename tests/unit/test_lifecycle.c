@@ -1769,6 +1769,73 @@ static void test_rest_service_type_and_port(void **state) {
   h_free(&h);
 }
 
+/* The health check (kubernetes.operator.cluster.health-check.enabled): a job that restarts past
+ * the threshold is restarted, from its HA data (last-state: the same job id, its latest
+ * checkpoint) or empty when its mode is stateless, with a RestartUnhealthyJob Warning; one nothing
+ * could bring back is left running. A healthy job costs one write, its first record. */
+#define HEALTH                                                                                    \
+  ",\"kubernetes.operator.cluster.health-check.enabled\":\"true\",\"kubernetes.operator.cluster." \
+  "health-check.restarts.threshold\":\"3\""
+static void test_health_restart(void **state) {
+  (void)state;
+  static const struct {
+    const char *mode, *conf;
+    bool restarted, same_job;
+  } cases[] = {
+      {"last-state", HA HEALTH, true, true},
+      {"stateless", HEALTH, true, false},
+      {"savepoint", HEALTH, false, false}, /* no HA data: nothing could bring it back */
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    struct h h;
+    h_init(&h, "sick");
+    h_create(&h, cases[c].mode, "running", cases[c].conf, NULL);
+    h_converge(&h, 30, NULL, 0);
+    h_passes(&h, 2); /* the first look is recorded */
+    const char *rec = fo_json_get_string(
+        fo_json_path(h_fd(&h), "status", "clusterInfo", (const char *)NULL), "ClusterHealthInfo");
+    assert_non_null(rec);
+    assert_non_null(strstr(rec, "\"healthy\":true"));
+    size_t w = fake_writes(h.fake);
+    h_passes(&h, 4); /* healthy: nothing to write */
+    assert_int_equal(fake_writes(h.fake), w);
+    fake_flink_checkpoint(h.fake);
+    struct fake_flink_view v0, v;
+    fake_flink_view(h.fake, &v0);
+    fake_flink_restarts(h.fake, 3); /* at the threshold: still healthy */
+    h_passes(&h, 2);
+    fake_flink_view(h.fake, &v);
+    assert_int_equal(v.starts, 1);
+    fake_flink_restarts(h.fake, 1); /* past it */
+    h_passes(&h, 1);
+    h_converge(&h, 40, NULL, 0);
+    fake_flink_view(h.fake, &v);
+    const char *ev = NULL;
+    int64_t count = 0;
+    size_t n = h_events(&h, "RestartUnhealthyJob", &ev, &count);
+    if (!cases[c].restarted) {
+      assert_int_equal(n, 0);
+      assert_int_equal(v.starts, 1);
+      assert_string_equal(v.job_state, "RUNNING");
+      h_free(&h);
+      continue;
+    }
+    assert_int_equal(n, 1);
+    assert_string_equal(ev, "Restart count hit threshold: 3");
+    assert_int_equal(v.starts, 2);
+    assert_string_equal(v.job_state, "RUNNING");
+    assert_int_equal(strcmp(v.job_id, v0.job_id) == 0, cases[c].same_job);
+    /* last-state: Flink recovered through its HA data (the pointer names the latest checkpoint);
+     * stateless: nothing */
+    assert_string_equal(v.restored_from, "");
+    if (cases[c].same_job) assert_non_null(strstr(v.last_checkpoint, v0.job_id));
+    else assert_string_equal(v.last_checkpoint, "");
+    assert_int_equal(v.stale_ha_starts, 0);
+    assert_string_equal(h_status(&h, "lifecycleState"), "STABLE");
+    h_free(&h);
+  }
+}
+
 /* ---- what a transition costs the API server ---- */
 
 /* API requests in the fake's log (lines not of the JobManager), and of them the writes. */
@@ -1951,6 +2018,7 @@ int main(void) {
       cmocka_unit_test(test_spec_change_while_stopping),
       cmocka_unit_test(test_delete_cleans_up),
       cmocka_unit_test(test_rest_service_type_and_port),
+      cmocka_unit_test(test_health_restart),
       cmocka_unit_test(test_api_cost),
       cmocka_unit_test(test_cluster_deleted_once),
       cmocka_unit_test(test_session_cluster),

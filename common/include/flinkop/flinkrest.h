@@ -109,6 +109,16 @@ struct fo_flink_checkpoints {
 /* GET /jobs/:jobid/checkpoints */
 int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_checkpoints *ret);
 void fo_flink_checkpoints_free(struct fo_flink_checkpoints *c);
+
+/* What the health check reads of a job's metrics (GET /jobs/<id>/metrics?get=fullRestarts,
+ * numRestarts,numberOfCompletedCheckpoints, answered as [{"id","value"}] with the values as
+ * decimal strings): -1 for one Flink did not give. */
+struct fo_flink_health_metrics {
+  int64_t num_restarts, full_restarts, completed_checkpoints;
+};
+/* 0, -EBADMSG for an answer of another shape, or the transport's errno. */
+int fo_flink_health_metrics(struct fo_flink *f, const char *jobid,
+                            struct fo_flink_health_metrics *ret);
 /* The latest of completed/savepoint/restored by id (NULL when none). Borrowed. */
 const struct fo_flink_checkpoint *fo_flink_checkpoints_latest(const struct fo_flink_checkpoints *c);
 
