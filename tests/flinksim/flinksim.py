@@ -477,6 +477,13 @@ class Handler(BaseHTTPRequestHandler):
                                                   "completed": len(cps), "failed": 0},
                                        "summary": {}, "latest": latest,
                                        "history": [cp_stats(*x, False) for x in reversed(cps[-10:])]})
+            if method == "GET" and tail == ["metrics"]:
+                # the job's metrics Flink serves by name (?get=a,b): unknown names are left out
+                names = (urllib.parse.parse_qs(u.query).get("get") or [""])[0].split(",")
+                with LOCK:
+                    vals = {"numRestarts": str(len(job.exceptions)),
+                            "numberOfCompletedCheckpoints": str(len(job.checkpoints))}
+                return self.send(200, [{"id": n, "value": vals[n]} for n in names if n in vals])
             if method == "GET" and tail == ["exceptions"]:
                 with LOCK:
                     ex = list(job.exceptions)

@@ -267,6 +267,11 @@ static void test_schema(void **st) {
     if (ok) break;
     usleep(100000);
   }
+  /* the health check's metrics: the restarts and the completed checkpoints */
+  struct fo_flink_health_metrics hm;
+  assert_int_equal(fo_flink_health_metrics(F, JID, &hm), 0);
+  assert_true(hm.num_restarts >= 0);
+  assert_true(hm.completed_checkpoints >= 1);
   char cmd[900];
   snprintf(cmd, sizeof cmd, "python3 %s/tests/flinksim/check_schema.py %s %s", FO_SOURCE_DIR, base,
            JID);
