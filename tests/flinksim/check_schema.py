@@ -64,9 +64,15 @@ def main(base, jid, target="file:///sp"):
     if not (v.get("latest") or {}).get("completed"):
         problems.append("GET checkpoints: no completed checkpoint to check")
     code, v = call("GET", f"{base}/jobs/{jid}/exceptions"); check(v, {"$ref": E["GET /jobs/{jobid}/exceptions"]}, "GET exceptions")
-    # the health check's metrics: a list of {id, value}, the values whole numbers as strings
-    code, v = call("GET", f"{base}/jobs/{jid}/metrics?get=fullRestarts,numRestarts,numberOfCompletedCheckpoints")
-    got = {m.get("id"): m.get("value") for m in v} if isinstance(v, list) and all(isinstance(m, dict) for m in v) else None
+    # the health check's metrics: a list of {id, value}, the values whole numbers as strings (Flink's
+    # metric fetcher fills its store after the first ask: an empty list until then, polled for 30 s)
+    deadline = time.time() + 30
+    while True:
+        code, v = call("GET", f"{base}/jobs/{jid}/metrics?get=fullRestarts,numRestarts,numberOfCompletedCheckpoints")
+        got = {m.get("id"): m.get("value") for m in v} if isinstance(v, list) and all(isinstance(m, dict) for m in v) else None
+        if got is None or ("numRestarts" in got and "numberOfCompletedCheckpoints" in got) or time.time() > deadline:
+            break
+        time.sleep(0.5)
     if got is None or not isinstance(got.get("numRestarts"), str) or not got["numRestarts"].isdigit() \
             or not isinstance(got.get("numberOfCompletedCheckpoints"), str) or not got["numberOfCompletedCheckpoints"].isdigit():
         problems.append(f"GET metrics: expected numRestarts and numberOfCompletedCheckpoints as whole numbers, got {json.dumps(v)[:200]}")
