@@ -694,8 +694,7 @@ static json_object *ensure_array(struct b *b, json_object *o, const char *key) {
 /* Arrays in pod templates merge by name: the configuration's FO_PODMERGE_BY_NAME_KEY is "true"
  * in any case, as Flink reads a boolean option (anything else leaves the default, by position). */
 static bool merge_by_name(const struct b *b) {
-  const char *v = b->in->conf ? fo_conf_get(b->in->conf, FO_PODMERGE_BY_NAME_KEY) : NULL;
-  return v && !strcasecmp(v, "true");
+  return fo_conf_bool(b->in->conf, FO_PODMERGE_BY_NAME_KEY, false);
 }
 
 /* The user's pod template for a component: the component's merged over spec.podTemplate as the

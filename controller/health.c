@@ -14,37 +14,26 @@
 #define HEALTH_KEY "ClusterHealthInfo"
 #define HEALTH_TEXT_MAX 4096
 
-static bool conf_on(json_object *conf, const char *key, bool def) {
-  const char *v = fo_conf_get(conf, key);
-  if (!v) return def;
-  return !strcasecmp(v, "true");
-}
-
-static int64_t conf_ms(json_object *conf, const char *key, int64_t def) {
-  const char *v = fo_conf_get(conf, key);
-  int64_t ms;
-  return v && fo_duration_parse(v, &ms) == 0 ? ms : def;
-}
-
 void health_conf_read(json_object *conf, struct health_conf *ret) {
   memset(ret, 0, sizeof *ret);
-  ret->enabled = conf_on(conf, "kubernetes.operator.cluster.health-check.enabled", false);
-  ret->restarts_window_ms =
-      conf_ms(conf, "kubernetes.operator.cluster.health-check.restarts.window", 2 * 60 * 1000);
+  ret->enabled = fo_conf_bool(conf, "kubernetes.operator.cluster.health-check.enabled", false);
+  ret->restarts_window_ms = fo_conf_duration(
+      conf, "kubernetes.operator.cluster.health-check.restarts.window", 2 * 60 * 1000);
   ret->restarts_threshold = fo_conf_whole(
       conf, "kubernetes.operator.cluster.health-check.restarts.threshold", 0, INT32_MAX, 64);
-  if (!conf_on(conf, "kubernetes.operator.cluster.health-check.checkpoint-progress.enabled", true))
+  if (!fo_conf_bool(conf, "kubernetes.operator.cluster.health-check.checkpoint-progress.enabled",
+                    true))
     return;
   /* the shortest window that can tell a stall from the checkpoints Flink may fail in a row */
-  int64_t interval = conf_ms(conf, "execution.checkpointing.interval", 0);
-  int64_t timeout = conf_ms(conf, "execution.checkpointing.timeout", 10 * 60 * 1000);
+  int64_t interval = fo_conf_duration(conf, "execution.checkpointing.interval", 0);
+  int64_t timeout = fo_conf_duration(conf, "execution.checkpointing.timeout", 10 * 60 * 1000);
   int64_t tolerable =
       fo_conf_whole(conf, "execution.checkpointing.tolerable-failed-checkpoints", 0, 1000000, 0);
   int64_t least = (interval > timeout ? interval : timeout) * (tolerable + 2);
   const char *w =
       fo_conf_get(conf, "kubernetes.operator.cluster.health-check.checkpoint-progress.window");
-  int64_t window =
-      conf_ms(conf, "kubernetes.operator.cluster.health-check.checkpoint-progress.window", 0);
+  int64_t window = fo_conf_duration(
+      conf, "kubernetes.operator.cluster.health-check.checkpoint-progress.window", 0);
   if (!w && interval <= 0) return; /* no checkpointing, no window: nothing to check */
   ret->checkpoint_window_ms = window >= least ? window : least;
 }
@@ -161,8 +150,9 @@ int health_step(struct pass *p, struct fo_flink *f, struct lc_step *s, bool *ret
   int64_t restarts = m.num_restarts >= 0 ? m.num_restarts : m.full_restarts;
   if (restarts < 0 || m.completed_checkpoints < 0) return 0;
   struct fo_flink_checkpoints ck = {0};
-  int64_t last_cp = 0;
-  if (fo_flink_checkpoints(f, p->st.job_status.job_id, &ck) == 0 && ck.completed.present)
+  int64_t last_cp = 0; /* (asked only when checkpoint progress is checked) */
+  if (c.checkpoint_window_ms > 0 && fo_flink_checkpoints(f, p->st.job_status.job_id, &ck) == 0 &&
+      ck.completed.present)
     last_cp = ck.completed.timestamp;
   fo_flink_checkpoints_free(&ck);
   if (!p->st.cluster_info && !(p->st.cluster_info = json_object_new_object())) return -ENOMEM;

@@ -125,9 +125,8 @@ static char *jm_pod_summary(struct pass *p) {
  * reference's default) of the change being reconciled: a message saying what it waits for, NULL
  * while there is time (or without memory). */
 static char *jm_not_ready(struct pass *p) {
-  int64_t timeout = 5 * 60 * 1000;
-  const char *v = fo_conf_get(p->conf, "kubernetes.operator.deployment.readiness.timeout");
-  if (v && fo_duration_parse(v, &timeout) < 0) timeout = 5 * 60 * 1000;
+  int64_t timeout =
+      fo_conf_duration(p->conf, "kubernetes.operator.deployment.readiness.timeout", 5 * 60 * 1000);
   const struct fo_opt_int *since = &p->st.reconciliation_status.reconciliation_timestamp;
   if (!since->set || fo_clock_ms() - since->v <= timeout) return NULL;
   char *pod = jm_pod_summary(p);

@@ -158,9 +158,8 @@ int sp_trim(struct pass *p, struct fo_flink *f) {
   if (si->n_history < 2) return 0;
   int64_t max_count =
       fo_conf_whole(p->conf, "kubernetes.operator.savepoint.history.max.count", 0, 100000, 10);
-  int64_t max_age = 24LL * 3600 * 1000;
-  const char *age = fo_conf_get(p->conf, "kubernetes.operator.savepoint.history.max.age");
-  if (age && fo_duration_parse(age, &max_age) < 0) max_age = 24LL * 3600 * 1000;
+  int64_t max_age = fo_conf_duration(p->conf, "kubernetes.operator.savepoint.history.max.age",
+                                     24LL * 3600 * 1000);
   const char *cl = fo_conf_get(p->conf, "kubernetes.operator.savepoint.cleanup.enabled");
   bool dispose = !cl || strcasecmp(cl, "false") != 0;
   const char *keep = p->st.job_status.upgrade_savepoint_path;

@@ -561,6 +561,17 @@ const char *fo_rest_service_type(const char *v) {
   return NULL;
 }
 
+int64_t fo_conf_duration(json_object *conf, const char *key, int64_t def) {
+  const char *v = conf ? fo_conf_get(conf, key) : NULL;
+  int64_t ms;
+  return v && fo_duration_parse(v, &ms) == 0 ? ms : def;
+}
+
+bool fo_conf_bool(json_object *conf, const char *key, bool def) {
+  const char *v = conf ? fo_conf_get(conf, key) : NULL;
+  return v ? !strcasecmp(v, "true") : def;
+}
+
 int64_t fo_conf_whole(json_object *conf, const char *key, int64_t min, int64_t max, int64_t def) {
   const char *v = conf ? fo_conf_get(conf, key) : NULL;
   char *end = NULL;

@@ -279,6 +279,14 @@ static int check_autoscaler(struct fo_findings *e, struct fo_conf_view *cv) {
 }
 
 /* A boolean option as Flink reads it ("true"/"false" in any case); `def` when unset or neither. */
+/* `v` is a whole number (decimal digits, an optional sign) from min to max. */
+static bool whole_in(const char *v, long min, long max) {
+  char *end = NULL;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  return !errno && end != v && !*end && n >= min && n <= max;
+}
+
 static bool conf_true(struct fo_conf_view *cv, const char *key, bool def) {
   const char *v = fo_conf_view_get(cv, key);
   if (v && !strcasecmp(v, "true")) return true;
@@ -534,9 +542,7 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                    {NULL, false}};
   for (size_t i = 0; r == 0 && port_keys[i].key; i++) {
     const char *v = fo_conf_view_get(&conf, port_keys[i].key);
-    char *end = NULL;
-    long n = v ? strtol(v, &end, 10) : 1;
-    if (v && (end == v || *end || n < (port_keys[i].zero ? 0 : 1) || n > 65535))
+    if (v && !whole_in(v, port_keys[i].zero ? 0 : 1, 65535))
       r = fo_findings_add(e, "spec.flinkConfiguration",
                           "%s must be one port from %d to 65535 on Kubernetes, not \"%s\"",
                           port_keys[i].key, port_keys[i].zero ? 0 : 1, v);
@@ -638,9 +644,7 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   }
   const char *thr =
       fo_conf_view_get(&conf, "kubernetes.operator.cluster.health-check.restarts.threshold");
-  char *thr_end = NULL;
-  long thr_n = thr ? strtol(thr, &thr_end, 10) : 0;
-  if (r == 0 && thr && (thr_end == thr || *thr_end || thr_n < 0 || thr_n > INT32_MAX))
+  if (r == 0 && thr && !whole_in(thr, 0, INT32_MAX))
     r = fo_findings_add(e, "spec.flinkConfiguration",
                         "kubernetes.operator.cluster.health-check.restarts.threshold must be a "
                         "whole number, not \"%s\"",

@@ -70,6 +70,12 @@ int fo_limit_factor_parse(const char *s, double *ret);
 /* The whole number `key` of `conf` (may be NULL) when it is one from min to max, else `def`
  * (unset, or a value the rulebook refuses). */
 int64_t fo_conf_whole(json_object *conf, const char *key, int64_t min, int64_t max, int64_t def);
+/* The Duration `key` of `conf` (may be NULL) in milliseconds, else `def` (unset, or a value the
+ * rulebook refuses). */
+int64_t fo_conf_duration(json_object *conf, const char *key, int64_t def);
+/* The boolean `key` of `conf` (may be NULL) as Flink reads one: "true" in any case is true, any
+ * other value false; `def` when unset. */
+bool fo_conf_bool(json_object *conf, const char *key, bool def);
 /* kubernetes.rest-service.exposed.type read as Flink reads it (case-insensitive): its canonical
  * name ("ClusterIP", "NodePort", "LoadBalancer", "Headless_ClusterIP"), or NULL when it is none of
  * them. A static string. */
