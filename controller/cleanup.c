@@ -71,6 +71,15 @@ static int session_jobs_block(struct pass *p, struct fo_flink *f) {
   if (p->spec.job.present || (on && !strcasecmp(on, "false")) ||
       !lc_is(p->st.jm_deployment_status, "READY"))
     return 0;
+  /* Once the JobManager Deployment is gone or going (deleted by an earlier pass, once nothing ran),
+   * there is nothing left to protect, and Flink (stopping) may not answer at all: asking it would
+   * fail the cleanup until a connection is refused. */
+  json_object *dep = NULL;
+  int g = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
+  bool going = dep && fo_json_get(fo_json_get_object(dep, "metadata"), "deletionTimestamp");
+  json_object_put(dep);
+  if (g == -ENOENT || going) return 0;
+  if (g < 0) return g;
   struct fo_flink_jobs jobs = {0};
   int r = fo_flink_jobs_overview(f, &jobs);
   if (r == -ECONNREFUSED) r = 0; /* nothing listens any more: nothing runs */

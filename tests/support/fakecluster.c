@@ -39,9 +39,10 @@ struct fake {
   bool fail_next_cp;
   bool fail_next;
   long now_ms;
-  char jm_uid[64]; /* the Deployment the running JobManager belongs to */
-  bool broken;     /* the JobManager cannot start */
-  struct {         /* fake_refuse */
+  char jm_uid[64];  /* the Deployment the running JobManager belongs to */
+  bool broken;      /* the JobManager cannot start */
+  bool unavailable; /* the JobManager answers 503 to everything (shutting down) */
+  struct {          /* fake_refuse */
     char method[8], plural[64], reason[64], message[512];
     long code; /* 0: none */
   } refuse;
@@ -652,6 +653,8 @@ void fake_flink_submit(struct fake *f, const char *job_id) {
   snprintf(f->fl.job_state, sizeof f->fl.job_state, "RUNNING");
   f->fl.starts++;
 }
+void fake_flink_unavailable(struct fake *f, bool on) { f->unavailable = on; }
+
 void fake_flink_break(struct fake *f, bool broken) {
   f->broken = broken;
   if (broken) f->fl.up = false;
@@ -677,6 +680,7 @@ long fake_flink_transport(void *ud, const char *method, const char *path, const 
                           const char **data, size_t *len) {
   struct fake *f = ud;
   if (f->killed || !f->fl.up) return 0; /* nothing listens */
+  if (f->unavailable) return status_reply(f, 503, "ServiceUnavailable", "shutting down", data, len);
   char line[1100];
   snprintf(line, sizeof line, "FLINK %s %s\n", method, path);
   fo_buf_puts(&f->log, line);

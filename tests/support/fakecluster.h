@@ -105,6 +105,8 @@ void fake_flink_restarts(struct fake *f, int n);
 void fake_flink_set_job_state(struct fake *f, const char *state);
 /* A job submitted to the (session) cluster by hand, RUNNING. */
 void fake_flink_submit(struct fake *f, const char *job_id);
+/* on: the JobManager answers every request with 503, as one shutting down does. */
+void fake_flink_unavailable(struct fake *f, bool on);
 /* broken: the JobManager does not answer, nor does a new one start (a crash loop). */
 void fake_flink_break(struct fake *f, bool broken);
 

@@ -1721,9 +1721,24 @@ static void test_session_cluster(void **state) {
   int64_t count = 0;
   assert_int_equal(h_events(&h, "CleanupFailed", &ev, &count), 1);
   assert_int_equal(count, 1); /* said once */
-  /* the job cancelled: the delete goes on */
+  /* the job cancelled: the delete goes on. While the JobManager stops (its Deployment going, it
+   * answers 503) the cleanup does not ask it again: nothing is left to protect */
   fake_flink_set_job_state(h.fake, "CANCELED");
-  for (int i = 0; i < 10 && h_fd(&h); i++) h_passes(&h, 1);
+  h_stopping_pod(&h, "sess-jm-0", "jobmanager"); /* the JobManager takes a while to stop */
+  char now[32];                                  /* deleted just now: within the cleanup timeout */
+  json_object_object_add(fo_json_get_object(h_fd(&h), "metadata"), "deletionTimestamp",
+                         json_object_new_string(fo_clock_rfc3339(now, sizeof now, 0)));
+  assert_int_equal(h_pass(&h, NULL), 0);
+  json_object *going = fake_get(h.fake, "deployments", NS, "sess");
+  assert_non_null(fo_json_get(fo_json_get_object(going, "metadata"), "deletionTimestamp"));
+  fake_flink_unavailable(h.fake, true);
+  for (int i = 0; i < 3; i++) assert_int_equal(h_pass(&h, NULL), 0);
+  assert_non_null(h_fd(&h)); /* waits for the JobManager's pod */
+  assert_int_equal(fo_kube_delete(h.k, &fo_res_pods, NS, "sess-jm-0", NULL), 0);
+  for (int i = 0; i < 10 && h_fd(&h); i++) {
+    assert_int_equal(h_pass(&h, NULL), 0);
+    fake_tick(h.fake);
+  }
   assert_null(h_fd(&h));
   assert_null(fake_get(h.fake, "deployments", NS, "sess"));
   h_free(&h);
