@@ -532,10 +532,18 @@ static json_object *container_args(struct b *b, const char *component) {
   if (!standalone(b)) {
     fo_json_push(args, str("bash"), &b->oom);
     fo_json_push(args, str("-c"), &b->oom);
-    fo_json_push(args,
-                 str(s->job.present ? "kubernetes-jobmanager.sh kubernetes-application"
-                                    : "kubernetes-jobmanager.sh kubernetes-session"),
-                 &b->oom);
+    /* CmdJobManagerDecorator's text: the script, the target, kubernetes.jobmanager.entrypoint.args
+     */
+    const char *extra =
+        b->in->conf ? fo_conf_get(b->in->conf, "kubernetes.jobmanager.entrypoint.args") : NULL;
+    struct fo_buf line;
+    fo_buf_init(&line, (extra ? strlen(extra) : 0) + 64);
+    if (fo_buf_printf(&line, "kubernetes-jobmanager.sh %s%s%s",
+                      s->job.present ? "kubernetes-application" : "kubernetes-session",
+                      extra && *extra ? " " : "", extra ? extra : "") < 0)
+      b->oom = -ENOMEM;
+    else fo_json_push(args, json_object_new_string_len(line.data, (int)line.len), &b->oom);
+    fo_buf_free(&line);
     return args;
   }
   if (!s->job.present) {
@@ -839,6 +847,58 @@ static void flink_pod_options(struct b *b, const char *component, json_object *t
   }
 }
 
+static bool host_network(const struct b *b) {
+  return b->in->conf && fo_conf_bool(b->in->conf, "kubernetes.hostnetwork.enabled", false);
+}
+
+/* The options Flink's decorators apply to the pods it makes, on the pods the operator makes (the
+ * JobManager's; in standalone mode the TaskManagers' too, as the reference's standalone factory
+ * makes them; a native cluster's TaskManagers get them from Flink itself):
+ *   kubernetes.hostnetwork.enabled           the JobManager in the node's network: hostNetwork,
+ *                                            dnsPolicy ClusterFirstWithHostNet unless the pod
+ *                                            template has one (InitJobManagerDecorator)
+ *   kubernetes.flink.log.dir                 FLINK_LOG_DIR in the environment (Init*Decorator)
+ *   kubernetes.hadoop.conf.config-map.name   that ConfigMap at /opt/hadoop/conf, HADOOP_CONF_DIR
+ *                                            pointing there (HadoopConfMountDecorator; unless
+ *                                            kubernetes.decorator.hadoop-conf-mount.enabled is
+ *                                            false) */
+static void flink_pod_extras(struct b *b, bool jm, json_object *spec, json_object *main) {
+  json_object *conf = b->in->conf;
+  if (!conf || (!jm && !standalone(b))) return;
+  if (jm && host_network(b)) {
+    fo_json_set(spec, "hostNetwork", json_object_new_boolean(1), &b->oom);
+    if (!fo_json_get_string(spec, "dnsPolicy"))
+      fo_json_set(spec, "dnsPolicy", str("ClusterFirstWithHostNet"), &b->oom);
+  }
+  json_object *env = fo_json_get_array(main, "env");
+  const char *log_dir = fo_conf_get(conf, "kubernetes.flink.log.dir");
+  if (log_dir && env) {
+    json_object *e = json_object_new_object();
+    fo_json_set(e, "name", str("FLINK_LOG_DIR"), &b->oom);
+    fo_json_set(e, "value", str(log_dir), &b->oom);
+    fo_json_push(env, e, &b->oom);
+  }
+  const char *hadoop = fo_conf_get(conf, "kubernetes.hadoop.conf.config-map.name");
+  if (hadoop && *hadoop &&
+      fo_conf_bool(conf, "kubernetes.decorator.hadoop-conf-mount.enabled", true)) {
+    json_object *vols = ensure_array(b, spec, "volumes"),
+                *mounts = ensure_array(b, main, "volumeMounts");
+    if (!vols || !mounts || !env) return;
+    json_object *vo = json_object_new_object(), *cm = json_object_new_object(),
+                *mo = json_object_new_object(), *e = json_object_new_object();
+    fo_json_set(cm, "name", str(hadoop), &b->oom);
+    fo_json_set(vo, "name", str("hadoop-config-volume"), &b->oom);
+    fo_json_set(vo, "configMap", cm, &b->oom);
+    fo_json_push(vols, vo, &b->oom);
+    fo_json_set(mo, "name", str("hadoop-config-volume"), &b->oom);
+    fo_json_set(mo, "mountPath", str("/opt/hadoop/conf"), &b->oom);
+    fo_json_push(mounts, mo, &b->oom);
+    fo_json_set(e, "name", str("HADOOP_CONF_DIR"), &b->oom);
+    fo_json_set(e, "value", str("/opt/hadoop/conf"), &b->oom);
+    fo_json_push(env, e, &b->oom);
+  }
+}
+
 /* The template's ports without those named or numbered as one of `ours` (which replace them). */
 static json_object *ports_merged(struct b *b, json_object *main, json_object *ours) {
   json_object *res = json_object_new_array(), *have = fo_json_get_array(main, "ports");
@@ -917,15 +977,22 @@ static json_object *pod_template(struct b *b, const char *component, json_object
   fo_json_set(main, "image", str(s->image ? s->image : "flink:latest"), &b->oom);
   if (s->image_pull_policy)
     fo_json_set(main, "imagePullPolicy", str(s->image_pull_policy), &b->oom);
+  /* kubernetes.entry.path, as Flink's Cmd decorators and the reference's standalone ones read it */
+  const char *entry = b->in->conf ? fo_conf_get(b->in->conf, "kubernetes.entry.path") : NULL;
   fo_json_set(main, "command", json_object_new_array_ext(1), &b->oom);
-  fo_json_push(fo_json_get_array(main, "command"), str("/docker-entrypoint.sh"), &b->oom);
+  fo_json_push(fo_json_get_array(main, "command"), str(entry ? entry : "/docker-entrypoint.sh"),
+               &b->oom);
   fo_json_set(main, "args", container_args(b, component), &b->oom);
   bool jm = !strcmp(component, "jobmanager");
   fo_json_set(main, "resources", resources_merged(b, main, resources(b, component)), &b->oom);
   json_object *env = ensure_array(b, main, "env"), *ports = json_object_new_array();
   flink_pod_options(b, component, t, spec, main);
   if (env) fo_json_push(env, pod_ip_env(b), &b->oom);
-  if (jm) {
+  flink_pod_extras(b, jm, spec, main);
+  if (jm && host_network(b)) {
+    /* Flink's InitJobManagerDecorator lists no port on a JobManager in the host's network (its
+     * JobManager points the Services' target ports at the ports it bound) */
+  } else if (jm) {
     port(b, ports, "rest", conf_port(b, "rest.port", CLUSTER_REST_PORT));
     port(b, ports, "jobmanager-rpc", conf_port(b, "jobmanager.rpc.port", CLUSTER_RPC_PORT));
     port(b, ports, "blobserver", conf_port(b, "blob.server.port", CLUSTER_BLOB_PORT));

@@ -554,6 +554,20 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                         "LoadBalancer, Headless_ClusterIP, not \"%s\"",
                         rest_type);
 
+  /* Flink's boolean options the operator reads to build the pods: Flink refuses to start with a
+   * value it cannot read as one */
+  static const char *const bool_keys[] = {"kubernetes.hostnetwork.enabled",
+                                          "kubernetes.decorator.hadoop-conf-mount.enabled", NULL};
+  for (size_t i = 0; r == 0 && bool_keys[i]; i++) {
+    const char *v = fo_conf_view_get(&conf, bool_keys[i]);
+    if (v && strcasecmp(v, "true") && strcasecmp(v, "false"))
+      r = fo_findings_add(e, "spec.flinkConfiguration", "%s must be true or false, not \"%s\"",
+                          bool_keys[i], v);
+  }
+  const char *entry = fo_conf_view_get(&conf, "kubernetes.entry.path");
+  if (r == 0 && entry && !*entry)
+    r = fo_findings_add(e, "spec.flinkConfiguration", "kubernetes.entry.path must not be empty");
+
   /* 3a'. Flink's map options for the pods (labels, annotations, node selectors, tolerations):
    * Flink refuses to start with one it cannot read, and the operator applies them to the pods it
    * builds itself */

@@ -180,6 +180,11 @@ def main():
     jrole = [o for o in objs if o["kind"] == "Role" and o["metadata"]["name"] == "flink"]
     expect(label + ": the Flink pods' ServiceAccount may manage pods and ConfigMaps in the job namespace",
            len(jsa) == 1 and len(jrole) == 1 and jrole[0]["rules"][0]["resources"] == ["pods", "configmaps"], jrole)
+    expect(label + ": the Flink pods may not touch Services by default",
+           not [r for r in jrole[0]["rules"] if "services" in r["resources"]] if jrole else False, jrole)
+    hn = [o for o in objects("jobServiceAccount.hostNetwork=true") if o["kind"] == "Role" and o["metadata"]["name"] == "flink"]
+    expect(label + ": with jobServiceAccount.hostNetwork the Flink pods may update their Services (a JobManager in the node's network points them at its ports)",
+           len(hn) == 1 and {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "patch", "update"]} in hn[0]["rules"], hn)
     cm = one(objs, "ConfigMap", "-config")
     conf = yaml.safe_load(cm["data"]["flink-conf.yaml"]) if cm else None
     expect(label + ": the default Flink configuration is rendered from values",

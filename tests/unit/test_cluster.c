@@ -54,11 +54,19 @@ static json_object *build(json_object *input) {
   return arr;
 }
 
-/* Every container runs the image's entry point (/docker-entrypoint.sh) with an array of plain
- * strings; the one shell is native mode's fixed `bash -c "kubernetes-jobmanager.sh
- * kubernetes-application"`, which carries nothing of the spec; every object is owned by the
- * FlinkDeployment. */
-static void check_shape(json_object *objs, const char *uid, const char *name) {
+/* Every container runs the image's entry point (/docker-entrypoint.sh, or the spec's
+ * kubernetes.entry.path) with an array of plain strings; the one shell is native mode's
+ * `bash -c "kubernetes-jobmanager.sh kubernetes-application"`, which carries nothing of the spec
+ * but kubernetes.jobmanager.entrypoint.args (as Flink's CmdJobManagerDecorator); every object is
+ * owned by the FlinkDeployment. */
+static void check_shape(json_object *objs, const char *uid, json_object *fconf) {
+  const char *entry = fo_json_get_string(fconf, "kubernetes.entry.path");
+  const char *extra = fo_json_get_string(fconf, "kubernetes.jobmanager.entrypoint.args");
+  char app[256], session[256];
+  snprintf(app, sizeof app, "kubernetes-jobmanager.sh kubernetes-application%s%s", extra ? " " : "",
+           extra ? extra : "");
+  snprintf(session, sizeof session, "kubernetes-jobmanager.sh kubernetes-session%s%s",
+           extra ? " " : "", extra ? extra : "");
   for (size_t i = 0; i < json_object_array_length(objs); i++) {
     json_object *o = json_object_array_get_idx(objs, i);
     json_object *ref = json_object_array_get_idx(
@@ -72,7 +80,7 @@ static void check_shape(json_object *objs, const char *uid, const char *name) {
       json_object *cmd = fo_json_get_array(ct, "command");
       assert_int_equal(json_object_array_length(cmd), 1);
       assert_string_equal(json_object_get_string(json_object_array_get_idx(cmd, 0)),
-                          "/docker-entrypoint.sh");
+                          entry ? entry : "/docker-entrypoint.sh");
       json_object *args = fo_json_get_array(ct, "args");
       assert_non_null(args);
       for (size_t k = 0; k < json_object_array_length(args); k++)
@@ -82,15 +90,13 @@ static void check_shape(json_object *objs, const char *uid, const char *name) {
         assert_int_equal(json_object_array_length(args), 3);
         assert_string_equal(json_object_get_string(json_object_array_get_idx(args, 1)), "-c");
         const char *a2 = json_object_get_string(json_object_array_get_idx(args, 2));
-        assert_true(!strcmp(a2, "kubernetes-jobmanager.sh kubernetes-application") ||
-                    !strcmp(a2, "kubernetes-jobmanager.sh kubernetes-session"));
+        assert_true(!strcmp(a2, app) || !strcmp(a2, session));
       } else { /* the image's commands: an application, a session JobManager, a TaskManager */
         assert_true(!strcmp(a0, "standalone-job") || !strcmp(a0, "jobmanager") ||
                     !strcmp(a0, "taskmanager"));
       }
     }
   }
-  (void)name;
 }
 
 static void test_golden(void **state) {
@@ -112,7 +118,9 @@ static void test_golden(void **state) {
     free(text);
     json_object *got = build(input);
     json_object *m = fo_json_path(input, "deployment", "metadata", (const char *)NULL);
-    check_shape(got, fo_json_get_string(m, "uid"), fo_json_get_string(m, "name"));
+    check_shape(
+        got, fo_json_get_string(m, "uid"),
+        fo_json_path(input, "deployment", "spec", "flinkConfiguration", (const char *)NULL));
     if (update) {
       write_file(out, json_object_to_json_string_ext(got, JSON_C_TO_STRING_PRETTY |
                                                               JSON_C_TO_STRING_SPACED |
