@@ -644,6 +644,15 @@ static bool terminal(const char *js) {
   return lc_is(js, "FAILED") || lc_is(js, "FINISHED") || lc_is(js, "CANCELED");
 }
 
+/* The deployed job never ran: Flink does not say it runs (`js`), the status never saw it run
+ * (RECONCILING), and its JobManager was never ready: not now (READY is recorded when Flink answered
+ * for the job), and its Deployment never became available. A JobManager that ran and then stopped
+ * answering (hung, crash-looping) may hold a job whose state nothing else knows of. */
+static bool job_never_ran(struct pass *p, const char *js) {
+  return !lc_is(js, "RUNNING") && lc_is(p->st.job_status.state, "RECONCILING") &&
+         !lc_is(p->st.jm_deployment_status, "READY") && !lc_jm_was_available(p);
+}
+
 /* How a suspend or an upgrade in a stateful mode stops the cluster, decided before anything
  * stops: whatever it stops from, the start must be able to bring the job back.
  *   savepoint, the job running          stop with a savepoint; the start restores it
@@ -697,8 +706,7 @@ static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **
                          ? p->st.job_status.upgrade_savepoint_path
                      : si->has_last ? si->last.location
                                     : NULL;
-  bool never_ran = !lc_is(js, "RUNNING") && lc_is(p->st.job_status.state, "RECONCILING") &&
-                   !lc_is(p->st.jm_deployment_status, "READY");
+  bool never_ran = job_never_ran(p, js);
   /* Flink says the job never completed a checkpoint or savepoint, nor restored one, and none is
    * known: it kept nothing, and a start from nothing loses no more than a checkpoint would */
   bool kept_nothing =
@@ -843,9 +851,7 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
   /* A job that never ran (still RECONCILING, its JobManager never ready: a crash loop the new spec
    * fixes, say) made no state newer than what it was started from, which the restore uses again:
    * there is no savepoint to wait for, and none could be taken. */
-  bool never_ran = !lc_is(js, "RUNNING") && lc_is(p->st.job_status.state, "RECONCILING") &&
-                   !lc_is(p->st.jm_deployment_status, "READY");
-  if (never_ran) {
+  if (job_never_ran(p, js)) {
     const struct fo_savepoint_info *i = &p->st.job_status.savepoint_info;
     fo_log("info", "upgrade without a savepoint: the job never ran",
            "\"object\":\"%s\",\"restoreFrom\":\"%s\"", fo_log_str(p->key),

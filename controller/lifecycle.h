@@ -83,6 +83,12 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s);
 const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size_t n,
                            int *ret_rest);
 
+/* The JobManager Deployment became available since it was made: it is now, or its rollout
+ * completed (condition Progressing, reason NewReplicaSetAvailable, which the deployment controller
+ * keeps once set). A JobManager that ran and then stopped answering (hung, crash-looping) is not
+ * one that never started. False when there is no Deployment or it cannot be read. */
+bool lc_jm_was_available(struct pass *p);
+
 /* A periodic snapshot is due: the interval at `key` of the configuration (a Duration; unset or 0:
  * never) has passed since `last` (the last periodic trigger), or since the resource was made, as
  * the reference counts it; or, the value a Quartz cron schedule (cron.h), it fired since then. */

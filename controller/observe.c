@@ -173,6 +173,22 @@ static json_object *jm_deployment(struct pass *p, int *ret) {
   return dep;
 }
 
+bool lc_jm_was_available(struct pass *p) {
+  int r;
+  json_object *dep = jm_deployment(p, &r);
+  json_object *conds = fo_json_get_array(fo_json_get_object(dep, "status"), "conditions");
+  bool was = false;
+  for (size_t i = 0; conds && i < json_object_array_length(conds) && !was; i++) {
+    json_object *c = json_object_array_get_idx(conds, i);
+    const char *type = fo_json_get_string(c, "type");
+    was = (lc_is(type, "Available") && lc_is(fo_json_get_string(c, "status"), "True")) ||
+          (lc_is(type, "Progressing") &&
+           lc_is(fo_json_get_string(c, "reason"), "NewReplicaSetAvailable"));
+  }
+  json_object_put(dep);
+  return was;
+}
+
 /* When the resource was made (metadata.creationTimestamp, epoch ms); 0 when not known. */
 static int64_t created_ms(struct pass *p) {
   int64_t at = 0;

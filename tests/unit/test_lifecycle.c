@@ -1266,6 +1266,45 @@ static void test_savepoint_upgrade_before_running_is_seen(void **state) {
   h_free(&h);
 }
 
+/* savepoint mode: a job that ran, whose JobManager then stopped answering (its status RECONCILING,
+ * as a minute without an answer leaves it) and whose pod went unready (crash-looping): a spec
+ * change must not take it for a job that never ran, which would delete the cluster without a
+ * savepoint and start the new job empty. Its Deployment says it was available once (the rollout
+ * completed): the upgrade waits for the job to run, and nothing is stopped. */
+static void test_upgrade_after_jobmanager_went_unready(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "hung");
+  h_create(&h, "savepoint", "running", "", NULL);
+  h_converge(&h, 30, NULL, 0);
+  assert_string_equal(h_job(&h, "state"), "RUNNING");
+  fake_flink_break(h.fake, true);
+  json_object_object_add(fo_json_path(h_fd(&h), "status", "jobStatus", (const char *)NULL), "state",
+                         json_object_new_string("RECONCILING"));
+  json_object *dep = fake_get(h.fake, "deployments", NS, "hung");
+  char uid[128];
+  snprintf(uid, sizeof uid, "%s", fo_json_get_string(fo_json_get_object(dep, "metadata"), "uid"));
+  json_object *dst = fo_json_get_object(dep, "status");
+  json_object_object_add(dst, "readyReplicas", json_object_new_int(0));
+  json_object_object_add(
+      dst, "conditions",
+      json_tokener_parse("[{\"type\":\"Available\",\"status\":\"False\",\"reason\":"
+                         "\"MinimumReplicasUnavailable\"},{\"type\":\"Progressing\",\"status\":"
+                         "\"True\",\"reason\":\"NewReplicaSetAvailable\"}]"));
+  double a;
+  for (int i = 0; i < 2; i++) h_pass(&h, &a); /* (no tick: the pod stays unready) */
+  assert_string_equal(h_status(&h, "jobManagerDeploymentStatus"), "DEPLOYING");
+  assert_string_equal(h_job(&h, "state"), "RECONCILING");
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "hung", "{\"job\":{\"parallelism\":3}}");
+  for (int i = 0; i < 6; i++) h_pass(&h, &a);
+  dep = fake_get(h.fake, "deployments", NS, "hung");
+  assert_non_null(dep); /* nothing was stopped */
+  assert_string_equal(fo_json_get_string(fo_json_get_object(dep, "metadata"), "uid"), uid);
+  assert_null(fo_json_get(fo_json_get_object(dep, "metadata"), "deletionTimestamp"));
+  assert_int_equal(h_phase(&h), LC_STOP_SAVEPOINT);
+  h_free(&h);
+}
+
 /* savepoint mode: the upgrade's savepoint fails in Flink. Nothing is stopped; the user is told in
  * Flink's words (status.error, a SavepointError Warning, the metric); the next attempt takes the
  * savepoint and the upgrade restores it. */
@@ -2025,6 +2064,7 @@ int main(void) {
       cmocka_unit_test(test_periodic_savepoint_cron),
       cmocka_unit_test(test_checkpoint_before_flink_117),
       cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
+      cmocka_unit_test(test_upgrade_after_jobmanager_went_unready),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
       cmocka_unit_test(test_scale_status),
