@@ -2,7 +2,8 @@
 """Checks the simulator's answers against the checked-in part of Flink's documented REST schema
 (rest-schema.json): every field the client reads is present with the documented name and type.
 usage: check_schema.py BASE_URL JOBID [TARGET_DIR]   (the job must have checkpoints and be RUNNING;
-it ends stopped with a savepoint). The same check runs against real Flink on the node
+it ends stopped with a savepoint). The states the job walked through (Flink's GET /jobs/<jid>
+timestamps), while it runs and once stopped, are held to tests/contract/contract.json. The same check runs against real Flink on the node
 (tests/node/test_65_flink.sh), so the schema is Flink's, not only the simulator's. TARGET_DIR:
 where the savepoints go (default file:///sp)."""
 import json, os, sys, time, urllib.error, urllib.request
@@ -56,8 +57,30 @@ def call(method, url, body=None):
         return e.code, json.loads(e.read() or b"null")
 
 
+CONTRACT = json.load(open(os.path.join(here, "..", "contract", "contract.json")))["job_states"]
+
+
+def walked(details):
+    """The states the job went through, in order, from Flink's timestamps (0: never entered)."""
+    ts = (details or {}).get("timestamps") or {}
+    seen = [(t, k) for k, t in ts.items() if isinstance(t, int) and not isinstance(t, bool) and t > 0]
+    order = ["INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED", "FINISHED",
+             "RESTARTING", "SUSPENDED", "RECONCILING"]  # Flink's JobStatus order breaks ties of one millisecond
+    return [k for t, k in sorted(seen, key=lambda e: (e[0], order.index(e[1]) if e[1] in order else len(order)))]
+
+
+def job_states(base, jid, want, where):
+    code, v = call("GET", f"{base}/jobs/{jid}")
+    check(v, {"$ref": spec["endpoints"]["GET /jobs/{jobid}"]}, f"GET /jobs/{{jobid}} ({where})")
+    got = walked(v)
+    if got != CONTRACT[want]:
+        problems.append(f"job states {where}: {got}, the contract says {CONTRACT[want]} (tests/contract/contract.json)")
+    return v
+
+
 def main(base, jid, target="file:///sp"):
     E = spec["endpoints"]
+    job_states(base, jid, "running", "while it runs")
     code, v = call("GET", f"{base}/config"); check(v, {"$ref": E["GET /config"]}, "GET /config")
     code, v = call("GET", f"{base}/jobs/overview"); check(v, {"$ref": E["GET /jobs/overview"]}, "GET /jobs/overview")
     code, v = call("GET", f"{base}/jobs/{jid}/checkpoints"); check(v, {"$ref": E["GET /jobs/{jobid}/checkpoints"]}, "GET checkpoints")
@@ -96,6 +119,12 @@ def main(base, jid, target="file:///sp"):
     check(v, {"$ref": E["error"]}, "error body")
     code, v = call("POST", f"{base}/jobs/{jid}/stop", {"targetDirectory": target, "drain": False})
     check(v, {"$ref": E["POST /jobs/{jobid}/stop"]}, "POST stop")
+    for _ in range(150):  # the stop ends when the job has FINISHED
+        code, d = call("GET", f"{base}/jobs/{jid}")
+        if code == 200 and isinstance(d, dict) and d.get("state") in ("FINISHED", "FAILED", "CANCELED"):
+            break
+        time.sleep(0.2)
+    job_states(base, jid, "stopped_with_savepoint", "after a stop with a savepoint")
     for p in problems:
         print("schema:", p)
     print(f"schema: {len(problems)} problems")

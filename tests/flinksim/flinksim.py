@@ -27,6 +27,9 @@ FAULTS = {
     "lose_ha": "the HA ConfigMaps are deleted now",
 }
 TERMINAL = {"FAILED", "CANCELED", "FINISHED"}
+# Flink's JobStatus values, in its order
+JOB_STATES = ("INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED", "FINISHED",
+              "RESTARTING", "SUSPENDED", "RECONCILING")
 LOCK = threading.RLock()
 ARGS = None
 KUBE = None
@@ -116,6 +119,7 @@ class Job:
     def __init__(self, jid, name, parallelism):
         self.jid, self.name, self.parallelism = jid, name, parallelism
         self.state, self.start, self.end, self.modified = "INITIALIZING", now_ms(), -1, now_ms()
+        self.timestamps = {"INITIALIZING": self.start}  # when the job last entered each state, as Flink keeps it
         self.checkpoints = []  # (id, path, ts)
         self.next_cp = 1
         self.restored = None  # (id, path, ts, is_savepoint)
@@ -243,14 +247,21 @@ class Cluster:
         if failed:
             self.set_state(job, "FAILED", exception=failed)
             return
-        threading.Timer(ARGS.job_start_delay, lambda: job.state == "INITIALIZING" and self.set_state(job, "RUNNING")).start()
+        threading.Timer(ARGS.job_start_delay, self.schedule, args=(job,)).start()
         threading.Thread(target=self.checkpointer, args=(job,), daemon=True).start()
+
+    def schedule(self, job):
+        """As Flink's scheduler: the job, initialized, is CREATED, then RUNNING once deployed."""
+        if job.state == "INITIALIZING":
+            self.set_state(job, "CREATED")
+            self.set_state(job, "RUNNING")
 
     def set_state(self, job, state, exception=None):
         with LOCK:
             if job.state == state:
                 return
             job.state, job.modified = state, now_ms()
+            job.timestamps[state] = job.modified
             if state in TERMINAL:
                 job.end = now_ms()
             if exception:
@@ -426,6 +437,13 @@ class Handler(BaseHTTPRequestHandler):
             if not job:
                 return self.err(404, f"org.apache.flink.runtime.rest.NotFoundException: Job {rest[1]} not found")
             tail = rest[2:]
+            if method == "GET" and tail == []:  # the job's details: its states and when it entered them
+                with LOCK:
+                    d = {"jid": job.jid, "name": job.name, "isStoppable": False, "state": job.state, "start-time": job.start,
+                         "end-time": job.end, "duration": (job.end if job.end > 0 else now_ms()) - job.start,
+                         "maxParallelism": -1, "now": now_ms(), "timestamps": {k: job.timestamps.get(k, 0) for k in JOB_STATES},
+                         "vertices": [], "status-counts": tasks_of(job), "plan": {"jid": job.jid, "name": job.name, "nodes": []}}
+                return self.send(200, d)
             if method == "PATCH" and tail == []:
                 if (q.get("mode") or ["cancel"])[0].lower() != "cancel":
                     return self.err(400, "Only cancel mode is supported")
