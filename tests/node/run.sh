@@ -44,7 +44,8 @@ down() {
     "helm install --wait ${HELM_INSTALL_S:-?} s, takeover after a leader's pod deleted ${TAKEOVER_GRACEFUL_S:-?} s," \
     "after a leader froze ${TAKEOVER_EXPIRY_S:-?} s, helm upgrade ${HELM_UPGRADE_S:-?} s with kubectl loop ${UPGRADE_KUBECTL:-?}" \
     "and load ${UPGRADE_LOAD:-?}; real Flink, deploy / upgrade: savepoint ${FLINK_DEPLOY_savepoint_S:-?} / ${FLINK_UPGRADE_savepoint_S:-?} s, last-state ${FLINK_DEPLOY_last_state_S:-?} / ${FLINK_UPGRADE_last_state_S:-?} s, stateless ${FLINK_DEPLOY_stateless_S:-?} / ${FLINK_UPGRADE_stateless_S:-?} s," \
-    "standalone (savepoint) ${FLINK_DEPLOY_standalone_S:-?} / ${FLINK_UPGRADE_standalone_S:-?} s, Flink 2 (last-state) ${FLINK_DEPLOY_flink2_S:-?} / ${FLINK_UPGRADE_flink2_S:-?} s"
+    "standalone: savepoint ${FLINK_DEPLOY_standalone_S:-?} / ${FLINK_UPGRADE_standalone_S:-?} s, last-state ${FLINK_DEPLOY_standalone_ls_S:-?} / ${FLINK_UPGRADE_standalone_ls_S:-?} s, stateless ${FLINK_DEPLOY_standalone_sl_S:-?} / ${FLINK_UPGRADE_standalone_sl_S:-?} s," \
+    "Flink 2: last-state ${FLINK_DEPLOY_flink2_S:-?} / ${FLINK_UPGRADE_flink2_S:-?} s, savepoint ${FLINK_DEPLOY_flink2_sp_S:-?} / ${FLINK_UPGRADE_flink2_sp_S:-?} s"
   echo "node e2e: $passed passed, $failed failed ($(( $(date +%s) - NODE_RUN_T0 ))s)"
 }
 # the status is decided before anything of down() runs (a fault there cannot turn a failed run

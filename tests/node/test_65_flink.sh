@@ -1,9 +1,9 @@
 # Real Flink under the operator, in real pods, from the images built here: one FlinkDeployment per
 # case through its life: deploy, a savepoint by nonce, an upgrade, suspend, resume, delete. The
-# cases: Flink 1.20 in native mode (Flink's JobManager makes its own TaskManager pods) in each
-# upgrade mode, Flink 1.20 in standalone mode (the operator makes the TaskManagers' Deployment),
-# Flink 2 in native mode with Kubernetes HA. The job is the images' Counter (a count in keyed
-# state, with gauges for the count and for what this run restored). Every step is checked from
+# cases: Flink 1.20 in native mode (Flink's JobManager makes its own TaskManager pods) and in
+# standalone mode (the operator makes the TaskManagers' Deployment), each in every upgrade mode;
+# Flink 2 in native mode, last-state (Kubernetes HA) and savepoint. The job is the images' Counter
+# (a count in keyed state, with gauges for the count and for what this run restored). Every step is checked from
 # Flink's side: its REST API (the job, its checkpoints, what it restored from, the counter), the
 # shared volume (the savepoints' files), the API server (what is left). last-state runs with
 # Kubernetes HA, which Flink keeps in its own ConfigMaps.
@@ -219,9 +219,64 @@ redeploy() {
   else ko "$CASE: savepointRedeployNonce redeploys" "$(fstatus '{.status}')"; return 1; fi
 }
 
+# Flink's pod options on real Flink, on a stateless job: the JobManager in the node's network
+# (kubernetes.hostnetwork.enabled: its pod's IP is the node's, it binds ports of its own choosing
+# and points the Services there, as the chart's job Role lets it; Flink, reached through the REST
+# Service, runs the job),
+# kubernetes.flink.log.dir (Flink's JVM logs there, as Flink's /jobmanager/environment says),
+# kubernetes.hadoop.conf.config-map.name (mounted where HADOOP_CONF_DIR says), and
+# kubernetes.jobmanager.entrypoint.args (a dynamic property Flink's /jobmanager/config shows).
+# Ports of its own: the JobManager binds them on the node.
+flink_pod_options() {
+  CASE="flink host network"; FD2=real-hostnet; UMODE=stateless; KMODE=native; FV=1.20
+  local out; out=$(helm upgrade $REL "$CHART" -n $OPNS --reuse-values --set jobServiceAccount.hostNetwork=true --wait --timeout 120s 2>&1) \
+    || { ko "$CASE: helm upgrade with jobServiceAccount.hostNetwork" "$out"; return; }
+  kubectl -n $FNS create configmap $FD2-hadoop --from-literal=core-site.xml='<configuration><property><name>fo.test</name><value>1</value></property></configuration>' >/dev/null
+  fd_apply "    rest.port: \"18097\"
+    jobmanager.rpc.port: \"16197\"
+    blob.server.port: \"16198\"
+    taskmanager.rpc.port: \"16199\"
+    kubernetes.hostnetwork.enabled: \"true\"
+    kubernetes.flink.log.dir: /tmp/flink-logs
+    kubernetes.hadoop.conf.config-map.name: $FD2-hadoop
+    kubernetes.jobmanager.entrypoint.args: -D fo.test.entrypoint=seen
+    kubernetes.jobmanager.cpu.limit-factor: \"8\"
+    kubernetes.taskmanager.cpu.limit-factor: \"8\"" "" 0.25 0.25
+  if wait_for 240 stable_running; then ok "$CASE: deployed; Flink runs the job the status names, reached through the REST Service"
+  else ko "$CASE: deployed and running in Flink" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods -l app=$FD2 -o wide 2>&1)"$'\n'"$(kubectl -n $FNS logs deploy/$FD2 --tail 20 2>&1)"; flink_delete; kubectl -n $FNS delete configmap $FD2-hadoop >/dev/null; return; fi
+  local jm node_ip
+  jm=$(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[0].metadata.name}')
+  node_ip=$(kubectl get nodes -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')
+  check "$CASE: the JobManager's pod is in the node's network (its IP is the node's)" "true $node_ip" \
+    "$(kubectl -n $FNS get pod "$jm" -o jsonpath='{.spec.hostNetwork} {.status.podIP}')"
+  # (in the node's network Flink's JobManager binds ports of its own choosing, whatever rest.port
+  # says, and points its Services at them: the chart's job Role lets it)
+  local tp; tp=$(kubectl -n $FNS get svc $FD2-rest -o jsonpath='{.spec.ports[0].targetPort}')
+  if [ -n "$tp" ] && [ "$tp" != 18097 ] && node_exec curl -sf --max-time 10 "http://$node_ip:$tp/config" >/dev/null; then
+    ok "$CASE: Flink bound its REST API on the node at a port of its choosing and pointed the REST Service there ($tp)"
+  else ko "$CASE: the REST Service leads to the port Flink bound on the node" "targetPort '$tp'"; fi
+  local logf; logf=$(flink_rest /jobmanager/environment | $PY -c 'import json,sys
+opts=[o for o in json.load(sys.stdin)["jvm"]["options"] if o.startswith("-Dlog.file=")]
+print(opts[0][len("-Dlog.file="):] if opts else "")')
+  case $logf in
+    /tmp/flink-logs/*) ok "$CASE: Flink's JobManager logs into kubernetes.flink.log.dir ($logf)" ;;
+    *) ko "$CASE: Flink's log file in kubernetes.flink.log.dir" "log.file: '$logf'" ;;
+  esac
+  check "$CASE: the entry point's arguments reached Flink's configuration" "seen" \
+    "$(flink_rest /jobmanager/config | $PY -c 'import json,sys; print(*[e["value"] for e in json.load(sys.stdin) if e["key"]=="fo.test.entrypoint"])')"
+  check "$CASE: the Hadoop configuration is where HADOOP_CONF_DIR says" "/opt/hadoop/conf <value>1</value>" \
+    "$(kubectl -n $FNS exec "$jm" -- bash -c 'echo "$HADOOP_CONF_DIR" $(grep -o "<value>1</value>" "$HADOOP_CONF_DIR/core-site.xml")' 2>&1)"
+  flink_delete
+  kubectl -n $FNS delete configmap $FD2-hadoop >/dev/null
+  out=$(helm upgrade $REL "$CHART" -n $OPNS --reuse-values --set jobServiceAccount.hostNetwork=false --wait --timeout 120s 2>&1) \
+    || ko "$CASE: helm upgrade back to jobServiceAccount.hostNetwork=false" "$out"
+}
+
 HA="    high-availability.type: kubernetes
     high-availability.storageDir: file://$DATA/ha"
 # two at a time (pods asking for a quarter of a core each, limited to two: the node has two)
 in_parallel "flink_life savepoint savepoint native 1.20" "flink_life last-state last-state native 1.20 \"\$HA\""
 in_parallel "flink_life stateless stateless native 1.20" "flink_life standalone savepoint standalone 1.20"
-flink_life flink2 last-state native 2.2 "$HA"
+in_parallel "flink_life standalone-ls last-state standalone 1.20 \"\$HA\"" "flink_life standalone-sl stateless standalone 1.20"
+in_parallel "flink_life flink2 last-state native 2.2 \"\$HA\"" "flink_life flink2-sp savepoint native 2.2"
+flink_pod_options

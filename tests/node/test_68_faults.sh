@@ -8,7 +8,9 @@
 #      through Kubernetes HA (the same job id, a checkpoint restored); the status follows;
 #   4. a TaskManager's pod killed: Flink restarts the job on a new one from its checkpoint;
 #   5. a savepoint that fails (its folder not writable): a SavepointError Warning, the nonce not
-#      retried, the job still RUNNING.
+#      retried, the job still RUNNING;
+#   6. the JobManager hung and the HA data lost, no savepoint known: a spec change is refused
+#      (status.error, an UpgradeFailed Warning, tried again), nothing stopped.
 # Sourced by run.sh (check/ok/ko, the node, $ROOT; release flink-operator installed).
 
 source "$NODE_TESTS/flink_lib.sh"
@@ -100,5 +102,41 @@ check "$CASE: no savepoint recorded, none on the volume" "0 0" "$(fstatus '{.sta
 if stable_running; then ok "$CASE: the job is still RUNNING"; else ko "$CASE: still running" "$(fstatus '{.status}')"; fi
 # handled, so never retried: the nonce is recorded in the reconciled spec
 check "$CASE: the nonce counts as handled (not retried)" "7" "$(fstatus '{.status.reconciliationStatus.lastReconciledSpec}' | $PY -c 'import json,sys; print(json.load(sys.stdin)["spec"]["job"].get("savepointTriggerNonce"))')"
+
+# ---- 6. nothing could bring the job back: refused ----
+# The JobManager hangs (its processes stopped: it answers nothing, its pod stays Ready) and the
+# job's HA data is lost; no savepoint is known. A spec change must stop nothing: the operator
+# cannot say where the job would restore from.
+CASE="faults: an upgrade nothing could restore"
+jm_procs() { # the host PIDs of the JobManager container's processes (the node has no PID namespace of its own)
+  local cid pid; cid=$(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[0].status.containerStatuses[0].containerID}')
+  pid=$(node_exec ctr -n k8s.io tasks ls 2>/dev/null | awk -v c="${cid#containerd://}" '$1 == c {print $2}')
+  [ -n "$pid" ] || return 1
+  tree() { echo "$1"; local c; for c in $(pgrep -P "$1"); do tree "$c"; done; }
+  tree "$pid"
+}
+jm_uid0=$(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[0].metadata.uid}')
+gen0=$(kubectl -n $FNS get deployment $FD2 -o jsonpath='{.metadata.annotations.flinkdeployment\.flink\.apache\.org/generation}')
+procs=$(jm_procs | tr '\n' ' ')
+if [ -n "$procs" ] && kill -STOP $procs; then ok "$CASE: the JobManager's processes stopped"
+else ko "$CASE: the JobManager's processes stopped" "pids '$procs'"; fi
+kubectl -n $FNS delete configmaps -l app=$FD2,configmap-type=high-availability >/dev/null
+check "$CASE: its HA ConfigMaps deleted" "" "$(kubectl -n $FNS get configmaps -l app=$FD2,configmap-type=high-availability -o name)"
+kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p '{"spec":{"job":{"args":["--rate","22"]}}}' >/dev/null
+attempt() { fstatus '{.status.error}' | $PY -c 'import json,sys
+e=json.load(sys.stdin); print(e["additionalMetadata"]["attempt"] if e["message"].endswith("Manual restore required.") else 0)' 2>/dev/null || echo 0; }
+refused() { [ "$(attempt)" -ge "$1" ]; }
+if wait_for 120 refused 1; then ok "$CASE: refused: status.error ends 'Manual restore required.'"
+else ko "$CASE: refused in status.error" "$(fstatus '{.status.error}')"; fi
+ev=$(kubectl -n $FNS get events --field-selector involvedObject.name=$FD2,reason=UpgradeFailed -o jsonpath='{.items[*].type}')
+check "$CASE: an UpgradeFailed Warning event" "Warning" "${ev%% *}"
+# tried again as a failed pass is, and still nothing stopped
+if wait_for 60 refused 2; then ok "$CASE: tried again, refused again (attempt $(attempt))"; else ko "$CASE: a second attempt" "$(fstatus '{.status.error}')"; fi
+check "$CASE: the JobManager's pod left as it was (same pod, not being deleted)" "$jm_uid0 " \
+  "$(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[*].metadata.uid} {.items[*].metadata.deletionTimestamp}')"
+check "$CASE: the JobManager Deployment is the old generation's" "$gen0" \
+  "$(kubectl -n $FNS get deployment $FD2 -o jsonpath='{.metadata.annotations.flinkdeployment\.flink\.apache\.org/generation}')"
+check "$CASE: a TaskManager pod still there" "1" "$(kubectl -n $FNS get pods -l app=$FD2,component=taskmanager -o name | wc -l)"
+[ -n "$procs" ] && kill -CONT $procs
 flink_delete
 chmod 755 "$DATA/ro-savepoints"
