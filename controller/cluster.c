@@ -1081,6 +1081,7 @@ static json_object *deployment(struct b *b, const char *name, const char *compon
   char g[32];
   snprintf(g, sizeof g, "%lld", (long long)b->in->generation);
   fo_json_set(ann, CLUSTER_GEN_ANNOTATION, str(g), &b->oom);
+  if (b->in->rollback) fo_json_set(ann, CLUSTER_ROLLBACK_ANNOTATION, str("true"), &b->oom);
   fo_json_set(m, "annotations", ann, &b->oom);
   fo_json_set(d, "metadata", m, &b->oom);
   json_object *spec = json_object_new_object();

@@ -26,6 +26,8 @@
 
 /* The annotation on the JobManager Deployment: the spec generation it was built for. */
 #define CLUSTER_GEN_ANNOTATION "flinkdeployment.flink.apache.org/generation"
+/* "true" on a JobManager Deployment that runs the last stable spec after a rollback */
+#define CLUSTER_ROLLBACK_ANNOTATION "flinkdeployment.flink.apache.org/rollback"
 
 struct cluster_input {
   const char *name, *ns, *uid; /* the FlinkDeployment's */
@@ -35,6 +37,7 @@ struct cluster_input {
   json_object *conf;        /* the effective Flink configuration (flat) */
   const char *job_id;       /* $internal.pipeline.job-id */
   const char *restore_path; /* execution.savepoint.path, or NULL */
+  bool rollback;            /* the spec is the last stable one, rolled back to */
 };
 
 /* Flink's default ports, which the cluster's configuration can change (rest.port,

@@ -107,16 +107,29 @@ static bool want_running(const struct pass *p) {
   return is_session(p) || lc_is(fo_job_state(&p->spec.job), "running");
 }
 
+/* A rollback in flight (ROLLING_BACK): a transition like an upgrade, to the last stable spec. */
+static bool rolling_back(const struct pass *p) {
+  return lc_is(p->st.reconciliation_status.state, "ROLLING_BACK");
+}
+/* Rolled back: the cluster runs the last stable spec, not the one recorded as reconciled. */
+static bool rolled_back(const struct pass *p) {
+  return lc_is(p->st.reconciliation_status.state, "ROLLED_BACK");
+}
+/* A transition in flight: an upgrade, a suspend, a start (UPGRADING) or a rollback. */
+static bool in_transition(const struct pass *p) {
+  return lc_is(p->st.reconciliation_status.state, "UPGRADING") || rolling_back(p);
+}
+
 enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
   const struct fo_status *st = &p->st;
   if (!p->last_json) return LC_NEW;
-  if (lc_is(st->reconciliation_status.state, "UPGRADING")) {
+  if (in_transition(p)) {
     if (cl->jm_deployment) {
       /* Deployed already, for the spec in hand: the transition is done. A Deployment of an older
        * generation (the spec changed again while it was being deployed) is the old cluster of a
        * new transition: recording the newer spec as reconciled would leave it never applied. And
        * one being deleted is going, whatever it runs: it is waited for, then started again. */
-      if (!cl->jm_deleting && cl->jm_generation_set &&
+      if (!cl->jm_deleting && cl->jm_generation_set && cl->jm_rollback == rolling_back(p) &&
           cl->jm_generation == st->observed_generation.v &&
           (is_session(p) || lc_is(st->job_status.state, "RECONCILING")) &&
           st->observed_generation.v == p->gen)
@@ -239,6 +252,33 @@ static int apply(struct pass *p, const struct fo_kube_resource *res, json_object
   return r < 0 ? r : fo_kube_update(p->k, res, p->ns, name, NULL, obj, NULL);
 }
 
+/* The last stable spec (status.reconciliationStatus.lastStableSpec), read for a rollback: its JSON
+ * (*ret_json, owned by the caller), the spec over it (carved from `arena`) and, with `ret_conf`,
+ * its effective Flink configuration (owned by the caller). 0, -ENOMEM, or -ENOENT when there is
+ * none or it cannot be read. */
+static int stable_spec(struct pass *p, struct fo_arena *arena, json_object **ret_json,
+                       struct fo_spec *ret_spec, json_object **ret_conf) {
+  *ret_json = NULL;
+  if (ret_conf) *ret_conf = NULL;
+  const char *text = p->st.reconciliation_status.last_stable_spec;
+  if (!text) return -ENOENT;
+  struct fo_parse_error pe = {0};
+  bool first;
+  int r = fo_reconciled_spec_decode(text, ret_json, &first, &pe);
+  fo_parse_error_clear(&pe);
+  if (r < 0) return r == -ENOMEM ? r : -ENOENT;
+  const struct fo_jv *jv = NULL;
+  if (fo_jv_from_json(arena, *ret_json, &jv) < 0 || fo_spec_read(jv, ret_spec, NULL, "") < 0)
+    return -ENOMEM;
+  if (ret_conf) {
+    *ret_conf = fo_conf_effective_new(
+        p->default_conf,
+        ret_spec->flink_configuration ? fo_json_get_object(*ret_json, "flinkConfiguration") : NULL);
+    if (!*ret_conf) return -ENOMEM;
+  }
+  return 0;
+}
+
 static int deploy(struct pass *p, const char *job_id, const char *restore_path) {
   struct cluster_input in = {.name = p->name,
                              .ns = p->ns,
@@ -249,17 +289,30 @@ static int deploy(struct pass *p, const char *job_id, const char *restore_path) 
                              .conf = p->conf,
                              .job_id = job_id,
                              .restore_path = restore_path};
-  struct cluster_objects objs;
-  int r = cluster_build(&in, &objs);
+  /* a rollback deploys the last stable spec, under the generation it was rolled back from */
+  struct fo_arena arena;
+  fo_arena_init(&arena, SIZE_MAX);
+  struct fo_spec stable;
+  json_object *stable_json = NULL, *stable_conf = NULL;
+  int r = 0;
+  if (rolling_back(p)) {
+    r = stable_spec(p, &arena, &stable_json, &stable, &stable_conf);
+    in.spec_json = stable_json;
+    in.spec = &stable;
+    in.conf = stable_conf;
+    in.rollback = true;
+  }
+  struct cluster_objects objs = {0};
+  if (r == 0) r = cluster_build(&in, &objs);
   for (size_t i = 0; r == 0 && i < objs.n; i++) r = apply(p, objs.res[i], objs.obj[i]);
   cluster_objects_free(&objs);
   /* spec.ingress removed: its Ingress goes (a change of spec.ingress is an upgrade, so a deploy
    * always follows one; a first one has none to remove); not managed: said, as the reference does
    */
-  bool managed = cluster_ingress_managed(p->conf);
-  if (r == 0 && !p->spec.ingress && managed && !p->first_deployment) {
+  bool managed = r == 0 && cluster_ingress_managed(in.conf);
+  if (r == 0 && !in.spec->ingress && managed && !p->first_deployment) {
     r = delete_if_owned(p, &fo_res_ingresses, p->name);
-  } else if (r == 0 && p->spec.ingress && !managed) {
+  } else if (r == 0 && in.spec->ingress && !managed) {
     event_record(p->k, p->obj, "Warning", "IngressManagement",
                  "Ingress management is turned off but ingress set in spec");
   }
@@ -267,6 +320,9 @@ static int deploy(struct pass *p, const char *job_id, const char *restore_path) 
       "info", "deployed",
       "\"object\":\"%s\",\"jobId\":\"%s\",\"restoreFrom\":\"%s\",\"generation\":%lld,\"result\":%d",
       fo_log_str(p->key), fo_log_str(job_id), fo_log_str(restore_path), (long long)p->gen, r);
+  json_object_put(stable_json);
+  json_object_put(stable_conf);
+  fo_arena_free(&arena);
   return r;
 }
 
@@ -520,12 +576,14 @@ static bool spec_changed(struct pass *p) {
 /* Starts a transition to the spec in hand with `mode`: the record says what is about to happen,
  * written before anything is stopped. */
 static void begin_mark(struct pass *p, const struct lc_mode *mode, bool job_running,
-                       bool keep_restore) {
+                       bool keep_restore, bool back) {
   struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
   if (p->last_json) p->first_deployment = false; /* only the very first record says so */
   p->st.has_reconciliation_status = true;
   record(p, &rs->last_reconciled_spec, "suspended", mode->name);
-  pass_set(p, &rs->state, "UPGRADING");
+  /* `back`: to the last stable spec (a rollback; a rolled back job deployed again, recovered or
+   * restarted, goes back to the stable spec it runs, not to the one it was rolled back from) */
+  pass_set(p, &rs->state, back ? "ROLLING_BACK" : "UPGRADING");
   rs->reconciliation_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
   p->st.observed_generation = (struct fo_opt_int){true, p->gen};
   if (job_running && !keep_restore) /* a fresh one will be taken */
@@ -536,9 +594,11 @@ static void begin_mark(struct pass *p, const struct lc_mode *mode, bool job_runn
   pass_finish(p);
 }
 
-/* Begins a transition: the spec recorded as the target, UPGRADING, written. */
-static int begin(struct pass *p, const struct lc_mode *mode, bool job_running, bool keep_restore) {
-  begin_mark(p, mode, job_running, keep_restore);
+/* Begins a transition: the spec recorded as the target, UPGRADING (ROLLING_BACK with `back`),
+ * written. */
+static int begin(struct pass *p, const struct lc_mode *mode, bool job_running, bool keep_restore,
+                 bool back) {
+  begin_mark(p, mode, job_running, keep_restore, back);
   return pass_write_status(p);
 }
 
@@ -579,7 +639,7 @@ static int on_new(struct pass *p, struct lc_step *s) {
   const struct lc_mode *m = is_session(p) ? &lc_session_mode
                             : initial     ? mode_named("savepoint")
                                           : mode_named("stateless");
-  begin_mark(p, m, false, false);
+  begin_mark(p, m, false, false, false);
   s->again = 0.05;
   s->mode = m->name;
   const char *why = initial ? "created, from initialSavepointPath" : "created";
@@ -615,7 +675,7 @@ static int begin_redeploy(struct pass *p, struct lc_step *s, bool job_running) {
            p->spec.job.initial_savepoint_path, (long long)p->spec.job.savepoint_redeploy_nonce.v);
   event_record(p->k, p->obj, "Normal", "SpecChanged", msg);
   pass_set(p, &p->st.job_status.upgrade_savepoint_path, p->spec.job.initial_savepoint_path);
-  int r = begin(p, m, job_running, true);
+  int r = begin(p, m, job_running, true, false);
   s->again = 0.05;
   s->mode = m->name;
   if (r == 0)
@@ -629,7 +689,7 @@ static int on_suspended(struct pass *p, struct lc_step *s) {
     /* restore with the mechanism the job was suspended with (stateless always starts empty) */
     const struct lc_mode *m =
         spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p) : recorded_mode(p);
-    int r = begin(p, m, false, false);
+    int r = begin(p, m, false, false, false);
     s->again = 0.05;
     s->mode = m->name;
     if (r == 0) lc_go(p, s, LC_START, "job.state running");
@@ -750,7 +810,7 @@ static int recover_missing(struct pass *p, struct lc_step *s) {
     return pass_write_status(p);
   }
   event_record(p->k, p->obj, "Warning", "RecoverDeployment", "Recovering lost deployment");
-  int r = begin(p, m, false, false);
+  int r = begin(p, m, false, false, rolled_back(p));
   s->again = 0.05;
   s->mode = m->name;
   if (r == 0) lc_go(p, s, LC_START, "JobManager Deployment missing");
@@ -770,10 +830,63 @@ int lc_restart_unhealthy(struct pass *p, struct lc_step *s, const char *why) {
   if (p->st.cluster_info) json_object_object_del(p->st.cluster_info, "ClusterHealthInfo");
   event_record(p->k, p->obj, "Warning", "RestartUnhealthyJob",
                why && *why ? why : "Restarting unhealthy job");
-  int r = begin(p, m, false, false);
+  int r = begin(p, m, false, false, rolled_back(p));
   s->again = 0.05;
   s->mode = m->name;
   if (r == 0) lc_go(p, s, LC_STOP_CLUSTER, "unhealthy");
+  return r;
+}
+
+/* kubernetes.operator.deployment.rollback.enabled: a change deployed but not stable (the job not
+ * seen RUNNING since) within kubernetes.operator.deployment.readiness.timeout of it goes back to
+ * the last stable spec, as the reference's shouldRollBack says: never to a suspended one, nor
+ * across a change of Flink version. */
+static bool rollback_due(struct pass *p) {
+  const struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
+  if (is_session(p) ||
+      !fo_conf_bool(p->conf, "kubernetes.operator.deployment.rollback.enabled", false) ||
+      !lc_is(rs->state, "DEPLOYED") || !rs->last_stable_spec || !rs->last_reconciled_spec ||
+      !strcmp(rs->last_stable_spec, rs->last_reconciled_spec) ||
+      lc_is(p->st.job_status.state, "RUNNING") || !rs->reconciliation_timestamp.set)
+    return false;
+  int64_t timeout =
+      fo_conf_duration(p->conf, "kubernetes.operator.deployment.readiness.timeout", 5 * 60 * 1000);
+  if (fo_clock_ms() - rs->reconciliation_timestamp.v < timeout) return false;
+  struct fo_arena arena;
+  fo_arena_init(&arena, SIZE_MAX);
+  struct fo_spec stable;
+  json_object *json = NULL;
+  bool due = stable_spec(p, &arena, &json, &stable, NULL) == 0 && stable.job.present &&
+             lc_is(fo_job_state(&stable.job), "running") &&
+             lc_is(stable.flink_version, p->last.flink_version);
+  json_object_put(json);
+  fo_arena_free(&arena);
+  return due;
+}
+
+/* The rollback: a transition to the last stable spec (ROLLING_BACK), stopped as an upgrade would
+ * stop the job (plan_stop: never what nothing could bring back), the cluster then built from the
+ * stable spec; the spec it was rolled back from stays recorded as reconciled, so only a new change
+ * deploys again. */
+static int begin_rollback(struct pass *p, struct fo_flink *f, struct lc_step *s) {
+  const struct lc_mode *m;
+  bool direct;
+  char st[16];
+  int r = plan_stop(p, f, &m, &direct, st);
+  if (r < 0) return r;
+  if (r == 1 || (m->savepoint && !direct && !lc_is(st, "RUNNING")))
+    return fail_wait(p, s, "RollbackFailed",
+                     "The deployment is not stable and cannot be rolled back: nothing could "
+                     "restore the job (no checkpoint, savepoint or HA metadata is known). Manual "
+                     "restore required.");
+  event_record(p->k, p->obj, "Normal", "Rollback", "Rolling back failed deployment.");
+  bool save_now = m->savepoint && !direct;
+  if (save_now) sp_mark(p, "UPGRADE");
+  r = begin(p, m, true, direct, true);
+  if (r == 0 && save_now) sp_send(p, f, true);
+  s->again = save_now ? LC_POLL / 2 : 0.05;
+  s->mode = m->name;
+  if (r == 0) lc_go(p, s, save_now ? LC_STOP_SAVEPOINT : LC_STOP_CLUSTER, "not stable: rollback");
   return r;
 }
 
@@ -802,7 +915,7 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
      * sent again with the same id) */
     bool save_now = m->savepoint && !direct && lc_is(st, "RUNNING");
     if (save_now) sp_mark(p, "UPGRADE");
-    r = begin(p, m, true, direct);
+    r = begin(p, m, true, direct, false);
     if (r == 0 && save_now) sp_send(p, f, true);
     s->again = save_now ? LC_POLL / 2 : 0.05;
     s->mode = m->name;
@@ -812,6 +925,7 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
     return r;
   }
   int r = lc_observe(p, f, s);
+  if (r == 0 && rollback_due(p)) return begin_rollback(p, f, s);
   bool wrote = false, restarted = false;
   if (r == 0) r = health_step(p, f, s, &wrote, &restarted);
   if (r < 0 || restarted) return r;
@@ -943,6 +1057,8 @@ static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s
      * the old pods' going (the transition's mode stays) */
     if (p->st.observed_generation.v == p->gen) return 0;
     record(p, &p->st.reconciliation_status.last_reconciled_spec, "suspended", m->name);
+    if (rolling_back(p)) /* (the newer spec wins over a rollback under way) */
+      pass_set(p, &p->st.reconciliation_status.state, "UPGRADING");
     p->st.observed_generation = (struct fo_opt_int){true, p->gen};
     pass_finish(p);
     return pass_write_status(p);
@@ -1026,7 +1142,7 @@ static int on_start(struct pass *p, struct lc_step *s) {
 static int on_started(struct pass *p, struct lc_step *s) {
   struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
   record(p, &rs->last_reconciled_spec, "running", recorded_mode(p)->name);
-  pass_set(p, &rs->state, "DEPLOYED");
+  pass_set(p, &rs->state, rolling_back(p) ? "ROLLED_BACK" : "DEPLOYED");
   pass_set(p, &p->st.jm_deployment_status, "DEPLOYING");
   pass_finish(p);
   s->again = LC_POLL;
@@ -1038,7 +1154,7 @@ static int on_started(struct pass *p, struct lc_step *s) {
 /* The cluster as the phase needs it: only a transition looks (with a GET: the cache may lag). */
 static int look(struct pass *p, struct lc_cluster *cl) {
   memset(cl, 0, sizeof *cl);
-  if (!lc_is(p->st.reconciliation_status.state, "UPGRADING")) return 0;
+  if (!in_transition(p)) return 0;
   json_object *dep = NULL;
   int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
   if (r < 0 && r != -ENOENT) return r;
@@ -1052,6 +1168,10 @@ static int look(struct pass *p, struct lc_cluster *cl) {
     cl->jm_deleting = fo_json_get(fo_json_get_object(dep, "metadata"), "deletionTimestamp") != NULL;
     cl->jm_generation_set = g && *g && end && !*end;
     cl->jm_generation = v;
+    cl->jm_rollback = lc_is(
+        fo_json_get_string(fo_json_get_object(fo_json_get_object(dep, "metadata"), "annotations"),
+                           CLUSTER_ROLLBACK_ANNOTATION),
+        "true");
     json_object_put(dep);
     return 0;
   }

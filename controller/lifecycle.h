@@ -42,8 +42,9 @@ struct lc_cluster {
   bool jm_deleting;       /* and is being deleted (its pods are stopping) */
   bool jm_generation_set; /* it carries the generation annotation: the spec generation it runs */
   int64_t jm_generation;
-  bool left; /* with no JobManager Deployment, something of a cluster is left: a standalone
-              * TaskManager Deployment, or pods still stopping */
+  bool jm_rollback; /* it runs the last stable spec (a rollback's cluster) */
+  bool left;        /* with no JobManager Deployment, something of a cluster is left: a standalone
+                     * TaskManager Deployment, or pods still stopping */
 };
 
 /* The phase of `p` (loaded) given its cluster: a pure function of the status, the spec and `cl`. */

@@ -356,8 +356,10 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s) {
     }
     if (lc_is(js, "RUNNING")) {
       pass_set_error(p, LC_UPGRADE_ERROR, NULL);
-      pass_set(p, &p->st.reconciliation_status.last_stable_spec,
-               p->st.reconciliation_status.last_reconciled_spec);
+      /* (rolled back, it runs the stable spec: the one recorded as reconciled never became so) */
+      if (!lc_is(p->st.reconciliation_status.state, "ROLLED_BACK"))
+        pass_set(p, &p->st.reconciliation_status.last_stable_spec,
+                 p->st.reconciliation_status.last_reconciled_spec);
     }
     if (!js) s->again = LC_POLL;
   } else {

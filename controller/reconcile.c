@@ -105,7 +105,8 @@ static int fresh_in_transition(struct fo_kube *k, json_object **obj) {
   const char *rs = fo_json_get_string(fo_json_get_object(st, "reconciliationStatus"), "state");
   const char *trigger = fo_json_get_string(
       fo_json_path(st, "jobStatus", "savepointInfo", (const char *)NULL), "triggerId");
-  if (!(rs && !strcmp(rs, "UPGRADING")) && !(trigger && *trigger)) return 0;
+  if (!(rs && (!strcmp(rs, "UPGRADING") || !strcmp(rs, "ROLLING_BACK"))) && !(trigger && *trigger))
+    return 0;
   json_object *m = fo_json_get_object(*obj, "metadata");
   json_object *fresh = NULL;
   int r = fo_kube_get(k, &fo_res_flinkdeployments, fo_json_get_string(m, "namespace"),

@@ -663,10 +663,6 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                         "kubernetes.operator.cluster.health-check.restarts.threshold must be a "
                         "whole number, not \"%s\"",
                         thr);
-  if (r == 0 && rollback)
-    r = fo_findings_add(w, "spec.flinkConfiguration",
-                        "kubernetes.operator.deployment.rollback.enabled is not supported by this "
-                        "operator yet: an upgrade that does not become stable is not rolled back");
   if (r == 0 && s->job.present) {
     const char *mode = fo_job_upgrade_mode(&s->job);
     bool last_state = strcmp(mode, "last-state") == 0;

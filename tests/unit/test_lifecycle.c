@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "fakecluster.h"
 #include "flinkop/clock.h"
 #include "flinkop/kube.h"
@@ -125,6 +126,10 @@ static enum lc_phase h_phase(struct h *h) {
                            "flinkdeployment.flink.apache.org/generation");
     cl.jm_generation_set = g != NULL;
     cl.jm_generation = g ? strtoll(g, NULL, 10) : 0;
+    const char *rb =
+        fo_json_get_string(fo_json_path(dep, "metadata", "annotations", (const char *)NULL),
+                           CLUSTER_ROLLBACK_ANNOTATION);
+    cl.jm_rollback = rb && !strcmp(rb, "true");
   } else {
     char tm[256];
     snprintf(tm, sizeof tm, "%s-taskmanager", h->name);
@@ -154,7 +159,7 @@ static bool h_settled(struct h *h) {
   if (gen != obs || !life) return false;
   if (fo_json_path(fd, "status", "jobStatus", "savepointInfo", "triggerId", (const char *)NULL))
     return false;
-  return !strcmp(life, "STABLE") || !strcmp(life, "SUSPENDED");
+  return !strcmp(life, "STABLE") || !strcmp(life, "SUSPENDED") || !strcmp(life, "ROLLED_BACK");
 }
 
 /* Passes (and ticks of the fake cluster) until settled; the phases seen, joined by ' '. Fails the
@@ -1305,6 +1310,68 @@ static void test_upgrade_after_jobmanager_went_unready(void **state) {
   h_free(&h);
 }
 
+/* kubernetes.operator.deployment.rollback.enabled: an upgrade whose job is not seen running within
+ * kubernetes.operator.deployment.readiness.timeout goes back to the last stable spec (ROLLING_BACK,
+ * then ROLLED_BACK): the cluster runs the stable spec again (its parallelism), the same job from
+ * its HA data, and says it is a rollback's; the spec rolled back from stays the reconciled one, so
+ * nothing is deployed again until the spec changes, and a new change deploys as usual. */
+static void test_rollback(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "rb");
+  h_create(&h, "last-state", "running",
+           HA ",\"kubernetes.operator.deployment.rollback.enabled\":\"true\"", NULL);
+  h_converge(&h, 30, NULL, 0);
+  json_object *rs = fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL);
+  char *stable0 = strdup(fo_json_get_string(rs, "lastStableSpec"));
+  char jid[40];
+  snprintf(jid, sizeof jid, "%s", h_job(&h, "jobId"));
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "rb", "{\"job\":{\"parallelism\":3}}");
+  h_converge(&h, 40, NULL, 0);
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.parallelism, 3);
+  /* as if the new spec's job had failed before it ever ran, the readiness timeout passed */
+  fake_flink_set_job_state(h.fake, "FAILED");
+  rs = fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL);
+  json_object_object_add(rs, "lastStableSpec", json_object_new_string(stable0));
+  json_object_object_add(rs, "reconciliationTimestamp",
+                         json_object_new_int64(fo_clock_ms() - 10 * 60 * 1000));
+  char phases[256];
+  h_converge(&h, 40, phases, sizeof phases);
+  assert_non_null(strstr(phases, "STOP_CLUSTER START STARTED RUNNING"));
+  rs = fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL);
+  assert_string_equal(fo_json_get_string(rs, "state"), "ROLLED_BACK");
+  assert_string_equal(h_status(&h, "lifecycleState"), "ROLLED_BACK");
+  assert_string_equal(fo_json_get_string(rs, "lastStableSpec"), stable0);
+  assert_non_null(strstr(fo_json_get_string(rs, "lastReconciledSpec"), "\"parallelism\":3"));
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.parallelism, 2); /* the stable spec's */
+  assert_string_equal(v.job_state, "RUNNING");
+  assert_string_equal(h_job(&h, "jobId"), jid); /* the same job, through its HA data */
+  json_object *dep = fake_get(h.fake, "deployments", NS, "rb");
+  assert_string_equal(
+      fo_json_get_string(fo_json_path(dep, "metadata", "annotations", (const char *)NULL),
+                         CLUSTER_ROLLBACK_ANNOTATION),
+      "true");
+  int starts = v.starts;
+  h_passes(&h, 6); /* rolled back: nothing more happens */
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, starts);
+  assert_string_equal(h_status(&h, "lifecycleState"), "ROLLED_BACK");
+  /* a new change deploys as usual */
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "rb", "{\"job\":{\"parallelism\":4}}");
+  h_converge(&h, 40, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.parallelism, 4);
+  assert_string_equal(h_status(&h, "lifecycleState"), "STABLE");
+  dep = fake_get(h.fake, "deployments", NS, "rb");
+  assert_null(fo_json_get_string(fo_json_path(dep, "metadata", "annotations", (const char *)NULL),
+                                 CLUSTER_ROLLBACK_ANNOTATION));
+  free(stable0);
+  h_free(&h);
+}
+
 /* savepoint mode: the upgrade's savepoint fails in Flink. Nothing is stopped; the user is told in
  * Flink's words (status.error, a SavepointError Warning, the metric); the next attempt takes the
  * savepoint and the upgrade restores it. */
@@ -2065,6 +2132,7 @@ int main(void) {
       cmocka_unit_test(test_checkpoint_before_flink_117),
       cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
       cmocka_unit_test(test_upgrade_after_jobmanager_went_unready),
+      cmocka_unit_test(test_rollback),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
       cmocka_unit_test(test_scale_status),
