@@ -230,6 +230,8 @@ static int check_autoscaler(struct fo_findings *e, struct fo_conf_view *cv) {
   double target = 0.7;
   const char *tv = autoscaler_opt(cv, "utilization.target", full, sizeof full);
   if (tv) parse_double(tv, &target);
+  /* (a target out of its own range is said once: the bounds measured from it would say nothing) */
+  bool target_ok = target >= 0 && target <= 1;
   static const struct {
     const char *key;
     double lo, hi;
@@ -253,6 +255,7 @@ static int check_autoscaler(struct fo_findings *e, struct fo_conf_view *cv) {
       const char *w = autoscaler_opt(cv, opts[i].when, full, sizeof full);
       if (!w || strcasecmp(w, "true")) continue;
     }
+    if ((opts[i].lo == -1 || opts[i].hi == -1) && !target_ok) continue;
     double lo = opts[i].lo == -1 ? target : opts[i].lo, hi = opts[i].hi == -1 ? target : opts[i].hi;
     r = autoscaler_range(e, cv, opts[i].key, lo, hi);
   }
@@ -285,6 +288,13 @@ static bool whole_in(const char *v, long min, long max) {
   errno = 0;
   long n = strtol(v, &end, 10);
   return !errno && end != v && !*end && n >= min && n <= max;
+}
+
+/* NULL, empty or only whitespace, as Java's StringUtils.isBlank says. */
+static bool blank(const char *v) {
+  while (v && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r' || *v == '\f' || *v == '\v'))
+    v++;
+  return !v || !*v;
 }
 
 static bool conf_true(struct fo_conf_view *cv, const char *key, bool def) {
@@ -454,7 +464,7 @@ static int check_against_last(struct fo_findings *e, const struct fo_spec *s,
   if (r == 0 && last.job.present && s->job.present && s->job.savepoint_redeploy_nonce.set &&
       !(last.job.savepoint_redeploy_nonce.set &&
         last.job.savepoint_redeploy_nonce.v == s->job.savepoint_redeploy_nonce.v) &&
-      (!s->job.initial_savepoint_path || !*s->job.initial_savepoint_path))
+      blank(s->job.initial_savepoint_path))
     r = fo_findings_add(e, "spec.job.initialSavepointPath",
                         "InitialSavepointPath must not be empty for savepoint redeployment");
   return r;
@@ -672,16 +682,16 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                           "Job could not be upgraded with last-state while Kubernetes HA disabled");
     if (r == 0 && (last_state || savepoint) && !cp_dir)
       r = fo_findings_add(e, "spec.flinkConfiguration",
-                          "Checkpoint directory[state.checkpoints.dir] must be defined for "
+                          "Checkpoint directory[execution.checkpointing.dir] must be defined for "
                           "last-state and savepoint upgrade modes");
     if (r == 0 && savepoint && !sp_dir)
       r = fo_findings_add(e, "spec.flinkConfiguration",
                           "Job could not be upgraded with savepoint while config "
-                          "key[state.savepoints.dir] is not set");
+                          "key[execution.checkpointing.savepoint-dir] is not set");
     if (r == 0 && s->job.savepoint_trigger_nonce.set && !sp_dir)
       r = fo_findings_add(e, "spec.job.savepointTriggerNonce",
                           "Savepoint could not be manually triggered for the running job while "
-                          "config key[state.savepoints.dir] is not set");
+                          "config key[execution.checkpointing.savepoint-dir] is not set");
     const char *periodic =
         fo_conf_view_get(&conf, "kubernetes.operator.periodic.savepoint.interval");
     if (r == 0 && periodic && !sp_dir && !savepoint && !s->job.savepoint_trigger_nonce.set)
@@ -720,7 +730,7 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
                         "JobManager replicas should not be configured less than one.");
   if (r == 0 && fo_jm_replicas(s) > 1 && !ha)
     r = fo_findings_add(e, "spec.jobManager.replicas",
-                        "Kubernetes High availability should be enabled when starting standby "
+                        "High availability should be enabled when starting standby "
                         "JobManagers.");
 
   /* 9. memory: defined (in the spec, or Flink can derive the process's from its configuration),

@@ -26,18 +26,18 @@ check() {
 
 check "admitted example" 0 "flinkdeployment/stateless-example admitted" -- "$ex/stateless.yaml"
 
-check "seed example as written is denied" 1 "flinkdeployment/basic-checkpoint-ha-example denied: Checkpoint directory[state.checkpoints.dir] must be defined for last-state and savepoint upgrade modes
+check "seed example as written is denied" 1 "flinkdeployment/basic-checkpoint-ha-example denied: Checkpoint directory[execution.checkpointing.dir] must be defined for last-state and savepoint upgrade modes
 warning: Flink version v1_14 is deprecated; upgrade to v1_19 or later" -- "$ex/seed-last-state.yaml"
 
 check "several files, one denied" 1 "flinkdeployment/stateless-example admitted
 flinkdeployment/basic-checkpoint-ha-example admitted
 warning: Flink version v1_14 is deprecated; upgrade to v1_19 or later
-flinkdeployment/savepoint-nonce-example denied: Checkpoint directory[state.checkpoints.dir] must be defined for last-state and savepoint upgrade modes
+flinkdeployment/savepoint-nonce-example denied: Checkpoint directory[execution.checkpointing.dir] must be defined for last-state and savepoint upgrade modes
 warning: Flink version v1_14 is deprecated; upgrade to v1_19 or later" -- "$ex/stateless.yaml" "$ex/seed-last-state-fixed.yaml" "$ex/seed-savepoint-nonce.yaml"
 
 check "multi-document stream with another kind" 1 "ConfigMap/not-ours skipped (not a flink.apache.org FlinkDeployment)
 flinkdeployment/good-one admitted
-flinkdeployment/bad-one denied: Checkpoint directory[state.checkpoints.dir] must be defined for last-state and savepoint upgrade modes; Job could not be upgraded with savepoint while config key[state.savepoints.dir] is not set" -- "$here/mixed.yaml"
+flinkdeployment/bad-one denied: Checkpoint directory[execution.checkpointing.dir] must be defined for last-state and savepoint upgrade modes; Job could not be upgraded with savepoint while config key[execution.checkpointing.savepoint-dir] is not set" -- "$here/mixed.yaml"
 
 check "UPDATE against --old keeps the stored status and applies upgrade rules" 1 \
   "flinkdeployment/stateless-example denied: Cannot switch from job to session cluster" -- --old "$here/old-deployed.yaml" "$here/to-session.yaml"
@@ -64,7 +64,7 @@ if [ $rc = 1 ] && python3 -c '
 import json,sys
 r=json.loads(sys.argv[1])
 assert [x["result"] for x in r]==["skipped","admitted","denied"], r
-assert r[2]["errors"][1]=={"field":"spec.flinkConfiguration","message":"Job could not be upgraded with savepoint while config key[state.savepoints.dir] is not set"}, r[2]
+assert r[2]["errors"][1]=={"field":"spec.flinkConfiguration","message":"Job could not be upgraded with savepoint while config key[execution.checkpointing.savepoint-dir] is not set"}, r[2]
 assert r[1]["operation"]=="CREATE" and r[1]["warnings"]==[]
 ' "$json"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL json output: rc=$rc $json"; fi
 

@@ -9,7 +9,7 @@ source "$NODE_TESTS/flink_lib.sh"
 
 CASE="readme"; FD2=local-example
 out=$(kubectl apply -f "$ROOT/examples/seed-last-state.yaml" 2>&1) # (its namespace: default)
-if [ $? -ne 0 ] && grep -q 'denied the request' <<<"$out" && grep -qF 'Checkpoint directory[state.checkpoints.dir] must be defined' <<<"$out"; then
+if [ $? -ne 0 ] && grep -q 'denied the request' <<<"$out" && grep -qF 'Checkpoint directory[execution.checkpointing.dir] must be defined' <<<"$out"; then
   ok "$CASE: examples/seed-last-state.yaml is denied by the in-cluster webhook, with the rulebook's message"
 else ko "$CASE: seed-last-state.yaml denied" "$out"; fi
 
