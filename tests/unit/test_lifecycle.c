@@ -2095,6 +2095,66 @@ static void kill_run(const char *mode, const char *conf, const char *change) {
   }
 }
 
+/* A last-state job upgraded to parallelism 3 whose new job failed before it ran, past the readiness
+ * timeout: the next pass rolls it back. Returns the job's starts so far. */
+static int rollback_setup(struct h *h, struct fake_flink_view *v0) {
+  h_init(h, "kr");
+  h_create(h, "last-state", "running",
+           HA ",\"kubernetes.operator.deployment.rollback.enabled\":\"true\"", NULL);
+  h_converge(h, 30, NULL, 0);
+  json_object *rs = fo_json_path(h_fd(h), "status", "reconciliationStatus", (const char *)NULL);
+  char *stable0 = strdup(fo_json_get_string(rs, "lastStableSpec"));
+  fake_flink_view(h->fake, v0);
+  fake_patch_spec(h->fake, "flinkdeployments", NS, "kr", "{\"job\":{\"parallelism\":3}}");
+  h_converge(h, 40, NULL, 0);
+  fake_flink_set_job_state(h->fake, "FAILED");
+  rs = fo_json_path(h_fd(h), "status", "reconciliationStatus", (const char *)NULL);
+  json_object_object_add(rs, "lastStableSpec", json_object_new_string(stable0));
+  json_object_object_add(rs, "reconciliationTimestamp",
+                         json_object_new_int64(fo_clock_ms() - 10 * 60 * 1000));
+  free(stable0);
+  struct fake_flink_view v;
+  fake_flink_view(h->fake, &v);
+  return v.starts;
+}
+
+/* The rollback, killed before each of its writes: the new process finishes it, one start, the
+ * stable spec's parallelism, the same job (through its HA data), never beside stale HA data. */
+static void test_kill_during_rollback(void **state) {
+  (void)state;
+  struct h h;
+  struct fake_flink_view v0, v;
+  rollback_setup(&h, &v0);
+  size_t w0 = fake_writes(h.fake);
+  h_converge(&h, 40, NULL, 0);
+  assert_string_equal(h_status(&h, "lifecycleState"), "ROLLED_BACK");
+  size_t total = fake_writes(h.fake) - w0;
+  h_free(&h);
+  assert_true(total >= 3);
+  for (size_t kill = 0; kill < total; kill++) {
+    int starts = rollback_setup(&h, &v0);
+    fake_kill_after(h.fake, (long)kill);
+    for (int i = 0; i < 40 && !fake_killed(h.fake); i++) {
+      h_pass(&h, NULL);
+      if (!fake_killed(h.fake)) fake_tick(h.fake);
+    }
+    assert_true(fake_killed(h.fake));
+    fake_revive(h.fake);
+    event_forget();
+    h_converge(&h, 40, NULL, 0);
+    fake_flink_view(h.fake, &v);
+    char what[96];
+    snprintf(what, sizeof what, "rollback killed before write %zu of %zu", kill + 1, total);
+    if (strcmp(h_status(&h, "lifecycleState"), "ROLLED_BACK"))
+      fail_msg("%s: %s", what, h_status(&h, "lifecycleState"));
+    if (v.starts != starts + 1) fail_msg("%s: %d starts, not %d", what, v.starts, starts + 1);
+    if (v.parallelism != 2) fail_msg("%s: parallelism %d", what, v.parallelism);
+    if (strcmp(v.job_id, v0.job_id)) fail_msg("%s: a new job id (started empty)", what);
+    if (v.stale_ha_starts) fail_msg("%s: the job started beside another job's HA data", what);
+    h_free(&h);
+  }
+}
+
 static void test_kill_before_every_write(void **state) {
   (void)state;
   kill_run("savepoint", NULL, "{\"job\":{\"parallelism\":5}}");
@@ -2133,6 +2193,7 @@ int main(void) {
       cmocka_unit_test(test_savepoint_upgrade_before_running_is_seen),
       cmocka_unit_test(test_upgrade_after_jobmanager_went_unready),
       cmocka_unit_test(test_rollback),
+      cmocka_unit_test(test_kill_during_rollback),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
       cmocka_unit_test(test_scale_status),
