@@ -573,6 +573,100 @@ static bool spec_changed(struct pass *p) {
   return changed || (n->set && (!ln->set || ln->v != n->v));
 }
 
+#define OVERRIDES_KEY "pipeline.jobvertex-parallelism-overrides"
+
+static bool terminal(const char *js) {
+  return lc_is(js, "FAILED") || lc_is(js, "FINISHED") || lc_is(js, "CANCELED");
+}
+
+/* The change is one of pipeline.jobvertex-parallelism-overrides alone (the reference's SCALE
+ * difference). */
+static bool scale_only(struct pass *p) {
+  json_object *a = comparable(p->spec_json), *b = comparable(p->last_json);
+  bool only = false;
+  if (a && b) {
+    json_object *fa = fo_json_get_object(a, "flinkConfiguration"),
+                *fb = fo_json_get_object(b, "flinkConfiguration");
+    only = !json_object_equal(fo_json_get(fa, OVERRIDES_KEY), fo_json_get(fb, OVERRIDES_KEY));
+    if (fa) json_object_object_del(fa, OVERRIDES_KEY);
+    if (fb) json_object_object_del(fb, OVERRIDES_KEY);
+    if (fa && !json_object_object_length(fa)) json_object_object_del(a, "flinkConfiguration");
+    if (fb && !json_object_object_length(fb)) json_object_object_del(b, "flinkConfiguration");
+    only = only && json_object_equal(a, b);
+  }
+  json_object_put(a);
+  json_object_put(b);
+  const struct fo_opt_int *n = &p->spec.restart_nonce, *ln = &p->last.restart_nonce;
+  return only && !(n->set && (!ln->set || ln->v != n->v));
+}
+
+/* In-place rescaling (kubernetes.operator.job.upgrade.inplace-scaling.enabled, true by default),
+ * as the reference's NativeFlinkService.scale: a change of pipeline.jobvertex-parallelism-overrides
+ * alone, in native mode, on Flink 1.18+ with the adaptive scheduler, the job neither ended nor
+ * reconciling, goes to Flink's resource requirements: an overridden vertex's upper bound becomes
+ * its override (its lower bound only comes down to it, so a scale-up never waits for slots it may
+ * not get). A vertex whose override was removed, or anything Flink refuses, is left to a regular
+ * upgrade. 1 when scaled (the spec recorded as deployed, a Scaling event), 0 when an upgrade must
+ * do it, or a negative errno. */
+static int scale_in_place(struct pass *p, struct fo_flink *f, struct lc_step *s) {
+  const char *sched = fo_conf_get(p->conf, "jobmanager.scheduler");
+  if (is_session(p) || lc_is(fo_spec_mode(&p->spec), "standalone") ||
+      !fo_conf_bool(p->conf, "kubernetes.operator.job.upgrade.inplace-scaling.enabled", true) ||
+      fo_flink1_minor(p->spec.flink_version) < 18 || !sched || strcasecmp(sched, "adaptive") ||
+      terminal(p->st.job_status.state) || lc_is(p->st.job_status.state, "RECONCILING") ||
+      !p->st.job_status.job_id || !scale_only(p))
+    return 0;
+  json_object *last = comparable(p->last_json), *now = NULL, *before = NULL;
+  const char *why;
+  const char *was =
+      fo_json_get_string(fo_json_get_object(last, "flinkConfiguration"), OVERRIDES_KEY);
+  int r = fo_conf_map_parse(fo_conf_get(p->conf, OVERRIDES_KEY), false, &now, &why);
+  if (r == 0) r = fo_conf_map_parse(was, false, &before, &why);
+  json_object_put(last);
+  struct fo_flink_requirements rq = {0};
+  bool changed = false, fallback = r < 0;
+  if (!fallback && !json_object_object_length(now) && !json_object_object_length(before))
+    fallback = true; /* no overrides before nor after */
+  if (!fallback && fo_flink_resource_requirements(f, p->st.job_status.job_id, &rq) < 0)
+    fallback = true;
+  for (size_t i = 0; !fallback && i < rq.n; i++) {
+    const char *o = fo_json_get_string(now, rq.v[i].id);
+    char *end = NULL;
+    long upper = o ? strtol(o, &end, 10) : 0;
+    /* (an override removed: the vertex goes back to the job's parallelism, an upgrade) */
+    bool bad = o ? end == o || *end || upper < 1 || upper > FO_FLINK_MAX_PARALLELISM
+                 : fo_json_get(before, rq.v[i].id) != NULL;
+    if (bad) {
+      fallback = true;
+    } else if (o) {
+      int lower = rq.v[i].lower < upper ? rq.v[i].lower : (int)upper;
+      changed = changed || lower != rq.v[i].lower || upper != rq.v[i].upper;
+      rq.v[i].lower = lower;
+      rq.v[i].upper = (int)upper;
+    }
+  }
+  if (!fallback && changed &&
+      fo_flink_set_resource_requirements(f, p->st.job_status.job_id, &rq) < 0)
+    fallback = true;
+  fo_flink_requirements_free(&rq);
+  json_object_put(now);
+  json_object_put(before);
+  if (fallback) {
+    fo_log("info", "no in-place scaling: upgrading", "\"object\":\"%s\",\"why\":\"%s\"",
+           fo_log_str(p->key), fo_log_str(r < 0 ? why : fo_flink_last_error(f)));
+    return 0;
+  }
+  if (changed) event_record(p->k, p->obj, "Normal", "Scaling", "In-place scaling triggered");
+  struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
+  record(p, &rs->last_reconciled_spec, "running", recorded_mode(p)->name);
+  rs->reconciliation_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
+  p->st.observed_generation = (struct fo_opt_int){true, p->gen};
+  pass_finish(p);
+  s->again = LC_POLL;
+  r = pass_write_status(p);
+  return r < 0 ? r : 1;
+}
+
 /* Starts a transition to the spec in hand with `mode`: the record says what is about to happen,
  * written before anything is stopped. */
 static void begin_mark(struct pass *p, const struct lc_mode *mode, bool job_running,
@@ -698,10 +792,6 @@ static int on_suspended(struct pass *p, struct lc_step *s) {
   p->st.observed_generation = (struct fo_opt_int){true, p->gen}; /* suspended: recorded for later */
   pass_finish(p);
   return pass_write_status(p);
-}
-
-static bool terminal(const char *js) {
-  return lc_is(js, "FAILED") || lc_is(js, "FINISHED") || lc_is(js, "CANCELED");
 }
 
 /* The deployed job never ran: Flink does not say it runs (`js`), the status never saw it run
@@ -894,6 +984,8 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   if (redeploy_requested(p)) return begin_redeploy(p, s, true);
   bool stop = !want_running(p);
   if (stop || spec_changed(p)) {
+    int scaled = stop ? 0 : scale_in_place(p, f, s);
+    if (scaled) return scaled < 0 ? scaled : 0;
     const struct lc_mode *m;
     bool direct;
     char st[16]; /* the job's state as plan_stop found it ("" when Flink did not answer) */

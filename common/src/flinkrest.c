@@ -513,3 +513,72 @@ int fo_flink_health_metrics(struct fo_flink *f, const char *jobid,
   json_object_put(o);
   return 0;
 }
+
+/* A bound of a vertex's parallelism: a whole number from 1 to FO_FLINK_MAX_PARALLELISM. */
+static bool bound(json_object *o, const char *key, int *ret) {
+  json_object *v = fo_json_get(o, key);
+  if (!json_object_is_type(v, json_type_int)) return false;
+  int64_t n = json_object_get_int64(v);
+  if (n < 1 || n > FO_FLINK_MAX_PARALLELISM) return false;
+  *ret = (int)n;
+  return true;
+}
+
+int fo_flink_resource_requirements(struct fo_flink *f, const char *jobid,
+                                   struct fo_flink_requirements *ret) {
+  *ret = (struct fo_flink_requirements){0};
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  int r = job_path(&p, jobid, "/resource-requirements");
+  json_object *o = NULL;
+  if (r == 0) r = call(f, "GET", p.data, NULL, &o);
+  fo_buf_free(&p);
+  if (r < 0) return r;
+  if (!json_object_is_type(o, json_type_object) ||
+      json_object_object_length(o) > FO_FLINK_MAX_VERTICES)
+    return bad(f, o, "a map of job vertices");
+  size_t n = (size_t)json_object_object_length(o);
+  ret->v = calloc(n ? n : 1, sizeof *ret->v);
+  if (!ret->v) {
+    json_object_put(o);
+    return -ENOMEM;
+  }
+  json_object_object_foreach(o, id, req) {
+    struct fo_flink_vertex_req *v = &ret->v[ret->n];
+    json_object *par = fo_json_get_object(req, "parallelism");
+    if (!valid_id(id) || !bound(par, "lowerBound", &v->lower) ||
+        !bound(par, "upperBound", &v->upper) || v->lower > v->upper) {
+      fo_flink_requirements_free(ret);
+      return bad(f, o, "vertex ids and parallelism bounds");
+    }
+    snprintf(v->id, sizeof v->id, "%s", id);
+    ret->n++;
+  }
+  json_object_put(o);
+  return 0;
+}
+
+int fo_flink_set_resource_requirements(struct fo_flink *f, const char *jobid,
+                                       const struct fo_flink_requirements *req) {
+  json_object *body = json_object_new_object();
+  int oom = body ? 0 : -ENOMEM;
+  for (size_t i = 0; !oom && i < req->n; i++) {
+    json_object *par = json_object_new_object(), *v = json_object_new_object();
+    fo_json_set(par, "lowerBound", json_object_new_int(req->v[i].lower), &oom);
+    fo_json_set(par, "upperBound", json_object_new_int(req->v[i].upper), &oom);
+    fo_json_set(v, "parallelism", par, &oom);
+    fo_json_set(body, req->v[i].id, v, &oom);
+  }
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  int r = oom ? oom : job_path(&p, jobid, "/resource-requirements");
+  if (r == 0) r = call(f, "PUT", p.data, body, NULL);
+  fo_buf_free(&p);
+  json_object_put(body);
+  return r;
+}
+
+void fo_flink_requirements_free(struct fo_flink_requirements *r) {
+  free(r->v);
+  *r = (struct fo_flink_requirements){0};
+}

@@ -55,6 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (fo_flink_latest_exception(f, jid, &ex) == 0) free(ex);
   struct fo_flink_health_metrics hm;
   (void)fo_flink_health_metrics(f, jid, &hm);
+  struct fo_flink_requirements rq;
+  if (fo_flink_resource_requirements(f, jid, &rq) == 0) {
+    (void)fo_flink_set_resource_requirements(f, jid, &rq);
+    fo_flink_requirements_free(&rq);
+  }
   t = NULL;
   if (fo_flink_dispose_savepoint(f, "file:///sp/savepoint-1", &t) == 0) free(t);
   (void)fo_flink_cancel(f, jid);

@@ -27,6 +27,7 @@ for t in "$root"/tests/fuzz/fuzz_*.c; do
       printf '\x00{"counts":{"completed":1},"latest":{"completed":{"id":1,"external_path":"file:/cp/chk-1","trigger_timestamp":1},"savepoint":null,"restored":null}}' > "$corpus/checkpoints"
       printf '\x00{"exceptionHistory":{"entries":[{"exceptionName":"E","stacktrace":"s","timestamp":1}]}}' > "$corpus/exceptions"
       printf '\x00[{"id":"numRestarts","value":"3"},{"id":"numberOfCompletedCheckpoints","value":"12"}]' > "$corpus/metrics"
+      printf '\x00{"bc764cd8ddf7a0cff126f51c16239658":{"parallelism":{"lowerBound":1,"upperBound":2}}}' > "$corpus/requirements"
       printf '\x00{"status":{"id":"COMPLETED"},"operation":{"checkpointId":7}}' > "$corpus/cp-done"
       printf '\x00{"status":{"id":"COMPLETED"},"operation":{"failureCause":{"class":"java.lang.Exception","stack-trace":"x"}}}' > "$corpus/cp-failed"
       printf '\x03{"errors":["Job could not be found."]}' > "$corpus/notfound" ;;

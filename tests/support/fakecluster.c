@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "flinkop/buf.h"
 #include "flinkop/jsonpatch.h"
@@ -586,6 +587,10 @@ void fake_tick(struct fake *f) {
     const char *stored = fo_json_get_string(
         fo_json_get_object(fake_get(f, "configmaps", ns, ccm), "data"), graph_key);
     if (ha && stored) f->fl.parallelism = atoi(stored); /* NOLINT: test only */
+    f->fl.adaptive =
+        config_value(conf, "jobmanager.scheduler", v, sizeof v) && !strcasecmp(v, "adaptive");
+    f->fl.vertex_lower = 1; /* the adaptive scheduler's bounds: 1 to the parallelism */
+    f->fl.vertex_upper = f->fl.parallelism;
     if (ha) { /* the job graph, in the cluster's HA ConfigMap */
       json_object *c = fake_get(f, "configmaps", ns, ccm);
       if (!c) {
@@ -800,6 +805,36 @@ long fake_flink_transport(void *ud, const char *method, const char *path, const 
   if (!strcmp(method, "PATCH") && !strcmp(rest, "?mode=cancel")) {
     snprintf(f->fl.job_state, sizeof f->fl.job_state, "CANCELED");
     return reply(f, 202, json_object_new_object(), data, len);
+  }
+  if (!strcmp(rest, "/resource-requirements") && ours) {
+    /* Flink 1.18+: served by the adaptive scheduler only (the default one refuses) */
+    if (!f->fl.adaptive)
+      return status_reply(f, 500, "InternalServerError",
+                          "The scheduler does not support declarative resource requirements", data,
+                          len);
+    if (!strcmp(method, "PUT")) {
+      json_object *b = body ? json_tokener_parse(body) : NULL;
+      json_object *par = fo_json_path(b, FAKE_VERTEX, "parallelism", (const char *)NULL);
+      int64_t lo = 0, hi = 0;
+      if (!par || !fo_json_as_int64(fo_json_get(par, "lowerBound"), &lo) ||
+          !fo_json_as_int64(fo_json_get(par, "upperBound"), &hi) || lo < 1 || hi < lo) {
+        json_object_put(b);
+        return status_reply(f, 400, "BadRequest", "bad requirements", data, len);
+      }
+      json_object_put(b);
+      f->fl.vertex_lower = (int)lo;
+      f->fl.vertex_upper = (int)hi;
+      f->fl.parallelism = (int)hi; /* rescaled in place: the same job */
+      f->fl.requirement_puts++;
+      return reply(f, 200, json_object_new_object(), data, len);
+    }
+    json_object *o = json_object_new_object(), *v = json_object_new_object(),
+                *par = json_object_new_object();
+    json_object_object_add(par, "lowerBound", json_object_new_int(f->fl.vertex_lower));
+    json_object_object_add(par, "upperBound", json_object_new_int(f->fl.vertex_upper));
+    json_object_object_add(v, "parallelism", par);
+    json_object_object_add(o, FAKE_VERTEX, v);
+    return reply(f, 200, o, data, len);
   }
   if (!strcmp(method, "GET") &&
       !strcmp(rest, "/metrics?get=fullRestarts,numRestarts,numberOfCompletedCheckpoints")) {

@@ -29,6 +29,9 @@
 
 struct fake;
 
+/* The one job vertex of the fake JobManager's job. */
+#define FAKE_VERTEX "bc764cd8ddf7a0cff126f51c16239658"
+
 struct fake *fake_new(void);
 void fake_free(struct fake *f);
 
@@ -88,9 +91,12 @@ struct fake_flink_view {
   int checkpoints;
   int disposed; /* savepoints disposed of (POST /savepoint-disposal) */
   char last_disposed[256];
-  int triggered_checkpoints;     /* checkpoints asked for through POST /jobs/:id/checkpoints */
-  char last_checkpoint_type[16]; /* the checkpointType of the last one ("" when none given) */
-  int restarts;                  /* the job's numRestarts metric (from 0 at each start) */
+  int triggered_checkpoints; /* checkpoints asked for through POST /jobs/:id/checkpoints */
+  bool adaptive;             /* jobmanager.scheduler: adaptive (resource requirements served) */
+  int vertex_lower, vertex_upper; /* the job's one vertex (FAKE_VERTEX): its parallelism bounds */
+  int requirement_puts;           /* PUT /jobs/:id/resource-requirements accepted */
+  char last_checkpoint_type[16];  /* the checkpointType of the last one ("" when none given) */
+  int restarts;                   /* the job's numRestarts metric (from 0 at each start) */
 };
 void fake_flink_view(struct fake *f, struct fake_flink_view *ret);
 /* The next savepoint fails. */

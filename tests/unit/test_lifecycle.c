@@ -1372,6 +1372,63 @@ static void test_rollback(void **state) {
   h_free(&h);
 }
 
+/* In-place rescaling: with the adaptive scheduler on Flink 1.18+, a change of
+ * pipeline.jobvertex-parallelism-overrides alone goes to Flink's resource requirements: the same
+ * job runs on (no new start), its vertex's upper bound is the override (the lower one stays), the
+ * spec is recorded as deployed. The override removed, or the default scheduler: an upgrade. */
+static void test_in_place_scaling(void **state) {
+  (void)state;
+  struct h h;
+  struct fake_flink_view v;
+  h_init(&h, "ips");
+  h_create(&h, "last-state", "running", HA ",\"jobmanager.scheduler\":\"adaptive\"", NULL);
+  h_converge(&h, 30, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  int starts = v.starts;
+  assert_int_equal(v.vertex_upper, 2);
+  fake_patch_spec(
+      h.fake, "flinkdeployments", NS, "ips",
+      "{\"flinkConfiguration\":{\"pipeline.jobvertex-parallelism-overrides\":\"" FAKE_VERTEX
+      ":5\"}}");
+  h_converge(&h, 20, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, starts); /* the same job, rescaled */
+  assert_int_equal(v.requirement_puts, 1);
+  assert_int_equal(v.vertex_lower, 1);
+  assert_int_equal(v.vertex_upper, 5);
+  assert_string_equal(h_status(&h, "lifecycleState"), "STABLE");
+  assert_non_null(strstr(fo_json_get_string(fo_json_path(h_fd(&h), "status", "reconciliationStatus",
+                                                         (const char *)NULL),
+                                            "lastReconciledSpec"),
+                         FAKE_VERTEX ":5"));
+  h_passes(&h, 4); /* recorded: nothing more */
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, starts);
+  assert_int_equal(v.requirement_puts, 1);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "ips",
+                  "{\"flinkConfiguration\":{\"pipeline.jobvertex-parallelism-overrides\":null}}");
+  h_converge(&h, 40, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, starts + 1); /* removed: an upgrade */
+  assert_int_equal(v.requirement_puts, 1);
+  h_free(&h);
+
+  h_init(&h, "ips2"); /* the default scheduler: an upgrade */
+  h_create(&h, "last-state", "running", HA, NULL);
+  h_converge(&h, 30, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  starts = v.starts;
+  fake_patch_spec(
+      h.fake, "flinkdeployments", NS, "ips2",
+      "{\"flinkConfiguration\":{\"pipeline.jobvertex-parallelism-overrides\":\"" FAKE_VERTEX
+      ":5\"}}");
+  h_converge(&h, 40, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, starts + 1);
+  assert_int_equal(v.requirement_puts, 0);
+  h_free(&h);
+}
+
 /* savepoint mode: the upgrade's savepoint fails in Flink. Nothing is stopped; the user is told in
  * Flink's words (status.error, a SavepointError Warning, the metric); the next attempt takes the
  * savepoint and the upgrade restores it. */
@@ -2194,6 +2251,7 @@ int main(void) {
       cmocka_unit_test(test_upgrade_after_jobmanager_went_unready),
       cmocka_unit_test(test_rollback),
       cmocka_unit_test(test_kill_during_rollback),
+      cmocka_unit_test(test_in_place_scaling),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
       cmocka_unit_test(test_scale_status),

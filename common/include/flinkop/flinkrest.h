@@ -122,6 +122,27 @@ int fo_flink_health_metrics(struct fo_flink *f, const char *jobid,
 /* The latest of completed/savepoint/restored by id (NULL when none). Borrowed. */
 const struct fo_flink_checkpoint *fo_flink_checkpoints_latest(const struct fo_flink_checkpoints *c);
 
+/* A job vertex's parallelism bounds as the adaptive scheduler takes them (Flink 1.18+):
+ * GET and PUT /jobs/:jobid/resource-requirements,
+ * {"<vertex id>": {"parallelism": {"lowerBound": l, "upperBound": u}}}. */
+#define FO_FLINK_MAX_VERTICES 1024
+#define FO_FLINK_MAX_PARALLELISM 32768
+struct fo_flink_vertex_req {
+  char id[33];
+  int lower, upper; /* 1 <= lower <= upper <= FO_FLINK_MAX_PARALLELISM */
+};
+struct fo_flink_requirements {
+  struct fo_flink_vertex_req *v;
+  size_t n;
+};
+/* 0, -EBADMSG for an answer of another shape (ids not 32 hex digits, bounds out of order or
+ * range, more than FO_FLINK_MAX_VERTICES), or the transport's errno. */
+int fo_flink_resource_requirements(struct fo_flink *f, const char *jobid,
+                                   struct fo_flink_requirements *ret);
+int fo_flink_set_resource_requirements(struct fo_flink *f, const char *jobid,
+                                       const struct fo_flink_requirements *req);
+void fo_flink_requirements_free(struct fo_flink_requirements *r);
+
 /* GET /jobs/:jobid/exceptions: *ret_latest = the newest entry's exceptionName: stacktrace first
  * line (NULL when none). */
 int fo_flink_latest_exception(struct fo_flink *f, const char *jobid, char **ret_latest);
