@@ -11,8 +11,10 @@
 #     restarting in Flink is restarted by the operator (a RestartUnhealthyJob Warning, a new
 #     JobManager pod), through its HA data: the same job id, Flink restored a checkpoint;
 #   - rollback (kubernetes.operator.deployment.rollback.enabled): an upgrade that never becomes
-#     stable goes back to the last stable spec, the job recovered through its HA data.
-# The first two FlinkDeployments run side by side, the rollback's after them. Sourced by run.sh (check/ok/ko, the node, $ROOT;
+#     stable goes back to the last stable spec, the job recovered through its HA data;
+#   - in-place rescaling (the adaptive scheduler, pipeline.jobvertex-parallelism-overrides): the
+#     same job in the same JobManager runs at the new parallelism.
+# The first two FlinkDeployments run side by side, then the rollback's, then the rescaled one. Sourced by run.sh (check/ok/ko, the node, $ROOT;
 # release flink-operator installed).
 
 source "$NODE_TESTS/flink_lib.sh"
@@ -201,5 +203,36 @@ rollback() {
   flink_delete
 }
 
+# In-place rescaling: with the adaptive scheduler, a change of
+# pipeline.jobvertex-parallelism-overrides alone is applied through Flink's resource requirements:
+# Flink runs every vertex at the new parallelism (making a second TaskManager pod), the same job in
+# the same JobManager pod (nothing redeployed).
+in_place() {
+  FD2=ips; CASE="in-place scaling"; KMODE=native; FV=1.20; UMODE=last-state
+  ops_apply "    execution.checkpointing.interval: 2s
+    jobmanager.scheduler: adaptive" '[--rate, "20"]'
+  if ! wait_for 240 stable_running; then ko "$CASE: deployed and running in Flink" "$(fstatus '{.status}')"; flink_delete; return; fi
+  local jid jm0 vids overrides; jid=$(fstatus '{.status.jobStatus.jobId}')
+  jm0=$(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[0].metadata.uid}')
+  parallelism() { flink_rest "/jobs/$jid" | $PY -c 'import json,sys; print(" ".join(sorted({str(v["parallelism"]) for v in json.load(sys.stdin)["vertices"]})))'; }
+  vids=$(flink_rest "/jobs/$jid" | $PY -c 'import json,sys; print(" ".join(v["id"] for v in json.load(sys.stdin)["vertices"]))')
+  check "$CASE: deployed with the adaptive scheduler, every vertex at parallelism 1" "1" "$(parallelism)"
+  overrides=$(for v in $vids; do printf '%s:2,' "$v"; done); overrides=${overrides%,}
+  kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p "{\"spec\":{\"flinkConfiguration\":{\"pipeline.jobvertex-parallelism-overrides\":\"$overrides\"}}}" >/dev/null
+  rescaled() { [ "$(parallelism 2>/dev/null)" = 2 ] && job_running_in_flink; }
+  if wait_for 180 rescaled; then ok "$CASE: Flink runs every vertex at parallelism 2"
+  else ko "$CASE: rescaled in Flink" "parallelism: $(parallelism 2>&1)"$'\n'"$(fstatus '{.status}')"; fi
+  check "$CASE: the same job in the same JobManager pod (nothing redeployed)" "$jid $jm0" \
+    "$(fstatus '{.status.jobStatus.jobId}') $(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[*].metadata.uid}')"
+  check "$CASE: a Scaling event" "Normal In-place scaling triggered" \
+    "$(kubectl -n $FNS get events --field-selector involvedObject.name=$FD2,reason=Scaling -o jsonpath='{.items[0].type} {.items[0].message}')"
+  recorded() { [ "$(fstatus '{.status.lifecycleState}')" = STABLE ] && fstatus '{.status.reconciliationStatus.lastReconciledSpec}' | grep -q "$overrides"; }
+  if wait_for 30 recorded; then ok "$CASE: the overrides recorded as deployed, STABLE"; else ko "$CASE: recorded" "$(fstatus '{.status}')"; fi
+  check "$CASE: Flink made a second TaskManager pod for the new slots" "2" \
+    "$(kubectl -n $FNS get pods -l app=$FD2,component=taskmanager --field-selector status.phase=Running -o name | wc -l)"
+  flink_delete
+}
+
 in_parallel periodic_and_scale unhealthy
 rollback
+in_place
