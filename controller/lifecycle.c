@@ -980,6 +980,28 @@ static int begin_rollback(struct pass *p, struct fo_flink *f, struct lc_step *s)
   return r;
 }
 
+/* kubernetes.operator.job.restart.failed: a job that failed for good (Flink's restart strategy gave
+ * up) is deployed again, as the reference's reconcileOtherChanges does, from what plan_stop finds
+ * it can restore (the latest checkpoint Flink retained on the failure, HA data, a savepoint; in
+ * stateless mode, nothing); nothing is stopped when nothing could bring it back. */
+static int restart_failed(struct pass *p, struct fo_flink *f, struct lc_step *s) {
+  const struct lc_mode *m;
+  bool direct;
+  char st[16];
+  int r = plan_stop(p, f, &m, &direct, st);
+  if (r < 0) return r;
+  if (r == 1 || (m->savepoint && !direct))
+    return fail_wait(p, s, "RestartFailed",
+                     "The job failed and cannot be restarted: no checkpoint, savepoint or HA "
+                     "metadata is known. Manual restore required.");
+  event_record(p->k, p->obj, "Warning", "RestartFailedJob", "Restarting failed job");
+  r = begin(p, m, true, direct, rolled_back(p));
+  s->again = 0.05;
+  s->mode = m->name;
+  if (r == 0) lc_go(p, s, LC_STOP_CLUSTER, "job failed: restart");
+  return r;
+}
+
 static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   if (redeploy_requested(p)) return begin_redeploy(p, s, true);
   bool stop = !want_running(p);
@@ -1018,6 +1040,9 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   }
   int r = lc_observe(p, f, s);
   if (r == 0 && rollback_due(p)) return begin_rollback(p, f, s);
+  if (r == 0 && lc_is(p->st.job_status.state, "FAILED") &&
+      fo_conf_bool(p->conf, "kubernetes.operator.job.restart.failed", false))
+    return restart_failed(p, f, s);
   bool wrote = false, restarted = false;
   if (r == 0) r = health_step(p, f, s, &wrote, &restarted);
   if (r < 0 || restarted) return r;

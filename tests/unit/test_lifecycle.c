@@ -1429,6 +1429,44 @@ static void test_in_place_scaling(void **state) {
   h_free(&h);
 }
 
+/* kubernetes.operator.job.restart.failed: a job that failed for good is deployed again from what
+ * it kept (here its HA data: the same job, its latest checkpoint), with a RestartFailedJob Warning;
+ * without the option a failed job stays FAILED. */
+static void test_restart_failed_job(void **state) {
+  (void)state;
+  struct h h;
+  struct fake_flink_view v;
+  for (int on = 0; on < 2; on++) {
+    h_init(&h, "rf");
+    h_create(&h, "last-state", "running",
+             on ? HA ",\"kubernetes.operator.job.restart.failed\":\"true\"" : HA, NULL);
+    h_converge(&h, 30, NULL, 0);
+    fake_flink_checkpoint(h.fake);
+    fake_flink_view(h.fake, &v);
+    int starts = v.starts;
+    char jid[40];
+    snprintf(jid, sizeof jid, "%s", v.job_id);
+    unsigned long long w0 = h_warnings("RestartFailedJob");
+    fake_flink_set_job_state(h.fake, "FAILED");
+    if (on) {
+      h_converge(&h, 40, NULL, 0);
+      fake_flink_view(h.fake, &v);
+      assert_int_equal(v.starts, starts + 1);
+      assert_string_equal(v.job_state, "RUNNING");
+      assert_string_equal(v.job_id, jid); /* the same job, through its HA data */
+      assert_int_equal(h_warnings("RestartFailedJob"), w0 + 1);
+      assert_string_equal(h_job(&h, "state"), "RUNNING");
+    } else {
+      h_passes(&h, 6);
+      fake_flink_view(h.fake, &v);
+      assert_int_equal(v.starts, starts);
+      assert_string_equal(h_job(&h, "state"), "FAILED");
+      assert_int_equal(h_warnings("RestartFailedJob"), w0);
+    }
+    h_free(&h);
+  }
+}
+
 /* savepoint mode: the upgrade's savepoint fails in Flink. Nothing is stopped; the user is told in
  * Flink's words (status.error, a SavepointError Warning, the metric); the next attempt takes the
  * savepoint and the upgrade restores it. */
@@ -2252,6 +2290,7 @@ int main(void) {
       cmocka_unit_test(test_rollback),
       cmocka_unit_test(test_kill_during_rollback),
       cmocka_unit_test(test_in_place_scaling),
+      cmocka_unit_test(test_restart_failed_job),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
       cmocka_unit_test(test_scale_status),
