@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "flinkop/buf.h"
+#include "flinkop/clock.h"
 #include "flinkop/jsonpatch.h"
 
 struct savepoint {
@@ -645,6 +646,8 @@ void fake_flink_view(struct fake *f, struct fake_flink_view *ret) { *ret = f->fl
 void fake_flink_fail_next_savepoint(struct fake *f) { f->fail_next = true; }
 void fake_flink_fail_next_checkpoint(struct fake *f) { f->fail_next_cp = true; }
 void fake_flink_restarts(struct fake *f, int n) { f->fl.restarts += n; }
+
+void fake_clock_now(struct fake *f) { f->now_ms = (long)fo_clock_ms(); }
 
 void fake_flink_checkpoint(struct fake *f) {
   snprintf(f->fl.last_checkpoint, sizeof f->fl.last_checkpoint, "file:/checkpoints/%s/chk-%d",

@@ -107,6 +107,8 @@ void fake_flink_fail_next_checkpoint(struct fake *f);
 void fake_flink_checkpoint(struct fake *f);
 /* The running job restarts `n` times (its numRestarts metric grows). */
 void fake_flink_restarts(struct fake *f, int n);
+/* The fake JobManager's clock (it starts in 2023 and moves 1 s a tick) set to the real time. */
+void fake_clock_now(struct fake *f);
 /* The job's state as Flink reports it from now on (FAILED, RESTARTING, ...). */
 void fake_flink_set_job_state(struct fake *f, const char *state);
 /* A job submitted to the (session) cluster by hand, RUNNING. */

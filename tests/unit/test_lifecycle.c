@@ -1467,6 +1467,42 @@ static void test_restart_failed_job(void **state) {
   }
 }
 
+/* kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age: a last-state upgrade of a
+ * job whose latest checkpoint is older than that is done with a savepoint (a new job restoring it);
+ * with a recent checkpoint it stays a last-state upgrade (the same job, no savepoint). */
+static void test_last_state_max_checkpoint_age(void **state) {
+  (void)state;
+  struct h h;
+  struct fake_flink_view v;
+  for (int recent = 0; recent < 2; recent++) {
+    h_init(&h, "age");
+    h_create(&h, "last-state", "running",
+             HA
+             ",\"kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age\":\"1 "
+             "min\"",
+             NULL);
+    h_converge(&h, 30, NULL, 0);
+    if (recent) fake_clock_now(h.fake); /* the checkpoint below is taken now */
+    fake_flink_checkpoint(h.fake);
+    fake_flink_view(h.fake, &v);
+    char jid[40];
+    snprintf(jid, sizeof jid, "%s", v.job_id);
+    fake_patch_spec(h.fake, "flinkdeployments", NS, "age", "{\"job\":{\"parallelism\":3}}");
+    h_converge(&h, 40, NULL, 0);
+    fake_flink_view(h.fake, &v);
+    assert_int_equal(v.parallelism, 3);
+    if (recent) {
+      assert_int_equal(v.savepoints, 0);
+      assert_string_equal(v.job_id, jid);
+    } else {
+      assert_int_equal(v.savepoints, 1);
+      assert_string_equal(v.restored_from, v.last_savepoint);
+      assert_string_not_equal(v.job_id, jid);
+    }
+    h_free(&h);
+  }
+}
+
 /* savepoint mode: the upgrade's savepoint fails in Flink. Nothing is stopped; the user is told in
  * Flink's words (status.error, a SavepointError Warning, the metric); the next attempt takes the
  * savepoint and the upgrade restores it. */
@@ -2291,6 +2327,7 @@ int main(void) {
       cmocka_unit_test(test_kill_during_rollback),
       cmocka_unit_test(test_in_place_scaling),
       cmocka_unit_test(test_restart_failed_job),
+      cmocka_unit_test(test_last_state_max_checkpoint_age),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
       cmocka_unit_test(test_scale_status),
