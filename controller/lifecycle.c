@@ -159,10 +159,28 @@ void lc_go(const struct pass *p, struct lc_step *s, enum lc_phase to, const char
 
 /* ---- the cluster ---- */
 
+/* The effective Flink configuration of the cluster that runs: the last stable spec's while rolled
+ * back (the spec in hand is the one rolled back from), else the spec's. A new reference (the
+ * caller puts it); the spec's when the stable one cannot be read. */
+static json_object *running_conf(const struct pass *p) {
+  json_object *stable = NULL, *conf = NULL;
+  bool first;
+  struct fo_parse_error pe = {0};
+  if (rolled_back(p) && p->st.reconciliation_status.last_stable_spec &&
+      fo_reconciled_spec_decode(p->st.reconciliation_status.last_stable_spec, &stable, &first,
+                                &pe) == 0)
+    conf = fo_conf_effective_new(p->default_conf, fo_json_get_object(stable, "flinkConfiguration"));
+  fo_parse_error_clear(&pe);
+  json_object_put(stable);
+  return conf ? conf : json_object_get(p->conf);
+}
+
 struct fo_flink *lc_flink(const struct pass *p) {
   struct fo_buf u;
   fo_buf_init(&u, 4096);
-  int port = (int)fo_conf_whole(p->conf, "rest.port", 1, 65535, CLUSTER_REST_PORT);
+  json_object *conf = running_conf(p);
+  int port = (int)fo_conf_whole(conf, "rest.port", 1, 65535, CLUSTER_REST_PORT);
+  json_object_put(conf);
   struct fo_flink *f = fo_flink_url(&u, p->env->flink_url_template, p->name, p->ns, port) == 0
                            ? fo_flink_new(u.data, 5000)
                            : NULL;
@@ -254,22 +272,22 @@ static int apply(struct pass *p, const struct fo_kube_resource *res, json_object
 
 /* The last stable spec (status.reconciliationStatus.lastStableSpec), read for a rollback: its JSON
  * (*ret_json, owned by the caller), the spec over it (carved from `arena`) and, with `ret_conf`,
- * its effective Flink configuration (owned by the caller). 0, -ENOMEM, or -ENOENT when there is
+ * its effective Flink configuration (owned by the caller). 0, -ENOMEM, or -EBADMSG when there is
  * none or it cannot be read. */
 static int stable_spec(struct pass *p, struct fo_arena *arena, json_object **ret_json,
                        struct fo_spec *ret_spec, json_object **ret_conf) {
   *ret_json = NULL;
   if (ret_conf) *ret_conf = NULL;
   const char *text = p->st.reconciliation_status.last_stable_spec;
-  if (!text) return -ENOENT;
+  if (!text) return -EBADMSG;
   struct fo_parse_error pe = {0};
   bool first;
   int r = fo_reconciled_spec_decode(text, ret_json, &first, &pe);
   fo_parse_error_clear(&pe);
-  if (r < 0) return r == -ENOMEM ? r : -ENOENT;
+  if (r < 0) return r == -ENOMEM ? r : -EBADMSG;
   const struct fo_jv *jv = NULL;
-  if (fo_jv_from_json(arena, *ret_json, &jv) < 0 || fo_spec_read(jv, ret_spec, NULL, "") < 0)
-    return -ENOMEM;
+  if (fo_jv_from_json(arena, *ret_json, &jv) < 0) return -ENOMEM;
+  if (fo_spec_read(jv, ret_spec, NULL, "") < 0) return -EBADMSG;
   if (ret_conf) {
     *ret_conf = fo_conf_effective_new(
         p->default_conf,
@@ -610,7 +628,7 @@ static bool scale_only(struct pass *p) {
  * do it, or a negative errno. */
 static int scale_in_place(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   const char *sched = fo_conf_get(p->conf, "jobmanager.scheduler");
-  if (is_session(p) || lc_is(fo_spec_mode(&p->spec), "standalone") ||
+  if (is_session(p) || rolled_back(p) || lc_is(fo_spec_mode(&p->spec), "standalone") ||
       !fo_conf_bool(p->conf, "kubernetes.operator.job.upgrade.inplace-scaling.enabled", true) ||
       fo_flink1_minor(p->spec.flink_version) < 18 || !sched || strcasecmp(sched, "adaptive") ||
       terminal(p->st.job_status.state) || lc_is(p->st.job_status.state, "RECONCILING") ||
@@ -665,6 +683,30 @@ static int scale_in_place(struct pass *p, struct fo_flink *f, struct lc_step *s)
   s->again = LC_POLL;
   r = pass_write_status(p);
   return r < 0 ? r : 1;
+}
+
+/* The spec recorded as reconciled became stable (its job was seen running since it was deployed):
+ * lastStableSpec is the same spec, the nonces, the desired state and the mode aside (recording a
+ * handled nonce changes only lastReconciledSpec's text). */
+static bool stable_is_reconciled(const struct pass *p) {
+  const char *text = p->st.reconciliation_status.last_stable_spec;
+  json_object *stable = NULL;
+  bool first;
+  struct fo_parse_error pe = {0};
+  if (!text || !p->last_json || fo_reconciled_spec_decode(text, &stable, &first, &pe) < 0) {
+    fo_parse_error_clear(&pe);
+    return false;
+  }
+  fo_parse_error_clear(&pe);
+  json_object *a = comparable(stable), *b = comparable(p->last_json);
+  bool same = a && b && json_object_equal(a, b);
+  json_object *na = fo_json_get(stable, "restartNonce"),
+              *nb = fo_json_get(p->last_json, "restartNonce");
+  same = same && json_object_equal(na, nb);
+  json_object_put(a);
+  json_object_put(b);
+  json_object_put(stable);
+  return same;
 }
 
 /* Starts a transition to the spec in hand with `mode`: the record says what is about to happen,
@@ -794,13 +836,19 @@ static int on_suspended(struct pass *p, struct lc_step *s) {
   return pass_write_status(p);
 }
 
-/* The deployed job never ran: Flink does not say it runs (`js`), the status never saw it run
- * (RECONCILING), and its JobManager was never ready: not now (READY is recorded when Flink answered
- * for the job), and its Deployment never became available. A JobManager that ran and then stopped
- * answering (hung, crash-looping) may hold a job whose state nothing else knows of. */
-static bool job_never_ran(struct pass *p, const char *js) {
+/* The deployed job never ran: Flink does not say it runs (`js`), the status says RECONCILING, its
+ * JobManager is not ready (READY is recorded when Flink answered for the job), and either the
+ * spec never became stable (its job never seen running) or its Deployment never became available.
+ * A JobManager that ran a job seen running and then stopped answering (hung, crash-looping) may
+ * hold state nothing else knows of. */
+static bool job_never_ran(struct pass *p, const char *js, bool planning) {
+  /* (a JobManager that crash-loops from its first start is Ready for a moment each time: its
+   * Deployment was available once, but the status never saw its job run, so the spec it runs
+   * never became stable; that is known while planning, when lastReconciledSpec is the spec that
+   * runs, not once a transition recorded its target there) */
   return !lc_is(js, "RUNNING") && lc_is(p->st.job_status.state, "RECONCILING") &&
-         !lc_is(p->st.jm_deployment_status, "READY") && !lc_jm_was_available(p);
+         !lc_is(p->st.jm_deployment_status, "READY") &&
+         ((planning && !stable_is_reconciled(p)) || !lc_jm_was_available(p));
 }
 
 /* kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age: a running job whose latest
@@ -881,7 +929,7 @@ static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **
                          ? p->st.job_status.upgrade_savepoint_path
                      : si->has_last ? si->last.location
                                     : NULL;
-  bool never_ran = job_never_ran(p, js);
+  bool never_ran = job_never_ran(p, js, true);
   /* Flink says the job never completed a checkpoint or savepoint, nor restored one, and none is
    * known: it kept nothing, and a start from nothing loses no more than a checkpoint would */
   bool kept_nothing =
@@ -915,8 +963,11 @@ static int recover_missing(struct pass *p, struct lc_step *s) {
   const char *js = p->st.job_status.state;
   if (lc_is(js, "FINISHED") || lc_is(js, "FAILED") || lc_is(js, "CANCELED")) return 0;
   const char *on = fo_conf_get(p->conf, "kubernetes.operator.jm-deployment-recovery.enabled");
+  json_object *rc = running_conf(p); /* (the stable spec's, rolled back) */
+  bool ha = fo_conf_ha_enabled(rc);
+  json_object_put(rc);
   const struct lc_mode *m = is_session(p)                           ? &lc_session_mode
-                            : fo_conf_ha_enabled(p->conf)           ? mode_named("last-state")
+                            : ha                                    ? mode_named("last-state")
                             : spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p)
                                                                     : NULL;
   if (!m || (on && !strcasecmp(on, "false"))) {
@@ -933,10 +984,12 @@ static int recover_missing(struct pass *p, struct lc_step *s) {
 }
 
 int lc_restart_unhealthy(struct pass *p, struct lc_step *s, const char *why) {
+  json_object *rc = running_conf(p); /* (the stable spec's, rolled back) */
+  bool ha = fo_conf_ha_enabled(rc);
+  json_object_put(rc);
   const struct lc_mode *m = spec_mode(p)->restore == FROM_NOTHING ? spec_mode(p)
-                            : fo_conf_ha_enabled(p->conf) && ha_has_checkpoint(p)
-                                ? mode_named("last-state")
-                                : NULL;
+                            : ha && ha_has_checkpoint(p)          ? mode_named("last-state")
+                                                                  : NULL;
   if (!m) {
     fo_log("warning", "unhealthy job not restarted: no HA metadata to restore it from",
            "\"object\":\"%s\",\"health\":\"%s\"", fo_log_str(p->key), fo_log_str(why));
@@ -961,8 +1014,8 @@ static bool rollback_due(struct pass *p) {
   if (is_session(p) ||
       !fo_conf_bool(p->conf, "kubernetes.operator.deployment.rollback.enabled", false) ||
       !lc_is(rs->state, "DEPLOYED") || !rs->last_stable_spec || !rs->last_reconciled_spec ||
-      !strcmp(rs->last_stable_spec, rs->last_reconciled_spec) ||
-      lc_is(p->st.job_status.state, "RUNNING") || !rs->reconciliation_timestamp.set)
+      lc_is(p->st.job_status.state, "RUNNING") || lc_is(p->st.job_status.state, "FINISHED") ||
+      !rs->reconciliation_timestamp.set || stable_is_reconciled(p))
     return false;
   int64_t timeout =
       fo_conf_duration(p->conf, "kubernetes.operator.deployment.readiness.timeout", 5 * 60 * 1000);
@@ -989,7 +1042,11 @@ static int begin_rollback(struct pass *p, struct fo_flink *f, struct lc_step *s)
   char st[16];
   int r = plan_stop(p, f, &m, &direct, st);
   if (r < 0) return r;
-  if (r == 1 || (m->savepoint && !direct && !lc_is(st, "RUNNING")))
+  if (lc_is(st, "RUNNING")) { /* it runs after all: the next observation finds it stable */
+    pass_finish(p);
+    return pass_write_status(p);
+  }
+  if (r == 1 || (m->savepoint && !direct))
     return fail_wait(p, s, "RollbackFailed",
                      "The deployment is not stable and cannot be rolled back: nothing could "
                      "restore the job (no checkpoint, savepoint or HA metadata is known). Manual "
@@ -1107,7 +1164,7 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
   /* A job that never ran (still RECONCILING, its JobManager never ready: a crash loop the new spec
    * fixes, say) made no state newer than what it was started from, which the restore uses again:
    * there is no savepoint to wait for, and none could be taken. */
-  if (job_never_ran(p, js)) {
+  if (job_never_ran(p, js, false)) {
     const struct fo_savepoint_info *i = &p->st.job_status.savepoint_info;
     fo_log("info", "upgrade without a savepoint: the job never ran",
            "\"object\":\"%s\",\"restoreFrom\":\"%s\"", fo_log_str(p->key),
@@ -1256,6 +1313,8 @@ static int on_start(struct pass *p, struct lc_step *s) {
   if (r == 0 && p->st.observed_generation.v != p->gen) {
     /* the spec changed while the old cluster went away: start the newest one, and say so */
     record(p, &p->st.reconciliation_status.last_reconciled_spec, "suspended", m->name);
+    if (rolling_back(p)) /* (the newer spec wins over a rollback under way) */
+      pass_set(p, &p->st.reconciliation_status.state, "UPGRADING");
     p->st.observed_generation = (struct fo_opt_int){true, p->gen};
     pass_finish(p);
     r = pass_write_status(p);
@@ -1285,6 +1344,9 @@ static int on_started(struct pass *p, struct lc_step *s) {
   struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
   record(p, &rs->last_reconciled_spec, "running", recorded_mode(p)->name);
   pass_set(p, &rs->state, rolling_back(p) ? "ROLLED_BACK" : "DEPLOYED");
+  /* (the readiness timeout counts from the deploy, as the reference's: a long savepoint before it
+   * is no time the new job had to start) */
+  rs->reconciliation_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
   pass_set(p, &p->st.jm_deployment_status, "DEPLOYING");
   pass_finish(p);
   s->again = LC_POLL;

@@ -87,7 +87,8 @@ const char *lc_observe_job(struct pass *p, struct fo_flink *f, char *state, size
 /* The JobManager Deployment became available since it was made: it is now, or its rollout
  * completed (condition Progressing, reason NewReplicaSetAvailable, which the deployment controller
  * keeps once set). A JobManager that ran and then stopped answering (hung, crash-looping) is not
- * one that never started. False when there is no Deployment or it cannot be read. */
+ * one that never started. False when there is no Deployment; true when it cannot be read (it
+ * may have run). */
 bool lc_jm_was_available(struct pass *p);
 
 /* A periodic snapshot is due: the interval at `key` of the configuration (a Duration; unset or 0:

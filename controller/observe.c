@@ -176,6 +176,7 @@ static json_object *jm_deployment(struct pass *p, int *ret) {
 bool lc_jm_was_available(struct pass *p) {
   int r;
   json_object *dep = jm_deployment(p, &r);
+  if (r < 0) return true; /* not known: it may have run */
   json_object *conds = fo_json_get_array(fo_json_get_object(dep, "status"), "conditions");
   bool was = false;
   for (size_t i = 0; conds && i < json_object_array_length(conds) && !was; i++) {
@@ -354,13 +355,14 @@ int lc_observe(struct pass *p, struct fo_flink *f, struct lc_step *s) {
       pass_set_error(p, LC_UPGRADE_ERROR, ex ? ex : "Job failed");
       free(ex);
     }
-    if (lc_is(js, "RUNNING")) {
-      pass_set_error(p, LC_UPGRADE_ERROR, NULL);
-      /* (rolled back, it runs the stable spec: the one recorded as reconciled never became so) */
-      if (!lc_is(p->st.reconciliation_status.state, "ROLLED_BACK"))
-        pass_set(p, &p->st.reconciliation_status.last_stable_spec,
-                 p->st.reconciliation_status.last_reconciled_spec);
-    }
+    if (lc_is(js, "RUNNING")) pass_set_error(p, LC_UPGRADE_ERROR, NULL);
+    /* a job that runs, or ran to its end, made its spec stable, as the reference's
+     * checkAndUpdateStableSpec says (rolled back, it runs the stable spec: the one recorded as
+     * reconciled never became so) */
+    if ((lc_is(js, "RUNNING") || lc_is(js, "FINISHED")) &&
+        !lc_is(p->st.reconciliation_status.state, "ROLLED_BACK"))
+      pass_set(p, &p->st.reconciliation_status.last_stable_spec,
+               p->st.reconciliation_status.last_reconciled_spec);
     if (!js) s->again = LC_POLL;
   } else {
     s->again = LC_POLL;
