@@ -2286,6 +2286,29 @@ static void test_kill_during_rollback(void **state) {
   }
 }
 
+/* A spec change while the rollback is under way wins over it: the newer spec is deployed, no
+ * rollback is recorded (a fix the user made meanwhile is never left undeployed). */
+static void test_change_during_rollback(void **state) {
+  (void)state;
+  struct h h;
+  struct fake_flink_view v0, v;
+  rollback_setup(&h, &v0);
+  assert_int_equal(h_pass(&h, NULL), 0); /* the rollback begins */
+  assert_string_equal(
+      fo_json_get_string(
+          fo_json_path(h_fd(&h), "status", "reconciliationStatus", (const char *)NULL), "state"),
+      "ROLLING_BACK");
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "kr", "{\"job\":{\"parallelism\":4}}");
+  h_converge(&h, 40, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.parallelism, 4);
+  assert_string_equal(h_status(&h, "lifecycleState"), "STABLE");
+  assert_null(fo_json_get_string(fo_json_path(fake_get(h.fake, "deployments", NS, "kr"), "metadata",
+                                              "annotations", (const char *)NULL),
+                                 CLUSTER_ROLLBACK_ANNOTATION));
+  h_free(&h);
+}
+
 static void test_kill_before_every_write(void **state) {
   (void)state;
   kill_run("savepoint", NULL, "{\"job\":{\"parallelism\":5}}");
@@ -2325,6 +2348,7 @@ int main(void) {
       cmocka_unit_test(test_upgrade_after_jobmanager_went_unready),
       cmocka_unit_test(test_rollback),
       cmocka_unit_test(test_kill_during_rollback),
+      cmocka_unit_test(test_change_during_rollback),
       cmocka_unit_test(test_in_place_scaling),
       cmocka_unit_test(test_restart_failed_job),
       cmocka_unit_test(test_last_state_max_checkpoint_age),
