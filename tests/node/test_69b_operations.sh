@@ -16,7 +16,7 @@
 #     same job in the same JobManager runs at the new parallelism;
 #   - kubernetes.operator.job.restart.failed: a job that failed for good is deployed again from its
 #     latest checkpoint.
-# The first two FlinkDeployments run side by side, then the others one by one. Sourced by run.sh (check/ok/ko, the node, $ROOT;
+# Two FlinkDeployments at a time (pods asking for a quarter of a core each: the node has two). Sourced by run.sh (check/ok/ko, the node, $ROOT;
 # release flink-operator installed).
 
 source "$NODE_TESTS/flink_lib.sh"
@@ -257,6 +257,5 @@ restart_failed() {
 }
 
 in_parallel periodic_and_scale unhealthy
-rollback
-in_place
+in_parallel rollback in_place
 restart_failed
