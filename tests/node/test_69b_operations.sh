@@ -13,9 +13,7 @@
 #   - rollback (kubernetes.operator.deployment.rollback.enabled): an upgrade that never becomes
 #     stable goes back to the last stable spec, the job recovered through its HA data;
 #   - in-place rescaling (the adaptive scheduler, pipeline.jobvertex-parallelism-overrides): the
-#     same job in the same JobManager runs at the new parallelism;
-#   - kubernetes.operator.job.restart.failed: a job that failed for good is deployed again from its
-#     latest checkpoint.
+#     same job in the same JobManager runs at the new parallelism.
 # Two FlinkDeployments at a time (pods asking for a quarter of a core each: the node has two). Sourced by run.sh (check/ok/ko, the node, $ROOT;
 # release flink-operator installed).
 
@@ -235,27 +233,5 @@ in_place() {
   flink_delete
 }
 
-# kubernetes.operator.job.restart.failed: a job whose restart strategy gives up (none here; the
-# Counter fails at 200) is deployed again by the operator from what it kept: Flink restores its
-# latest checkpoint (through HA data, or the retained checkpoint's path).
-restart_failed() {
-  FD2=rf; CASE="failed job restarted"; KMODE=native; FV=1.20; UMODE=last-state
-  ops_apply "    execution.checkpointing.interval: 2s
-    restart-strategy.type: none
-    kubernetes.operator.job.restart.failed: \"true\"" '[--rate, "20", --fail-at, "200"]'
-  if ! wait_for 240 stable_running; then ko "$CASE: deployed and running in Flink" "$(fstatus '{.status}')"; flink_delete; return; fi
-  local jm0; jm0=$(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[0].metadata.uid}')
-  failed() { [ "$(flink_job_state)" = FAILED ]; }
-  if wait_for 60 failed; then ok "$CASE: Flink says the job FAILED (its restart strategy gave up)"; else ko "$CASE: the job fails" "$(flink_job_state)"; fi
-  event() { kubectl -n $FNS get events --field-selector involvedObject.name=$FD2,reason=RestartFailedJob -o jsonpath='{.items[*].type}' | grep -q Warning; }
-  if wait_for 60 event; then ok "$CASE: a RestartFailedJob Warning"; else ko "$CASE: a RestartFailedJob Warning" "$(fstatus '{.status}')"; fi
-  again() { local u; u=$(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[0].metadata.uid}' 2>/dev/null)
-    [ -n "$u" ] && [ "$u" != "$jm0" ] && case $(restored_from 2>/dev/null) in *" checkpoint") true ;; *) false ;; esac; }
-  if wait_for 180 again; then ok "$CASE: a new JobManager pod; Flink says the job restored a checkpoint ($(restored_from))"
-  else ko "$CASE: deployed again from a checkpoint" "$(restored_from 2>&1)"$'\n'"$(fstatus '{.status}')"; fi
-  flink_delete
-}
-
 in_parallel periodic_and_scale unhealthy
 in_parallel rollback in_place
-restart_failed
