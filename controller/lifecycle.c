@@ -159,18 +159,26 @@ void lc_go(const struct pass *p, struct lc_step *s, enum lc_phase to, const char
 
 /* ---- the cluster ---- */
 
+/* status.reconciliationStatus.lastStableSpec decoded into *ret (a new object the caller puts).
+ * 0, -ENOMEM, or -EBADMSG when there is none or it cannot be read. */
+static int stable_json(const struct pass *p, json_object **ret) {
+  *ret = NULL;
+  const char *text = p->st.reconciliation_status.last_stable_spec;
+  if (!text) return -EBADMSG;
+  struct fo_parse_error pe = {0};
+  bool first;
+  int r = fo_reconciled_spec_decode(text, ret, &first, &pe);
+  fo_parse_error_clear(&pe);
+  return r < 0 ? (r == -ENOMEM ? r : -EBADMSG) : 0;
+}
+
 /* The effective Flink configuration of the cluster that runs: the last stable spec's while rolled
  * back (the spec in hand is the one rolled back from), else the spec's. A new reference (the
  * caller puts it); the spec's when the stable one cannot be read. */
 static json_object *running_conf(const struct pass *p) {
   json_object *stable = NULL, *conf = NULL;
-  bool first;
-  struct fo_parse_error pe = {0};
-  if (rolled_back(p) && p->st.reconciliation_status.last_stable_spec &&
-      fo_reconciled_spec_decode(p->st.reconciliation_status.last_stable_spec, &stable, &first,
-                                &pe) == 0)
+  if (rolled_back(p) && stable_json(p, &stable) == 0)
     conf = fo_conf_effective_new(p->default_conf, fo_json_get_object(stable, "flinkConfiguration"));
-  fo_parse_error_clear(&pe);
   json_object_put(stable);
   return conf ? conf : json_object_get(p->conf);
 }
@@ -276,15 +284,9 @@ static int apply(struct pass *p, const struct fo_kube_resource *res, json_object
  * none or it cannot be read. */
 static int stable_spec(struct pass *p, struct fo_arena *arena, json_object **ret_json,
                        struct fo_spec *ret_spec, json_object **ret_conf) {
-  *ret_json = NULL;
   if (ret_conf) *ret_conf = NULL;
-  const char *text = p->st.reconciliation_status.last_stable_spec;
-  if (!text) return -EBADMSG;
-  struct fo_parse_error pe = {0};
-  bool first;
-  int r = fo_reconciled_spec_decode(text, ret_json, &first, &pe);
-  fo_parse_error_clear(&pe);
-  if (r < 0) return r == -ENOMEM ? r : -EBADMSG;
+  int r = stable_json(p, ret_json);
+  if (r < 0) return r;
   const struct fo_jv *jv = NULL;
   if (fo_jv_from_json(arena, *ret_json, &jv) < 0) return -ENOMEM;
   if (fo_spec_read(jv, ret_spec, NULL, "") < 0) return -EBADMSG;
@@ -689,15 +691,8 @@ static int scale_in_place(struct pass *p, struct fo_flink *f, struct lc_step *s)
  * lastStableSpec is the same spec, the nonces, the desired state and the mode aside (recording a
  * handled nonce changes only lastReconciledSpec's text). */
 static bool stable_is_reconciled(const struct pass *p) {
-  const char *text = p->st.reconciliation_status.last_stable_spec;
   json_object *stable = NULL;
-  bool first;
-  struct fo_parse_error pe = {0};
-  if (!text || !p->last_json || fo_reconciled_spec_decode(text, &stable, &first, &pe) < 0) {
-    fo_parse_error_clear(&pe);
-    return false;
-  }
-  fo_parse_error_clear(&pe);
+  if (!p->last_json || stable_json(p, &stable) < 0) return false;
   json_object *a = comparable(stable), *b = comparable(p->last_json);
   bool same = a && b && json_object_equal(a, b);
   json_object *na = fo_json_get(stable, "restartNonce"),
