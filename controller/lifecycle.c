@@ -846,30 +846,40 @@ static bool job_never_ran(struct pass *p, const char *js, bool planning) {
          ((planning && !stable_is_reconciled(p)) || !lc_jm_was_available(p));
 }
 
-/* kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age: a running job whose latest
- * completed checkpoint is older than that (and which started longer ago) is upgraded with a
- * savepoint instead, as the reference's getUpgradeModeBasedOnStateAge does (the rulebook asks for
- * a savepoint directory then). Unlike the reference, a checkpoint in progress is not waited for. */
-static bool checkpoint_too_old(struct pass *p, struct fo_flink *f) {
+/* kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age, as the reference's
+ * getUpgradeModeBasedOnStateAge: a running job that started within the age, or whose latest
+ * completed checkpoint is within it, is upgraded by last-state (AGE_FRESH); one whose newest
+ * checkpoint is still in progress and was triggered within the age is waited for (AGE_PENDING:
+ * nothing stops; the age bounds the wait); otherwise a savepoint is taken (AGE_STALE; the rulebook
+ * asks for a savepoint directory then). Flink not answering counts as fresh: the HA data decides.
+ */
+enum ckpt_age { AGE_FRESH, AGE_PENDING, AGE_STALE };
+static enum ckpt_age checkpoint_age(struct pass *p, struct fo_flink *f) {
   const char *v =
       fo_conf_get(p->conf, "kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age");
   int64_t max_age = 0, now = fo_clock_ms();
-  if (!v || fo_duration_parse(v, &max_age) < 0 || !p->st.job_status.job_id) return false;
+  if (!v || fo_duration_parse(v, &max_age) < 0 || !p->st.job_status.job_id) return AGE_FRESH;
   const char *st = p->st.job_status.start_time;
-  if (st && now - strtoll(st, NULL, 10) < max_age) return false; /* it started recently */
+  if (st && now - strtoll(st, NULL, 10) < max_age) return AGE_FRESH; /* it started recently */
   struct fo_flink_checkpoints ck = {0};
-  if (fo_flink_checkpoints(f, p->st.job_status.job_id, &ck) < 0) return false;
-  bool old = !ck.completed.present || now - ck.completed.timestamp >= max_age;
+  if (fo_flink_checkpoints(f, p->st.job_status.job_id, &ck) < 0) return AGE_FRESH;
+  enum ckpt_age a = ck.completed.present && now - ck.completed.timestamp < max_age ? AGE_FRESH
+                    : ck.pending.present && now - ck.pending.timestamp < max_age   ? AGE_PENDING
+                                                                                   : AGE_STALE;
   fo_flink_checkpoints_free(&ck);
-  if (old)
-    fo_log("info", "last-state upgrade by savepoint: the latest checkpoint is too old",
+  if (a != AGE_FRESH)
+    fo_log("info",
+           a == AGE_PENDING ? "last-state upgrade waits for the checkpoint in progress"
+                            : "last-state upgrade by savepoint: the latest checkpoint is too old",
            "\"object\":\"%s\",\"maxAge\":\"%s\"", fo_log_str(p->key), fo_log_str(v));
-  return old;
+  return a;
 }
 
 /* How a suspend or an upgrade in a stateful mode stops the cluster, decided before anything
  * stops: whatever it stops from, the start must be able to bring the job back.
  *   savepoint, the job running          stop with a savepoint; the start restores it
+ *   last-state, running, a max checkpoint  by checkpoint_age: as below, or wait for the checkpoint
+ *   age set                              in progress, or a savepoint
  *   the job's HA data holds a checkpoint keep it (last-state); Flink restores the checkpoint
  *   a checkpoint or savepoint is known  (Flink's latest, else the status's) the start restores it;
  *                                       a finished job's checkpoints are gone (Flink discards
@@ -881,7 +891,8 @@ static bool checkpoint_too_old(struct pass *p, struct fo_flink *f) {
  *   none of these                       refuse: the job is left as it is (status.error, Warning)
  * Sets st to the job's state (empty when Flink did not answer), *ret_mode and *ret_direct (stop the
  * cluster without a savepoint; upgradeSavepointPath is then what the start restores, NULL for
- * nothing). Returns 0, 1 when refused, or negative errno. */
+ * nothing). Returns 0, 1 when refused, 2 while a last-state upgrade waits for a checkpoint in
+ * progress (checkpoint_age; nothing is decided nor stopped yet), or negative errno. */
 static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **ret_mode,
                      bool *ret_direct, char st[16]) {
   const struct lc_mode *m = spec_mode(p);
@@ -899,9 +910,13 @@ static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **
     if (!lc_is(p->st.job_status.state, js)) pass_set_job_state(p, js);
   }
   if (m->savepoint && lc_is(js, "RUNNING")) return 0;
-  if (m->restore == FROM_HA && lc_is(js, "RUNNING") && checkpoint_too_old(p, f)) {
-    *ret_mode = mode_named("savepoint"); /* a fresh savepoint rather than an old checkpoint */
-    return 0;
+  if (m->restore == FROM_HA && lc_is(js, "RUNNING")) {
+    enum ckpt_age a = checkpoint_age(p, f);
+    if (a == AGE_PENDING) return 2;
+    if (a == AGE_STALE) {
+      *ret_mode = mode_named("savepoint"); /* a fresh savepoint rather than an old checkpoint */
+      return 0;
+    }
   }
   if (ha_has_checkpoint(p)) {
     *ret_mode = mode_named("last-state");
@@ -1037,7 +1052,8 @@ static int begin_rollback(struct pass *p, struct fo_flink *f, struct lc_step *s)
   char st[16];
   int r = plan_stop(p, f, &m, &direct, st);
   if (r < 0) return r;
-  if (lc_is(st, "RUNNING")) { /* it runs after all: the next observation finds it stable */
+  if (lc_is(st,
+            "RUNNING")) { /* it runs after all (r == 2 too): the next observation finds it stable */
     pass_finish(p);
     return pass_write_status(p);
   }
@@ -1067,6 +1083,10 @@ static int restart_failed(struct pass *p, struct fo_flink *f, struct lc_step *s)
   char st[16];
   int r = plan_stop(p, f, &m, &direct, st);
   if (r < 0) return r;
+  if (r == 2) { /* (only a running job waits for a checkpoint) */
+    s->again = LC_POLL;
+    return 0;
+  }
   if (r == 1 || (m->savepoint && !direct))
     return fail_wait(p, s, "RestartFailed",
                      "The job failed and cannot be restarted: no checkpoint, savepoint or HA "
@@ -1090,6 +1110,10 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
     char st[16]; /* the job's state as plan_stop found it ("" when Flink did not answer) */
     int r = plan_stop(p, f, &m, &direct, st);
     if (r < 0) return r;
+    if (r == 2) { /* a checkpoint in progress: asked again at the next poll */
+      s->again = LC_POLL;
+      return 0;
+    }
     if (r == 1) {
       char msg[512];
       const char *js = *st ? st : NULL;
@@ -1167,10 +1191,31 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
     lc_go(p, s, LC_STOP_CLUSTER, "the job never ran: nothing to save");
     return on_stop_cluster(p, f, s);
   }
+  if (!lc_is(js, "RUNNING") && p->st.observed_generation.v != p->gen) {
+    /* A newer spec while the upgrade waits for a job that does not run: planned again from it, so
+     * the user has a way out other than deleting (upgradeMode stateless starts it empty; a
+     * checkpoint or savepoint found by now restores). Still a savepoint to wait for: the newer
+     * spec is the target from now on. */
+    const struct lc_mode *m;
+    bool direct;
+    char st2[16];
+    int r = plan_stop(p, f, &m, &direct, st2);
+    if (r < 0) return r;
+    if (r == 0 && (direct || !m->savepoint)) {
+      r = begin(p, m, true, direct, false);
+      s->again = 0.05;
+      s->mode = m->name;
+      if (r == 0) lc_go(p, s, LC_STOP_CLUSTER, "newer spec while waiting: planned again");
+      return r;
+    }
+    record(p, &p->st.reconciliation_status.last_reconciled_spec, "suspended",
+           recorded_mode(p)->name);
+    p->st.observed_generation = (struct fo_opt_int){true, p->gen};
+  }
   if (!lc_is(js, "RUNNING")) {
     pass_set_error(p, LC_UPGRADE_ERROR,
                    "Job is not running: the savepoint upgrade waits for it (upgradeMode savepoint "
-                   "needs a running job)");
+                   "needs a running job; a change to upgradeMode stateless starts it empty)");
     pass_finish(p);
     s->again = LC_POLL * 2;
     return pass_write_status(p);

@@ -431,6 +431,17 @@ int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_
   r = read_cp(fo_json_get(latest, "completed"), &ret->completed, "trigger_timestamp");
   if (r == 0) r = read_cp(fo_json_get(latest, "savepoint"), &ret->savepoint, "trigger_timestamp");
   if (r == 0) r = read_cp(fo_json_get(latest, "restored"), &ret->restored, "restore_timestamp");
+  json_object *hist = fo_json_get(o, "history");
+  json_object *newest =
+      hist && json_object_is_type(hist, json_type_array) && json_object_array_length(hist) > 0
+          ? json_object_array_get_idx(hist, 0)
+          : NULL;
+  const char *hs = fo_json_get_string(newest, "status");
+  if (r == 0 && hs && strcmp(hs, "IN_PROGRESS") == 0) {
+    r = read_cp(newest, &ret->pending, "trigger_timestamp");
+    free(ret->pending.external_path);
+    ret->pending.external_path = NULL;
+  }
   json_object_put(o);
   if (r < 0) fo_flink_checkpoints_free(ret);
   return r;

@@ -5,6 +5,9 @@
 # mode, fault and timing (the faults land at the same points of the scenario; the processes'
 # own timing is not replayed).
 # usage: tests/chaos/run.sh [SEED] [TRIALS]      (default: seed from the clock, 12 trials)
+#   FO_CHAOS_MODE=last-state FO_CHAOS_FAULT=restart-apiserver pin every trial's mode or fault (the
+#   seed still draws them, so the timings of a seed stay the same). A violation keeps the
+#   simulator's record, the logs and the namespace's ConfigMaps in /tmp/fo-chaos-violation-*.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -37,6 +40,7 @@ violations=0; results=()
 log "seed $SEED, $TRIALS trials, cluster $FO_CLUSTER_DIR"
 for i in $(seq 1 "$TRIALS"); do
   mode=${modes[RANDOM % ${#modes[@]}]}; fault=${faults[RANDOM % ${#faults[@]}]}; delay=$((RANDOM % 1500))
+  mode=${FO_CHAOS_MODE:-$mode}; fault=${FO_CHAOS_FAULT:-$fault}
   name=t$i; phase=converged; want=3; why=""
   manifest $name "$mode" | kubectl apply -f - >/dev/null
   if ! wait_for 60 check $name "$mode" converged; then why="first deploy: $(check $name "$mode" converged | head -3)"; fi
@@ -75,7 +79,13 @@ for i in $(seq 1 "$TRIALS"); do
   fi
   kubectl -n $ns delete flinkdep $name --wait=false >/dev/null 2>&1
   if [ -z "$why" ] && ! wait_for 60 check $name "$mode" gone; then why="delete: $(check $name "$mode" gone | head -3 | tr '\n' ';')"; fi
-  if [ -n "$why" ]; then violations=$((violations + 1)); r="VIOLATION"; else r="ok"; fi
+  if [ -n "$why" ]; then
+    violations=$((violations + 1)); r="VIOLATION"
+    kept=$(mktemp -d "/tmp/fo-chaos-violation-$SEED-$i-XXXXXX")
+    cp -r "$FO_CLUSTER_DIR/logs" "$FLINKSIM_STATE" "$kept/" 2>/dev/null
+    kubectl -n $ns get configmaps -o yaml > "$kept/configmaps.yaml" 2>&1
+    log "trial $i: the record and the logs are kept in $kept"
+  else r="ok"; fi
   results+=("$i $mode $fault ${delay}ms $r")
   log "trial $i: $mode, $fault at +${delay}ms: $r${why:+ - $why}"
 done

@@ -13,7 +13,11 @@
 #   - rollback (kubernetes.operator.deployment.rollback.enabled): an upgrade that never becomes
 #     stable goes back to the last stable spec, the job recovered through its HA data;
 #   - in-place rescaling (the adaptive scheduler, pipeline.jobvertex-parallelism-overrides): the
-#     same job in the same JobManager runs at the new parallelism.
+#     same job in the same JobManager runs at the new parallelism;
+#   - kubernetes.operator.job.restart.failed: a job that failed for good in Flink is deployed again
+#     and restores its latest checkpoint, its count going on;
+#   - kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age: a last-state upgrade
+#     of a job without a recent checkpoint goes through a savepoint Flink took and restored.
 # Two FlinkDeployments at a time (pods asking for a quarter of a core each: the node has two). Sourced by run.sh (check/ok/ko, the node, $ROOT;
 # release flink-operator installed).
 
@@ -233,5 +237,72 @@ in_place() {
   flink_delete
 }
 
+# kubernetes.operator.job.restart.failed: the Counter fails once at 200 (--fail-once: a file on the
+# volume says it did), with no restarts in Flink: the job FAILED. The operator deploys it again
+# (a RestartFailedJob Warning, a new JobManager pod); Flink restores the latest checkpoint it
+# retained, the count goes on and the job keeps running.
+restart_failed() {
+  FD2=rf; CASE="failed job restarted"; KMODE=native; FV=1.20; UMODE=last-state
+  local marker=$DATA/rf-failed-once; rm -f "$marker"
+  ops_apply "    execution.checkpointing.interval: 2s
+    restart-strategy.type: none
+    kubernetes.operator.job.restart.failed: \"true\"" "[--rate, \"20\", --fail-at, \"200\", --fail-once, \"$marker\"]"
+  if ! wait_for 240 stable_running; then ko "$CASE: deployed and running in Flink" "$(fstatus '{.status}')"; flink_delete; return; fi
+  local jm0; jm0=$(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[0].metadata.uid}')
+  failed() { [ "$(flink_job_state)" = FAILED ]; }
+  if wait_for 60 failed; then ok "$CASE: Flink says the job FAILED (the count reached 200, no restarts)"; else ko "$CASE: the job fails" "$(flink_job_state)"; fi
+  check "$CASE: the Counter failed through --fail-once" "yes" "$([ -f "$marker" ] && echo yes)"
+  event() { kubectl -n $FNS get events --field-selector involvedObject.name=$FD2,reason=RestartFailedJob -o jsonpath='{.items[*].type}' | grep -q Warning; }
+  if wait_for 60 event; then ok "$CASE: a RestartFailedJob Warning"; else ko "$CASE: a RestartFailedJob Warning" "$(fstatus '{.status}')"; fi
+  again() { local u; u=$(kubectl -n $FNS get pods -l app=$FD2,component=jobmanager -o jsonpath='{.items[0].metadata.uid}' 2>/dev/null)
+    [ -n "$u" ] && [ "$u" != "$jm0" ] && stable_running; }
+  if wait_for 240 again; then ok "$CASE: deployed again: a new JobManager pod, STABLE, Flink runs the job"
+  else ko "$CASE: deployed again" "$(fstatus '{.status}')"$'\n'"$(kubectl -n $FNS get pods -l app=$FD2 2>&1)"; flink_delete; return; fi
+  case $(restored_from) in
+    *" checkpoint") ok "$CASE: Flink says the job restored a checkpoint ($(restored_from))" ;;
+    *) ko "$CASE: restored a checkpoint" "$(restored_from)" ;;
+  esac
+  local r; r=$(counter restored 2>/dev/null)
+  if wait_for 60 counting && [ "$(counter restored)" -gt 0 ] && [ "$(counter restored)" -lt 200 ]; then
+    ok "$CASE: the count went on from $(counter restored), a checkpoint's from before the failure"
+  else ko "$CASE: the count went on from the checkpoint" "restored $(counter restored 2>&1)"; fi
+  past() { [ "$(counter count 2>/dev/null || echo 0)" -gt 220 ]; }
+  if wait_for 60 past && [ "$(flink_job_state)" = RUNNING ]; then ok "$CASE: it counts past 200 and keeps running ($(counter count))"
+  else ko "$CASE: running past the failure" "count $(counter count 2>&1), $(flink_job_state)"; fi
+  flink_delete
+}
+
+# kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age: checkpoints every hour, so
+# the job has none when its spec changes 20 s after it started; the last-state upgrade is done with
+# a savepoint (which Flink took and the new job restored, on the volume), the count going on.
+# Without the rule it would start empty: nothing else could restore it.
+max_age() {
+  FD2=age; CASE="max checkpoint age"; KMODE=native; FV=1.20; UMODE=last-state
+  ops_apply "    execution.checkpointing.interval: 60 min
+    kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age: 20 s" '[--rate, "20"]'
+  if ! wait_for 240 stable_running || ! wait_for 60 counting; then ko "$CASE: deployed and running in Flink" "$(fstatus '{.status}')"; flink_delete; return; fi
+  local jid; jid=$(fstatus '{.status.jobStatus.jobId}')
+  older() { [ $(( $(now_ms) - $(fstatus '{.status.jobStatus.startTime}') )) -gt 25000 ]; }
+  wait_for 60 older
+  check "$CASE: Flink completed no checkpoint" "0" "$(completed_checkpoints)"
+  local c0; c0=$(counter count)
+  kubectl -n $FNS patch flinkdeployment $FD2 --type merge -p '{"spec":{"job":{"args":["--rate","21"]}}}' >/dev/null
+  upgraded() { [ "$(fstatus '{.status.observedGeneration}')" = "$(kubectl -n $FNS get flinkdeployment $FD2 -o jsonpath='{.metadata.generation}')" ] \
+    && [ "$(fstatus '{.status.jobStatus.jobId}')" != "$jid" ] && stable_running; }
+  if wait_for 300 upgraded; then ok "$CASE: upgraded: STABLE, Flink runs the new job"
+  else ko "$CASE: upgraded" "$(fstatus '{.status}')"; flink_delete; return; fi
+  local rf; rf=$(restored_from)
+  case $rf in
+    *" savepoint") ok "$CASE: Flink says the new job restored a savepoint ($rf)" ;;
+    *) ko "$CASE: restored a savepoint" "$rf" ;;
+  esac
+  check "$CASE: the savepoint restored is on the volume and is the status's last savepoint" "yes $(last_sp)" \
+    "$(on_volume "${rf% *}" && echo yes) ${rf% *}"
+  if wait_for 60 counting && [ "$(counter restored)" -ge "$c0" ]; then ok "$CASE: the count went on from $(counter restored) (it was $c0 before the change)"
+  else ko "$CASE: the count went on" "restored $(counter restored 2>&1), before $c0"; fi
+  flink_delete
+}
+
 in_parallel periodic_and_scale unhealthy
 in_parallel rollback in_place
+in_parallel restart_failed max_age

@@ -547,6 +547,7 @@ void fake_tick(struct fake *f) {
     snprintf(f->fl.restored_from, sizeof f->fl.restored_from, "%s",
              config_value(conf, "execution.savepoint.path", v, sizeof v) ? v : "");
     f->fl.last_checkpoint[0] = 0;
+    f->fl.pending_checkpoint_ms = 0;
     if (config_value(conf, "execution.target", v, sizeof v) && !strcmp(v, "kubernetes-session")) {
       f->fl.job_state[0] = '\0'; /* a session cluster: it runs what is sent to it */
       f->fl.restored_from[0] = '\0';
@@ -649,7 +650,9 @@ void fake_flink_restarts(struct fake *f, int n) { f->fl.restarts += n; }
 
 void fake_clock_now(struct fake *f) { f->now_ms = (long)fo_clock_ms(); }
 
+void fake_flink_checkpoint_begin(struct fake *f, long ms) { f->fl.pending_checkpoint_ms = ms; }
 void fake_flink_checkpoint(struct fake *f) {
+  f->fl.pending_checkpoint_ms = 0;
   snprintf(f->fl.last_checkpoint, sizeof f->fl.last_checkpoint, "file:/checkpoints/%s/chk-%d",
            f->fl.job_id, ++f->fl.checkpoints);
 }
@@ -865,6 +868,16 @@ long fake_flink_transport(void *ud, const char *method, const char *path, const 
     json_object_object_add(l, "restored",
                            checkpoint_json(f->fl.restored_from, 0, "restore_timestamp", f->now_ms));
     json_object_object_add(o, "latest", l);
+    json_object *hist = json_object_new_array();
+    if (f->fl.pending_checkpoint_ms) { /* newest first, as Flink lists them */
+      json_object *pc = json_object_new_object();
+      json_object_object_add(pc, "id", json_object_new_int(f->fl.checkpoints + 1));
+      json_object_object_add(pc, "status", json_object_new_string("IN_PROGRESS"));
+      json_object_object_add(pc, "trigger_timestamp",
+                             json_object_new_int64(f->fl.pending_checkpoint_ms));
+      json_object_array_add(hist, pc);
+    }
+    json_object_object_add(o, "history", hist);
     return reply(f, 200, o, data, len);
   }
   if (!strcmp(method, "GET") && !strcmp(rest, "/exceptions"))

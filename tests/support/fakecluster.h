@@ -97,6 +97,7 @@ struct fake_flink_view {
   int requirement_puts;           /* PUT /jobs/:id/resource-requirements accepted */
   char last_checkpoint_type[16];  /* the checkpointType of the last one ("" when none given) */
   int restarts;                   /* the job's numRestarts metric (from 0 at each start) */
+  long pending_checkpoint_ms;     /* a checkpoint in progress, triggered then (0: none) */
 };
 void fake_flink_view(struct fake *f, struct fake_flink_view *ret);
 /* The next savepoint fails. */
@@ -105,6 +106,9 @@ void fake_flink_fail_next_savepoint(struct fake *f);
 void fake_flink_fail_next_checkpoint(struct fake *f);
 /* The running job completes a checkpoint (file:/checkpoints/<job id>/chk-N). */
 void fake_flink_checkpoint(struct fake *f);
+/* The running job begins a checkpoint, triggered at `ms` (the newest of the history, IN_PROGRESS,
+ * until fake_flink_checkpoint completes it). */
+void fake_flink_checkpoint_begin(struct fake *f, long ms);
 /* The running job restarts `n` times (its numRestarts metric grows). */
 void fake_flink_restarts(struct fake *f, int n);
 /* The fake JobManager's clock (it starts in 2023 and moves 1 s a tick) set to the real time. */

@@ -1469,12 +1469,15 @@ static void test_restart_failed_job(void **state) {
 
 /* kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age: a last-state upgrade of a
  * job whose latest checkpoint is older than that is done with a savepoint (a new job restoring it);
- * with a recent checkpoint it stays a last-state upgrade (the same job, no savepoint). */
+ * with a recent checkpoint it stays a last-state upgrade (the same job, no savepoint); with an old
+ * one but a checkpoint in progress, triggered within the age, the upgrade waits for it (nothing
+ * stops, no savepoint) and then goes by last-state. */
 static void test_last_state_max_checkpoint_age(void **state) {
   (void)state;
   struct h h;
   struct fake_flink_view v;
-  for (int recent = 0; recent < 2; recent++) {
+  enum { OLD, RECENT, PENDING };
+  for (int c = OLD; c <= PENDING; c++) {
     h_init(&h, "age");
     h_create(&h, "last-state", "running",
              HA
@@ -1482,16 +1485,29 @@ static void test_last_state_max_checkpoint_age(void **state) {
              "min\"",
              NULL);
     h_converge(&h, 30, NULL, 0);
-    if (recent) fake_clock_now(h.fake); /* the checkpoint below is taken now */
+    if (c == RECENT) fake_clock_now(h.fake); /* the checkpoint below is taken now */
     fake_flink_checkpoint(h.fake);
+    if (c == PENDING) fake_flink_checkpoint_begin(h.fake, (long)fo_clock_ms());
     fake_flink_view(h.fake, &v);
     char jid[40];
     snprintf(jid, sizeof jid, "%s", v.job_id);
+    int starts = v.starts;
     fake_patch_spec(h.fake, "flinkdeployments", NS, "age", "{\"job\":{\"parallelism\":3}}");
+    if (c == PENDING) {
+      h_passes(&h, 5);
+      fake_flink_view(h.fake, &v);
+      assert_int_equal(v.starts, starts); /* nothing stopped */
+      assert_string_equal(v.job_state, "RUNNING");
+      assert_int_equal(v.savepoints, 0);
+      assert_int_equal(v.parallelism, 2);
+      assert_string_equal(h_status(&h, "lifecycleState"), "STABLE");
+      fake_clock_now(h.fake);
+      fake_flink_checkpoint(h.fake); /* it completes */
+    }
     h_converge(&h, 40, NULL, 0);
     fake_flink_view(h.fake, &v);
     assert_int_equal(v.parallelism, 3);
-    if (recent) {
+    if (c != OLD) {
       assert_int_equal(v.savepoints, 0);
       assert_string_equal(v.job_id, jid);
     } else {
@@ -1501,6 +1517,52 @@ static void test_last_state_max_checkpoint_age(void **state) {
     }
     h_free(&h);
   }
+}
+
+/* A savepoint upgrade waits for a job that does not run (nothing else could restore it: Flink does
+ * not answer, and no checkpoint or savepoint is known). A newer spec is planned again: still in
+ * savepoint mode it is waited for as well; upgradeMode stateless, the user's consent to start it
+ * empty, is the way out short of deleting. Before it nothing is stopped. */
+static void test_savepoint_wait_way_out(void **state) {
+  (void)state;
+  struct h h;
+  struct fake_flink_view v;
+  char msg[1024];
+  h_init(&h, "wayout");
+  h_create(&h, "savepoint", "running", "", NULL);
+  h_converge(&h, 30, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  int starts = v.starts;
+  fake_flink_unavailable(h.fake, true); /* the JobManager answers 503 from now on */
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "wayout", "{\"job\":{\"parallelism\":3}}");
+  h_passes(&h, 6);
+  assert_int_equal(h_phase(&h), LC_STOP_SAVEPOINT);
+  assert_non_null(strstr(h_error_message(&h, msg, sizeof msg), "Job is not running"));
+  assert_non_null(fake_get(h.fake, "deployments", NS, "wayout")); /* nothing stopped */
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, starts);
+  assert_int_equal(v.savepoints, 0);
+  /* a newer spec still in savepoint mode: still waited for, the newer spec the target */
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "wayout", "{\"job\":{\"parallelism\":4}}");
+  h_passes(&h, 4);
+  assert_int_equal(h_phase(&h), LC_STOP_SAVEPOINT);
+  assert_non_null(fake_get(h.fake, "deployments", NS, "wayout"));
+  assert_string_equal(h_status(&h, "lifecycleState"), "UPGRADING");
+  /* the way out: stateless */
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "wayout",
+                  "{\"job\":{\"upgradeMode\":\"stateless\"}}");
+  h_passes(&h, 2);
+  assert_int_not_equal(h_phase(&h), LC_STOP_SAVEPOINT);
+  fake_flink_unavailable(h.fake, false);
+  h_converge(&h, 40, NULL, 0);
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, starts + 1);
+  assert_string_equal(v.job_state, "RUNNING");
+  assert_string_equal(v.restored_from, "");
+  assert_int_equal(v.parallelism, 4);
+  assert_int_equal(v.savepoints, 0);
+  assert_string_equal(h_status(&h, "lifecycleState"), "STABLE");
+  h_free(&h);
 }
 
 /* savepoint mode: the upgrade's savepoint fails in Flink. Nothing is stopped; the user is told in
@@ -2352,6 +2414,7 @@ int main(void) {
       cmocka_unit_test(test_in_place_scaling),
       cmocka_unit_test(test_restart_failed_job),
       cmocka_unit_test(test_last_state_max_checkpoint_age),
+      cmocka_unit_test(test_savepoint_wait_way_out),
       cmocka_unit_test(test_upgrade_savepoint_fails),
       cmocka_unit_test(test_resume_without_ha_data),
       cmocka_unit_test(test_scale_status),

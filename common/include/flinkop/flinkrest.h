@@ -105,6 +105,9 @@ struct fo_flink_checkpoint {
 struct fo_flink_checkpoints {
   bool enabled; /* false: "Checkpointing has not been enabled" */
   struct fo_flink_checkpoint completed, savepoint, restored;
+  /* the newest entry of the history when Flink says it is IN_PROGRESS (id and trigger_timestamp;
+   * never an external_path) */
+  struct fo_flink_checkpoint pending;
 };
 /* GET /jobs/:jobid/checkpoints */
 int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_checkpoints *ret);

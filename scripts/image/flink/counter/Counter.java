@@ -14,6 +14,8 @@
  *   --fail-at N     throw when the count reaches N: with restarts the job keeps failing from its
  *                   latest checkpoint, without them it fails
  *   --finish-at N   the source ends after N elements, so the job finishes
+ *   --fail-once F   with --fail-at: throw only if the file F could be created (it did not exist),
+ *                   so the job fails once, on a volume every TaskManager shares
  */
 package flinkop.examples;
 
@@ -32,9 +34,14 @@ public final class Counter {
 
   public static void main(String[] args) throws Exception {
     long rate = 20, failAt = -1, finishAt = Long.MAX_VALUE;
+    String failOnce = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (i + 1 >= args.length) throw new IllegalArgumentException("Counter: " + a + " needs a value");
+      if (a.equals("--fail-once")) {
+        failOnce = args[++i];
+        continue;
+      }
       long v = Long.parseLong(args[++i]);
       switch (a) {
         case "--rate": rate = v; break;
@@ -51,7 +58,7 @@ public final class Counter {
     env.fromSequence(1, finishAt).name("sequence")
         .map(new Throttle(sleepMicros)).name("throttle")
         .keyBy(x -> 0L, Types.LONG)
-        .process(new Count(fail)).name("counter").uid("counter")
+        .process(new Count(fail, failOnce)).name("counter").uid("counter")
         .filter(c -> c % 100 == 0).name("every-100th")
         .print();
     env.execute("counter");
@@ -73,12 +80,14 @@ public final class Counter {
 
   static final class Count extends KeyedProcessFunction<Long, Long, Long> {
     private final long failAt;
+    private final String failOnce;
     private transient ValueState<Long> state;
     private transient volatile long count, restored;
     private transient boolean first;
 
-    Count(long failAt) {
+    Count(long failAt, String failOnce) {
       this.failAt = failAt;
+      this.failOnce = failOnce;
     }
 
     @Override
@@ -98,7 +107,8 @@ public final class Counter {
         first = false;
       }
       n++;
-      if (n == failAt) throw new IllegalStateException("Counter: the count reached --fail-at " + failAt);
+      if (n == failAt && (failOnce == null || new java.io.File(failOnce).createNewFile()))
+        throw new IllegalStateException("Counter: the count reached --fail-at " + failAt);
       state.update(n);
       count = n;
       out.collect(n);
