@@ -210,7 +210,7 @@ class Cluster:
         data = {"counter": str(cpid + 1), f"checkpointID-{cpid:019d}": json.dumps({"path": path})}
         for name, d in ((self.ha_cm_name(job.jid), data), (f"{self.name}-cluster-config-map", {self.graph_key(job.jid): "sim", "leader": "sim"})):
             code, _ = KUBE.req("PATCH", f"/api/v1/namespaces/{self.ns}/configmaps/{name}", {"data": d}, "application/merge-patch+json")
-            if code == 404:
+            if code == 404 and not self.stopped:  # (a JobManager stopped meanwhile makes none)
                 KUBE.req("POST", f"/api/v1/namespaces/{self.ns}/configmaps",
                          {"metadata": {"name": name, "namespace": self.ns, "labels": self.ha_labels()}, "data": d})
 
@@ -730,6 +730,14 @@ def watch_deployments(ns):
                 continue
             for d in lst["items"]:
                 on_deployment("ADDED", d)
+            # a Deployment deleted while the watch was down is not in the list: its JobManager is
+            # gone too (an informer's re-list says so with a delete)
+            listed = {f"{d['metadata']['namespace']}/{d['metadata']['name']}" for d in lst["items"]}
+            with LOCK:
+                gone = [c for k, c in CLUSTERS.items()
+                        if k not in listed and not c.stopped and c.uid and (not ns or c.ns == ns)]
+            for c in gone:
+                c.stop()
             rv = lst["metadata"]["resourceVersion"]
             while True:
                 with KUBE.watch(path, rv) as resp:
