@@ -1,6 +1,7 @@
 #include "flinkop/defaults.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "flinkop/jsonpatch.h"
 #include "flinkop/model.h"
@@ -61,6 +62,28 @@ int fo_defaults_patch(const struct fo_jv *obj, const char *service_account,
     r = fill(patch, fo_jv_get_object(metadata, "labels"), "/metadata/labels", FO_MANAGED_BY_LABEL,
              json_object_new_string(FO_MANAGED_BY_VALUE));
   }
+  bool session_job = fo_flinksessionjob_type(fo_jv_get_string(obj, "apiVersion"),
+                                             fo_jv_get_string(obj, "kind"));
+  const char *target = session_job ? fo_jv_get_string(spec, "deploymentName") : NULL;
+  if (r == 0 && metadata && target) {
+    /* the reference's target.session label (set, whatever it was), for selecting a session
+     * cluster's jobs */
+    const struct fo_jv *labels = fo_jv_get_object(metadata, "labels");
+    const char *have = fo_jv_get_string(labels, FO_TARGET_SESSION_LABEL);
+    if (labels && have && strcmp(have, target) != 0) {
+      struct fo_buf ptr;
+      fo_buf_init(&ptr, 4096);
+      json_object *v = json_object_new_string(target);
+      r = v && fo_buf_puts(&ptr, "/metadata/labels") == 0 &&
+                  fo_pointer_append(&ptr, FO_TARGET_SESSION_LABEL) == 0
+              ? fo_patch_add(patch, "replace", ptr.data, v)
+              : (json_object_put(v), -ENOMEM);
+      fo_buf_free(&ptr);
+    } else if (!have) {
+      r = fill(patch, labels, "/metadata/labels", FO_TARGET_SESSION_LABEL,
+               json_object_new_string(target));
+    }
+  }
   if (r == 0 && spec) {
     const struct fo_jv *job = fo_jv_get_object(spec, "job");
     if (job) {
@@ -68,6 +91,7 @@ int fo_defaults_patch(const struct fo_jv *obj, const char *service_account,
       if (r == 0)
         r = fill(patch, job, "/spec/job", "upgradeMode", json_object_new_string("stateless"));
     }
+    if (session_job) goto done; /* the rest is a cluster's */
     if (r == 0) r = fill(patch, spec, "/spec", "mode", json_object_new_string("native"));
     if (r == 0 && service_account && *service_account && !template_account(spec))
       r = fill(patch, spec, "/spec", "serviceAccount", json_object_new_string(service_account));
@@ -75,6 +99,7 @@ int fo_defaults_patch(const struct fo_jv *obj, const char *service_account,
     if (r == 0 && (!jm || jm->type == FO_JOBJECT))
       r = fill(patch, jm, "/spec/jobManager", "replicas", json_object_new_int(1));
   }
+done:
   if (r < 0) {
     json_object_put(patch);
     return r;

@@ -192,6 +192,7 @@ int fo_spec_read(const struct fo_jv *spec_json, struct fo_spec *out, struct fo_f
   rd_component(&r, spec_json, "jobManager", &out->job_manager);
   rd_component(&r, spec_json, "taskManager", &out->task_manager);
   out->restart_nonce = rd_int(&r, spec_json, "restartNonce", INT64_MIN, INT64_MAX);
+  out->deployment_name = rd_string(&r, spec_json, "deploymentName");
   rd_job(&r, spec_json, &out->job);
   fo_buf_free(&r.path);
   return r.rc;
@@ -217,10 +218,17 @@ int fo_deployment_read(const struct fo_jv *root, struct fo_deployment *out,
   return fo_spec_read(spec, &out->spec, errs, "spec");
 }
 
-bool fo_flinkdeployment_type(const char *api_version, const char *kind) {
-  if (!kind || strcmp(kind, FO_KIND) != 0 || !api_version) return false;
+static bool our_group(const char *api_version) {
   size_t g = strlen(FO_API_GROUP);
-  return strncmp(api_version, FO_API_GROUP, g) == 0 && api_version[g] == '/';
+  return api_version && strncmp(api_version, FO_API_GROUP, g) == 0 && api_version[g] == '/';
+}
+
+bool fo_flinkdeployment_type(const char *api_version, const char *kind) {
+  return kind && strcmp(kind, FO_KIND) == 0 && our_group(api_version);
+}
+
+bool fo_flinksessionjob_type(const char *api_version, const char *kind) {
+  return kind && strcmp(kind, FO_KIND_SESSION_JOB) == 0 && our_group(api_version);
 }
 
 bool fo_is_flinkdeployment(json_object *root) {

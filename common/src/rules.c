@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
+#include <arpa/inet.h>
 
 #include "flinkop/buf.h"
 #include "flinkop/compres.h"
@@ -410,16 +412,21 @@ static const struct fo_json_filter last_job[] = {{"state", NULL, false},
 static const struct fo_json_filter last_spec[] = {{"job", last_job, false},
                                                   {"mode", NULL, false},
                                                   {"flinkVersion", NULL, false},
+                                                  {"deploymentName", NULL, false},
                                                   {NULL, NULL, false}};
 static const struct fo_json_filter last_record[] = {
-    {"spec", last_spec, false}, {"resource_metadata", NULL, false}, {"job", last_job, false},
-    {"mode", NULL, false},      {"flinkVersion", NULL, false},      {"apiVersion", NULL, false},
-    {NULL, NULL, false}};
+    {"spec", last_spec, false},         {"resource_metadata", NULL, false},
+    {"job", last_job, false},           {"mode", NULL, false},
+    {"flinkVersion", NULL, false},      {"apiVersion", NULL, false},
+    {"deploymentName", NULL, false},    {NULL, NULL, false}};
 
 /* Rules that compare with the last deployed spec (status.reconciliationStatus.lastReconciledSpec).
  * The record is read into `arena`. */
-static int check_against_last(struct fo_findings *e, const struct fo_spec *s,
-                              const struct fo_jv *status, struct fo_arena *arena) {
+/* The last deployed spec (status.reconciliationStatus.lastReconciledSpec) read into *last from
+ * `arena`: 1 when there is one, 0 when none, or negative errno (a record that cannot be read is a
+ * finding, and 0). */
+static int read_last(struct fo_findings *e, const struct fo_jv *status, struct fo_arena *arena,
+                     struct fo_spec *last) {
   const char *text =
       fo_jv_get_string(fo_jv_get_object(status, "reconciliationStatus"), "lastReconciledSpec");
   if (!text || !*text) return 0;
@@ -438,8 +445,16 @@ static int check_against_last(struct fo_findings *e, const struct fo_spec *s,
     fo_parse_error_clear(&pe);
     return r;
   }
+  r = fo_spec_read(last_json, last, NULL, "");
+  return r < 0 ? r : 1;
+}
+
+static int check_against_last(struct fo_findings *e, const struct fo_spec *s,
+                              const struct fo_jv *status, struct fo_arena *arena) {
   struct fo_spec last;
-  r = fo_spec_read(last_json, &last, NULL, "");
+  int r = read_last(e, status, arena, &last);
+  if (r <= 0) return r;
+  r = 0;
   if (r == 0 && !last.job.present && s->job.present)
     r = fo_findings_add(e, "spec.job", "Cannot switch from session to job cluster");
   if (r == 0 && last.job.present && !s->job.present)
@@ -488,6 +503,169 @@ static int warn_pending_savepoint(struct fo_findings *w, const struct fo_jv *spe
                          trigger);
 }
 
+/* ---- FlinkSessionJob ---- */
+
+/* A jarURI's parts as the rules read them: the scheme (borrowed span) and, after "//", the host
+ * (a copy in `host`, without userinfo, port or IPv6 brackets; "" when none). 0, or -EINVAL with
+ * *why: a character no URI has, or an authority that cannot be read. */
+static int jar_uri_split(const char *uri, const char **scheme, size_t *scheme_n, char *host,
+                         size_t host_n, const char **why) {
+  *scheme = NULL;
+  *scheme_n = 0;
+  host[0] = '\0';
+  for (const char *c = uri; *c; c++)
+    if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f || strchr("\"<>\\^`{|}", *c)) {
+      *why = "it holds a character a URI cannot have (a space, a control character, or one of "
+             "\"<>\\^`{|})";
+      return -EINVAL;
+    }
+  size_t n = strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+  if (n == 0 || uri[n] != ':' || !((uri[0] | 0x20) >= 'a' && (uri[0] | 0x20) <= 'z'))
+    return 0; /* no scheme */
+  *scheme = uri;
+  *scheme_n = n;
+  const char *rest = uri + n + 1;
+  if (strncmp(rest, "//", 2) != 0) return 0;
+  rest += 2;
+  size_t a = strcspn(rest, "/?#");
+  const char *at = memchr(rest, '@', a);
+  const char *h = at ? at + 1 : rest;
+  size_t hn = a - (size_t)(h - rest);
+  if (hn > 0 && h[0] == '[') {
+    const char *close = memchr(h, ']', hn);
+    if (!close) {
+      *why = "an IPv6 address without its closing ']'";
+      return -EINVAL;
+    }
+    hn = (size_t)(close - h) - 1;
+    h++;
+  } else {
+    const char *colon = memchr(h, ':', hn);
+    if (colon) hn = (size_t)(colon - h);
+  }
+  if (hn >= host_n) {
+    *why = "its host is too long";
+    return -EINVAL;
+  }
+  memcpy(host, h, hn);
+  host[hn] = '\0';
+  return 0;
+}
+
+/* Loopback, link-local, site-local (private), any-local or multicast, as Java's InetAddress
+ * tells them, for an address literal or a name that is the local host; other names are looked up
+ * by the controller when it fetches the jar (kubernetes.operator.user.artifacts.*), not here. */
+static bool restricted_host(const char *host) {
+  size_t n = strlen(host);
+  if (!strcasecmp(host, "localhost") || (n > 10 && !strcasecmp(host + n - 10, ".localhost")))
+    return true;
+  unsigned char a[16];
+  if (inet_pton(AF_INET, host, a) == 1)
+    return a[0] == 127 || a[0] == 10 || a[0] == 0 || (a[0] == 169 && a[1] == 254) ||
+           (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+           (a[0] & 0xf0) == 224;
+  if (inet_pton(AF_INET6, host, a) == 1) {
+    static const unsigned char zero[16];
+    bool v4mapped = !memcmp(a, zero, 10) && a[10] == 0xff && a[11] == 0xff;
+    if (v4mapped) {
+      char v4[INET_ADDRSTRLEN];
+      return inet_ntop(AF_INET, a + 12, v4, sizeof v4) && restricted_host(v4);
+    }
+    bool any_or_loop = !memcmp(a, zero, 15) && (a[15] == 0 || a[15] == 1);
+    return any_or_loop || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || /* link-local */
+           (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) ||                 /* site-local */
+           (a[0] & 0xfe) == 0xfc ||                                    /* unique local */
+           a[0] == 0xff;                                               /* multicast */
+  }
+  return false;
+}
+
+/* The reference's validateJarURI: the scheme in the operator's allowlist
+ * (kubernetes.operator.user.artifacts.allowed-schemes, ';'-separated, https by default; read from
+ * the operator's configuration only: a resource cannot widen it), and for http(s) a host that is
+ * not restricted (unless kubernetes.operator.user.artifacts.disallow-restricted-hosts is false). */
+static int check_jar_uri(struct fo_findings *e, const char *uri, json_object *default_conf) {
+  if (!uri) return 0; /* the session cluster's classpath holds the entry class */
+  const char *scheme, *why = NULL;
+  size_t sn;
+  char host[256];
+  if (jar_uri_split(uri, &scheme, &sn, host, sizeof host, &why) < 0)
+    return fo_findings_add(e, "spec.job.jarURI", "jarURI is not a valid URI: %s: %.1024s", why,
+                           uri);
+  if (!scheme) return fo_findings_add(e, "spec.job.jarURI", "jarURI must include a scheme");
+  const char *allowed = fo_json_get_string(default_conf, "kubernetes.operator.user.artifacts.allowed-schemes");
+  if (!allowed) allowed = "https";
+  struct fo_buf list;
+  fo_buf_init(&list, 4096);
+  bool ok = false;
+  int r = fo_buf_putc(&list, '[');
+  for (const char *p = allowed; r == 0 && *p;) {
+    size_t n = strcspn(p, ";,");
+    const char *t = p;
+    size_t tn = n;
+    while (tn && (*t == ' ' || *t == '\t')) t++, tn--;
+    while (tn && (t[tn - 1] == ' ' || t[tn - 1] == '\t')) tn--;
+    if (tn) {
+      if (tn == sn && !strncasecmp(t, scheme, sn)) ok = true;
+      if (list.len > 1) r = fo_buf_puts(&list, ", ");
+      for (size_t i = 0; r == 0 && i < tn; i++) r = fo_buf_putc(&list, (char)tolower((unsigned char)t[i]));
+    }
+    p += n;
+    if (*p) p++;
+  }
+  if (r == 0) r = fo_buf_putc(&list, ']');
+  if (r == 0 && !ok)
+    r = fo_findings_add(e, "spec.job.jarURI",
+                        "jarURI scheme '%.*s' is not in the allowlist %s. Configure '%s' to extend "
+                        "the allowlist.",
+                        (int)sn, scheme, list.data,
+                        "kubernetes.operator.user.artifacts.allowed-schemes");
+  fo_buf_free(&list);
+  bool http = (sn == 4 && !strncasecmp(scheme, "http", 4)) ||
+              (sn == 5 && !strncasecmp(scheme, "https", 5));
+  const char *dis = fo_json_get_string(default_conf,
+                                       "kubernetes.operator.user.artifacts.disallow-restricted-hosts");
+  if (r == 0 && ok && http && !(dis && !strcasecmp(dis, "false"))) {
+    if (!*host)
+      r = fo_findings_add(e, "spec.job.jarURI", "jarURI must include a host for http/https schemes");
+    else if (restricted_host(host))
+      r = fo_findings_add(e, "spec.job.jarURI", "jarURI host '%s' resolves to a restricted address",
+                          host);
+  }
+  return r;
+}
+
+/* A FlinkSessionJob: the rules that need nothing but the resource (the reference's
+ * validateSessionJobOnly); those that read the session cluster (it is one, not an application
+ * cluster; the checkpoint and savepoint directories the upgrade mode needs; the parallelism) are
+ * the controller's, which has it. */
+static int validate_session_job(const struct fo_deployment *d, const struct fo_jv *status,
+                                json_object *default_conf, struct fo_findings *e,
+                                struct fo_arena *arena) {
+  const struct fo_spec *s = &d->spec;
+  int r = 0;
+  if (!fo_rules_name_valid(d->name))
+    r = fo_findings_add(e, "metadata.name", MSG_NAME, d->name ? d->name : "null");
+  if (r == 0 && !s->deployment_name)
+    r = fo_findings_add(e, "spec.deploymentName",
+                        "The deploymentName (the session cluster's FlinkDeployment) must be "
+                        "defined");
+  else if (r == 0 && !fo_rules_name_valid(s->deployment_name))
+    r = fo_findings_add(e, "spec.deploymentName", MSG_NAME, s->deployment_name);
+  if (r == 0 && !s->job.present)
+    r = fo_findings_add(e, "spec.job", "The job spec should not be empty");
+  if (r == 0) r = enum_check(e, "spec.job.state", s->job.state, fo_job_states);
+  if (r == 0) r = enum_check(e, "spec.job.upgradeMode", s->job.upgrade_mode, fo_upgrade_modes);
+  struct fo_spec last;
+  int lr = r == 0 ? read_last(e, status, arena, &last) : 0;
+  if (lr < 0) r = lr;
+  if (r == 0 && lr == 1 && last.deployment_name && s->deployment_name &&
+      strcmp(last.deployment_name, s->deployment_name) != 0)
+    r = fo_findings_add(e, "spec.deploymentName", "The deploymentName can't be changed");
+  if (r == 0 && s->job.present) r = check_jar_uri(e, s->job.jar_uri, default_conf);
+  return r;
+}
+
 static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_object *default_conf,
                     struct fo_findings *e, struct fo_findings *w, struct fo_arena *arena) {
   struct fo_deployment d;
@@ -496,6 +674,10 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   const struct fo_spec *s = &d.spec;
   const struct fo_jv *status = d.status_json;
   if (!status && old_obj) status = fo_jv_get_object(old_obj, "status");
+  if (fo_flinksessionjob_type(d.api_version, d.kind)) {
+    r = validate_session_job(&d, status, default_conf, e, arena);
+    return e->oom || r == -ENOMEM ? -ENOMEM : 0;
+  }
   struct fo_conf_view conf = {
       .spec = s->flink_configuration, .defaults = default_conf, .arena = arena};
 

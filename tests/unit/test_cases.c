@@ -22,7 +22,10 @@ static json_object *first_flinkdeployment(const char *rel) {
   json_object *res = NULL;
   if (fo_yaml_parse(text, len, NULL, &d, &n, &e) == 0) {
     for (size_t i = 0; i < n && !res; i++)
-      if (fo_is_flinkdeployment(d[i].root)) res = json_object_get(d[i].root);
+      if (fo_is_flinkdeployment(d[i].root) ||
+          fo_flinksessionjob_type(fo_json_get_string(d[i].root, "apiVersion"),
+                                  fo_json_get_string(d[i].root, "kind")))
+        res = json_object_get(d[i].root);
     fo_yaml_docs_free(d, n);
   }
   fo_parse_error_clear(&e);

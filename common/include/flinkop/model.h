@@ -20,6 +20,8 @@
 #define FO_API_GROUP "flink.apache.org"
 #define FO_API_VERSION "flink.apache.org/v1beta1"
 #define FO_KIND "FlinkDeployment"
+#define FO_KIND_SESSION_JOB "FlinkSessionJob"
+#define FO_TARGET_SESSION_LABEL "target.session" /* a FlinkSessionJob's session cluster */
 #define FO_MANAGED_BY_LABEL "app.kubernetes.io/managed-by"
 #define FO_MANAGED_BY_VALUE "flink-operator"
 
@@ -73,6 +75,7 @@ struct fo_spec {
   struct fo_component task_manager;
   struct fo_opt_int restart_nonce;
   struct fo_job job;
+  const char *deployment_name; /* a FlinkSessionJob's session cluster */
 };
 
 struct fo_deployment {
@@ -111,6 +114,10 @@ int fo_deployment_read(const struct fo_jv *root, struct fo_deployment *out,
 
 /* True when apiVersion and kind name a FlinkDeployment of our API group (any version). */
 bool fo_flinkdeployment_type(const char *api_version, const char *kind);
+/* The same for a FlinkSessionJob (a job in a session cluster: spec.deploymentName, spec.job,
+ * spec.flinkConfiguration, spec.restartNonce, read by fo_deployment_read as a FlinkDeployment's
+ * are). */
+bool fo_flinksessionjob_type(const char *api_version, const char *kind);
 bool fo_is_flinkdeployment(json_object *root);
 
 /* A canary resource: the label FO_CANARY_LABEL is "true" (any case). The reference operator's
