@@ -130,6 +130,14 @@ static const char *meta_str(json_object *o, const char *key) {
   return fo_json_get_string(fo_json_get_object(o, "metadata"), key);
 }
 
+/* "flinkdeployment" or "flinksessionjob" for what the rulebook judges, else NULL (static). */
+static const char *judged_kind(json_object *obj) {
+  const char *av = fo_json_get_string(obj, "apiVersion"), *kind = fo_json_get_string(obj, "kind");
+  return fo_flinkdeployment_type(av, kind)   ? "flinkdeployment"
+         : fo_flinksessionjob_type(av, kind) ? "flinksessionjob"
+                                             : NULL;
+}
+
 static bool same_object(json_object *a, json_object *b) {
   const char *na = meta_str(a, "name"), *nb = meta_str(b, "name");
   const char *sa = meta_str(a, "namespace"), *sb = meta_str(b, "namespace");
@@ -140,7 +148,7 @@ static bool same_object(json_object *a, json_object *b) {
 static void usage(FILE *f) {
   fputs(
       "usage: flink-webhook validate [--old FILE] [--config FILE] [--output text|json] FILE...\n"
-      "  Runs each FlinkDeployment in FILE (YAML or JSON, '-' = stdin) through the admission\n"
+      "  Runs each FlinkDeployment and FlinkSessionJob in FILE (YAML or JSON, '-' = stdin) through the admission\n"
       "  webhook's mutate-then-validate path, as a CREATE, or as an UPDATE of the object of the\n"
       "  same name in --old. --config is the operator's default Flink configuration.\n"
       "  Exit: 0 all admitted, 1 any denied, 2 an input could not be read or parsed.\n",
@@ -252,10 +260,12 @@ int dryrun_main(int argc, char **argv) {
     struct doc *d = &news.v[i];
     const char *kind = fo_json_get_string(d->obj, "kind");
     const char *name = meta_str(d->obj, "name");
-    if (!d->obj || !json_object_is_type(d->obj, json_type_object) ||
-        !fo_is_flinkdeployment(d->obj)) {
+    const char *what = d->obj && json_object_is_type(d->obj, json_type_object)
+                           ? judged_kind(d->obj)
+                           : NULL;
+    if (!what) {
       if (strcmp(output, "text") == 0)
-        printf("%s/%s skipped (not a flink.apache.org FlinkDeployment)\n",
+        printf("%s/%s skipped (not a flink.apache.org FlinkDeployment or FlinkSessionJob)\n",
                kind ? kind : "<no kind>", name ? name : "<no name>");
       else if (print_json_result(&jout, d, kind, name, NULL, -1, NULL, NULL) < 0)
         rc = oom_exit(), lost = true;
@@ -263,7 +273,7 @@ int dryrun_main(int argc, char **argv) {
     }
     json_object *old = NULL;
     for (size_t k = 0; k < olds.n && !old; k++)
-      if (fo_is_flinkdeployment(olds.v[k].obj) && same_object(olds.v[k].obj, d->obj))
+      if (judged_kind(olds.v[k].obj) == what && same_object(olds.v[k].obj, d->obj))
         old = olds.v[k].obj;
     json_object *status = fo_json_get(old, "status");
     if (old && status && !fo_json_get(d->obj, "status") && /* the API server keeps the status */
@@ -284,10 +294,10 @@ int dryrun_main(int argc, char **argv) {
       if (!ok && rc == 0) rc = 1;
       if (strcmp(output, "text") == 0) {
         if (ok) {
-          printf("flinkdeployment/%s admitted\n", name ? name : "<no name>");
+          printf("%s/%s admitted\n", what, name ? name : "<no name>");
         } else {
           char *msg = fo_findings_join(&errors, "; ");
-          printf("flinkdeployment/%s denied: %s\n", name ? name : "<no name>", msg ? msg : "");
+          printf("%s/%s denied: %s\n", what, name ? name : "<no name>", msg ? msg : "");
           free(msg);
         }
         for (size_t k = 0; k < warnings.n; k++) printf("warning: %s\n", warnings.items[k].message);

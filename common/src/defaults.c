@@ -70,18 +70,15 @@ int fo_defaults_patch(const struct fo_jv *obj, const char *service_account,
      * cluster's jobs */
     const struct fo_jv *labels = fo_jv_get_object(metadata, "labels");
     const char *have = fo_jv_get_string(labels, FO_TARGET_SESSION_LABEL);
-    if (labels && have && strcmp(have, target) != 0) {
+    if (!have || strcmp(have, target) != 0) { /* (the labels exist: the managed-by fill made them) */
       struct fo_buf ptr;
       fo_buf_init(&ptr, 4096);
       json_object *v = json_object_new_string(target);
       r = v && fo_buf_puts(&ptr, "/metadata/labels") == 0 &&
                   fo_pointer_append(&ptr, FO_TARGET_SESSION_LABEL) == 0
-              ? fo_patch_add(patch, "replace", ptr.data, v)
+              ? fo_patch_add(patch, have ? "replace" : "add", ptr.data, v)
               : (json_object_put(v), -ENOMEM);
       fo_buf_free(&ptr);
-    } else if (!have) {
-      r = fill(patch, labels, "/metadata/labels", FO_TARGET_SESSION_LABEL,
-               json_object_new_string(target));
     }
   }
   if (r == 0 && spec) {

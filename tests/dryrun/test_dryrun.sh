@@ -35,9 +35,15 @@ warning: Flink version v1_14 is deprecated; upgrade to v1_19 or later
 flinkdeployment/savepoint-nonce-example denied: Checkpoint directory[execution.checkpointing.dir] must be defined for last-state and savepoint upgrade modes
 warning: Flink version v1_14 is deprecated; upgrade to v1_19 or later" -- "$ex/stateless.yaml" "$ex/seed-last-state-fixed.yaml" "$ex/seed-savepoint-nonce.yaml"
 
-check "multi-document stream with another kind" 1 "ConfigMap/not-ours skipped (not a flink.apache.org FlinkDeployment)
+check "multi-document stream with another kind" 1 "ConfigMap/not-ours skipped (not a flink.apache.org FlinkDeployment or FlinkSessionJob)
 flinkdeployment/good-one admitted
 flinkdeployment/bad-one denied: Checkpoint directory[execution.checkpointing.dir] must be defined for last-state and savepoint upgrade modes; Job could not be upgraded with savepoint while config key[execution.checkpointing.savepoint-dir] is not set" -- "$here/mixed.yaml"
+
+check "session jobs: http is not in the default allowlist" 1 "flinksessionjob/good-job admitted
+flinksessionjob/metadata-job denied: jarURI scheme 'http' is not in the allowlist [https]. Configure 'kubernetes.operator.user.artifacts.allowed-schemes' to extend the allowlist." -- "$here/sessionjobs.yaml"
+
+check "session jobs: with http allowed, the metadata address is still refused" 1 "flinksessionjob/good-job admitted
+flinksessionjob/metadata-job denied: jarURI host '169.254.169.254' resolves to a restricted address" -- --config "$here/sessionjob-allow-http.yaml" "$here/sessionjobs.yaml"
 
 check "UPDATE against --old keeps the stored status and applies upgrade rules" 1 \
   "flinkdeployment/stateless-example denied: Cannot switch from job to session cluster" -- --old "$here/old-deployed.yaml" "$here/to-session.yaml"

@@ -73,6 +73,24 @@ check "the stored object is unchanged" "2" "$got"
 out=$(sed 's/parallelism: 2/parallelism: 3/' "$ROOT/examples/stateless.yaml" | kubectl -n $ns apply -f - 2>&1)
 if grep -q configured <<<"$out"; then ok "a valid UPDATE is admitted"; else ko "a valid UPDATE is admitted" "$out"; fi
 
+# 6b. FlinkSessionJob: stored with the webhook's defaults and the target.session label, denied
+#     with the reference's words (nothing stored), its printer columns and kubectl explain
+sj() { printf 'apiVersion: flink.apache.org/v1beta1\nkind: FlinkSessionJob\nmetadata: {name: %s}\nspec:\n  deploymentName: %s\n  job: {jarURI: "%s", parallelism: 1}\n' "$1" "$2" "$3"; }
+out=$(sj sj-ok session-example https://example.com/job.jar | kubectl -n $ns apply -f - 2>&1)
+if grep -q "flinksessionjob.flink.apache.org/sj-ok created" <<<"$out"; then ok "session job: apply stores a valid one"; else ko "session job: apply stores a valid one" "$out"; fi
+check "session job: the webhook's defaults and target.session label" "running/stateless/session-example/flink-operator" \
+  "$(kubectl -n $ns get flinksessionjob sj-ok -o jsonpath='{.spec.job.state}/{.spec.job.upgradeMode}/{.metadata.labels.target\.session}/{.metadata.labels.app\.kubernetes\.io/managed-by}' 2>&1)"
+out=$(sj sj-bad session-example https://169.254.169.254/job.jar | kubectl -n $ns apply -f - 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -qF "denied the request: jarURI host '169.254.169.254' resolves to a restricted address" <<<"$out"; then ok "session job: a restricted jar host is denied"; else ko "session job: a restricted jar host is denied" "$out"; fi
+out=$(sj sj-bad Session https://example.com/job.jar | kubectl -n $ns apply --dry-run=server -f - 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -qF "The FlinkDeployment name: Session is invalid" <<<"$out"; then ok "session job: an invalid deploymentName is denied (server dry run)"; else ko "session job: an invalid deploymentName is denied" "$out"; fi
+out=$(kubectl -n $ns get flinksessionjob sj-bad 2>&1)
+if grep -q NotFound <<<"$out"; then ok "session job: nothing stored when denied"; else ko "session job: nothing stored when denied" "$out"; fi
+out=$(kubectl -n $ns get sessionjob 2>&1)
+if head -1 <<<"$out" | grep -q "JOB STATUS.*LIFECYCLE STATE" && grep -q "^sj-ok" <<<"$out"; then ok "session job: short name and printer columns"; else ko "session job: printer columns" "$out"; fi
+out=$(kubectl explain flinksessionjob.spec.deploymentName 2>&1)
+if grep -q "session cluster's FlinkDeployment" <<<"$out"; then ok "session job: kubectl explain"; else ko "session job: kubectl explain" "$out"; fi
+
 # 7. the webhook down with failurePolicy Fail: a clear error; back up, the apply works
 webhook_stop
 out=$(sed 's/savepoint-example/while-down/' "$ROOT/examples/savepoint.yaml" | kubectl -n $ns apply --dry-run=server -f - 2>&1); rc=$?
