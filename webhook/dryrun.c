@@ -148,7 +148,8 @@ static bool same_object(json_object *a, json_object *b) {
 static void usage(FILE *f) {
   fputs(
       "usage: flink-webhook validate [--old FILE] [--config FILE] [--output text|json] FILE...\n"
-      "  Runs each FlinkDeployment and FlinkSessionJob in FILE (YAML or JSON, '-' = stdin) through the admission\n"
+      "  Runs each FlinkDeployment and FlinkSessionJob in FILE (YAML or JSON, '-' = stdin) through "
+      "the admission\n"
       "  webhook's mutate-then-validate path, as a CREATE, or as an UPDATE of the object of the\n"
       "  same name in --old. --config is the operator's default Flink configuration.\n"
       "  Exit: 0 all admitted, 1 any denied, 2 an input could not be read or parsed.\n",
@@ -260,9 +261,8 @@ int dryrun_main(int argc, char **argv) {
     struct doc *d = &news.v[i];
     const char *kind = fo_json_get_string(d->obj, "kind");
     const char *name = meta_str(d->obj, "name");
-    const char *what = d->obj && json_object_is_type(d->obj, json_type_object)
-                           ? judged_kind(d->obj)
-                           : NULL;
+    const char *what =
+        d->obj && json_object_is_type(d->obj, json_type_object) ? judged_kind(d->obj) : NULL;
     if (!what) {
       if (strcmp(output, "text") == 0)
         printf("%s/%s skipped (not a flink.apache.org FlinkDeployment or FlinkSessionJob)\n",

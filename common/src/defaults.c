@@ -62,15 +62,16 @@ int fo_defaults_patch(const struct fo_jv *obj, const char *service_account,
     r = fill(patch, fo_jv_get_object(metadata, "labels"), "/metadata/labels", FO_MANAGED_BY_LABEL,
              json_object_new_string(FO_MANAGED_BY_VALUE));
   }
-  bool session_job = fo_flinksessionjob_type(fo_jv_get_string(obj, "apiVersion"),
-                                             fo_jv_get_string(obj, "kind"));
+  bool session_job =
+      fo_flinksessionjob_type(fo_jv_get_string(obj, "apiVersion"), fo_jv_get_string(obj, "kind"));
   const char *target = session_job ? fo_jv_get_string(spec, "deploymentName") : NULL;
   if (r == 0 && metadata && target) {
     /* the reference's target.session label (set, whatever it was), for selecting a session
      * cluster's jobs */
     const struct fo_jv *labels = fo_jv_get_object(metadata, "labels");
     const char *have = fo_jv_get_string(labels, FO_TARGET_SESSION_LABEL);
-    if (!have || strcmp(have, target) != 0) { /* (the labels exist: the managed-by fill made them) */
+    if (!have ||
+        strcmp(have, target) != 0) { /* (the labels exist: the managed-by fill made them) */
       struct fo_buf ptr;
       fo_buf_init(&ptr, 4096);
       json_object *v = json_object_new_string(target);

@@ -415,10 +415,10 @@ static const struct fo_json_filter last_spec[] = {{"job", last_job, false},
                                                   {"deploymentName", NULL, false},
                                                   {NULL, NULL, false}};
 static const struct fo_json_filter last_record[] = {
-    {"spec", last_spec, false},         {"resource_metadata", NULL, false},
-    {"job", last_job, false},           {"mode", NULL, false},
-    {"flinkVersion", NULL, false},      {"apiVersion", NULL, false},
-    {"deploymentName", NULL, false},    {NULL, NULL, false}};
+    {"spec", last_spec, false},      {"resource_metadata", NULL, false},
+    {"job", last_job, false},        {"mode", NULL, false},
+    {"flinkVersion", NULL, false},   {"apiVersion", NULL, false},
+    {"deploymentName", NULL, false}, {NULL, NULL, false}};
 
 /* Rules that compare with the last deployed spec (status.reconciliationStatus.lastReconciledSpec).
  * The record is read into `arena`. */
@@ -515,8 +515,9 @@ static int jar_uri_split(const char *uri, const char **scheme, size_t *scheme_n,
   host[0] = '\0';
   for (const char *c = uri; *c; c++)
     if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f || strchr("\"<>\\^`{|}", *c)) {
-      *why = "it holds a character a URI cannot have (a space, a control character, or one of "
-             "\"<>\\^`{|})";
+      *why =
+          "it holds a character a URI cannot have (a space, a control character, or one of "
+          "\"<>\\^`{|})";
       return -EINVAL;
     }
   size_t n = strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
@@ -573,9 +574,9 @@ static bool restricted_host(const char *host) {
     }
     bool any_or_loop = !memcmp(a, zero, 15) && (a[15] == 0 || a[15] == 1);
     return any_or_loop || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || /* link-local */
-           (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) ||                 /* site-local */
-           (a[0] & 0xfe) == 0xfc ||                                    /* unique local */
-           a[0] == 0xff;                                               /* multicast */
+           (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) ||                /* site-local */
+           (a[0] & 0xfe) == 0xfc ||                                  /* unique local */
+           a[0] == 0xff;                                             /* multicast */
   }
   return false;
 }
@@ -593,7 +594,8 @@ static int check_jar_uri(struct fo_findings *e, const char *uri, json_object *de
     return fo_findings_add(e, "spec.job.jarURI", "jarURI is not a valid URI: %s: %.1024s", why,
                            uri);
   if (!scheme) return fo_findings_add(e, "spec.job.jarURI", "jarURI must include a scheme");
-  const char *allowed = fo_json_get_string(default_conf, "kubernetes.operator.user.artifacts.allowed-schemes");
+  const char *allowed =
+      fo_json_get_string(default_conf, "kubernetes.operator.user.artifacts.allowed-schemes");
   if (!allowed) allowed = "https";
   struct fo_buf list;
   fo_buf_init(&list, 4096);
@@ -608,7 +610,8 @@ static int check_jar_uri(struct fo_findings *e, const char *uri, json_object *de
     if (tn) {
       if (tn == sn && !strncasecmp(t, scheme, sn)) ok = true;
       if (list.len > 1) r = fo_buf_puts(&list, ", ");
-      for (size_t i = 0; r == 0 && i < tn; i++) r = fo_buf_putc(&list, (char)tolower((unsigned char)t[i]));
+      for (size_t i = 0; r == 0 && i < tn; i++)
+        r = fo_buf_putc(&list, (char)tolower((unsigned char)t[i]));
     }
     p += n;
     if (*p) p++;
@@ -621,13 +624,14 @@ static int check_jar_uri(struct fo_findings *e, const char *uri, json_object *de
                         (int)sn, scheme, list.data,
                         "kubernetes.operator.user.artifacts.allowed-schemes");
   fo_buf_free(&list);
-  bool http = (sn == 4 && !strncasecmp(scheme, "http", 4)) ||
-              (sn == 5 && !strncasecmp(scheme, "https", 5));
-  const char *dis = fo_json_get_string(default_conf,
-                                       "kubernetes.operator.user.artifacts.disallow-restricted-hosts");
+  bool http =
+      (sn == 4 && !strncasecmp(scheme, "http", 4)) || (sn == 5 && !strncasecmp(scheme, "https", 5));
+  const char *dis = fo_json_get_string(
+      default_conf, "kubernetes.operator.user.artifacts.disallow-restricted-hosts");
   if (r == 0 && ok && http && !(dis && !strcasecmp(dis, "false"))) {
     if (!*host)
-      r = fo_findings_add(e, "spec.job.jarURI", "jarURI must include a host for http/https schemes");
+      r = fo_findings_add(e, "spec.job.jarURI",
+                          "jarURI must include a host for http/https schemes");
     else if (restricted_host(host))
       r = fo_findings_add(e, "spec.job.jarURI", "jarURI host '%s' resolves to a restricted address",
                           host);
@@ -656,7 +660,7 @@ static int validate_session_job(const struct fo_deployment *d, const struct fo_j
     r = fo_findings_add(e, "spec.job", "The job spec should not be empty");
   if (r == 0) r = enum_check(e, "spec.job.state", s->job.state, fo_job_states);
   if (r == 0) r = enum_check(e, "spec.job.upgradeMode", s->job.upgrade_mode, fo_upgrade_modes);
-  struct fo_spec last;
+  struct fo_spec last = {0};
   int lr = r == 0 ? read_last(e, status, arena, &last) : 0;
   if (lr < 0) r = lr;
   if (r == 0 && lr == 1 && last.deployment_name && s->deployment_name &&
