@@ -67,27 +67,13 @@ int fo_flink_url(struct fo_buf *out, const char *tmpl, const char *name, const c
 
 static int answer(struct fo_flink *f, struct fo_buf *ans, json_object **ret);
 
-/* Performs a call; *ret gets the parsed JSON answer (may be NULL for an empty 2xx body). */
-static int call(struct fo_flink *f, const char *method, const char *path, json_object *body,
-                json_object **ret) {
+/* Performs `rq`; *ret gets the parsed JSON answer (may be NULL for an empty 2xx body). */
+static int perform(struct fo_flink *f, const struct fo_http_request *rq, json_object **ret) {
   if (ret) *ret = NULL;
   f->error[0] = '\0';
   f->http_code = 0;
-  char *payload = body ? fo_json_dumps(body) : NULL;
-  if (body && !payload) return -ENOMEM;
-  static const char *const accept[] = {"Accept: application/json", NULL};
-  struct fo_http_request rq = {.method = method,
-                               .base = f->base,
-                               .path = path,
-                               .body = payload,
-                               .content_type = "application/json",
-                               .headers = accept,
-                               .timeout_ms = f->timeout_ms,
-                               .connect_timeout_ms = f->timeout_ms < 5000 ? f->timeout_ms : 5000L,
-                               .max_answer = MAX_ANSWER};
   struct fo_http_answer ans;
-  int r = fo_http_perform(f->http, &rq, &ans);
-  free(payload);
+  int r = fo_http_perform(f->http, rq, &ans);
   f->http_code = ans.code;
   if (r < 0) {
     snprintf(f->error, sizeof f->error, "%s", ans.error);
@@ -97,6 +83,28 @@ static int call(struct fo_flink *f, const char *method, const char *path, json_o
     return r == -EHOSTUNREACH || r == -ECONNRESET ? -ECONNREFUSED : r == -E2BIG ? -EBADMSG : r;
   }
   return answer(f, &ans.body, ret);
+}
+
+static const char *const accept_json[] = {"Accept: application/json", NULL};
+
+/* Performs a call with a JSON body (may be NULL). */
+static int call(struct fo_flink *f, const char *method, const char *path, json_object *body,
+                json_object **ret) {
+  if (ret) *ret = NULL;
+  char *payload = body ? fo_json_dumps(body) : NULL;
+  if (body && !payload) return -ENOMEM;
+  struct fo_http_request rq = {.method = method,
+                               .base = f->base,
+                               .path = path,
+                               .body = payload,
+                               .content_type = "application/json",
+                               .headers = accept_json,
+                               .timeout_ms = f->timeout_ms,
+                               .connect_timeout_ms = f->timeout_ms < 5000 ? f->timeout_ms : 5000L,
+                               .max_answer = MAX_ANSWER};
+  int r = perform(f, &rq, ret);
+  free(payload);
+  return r;
 }
 
 /* Reads an answer's body (consumed) by its HTTP code. */
@@ -592,4 +600,88 @@ int fo_flink_set_resource_requirements(struct fo_flink *f, const char *jobid,
 void fo_flink_requirements_free(struct fo_flink_requirements *r) {
   free(r->v);
   *r = (struct fo_flink_requirements){0};
+}
+
+/* ---- a session cluster's jars ---- */
+
+static bool valid_jar_id(const char *s, size_t n) {
+  if (n < 1 || n > 255 || (n <= 2 && strspn(s, ".") == n)) return false;
+  for (size_t i = 0; i < n; i++)
+    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", s[i]) || !s[i])
+      return false;
+  return true;
+}
+
+int fo_flink_jar_upload(struct fo_flink *f, const char *path, const char *name, char **ret_jar_id) {
+  *ret_jar_id = NULL;
+  struct fo_http_request rq = {.method = "POST",
+                               .base = f->base,
+                               .path = "/jars/upload",
+                               .upload_path = path,
+                               .upload_field = "jarfile",
+                               .upload_name = name,
+                               .upload_type = "application/x-java-archive",
+                               .headers = accept_json,
+                               .timeout_ms = 300000,
+                               .low_speed_s = 30,
+                               .connect_timeout_ms = f->timeout_ms < 5000 ? f->timeout_ms : 5000L,
+                               .max_answer = MAX_ANSWER};
+  json_object *o;
+  int r = perform(f, &rq, &o);
+  if (r < 0) return r;
+  const char *fn = fo_json_get_string(o, "filename");
+  const char *base = fn ? strrchr(fn, '/') : NULL;
+  base = base ? base + 1 : fn;
+  if (!base || !valid_jar_id(base, strlen(base)))
+    return bad(f, o, "a filename naming the jar (1 to 255 of [A-Za-z0-9._-])");
+  *ret_jar_id = strdup(base);
+  json_object_put(o);
+  return *ret_jar_id ? 0 : -ENOMEM;
+}
+
+int fo_flink_jar_run(struct fo_flink *f, const char *jar_id, const struct fo_flink_jar_run *run) {
+  if (!jar_id || !valid_jar_id(jar_id, strlen(jar_id)) || !valid_id(run->job_id)) return -EINVAL;
+  struct fo_buf p;
+  fo_buf_init(&p, 512);
+  json_object *b = json_object_new_object(), *o = NULL;
+  int oom = b ? 0 : -ENOMEM;
+  int r = fo_buf_printf(&p, "/jars/%s/run", jar_id) < 0 ? -ENOMEM : 0;
+  if (run->entry_class)
+    fo_json_set(b, "entryClass", json_object_new_string(run->entry_class), &oom);
+  if (run->n_args) {
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; a && i < run->n_args; i++)
+      fo_json_push(a, json_object_new_string(run->args[i]), &oom);
+    fo_json_set(b, "programArgsList", a, &oom);
+  }
+  if (run->parallelism > 0)
+    fo_json_set(b, "parallelism", json_object_new_int(run->parallelism), &oom);
+  fo_json_set(b, "jobId", json_object_new_string(run->job_id), &oom);
+  fo_json_set(b, "allowNonRestoredState", json_object_new_boolean(run->allow_non_restored_state),
+              &oom);
+  if (run->savepoint_path)
+    fo_json_set(b, "savepointPath", json_object_new_string(run->savepoint_path), &oom);
+  if (run->restore_mode_key)
+    fo_json_set(b, run->restore_mode_key, json_object_new_string("NO_CLAIM"), &oom);
+  if (run->flink_configuration)
+    fo_json_set(b, "flinkConfiguration", json_object_get(run->flink_configuration), &oom);
+  if (r == 0) r = oom;
+  if (r == 0) r = call(f, "POST", p.data, b, &o);
+  json_object_put(b);
+  fo_buf_free(&p);
+  if (r < 0) return r;
+  const char *jid = fo_json_get_string(o, "jobid");
+  if (!jid || strcmp(jid, run->job_id) != 0) return bad(f, o, "the job's id as asked (jobid)");
+  json_object_put(o);
+  return 0;
+}
+
+int fo_flink_jar_delete(struct fo_flink *f, const char *jar_id) {
+  if (!jar_id || !valid_jar_id(jar_id, strlen(jar_id))) return -EINVAL;
+  struct fo_buf p;
+  fo_buf_init(&p, 512);
+  int r = fo_buf_printf(&p, "/jars/%s", jar_id) < 0 ? -ENOMEM : 0;
+  if (r == 0) r = call(f, "DELETE", p.data, NULL, NULL);
+  fo_buf_free(&p);
+  return r;
 }

@@ -110,7 +110,14 @@ static int perform_hook(struct fo_http *h, const struct fo_http_request *rq,
                         struct fo_http_answer *a) {
   const char *data = NULL;
   size_t len = 0;
-  long code = h->transport(h->transport_ud, rq->method, rq->path, rq->body, &data, &len);
+  char up[4096];
+  const char *body = rq->body;
+  if (rq->upload_path) {
+    snprintf(up, sizeof up, "@%s=%s:%s", rq->upload_field ? rq->upload_field : "file",
+             rq->upload_name ? rq->upload_name : "", rq->upload_path);
+    body = up;
+  }
+  long code = h->transport(h->transport_ud, rq->method, rq->path, body, &data, &len);
   if (code <= 0) {
     snprintf(a->error, sizeof a->error, "transport error");
     return -ECONNREFUSED;
@@ -193,7 +200,26 @@ int fo_http_perform(struct fo_http *h, const struct fo_http_request *rq, struct 
   struct curl_slist *hd = curl_slist_append(NULL, "User-Agent: flink-operator");
   for (size_t i = 0; rq->headers && rq->headers[i]; i++) hd = curl_slist_append(hd, rq->headers[i]);
   char ct[160];
-  if (rq->body) {
+  curl_mime *mime = NULL;
+  if (rq->upload_path) {
+    curl_mimepart *part = NULL;
+    CURLcode mc = CURLE_OUT_OF_MEMORY;
+    mime = curl_mime_init(c);
+    if (mime && (part = curl_mime_addpart(mime)) &&
+        curl_mime_name(part, rq->upload_field ? rq->upload_field : "file") == CURLE_OK &&
+        (!rq->upload_name || curl_mime_filename(part, rq->upload_name) == CURLE_OK) &&
+        (!rq->upload_type || curl_mime_type(part, rq->upload_type) == CURLE_OK))
+      mc = curl_mime_filedata(part, rq->upload_path); /* (it opens the file) */
+    if (mc != CURLE_OK) {
+      curl_mime_free(mime);
+      curl_slist_free_all(hd);
+      fo_buf_free(&url);
+      snprintf(a->error, sizeof a->error, "cannot upload %.200s: %s", rq->upload_path,
+               mc == CURLE_OUT_OF_MEMORY ? "out of memory" : "it cannot be read");
+      return mc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+    }
+    curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+  } else if (rq->body) {
     snprintf(ct, sizeof ct, "Content-Type: %s",
              rq->content_type ? rq->content_type : "application/json");
     hd = curl_slist_append(hd, ct);
@@ -206,6 +232,7 @@ int fo_http_perform(struct fo_http *h, const struct fo_http_request *rq, struct 
   CURLcode cr = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->code);
   curl_slist_free_all(hd);
+  curl_mime_free(mime);
   fo_buf_free(&url);
   if (cr == CURLE_OK) return 0;
   if (cr == CURLE_WRITE_ERROR && sink.stream_rc) return sink.stream_rc;

@@ -15,7 +15,7 @@ Flink's REST API (rest_v1_dispatcher). Faults: POST /_sim/faults/<namespace>/<na
 object of knobs (see FAULTS). Every job start, checkpoint, savepoint and state change is appended
 as a JSON line to --state-file, which the tests read.
 """
-import argparse, base64, json, os, random, re, ssl, sys, threading, time, urllib.error, urllib.parse, urllib.request
+import argparse, base64, json, os, random, re, ssl, sys, threading, time, urllib.error, urllib.parse, urllib.request, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FAULTS = {
@@ -126,6 +126,7 @@ class Job:
         self.savepoints = {}  # trigger -> dict(status, location, failure)
         self.latest_savepoint = None
         self.exceptions = []
+        self.jar = None  # the jar id a session cluster ran it from
 
 
 class Cluster:
@@ -137,6 +138,8 @@ class Cluster:
         self.stopped = False
         self.faults = {}
         self.generation = 0
+        self.jars = {}  # a session cluster's uploaded jars: id -> bytes
+        self.session = False  # a session cluster: Flink's web submission (/jars) is on
         self.uid = None
         self.native = False
 
@@ -226,9 +229,14 @@ class Cluster:
         jid = self.conf.get("$internal.pipeline.job-id") or self.conf.get("pipeline.fixed-job-id") or "%032x" % random.getrandbits(128)
         par = int(self.conf.get("parallelism.default", "1") or 1)
         job = Job(jid, self.conf.get("pipeline.name", self.name), par)
-        restored, kind = None, "none"
-        ha_cp = self.ha_latest_checkpoint(jid) if self.ha() else None
         sp = self.conf.get("execution.savepoint.path") or self.conf.get("execution.state-recovery.path")
+        self.submit(job, sp, self.ha_latest_checkpoint(jid) if self.ha() else None, only=True)
+
+    def submit(self, job, sp, ha_cp=None, only=False):
+        """A job starts in this cluster (its only one, or one more in a session cluster), restoring
+        the HA checkpoint, else the savepoint path (as Flink does), else nothing."""
+        jid, par = job.jid, job.parallelism
+        restored, kind = None, "none"
         if ha_cp:
             restored, kind = ha_cp[1], "ha-checkpoint"
             job.next_cp = ha_cp[0] + 1
@@ -240,7 +248,10 @@ class Cluster:
         if restored:
             job.restored = (job.next_cp - 1, restored, now_ms(), kind == "savepoint")
         with LOCK:
-            self.jobs = {jid: job}
+            if only:
+                self.jobs = {jid: job}
+            else:
+                self.jobs[jid] = job
         threading.Thread(target=self.make_taskmanagers, args=(par,), daemon=True).start()
         record("job-started", self.key, jobId=jid, restoredFrom=restored, restoreKind=kind, parallelism=par,
                ha=self.ha(), image=self.conf.get("kubernetes.container.image.ref"))
@@ -509,6 +520,8 @@ class Handler(BaseHTTPRequestHandler):
                                        "root-exception": ex[-1]["stacktrace"] if ex else None,
                                        "timestamp": ex[-1]["timestamp"] if ex else None, "all-exceptions": [], "truncated": False})
             return self.err(404, "Not found: " + u.path)
+        if rest[:1] == ["jars"] and c.session:  # (an application cluster has no web submission)
+            return self.jars(c, method, rest[1:])
         if method == "POST" and rest == ["savepoint-disposal"]:
             b = self.body() or {}
             p = local_path(b.get("savepoint-path"))
@@ -520,8 +533,76 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(202, {"request-id": trigger})
         return self.err(404, "Not found: " + u.path)
 
+    def jars(self, c, method, rest):
+        """A session cluster's jars, as Flink's web submission answers (JarUploadHandler,
+        JarRunHandler, JarDeleteHandler, JarListHandler): one .jar per upload, kept until deleted;
+        a run starts the job under the id asked for."""
+        if method == "POST" and rest == ["upload"]:
+            ctype = self.headers.get("Content-Type") or ""
+            m = re.search(r"boundary=\"?([^\";]+)", ctype)
+            n = int(self.headers.get("Content-Length") or 0)
+            if not ctype.startswith("multipart/form-data") or not m or n <= 0 or n > 64 << 20:
+                return self.err(400, "Request did not match expected format JarUploadRequestBody.")
+            raw = self.rfile.read(n)
+            files = []
+            for part in raw.split(b"--" + m.group(1).encode())[1:-1]:
+                head, _, data = part.partition(b"\r\n\r\n")
+                fn = re.search(rb'filename="([^"]*)"', head)
+                if fn:
+                    files.append((fn.group(1).decode(), data[:-2] if data.endswith(b"\r\n") else data))
+            if len(files) != 1:
+                return self.err(400, "Exactly 1 file must be sent, received %d." % len(files))
+            name, data = files[0]
+            if not name.endswith(".jar"):
+                return self.err(400, "Only Jar files are allowed.")
+            jar_id = "%s_%s" % (uuid.uuid4(), os.path.basename(name))
+            with LOCK:
+                c.jars[jar_id] = data
+            record("jar-uploaded", c.key, jar=jar_id, size=len(data))
+            return self.send(200, {"filename": "/tmp/flink-web-sim/flink-web-upload/" + jar_id, "status": "success"})
+        if method == "GET" and rest == []:
+            with LOCK:
+                ids = list(c.jars)
+            return self.send(200, {"address": "http://sim:8081", "files": [
+                {"id": i, "name": i.split("_", 1)[-1], "uploaded": 0, "entry": []} for i in ids]})
+        if len(rest) == 1 and method == "DELETE":
+            with LOCK:
+                gone = c.jars.pop(rest[0], None)
+            if gone is None:
+                return self.err(400, "File %s does not exist in /tmp/flink-web-sim/flink-web-upload." % rest[0])
+            record("jar-deleted", c.key, jar=rest[0])
+            return self.send(200, {})
+        if len(rest) == 2 and rest[1] == "run" and method == "POST":
+            with LOCK:
+                have = rest[0] in c.jars
+            if not have:
+                return self.err(400, "Jar file /tmp/flink-web-sim/flink-web-upload/%s does not exist" % rest[0])
+            b = self.body()
+            known = {"entryClass", "programArgs", "programArgsList", "parallelism", "jobId", "allowNonRestoredState",
+                     "savepointPath", "restoreMode", "claimMode", "flinkConfiguration"}
+            if b is None or set(b) - known:
+                return self.err(400, "Request did not match expected format JarRunRequestBody.")
+            if "claimMode" in b and c.flink_version() < (1, 20) or "restoreMode" in b and c.flink_version() < (1, 15) \
+                    or "flinkConfiguration" in b and c.flink_version() < (1, 17):
+                return self.err(400, "Request did not match expected format JarRunRequestBody.")
+            jid = b.get("jobId") or "%032x" % random.getrandbits(128)
+            with LOCK:
+                dup = jid in c.jobs and c.jobs[jid].state not in TERMINAL
+            if dup:
+                return self.err(500, "org.apache.flink.runtime.client.DuplicateJobSubmissionException: Job has already been submitted.")
+            conf = b.get("flinkConfiguration") or {}
+            job = Job(jid, conf.get("pipeline.name") or rest[0].split("_", 1)[-1], int(b.get("parallelism") or c.conf.get("parallelism.default", "1") or 1))
+            job.jar = rest[0]
+            record("session-job-run", c.key, jobId=jid, jar=rest[0], args=b.get("programArgsList"), entryClass=b.get("entryClass"))
+            c.submit(job, b.get("savepointPath"))
+            return self.send(200, {"jobid": jid})
+        return self.err(404, "Not found: /" + "/".join(["jars"] + rest))
+
     def do_GET(self):
         self.route("GET")
+
+    def do_DELETE(self):
+        self.route("DELETE")
 
     def do_POST(self):
         self.route("POST")
@@ -688,6 +769,7 @@ def start_cluster_later(dep):
         return
     c.ready = True
     c.native = tmpl_type(dep) != "flink-standalone-kubernetes"
+    c.session = is_session(dep)
     set_deployment_status(dep, True)
     record("jobmanager-started", key, generation=m.get("generation"), session=is_session(dep))
     if not is_session(dep):
@@ -763,6 +845,7 @@ def main():
     ap.add_argument("--namespace", action="append")
     ap.add_argument("--standalone", help="NS/NAME: one cluster without Kubernetes")
     ap.add_argument("--config", help="Flink configuration (flat YAML) for --standalone")
+    ap.add_argument("--session", action="store_true", help="--standalone is a session cluster (no job of its own; jars run)")
     ap.add_argument("--start-delay", type=float, default=0.5)
     ap.add_argument("--job-start-delay", type=float, default=0.3)
     ap.add_argument("--savepoint-delay", type=float, default=0.5)
@@ -795,8 +878,10 @@ def main():
                 for k, v in (yaml_lite.load(open(ARGS.config).read()) if ARGS.config else {}).items()}
         c = Cluster(ns, name, conf)
         c.ready = True
+        c.session = ARGS.session
         CLUSTERS[c.key] = c
-        c.start()
+        if not c.session:
+            c.start()
     if ARGS.kubeconfig:
         KUBE = Kube(ARGS.kubeconfig)
         for ns in (ARGS.namespace or [None]):

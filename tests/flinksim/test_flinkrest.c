@@ -34,32 +34,50 @@ static void sim_post(const char *path, const char *body) {
   fclose(null);
 }
 
-static int setup(void **st) {
-  (void)st;
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  snprintf(dir, sizeof dir, "/tmp/fo-flinkrest-XXXXXX");
-  assert_non_null(mkdtemp(dir));
-  char conf[300], state[300], data[300], portf[300], script[600];
-  snprintf(conf, sizeof conf, "%s/flink-conf.yaml", dir);
-  snprintf(state, sizeof state, "%s/state.jsonl", dir);
-  snprintf(data, sizeof data, "%s/data", dir);
-  snprintf(portf, sizeof portf, "%s/port", dir);
+static char sdir[256];
+static pid_t ssim;
+static struct fo_flink *S; /* a session cluster's JobManager */
+
+/* Starts the simulator in `d` (a new temporary directory) with `conf` as key ns/<name>: a session
+ * cluster or an application cluster. Sets *ret_pid and ret_base (its REST base URL). */
+static void start_sim(char *d, const char *name, const char *conf_text, bool session,
+                      pid_t *ret_pid, char *ret_base, size_t base_n, char *ret_ctl, size_t ctl_n) {
+  snprintf(d, 256, "/tmp/fo-flinkrest-XXXXXX");
+  assert_non_null(mkdtemp(d));
+  char conf[300], state[300], data[300], portf[300], script[600], key[64];
+  snprintf(conf, sizeof conf, "%s/flink-conf.yaml", d);
+  snprintf(state, sizeof state, "%s/state.jsonl", d);
+  snprintf(data, sizeof data, "%s/data", d);
+  snprintf(portf, sizeof portf, "%s/port", d);
+  snprintf(key, sizeof key, "ns/%s", name);
   snprintf(script, sizeof script, "%s/tests/flinksim/flinksim.py", FO_SOURCE_DIR);
   FILE *f = fopen(conf, "w");
-  fputs(
-      "state.checkpoints.dir: file:///checkpoints\nstate.savepoints.dir: file:///savepoints\n"
-      "execution.checkpointing.interval: 200ms\n$internal.pipeline.job-id: "
-      "0123456789abcdef0123456789abcdef\n"
-      "parallelism.default: 2\n",
-      f);
+  fputs(conf_text, f);
   fclose(f);
-  sim = fork();
-  if (sim == 0) {
-    execlp("python3", "python3", script, "--standalone", "ns/app", "--config", conf, "--state-file",
-           state, "--data-root", data, "--port-file", portf, "--savepoint-delay", "0.2",
-           "--job-start-delay", "0.1", (char *)NULL);
+  const char *argv[] = {"python3",
+                        script,
+                        "--standalone",
+                        key,
+                        "--config",
+                        conf,
+                        "--state-file",
+                        state,
+                        "--data-root",
+                        data,
+                        "--port-file",
+                        portf,
+                        "--savepoint-delay",
+                        "0.2",
+                        "--job-start-delay",
+                        "0.1",
+                        session ? "--session" : NULL,
+                        NULL};
+  pid_t pid = fork();
+  if (pid == 0) {
+    execvp("python3", (char *const *)argv);
     _exit(127);
   }
+  *ret_pid = pid;
   int port = 0;
   for (int i = 0; i < 200 && !port; i++) {
     usleep(50000);
@@ -70,25 +88,41 @@ static int setup(void **st) {
     }
   }
   assert_true(port > 0);
-  snprintf(ctl, sizeof ctl, "http://127.0.0.1:%d", port);
+  if (ret_ctl) snprintf(ret_ctl, ctl_n, "http://127.0.0.1:%d", port);
   struct fo_buf u;
   fo_buf_init(&u, 256);
-  char tmpl[128];
-  snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:{port}/{namespace}/{name}");
-  assert_int_equal(fo_flink_url(&u, tmpl, "app", "ns", port), 0);
-  snprintf(base, sizeof base, "%s", u.data);
+  assert_int_equal(fo_flink_url(&u, "http://127.0.0.1:{port}/{namespace}/{name}", name, "ns", port),
+                   0);
+  snprintf(ret_base, base_n, "%s", u.data);
   fo_buf_free(&u);
+}
+
+static int setup(void **st) {
+  (void)st;
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  start_sim(dir, "app",
+            "state.checkpoints.dir: file:///checkpoints\nstate.savepoints.dir: file:///savepoints\n"
+            "execution.checkpointing.interval: 200ms\n$internal.pipeline.job-id: "
+            "0123456789abcdef0123456789abcdef\n"
+            "parallelism.default: 2\n",
+            false, &sim, base, sizeof base, ctl, sizeof ctl);
   F = fo_flink_new(base, 3000);
+  char sbase[128];
+  start_sim(sdir, "session", "parallelism.default: 1\n", true, &ssim, sbase, sizeof sbase, NULL, 0);
+  S = fo_flink_new(sbase, 3000);
   return 0;
 }
 
 static int teardown(void **st) {
   (void)st;
   fo_flink_free(F);
+  fo_flink_free(S);
   kill(sim, SIGTERM);
+  kill(ssim, SIGTERM);
   waitpid(sim, NULL, 0);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  waitpid(ssim, NULL, 0);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, sdir);
   int rc = system(cmd);
   (void)rc;
   curl_global_cleanup();
@@ -278,11 +312,93 @@ static void test_schema(void **st) {
   assert_int_equal(system(cmd), 0);
 }
 
+#define JID2 "fedcba9876543210fedcba9876543210"
+
+static const char *session_job_state(const char *jid) {
+  static char st[16];
+  struct fo_flink_jobs j;
+  st[0] = '\0';
+  if (fo_flink_jobs_overview(S, &j) == 0) {
+    for (size_t i = 0; i < j.n; i++)
+      if (!strcmp(j.jobs[i].jid, jid)) snprintf(st, sizeof st, "%s", j.jobs[i].state);
+    fo_flink_jobs_free(&j);
+  }
+  return st;
+}
+
+/* A session cluster's jars: upload (a binary file, streamed), run under the job id asked for with
+ * the run's fields, duplicate runs and wrong files refused in Flink's words, delete; an
+ * application cluster has no web submission. */
+static void test_session_jars(void **st) {
+  (void)st;
+  char jar[300], txt[300];
+  snprintf(jar, sizeof jar, "%s/job.jar", sdir);
+  snprintf(txt, sizeof txt, "%s/job.txt", sdir);
+  FILE *f = fopen(jar, "wb");
+  static const char bytes[] = "PK\003\004\000\000binary\000jar\r\n--not-a-boundary\r\n";
+  for (int i = 0; i < 4096; i++) fwrite(bytes, 1, sizeof bytes, f);
+  fclose(f);
+  f = fopen(txt, "w");
+  fputs("text", f);
+  fclose(f);
+  char *id = NULL;
+  /* no web submission in an application cluster */
+  assert_int_equal(fo_flink_jar_upload(F, jar, "job.jar", &id), -ENOENT);
+  assert_null(id);
+  assert_int_equal(fo_flink_jar_upload(S, txt, "job.txt", &id), -EINVAL);
+  assert_non_null(strstr(fo_flink_last_error(S), "Only Jar files are allowed."));
+  assert_int_equal(fo_flink_jar_upload(S, "/nonexistent/job.jar", "job.jar", &id), -EIO);
+  assert_int_equal(fo_flink_jar_upload(S, jar, "job.jar", &id), 0);
+  assert_non_null(id);
+  size_t n = strlen(id);
+  assert_true(n > 8 && !strcmp(id + n - 8, "_job.jar"));
+  /* every byte arrived (the simulator records the upload's size) */
+  char statef[300], want[64];
+  snprintf(statef, sizeof statef, "%s/state.jsonl", sdir);
+  snprintf(want, sizeof want, "\"size\": %zu", 4096 * sizeof bytes);
+  static char rec[1 << 16];
+  FILE *sf = fopen(statef, "r");
+  assert_non_null(sf);
+  rec[fread(rec, 1, sizeof rec - 1, sf)] = '\0';
+  fclose(sf);
+  assert_non_null(strstr(rec, want));
+  const char *args[] = {"--rate", "5"};
+  json_object *conf = json_object_new_object();
+  json_object_object_add(conf, "pipeline.name", json_object_new_string("sj"));
+  struct fo_flink_jar_run run = {.entry_class = "org.example.Main",
+                                 .args = args,
+                                 .n_args = 2,
+                                 .parallelism = 3,
+                                 .job_id = JID2,
+                                 .restore_mode_key = "claimMode",
+                                 .flink_configuration = conf};
+  assert_int_equal(fo_flink_jar_run(S, id, &run), 0);
+  for (int i = 0; i < 100 && strcmp(session_job_state(JID2), "RUNNING"); i++) usleep(50000);
+  assert_string_equal(session_job_state(JID2), "RUNNING");
+  /* the same job id again while it runs: Flink refuses it */
+  assert_int_equal(fo_flink_jar_run(S, id, &run), -EIO);
+  assert_non_null(strstr(fo_flink_last_error(S), "DuplicateJobSubmissionException"));
+  /* ids are checked before anything is sent */
+  assert_int_equal(fo_flink_jar_run(S, "../x", &run), -EINVAL);
+  run.job_id = "not-an-id";
+  assert_int_equal(fo_flink_jar_run(S, id, &run), -EINVAL);
+  assert_int_equal(fo_flink_jar_delete(S, id), 0);
+  assert_int_equal(fo_flink_jar_delete(S, id), -EINVAL); /* Flink: 400, no such file */
+  run.job_id = JID2;
+  assert_int_equal(fo_flink_jar_run(S, id, &run), -EINVAL); /* the jar is gone */
+  json_object_put(conf);
+  free(id);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_config_and_overview),        cmocka_unit_test(test_checkpoints),
-      cmocka_unit_test(test_savepoint_and_disposal),     cmocka_unit_test(test_error_classes),
-      cmocka_unit_test(test_stop_cancel_and_exceptions), cmocka_unit_test(test_schema),
+      cmocka_unit_test(test_config_and_overview),
+      cmocka_unit_test(test_checkpoints),
+      cmocka_unit_test(test_savepoint_and_disposal),
+      cmocka_unit_test(test_error_classes),
+      cmocka_unit_test(test_stop_cancel_and_exceptions),
+      cmocka_unit_test(test_schema),
+      cmocka_unit_test(test_session_jars),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,8 @@
 /* libFuzzer target: the Flink REST response parsers. The first byte picks the HTTP code, the
  * rest is the answer every call of the client receives (through fo_flink_set_transport), so each
  * parser (config, jobs overview, savepoint and checkpoint triggers and status, checkpoints,
- * exceptions, dispose) reads the same hostile body. Every result is freed: leaks fail under ASan.
+ * exceptions, dispose, a session cluster's jars) reads the same hostile body. Every result is
+ * freed: leaks fail under ASan.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -63,6 +64,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   t = NULL;
   if (fo_flink_dispose_savepoint(f, "file:///sp/savepoint-1", &t) == 0) free(t);
   (void)fo_flink_cancel(f, jid);
+  t = NULL; /* a session cluster's jars (the hook answers in place of the upload) */
+  if (fo_flink_jar_upload(f, "/nonexistent/job.jar", "job.jar", &t) == 0) {
+    const char *args[] = {"--x", "1"};
+    struct fo_flink_jar_run run = {.args = args,
+                                   .n_args = 2,
+                                   .job_id = jid,
+                                   .parallelism = 2,
+                                   .restore_mode_key = "claimMode"};
+    (void)fo_flink_jar_run(f, t, &run);
+    (void)fo_flink_jar_delete(f, t);
+    free(t);
+  }
   (void)fo_flink_last_error(f);
   fo_flink_free(f);
   return 0;

@@ -30,6 +30,8 @@ for t in "$root"/tests/fuzz/fuzz_*.c; do
       printf '\x00{"bc764cd8ddf7a0cff126f51c16239658":{"parallelism":{"lowerBound":1,"upperBound":2}}}' > "$corpus/requirements"
       printf '\x00{"status":{"id":"COMPLETED"},"operation":{"checkpointId":7}}' > "$corpus/cp-done"
       printf '\x00{"status":{"id":"COMPLETED"},"operation":{"failureCause":{"class":"java.lang.Exception","stack-trace":"x"}}}' > "$corpus/cp-failed"
+      printf '\x00{"counts":{"completed":1},"latest":{"completed":null},"history":[{"id":2,"status":"IN_PROGRESS","trigger_timestamp":5}]}' > "$corpus/cp-pending"
+      printf '\x00{"filename":"/tmp/flink-web-1/flink-web-upload/0f1e_job.jar","status":"success","jobid":"0123456789abcdef0123456789abcdef"}' > "$corpus/jar"
       printf '\x03{"errors":["Job could not be found."]}' > "$corpus/notfound" ;;
     fuzz_ingress) printf '{{name}}.example.com' > "$corpus/host"; printf 'https://{{NAMESPACE}}.example.com:8443/ui/{{name}}(/|$)(.*)?q#f' > "$corpus/full"
       printf 'http://u@[::1]:80/x' > "$corpus/ipv6"; printf 'example.com:port\0web' > "$corpus/port" ;;

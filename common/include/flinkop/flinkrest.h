@@ -17,6 +17,7 @@
 
 #include "flinkop/buf.h"
 #include "flinkop/http.h"
+#include "flinkop/json.h"
 
 struct fo_flink;
 
@@ -145,6 +146,30 @@ int fo_flink_resource_requirements(struct fo_flink *f, const char *jobid,
 int fo_flink_set_resource_requirements(struct fo_flink *f, const char *jobid,
                                        const struct fo_flink_requirements *req);
 void fo_flink_requirements_free(struct fo_flink_requirements *r);
+
+/* A session cluster's jars (a FlinkSessionJob's): POST /jars/upload of the file at `path` (the
+ * multipart part "jarfile", named `name`: Flink wants a name ending in .jar), *ret_jar_id = the id
+ * Flink gave it (the last element of the answer's "filename": 1..255 of [A-Za-z0-9._-]). The
+ * upload is bounded by time (5 min, and 30 s without progress), not by the cluster's timeout. */
+int fo_flink_jar_upload(struct fo_flink *f, const char *path, const char *name, char **ret_jar_id);
+struct fo_flink_jar_run {
+  const char *entry_class; /* NULL: the jar's manifest says */
+  const char *const *args; /* programArgsList, n_args of them (may be 0) */
+  size_t n_args;
+  int parallelism;    /* 0: the cluster's default */
+  const char *job_id; /* 32 hex: the job's id, chosen by the caller */
+  bool allow_non_restored_state;
+  const char *savepoint_path;       /* what the job restores; NULL: nothing */
+  const char *restore_mode_key;     /* "claimMode" (Flink 1.20+), "restoreMode" (1.15 ... 1.19)
+                                     * with NO_CLAIM, or NULL: none (Flink refuses fields it does
+                                     * not know) */
+  json_object *flink_configuration; /* flat, borrowed (Flink 1.17+); NULL: none */
+};
+/* POST /jars/:jarid/run. 0 when Flink runs the job under run->job_id (its answer says so),
+ * -EBADMSG when it answers another id. */
+int fo_flink_jar_run(struct fo_flink *f, const char *jar_id, const struct fo_flink_jar_run *run);
+/* DELETE /jars/:jarid (-ENOENT when Flink has no such jar). */
+int fo_flink_jar_delete(struct fo_flink *f, const char *jar_id);
 
 /* GET /jobs/:jobid/exceptions: *ret_latest = the newest entry's exceptionName: stacktrace first
  * line (NULL when none). */

@@ -32,9 +32,13 @@ struct fo_http_tls {
 
 struct fo_http_request {
   const char *method;
-  const char *base;              /* scheme://host[:port], no trailing slash */
-  const char *path;              /* "/...", query included */
-  const char *body;              /* NUL-terminated, or NULL for none */
+  const char *base; /* scheme://host[:port], no trailing slash */
+  const char *path; /* "/...", query included */
+  const char *body; /* NUL-terminated, or NULL for none */
+  /* a multipart/form-data upload of the file at upload_path (streamed from disk) as the part
+   * upload_field, named upload_name, of type upload_type; instead of body. The transport hook sees
+   * body "@upload_field=upload_name:upload_path". */
+  const char *upload_path, *upload_field, *upload_name, *upload_type;
   const char *content_type;      /* sent with a body */
   const char *const *headers;    /* more "Name: value" lines, NULL-terminated; may be NULL */
   long timeout_ms;               /* the whole request; 0 = no limit (a watch: use low_speed_s) */
