@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <arpa/inet.h>
 
+#include "flinkop/artifact.h"
 #include "flinkop/buf.h"
 #include "flinkop/compres.h"
 #include "flinkop/cron.h"
@@ -561,24 +562,8 @@ static bool restricted_host(const char *host) {
   if (!strcasecmp(host, "localhost") || (n > 10 && !strcasecmp(host + n - 10, ".localhost")))
     return true;
   unsigned char a[16];
-  if (inet_pton(AF_INET, host, a) == 1)
-    return a[0] == 127 || a[0] == 10 || a[0] == 0 || (a[0] == 169 && a[1] == 254) ||
-           (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
-           (a[0] & 0xf0) == 224;
-  if (inet_pton(AF_INET6, host, a) == 1) {
-    static const unsigned char zero[16];
-    bool v4mapped = !memcmp(a, zero, 10) && a[10] == 0xff && a[11] == 0xff;
-    if (v4mapped) {
-      char v4[INET_ADDRSTRLEN];
-      return inet_ntop(AF_INET, a + 12, v4, sizeof v4) && restricted_host(v4);
-    }
-    bool any_or_loop = !memcmp(a, zero, 15) && (a[15] == 0 || a[15] == 1);
-    return any_or_loop || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || /* link-local */
-           (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) ||                /* site-local */
-           (a[0] & 0xfe) == 0xfc ||                                  /* unique local */
-           a[0] == 0xff;                                             /* multicast */
-  }
-  return false;
+  bool literal = inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+  return literal && fo_artifact_restricted_ip(host);
 }
 
 /* The reference's validateJarURI: the scheme in the operator's allowlist
