@@ -60,17 +60,61 @@ static int stop_with_savepoint(struct pass *p, struct fo_flink *f) {
   return 1;
 }
 
-/* A session cluster still running jobs (submitted to it by hand, by the CLI) is not deleted while
- * kubernetes.operator.session.block-on-unmanaged-jobs is on (the reference's default): its jobs
- * are said in a CleanupFailed Warning and status.error, and it is looked at again every
- * SESSION_BLOCK_RECHECK_S. A JobManager not ready runs nothing to protect. 1 when blocked, 0 when
- * not, a negative errno when Flink cannot be asked. */
+/* A session cluster is not deleted while FlinkSessionJobs of its namespace name it
+ * (kubernetes.operator.session.deletion.block-on-session-jobs, on by default, as in the
+ * reference), nor, with that on, while Flink runs jobs on it that were submitted by hand, by the
+ * CLI (kubernetes.operator.session.deletion.block-on-unmanaged-jobs, formerly
+ * kubernetes.operator.session.block-on-unmanaged-jobs, on by default): either is said in a
+ * CleanupFailed Warning and status.error, and looked at again every SESSION_BLOCK_RECHECK_S. A
+ * JobManager not ready runs nothing to protect. 1 when blocked, 0 when not, a negative errno when
+ * the API server or Flink cannot be asked. */
 #define SESSION_BLOCK_RECHECK_S 10.0
+static int blocked(struct pass *p, const char *msg) {
+  if (!pass_error_is(p, msg)) event_record(p->k, p->obj, "Warning", "CleanupFailed", msg);
+  pass_set_error(p, LC_UPGRADE_ERROR, msg);
+  int r = pass_write_status(p);
+  return r < 0 ? r : 1;
+}
+
+/* FlinkSessionJobs naming this session cluster: 1 (blocked, said), 0, or a negative errno. */
+static int session_job_resources_block(struct pass *p) {
+  json_object *items = NULL;
+  char *rv = NULL;
+  int r = fo_kube_list(p->k, &fo_res_flinksessionjobs, p->ns, NULL, 500, &items, &rv);
+  free(rv);
+  if (r == -ENOENT) return 0; /* no FlinkSessionJob CRD: none can name it */
+  if (r < 0) return r;
+  struct fo_buf names;
+  fo_buf_init(&names, 64 * 1024);
+  size_t n = 0;
+  for (size_t i = 0; r == 0 && i < json_object_array_length(items); i++) {
+    json_object *sj = json_object_array_get_idx(items, i);
+    const char *target = fo_json_get_string(fo_json_get_object(sj, "spec"), "deploymentName");
+    const char *name = fo_json_get_string(fo_json_get_object(sj, "metadata"), "name");
+    if (name && lc_is(target, p->name))
+      r = fo_buf_printf(&names, "%s%s", n++ ? ", " : "", name) < 0 ? -ENOMEM : 0;
+  }
+  json_object_put(items);
+  if (r == 0 && n > 0) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "The session jobs [%.900s] should be deleted first", names.data);
+    r = blocked(p, msg);
+  }
+  fo_buf_free(&names);
+  return r;
+}
+
 static int session_jobs_block(struct pass *p, struct fo_flink *f) {
-  const char *on = fo_conf_get(p->conf, "kubernetes.operator.session.block-on-unmanaged-jobs");
-  if (p->spec.job.present || (on && !strcasecmp(on, "false")) ||
-      !lc_is(p->st.jm_deployment_status, "READY"))
-    return 0;
+  if (p->spec.job.present) return 0;
+  const char *sj_on =
+      fo_conf_get(p->conf, "kubernetes.operator.session.deletion.block-on-session-jobs");
+  if (sj_on && !strcasecmp(sj_on, "false")) return 0;
+  int sr = session_job_resources_block(p);
+  if (sr != 0) return sr;
+  const char *on =
+      fo_conf_get(p->conf, "kubernetes.operator.session.deletion.block-on-unmanaged-jobs");
+  if (!on) on = fo_conf_get(p->conf, "kubernetes.operator.session.block-on-unmanaged-jobs");
+  if ((on && !strcasecmp(on, "false")) || !lc_is(p->st.jm_deployment_status, "READY")) return 0;
   /* Once the JobManager Deployment is gone or going (deleted by an earlier pass, once nothing ran),
    * there is nothing left to protect, and Flink (stopping) may not answer at all: asking it would
    * fail the cleanup until a connection is refused. */
@@ -97,10 +141,7 @@ static int session_jobs_block(struct pass *p, struct fo_flink *f) {
     snprintf(msg, sizeof msg,
              "The session cluster has non terminated jobs [%.900s] that should be cancelled first",
              ids.data);
-    if (!pass_error_is(p, msg)) event_record(p->k, p->obj, "Warning", "CleanupFailed", msg);
-    pass_set_error(p, LC_UPGRADE_ERROR, msg);
-    r = pass_write_status(p);
-    if (r == 0) r = 1;
+    r = blocked(p, msg);
   }
   fo_buf_free(&ids);
   return r;

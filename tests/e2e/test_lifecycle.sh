@@ -418,6 +418,19 @@ if wait_for 40 ing_gone; then ok "ingress: spec.ingress removed, the API server 
 out=$(kubectl -n $ns patch flinkdep sess --type merge -p '{"spec":{"ingress":{"template":"example.com:port"}}}' 2>&1)
 if [ $? -ne 0 ] && grep -qF 'Unable to process the Ingress template(example.com:port). Error: Error at index 0 in: "port"' <<<"$out"; then ok "ingress: a template Java cannot read is refused in the reference's words"; else ko "ingress: bad template refused" "$out"; fi
 
+# ---- a FlinkSessionJob naming the session cluster blocks its deletion (the reference's
+# kubernetes.operator.session.deletion.block-on-session-jobs): a CleanupFailed Warning names it,
+# the cluster stays; once the FlinkSessionJob is deleted, so is the cluster ----
+printf 'apiVersion: flink.apache.org/v1beta1\nkind: FlinkSessionJob\nmetadata: {name: on-sess, namespace: %s}\nspec:\n  deploymentName: sess\n  job: {jarURI: "https://example.com/job.jar", parallelism: 1}\n' "$ns" | kubectl apply -f - >/dev/null
+kubectl -n $ns delete flinkdep sess --wait=false >/dev/null
+sj_blocked() { kubectl -n $ns get events --field-selector involvedObject.name=sess,reason=CleanupFailed -o jsonpath='{.items[*].message}' 2>/dev/null | grep -qF "The session jobs [on-sess] should be deleted first"; }
+if wait_for 30 sj_blocked; then ok "session cluster: its deletion waits for the FlinkSessionJob naming it (CleanupFailed)"; else ko "session cluster: blocked by a FlinkSessionJob" "$(jpath sess '{.status.error}')"; fi
+check "session cluster: still there, its JobManager Deployment too" "sess sess" \
+  "$(kubectl -n $ns get flinkdep sess -o jsonpath='{.metadata.name}' 2>&1) $(kubectl -n $ns get deployment sess -o jsonpath='{.metadata.name}' 2>&1)"
+kubectl -n $ns delete flinksessionjob on-sess >/dev/null
+sess_gone() { ! kubectl -n $ns get flinkdep sess >/dev/null 2>&1; }
+if wait_for 60 sess_gone; then ok "session cluster: deleted once the FlinkSessionJob is gone"; else ko "session cluster: deleted after the FlinkSessionJob" "$(jpath sess '{.status}')"; fi
+
 # ---- created suspended ----
 app sus stateless | sed 's/    upgradeMode: stateless/    upgradeMode: stateless\n    state: suspended/' | kubectl apply -f - >/dev/null
 if wait_for 20 lifecycle_is sus SUSPENDED; then ok "created suspended: recorded"; else ko "created suspended" "$(jpath sus '{.status}')"; fi
@@ -440,7 +453,7 @@ check "canary: nothing deployed, no finalizer, no status" "//" \
 kubectl -n $ns delete flinkdep canary --wait=false >/dev/null
 
 # ---- delete cleans up everything it owns ----
-for n in sl sp ls sus crash sa pt pts refused legacy rbac denied sess; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
+for n in sl sp ls sus crash sa pt pts refused legacy rbac denied; do kubectl -n $ns delete flinkdep $n --wait=false >/dev/null; done
 all_gone() { [ -z "$(kubectl -n $ns get flinkdep,deploy,svc,cm,pods,ingress -o name | grep -v kube-root-ca)" ]; }
 if wait_for 40 all_gone; then ok "delete: every owned object, TaskManager pod and HA ConfigMap is gone"; else ko "delete" "$(kubectl -n $ns get flinkdep,deploy,svc,cm,pods,ingress -o name)"; fi
 controller_stop life

@@ -70,6 +70,7 @@ void fake_free(struct fake *f) {
 
 static const char *plural_of(const char *kind) {
   static const char *const map[][2] = {{"FlinkDeployment", "flinkdeployments"},
+                                       {"FlinkSessionJob", "flinksessionjobs"},
                                        {"Deployment", "deployments"},
                                        {"Service", "services"},
                                        {"ConfigMap", "configmaps"},

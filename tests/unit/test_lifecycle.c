@@ -1948,6 +1948,64 @@ static void h_create_session(struct h *h, const char *extra_conf) {
   assert_int_equal(fake_put(h->fake, text), 0);
 }
 
+/* A FlinkSessionJob naming the session cluster blocks its deletion (the reference's
+ * kubernetes.operator.session.deletion.block-on-session-jobs, on by default), said once in a
+ * CleanupFailed Warning and status.error, whatever Flink runs; one naming another cluster does
+ * not; once it is gone the delete goes on. Off, nothing blocks (unmanaged jobs neither). */
+static void test_session_delete_blocked_by_session_jobs(void **state) {
+  (void)state;
+  struct h h;
+  char msg[1024];
+  static const char sj[] =
+      "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkSessionJob\","
+      "\"metadata\":{\"name\":\"%s\",\"namespace\":\"" NS
+      "\"},\"spec\":{\"deploymentName\":\"%s\",\"job\":{\"jarURI\":"
+      "\"https://example.com/j.jar\",\"parallelism\":1}}}";
+  for (int off = 0; off < 2; off++) {
+    h_init(&h, "sessj");
+    h_create_session(
+        &h, off ? ",\"kubernetes.operator.session.deletion.block-on-session-jobs\":\"false\"" : "");
+    h_converge(&h, 30, NULL, 0);
+    char text[512];
+    snprintf(text, sizeof text, sj, "job-b", "sessj");
+    assert_int_equal(fake_put(h.fake, text), 0);
+    snprintf(text, sizeof text, sj, "job-a", "sessj");
+    assert_int_equal(fake_put(h.fake, text), 0);
+    snprintf(text, sizeof text, sj, "elsewhere", "other-session");
+    assert_int_equal(fake_put(h.fake, text), 0);
+    fake_flink_submit(h.fake, "0123456789abcdef0123456789abcdef"); /* (unmanaged: blocks too) */
+    h_delete(&h);
+    if (off) {
+      for (int i = 0; i < 10 && h_fd(&h); i++) h_passes(&h, 1);
+      assert_null(h_fd(&h));
+      h_free(&h);
+      continue;
+    }
+    h_passes(&h, 4);
+    assert_non_null(h_fd(&h));
+    assert_non_null(fake_get(h.fake, "deployments", NS, "sessj")); /* nothing stopped */
+    const char *want = "The session jobs [job-a, job-b] should be deleted first";
+    const char *got = h_error_message(&h, msg, sizeof msg);
+    if (!got || (strcmp(got, want) &&
+                 strcmp(got, "The session jobs [job-b, job-a] should be deleted first")))
+      fail_msg("status.error: %s", got ? got : "(none)");
+    const char *ev = NULL;
+    int64_t count = 0;
+    assert_int_equal(h_events(&h, "CleanupFailed", &ev, &count), 1);
+    assert_int_equal(count, 1); /* said once */
+    assert_int_equal(fo_kube_delete(h.k, &fo_res_flinksessionjobs, NS, "job-a", NULL), 0);
+    assert_int_equal(fo_kube_delete(h.k, &fo_res_flinksessionjobs, NS, "job-b", NULL), 0);
+    fake_flink_set_job_state(h.fake, "CANCELED");
+    for (int i = 0; i < 10 && h_fd(&h); i++) {
+      h_passes(&h, 1);
+      fake_tick(h.fake);
+    }
+    assert_null(h_fd(&h));
+    assert_non_null(fake_get(h.fake, "flinksessionjobs", NS, "elsewhere"));
+    h_free(&h);
+  }
+}
+
 /* kubernetes.operator.session.block-on-unmanaged-jobs false: deleted with its job running. */
 static void test_session_delete_not_blocked(void **state) {
   (void)state;
@@ -2428,6 +2486,7 @@ int main(void) {
       cmocka_unit_test(test_cluster_deleted_once),
       cmocka_unit_test(test_session_cluster),
       cmocka_unit_test(test_session_delete_not_blocked),
+      cmocka_unit_test(test_session_delete_blocked_by_session_jobs),
       cmocka_unit_test(test_kill_before_every_write),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,6 +74,10 @@ prometheus.io/path: /metrics
 - apiGroups: ["flink.apache.org"]
   resources: ["flinkdeployments/status", "flinkdeployments/finalizers"]
   verbs: ["get", "update", "patch"]
+# a session cluster's deletion waits for the FlinkSessionJobs that name it
+- apiGroups: ["flink.apache.org"]
+  resources: ["flinksessionjobs"]
+  verbs: ["get", "list"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
