@@ -130,12 +130,14 @@ static const char *meta_str(json_object *o, const char *key) {
   return fo_json_get_string(fo_json_get_object(o, "metadata"), key);
 }
 
-/* "flinkdeployment" or "flinksessionjob" for what the rulebook judges, else NULL (static). */
+/* "flinkdeployment", "flinksessionjob" or "flinkstatesnapshot" for what the rulebook judges, else
+ * NULL (static). */
 static const char *judged_kind(json_object *obj) {
   const char *av = fo_json_get_string(obj, "apiVersion"), *kind = fo_json_get_string(obj, "kind");
-  return fo_flinkdeployment_type(av, kind)   ? "flinkdeployment"
-         : fo_flinksessionjob_type(av, kind) ? "flinksessionjob"
-                                             : NULL;
+  return fo_flinkdeployment_type(av, kind)      ? "flinkdeployment"
+         : fo_flinksessionjob_type(av, kind)    ? "flinksessionjob"
+         : fo_flinkstatesnapshot_type(av, kind) ? "flinkstatesnapshot"
+                                                : NULL;
 }
 
 static bool same_object(json_object *a, json_object *b) {
@@ -148,10 +150,11 @@ static bool same_object(json_object *a, json_object *b) {
 static void usage(FILE *f) {
   fputs(
       "usage: flink-webhook validate [--old FILE] [--config FILE] [--output text|json] FILE...\n"
-      "  Runs each FlinkDeployment and FlinkSessionJob in FILE (YAML or JSON, '-' = stdin) through "
-      "the admission\n"
-      "  webhook's mutate-then-validate path, as a CREATE, or as an UPDATE of the object of the\n"
-      "  same name in --old. --config is the operator's default Flink configuration.\n"
+      "  Runs each FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot in FILE (YAML or JSON,\n"
+      "  '-' = stdin) through the admission webhook's mutate-then-validate path, as a CREATE, or "
+      "as\n"
+      "  an UPDATE of the object of the same name and kind in --old. --config is the operator's\n"
+      "  default Flink configuration.\n"
       "  Exit: 0 all admitted, 1 any denied, 2 an input could not be read or parsed.\n",
       f);
 }
@@ -265,8 +268,10 @@ int dryrun_main(int argc, char **argv) {
         d->obj && json_object_is_type(d->obj, json_type_object) ? judged_kind(d->obj) : NULL;
     if (!what) {
       if (strcmp(output, "text") == 0)
-        printf("%s/%s skipped (not a flink.apache.org FlinkDeployment or FlinkSessionJob)\n",
-               kind ? kind : "<no kind>", name ? name : "<no name>");
+        printf(
+            "%s/%s skipped (not a flink.apache.org FlinkDeployment, FlinkSessionJob or "
+            "FlinkStateSnapshot)\n",
+            kind ? kind : "<no kind>", name ? name : "<no name>");
       else if (print_json_result(&jout, d, kind, name, NULL, -1, NULL, NULL) < 0)
         rc = oom_exit(), lost = true;
       continue;

@@ -128,14 +128,15 @@ int fo_admission_decode_again(const char *body, size_t len, const struct fo_limi
   return 0;
 }
 
-/* A FlinkDeployment or FlinkSessionJob created or updated, and not a canary (those are admitted
- * as they are). */
+/* A FlinkDeployment, FlinkSessionJob or FlinkStateSnapshot created or updated, and not a canary
+ * (those are admitted as they are). */
 static bool judged(const struct fo_admission_request *req) {
   bool op = strcmp(req->operation, "CREATE") == 0 || strcmp(req->operation, "UPDATE") == 0;
   const char *av = req->object ? fo_jv_get_string(req->object, "apiVersion") : NULL;
   const char *kind = req->object ? fo_jv_get_string(req->object, "kind") : NULL;
   return op && req->object &&
-         (fo_flinkdeployment_type(av, kind) || fo_flinksessionjob_type(av, kind)) &&
+         (fo_flinkdeployment_type(av, kind) || fo_flinksessionjob_type(av, kind) ||
+          fo_flinkstatesnapshot_type(av, kind)) &&
          !fo_jv_is_canary(req->object);
 }
 

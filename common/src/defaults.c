@@ -89,7 +89,9 @@ int fo_defaults_patch(const struct fo_jv *obj, const char *service_account,
       if (r == 0)
         r = fill(patch, job, "/spec/job", "upgradeMode", json_object_new_string("stateless"));
     }
-    if (session_job) goto done; /* the rest is a cluster's */
+    if (session_job || fo_flinkstatesnapshot_type(fo_jv_get_string(obj, "apiVersion"),
+                                                  fo_jv_get_string(obj, "kind")))
+      goto done; /* the rest is a cluster's */
     if (r == 0) r = fill(patch, spec, "/spec", "mode", json_object_new_string("native"));
     if (r == 0 && service_account && *service_account && !template_account(spec))
       r = fill(patch, spec, "/spec", "serviceAccount", json_object_new_string(service_account));

@@ -231,6 +231,10 @@ bool fo_flinksessionjob_type(const char *api_version, const char *kind) {
   return kind && strcmp(kind, FO_KIND_SESSION_JOB) == 0 && our_group(api_version);
 }
 
+bool fo_flinkstatesnapshot_type(const char *api_version, const char *kind) {
+  return kind && strcmp(kind, FO_KIND_SNAPSHOT) == 0 && our_group(api_version);
+}
+
 bool fo_is_flinkdeployment(json_object *root) {
   return fo_flinkdeployment_type(fo_json_get_string(root, "apiVersion"),
                                  fo_json_get_string(root, "kind"));

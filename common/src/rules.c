@@ -655,6 +655,40 @@ static int validate_session_job(const struct fo_deployment *d, const struct fo_j
   return r;
 }
 
+/* ---- FlinkStateSnapshot ---- */
+
+/* The reference's validateStateSnapshot, but for the target's existence (the controller's, which
+ * watches it): exactly one of savepoint and checkpoint; a savepoint that already exists needs
+ * nothing more than its path; anything else names its job. */
+static int validate_snapshot(const struct fo_deployment *d, struct fo_findings *e) {
+  const struct fo_jv *spec = d->spec_json;
+  const struct fo_jv *sp = fo_jv_get(spec, "savepoint"), *cp = fo_jv_get(spec, "checkpoint");
+  bool has_sp = sp && sp->type != FO_JNULL, has_cp = cp && cp->type != FO_JNULL;
+  int r = 0; /* (its name is the API server's to judge: the operator's own are long) */
+  if (has_sp == has_cp)
+    return fo_findings_add(e, "spec",
+                           "Exactly one of checkpoint or savepoint configurations has to be set.");
+  const struct fo_jv *exists = has_sp ? fo_jv_get(sp, "alreadyExists") : NULL;
+  if (r == 0 && exists && exists->type == FO_JBOOL && exists->u.b) {
+    const char *path = fo_jv_get_string(sp, "path");
+    if (blank(path))
+      r = fo_findings_add(e, "spec.savepoint.path",
+                          "The savepoint path must be set when the savepoint already exists");
+    return r;
+  }
+  const struct fo_jv *ref = fo_jv_get_object(spec, "jobReference");
+  if (r == 0 && !ref)
+    return fo_findings_add(e, "spec.jobReference",
+                           "Job reference must be supplied for this snapshot");
+  const char *rname = fo_jv_get_string(ref, "name"), *rkind = fo_jv_get_string(ref, "kind");
+  if (r == 0 && blank(rname))
+    r = fo_findings_add(e, "spec.jobReference.name",
+                        "Job reference must name the FlinkDeployment or FlinkSessionJob");
+  static const char *const kinds[] = {"FlinkDeployment", "FlinkSessionJob", NULL};
+  if (r == 0) r = enum_check(e, "spec.jobReference.kind", rkind, kinds);
+  return r;
+}
+
 static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_object *default_conf,
                     struct fo_findings *e, struct fo_findings *w, struct fo_arena *arena) {
   struct fo_deployment d;
@@ -663,6 +697,10 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   const struct fo_spec *s = &d.spec;
   const struct fo_jv *status = d.status_json;
   if (!status && old_obj) status = fo_jv_get_object(old_obj, "status");
+  if (fo_flinkstatesnapshot_type(d.api_version, d.kind)) {
+    r = validate_snapshot(&d, e);
+    return e->oom || r == -ENOMEM ? -ENOMEM : 0;
+  }
   if (fo_flinksessionjob_type(d.api_version, d.kind)) {
     r = validate_session_job(&d, status, default_conf, e, arena);
     return e->oom || r == -ENOMEM ? -ENOMEM : 0;

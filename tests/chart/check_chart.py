@@ -96,11 +96,11 @@ def check_webhook_configs(label, objs, mode, namespaces=None):
         h = hooks[0]
         cc = h["clientConfig"]
         rules = h["rules"]
-        expect("%s: %s v1 reviews, no side effects, Fail, CREATE/UPDATE of flinkdeployments and flinksessionjobs" % (label, kind),
+        expect("%s: %s v1 reviews, no side effects, Fail, CREATE/UPDATE of flinkdeployments, flinksessionjobs and flinkstatesnapshots" % (label, kind),
                len(hooks) == 1 and h["admissionReviewVersions"] == ["v1"] and h["sideEffects"] == "None"
                and h["failurePolicy"] == "Fail" and 1 <= h["timeoutSeconds"] <= 30
                and rules == [{"apiGroups": ["flink.apache.org"], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"],
-                              "resources": ["flinkdeployments", "flinksessionjobs"], "scope": "Namespaced"}], h)
+                              "resources": ["flinkdeployments", "flinksessionjobs", "flinkstatesnapshots"], "scope": "Namespaced"}], h)
         expect("%s: %s calls the webhook Service on 443 at %s" % (label, kind, path),
                cc.get("service") == {"name": "fo-flink-operator-webhook", "namespace": NS, "path": path, "port": 443}, cc)
         if mode == "existingSecret":

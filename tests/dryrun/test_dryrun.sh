@@ -35,7 +35,7 @@ warning: Flink version v1_14 is deprecated; upgrade to v1_19 or later
 flinkdeployment/savepoint-nonce-example denied: Checkpoint directory[execution.checkpointing.dir] must be defined for last-state and savepoint upgrade modes
 warning: Flink version v1_14 is deprecated; upgrade to v1_19 or later" -- "$ex/stateless.yaml" "$ex/seed-last-state-fixed.yaml" "$ex/seed-savepoint-nonce.yaml"
 
-check "multi-document stream with another kind" 1 "ConfigMap/not-ours skipped (not a flink.apache.org FlinkDeployment or FlinkSessionJob)
+check "multi-document stream with another kind" 1 "ConfigMap/not-ours skipped (not a flink.apache.org FlinkDeployment, FlinkSessionJob or FlinkStateSnapshot)
 flinkdeployment/good-one admitted
 flinkdeployment/bad-one denied: Checkpoint directory[execution.checkpointing.dir] must be defined for last-state and savepoint upgrade modes; Job could not be upgraded with savepoint while config key[execution.checkpointing.savepoint-dir] is not set" -- "$here/mixed.yaml"
 

@@ -91,6 +91,21 @@ if head -1 <<<"$out" | grep -q "JOB STATUS.*LIFECYCLE STATE" && grep -q "^sj-ok"
 out=$(kubectl explain flinksessionjob.spec.deploymentName 2>&1)
 if grep -q "session cluster's FlinkDeployment" <<<"$out"; then ok "session job: kubectl explain"; else ko "session job: kubectl explain" "$out"; fi
 
+# 6c. FlinkStateSnapshot: stored when it asks for one snapshot of a named job, denied in the
+#     reference's words otherwise; short name and printer columns
+snap() { printf 'apiVersion: flink.apache.org/v1beta1\nkind: FlinkStateSnapshot\nmetadata: {name: %s}\nspec:\n%s\n' "$1" "$2"; }
+out=$(snap snap-ok '  jobReference: {kind: FlinkDeployment, name: stateless-example}
+  savepoint: {disposeOnDelete: true}' | kubectl -n $ns apply -f - 2>&1)
+if grep -q "flinkstatesnapshot.flink.apache.org/snap-ok created" <<<"$out"; then ok "snapshot: apply stores a valid one"; else ko "snapshot: apply stores a valid one" "$out"; fi
+out=$(snap snap-bad '  jobReference: {kind: FlinkDeployment, name: stateless-example}
+  savepoint: {}
+  checkpoint: {}' | kubectl -n $ns apply -f - 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -qF "denied the request: Exactly one of checkpoint or savepoint configurations has to be set." <<<"$out"; then ok "snapshot: both kinds at once denied"; else ko "snapshot: both kinds at once denied" "$out"; fi
+out=$(snap snap-bad '  checkpoint: {}' | kubectl -n $ns apply -f - 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -qF "denied the request: Job reference must be supplied for this snapshot" <<<"$out"; then ok "snapshot: no job reference denied"; else ko "snapshot: no job reference denied" "$out"; fi
+out=$(kubectl -n $ns get flinksnp 2>&1)
+if head -1 <<<"$out" | grep -q "PATH.*RESULT TIMESTAMP.*SNAPSHOT STATE" && grep -q "^snap-ok" <<<"$out" && ! grep -q "^snap-bad" <<<"$out"; then ok "snapshot: short name, printer columns, nothing stored when denied"; else ko "snapshot: printer columns" "$out"; fi
+
 # 7. the webhook down with failurePolicy Fail: a clear error; back up, the apply works
 webhook_stop
 out=$(sed 's/savepoint-example/while-down/' "$ROOT/examples/savepoint.yaml" | kubectl -n $ns apply --dry-run=server -f - 2>&1); rc=$?

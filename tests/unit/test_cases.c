@@ -24,7 +24,9 @@ static json_object *first_flinkdeployment(const char *rel) {
     for (size_t i = 0; i < n && !res; i++)
       if (fo_is_flinkdeployment(d[i].root) ||
           fo_flinksessionjob_type(fo_json_get_string(d[i].root, "apiVersion"),
-                                  fo_json_get_string(d[i].root, "kind")))
+                                  fo_json_get_string(d[i].root, "kind")) ||
+          fo_flinkstatesnapshot_type(fo_json_get_string(d[i].root, "apiVersion"),
+                                     fo_json_get_string(d[i].root, "kind")))
         res = json_object_get(d[i].root);
     fo_yaml_docs_free(d, n);
   }

@@ -21,6 +21,7 @@
 #define FO_API_VERSION "flink.apache.org/v1beta1"
 #define FO_KIND "FlinkDeployment"
 #define FO_KIND_SESSION_JOB "FlinkSessionJob"
+#define FO_KIND_SNAPSHOT "FlinkStateSnapshot"
 #define FO_TARGET_SESSION_LABEL "target.session" /* a FlinkSessionJob's session cluster */
 #define FO_MANAGED_BY_LABEL "app.kubernetes.io/managed-by"
 #define FO_MANAGED_BY_VALUE "flink-operator"
@@ -118,6 +119,8 @@ bool fo_flinkdeployment_type(const char *api_version, const char *kind);
  * spec.flinkConfiguration, spec.restartNonce, read by fo_deployment_read as a FlinkDeployment's
  * are). */
 bool fo_flinksessionjob_type(const char *api_version, const char *kind);
+/* The same for a FlinkStateSnapshot (a savepoint or checkpoint of a job, or one that exists). */
+bool fo_flinkstatesnapshot_type(const char *api_version, const char *kind);
 bool fo_is_flinkdeployment(json_object *root);
 
 /* A canary resource: the label FO_CANARY_LABEL is "true" (any case). The reference operator's
