@@ -504,6 +504,44 @@ static int warn_pending_savepoint(struct fo_findings *w, const struct fo_jv *spe
                          trigger);
 }
 
+/* What a job's upgrade mode and snapshot options need of the checkpoint and savepoint
+ * directories (the reference's validateJobSpec, its words), for a FlinkDeployment's job and a
+ * FlinkSessionJob's alike. */
+static int check_snapshot_dirs(struct fo_findings *e, const struct fo_job *job,
+                               struct fo_conf_view *conf) {
+  const char *mode = fo_job_upgrade_mode(job);
+  bool last_state = strcmp(mode, "last-state") == 0, savepoint = strcmp(mode, "savepoint") == 0;
+  const char *cp_dir = fo_conf_view_checkpoint_dir(conf);
+  const char *sp_dir = fo_conf_view_savepoint_dir(conf);
+  int r = 0;
+  if ((last_state || savepoint) && !cp_dir)
+    r = fo_findings_add(e, "spec.flinkConfiguration",
+                        "Checkpoint directory[execution.checkpointing.dir] must be defined for "
+                        "last-state and savepoint upgrade modes");
+  if (r == 0 && savepoint && !sp_dir)
+    r = fo_findings_add(e, "spec.flinkConfiguration",
+                        "Job could not be upgraded with savepoint while config "
+                        "key[execution.checkpointing.savepoint-dir] is not set");
+  if (r == 0 && job->savepoint_trigger_nonce.set && !sp_dir)
+    r = fo_findings_add(e, "spec.job.savepointTriggerNonce",
+                        "Savepoint could not be manually triggered for the running job while "
+                        "config key[execution.checkpointing.savepoint-dir] is not set");
+  const char *periodic = fo_conf_view_get(conf, "kubernetes.operator.periodic.savepoint.interval");
+  if (r == 0 && periodic && !sp_dir && !savepoint && !job->savepoint_trigger_nonce.set)
+    r = fo_findings_add(e, "spec.flinkConfiguration",
+                        "Periodic savepoints cannot be enabled when config "
+                        "key[execution.checkpointing.savepoint-dir] is not set");
+  if (r == 0 && !sp_dir && !savepoint && !job->savepoint_trigger_nonce.set && !periodic &&
+      fo_conf_view_get(conf,
+                       "kubernetes.operator.job.upgrade.last-state.max.allowed."
+                       "checkpoint.age"))
+    r = fo_findings_add(e, "spec.flinkConfiguration",
+                        "In order to use max-checkpoint age functionality config "
+                        "key[execution.checkpointing.savepoint-dir] must be set to allow "
+                        "triggering savepoint upgrades.");
+  return r;
+}
+
 /* ---- FlinkSessionJob ---- */
 
 /* A jarURI's parts as the rules read them: the scheme (borrowed span) and, after "//", the host
@@ -653,6 +691,54 @@ static int validate_session_job(const struct fo_deployment *d, const struct fo_j
     r = fo_findings_add(e, "spec.deploymentName", "The deploymentName can't be changed");
   if (r == 0 && s->job.present) r = check_jar_uri(e, s->job.jar_uri, default_conf);
   return r;
+}
+
+/* The reference's validateSessionJobWithCluster: what a FlinkSessionJob needs of the session
+ * cluster it names (the configuration it runs with is the operator's defaults, the cluster's, then
+ * the job's own). */
+static int validate_session_job_cluster(const struct fo_deployment *d,
+                                        const struct fo_deployment *session,
+                                        json_object *default_conf, struct fo_findings *e,
+                                        struct fo_arena *arena) {
+  const struct fo_spec *s = &d->spec;
+  int r = 0;
+  if (session->spec.job.present)
+    r = fo_findings_add(e, "spec.deploymentName",
+                        "Can not submit session job to application cluster");
+  if (r == 0 &&
+      !(session->name && s->deployment_name && strcmp(session->name, s->deployment_name) == 0))
+    r = fo_findings_add(e, "spec.deploymentName",
+                        "The session job's cluster id is not match with the session cluster");
+  json_object *cluster_conf = NULL;
+  if (r == 0 && session->spec.flink_configuration &&
+      fo_jv_to_json(session->spec.flink_configuration, &cluster_conf) < 0)
+    r = -ENOMEM;
+  json_object *base = r == 0 ? fo_conf_effective_new(default_conf, cluster_conf) : NULL;
+  json_object_put(cluster_conf);
+  if (r == 0 && !base) r = -ENOMEM;
+  struct fo_conf_view conf = {.spec = s->flink_configuration, .defaults = base, .arena = arena};
+  if (r == 0 && s->job.present) r = check_snapshot_dirs(e, &s->job, &conf);
+  if (r == 0 && s->job.present && (!s->job.parallelism.set || s->job.parallelism.v < 1))
+    r = fo_findings_add(e, "spec.job.parallelism", "Job parallelism must be larger than 0");
+  if (r == 0) r = check_autoscaler(e, &conf);
+  json_object_put(base);
+  if (conf.oom || e->oom) return -ENOMEM;
+  return r < 0 ? r : 0;
+}
+
+int fo_rules_validate_session_job_cluster(json_object *sj, json_object *session,
+                                          json_object *default_conf, struct fo_findings *e) {
+  struct fo_arena arena;
+  fo_arena_init(&arena, SIZE_MAX);
+  const struct fo_jv *o, *c;
+  struct fo_deployment d, sd;
+  int r = fo_jv_from_json(&arena, sj, &o);
+  if (r == 0) r = fo_jv_from_json(&arena, session, &c);
+  if (r == 0) r = fo_deployment_read(o, &d, NULL);
+  if (r == 0) r = fo_deployment_read(c, &sd, NULL);
+  if (r == 0) r = validate_session_job_cluster(&d, &sd, default_conf, e, &arena);
+  fo_arena_free(&arena);
+  return r == -E2BIG ? -EINVAL : r;
 }
 
 /* ---- FlinkStateSnapshot ---- */
@@ -852,7 +938,6 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   /* 4-8. the job and its upgrade mode */
   bool ha = fo_conf_view_ha_enabled(&conf);
   const char *cp_dir = fo_conf_view_checkpoint_dir(&conf);
-  const char *sp_dir = fo_conf_view_savepoint_dir(&conf);
 
   /* 3b. what the operator's features need (the reference's words), and what is not there yet */
   bool rollback = conf_true(&conf, "kubernetes.operator.deployment.rollback.enabled", false);
@@ -885,36 +970,10 @@ static int validate(const struct fo_jv *obj, const struct fo_jv *old_obj, json_o
   if (r == 0 && s->job.present) {
     const char *mode = fo_job_upgrade_mode(&s->job);
     bool last_state = strcmp(mode, "last-state") == 0;
-    bool savepoint = strcmp(mode, "savepoint") == 0;
     if (last_state && !ha)
       r = fo_findings_add(e, "spec.job.upgradeMode",
                           "Job could not be upgraded with last-state while Kubernetes HA disabled");
-    if (r == 0 && (last_state || savepoint) && !cp_dir)
-      r = fo_findings_add(e, "spec.flinkConfiguration",
-                          "Checkpoint directory[execution.checkpointing.dir] must be defined for "
-                          "last-state and savepoint upgrade modes");
-    if (r == 0 && savepoint && !sp_dir)
-      r = fo_findings_add(e, "spec.flinkConfiguration",
-                          "Job could not be upgraded with savepoint while config "
-                          "key[execution.checkpointing.savepoint-dir] is not set");
-    if (r == 0 && s->job.savepoint_trigger_nonce.set && !sp_dir)
-      r = fo_findings_add(e, "spec.job.savepointTriggerNonce",
-                          "Savepoint could not be manually triggered for the running job while "
-                          "config key[execution.checkpointing.savepoint-dir] is not set");
-    const char *periodic =
-        fo_conf_view_get(&conf, "kubernetes.operator.periodic.savepoint.interval");
-    if (r == 0 && periodic && !sp_dir && !savepoint && !s->job.savepoint_trigger_nonce.set)
-      r = fo_findings_add(e, "spec.flinkConfiguration",
-                          "Periodic savepoints cannot be enabled when config "
-                          "key[execution.checkpointing.savepoint-dir] is not set");
-    if (r == 0 && !sp_dir && !savepoint && !s->job.savepoint_trigger_nonce.set && !periodic &&
-        fo_conf_view_get(&conf,
-                         "kubernetes.operator.job.upgrade.last-state.max.allowed."
-                         "checkpoint.age"))
-      r = fo_findings_add(e, "spec.flinkConfiguration",
-                          "In order to use max-checkpoint age functionality config "
-                          "key[execution.checkpointing.savepoint-dir] must be set to allow "
-                          "triggering savepoint upgrades.");
+    if (r == 0) r = check_snapshot_dirs(e, &s->job, &conf);
     if (r == 0) r = check_schedule(e, &conf, "kubernetes.operator.periodic.savepoint.interval");
     if (r == 0) r = check_schedule(e, &conf, "kubernetes.operator.periodic.checkpoint.interval");
     if (r == 0 && s->task_manager.replicas.set && s->task_manager.replicas.v < 1)

@@ -1,5 +1,6 @@
 /* Runs the validation cases under tests/cases/validation through the admission path. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "flinkop/flinkconf.h"
 #include "flinkop/jsonpatch.h"
 #include "flinkop/model.h"
+#include "flinkop/rules.h"
 #include "flinkop/yaml.h"
 #include "testutil.h"
 
@@ -119,7 +121,41 @@ static int via_review(const char *file, const char *name, json_object *mutated, 
   return failed;
 }
 
+/* A case with `cluster: {base|file, merge}`: the FlinkSessionJob judged against that session
+ * cluster (fo_rules_validate_session_job_cluster), as the controller judges it. */
+static int run_cluster_case(const char *file, json_object *c) {
+  const char *name = fo_json_get_string(c, "case");
+  const char *verdict = fo_json_get_string(c, "verdict");
+  const char *message = fo_json_get_string(c, "message");
+  json_object *obj = build(c, NULL), *session = build(fo_json_get(c, "cluster"), NULL);
+  json_object *conf =
+      fo_json_get(c, "config") ? fo_conf_effective_new(fo_json_get(c, "config"), NULL) : NULL;
+  int failed = 0;
+  struct fo_findings errs;
+  fo_findings_init(&errs);
+  int r = obj && session && verdict
+              ? fo_rules_validate_session_job_cluster(obj, session, conf, &errs)
+              : -EINVAL;
+  char *got = fo_findings_join(&errs, "; ");
+  const char *got_verdict = errs.n ? "denied" : "admitted";
+  if (r != 0) {
+    fprintf(stderr, "%s: case '%s': judged with %d\n", file, name ? name : "?", r);
+    failed = 1;
+  } else if (strcmp(verdict, got_verdict) != 0 || (message && strcmp(message, got) != 0)) {
+    fprintf(stderr, "%s: case '%s': expected %s '%s', got %s '%s'\n", file, name, verdict,
+            message ? message : "", got_verdict, got);
+    failed = 1;
+  }
+  free(got);
+  fo_findings_free(&errs);
+  json_object_put(obj);
+  json_object_put(session);
+  json_object_put(conf);
+  return failed;
+}
+
 static int run_case(const char *file, json_object *c) {
+  if (fo_json_get(c, "cluster")) return run_cluster_case(file, c);
   const char *name = fo_json_get_string(c, "case");
   const char *verdict = fo_json_get_string(c, "verdict");
   const char *message = fo_json_get_string(c, "message");

@@ -24,6 +24,15 @@ int fo_rules_validate(const struct fo_jv *obj, const struct fo_jv *old_obj,
 int fo_rules_validate_json(json_object *obj, json_object *old_obj, json_object *default_conf,
                            struct fo_findings *errors, struct fo_findings *warnings);
 
+/* What a FlinkSessionJob `sj` needs of the session cluster `session` (a FlinkDeployment) it names,
+ * as the reference's validateSessionJobWithCluster: no job of the cluster's own, the name, the
+ * checkpoint and savepoint directories its upgrade mode and snapshot options need (in the
+ * operator's defaults, the cluster's configuration or its own), a parallelism, the autoscaler's
+ * options. The controller judges with it, which has the cluster. Borrowed inputs; findings
+ * appended. 0, -EINVAL (not JSON objects), -ENOMEM. */
+int fo_rules_validate_session_job_cluster(json_object *sj, json_object *session,
+                                          json_object *default_conf, struct fo_findings *errors);
+
 /* The trigger id of the savepoint in progress according to `status` (a FlinkDeployment's status
  * object, may be NULL), or NULL when none is. Borrowed. The rules read the old object's spec only
  * when there is one (see fo_rules_validate). */
