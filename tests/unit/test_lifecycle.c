@@ -1951,7 +1951,8 @@ static void h_create_session(struct h *h, const char *extra_conf) {
 /* A FlinkSessionJob naming the session cluster blocks its deletion (the reference's
  * kubernetes.operator.session.deletion.block-on-session-jobs, on by default), said once in a
  * CleanupFailed Warning and status.error, whatever Flink runs; one naming another cluster does
- * not; once it is gone the delete goes on. Off, nothing blocks (unmanaged jobs neither). */
+ * not; once it is gone the delete goes on. Off, nothing blocks (unmanaged jobs neither). Not
+ * allowed to list them (an older ClusterRole), the delete goes on. */
 static void test_session_delete_blocked_by_session_jobs(void **state) {
   (void)state;
   struct h h;
@@ -1961,10 +1962,11 @@ static void test_session_delete_blocked_by_session_jobs(void **state) {
       "\"metadata\":{\"name\":\"%s\",\"namespace\":\"" NS
       "\"},\"spec\":{\"deploymentName\":\"%s\",\"job\":{\"jarURI\":"
       "\"https://example.com/j.jar\",\"parallelism\":1}}}";
-  for (int off = 0; off < 2; off++) {
+  for (int off = 0; off < 3; off++) { /* on; off; on, but listing them is forbidden */
     h_init(&h, "sessj");
     h_create_session(
-        &h, off ? ",\"kubernetes.operator.session.deletion.block-on-session-jobs\":\"false\"" : "");
+        &h, off == 1 ? ",\"kubernetes.operator.session.deletion.block-on-session-jobs\":\"false\""
+                     : "");
     h_converge(&h, 30, NULL, 0);
     char text[512];
     snprintf(text, sizeof text, sj, "job-b", "sessj");
@@ -1973,7 +1975,8 @@ static void test_session_delete_blocked_by_session_jobs(void **state) {
     assert_int_equal(fake_put(h.fake, text), 0);
     snprintf(text, sizeof text, sj, "elsewhere", "other-session");
     assert_int_equal(fake_put(h.fake, text), 0);
-    fake_flink_submit(h.fake, "0123456789abcdef0123456789abcdef"); /* (unmanaged: blocks too) */
+    if (off < 2) fake_flink_submit(h.fake, "0123456789abcdef0123456789abcdef"); /* (unmanaged) */
+    if (off == 2) fake_refuse(h.fake, "GET", "flinksessionjobs", 403, "Forbidden", "forbidden");
     h_delete(&h);
     if (off) {
       for (int i = 0; i < 10 && h_fd(&h); i++) h_passes(&h, 1);
