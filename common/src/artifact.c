@@ -1,6 +1,7 @@
 #include "flinkop/artifact.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,19 +37,30 @@ bool fo_artifact_restricted_ip(const char *ip) {
          a[0] == 0xff;                                           /* multicast */
 }
 
-/* Whether the scheme (scheme_n bytes) is in the ';'/','-separated list. */
-static bool scheme_allowed(const char *list, const char *scheme, size_t scheme_n) {
-  for (const char *p = list ? list : "https"; *p;) {
+int fo_artifact_scheme_allowed(const char *list, const char *scheme, size_t scheme_n,
+                               struct fo_buf *display) {
+  bool ok = false;
+  int r = display ? fo_buf_putc(display, '[') : 0;
+  size_t shown = 0;
+  for (const char *p = list ? list : "https"; r == 0 && *p;) {
     size_t n = strcspn(p, ";,");
     const char *t = p;
     size_t tn = n;
     while (tn && (*t == ' ' || *t == '\t')) t++, tn--;
     while (tn && (t[tn - 1] == ' ' || t[tn - 1] == '\t')) tn--;
-    if (tn == scheme_n && !strncasecmp(t, scheme, tn)) return true;
+    if (tn == scheme_n && !strncasecmp(t, scheme, tn)) ok = true;
+    if (tn && display && shown++) r = fo_buf_puts(display, ", ");
+    for (size_t i = 0; tn && display && r == 0 && i < tn; i++)
+      r = fo_buf_putc(display, (char)tolower((unsigned char)t[i]));
     p += n;
     if (*p) p++;
   }
-  return false;
+  if (r == 0 && display) r = fo_buf_putc(display, ']');
+  return r < 0 ? -ENOMEM : ok;
+}
+
+static bool scheme_allowed(const char *list, const char *scheme, size_t scheme_n) {
+  return fo_artifact_scheme_allowed(list, scheme, scheme_n, NULL) == 1;
 }
 
 struct dl {

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <ctype.h>
 #include <arpa/inet.h>
 
 #include "flinkop/artifact.h"
@@ -619,27 +618,11 @@ static int check_jar_uri(struct fo_findings *e, const char *uri, json_object *de
   if (!scheme) return fo_findings_add(e, "spec.job.jarURI", "jarURI must include a scheme");
   const char *allowed =
       fo_json_get_string(default_conf, "kubernetes.operator.user.artifacts.allowed-schemes");
-  if (!allowed) allowed = "https";
   struct fo_buf list;
   fo_buf_init(&list, 4096);
-  bool ok = false;
-  int r = fo_buf_putc(&list, '[');
-  for (const char *p = allowed; r == 0 && *p;) {
-    size_t n = strcspn(p, ";,");
-    const char *t = p;
-    size_t tn = n;
-    while (tn && (*t == ' ' || *t == '\t')) t++, tn--;
-    while (tn && (t[tn - 1] == ' ' || t[tn - 1] == '\t')) tn--;
-    if (tn) {
-      if (tn == sn && !strncasecmp(t, scheme, sn)) ok = true;
-      if (list.len > 1) r = fo_buf_puts(&list, ", ");
-      for (size_t i = 0; r == 0 && i < tn; i++)
-        r = fo_buf_putc(&list, (char)tolower((unsigned char)t[i]));
-    }
-    p += n;
-    if (*p) p++;
-  }
-  if (r == 0) r = fo_buf_putc(&list, ']');
+  int r = fo_artifact_scheme_allowed(allowed, scheme, sn, &list);
+  bool ok = r == 1;
+  if (r > 0) r = 0;
   if (r == 0 && !ok)
     r = fo_findings_add(e, "spec.job.jarURI",
                         "jarURI scheme '%.*s' is not in the allowlist %s. Configure '%s' to extend "

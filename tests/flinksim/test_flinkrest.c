@@ -78,16 +78,7 @@ static void start_sim(char *d, const char *name, const char *conf_text, bool ses
     _exit(127);
   }
   *ret_pid = pid;
-  int port = 0;
-  for (int i = 0; i < 200 && !port; i++) {
-    usleep(50000);
-    FILE *pf = fopen(portf, "r");
-    if (pf) {
-      if (fscanf(pf, "%d", &port) != 1) port = 0;
-      fclose(pf);
-    }
-  }
-  assert_true(port > 0);
+  int port = tu_wait_port_file(portf);
   if (ret_ctl) snprintf(ret_ctl, ctl_n, "http://127.0.0.1:%d", port);
   struct fo_buf u;
   fo_buf_init(&u, 256);
@@ -334,13 +325,9 @@ static void test_session_jars(void **st) {
   char jar[300], txt[300];
   snprintf(jar, sizeof jar, "%s/job.jar", sdir);
   snprintf(txt, sizeof txt, "%s/job.txt", sdir);
-  FILE *f = fopen(jar, "wb");
   static const char bytes[] = "PK\003\004\000\000binary\000jar\r\n--not-a-boundary\r\n";
-  for (int i = 0; i < 4096; i++) fwrite(bytes, 1, sizeof bytes, f);
-  fclose(f);
-  f = fopen(txt, "w");
-  fputs("text", f);
-  fclose(f);
+  tu_write_file(jar, bytes, sizeof bytes, 4096);
+  tu_write_file(txt, "text", 4, 1);
   char *id = NULL;
   /* no web submission in an application cluster */
   assert_int_equal(fo_flink_jar_upload(F, jar, "job.jar", &id), -ENOENT);
@@ -356,12 +343,10 @@ static void test_session_jars(void **st) {
   char statef[300], want[64];
   snprintf(statef, sizeof statef, "%s/state.jsonl", sdir);
   snprintf(want, sizeof want, "\"size\": %zu", 4096 * sizeof bytes);
-  static char rec[1 << 16];
-  FILE *sf = fopen(statef, "r");
-  assert_non_null(sf);
-  rec[fread(rec, 1, sizeof rec - 1, sf)] = '\0';
-  fclose(sf);
+  char *rec = tu_read_file_abs(statef);
+  assert_non_null(rec);
   assert_non_null(strstr(rec, want));
+  free(rec);
   const char *args[] = {"--rate", "5"};
   json_object *conf = json_object_new_object();
   json_object_object_add(conf, "pipeline.name", json_object_new_string("sj"));

@@ -56,16 +56,7 @@ static int setup(void **st) {
     execlp("python3", "python3", "-c", server_py, portf, (char *)NULL);
     _exit(127);
   }
-  int port = 0;
-  for (int i = 0; i < 200 && !port; i++) {
-    usleep(50000);
-    FILE *f = fopen(portf, "r");
-    if (f) {
-      if (fscanf(f, "%d", &port) != 1) port = 0;
-      fclose(f);
-    }
-  }
-  assert_true(port > 0);
+  int port = tu_wait_port_file(portf);
   snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
   return 0;
 }
@@ -109,12 +100,8 @@ static void test_fetch(void **st) {
   char jar[128], big[128];
   snprintf(jar, sizeof jar, "%s/local.jar", dir);
   snprintf(big, sizeof big, "%s/big.jar", dir);
-  FILE *f = fopen(jar, "w");
-  fputs("PK-local", f);
-  fclose(f);
-  f = fopen(big, "w");
-  for (int i = 0; i < 5000; i++) fputs("0123456789", f);
-  fclose(f);
+  tu_write_file(jar, "PK-local", 8, 1);
+  tu_write_file(big, "0123456789", 10, 5000);
   char file_uri[160], big_uri[160];
   snprintf(file_uri, sizeof file_uri, "file://%s", jar);
   snprintf(big_uri, sizeof big_uri, "file://%s", big);

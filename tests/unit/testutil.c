@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flinkop/buf.h"
 #include "flinkop/yaml.h"
@@ -22,6 +23,27 @@ static char *read_path(const char *path, size_t *ret_len) {
 }
 
 char *tu_read_file_abs(const char *path) { return read_path(path, NULL); }
+
+void tu_write_file(const char *path, const void *data, size_t len, size_t repeat) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  for (size_t i = 0; i < repeat; i++) assert_int_equal(fwrite(data, 1, len, f), len);
+  assert_int_equal(fclose(f), 0);
+}
+
+int tu_wait_port_file(const char *path) {
+  int port = 0;
+  for (int i = 0; i < 200 && !port; i++) {
+    usleep(50000);
+    FILE *f = fopen(path, "r");
+    if (f) {
+      if (fscanf(f, "%d", &port) != 1) port = 0;
+      fclose(f);
+    }
+  }
+  assert_true(port > 0);
+  return port;
+}
 
 char *tu_read_file(const char *rel, size_t *ret_len) {
   struct fo_buf path;

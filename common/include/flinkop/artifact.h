@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "flinkop/buf.h"
+
 struct fo_artifact_opts {
   const char *allowed_schemes; /* ';'- or ','-separated, case-insensitive; NULL: "https" */
   bool allow_restricted;       /* kubernetes.operator.user.artifacts.disallow-restricted-hosts
@@ -36,6 +38,12 @@ struct fo_artifact_opts {
  *   -EINVAL a URI that cannot be fetched, -ENOMEM. */
 int fo_artifact_fetch(const char *uri, const char *dir, const struct fo_artifact_opts *o,
                       char **ret_path, char *why, size_t why_n);
+
+/* Whether the scheme (`scheme_n` bytes, any case) is in `list` (';'- or ','-separated, blanks
+ * around entries ignored; NULL: "https"). With `display` (may be NULL), the list as the reference
+ * prints it is appended there: "[https, s3]", lower case. 1 or 0, or -ENOMEM (display). */
+int fo_artifact_scheme_allowed(const char *list, const char *scheme, size_t scheme_n,
+                               struct fo_buf *display);
 
 /* Whether a connection to the numeric address `ip` (IPv4 or IPv6 text) is to a restricted
  * address: loopback, link-local, private (site-local, unique local), any-local or multicast,
