@@ -1052,8 +1052,9 @@ static int begin_rollback(struct pass *p, struct fo_flink *f, struct lc_step *s)
   char st[16];
   int r = plan_stop(p, f, &m, &direct, st);
   if (r < 0) return r;
-  if (lc_is(st,
-            "RUNNING")) { /* it runs after all (r == 2 too): the next observation finds it stable */
+  /* it runs after all (a checkpoint in progress, r == 2, too): the next observation finds it
+   * stable */
+  if (lc_is(st, "RUNNING")) {
     pass_finish(p);
     return pass_write_status(p);
   }

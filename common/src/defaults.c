@@ -70,8 +70,8 @@ int fo_defaults_patch(const struct fo_jv *obj, const char *service_account,
      * cluster's jobs */
     const struct fo_jv *labels = fo_jv_get_object(metadata, "labels");
     const char *have = fo_jv_get_string(labels, FO_TARGET_SESSION_LABEL);
-    if (!have ||
-        strcmp(have, target) != 0) { /* (the labels exist: the managed-by fill made them) */
+    /* (the labels exist by now: the managed-by fill made them) */
+    if (!have || strcmp(have, target) != 0) {
       struct fo_buf ptr;
       fo_buf_init(&ptr, 4096);
       json_object *v = json_object_new_string(target);
