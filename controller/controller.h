@@ -34,6 +34,7 @@ struct ctl_config {
   char *flink_url_template; /* {name}, {namespace} */
   bool savepoint_on_deletion;
   char *log_level;
+  char *artifacts_dir;
 };
 
 #define CTL_MAX_INFORMERS 64
@@ -47,6 +48,8 @@ struct ctl {
   size_t n_fd;
   struct informer *owned_informers[CTL_MAX_INFORMERS]; /* JobManager Deployments we created */
   size_t n_owned;
+  struct informer *sj_informers[CTL_MAX_INFORMERS]; /* FlinkSessionJobs, one per namespace */
+  size_t n_sj;
   json_object *default_conf; /* read-only after start; workers deep-copy it */
   double canary_timeout_s;   /* kubernetes.operator.health.canary.resource.timeout */
   atomic_bool stopping;

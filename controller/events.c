@@ -128,7 +128,8 @@ void event_record(struct fo_kube *k, json_object *obj, const char *type, const c
   fo_json_set(ev, "metadata", em, &oom);
   json_object *io = json_object_new_object();
   fo_json_set(io, "apiVersion", json_object_new_string(FO_API_VERSION), &oom);
-  fo_json_set(io, "kind", json_object_new_string("FlinkDeployment"), &oom);
+  const char *kind = fo_json_get_string(obj, "kind");
+  fo_json_set(io, "kind", json_object_new_string(kind ? kind : "FlinkDeployment"), &oom);
   fo_json_set(io, "name", json_object_new_string(name), &oom);
   fo_json_set(io, "namespace", json_object_new_string(ns), &oom);
   if (uid) fo_json_set(io, "uid", json_object_new_string(uid), &oom);

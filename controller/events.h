@@ -1,4 +1,4 @@
-/* events.h - Kubernetes Events on a FlinkDeployment. The Event's name is derived from (object
+/* events.h - Kubernetes Events on a FlinkDeployment or FlinkSessionJob (the object's kind). The Event's name is derived from (object
  * uid, type, reason, message), so a repeat finds the same Event and only bumps its count and
  * lastTimestamp, as kubectl describe expects; the Events this process wrote are remembered
  * (bounded, thread-safe), so a repeat is one PATCH. Failures are logged, never fatal: an Event is a

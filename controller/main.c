@@ -22,6 +22,7 @@
 #include "gate.h"
 #include "pass.h"
 #include "reconcile.h"
+#include "sessionjob.h"
 
 #define OFF(f) offsetof(struct ctl_config, f)
 static const struct fo_opt opts[] = {
@@ -56,6 +57,8 @@ static const struct fo_opt opts[] = {
     {"savepoint-on-deletion", "FO_CONTROLLER_SAVEPOINT_ON_DELETION", FO_OPT_BOOL,
      OFF(savepoint_on_deletion), "false", 0, 0,
      "stop running jobs with a savepoint when their FlinkDeployment is deleted"},
+    {"artifacts-dir", "FO_CONTROLLER_ARTIFACTS_DIR", FO_OPT_STR, OFF(artifacts_dir), "/tmp", 0, 0,
+     "where session jobs' jars are fetched to before their upload"},
     {"log-level", "FO_CONTROLLER_LOG_LEVEL", FO_OPT_STR, OFF(log_level), "info", 0, 0,
      "info or debug"},
 };
@@ -88,8 +91,40 @@ static char *change_stamp(json_object *obj) {
   return s;
 }
 
+/* Wakes the FlinkSessionJobs of `key`'s namespace: their session cluster may be the one that
+ * changed (it became ready, or is being deleted). */
+static void wake_session_jobs(struct ctl *c, const char *key) {
+  const char *slash = strchr(key, '/');
+  if (!slash || c->n_sj == 0) return;
+  json_object *keys = json_object_new_array();
+  if (!keys) return;
+  for (size_t i = 0; i < c->n_sj; i++) informer_keys(c->sj_informers[i], keys);
+  size_t n = json_object_array_length(keys);
+  struct fo_buf q;
+  fo_buf_init(&q, 1024);
+  for (size_t i = 0; i < n; i++) {
+    const char *k = json_object_get_string(json_object_array_get_idx(keys, i));
+    if (!k || strncmp(k, key, (size_t)(slash - key) + 1) != 0) continue;
+    fo_buf_reset(&q);
+    if (fo_buf_printf(&q, SJ_KEY_PREFIX "%s", k) == 0) queue_add(c->queue, q.data);
+  }
+  fo_buf_free(&q);
+  json_object_put(keys);
+}
+
+static void on_sj_change(void *ud, const char *key, json_object *obj, bool deleted) {
+  struct ctl *c = ud;
+  char *stamp = deleted ? NULL : change_stamp(obj);
+  struct fo_buf q;
+  fo_buf_init(&q, 1024);
+  if (fo_buf_printf(&q, SJ_KEY_PREFIX "%s", key) == 0) queue_add_change(c->queue, q.data, stamp);
+  fo_buf_free(&q);
+  free(stamp);
+}
+
 static void on_fd_change(void *ud, const char *key, json_object *obj, bool deleted) {
   struct ctl *c = ud;
+  wake_session_jobs(c, key);
   int64_t gen = 0;
   if (deleted) canary_forget(key);
   else if (fo_is_canary(obj) &&
@@ -123,6 +158,19 @@ static void enqueue_all(struct ctl *c) {
   for (size_t i = 0; i < n; i++)
     queue_add_background(c->queue, json_object_get_string(json_object_array_get_idx(keys, i)));
   json_object_put(keys);
+  if (!(keys = json_object_new_array())) return;
+  for (size_t i = 0; i < c->n_sj; i++) informer_keys(c->sj_informers[i], keys);
+  n = json_object_array_length(keys);
+  struct fo_buf q;
+  fo_buf_init(&q, 1024);
+  for (size_t i = 0; i < n; i++) {
+    fo_buf_reset(&q);
+    if (fo_buf_printf(&q, SJ_KEY_PREFIX "%s",
+                      json_object_get_string(json_object_array_get_idx(keys, i))) == 0)
+      queue_add_background(c->queue, q.data);
+  }
+  fo_buf_free(&q);
+  json_object_put(keys);
 }
 
 /* The FlinkDeployment from the cache (a private copy), or NULL. */
@@ -132,6 +180,45 @@ static json_object *cached(struct ctl *c, const char *key) {
     if (o) return o;
   }
   return NULL;
+}
+
+/* pass_env.cached_flinkdeployment */
+static json_object *cached_flinkdeployment(void *ud, const char *key) { return cached(ud, key); }
+
+/* A FlinkSessionJob from the cache (a private copy), or NULL. */
+static json_object *cached_sj(struct ctl *c, const char *key) {
+  for (size_t i = 0; i < c->n_sj; i++) {
+    json_object *o = informer_get(c->sj_informers[i], key);
+    if (o) return o;
+  }
+  return NULL;
+}
+
+/* One pass over a FlinkSessionJob (`qkey` with the queue's prefix), requeued as it asks. */
+static void work_session_job(struct ctl *c, const struct pass_env *env, struct fo_kube *k,
+                             const char *qkey) {
+  const char *key = qkey + strlen(SJ_KEY_PREFIX);
+  double t0 = fo_clock_mono(), again = 0;
+  int r = sessionjob_reconcile(env, k, cached_sj(c, key), key, &again);
+  double took = fo_clock_mono() - t0;
+  queue_done(c->queue, qkey);
+  if (r < 0) {
+    ctl_metrics_reconcile("error", took);
+    ctl_metrics_failure(reconcile_failure_class(r, fo_kube_last_error(k)));
+    if (r == -ESTALE) queue_add_after(c->queue, qkey, 0.2);
+    else {
+      json_object *o = cached_sj(c, key);
+      char *stamp = change_stamp(o);
+      json_object_put(o);
+      int attempt = 0;
+      queue_add_rate_limited(c->queue, qkey, stamp, &attempt);
+      free(stamp);
+    }
+    return;
+  }
+  ctl_metrics_reconcile(again > 0 ? "requeue" : "ok", took);
+  queue_forget(c->queue, qkey);
+  if (again > 0) queue_add_after(c->queue, qkey, again);
 }
 
 /* pass_env.cached_deployment: a JobManager Deployment from the owned-objects cache. */
@@ -151,7 +238,9 @@ static void *worker(void *arg) {
                                .savepoint_on_deletion = c->cfg.savepoint_on_deletion,
                                .default_conf = c->default_conf,
                                .cached_deployment = cached_deployment,
+                               .cached_flinkdeployment = cached_flinkdeployment,
                                .cache_ud = c,
+                               .artifacts_dir = c->cfg.artifacts_dir,
                                .retry = &c->backoff};
   struct fo_kube *k = fo_kube_new(&c->kube);
   if (k) fo_kube_set_write_hook(k, gate_check, &gate);
@@ -159,6 +248,13 @@ static void *worker(void *arg) {
   while (k && (key = queue_get(c->queue))) {
     if (!leader_valid()) { /* not ours to act on: look again once we lead */
       queue_done(c->queue, key);
+      free(key);
+      continue;
+    }
+    if (!strncmp(key, SJ_KEY_PREFIX, strlen(SJ_KEY_PREFIX))) {
+      gate.key = key;
+      work_session_job(c, &env, k, key);
+      gate.key = NULL;
       free(key);
       continue;
     }
@@ -285,6 +381,8 @@ int main(int argc, char **argv) {
     c.owned_informers[c.n_owned++] = informer_new(
         &c.kube, &fo_res_deployments, nss[i],
         FO_MANAGED_BY_LABEL "=" FO_MANAGED_BY_VALUE ",component=jobmanager", on_owned_change, &c);
+    c.sj_informers[c.n_sj++] =
+        informer_new(&c.kube, &fo_res_flinksessionjobs, nss[i], NULL, on_sj_change, &c);
   }
   if (pipe(sig_pipe) < 0) return 1;
   signal(SIGPIPE, SIG_IGN);
@@ -298,6 +396,7 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < c.n_fd; i++) informer_start(c.fd_informers[i]);
   for (size_t i = 0; i < c.n_owned; i++) informer_start(c.owned_informers[i]);
+  for (size_t i = 0; i < c.n_sj; i++) informer_start(c.sj_informers[i]);
   /* wait for the caches before acting */
   for (int i = 0; i < 600; i++) {
     bool synced = true;
@@ -336,6 +435,7 @@ int main(int argc, char **argv) {
   leader_stop();
   for (size_t i = 0; i < c.n_fd; i++) informer_free(c.fd_informers[i]);
   for (size_t i = 0; i < c.n_owned; i++) informer_free(c.owned_informers[i]);
+  for (size_t i = 0; i < c.n_sj; i++) informer_free(c.sj_informers[i]);
   httpd_stop();
   queue_free(c.queue);
   json_object_put(c.default_conf);

@@ -34,7 +34,13 @@ struct pass_env {
   /* The JobManager Deployment ns/name from a cache, a new reference or NULL (then the pass reads
    * it from the API server). May be NULL. */
   json_object *(*cached_deployment)(void *ud, const char *key);
+  /* A FlinkDeployment ns/name from the cache (a session job's cluster), a new reference or NULL
+   * (then the pass reads it from the API server). May be NULL. */
+  json_object *(*cached_flinkdeployment)(void *ud, const char *key);
   void *cache_ud;
+  /* Where session jobs' jars are fetched to before their upload (NULL: the system's temporary
+   * directory). */
+  const char *artifacts_dir;
   /* Replaces HTTP to the JobManagers (unit tests); NULL for the network. */
   fo_http_transport_fn flink_transport;
   void *flink_transport_ud;

@@ -74,10 +74,14 @@ prometheus.io/path: /metrics
 - apiGroups: ["flink.apache.org"]
   resources: ["flinkdeployments/status", "flinkdeployments/finalizers"]
   verbs: ["get", "update", "patch"]
-# a session cluster's deletion waits for the FlinkSessionJobs that name it
+# the jobs the controller runs in session clusters (a session cluster's deletion also waits for
+# the FlinkSessionJobs that name it)
 - apiGroups: ["flink.apache.org"]
   resources: ["flinksessionjobs"]
-  verbs: ["get", "list"]
+  verbs: ["get", "list", "watch", "update", "patch"]
+- apiGroups: ["flink.apache.org"]
+  resources: ["flinksessionjobs/status", "flinksessionjobs/finalizers"]
+  verbs: ["get", "update", "patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
