@@ -26,6 +26,8 @@
 #define POLL_WAIT_S 5.0    /* the session cluster is not ready yet */
 #define POLL_STEADY_S 15.0 /* the job's state, observed */
 #define REST_PORT 8081
+#define RETENTION_KEY "execution.checkpointing.externalized-checkpoint-retention"
+#define RETAIN "RETAIN_ON_CANCELLATION"
 
 /* A job Flink will not bring back by itself. */
 static bool terminal(const char *state) {
@@ -360,9 +362,11 @@ static int submit(struct sj *p, json_object *spec, const char *jid, const char *
   fo_json_as_int64(fo_json_get(job, "parallelism"), &par);
   long minor = flink_minor(p);
   json_object *own = fo_json_get_object(spec, "flinkConfiguration"), *flat = NULL;
-  if (r == 0 && own && json_object_object_length(own) > 0 && minor >= 17) {
+  if (r == 0 && minor >= 17) { /* the job's own configuration; checkpoints kept on a cancel */
     flat = fo_conf_effective_new(NULL, own);
     if (!flat) r = -ENOMEM;
+    else if (!fo_conf_get(flat, RETENTION_KEY))
+      r = fo_json_set(flat, RETENTION_KEY, json_object_new_string(RETAIN), NULL);
   }
   json_object *anrs = fo_json_get(job, "allowNonRestoredState");
   struct fo_flink_jar_run run = {
@@ -468,8 +472,22 @@ static int left_path(struct sj *p, const char *jid, const char *mode, char **ret
 
 static const char *savepoint_dir(struct sj *p) { return fo_conf_savepoint_dir(p->conf); }
 
+/* Whether a cancelled job of this session job keeps its checkpoints: the run asks Flink (1.17+,
+ * the run request's flinkConfiguration) to retain them, unless the job's own configuration says
+ * otherwise. Otherwise a last-state upgrade stops with a savepoint instead of cancelling. */
+static bool retains_on_cancel(struct sj *p, json_object *spec) {
+  if (flink_minor(p) < 17) return false;
+  json_object *own = fo_json_get_object(spec, "flinkConfiguration"), *flat = NULL;
+  if (own && !(flat = fo_conf_effective_new(NULL, own))) return false;
+  const char *v = fo_conf_get(flat, RETENTION_KEY);
+  bool r = !v || !strcmp(v, RETAIN);
+  json_object_put(flat);
+  return r;
+}
+
 /* Asks the running job `jid` to stop by `mode`. 0 (asked; look again), or a negative errno. */
 static int ask_stop(struct sj *p, const char *jid, const char *mode) {
+  if (!strcmp(mode, "last-state") && !retains_on_cancel(p, p->last)) mode = "savepoint";
   if (!strcmp(mode, "last-state")) {
     struct fo_flink_checkpoints c = {0};
     int r = fo_flink_checkpoints(p->f, jid, &c);

@@ -243,12 +243,26 @@ def main():
     jsa = sorted(o["metadata"]["namespace"] for o in by_kind(objs, "ServiceAccount") if o["metadata"]["name"] == "flink")
     expect(label + ": the Flink ServiceAccount exists in each watched namespace", jsa == ["team-a", "team-b"], jsa)
 
+    # --- session jobs' jars: an emptyDir the controller fetches to (its root is read-only), and
+    # extra volumes for jars it reads from files ---
+    objs = objects("controller.volumes[0].name=jars", "controller.volumes[0].hostPath.path=/srv/jars",
+                   "controller.volumeMounts[0].name=jars", "controller.volumeMounts[0].mountPath=/jars",
+                   "controller.artifactsSizeLimit=2Gi")
+    ctl = one(objs, "Deployment", "-controller")["spec"]["template"]["spec"]
+    mounts = {m["name"]: m["mountPath"] for m in ctl["containers"][0]["volumeMounts"]}
+    vols = {v["name"]: v for v in ctl["volumes"]}
+    expect("controller: the artifacts emptyDir (sizeLimit from the values) at --artifacts-dir, and the extra volume",
+           mounts.get("artifacts") == "/opt/flink/artifacts" and "--artifacts-dir=/opt/flink/artifacts" in ctl["containers"][0]["args"]
+           and vols.get("artifacts", {}).get("emptyDir") == {"sizeLimit": "2Gi"}
+           and mounts.get("jars") == "/jars" and vols.get("jars", {}).get("hostPath") == {"path": "/srv/jars"}, (mounts, vols))
+
     # --- the schema rejects bad values with a message naming the key ---
     for sets, key in ((["webhook.failurePolicy=Maybe"], "/webhook/failurePolicy"),
                       (["certificates.mode=vault"], "/certificates/mode"),
                       (["webhook.replicas=0"], "/webhook/replicas"),
                       (["watchNamespaces={Not_A_Name}"], "/watchNamespaces/0"),
                       (["certificates.mode=existingSecret"], "/certificates/existingSecret/name"),
+                      (["controller.artifactsSizeLimit=lots"], "/controller/artifactsSizeLimit"),
                       (["webhok.replicas=2"], "webhok")):
         rc, out, err = render(*sets)
         expect("values.schema.json rejects %s, naming %s" % (sets[0], key), rc != 0 and key in err, err.strip()[-300:])

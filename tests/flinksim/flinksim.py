@@ -15,7 +15,7 @@ Flink's REST API (rest_v1_dispatcher). Faults: POST /_sim/faults/<namespace>/<na
 object of knobs (see FAULTS). Every job start, checkpoint, savepoint and state change is appended
 as a JSON line to --state-file, which the tests read.
 """
-import argparse, base64, json, os, random, re, ssl, sys, threading, time, urllib.error, urllib.parse, urllib.request, uuid
+import argparse, base64, json, os, random, re, shutil, ssl, sys, threading, time, urllib.error, urllib.parse, urllib.request, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FAULTS = {
@@ -127,6 +127,7 @@ class Job:
         self.latest_savepoint = None
         self.exceptions = []
         self.jar = None  # the jar id a session cluster ran it from
+        self.conf = None  # the run request's flinkConfiguration (a session cluster's job)
 
 
 class Cluster:
@@ -325,7 +326,22 @@ class Cluster:
 
     def cancel(self, job):
         self.set_state(job, "CANCELLING")
-        threading.Timer(ARGS.cancel_delay, lambda: self.set_state(job, "CANCELED")).start()
+        threading.Timer(ARGS.cancel_delay, lambda: self.canceled(job)).start()
+
+    def canceled(self, job):
+        """Flink discards a cancelled job's checkpoints unless its configuration retains them
+        (execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION; the
+        default, NO_EXTERNALIZED_CHECKPOINTS, never retains them after termination)."""
+        conf = dict(self.conf)
+        conf.update(job.conf or {})
+        if conf.get("execution.checkpointing.externalized-checkpoint-retention") != "RETAIN_ON_CANCELLATION":
+            with LOCK:
+                gone, job.checkpoints = job.checkpoints, []
+            for _, path, _ in gone:
+                shutil.rmtree(local_path(path), ignore_errors=True)
+            if gone:
+                record("checkpoints-discarded", self.key, jobId=job.jid, n=len(gone))
+        self.set_state(job, "CANCELED")
 
     def stop(self):
         self.stopped = True
@@ -593,6 +609,7 @@ class Handler(BaseHTTPRequestHandler):
             conf = b.get("flinkConfiguration") or {}
             job = Job(jid, conf.get("pipeline.name") or rest[0].split("_", 1)[-1], int(b.get("parallelism") or c.conf.get("parallelism.default", "1") or 1))
             job.jar = rest[0]
+            job.conf = conf
             record("session-job-run", c.key, jobId=jid, jar=rest[0], args=b.get("programArgsList"), entryClass=b.get("entryClass"))
             c.submit(job, b.get("savepointPath"))
             return self.send(200, {"jobid": jid})
