@@ -757,7 +757,8 @@ static int lifecycle_step(struct sj *p, double *ret_again) {
         nonce_changed(p->spec, p->last, "savepointTriggerNonce"))
       return nonce_savepoint(p, jid, ret_again);
     if (!json_object_equal(p->spec, p->last)) record_spec(p, p->spec, "DEPLOYED");
-    *ret_again = ran ? POLL_STEADY_S : 0;
+    /* a job on its way to RUNNING is looked at sooner */
+    *ret_again = !ran ? 0 : found && !strcmp(state, "RUNNING") ? POLL_STEADY_S : POLL_BUSY_S;
     return write_status(p);
   }
   char *path = NULL;
