@@ -1,8 +1,9 @@
-/* events.h - Kubernetes Events on a FlinkDeployment or FlinkSessionJob (the object's kind). The Event's name is derived from (object
- * uid, type, reason, message), so a repeat finds the same Event and only bumps its count and
- * lastTimestamp, as kubectl describe expects; the Events this process wrote are remembered
- * (bounded, thread-safe), so a repeat is one PATCH. Failures are logged, never fatal: an Event is a
- * report, not state. Inputs borrowed; `k` is the calling worker's client (its write hook applies).
+/* events.h - Kubernetes Events on a FlinkDeployment or FlinkSessionJob (the object's kind). The
+ * Event's name is derived from (object uid, type, reason, message), so a repeat finds the same
+ * Event and only bumps its count and lastTimestamp, as kubectl describe expects; the Events this
+ * process wrote are remembered (bounded, thread-safe), so a repeat is one PATCH. Failures are
+ * logged, never fatal: an Event is a report, not state. Inputs borrowed; `k` is the calling
+ * worker's client (its write hook applies).
  */
 #ifndef FLINKOP_CONTROLLER_EVENTS_H
 #define FLINKOP_CONTROLLER_EVENTS_H

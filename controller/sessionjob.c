@@ -218,7 +218,7 @@ static json_object *upgrade_view(json_object *spec) {
   json_object *j = job_of(c);
   if (j) {
     const char *ignored[] = {"savepointTriggerNonce", "checkpointTriggerNonce", "upgradeMode",
-                             "initialSavepointPath", "allowNonRestoredState", "state"};
+                             "initialSavepointPath",  "allowNonRestoredState",  "state"};
     for (size_t i = 0; i < sizeof ignored / sizeof *ignored; i++)
       json_object_object_del(j, ignored[i]);
   }
@@ -262,8 +262,8 @@ static int find_job(struct sj *p, const char *jid, char *state, size_t n, char *
 }
 
 static long flink_minor(struct sj *p) {
-  return fo_flink1_minor(fo_json_get_string(fo_json_get_object(p->session, "spec"),
-                                            "flinkVersion"));
+  return fo_flink1_minor(
+      fo_json_get_string(fo_json_get_object(p->session, "spec"), "flinkVersion"));
 }
 
 /* Writes a jar with nothing but a manifest into `dir`: what runs a job whose entry class is on
@@ -293,10 +293,8 @@ static int empty_jar(const char *dir, char **ret_path) {
 static int upload(struct sj *p, json_object *spec, char **ret_jar_id, char *why, size_t why_n) {
   const char *base = p->env->artifacts_dir ? p->env->artifacts_dir : "/tmp";
   char dir[PATH_MAX];
-  if (snprintf(dir, sizeof dir, "%s/sessionjob-XXXXXX", base) >= (int)sizeof dir ||
-      !mkdtemp(dir)) {
-    snprintf(why, why_n, "cannot make a directory for the jar under %s: %s", base,
-             strerror(errno));
+  if (snprintf(dir, sizeof dir, "%s/sessionjob-XXXXXX", base) >= (int)sizeof dir || !mkdtemp(dir)) {
+    snprintf(why, why_n, "cannot make a directory for the jar under %s: %s", base, strerror(errno));
     return -EIO;
   }
   const char *uri = job_str(spec, "jarURI");
@@ -307,15 +305,16 @@ static int upload(struct sj *p, json_object *spec, char **ret_jar_id, char *why,
     if (r < 0) snprintf(why, why_n, "cannot write an empty jar: %s", strerror(-r));
   } else {
     if (!strncasecmp(uri, "local://", 8)) { /* a file in the operator's image */
-      mapped = malloc(strlen(uri) + 1);
-      if (mapped) sprintf(mapped, "file://%s", uri + 8);
+      size_t n = strlen(uri) + 1;           /* "local://" and "file://" differ by one byte */
+      mapped = malloc(n);
+      if (mapped) snprintf(mapped, n, "file://%s", uri + 8);
     }
     struct fo_artifact_opts o = {
         .allowed_schemes =
             fo_conf_get(p->env->default_conf, "kubernetes.operator.user.artifacts.allowed-schemes"),
-        .allow_restricted = !fo_conf_bool(
-            p->env->default_conf, "kubernetes.operator.user.artifacts.disallow-restricted-hosts",
-            true),
+        .allow_restricted =
+            !fo_conf_bool(p->env->default_conf,
+                          "kubernetes.operator.user.artifacts.disallow-restricted-hosts", true),
         .http_headers = fo_conf_get(p->conf, "kubernetes.operator.user.artifacts.http.header"),
     };
     /* local:// names a file in the operator's image; its scheme was judged at admission */
@@ -327,8 +326,7 @@ static int upload(struct sj *p, json_object *spec, char **ret_jar_id, char *why,
     const char *slash = strrchr(path, '/');
     r = fo_flink_jar_upload(p->f, path, slash ? slash + 1 : path, ret_jar_id);
     if (r < 0)
-      snprintf(why, why_n, "the session cluster refused the jar: %s",
-               fo_flink_last_error(p->f));
+      snprintf(why, why_n, "the session cluster refused the jar: %s", fo_flink_last_error(p->f));
   }
   if (path) unlink(path);
   rmdir(dir);
@@ -377,7 +375,9 @@ static int submit(struct sj *p, json_object *spec, const char *jid, const char *
       .job_id = jid,
       .allow_non_restored_state = anrs && json_object_get_boolean(anrs),
       .savepoint_path = restore,
-      .restore_mode_key = !restore ? NULL : minor >= 20 ? "claimMode" : "restoreMode",
+      .restore_mode_key = !restore      ? NULL
+                          : minor >= 20 ? "claimMode"
+                                        : "restoreMode",
       .flink_configuration = flat,
   };
   if (restore && minor < 15) run.restore_mode_key = NULL;
@@ -396,9 +396,8 @@ static int submit(struct sj *p, json_object *spec, const char *jid, const char *
   free(argv);
   free(jar_id);
   if (r == 0)
-    fo_log("info", "session job submitted",
-           "\"object\":\"%s\",\"jobId\":\"%s\",\"restore\":\"%s\"", fo_log_str(p->key), jid,
-           fo_log_str(restore));
+    fo_log("info", "session job submitted", "\"object\":\"%s\",\"jobId\":\"%s\",\"restore\":\"%s\"",
+           fo_log_str(p->key), jid, fo_log_str(restore));
   return r;
 }
 
@@ -530,8 +529,8 @@ static int ask_stop(struct sj *p, const char *jid, const char *mode) {
       set_str(p, si, "triggerType", NULL);
       return write_status(p);
     }
-    if (r == 0) return 0;              /* in progress or done: the job stops by itself */
-    if (r != -ENOENT) return r;        /* Flink forgot it (a restart): ask again, same id */
+    if (r == 0) return 0;       /* in progress or done: the job stops by itself */
+    if (r != -ENOENT) return r; /* Flink forgot it (a restart): ask again, same id */
     memcpy(id, trig, 33 > strlen(trig) + 1 ? strlen(trig) + 1 : 33);
     id[32] = '\0';
     trig = id;
@@ -580,8 +579,8 @@ static int set_finalizer(struct fo_kube *k, json_object *obj, bool present) {
 }
 
 static bool session_ready(struct sj *p) {
-  const char *s = fo_json_get_string(fo_json_get_object(p->session, "status"),
-                                     "jobManagerDeploymentStatus");
+  const char *s =
+      fo_json_get_string(fo_json_get_object(p->session, "status"), "jobManagerDeploymentStatus");
   return s && !strcmp(s, "READY");
 }
 
@@ -842,11 +841,10 @@ int sessionjob_reconcile(const struct pass_env *env, struct fo_kube *k, json_obj
     }
   }
   if (r == 0) {
-    json_object *sconf =
-        fo_json_path(p.session, "spec", "flinkConfiguration", (const char *)NULL);
+    json_object *sconf = fo_json_path(p.session, "spec", "flinkConfiguration", (const char *)NULL);
     json_object *cl = fo_conf_effective_new(env->default_conf, sconf);
-    p.conf = cl ? fo_conf_effective_new(cl, fo_json_get_object(p.spec, "flinkConfiguration"))
-                : NULL;
+    p.conf =
+        cl ? fo_conf_effective_new(cl, fo_json_get_object(p.spec, "flinkConfiguration")) : NULL;
     json_object_put(cl);
     if (!p.conf) r = -ENOMEM;
   }
@@ -883,8 +881,8 @@ int sessionjob_reconcile(const struct pass_env *env, struct fo_kube *k, json_obj
   }
   if (r < 0 && r != -ENOENT)
     fo_log("warning", "session job reconcile failed",
-           "\"object\":\"%s\",\"error\":%d,\"detail\":\"%s\",\"flink\":\"%s\"", fo_log_str(key),
-           r, fo_log_str(fo_kube_last_error(k)->message),
+           "\"object\":\"%s\",\"error\":%d,\"detail\":\"%s\",\"flink\":\"%s\"", fo_log_str(key), r,
+           fo_log_str(fo_kube_last_error(k)->message),
            fo_log_str(p.f ? fo_flink_last_error(p.f) : NULL));
   fo_flink_free(p.f);
   json_object_put(p.conf);

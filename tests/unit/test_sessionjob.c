@@ -102,9 +102,9 @@ static long jm_transport(void *ud, const char *method, const char *path, const c
     snprintf(j->state, sizeof j->state, "RUNNING");
     const char *sp = fo_json_get_string(b, "savepointPath");
     snprintf(j->restored, sizeof j->restored, "%s", sp ? sp : "");
-    const char *ret = fo_json_get_string(
-        fo_json_get_object(b, "flinkConfiguration"),
-        "execution.checkpointing.externalized-checkpoint-retention");
+    const char *ret =
+        fo_json_get_string(fo_json_get_object(b, "flinkConfiguration"),
+                           "execution.checkpointing.externalized-checkpoint-retention");
     j->retain = ret && !strcmp(ret, "RETAIN_ON_CANCELLATION");
     m->runs++;
     json_object_put(b);
@@ -145,8 +145,7 @@ static long jm_transport(void *ud, const char *method, const char *path, const c
   if (!strncmp(rest, "/savepoints/", 12)) {
     if (strcmp(rest + 12, m->trigger) != 0)
       return jm_say(m, 404, data, len, "{\"errors\":[\"Operation not found\"]}");
-    if (m->stop_pending)
-      return jm_say(m, 200, data, len, "{\"status\":{\"id\":\"IN_PROGRESS\"}}");
+    if (m->stop_pending) return jm_say(m, 200, data, len, "{\"status\":{\"id\":\"IN_PROGRESS\"}}");
     if (m->fail_savepoints)
       return jm_say(m, 200, data, len,
                     "{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"failure-cause\":{"
@@ -192,7 +191,8 @@ static void h_init(struct h *h, const char *flink_version) {
   char text[2048];
   snprintf(text, sizeof text,
            "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkDeployment\","
-           "\"metadata\":{\"name\":\"sess\",\"namespace\":\"" NS "\"},"
+           "\"metadata\":{\"name\":\"sess\",\"namespace\":\"" NS
+           "\"},"
            "\"spec\":{\"image\":\"flink:%s\",\"flinkVersion\":\"v%c_%s\",\"flinkConfiguration\":{"
            "\"state.checkpoints.dir\":\"file:///cp\",\"state.savepoints.dir\":\"file:///sp\"},"
            "\"jobManager\":{\"resource\":{\"memory\":\"2048m\",\"cpu\":1}},"
@@ -214,8 +214,10 @@ static void h_create(struct h *h, const char *mode) {
   char text[2048];
   snprintf(text, sizeof text,
            "{\"apiVersion\":\"flink.apache.org/v1beta1\",\"kind\":\"FlinkSessionJob\","
-           "\"metadata\":{\"name\":\"sj\",\"namespace\":\"" NS "\",\"generation\":1,"
-           "\"finalizers\":[\"" SJ_FINALIZER "\"]},"
+           "\"metadata\":{\"name\":\"sj\",\"namespace\":\"" NS
+           "\",\"generation\":1,"
+           "\"finalizers\":[\"" SJ_FINALIZER
+           "\"]},"
            "\"spec\":{\"deploymentName\":\"sess\",\"job\":{\"jarURI\":\"file://%s\","
            "\"parallelism\":1,\"upgradeMode\":\"%s\"}}}",
            h->jar, mode);
@@ -366,7 +368,8 @@ static void test_nothing_to_restore_refuses(void **state) {
   assert_non_null(err);
   assert_non_null(strstr(err, "left no savepoint or checkpoint to restore"));
   /* the user's consent to start empty */
-  fake_patch_spec(h.fake, "flinksessionjobs", NS, "sj", "{\"job\":{\"upgradeMode\":\"stateless\"}}");
+  fake_patch_spec(h.fake, "flinksessionjobs", NS, "sj",
+                  "{\"job\":{\"upgradeMode\":\"stateless\"}}");
   assert_int_equal(h_pass(&h), 0);
   assert_int_equal(h.jm.runs, 2);
   assert_string_equal(h.jm.jobs[1].restored, "");
@@ -392,9 +395,9 @@ static void test_stop_in_progress_waits(void **state) {
   assert_int_equal(h_pass(&h), 0);
   assert_int_equal(h.jm.runs, 2);
   assert_non_null(strstr(h.jm.jobs[1].restored, "file:/sp/savepoint-"));
-  assert_null(fo_json_get_string(si = fo_json_path(h_status(&h), "jobStatus", "savepointInfo",
-                                                   (const char *)NULL),
-                                 "triggerId"));
+  assert_null(fo_json_get_string(
+      si = fo_json_path(h_status(&h), "jobStatus", "savepointInfo", (const char *)NULL),
+      "triggerId"));
   h_free(&h);
 }
 
