@@ -50,6 +50,8 @@ struct ctl {
   size_t n_owned;
   struct informer *sj_informers[CTL_MAX_INFORMERS]; /* FlinkSessionJobs, one per namespace */
   size_t n_sj;
+  struct informer *snap_informers[CTL_MAX_INFORMERS]; /* FlinkStateSnapshots, one per namespace */
+  size_t n_snap;
   json_object *default_conf; /* read-only after start; workers deep-copy it */
   double canary_timeout_s;   /* kubernetes.operator.health.canary.resource.timeout */
   atomic_bool stopping;

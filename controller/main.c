@@ -23,6 +23,7 @@
 #include "pass.h"
 #include "reconcile.h"
 #include "sessionjob.h"
+#include "snapshot.h"
 
 #define OFF(f) offsetof(struct ctl_config, f)
 static const struct fo_opt opts[] = {
@@ -122,6 +123,16 @@ static void on_sj_change(void *ud, const char *key, json_object *obj, bool delet
   free(stamp);
 }
 
+static void on_snap_change(void *ud, const char *key, json_object *obj, bool deleted) {
+  struct ctl *c = ud;
+  char *stamp = deleted ? NULL : change_stamp(obj);
+  struct fo_buf q;
+  fo_buf_init(&q, 1024);
+  if (fo_buf_printf(&q, SNAP_KEY_PREFIX "%s", key) == 0) queue_add_change(c->queue, q.data, stamp);
+  fo_buf_free(&q);
+  free(stamp);
+}
+
 static void on_fd_change(void *ud, const char *key, json_object *obj, bool deleted) {
   struct ctl *c = ud;
   wake_session_jobs(c, key);
@@ -150,27 +161,29 @@ static void on_owned_change(void *ud, const char *key, json_object *obj, bool de
   fo_buf_free(&owner);
 }
 
-static void enqueue_all(struct ctl *c) {
+/* Every key of `inf` (n informers), behind `prefix`, to the queue's background lane. */
+static void enqueue_keys(struct ctl *c, struct informer *const *inf, size_t n_inf,
+                         const char *prefix) {
   json_object *keys = json_object_new_array();
   if (!keys) return; /* no memory: the next resync tries again */
-  for (size_t i = 0; i < c->n_fd; i++) informer_keys(c->fd_informers[i], keys);
+  for (size_t i = 0; i < n_inf; i++) informer_keys(inf[i], keys);
   size_t n = json_object_array_length(keys);
-  for (size_t i = 0; i < n; i++)
-    queue_add_background(c->queue, json_object_get_string(json_object_array_get_idx(keys, i)));
-  json_object_put(keys);
-  if (!(keys = json_object_new_array())) return;
-  for (size_t i = 0; i < c->n_sj; i++) informer_keys(c->sj_informers[i], keys);
-  n = json_object_array_length(keys);
   struct fo_buf q;
   fo_buf_init(&q, 1024);
   for (size_t i = 0; i < n; i++) {
     fo_buf_reset(&q);
-    if (fo_buf_printf(&q, SJ_KEY_PREFIX "%s",
+    if (fo_buf_printf(&q, "%s%s", prefix,
                       json_object_get_string(json_object_array_get_idx(keys, i))) == 0)
       queue_add_background(c->queue, q.data);
   }
   fo_buf_free(&q);
   json_object_put(keys);
+}
+
+static void enqueue_all(struct ctl *c) {
+  enqueue_keys(c, c->fd_informers, c->n_fd, "");
+  enqueue_keys(c, c->sj_informers, c->n_sj, SJ_KEY_PREFIX);
+  enqueue_keys(c, c->snap_informers, c->n_snap, SNAP_KEY_PREFIX);
 }
 
 /* The FlinkDeployment from the cache (a private copy), or NULL. */
@@ -185,6 +198,9 @@ static json_object *cached(struct ctl *c, const char *key) {
 /* pass_env.cached_flinkdeployment */
 static json_object *cached_flinkdeployment(void *ud, const char *key) { return cached(ud, key); }
 
+static json_object *cached_snapshot(void *ud, const char *key);
+static json_object *cached_snap(struct ctl *c, const char *key) { return cached_snapshot(c, key); }
+
 /* A FlinkSessionJob from the cache (a private copy), or NULL. */
 static json_object *cached_sj(struct ctl *c, const char *key) {
   for (size_t i = 0; i < c->n_sj; i++) {
@@ -194,12 +210,26 @@ static json_object *cached_sj(struct ctl *c, const char *key) {
   return NULL;
 }
 
-/* One pass over a FlinkSessionJob (`qkey` with the queue's prefix), requeued as it asks. */
-static void work_session_job(struct ctl *c, const struct pass_env *env, struct fo_kube *k,
-                             const char *qkey) {
-  const char *key = qkey + strlen(SJ_KEY_PREFIX);
+/* A FlinkStateSnapshot from the cache (a private copy), or NULL. */
+static json_object *cached_snapshot(void *ud, const char *key) {
+  struct ctl *c = ud;
+  for (size_t i = 0; i < c->n_snap; i++) {
+    json_object *o = informer_get(c->snap_informers[i], key);
+    if (o) return o;
+  }
+  return NULL;
+}
+
+/* One pass over a FlinkSessionJob or a FlinkStateSnapshot (`qkey` with the queue's prefix),
+ * requeued as it asks. */
+static void work_other(struct ctl *c, const struct pass_env *env, struct fo_kube *k,
+                       const char *qkey) {
+  bool sj = !strncmp(qkey, SJ_KEY_PREFIX, strlen(SJ_KEY_PREFIX));
+  const char *key = qkey + (sj ? strlen(SJ_KEY_PREFIX) : strlen(SNAP_KEY_PREFIX));
   double t0 = fo_clock_mono(), again = 0;
-  int r = sessionjob_reconcile(env, k, cached_sj(c, key), key, &again);
+  json_object *(*get)(struct ctl *, const char *) = sj ? cached_sj : cached_snap;
+  int r = sj ? sessionjob_reconcile(env, k, get(c, key), key, &again)
+             : snapshot_reconcile(env, k, get(c, key), key, &again);
   double took = fo_clock_mono() - t0;
   queue_done(c->queue, qkey);
   if (r < 0) {
@@ -207,7 +237,7 @@ static void work_session_job(struct ctl *c, const struct pass_env *env, struct f
     ctl_metrics_failure(reconcile_failure_class(r, fo_kube_last_error(k)));
     if (r == -ESTALE) queue_add_after(c->queue, qkey, 0.2);
     else {
-      json_object *o = cached_sj(c, key);
+      json_object *o = get(c, key);
       char *stamp = change_stamp(o);
       json_object_put(o);
       int attempt = 0;
@@ -239,6 +269,7 @@ static void *worker(void *arg) {
                                .default_conf = c->default_conf,
                                .cached_deployment = cached_deployment,
                                .cached_flinkdeployment = cached_flinkdeployment,
+                               .cached_snapshot = cached_snapshot,
                                .cache_ud = c,
                                .artifacts_dir = c->cfg.artifacts_dir,
                                .retry = &c->backoff};
@@ -251,9 +282,10 @@ static void *worker(void *arg) {
       free(key);
       continue;
     }
-    if (!strncmp(key, SJ_KEY_PREFIX, strlen(SJ_KEY_PREFIX))) {
+    if (!strncmp(key, SJ_KEY_PREFIX, strlen(SJ_KEY_PREFIX)) ||
+        !strncmp(key, SNAP_KEY_PREFIX, strlen(SNAP_KEY_PREFIX))) {
       gate.key = key;
-      work_session_job(c, &env, k, key);
+      work_other(c, &env, k, key);
       gate.key = NULL;
       free(key);
       continue;
@@ -383,6 +415,8 @@ int main(int argc, char **argv) {
         FO_MANAGED_BY_LABEL "=" FO_MANAGED_BY_VALUE ",component=jobmanager", on_owned_change, &c);
     c.sj_informers[c.n_sj++] =
         informer_new(&c.kube, &fo_res_flinksessionjobs, nss[i], NULL, on_sj_change, &c);
+    c.snap_informers[c.n_snap++] =
+        informer_new(&c.kube, &fo_res_flinkstatesnapshots, nss[i], NULL, on_snap_change, &c);
   }
   if (pipe(sig_pipe) < 0) return 1;
   signal(SIGPIPE, SIG_IGN);
@@ -397,6 +431,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < c.n_fd; i++) informer_start(c.fd_informers[i]);
   for (size_t i = 0; i < c.n_owned; i++) informer_start(c.owned_informers[i]);
   for (size_t i = 0; i < c.n_sj; i++) informer_start(c.sj_informers[i]);
+  for (size_t i = 0; i < c.n_snap; i++) informer_start(c.snap_informers[i]);
   /* wait for the caches before acting */
   for (int i = 0; i < 600; i++) {
     bool synced = true;
@@ -436,6 +471,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < c.n_fd; i++) informer_free(c.fd_informers[i]);
   for (size_t i = 0; i < c.n_owned; i++) informer_free(c.owned_informers[i]);
   for (size_t i = 0; i < c.n_sj; i++) informer_free(c.sj_informers[i]);
+  for (size_t i = 0; i < c.n_snap; i++) informer_free(c.snap_informers[i]);
   httpd_stop();
   queue_free(c.queue);
   json_object_put(c.default_conf);

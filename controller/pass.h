@@ -37,6 +37,8 @@ struct pass_env {
   /* A FlinkDeployment ns/name from the cache (a session job's cluster), a new reference or NULL
    * (then the pass reads it from the API server). May be NULL. */
   json_object *(*cached_flinkdeployment)(void *ud, const char *key);
+  /* A FlinkStateSnapshot ns/name from the cache, a new reference or NULL. May be NULL. */
+  json_object *(*cached_snapshot)(void *ud, const char *key);
   void *cache_ud;
   /* Where session jobs' jars are fetched to before their upload (NULL: the system's temporary
    * directory). */

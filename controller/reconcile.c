@@ -15,6 +15,7 @@
 #include "flinkop/rules.h"
 #include "lifecycle.h"
 #include "pass.h"
+#include "snapshot.h"
 
 #define FINALIZER "flinkdeployments.flink.apache.org/finalizer"
 #define VALIDATION_ERROR "org.apache.flink.kubernetes.operator.exception.ValidationException"
@@ -209,6 +210,20 @@ int reconcile_report(const struct pass_env *env, struct fo_kube *k, json_object 
   return r;
 }
 
+/* The savepoint and checkpoint the status names last, as FlinkStateSnapshot records (cheap when
+ * they exist: the snapshots' cache answers). Needs that cache; a failure is logged only. */
+static void record_snapshots(struct pass *p) {
+  if (!p->env->cached_snapshot || !p->st.has_job_status) return;
+  const struct fo_savepoint_info *si = &p->st.job_status.savepoint_info;
+  if (p->st.job_status.has_savepoint_info && si->has_last && si->last.time_stamp.set)
+    snapshot_record(p->env, p->k, "FlinkDeployment", p->ns, p->name, false, si->last.trigger_type,
+                    si->last.location, si->last.time_stamp.v);
+  const struct fo_checkpoint_info *ci = &p->st.job_status.checkpoint_info;
+  if (p->st.job_status.has_checkpoint_info && ci->has_last && ci->last.time_stamp.set)
+    snapshot_record(p->env, p->k, "FlinkDeployment", p->ns, p->name, true, ci->last.trigger_type,
+                    NULL, ci->last.time_stamp.v);
+}
+
 int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, const char *key,
               double *ret_again) {
   *ret_again = 0;
@@ -238,6 +253,7 @@ int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, c
     bool invalid = false;
     r = validate(&p, &invalid);
     if (r == 0 && !invalid) r = lifecycle_reconcile(&p, ret_again);
+    if (r == 0 && !invalid) record_snapshots(&p);
     if (r == 0 && !invalid && is_reconcile_error(p.st.error)) { /* the cause went away */
       pass_set_error(&p, RECONCILE_ERROR, NULL);
       pass_finish(&p); /* (the Running condition said it too) */

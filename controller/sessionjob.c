@@ -19,6 +19,7 @@
 #include "flinkop/model.h"
 #include "flinkop/rules.h"
 #include "savepoint.h"
+#include "snapshot.h"
 
 #define VALIDATION_ERROR "org.apache.flink.kubernetes.operator.exception.ValidationException"
 #define RECONCILE_ERROR "org.apache.flink.kubernetes.operator.exception.ReconciliationException"
@@ -877,6 +878,13 @@ int sessionjob_reconcile(const struct pass_env *env, struct fo_kube *k, json_obj
       r = write_status(&p);
     } else if (r == 0) {
       r = lifecycle_step(&p, ret_again);
+      json_object *lsp =
+          fo_json_path(p.st, "jobStatus", "savepointInfo", "lastSavepoint", (const char *)NULL);
+      int64_t ts = 0;
+      if (r == 0 && env->cached_snapshot && fo_json_as_int64(fo_json_get(lsp, "timeStamp"), &ts))
+        snapshot_record(env, k, "FlinkSessionJob", p.ns, p.name, false,
+                        fo_json_get_string(lsp, "triggerType"), fo_json_get_string(lsp, "location"),
+                        ts);
     }
   }
   if (r < 0 && r != -ENOENT)

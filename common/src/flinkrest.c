@@ -282,6 +282,13 @@ int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const ch
 
 int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir,
                                bool cancel_job, const char *trigger_id, char **ret_trigger) {
+  return fo_flink_trigger_savepoint_as(f, jobid, target_dir, cancel_job, NULL, trigger_id,
+                                       ret_trigger);
+}
+
+int fo_flink_trigger_savepoint_as(struct fo_flink *f, const char *jobid, const char *target_dir,
+                                  bool cancel_job, const char *format_type, const char *trigger_id,
+                                  char **ret_trigger) {
   struct fo_buf p;
   fo_buf_init(&p, 256);
   int r = job_path(&p, jobid, "/savepoints");
@@ -289,6 +296,7 @@ int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char
   int oom = b ? 0 : -ENOMEM;
   if (target_dir) fo_json_set(b, "target-directory", json_object_new_string(target_dir), &oom);
   fo_json_set(b, "cancel-job", json_object_new_boolean(cancel_job), &oom);
+  if (format_type) fo_json_set(b, "formatType", json_object_new_string(format_type), &oom);
   if (trigger_id) fo_json_set(b, "triggerId", json_object_new_string(trigger_id), &oom);
   if (r == 0) r = oom;
   if (r == 0) r = trigger(f, p.data, b, ret_trigger);

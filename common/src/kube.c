@@ -19,6 +19,8 @@ const struct fo_kube_resource fo_res_flinkdeployments = {"flink.apache.org", "v1
                                                          "flinkdeployments", true};
 const struct fo_kube_resource fo_res_flinksessionjobs = {"flink.apache.org", "v1beta1",
                                                          "flinksessionjobs", true};
+const struct fo_kube_resource fo_res_flinkstatesnapshots = {"flink.apache.org", "v1beta1",
+                                                            "flinkstatesnapshots", true};
 const struct fo_kube_resource fo_res_deployments = {"apps", "v1", "deployments", true};
 const struct fo_kube_resource fo_res_services = {"", "v1", "services", true};
 const struct fo_kube_resource fo_res_configmaps = {"", "v1", "configmaps", true};

@@ -167,7 +167,8 @@ def main():
     resources = sorted(r for rule in (ctl or {}).get("rules", []) for r in rule["resources"])
     expect(label + ": the controller's ClusterRole names exactly the resources it uses",
            resources == sorted(["flinkdeployments", "flinkdeployments/status", "flinkdeployments/finalizers", "flinksessionjobs",
-                                "flinksessionjobs/status", "flinksessionjobs/finalizers", "deployments",
+                                "flinksessionjobs/status", "flinksessionjobs/finalizers", "flinkstatesnapshots",
+                                "flinkstatesnapshots/status", "flinkstatesnapshots/finalizers", "deployments",
                                 "services", "configmaps", "pods", "events", "ingresses"]), resources)
     lease = one(objs, "Role", "-controller-lease")
     expect(label + ": the Lease role lives in the release namespace",

@@ -66,6 +66,11 @@ if wait_for 30 sp_done; then ok "savepoint nonce: recorded"; else ko "savepoint 
 check "savepoint nonce: the simulator took that savepoint, and it is on disk; the job runs on" "$(rec last-savepoint) yes $jid1 RUNNING" \
   "$(sjp a '{.status.jobStatus.savepointInfo.lastSavepoint.location}') $([ -d "$FO_CLUSTER_DIR/flinksim/data$(rec last-savepoint | sed 's|^file:/*|/|')" ] && echo yes) $(sjp a '{.status.jobStatus.jobId}') $(flink_state "$jid1")"
 
+sp_record() { kubectl -n $ns get flinkstatesnapshot "a-savepoint-manual-$(sjp a '{.status.jobStatus.savepointInfo.lastSavepoint.timeStamp}')" \
+  -o jsonpath='{.status.state} {.status.path} {.metadata.labels.job-reference\.kind}' 2>/dev/null; }
+recorded() { [ "$(sp_record)" = "COMPLETED $(rec last-savepoint) FlinkSessionJob" ]; }
+if wait_for 20 recorded; then ok "savepoint nonce: recorded as a COMPLETED FlinkStateSnapshot of the FlinkSessionJob"; else ko "savepoint nonce: FlinkStateSnapshot" "$(sp_record)"; fi
+
 # ---- savepoint upgrade: stop with a savepoint, the new job restores it ----
 sps=$(rec savepoints)
 kubectl -n $ns patch sessionjob a --type merge -p '{"spec":{"job":{"parallelism":3}}}' >/dev/null
@@ -153,6 +158,7 @@ controller_start sj "${ctl_args[@]}"
 # ---- delete: the job cancelled in Flink, the resource gone ----
 jid=$(sjp a '{.status.jobStatus.jobId}')
 kubectl -n $ns delete sessionjob a nocluster onapp missing --wait=false >/dev/null
+kubectl -n $ns delete flinkstatesnapshot --all --wait=false >/dev/null
 sj_gone() { [ -z "$(kubectl -n $ns get sessionjob -o name)" ]; }
 if wait_for 40 sj_gone; then ok "delete: the FlinkSessionJobs are gone"; else ko "delete" "$(kubectl -n $ns get sessionjob -o name)"; fi
 check "delete: Flink cancelled the job" "CANCELED" "$(flink_state "$jid")"

@@ -124,6 +124,7 @@ class Job:
         self.next_cp = 1
         self.restored = None  # (id, path, ts, is_savepoint)
         self.savepoints = {}  # trigger -> dict(status, location, failure)
+        self.cp_triggers = {}  # trigger -> checkpoint id (checkpoints on demand)
         self.latest_savepoint = None
         self.exceptions = []
         self.jar = None  # the jar id a session cluster ran it from
@@ -498,6 +499,34 @@ class Handler(BaseHTTPRequestHandler):
                     then = "CANCELED" if b.get("cancel-job") else None
                 threading.Thread(target=c.savepoint, args=(job, trigger, target, then), daemon=True).start()
                 return self.send(202, {"request-id": trigger})
+            if method == "POST" and tail == ["checkpoints"] and c.flink_version() >= (1, 17):
+                # a checkpoint on demand (CheckpointTriggerHandler, Flink 1.17+): taken now
+                b = self.body()
+                if b is None or set(b) - {"checkpointType", "triggerId"}:
+                    return self.err(400, "Request did not match expected format CheckpointTriggerRequestBody.")
+                if job.state != "RUNNING":
+                    return self.err(409, f"Job {job.jid} is not running ({job.state}).")
+                if not c.cp_dir():
+                    return self.err(500, "java.lang.IllegalStateException: no checkpoint storage directory")
+                trigger = b.get("triggerId") or "%032x" % random.getrandbits(128)
+                with LOCK:
+                    cpid = job.next_cp
+                    job.next_cp += 1
+                path = flink_uri(f"{c.cp_dir().rstrip('/')}/{job.jid}/chk-{cpid}")
+                os.makedirs(local_path(path), exist_ok=True)
+                with open(os.path.join(local_path(path), "_metadata"), "w") as f:
+                    f.write(json.dumps({"job": job.jid, "checkpoint": cpid}))
+                with LOCK:
+                    job.checkpoints.append((cpid, path, now_ms()))
+                    job.cp_triggers[trigger] = cpid
+                record("checkpoint", c.key, jobId=job.jid, id=cpid, path=path, trigger=trigger)
+                return self.send(202, {"request-id": trigger})
+            if method == "GET" and len(tail) == 2 and tail[0] == "checkpoints" and c.flink_version() >= (1, 17):
+                with LOCK:
+                    cpid = job.cp_triggers.get(tail[1])
+                if cpid is None:
+                    return self.err(404, "There is no checkpoint operation with triggerId=" + tail[1])
+                return self.send(200, {"status": {"id": "COMPLETED"}, "operation": {"checkpointId": cpid}})
             if method == "GET" and len(tail) == 2 and tail[0] == "savepoints":
                 with LOCK:
                     sp = job.savepoints.get(tail[1])

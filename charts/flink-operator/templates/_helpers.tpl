@@ -82,6 +82,13 @@ prometheus.io/path: /metrics
 - apiGroups: ["flink.apache.org"]
   resources: ["flinksessionjobs/status", "flinksessionjobs/finalizers"]
   verbs: ["get", "update", "patch"]
+# snapshots as resources: the user's to take, the operator's records of its own
+- apiGroups: ["flink.apache.org"]
+  resources: ["flinkstatesnapshots"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["flink.apache.org"]
+  resources: ["flinkstatesnapshots/status", "flinkstatesnapshots/finalizers"]
+  verbs: ["get", "update", "patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]

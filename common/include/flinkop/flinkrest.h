@@ -70,6 +70,10 @@ int fo_flink_stop_with_savepoint(struct fo_flink *f, const char *jobid, const ch
 /* POST /jobs/:jobid/savepoints {target-directory, cancel-job, triggerId}. */
 int fo_flink_trigger_savepoint(struct fo_flink *f, const char *jobid, const char *target_dir,
                                bool cancel_job, const char *trigger_id, char **ret_trigger);
+/* The same with {formatType: CANONICAL | NATIVE} (Flink 1.15 and later; NULL: Flink's default). */
+int fo_flink_trigger_savepoint_as(struct fo_flink *f, const char *jobid, const char *target_dir,
+                                  bool cancel_job, const char *format_type, const char *trigger_id,
+                                  char **ret_trigger);
 
 enum fo_flink_op_state { FO_FLINK_OP_IN_PROGRESS, FO_FLINK_OP_COMPLETED, FO_FLINK_OP_FAILED };
 struct fo_flink_savepoint_status {

@@ -52,9 +52,9 @@ struct fo_kube_resource {
   bool namespaced;
 };
 extern const struct fo_kube_resource fo_res_flinkdeployments, fo_res_flinksessionjobs,
-    fo_res_deployments, fo_res_services, fo_res_configmaps, fo_res_events, fo_res_leases,
-    fo_res_pods, fo_res_secrets, fo_res_ingresses, fo_res_validating_webhooks,
-    fo_res_mutating_webhooks;
+    fo_res_flinkstatesnapshots, fo_res_deployments, fo_res_services, fo_res_configmaps,
+    fo_res_events, fo_res_leases, fo_res_pods, fo_res_secrets, fo_res_ingresses,
+    fo_res_validating_webhooks, fo_res_mutating_webhooks;
 
 struct fo_kube_error {
   long http_code; /* 0: no answer (transport) or the request was not sent */
