@@ -510,7 +510,7 @@ int snapshot_record(const struct pass_env *env, struct fo_kube *k, const char *k
   char tt[16] = "UNKNOWN", lower[16];
   if (trigger_type) snprintf(tt, sizeof tt, "%s", trigger_type);
   size_t i = 0;
-  for (; tt[i] && i < sizeof lower - 1; i++) lower[i] = (char)tolower((unsigned char)tt[i]);
+  for (; i < sizeof lower - 1 && tt[i]; i++) lower[i] = (char)tolower((unsigned char)tt[i]);
   lower[i] = '\0';
   struct fo_buf nm, key;
   fo_buf_init(&nm, 512);
