@@ -720,6 +720,45 @@ static int validate(struct sj *p) {
   return r;
 }
 
+/* The running job `jid` is unknown to its session cluster: the cluster was restarted or
+ * redeployed without HA (with HA Flink recovers it by itself: nothing is run twice, the loss is
+ * only said). It runs again, by `mode`, from the newest savepoint recorded (lastSavepoint, else
+ * the path it was started from), or empty when stateless; a stateful job with nothing recorded is
+ * not started empty. */
+static int lost_job(struct sj *p, const char *jid, const char *mode, double *ret_again) {
+  char msg[512];
+  *ret_again = POLL_STEADY_S;
+  if (fo_conf_ha_enabled(p->conf)) {
+    snprintf(msg, sizeof msg,
+             "Job %s is not known to the session cluster; with HA, Flink recovers it", jid);
+    report(p, RECONCILE_ERROR, "JobNotFound", msg);
+    return write_status(p);
+  }
+  json_object *j = jstatus(p);
+  const char *path = NULL;
+  if (strcmp(mode, "stateless") != 0) {
+    path = fo_json_get_string(fo_json_path(j, "savepointInfo", "lastSavepoint", (const char *)NULL),
+                              "location");
+    if (!path) path = fo_json_get_string(j, "upgradeSavepointPath");
+    if (!path) {
+      snprintf(msg, sizeof msg,
+               "Job %s is gone from the session cluster (restarted or redeployed) and no savepoint "
+               "of it is recorded; set job.upgradeMode to stateless to start it empty",
+               jid);
+      report(p, RECONCILE_ERROR, "JobNotFound", msg);
+      return write_status(p);
+    }
+  }
+  char *keep = path ? strdup(path) : NULL;
+  if (path && !keep) return -ENOMEM;
+  snprintf(msg, sizeof msg, "Job %s is gone from the session cluster; it runs again from %.300s",
+           jid, keep ? keep : "empty state");
+  event_record(p->k, p->obj, "Warning", "JobNotFound", msg);
+  int r = deploy(p, p->spec, keep, ret_again);
+  free(keep);
+  return r;
+}
+
 /* The job as it should be, once validated and the cluster is ready. */
 static int lifecycle_step(struct sj *p, double *ret_again) {
   json_object *j = jstatus(p);
@@ -753,6 +792,8 @@ static int lifecycle_step(struct sj *p, double *ret_again) {
   bool run_now = wants_running(p->spec), ran = wants_running(p->last);
   const char *mode = upgrade_mode(p->spec);
   if (!up && run_now == ran) {
+    if (ran && !found && jid && !terminal(fo_json_get_string(j, "state")))
+      return lost_job(p, jid, mode, ret_again);
     if (ran && found && !strcmp(state, "RUNNING") &&
         nonce_changed(p->spec, p->last, "savepointTriggerNonce"))
       return nonce_savepoint(p, jid, ret_again);

@@ -401,6 +401,56 @@ static void test_stop_in_progress_waits(void **state) {
   h_free(&h);
 }
 
+/* The session cluster lost the job (redeployed without HA): it runs again from the newest
+ * savepoint recorded; stateless, empty; with HA, nothing is run (Flink recovers it). */
+static void test_lost_job_runs_again(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "1.20");
+  h_running(&h, "savepoint");
+  fake_patch_spec(h.fake, "flinksessionjobs", NS, "sj", "{\"job\":{\"savepointTriggerNonce\":1}}");
+  for (int i = 0; i < 3; i++) assert_int_equal(h_pass(&h), 0);
+  assert_int_equal(h.jm.savepoints, 1);
+  char sp[128];
+  snprintf(sp, sizeof sp, "%s",
+           fo_json_get_string(fo_json_path(h_status(&h), "jobStatus", "savepointInfo",
+                                           "lastSavepoint", (const char *)NULL),
+                              "location"));
+  h.jm.n = 0; /* the cluster was redeployed: it knows no job */
+  assert_int_equal(h_pass(&h), 0);
+  assert_int_equal(h.jm.runs, 2);
+  assert_string_equal(h.jm.jobs[0].restored, sp);
+  h_free(&h);
+
+  h_init(&h, "1.20"); /* with HA: said, nothing run */
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "sess",
+                  "{\"flinkConfiguration\":{\"high-availability.type\":\"kubernetes\","
+                  "\"high-availability.storageDir\":\"file:///ha\"}}");
+  h_running(&h, "stateless");
+  h.jm.n = 0;
+  assert_int_equal(h_pass(&h), 0);
+  assert_int_equal(h.jm.runs, 1);
+  assert_non_null(strstr(fo_json_get_string(h_status(&h), "error"), "with HA, Flink recovers it"));
+  h_free(&h);
+
+  h_init(&h, "1.20");
+  h_running(&h, "stateless");
+  h.jm.n = 0;
+  assert_int_equal(h_pass(&h), 0);
+  assert_int_equal(h.jm.runs, 2);
+  assert_string_equal(h.jm.jobs[0].restored, "");
+  h_free(&h);
+
+  h_init(&h, "1.20");
+  h_running(&h, "last-state");
+  h.jm.n = 0; /* nothing recorded to restore: not started empty */
+  assert_int_equal(h_pass(&h), 0);
+  assert_int_equal(h.jm.runs, 1);
+  assert_non_null(
+      strstr(fo_json_get_string(h_status(&h), "error"), "no savepoint of it is recorded"));
+  h_free(&h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_last_state_cancels_and_restores_checkpoint),
@@ -410,6 +460,7 @@ int main(void) {
       cmocka_unit_test(test_resume_after_recorded_id),
       cmocka_unit_test(test_nothing_to_restore_refuses),
       cmocka_unit_test(test_stop_in_progress_waits),
+      cmocka_unit_test(test_lost_job_runs_again),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
