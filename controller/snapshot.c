@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,6 +501,92 @@ int snapshot_reconcile(const struct pass_env *env, struct fo_kube *k, json_objec
 
 /* ---- the operator's own snapshots ---- */
 
+/* The epoch ms a record's name ends with (its snapshot's time), -1 when it has none. */
+static int64_t record_time(const char *name) {
+  const char *dash = name ? strrchr(name, '-') : NULL;
+  if (!dash || !dash[1]) return -1;
+  int64_t v = 0;
+  for (const char *c = dash + 1; *c; c++) {
+    if (*c < '0' || *c > '9' || v > INT64_MAX / 10 - 10) return -1;
+    v = v * 10 + (*c - '0');
+  }
+  return v;
+}
+
+static int by_time_desc(const void *a, const void *b) {
+  const char *na =
+      fo_json_get_string(fo_json_get_object(*(json_object *const *)a, "metadata"), "name");
+  const char *nb =
+      fo_json_get_string(fo_json_get_object(*(json_object *const *)b, "metadata"), "name");
+  int64_t ta = record_time(na), tb = record_time(nb);
+  return ta < tb ? 1 : ta > tb ? -1 : 0;
+}
+
+/* The operator's PERIODIC and UPGRADE records of `kind` ns/name past the history's bounds are
+ * deleted, as the reference cleans them up: savepoints beyond
+ * kubernetes.operator.savepoint.history.max.count (10) or older than its max.age (24 h),
+ * checkpoints beyond state.checkpoints.num-retained (1); the newest COMPLETED one always stays,
+ * MANUAL ones and the user's are never touched. (Their data goes only when the record says
+ * disposeOnDelete.) 0 or a negative errno. */
+static int trim_records(const struct pass_env *env, struct fo_kube *k, const char *kind,
+                        const char *ns, const char *name, bool checkpoint) {
+  if (!fo_conf_bool(env->default_conf, "kubernetes.operator.savepoint.cleanup.enabled", true))
+    return 0;
+  json_object *items = NULL;
+  char *rv = NULL;
+  int r = fo_kube_list(k, &fo_res_flinkstatesnapshots, ns,
+                       "snapshot.trigger-type in (PERIODIC,UPGRADE)", 500, &items, &rv);
+  free(rv);
+  if (r < 0) return r;
+  size_t n = json_object_array_length(items), m = 0;
+  json_object **mine = n ? calloc(n, sizeof *mine) : NULL;
+  if (n && !mine) {
+    json_object_put(items);
+    return -ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) {
+    json_object *o = json_object_array_get_idx(items, i);
+    json_object *spec = fo_json_get_object(o, "spec");
+    json_object *ref = fo_json_get_object(spec, "jobReference");
+    const char *rk = fo_json_get_string(ref, "kind"), *rn = fo_json_get_string(ref, "name");
+    if (rk && rn && !strcmp(rk, kind) && !strcmp(rn, name) &&
+        (fo_json_get(spec, "checkpoint") != NULL) == checkpoint &&
+        record_time(fo_json_get_string(fo_json_get_object(o, "metadata"), "name")) >= 0)
+      mine[m++] = o;
+  }
+  qsort(mine, m, sizeof *mine, by_time_desc);
+  int64_t max_count =
+      checkpoint ? fo_conf_whole(env->default_conf, "state.checkpoints.num-retained", 1, 100000, 1)
+                 : fo_conf_whole(env->default_conf,
+                                 "kubernetes.operator.savepoint.history.max.count", 1, 100000, 10);
+  int64_t max_age = checkpoint ? INT64_MAX
+                               : fo_conf_duration(env->default_conf,
+                                                  "kubernetes.operator.savepoint.history.max.age",
+                                                  24LL * 3600 * 1000);
+  int64_t now = fo_clock_ms();
+  bool newest_kept = false;
+  for (size_t i = 0; r == 0 && i < m; i++) {
+    json_object *md = fo_json_get_object(mine[i], "metadata");
+    const char *nm = fo_json_get_string(md, "name");
+    const char *state = fo_json_get_string(fo_json_get_object(mine[i], "status"), "state");
+    bool completed = state && !strcmp(state, "COMPLETED");
+    if (completed && !newest_kept) { /* the newest COMPLETED one stays */
+      newest_kept = true;
+      continue;
+    }
+    bool over = (int64_t)i >= max_count || now - record_time(nm) > max_age;
+    if (!over || fo_json_get(md, "deletionTimestamp")) continue;
+    r = fo_kube_delete(k, &fo_res_flinkstatesnapshots, ns, nm, NULL);
+    if (r == -ENOENT) r = 0;
+    if (r == 0)
+      fo_log("info", "snapshot record trimmed", "\"object\":\"%s/%s\",\"snapshot\":\"%s\"",
+             fo_log_str(ns), fo_log_str(name), fo_log_str(nm));
+  }
+  free(mine);
+  json_object_put(items);
+  return r;
+}
+
 static atomic_bool crd_missing_said;
 
 int snapshot_record(const struct pass_env *env, struct fo_kube *k, const char *kind, const char *ns,
@@ -567,7 +654,12 @@ int snapshot_record(const struct pass_env *env, struct fo_kube *k, const char *k
   fo_json_set(o, "spec", json_object_get(spec), &oom);
   if (oom == 0) r = fo_kube_create(k, &fo_res_flinkstatesnapshots, ns, o, NULL);
   else r = oom;
+  bool created = r == 0;
   if (r == -EEXIST) r = 0;
+  if (created && (!strcmp(tt, "PERIODIC") || !strcmp(tt, "UPGRADE")) &&
+      trim_records(env, k, kind, ns, name, checkpoint) < 0)
+    fo_log("warning", "cannot trim the snapshot records", "\"object\":\"%s/%s\"", fo_log_str(ns),
+           fo_log_str(name));
   if (r < 0 && fo_kube_last_error(k)->http_code == 404) {
     if (!atomic_exchange(&crd_missing_said, true))
       fo_log("warning",

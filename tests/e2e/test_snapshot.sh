@@ -9,7 +9,8 @@ ns=e2e-snap
 kubectl create namespace $ns >/dev/null
 flinksim_start --checkpoint-interval 0.3 --start-delay 0.3 --savepoint-delay 0.3
 url="http://127.0.0.1:$FLINKSIM_PORT/{namespace}/{name}"
-controller_start snap --leader-elect=false --flink-url-template "$url"
+printf 'kubernetes.operator.savepoint.history.max.count: "2"\n' > "$FO_CLUSTER_DIR/snap-operator.yaml"
+controller_start snap --leader-elect=false --config "$FO_CLUSTER_DIR/snap-operator.yaml" --flink-url-template "$url"
 rec() { python3 "$E2E_DIR/tools.py" sim-record "$FLINKSIM_STATE" "$ns/$1" "$2"; }
 snp() { kubectl -n $ns get flinkstatesnapshot "$1" -o jsonpath="$2" 2>/dev/null; }
 fdp() { kubectl -n $ns get flinkdep "$1" -o jsonpath="$2" 2>/dev/null; }
@@ -88,6 +89,20 @@ upgraded() { running && [ "$(fdp job '{.status.jobStatus.savepointInfo.lastSavep
 wait_for 40 upgraded || ko "records: the upgrade" "$(fdp job '{.status}')"
 upgrade_recorded() { [ "$(record_of upgrade)" = "job $(rec job last-savepoint) COMPLETED UPGRADE" ]; }
 if wait_for 20 upgrade_recorded; then ok "records: the upgrade's savepoint is a COMPLETED FlinkStateSnapshot (UPGRADE), the one Flink took"; else ko "records: upgrade" "$(record_of upgrade)"; fi
+
+# ---- the records are trimmed as the savepoint history is: UPGRADE ones past max.count (2 here)
+# go, the MANUAL one stays ----
+for par in 4 5; do
+  before=$(fdp job '{.status.jobStatus.savepointInfo.lastSavepoint.timeStamp}')
+  kubectl -n $ns patch flinkdep job --type merge -p "{\"spec\":{\"job\":{\"parallelism\":$par}}}" >/dev/null
+  next() { running && [ "$(fdp job '{.status.jobStatus.savepointInfo.lastSavepoint.timeStamp}')" != "$before" ] && upgrade_recorded; }
+  wait_for 40 next || ko "records: upgrade to parallelism $par" "$(fdp job '{.status}')"
+done
+upgrades() { kubectl -n $ns get flinksnp -l snapshot.trigger-type=UPGRADE -o name | wc -l; }
+two_left() { [ "$(upgrades)" = 2 ]; }
+if wait_for 20 two_left; then ok "records: three upgrades, the two newest UPGRADE records kept (max.count 2)"; else ko "records: trimmed" "$(kubectl -n $ns get flinksnp 2>&1)"; fi
+check "records: the newest is kept, the MANUAL one too" "yes 1" \
+  "$(upgrade_recorded && echo yes) $(kubectl -n $ns get flinksnp -o name | grep -c '/job-savepoint-manual-')"
 
 # ---- cleanup ----
 kubectl -n $ns delete flinkstatesnapshot --all --wait=false >/dev/null
