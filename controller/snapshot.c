@@ -539,7 +539,7 @@ static int trim_records(const struct pass_env *env, struct fo_kube *k, const cha
   free(rv);
   if (r < 0) return r;
   size_t n = json_object_array_length(items), m = 0;
-  json_object **mine = n ? calloc(n, sizeof *mine) : NULL;
+  json_object **mine = n ? calloc(n, sizeof(json_object *)) : NULL;
   if (n && !mine) {
     json_object_put(items);
     return -ENOMEM;
@@ -554,7 +554,7 @@ static int trim_records(const struct pass_env *env, struct fo_kube *k, const cha
         record_time(fo_json_get_string(fo_json_get_object(o, "metadata"), "name")) >= 0)
       mine[m++] = o;
   }
-  qsort(mine, m, sizeof *mine, by_time_desc);
+  if (m > 1) qsort(mine, m, sizeof(json_object *), by_time_desc);
   int64_t max_count =
       checkpoint ? fo_conf_whole(env->default_conf, "state.checkpoints.num-retained", 1, 100000, 1)
                  : fo_conf_whole(env->default_conf,
