@@ -19,6 +19,7 @@
 
 #define SNAPSHOT_ERROR "org.apache.flink.kubernetes.operator.exception.ReconciliationException"
 #define POLL_S 2.0
+#define TIMEOUT_MS (10 * 60 * 1000) /* an IN_PROGRESS snapshot Flink has not finished: failed */
 #define REST_PORT 8081
 
 struct snap {
@@ -294,6 +295,13 @@ static void failed(struct snap *p, const char *msg, double *ret_again) {
   }
 }
 
+/* Whether the trigger is older than TIMEOUT_MS. */
+static bool timed_out(struct snap *p) {
+  int64_t at = 0;
+  return fo_clock_parse_rfc3339(fo_json_get_string(p->st, "triggerTimestamp"), &at) == 0 &&
+         fo_clock_ms() - at > TIMEOUT_MS;
+}
+
 /* IN_PROGRESS: asks Flink how the trigger went. */
 static int poll(struct snap *p, double *ret_again) {
   const char *jid = target_job_id(p), *trig = fo_json_get_string(p->st, "triggerId");
@@ -339,7 +347,19 @@ static int poll(struct snap *p, double *ret_again) {
     if (r == -ENOENT) r = 0;
     return r < 0 ? r : write_status(p);
   }
+  if (r < 0 && timed_out(p)) { /* no answer for too long: an attempt that failed */
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s did not complete within %d minutes",
+             p->checkpoint ? "Checkpoint" : "Savepoint", TIMEOUT_MS / 60000);
+    failed(p, msg, ret_again);
+    return write_status(p);
+  }
   if (r < 0) return r;
+  if (done == 0 && timed_out(p)) {
+    done = -1;
+    free(cause);
+    cause = strdup("no result from Flink within the time allowed");
+  }
   if (done == 1) {
     set_str(p, "state", "COMPLETED");
     set_str(p, "path", path ? path : "");
@@ -402,7 +422,7 @@ static int trigger(struct snap *p, double *ret_again) {
 static int on_delete(struct snap *p, double *ret_again) {
   if (!has_finalizer(p->obj)) return 0;
   const char *state = state_of(p);
-  if (state && !strcmp(state, "IN_PROGRESS")) { /* the reference waits for it */
+  if (state && !strcmp(state, "IN_PROGRESS") && !timed_out(p)) { /* the reference waits for it */
     *ret_again = POLL_S;
     return 0;
   }
@@ -440,6 +460,22 @@ int snapshot_reconcile(const struct pass_env *env, struct fo_kube *k, json_objec
                        const char *key, double *ret_again) {
   *ret_again = 0;
   if (!obj) return 0;
+  /* A snapshot on its way is read again from the API server: a cache that lags one write behind
+   * would have the pass ask Flink twice or wait on a conflict (snapshots are few: it is cheap). */
+  const char *st0 = fo_json_get_string(fo_json_get_object(obj, "status"), "state");
+  if (!st0 || !strcmp(st0, "TRIGGER_PENDING") || !strcmp(st0, "IN_PROGRESS")) {
+    json_object *m0 = fo_json_get_object(obj, "metadata"), *fresh = NULL;
+    int g = fo_kube_get(k, &fo_res_flinkstatesnapshots, fo_json_get_string(m0, "namespace"),
+                        fo_json_get_string(m0, "name"), &fresh);
+    if (g == -ENOENT) {
+      json_object_put(obj);
+      return 0;
+    }
+    if (g == 0 && fresh) {
+      json_object_put(obj);
+      obj = fresh;
+    }
+  }
   struct snap p = {.env = env, .k = k, .obj = obj, .key = key};
   json_object *m = fo_json_get_object(obj, "metadata");
   p.ns = fo_json_get_string(m, "namespace");

@@ -38,7 +38,8 @@ check "savepoint: trigger id, timestamps, no failure; kubectl get shows path and
 
 # ---- a checkpoint asked for as a resource ----
 snapshot cp1 FlinkDeployment job '  checkpoint: {}'
-if wait_for 30 snap_is cp1 COMPLETED; then ok "checkpoint: COMPLETED"; else ko "checkpoint: COMPLETED" "$(snp cp1 '{.status}')"; fi
+if wait_for 30 snap_is cp1 COMPLETED; then ok "checkpoint: COMPLETED"
+else ko "checkpoint: COMPLETED" "$(snp cp1 '{.status}')"$'\n'"$(grep -F cp1 "$FO_CLUSTER_DIR/logs/controller-snap.log" | tail -8)"$'\n'"$(grep -F checkpoint "$FO_CLUSTER_DIR/logs/flinksim.log" | tail -4)"; fi
 cpath=$(snp cp1 '{.status.path}')
 check "checkpoint: the path of a checkpoint Flink took, on disk; labelled CHECKPOINT" "yes yes CHECKPOINT" \
   "$(case "$cpath" in *"/chk-"*) echo yes;; esac) $(on_disk "$cpath" && echo yes) $(snp cp1 '{.metadata.labels.snapshot\.type}')"
