@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "crobj.h"
 #include "events.h"
 #include "flinkop/buf.h"
 #include "flinkop/clock.h"
@@ -21,46 +22,15 @@
 #define VALIDATION_ERROR "org.apache.flink.kubernetes.operator.exception.ValidationException"
 #define RECONCILE_ERROR "org.apache.flink.kubernetes.operator.exception.ReconciliationException"
 
-static bool has_finalizer(json_object *obj) {
-  json_object *f = fo_json_get_array(fo_json_get_object(obj, "metadata"), "finalizers");
-  size_t n = f ? json_object_array_length(f) : 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *s = json_object_get_string(json_object_array_get_idx(f, i));
-    if (s && !strcmp(s, FINALIZER)) return true;
-  }
-  return false;
-}
-
-/* Adds or removes our finalizer with a PUT (resourceVersion precondition). */
-static int set_finalizer(struct fo_kube *k, json_object *obj, bool present) {
-  json_object *m = fo_json_get_object(obj, "metadata");
-  json_object *old = fo_json_get_array(m, "finalizers");
-  json_object *nf = json_object_new_array();
-  int oom = nf ? 0 : -ENOMEM; /* a list missing one would drop someone's finalizer */
-  size_t n = old ? json_object_array_length(old) : 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *s = json_object_get_string(json_object_array_get_idx(old, i));
-    if (s && strcmp(s, FINALIZER)) fo_json_push(nf, json_object_new_string(s), &oom);
-  }
-  if (present) fo_json_push(nf, json_object_new_string(FINALIZER), &oom);
-  if (oom < 0) {
-    json_object_put(nf);
-    return oom;
-  }
-  if (fo_json_set(m, "finalizers", nf, NULL) < 0) return -ENOMEM;
-  return fo_kube_update(k, &fo_res_flinkdeployments, fo_json_get_string(m, "namespace"),
-                        fo_json_get_string(m, "name"), NULL, obj, NULL);
-}
-
 /* Deleted: clean up, then let the object go. */
 static int on_delete(struct pass *p, double *ret_again) {
-  if (!has_finalizer(p->obj)) return 0;
+  if (!cro_has_finalizer(p->obj, FINALIZER)) return 0;
   int done = cleanup_step(p, ret_again);
   if (done != 1) return done;
   *ret_again = 0;
   json_object *fresh = NULL; /* cleanup wrote the status: remove the finalizer from the latest */
   int r = fo_kube_get(p->k, &fo_res_flinkdeployments, p->ns, p->name, &fresh);
-  if (r == 0) r = set_finalizer(p->k, fresh, false);
+  if (r == 0) r = cro_set_finalizer(p->k, &fo_res_flinkdeployments, fresh, FINALIZER, false);
   json_object_put(fresh);
   return r;
 }
@@ -247,8 +217,9 @@ int reconcile(const struct pass_env *env, struct fo_kube *k, json_object *obj, c
   if (r < 0) {
   } else if (fo_json_get(fo_json_get_object(obj, "metadata"), "deletionTimestamp")) {
     r = on_delete(&p, ret_again);
-  } else if (!has_finalizer(obj)) {
-    r = set_finalizer(k, obj, true); /* the update comes back through the watch */
+  } else if (!cro_has_finalizer(obj, FINALIZER)) {
+    r = cro_set_finalizer(k, &fo_res_flinkdeployments, obj, FINALIZER,
+                          true); /* the update comes back through the watch */
   } else {
     bool invalid = false;
     r = validate(&p, &invalid);

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "crobj.h"
 #include "events.h"
 #include "flinkop/artifact.h"
 #include "flinkop/buf.h"
@@ -109,14 +110,7 @@ static void set_error(struct sj *p, const char *type, const char *msg) {
     json_object_object_del(p->st, "error");
     return;
   }
-  json_object *e = json_object_new_object();
-  int oom = e ? 0 : -ENOMEM;
-  fo_json_set(e, "type", json_object_new_string(type), &oom);
-  fo_json_set(e, "message", json_object_new_string(msg), &oom);
-  fo_json_set(e, "additionalMetadata", json_object_new_object(), &oom);
-  fo_json_set(e, "throwableList", json_object_new_array(), &oom);
-  char *text = oom ? NULL : fo_json_dumps(e);
-  json_object_put(e);
+  char *text = cro_error_text(type, msg);
   if (!text) p->oom = -ENOMEM;
   else set_str(p, p->st, "error", text);
   free(text);
@@ -161,28 +155,7 @@ static int write_status(struct sj *p) {
   if (p->oom) return p->oom;
   set_str(p, p->st, "lifecycleState", lifecycle(p));
   set_i64(p, p->st, "observedGeneration", p->gen);
-  char *now = fo_json_dumps(p->st);
-  if (!now) return -ENOMEM;
-  if (p->st_read && !strcmp(now, p->st_read)) {
-    free(now);
-    return 0;
-  }
-  json_object *copy = NULL;
-  int r = json_object_deep_copy(p->st, &copy, NULL) == 0 ? 0 : -ENOMEM;
-  if (r == 0) r = fo_json_set(p->obj, "status", copy, NULL);
-  json_object *ret = NULL;
-  if (r == 0)
-    r = fo_kube_update(p->k, &fo_res_flinksessionjobs, p->ns, p->name, "status", p->obj, &ret);
-  /* the object keeps its tree (the pass borrows from it): only the new resourceVersion */
-  const char *rv = fo_json_get_string(fo_json_get_object(ret, "metadata"), "resourceVersion");
-  json_object *m = fo_json_get_object(p->obj, "metadata");
-  if (r == 0 && rv && m) r = fo_json_set(m, "resourceVersion", json_object_new_string(rv), NULL);
-  json_object_put(ret);
-  if (r == 0) {
-    free(p->st_read);
-    p->st_read = now;
-  } else free(now);
-  return r;
+  return cro_write_status(p->k, &fo_res_flinksessionjobs, p->obj, p->st, &p->st_read);
 }
 
 /* Records `spec` as the reconciled one: {"spec": ..., "resource_metadata": {...}} as the
@@ -549,36 +522,6 @@ static int ask_stop(struct sj *p, const char *jid, const char *mode) {
 
 /* ---- the pass ---- */
 
-static bool has_finalizer(json_object *obj) {
-  json_object *f = fo_json_get_array(fo_json_get_object(obj, "metadata"), "finalizers");
-  size_t n = f ? json_object_array_length(f) : 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *s = json_object_get_string(json_object_array_get_idx(f, i));
-    if (s && !strcmp(s, SJ_FINALIZER)) return true;
-  }
-  return false;
-}
-
-static int set_finalizer(struct fo_kube *k, json_object *obj, bool present) {
-  json_object *m = fo_json_get_object(obj, "metadata");
-  json_object *old = fo_json_get_array(m, "finalizers");
-  json_object *nf = json_object_new_array();
-  int oom = nf ? 0 : -ENOMEM;
-  size_t n = old ? json_object_array_length(old) : 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *s = json_object_get_string(json_object_array_get_idx(old, i));
-    if (s && strcmp(s, SJ_FINALIZER)) fo_json_push(nf, json_object_new_string(s), &oom);
-  }
-  if (present) fo_json_push(nf, json_object_new_string(SJ_FINALIZER), &oom);
-  if (oom < 0) {
-    json_object_put(nf);
-    return oom;
-  }
-  if (fo_json_set(m, "finalizers", nf, NULL) < 0) return -ENOMEM;
-  return fo_kube_update(k, &fo_res_flinksessionjobs, fo_json_get_string(m, "namespace"),
-                        fo_json_get_string(m, "name"), NULL, obj, NULL);
-}
-
 static bool session_ready(struct sj *p) {
   const char *s =
       fo_json_get_string(fo_json_get_object(p->session, "status"), "jobManagerDeploymentStatus");
@@ -588,7 +531,7 @@ static bool session_ready(struct sj *p) {
 /* Deleted: the job is cancelled (or stopped with a savepoint when the operator is configured so)
  * and the finalizer removed once Flink says it stopped, or when there is no cluster to ask. */
 static int on_delete(struct sj *p, double *ret_again) {
-  if (!has_finalizer(p->obj)) return 0;
+  if (!cro_has_finalizer(p->obj, SJ_FINALIZER)) return 0;
   const char *jid = fo_json_get_string(fo_json_get_object(p->st, "jobStatus"), "jobId");
   bool gone = !p->session || !p->last || !jid || !wants_running(p->last);
   const char *ls = fo_json_get_string(fo_json_get_object(p->session, "status"), "lifecycleState");
@@ -607,7 +550,7 @@ static int on_delete(struct sj *p, double *ret_again) {
   }
   json_object *fresh = NULL;
   int r = fo_kube_get(p->k, &fo_res_flinksessionjobs, p->ns, p->name, &fresh);
-  if (r == 0) r = set_finalizer(p->k, fresh, false);
+  if (r == 0) r = cro_set_finalizer(p->k, &fo_res_flinksessionjobs, fresh, SJ_FINALIZER, false);
   json_object_put(fresh);
   return r == -ENOENT ? 0 : r;
 }
@@ -905,8 +848,9 @@ int sessionjob_reconcile(const struct pass_env *env, struct fo_kube *k, json_obj
   if (r < 0) {
   } else if (fo_json_get(m, "deletionTimestamp")) {
     r = on_delete(&p, ret_again);
-  } else if (!has_finalizer(p.obj)) {
-    r = set_finalizer(k, p.obj, true); /* comes back through the watch */
+  } else if (!cro_has_finalizer(p.obj, SJ_FINALIZER)) {
+    r = cro_set_finalizer(k, &fo_res_flinksessionjobs, p.obj, SJ_FINALIZER,
+                          true); /* comes back through the watch */
   } else if (!p.session) {
     report(&p, VALIDATION_ERROR, "ValidationError", "Session cluster deployment is not found");
     r = write_status(&p);

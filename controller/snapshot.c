@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crobj.h"
 #include "events.h"
 #include "flinkop/buf.h"
 #include "flinkop/clock.h"
@@ -55,27 +56,7 @@ static const char *state_of(struct snap *p) { return fo_json_get_string(p->st, "
 
 static int write_status(struct snap *p) {
   if (p->oom) return p->oom;
-  char *now = fo_json_dumps(p->st);
-  if (!now) return -ENOMEM;
-  if (p->st_read && !strcmp(now, p->st_read)) {
-    free(now);
-    return 0;
-  }
-  json_object *copy = NULL;
-  int r = json_object_deep_copy(p->st, &copy, NULL) == 0 ? 0 : -ENOMEM;
-  if (r == 0) r = fo_json_set(p->obj, "status", copy, NULL);
-  json_object *ret = NULL;
-  if (r == 0)
-    r = fo_kube_update(p->k, &fo_res_flinkstatesnapshots, p->ns, p->name, "status", p->obj, &ret);
-  const char *rv = fo_json_get_string(fo_json_get_object(ret, "metadata"), "resourceVersion");
-  json_object *m = fo_json_get_object(p->obj, "metadata");
-  if (r == 0 && rv && m) r = fo_json_set(m, "resourceVersion", json_object_new_string(rv), NULL);
-  json_object_put(ret);
-  if (r == 0) {
-    free(p->st_read);
-    p->st_read = now;
-  } else free(now);
-  return r;
+  return cro_write_status(p->k, &fo_res_flinkstatesnapshots, p->obj, p->st, &p->st_read);
 }
 
 /* status.error as the reference writes it (the exception as JSON text). */
@@ -84,14 +65,7 @@ static void set_error(struct snap *p, const char *msg) {
     json_object_object_del(p->st, "error");
     return;
   }
-  json_object *e = json_object_new_object();
-  int oom = e ? 0 : -ENOMEM;
-  fo_json_set(e, "type", json_object_new_string(SNAPSHOT_ERROR), &oom);
-  fo_json_set(e, "message", json_object_new_string(msg), &oom);
-  fo_json_set(e, "additionalMetadata", json_object_new_object(), &oom);
-  fo_json_set(e, "throwableList", json_object_new_array(), &oom);
-  char *text = oom ? NULL : fo_json_dumps(e);
-  json_object_put(e);
+  char *text = cro_error_text(SNAPSHOT_ERROR, msg);
   if (!text) p->oom = -ENOMEM;
   else set_str(p, "error", text);
   free(text);
@@ -130,36 +104,6 @@ static int sync_labels(struct snap *p) {
   }
   json_object_put(labels);
   return r;
-}
-
-static bool has_finalizer(json_object *obj) {
-  json_object *f = fo_json_get_array(fo_json_get_object(obj, "metadata"), "finalizers");
-  size_t n = f ? json_object_array_length(f) : 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *s = json_object_get_string(json_object_array_get_idx(f, i));
-    if (s && !strcmp(s, SNAP_FINALIZER)) return true;
-  }
-  return false;
-}
-
-static int set_finalizer(struct fo_kube *k, json_object *obj, bool present) {
-  json_object *m = fo_json_get_object(obj, "metadata");
-  json_object *old = fo_json_get_array(m, "finalizers");
-  json_object *nf = json_object_new_array();
-  int oom = nf ? 0 : -ENOMEM;
-  size_t n = old ? json_object_array_length(old) : 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *s = json_object_get_string(json_object_array_get_idx(old, i));
-    if (s && strcmp(s, SNAP_FINALIZER)) fo_json_push(nf, json_object_new_string(s), &oom);
-  }
-  if (present) fo_json_push(nf, json_object_new_string(SNAP_FINALIZER), &oom);
-  if (oom < 0) {
-    json_object_put(nf);
-    return oom;
-  }
-  if (fo_json_set(m, "finalizers", nf, NULL) < 0) return -ENOMEM;
-  return fo_kube_update(k, &fo_res_flinkstatesnapshots, fo_json_get_string(m, "namespace"),
-                        fo_json_get_string(m, "name"), NULL, obj, NULL);
 }
 
 /* The job the snapshot names, its cluster, its configuration and a client of its JobManager. */
@@ -420,7 +364,7 @@ static int trigger(struct snap *p, double *ret_again) {
 
 /* Deleted: a completed savepoint with disposeOnDelete is disposed of through its cluster first. */
 static int on_delete(struct snap *p, double *ret_again) {
-  if (!has_finalizer(p->obj)) return 0;
+  if (!cro_has_finalizer(p->obj, SNAP_FINALIZER)) return 0;
   const char *state = state_of(p);
   if (state && !strcmp(state, "IN_PROGRESS") && !timed_out(p)) { /* the reference waits for it */
     *ret_again = POLL_S;
@@ -451,7 +395,8 @@ static int on_delete(struct snap *p, double *ret_again) {
   }
   json_object *fresh = NULL;
   int r = fo_kube_get(p->k, &fo_res_flinkstatesnapshots, p->ns, p->name, &fresh);
-  if (r == 0) r = set_finalizer(p->k, fresh, false);
+  if (r == 0)
+    r = cro_set_finalizer(p->k, &fo_res_flinkstatesnapshots, fresh, SNAP_FINALIZER, false);
   json_object_put(fresh);
   return r == -ENOENT ? 0 : r;
 }
@@ -492,8 +437,9 @@ int snapshot_reconcile(const struct pass_env *env, struct fo_kube *k, json_objec
   if (r < 0) {
   } else if (fo_json_get(m, "deletionTimestamp")) {
     r = on_delete(&p, ret_again);
-  } else if (!has_finalizer(p.obj)) {
-    r = set_finalizer(k, p.obj, true); /* comes back through the watch */
+  } else if (!cro_has_finalizer(p.obj, SNAP_FINALIZER)) {
+    r = cro_set_finalizer(k, &fo_res_flinkstatesnapshots, p.obj, SNAP_FINALIZER,
+                          true); /* comes back through the watch */
   } else if (!state || !*state) {
     json_object *sp = fo_json_get_object(p.spec, "savepoint");
     json_object *ae = fo_json_get(sp, "alreadyExists");
@@ -518,7 +464,8 @@ int snapshot_reconcile(const struct pass_env *env, struct fo_kube *k, json_objec
   } else if (!strcmp(state, "IN_PROGRESS")) {
     r = poll(&p, ret_again);
   }
-  if (r == 0 && !fo_json_get(m, "deletionTimestamp") && has_finalizer(p.obj) && state_of(&p))
+  if (r == 0 && !fo_json_get(m, "deletionTimestamp") && cro_has_finalizer(p.obj, SNAP_FINALIZER) &&
+      state_of(&p))
     r = sync_labels(&p);
   if (r < 0 && r != -ENOENT)
     fo_log("warning", "snapshot reconcile failed",

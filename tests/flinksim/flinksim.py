@@ -288,17 +288,22 @@ class Cluster:
             time.sleep(iv if iv else 0.5)
             if not iv or job.state != "RUNNING" or self.stopped or not self.cp_dir():
                 continue
-            with LOCK:
-                cpid = job.next_cp
-                job.next_cp += 1
-            path = flink_uri(f"{self.cp_dir().rstrip('/')}/{job.jid}/chk-{cpid}")
-            os.makedirs(local_path(path), exist_ok=True)
-            with open(os.path.join(local_path(path), "_metadata"), "w") as f:
-                f.write(json.dumps({"job": job.jid, "checkpoint": cpid}))
-            with LOCK:
-                job.checkpoints.append((cpid, path, now_ms()))
+            cpid, path = self.take_checkpoint(job)
             record("checkpoint", self.key, jobId=job.jid, id=cpid, path=path)
             self.ha_write(job)
+
+    def take_checkpoint(self, job):
+        """A completed checkpoint of `job` in the checkpoint directory: (id, path)."""
+        with LOCK:
+            cpid = job.next_cp
+            job.next_cp += 1
+        path = flink_uri(f"{self.cp_dir().rstrip('/')}/{job.jid}/chk-{cpid}")
+        os.makedirs(local_path(path), exist_ok=True)
+        with open(os.path.join(local_path(path), "_metadata"), "w") as f:
+            f.write(json.dumps({"job": job.jid, "checkpoint": cpid}))
+        with LOCK:
+            job.checkpoints.append((cpid, path, now_ms()))
+        return cpid, path
 
     def savepoint(self, job, trigger, target, then):
         time.sleep(ARGS.savepoint_delay)
@@ -509,15 +514,8 @@ class Handler(BaseHTTPRequestHandler):
                 if not c.cp_dir():
                     return self.err(500, "java.lang.IllegalStateException: no checkpoint storage directory")
                 trigger = b.get("triggerId") or "%032x" % random.getrandbits(128)
+                cpid, path = c.take_checkpoint(job)
                 with LOCK:
-                    cpid = job.next_cp
-                    job.next_cp += 1
-                path = flink_uri(f"{c.cp_dir().rstrip('/')}/{job.jid}/chk-{cpid}")
-                os.makedirs(local_path(path), exist_ok=True)
-                with open(os.path.join(local_path(path), "_metadata"), "w") as f:
-                    f.write(json.dumps({"job": job.jid, "checkpoint": cpid}))
-                with LOCK:
-                    job.checkpoints.append((cpid, path, now_ms()))
                     job.cp_triggers[trigger] = cpid
                 record("checkpoint", c.key, jobId=job.jid, id=cpid, path=path, trigger=trigger)
                 return self.send(202, {"request-id": trigger})
