@@ -57,6 +57,11 @@ struct ctl {
   atomic_bool stopping;
 };
 
+/* main.c: whether every cache of `c` (FlinkDeployments, their JobManager Deployments, session
+ * jobs, snapshots; all namespaces) holds its first full list. When not, *ret_kind (if given) names
+ * the first that does not (a static string). */
+bool ctl_caches_synced(struct ctl *c, const char **ret_kind);
+
 /* leader.c */
 int leader_start(struct ctl *c);
 /* Stops renewing and releases the lease if held. Call it after the workers have stopped: until

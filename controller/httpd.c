@@ -44,8 +44,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     return reply(c, 200, "text/plain", strdup("ok\n"));
   }
   if (!strcmp(url, "/readyz")) {
-    bool ready = !atomic_load(&C->stopping);
-    for (size_t i = 0; i < C->n_fd; i++) ready = ready && informer_synced(C->fd_informers[i]);
+    bool ready = !atomic_load(&C->stopping) && ctl_caches_synced(C, NULL);
     return reply(c, ready ? 200 : 503, "text/plain", strdup(ready ? "ready\n" : "not ready\n"));
   }
   if (!strcmp(url, "/metrics")) {

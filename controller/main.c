@@ -348,6 +348,24 @@ static void *resyncer(void *arg) {
   return NULL;
 }
 
+bool ctl_caches_synced(struct ctl *c, const char **ret_kind) {
+  struct {
+    struct informer **inf;
+    size_t n;
+    const char *kind;
+  } groups[] = {{c->fd_informers, c->n_fd, "FlinkDeployment"},
+                {c->owned_informers, c->n_owned, "Deployment"},
+                {c->sj_informers, c->n_sj, "FlinkSessionJob"},
+                {c->snap_informers, c->n_snap, "FlinkStateSnapshot"}};
+  for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+    for (size_t i = 0; i < groups[g].n; i++)
+      if (!informer_synced(groups[g].inf[i])) {
+        if (ret_kind) *ret_kind = groups[g].kind;
+        return false;
+      }
+  return true;
+}
+
 int main(int argc, char **argv) {
   static struct ctl c;
   /* Few arenas: worker threads otherwise each keep their own, and their freed pages, for good. */
@@ -432,13 +450,12 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < c.n_owned; i++) informer_start(c.owned_informers[i]);
   for (size_t i = 0; i < c.n_sj; i++) informer_start(c.sj_informers[i]);
   for (size_t i = 0; i < c.n_snap; i++) informer_start(c.snap_informers[i]);
-  /* wait for the caches before acting */
-  for (int i = 0; i < 600; i++) {
-    bool synced = true;
-    for (size_t j = 0; j < c.n_fd; j++) synced = synced && informer_synced(c.fd_informers[j]);
-    if (synced) break;
-    usleep(100 * 1000);
-  }
+  /* wait for the caches before acting (a pass reads the others' objects from them: a snapshot
+   * record it would otherwise create twice, a session job's cluster), a minute at most */
+  const char *unsynced = NULL;
+  for (int i = 0; i < 600 && !ctl_caches_synced(&c, &unsynced); i++) usleep(100 * 1000);
+  if (!ctl_caches_synced(&c, &unsynced))
+    fo_log("warning", "starting before a cache holds its first list", "\"cache\":\"%s\"", unsynced);
   fo_log(
       "info", "started",
       "\"identity\":\"%s\",\"server\":\"%s\",\"namespaces\":%zu,\"workers\":%ld,\"leaderElect\":%s",

@@ -24,9 +24,10 @@
 
 #define VALIDATION_ERROR "org.apache.flink.kubernetes.operator.exception.ValidationException"
 #define RECONCILE_ERROR "org.apache.flink.kubernetes.operator.exception.ReconciliationException"
-#define POLL_BUSY_S 2.0    /* something is in progress in Flink */
-#define POLL_WAIT_S 5.0    /* the session cluster is not ready yet */
-#define POLL_STEADY_S 15.0 /* the job's state, observed */
+#define POLL_BUSY_S 2.0     /* something is in progress in Flink */
+#define STATS_MARGIN_MS 500 /* beyond Flink's statistics cache: clock steps, a slow answer */
+#define POLL_WAIT_S 5.0     /* the session cluster is not ready yet */
+#define POLL_STEADY_S 15.0  /* the job's state, observed */
 #define REST_PORT 8081
 #define RETENTION_KEY "execution.checkpointing.externalized-checkpoint-retention"
 #define RETAIN "RETAIN_ON_CANCELLATION"
@@ -418,11 +419,37 @@ static int deploy_resume(struct sj *p, double *ret_again) {
   return write_status(p);
 }
 
+/* Milliseconds until Flink's checkpoint statistics of the job, seen terminal since
+ * jobStatus.updateTime, were read after it ended. Flink's REST API serves them from a cache
+ * (rest.cache.checkpoint-statistics.timeout, else web.refresh-interval, 3 s) that may still hold
+ * a view from while the job ran: a checkpoint it has since subsumed, and deleted. */
+static int64_t stats_settle_ms(struct sj *p) {
+  json_object *j = jstatus(p);
+  int64_t cache = fo_conf_duration(p->conf, "web.refresh-interval", 3000);
+  cache = fo_conf_duration(p->conf, "rest.cache.checkpoint-statistics.timeout", cache);
+  const char *u = fo_json_get_string(j, "updateTime");
+  char *end = NULL;
+  long long seen = u ? strtoll(u, &end, 10) : 0;
+  int64_t now = fo_clock_ms();
+  if (!u || end == u || *end || seen <= 0 || seen > now) { /* unknown: from now on */
+    char ms[24];
+    snprintf(ms, sizeof ms, "%lld", (long long)now);
+    set_str(p, j, "updateTime", ms);
+    seen = now;
+  }
+  int64_t left = (int64_t)seen + cache + STATS_MARGIN_MS - now;
+  return left > 0 ? left : 0;
+}
+
 /* The path a stopped job `jid` leaves for the next one by `mode`: the savepoint it was stopped
- * with, else the newest of its checkpoints and savepoints Flink reports. *ret NULL for stateless.
- * 0, or a negative errno. */
-static int left_path(struct sj *p, const char *jid, const char *mode, char **ret) {
+ * with, else the newest of its checkpoints and savepoints Flink reports, once Flink's statistics
+ * are from after the job's end (*ret_wait_ms, when positive, says how long until they are; a job
+ * Flink does not know, !found, has none).
+ * *ret NULL for stateless. 0, or a negative errno. */
+static int left_path(struct sj *p, const char *jid, const char *mode, bool found, char **ret,
+                     int64_t *ret_wait_ms) {
   *ret = NULL;
+  *ret_wait_ms = 0;
   if (!strcmp(mode, "stateless")) return 0;
   json_object *si = fo_json_get_object(fo_json_get_object(p->st, "jobStatus"), "savepointInfo");
   const char *trig = fo_json_get_string(si, "triggerId");
@@ -435,6 +462,7 @@ static int left_path(struct sj *p, const char *jid, const char *mode, char **ret
     fo_flink_savepoint_status_free(&s);
     if (*ret) return 0;
   }
+  if (found && (*ret_wait_ms = stats_settle_ms(p)) > 0) return 0;
   struct fo_flink_checkpoints c = {0};
   int r = fo_flink_checkpoints(p->f, jid, &c);
   const struct fo_flink_checkpoint *l = r == 0 ? fo_flink_checkpoints_latest(&c) : NULL;
@@ -753,8 +781,13 @@ static int lifecycle_step(struct sj *p, double *ret_again) {
       *ret_again = POLL_BUSY_S;
       return write_status(p);
     }
-    int r = left_path(p, jid, mode, &path);
+    int64_t wait_ms = 0; /* the job's state, set above, dates its end (updateTime) */
+    int r = left_path(p, jid, mode, found, &path, &wait_ms);
     if (r < 0) return r;
+    if (wait_ms > 0) {
+      *ret_again = (double)wait_ms / 1000.0;
+      return write_status(p);
+    }
     if (!path && strcmp(mode, "stateless") != 0) {
       report(p, RECONCILE_ERROR, "UpgradeFailed",
              "The job stopped and left no savepoint or checkpoint to restore; set "

@@ -20,6 +20,7 @@
 
 #define SNAPSHOT_ERROR "org.apache.flink.kubernetes.operator.exception.ReconciliationException"
 #define POLL_S 2.0
+#define STATS_POLL_S 1.0            /* a checkpoint done, Flink's statistics not yet showing it */
 #define TIMEOUT_MS (10 * 60 * 1000) /* an IN_PROGRESS snapshot Flink has not finished: failed */
 #define REST_PORT 8081
 
@@ -260,11 +261,16 @@ static int poll(struct snap *p, double *ret_again) {
     struct fo_flink_checkpoint_status s = {0};
     r = fo_flink_checkpoint_status(p->f, jid, trig, &s);
     if (r == 0 && s.state == FO_FLINK_OP_COMPLETED) {
-      done = 1;
-      struct fo_flink_checkpoints c = {0}; /* its path, when Flink still lists it */
-      if (fo_flink_checkpoints(p->f, jid, &c) == 0 && c.completed.present &&
-          c.completed.id == s.checkpoint_id && c.completed.external_path)
-        path = strdup(c.completed.external_path);
+      /* its path, from the statistics; Flink serves them from a cache (3 s by default) that may
+       * be older than the checkpoint: then they are asked again, until the time allowed ends */
+      struct fo_flink_checkpoints c = {0};
+      int cr = fo_flink_checkpoints(p->f, jid, &c);
+      bool stale = cr == 0 && (!c.completed.present || c.completed.id < s.checkpoint_id);
+      done = stale && !timed_out(p) ? 0 : 1;
+      if (!done) *ret_again = STATS_POLL_S;
+      if (cr == 0 && c.completed.present && c.completed.id == s.checkpoint_id &&
+          c.completed.external_path && !(path = strdup(c.completed.external_path)))
+        p->oom = -ENOMEM;
       fo_flink_checkpoints_free(&c);
     } else if (r == 0 && s.state == FO_FLINK_OP_FAILED) {
       done = -1;
@@ -306,7 +312,7 @@ static int poll(struct snap *p, double *ret_again) {
   }
   if (done == 1) {
     set_str(p, "state", "COMPLETED");
-    set_str(p, "path", path ? path : "");
+    set_str(p, "path", path); /* none when Flink no longer lists the checkpoint */
     set_now(p, "resultTimestamp");
     set_error(p, NULL);
     *ret_again = 0;

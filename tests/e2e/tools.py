@@ -111,6 +111,10 @@ def sim_record(path, cluster, what):
     ev = [e for e in ev if e.get("cluster") == cluster]
     starts = [e for e in ev if e["event"] == "job-started"]
     sps = [e for e in ev if e["event"] == "savepoint"]
+    if what.startswith("checkpoint-of:"):  # the path of the checkpoint Flink took for a trigger id
+        cps = [e for e in ev if e["event"] == "checkpoint" and e.get("trigger") == what.split(":", 1)[1]]
+        print(cps[-1]["path"] if cps else "")
+        return 0
     out = {"starts": len(starts), "savepoints": len(sps),
            "last-start-kind": starts[-1]["restoreKind"] if starts else "",
            "last-start-from": (starts[-1]["restoredFrom"] or "") if starts else "",

@@ -123,6 +123,8 @@ class Job:
         self.checkpoints = []  # (id, path, ts)
         self.next_cp = 1
         self.restored = None  # (id, path, ts, is_savepoint)
+        self.discarded = set()  # ids of checkpoints subsumed (their directories deleted)
+        self.stats_cache = None  # (monotonic time, the checkpoint statistics served)
         self.savepoints = {}  # trigger -> dict(status, location, failure)
         self.cp_triggers = {}  # trigger -> checkpoint id (checkpoints on demand)
         self.latest_savepoint = None
@@ -293,7 +295,9 @@ class Cluster:
             self.ha_write(job)
 
     def take_checkpoint(self, job):
-        """A completed checkpoint of `job` in the checkpoint directory: (id, path)."""
+        """A completed checkpoint of `job` in the checkpoint directory: (id, path). As Flink does,
+        it subsumes the older ones beyond the number retained (execution.checkpointing.num-retained,
+        before 1.20 state.checkpoints.num-retained, 1): their directories are deleted."""
         with LOCK:
             cpid = job.next_cp
             job.next_cp += 1
@@ -303,7 +307,27 @@ class Cluster:
             f.write(json.dumps({"job": job.jid, "checkpoint": cpid}))
         with LOCK:
             job.checkpoints.append((cpid, path, now_ms()))
+            keep = self.cp_retained(job)
+            subsumed = [x for x in job.checkpoints[:-keep] if x[0] not in job.discarded]
+            job.discarded.update(x[0] for x in subsumed)
+        for _, old, _ in subsumed:
+            shutil.rmtree(local_path(old), ignore_errors=True)
         return cpid, path
+
+    def cp_retained(self, job):
+        conf = dict(self.conf)
+        conf.update(job.conf or {})
+        v = conf.get("execution.checkpointing.num-retained") or conf.get("state.checkpoints.num-retained") or "1"
+        try:
+            return max(1, int(v))
+        except ValueError:
+            return 1
+
+    def stats_cache_s(self):
+        """How long Flink's REST API serves a job's checkpoint statistics from its cache:
+        rest.cache.checkpoint-statistics.timeout, else web.refresh-interval (3 s)."""
+        v = self.conf.get("rest.cache.checkpoint-statistics.timeout") or self.conf.get("web.refresh-interval")
+        return parse_duration_s(v, 3.0)
 
     def savepoint(self, job, trigger, target, then):
         time.sleep(ARGS.savepoint_delay)
@@ -535,20 +559,27 @@ class Handler(BaseHTTPRequestHandler):
                 op = {"location": sp["location"]} if "location" in sp else {"failure-cause": {"class": "java.util.concurrent.CompletionException", "stack-trace": sp["failure"], "serialized-throwable": base64.b64encode(sp["failure"].encode()).decode()}}
                 return self.send(200, {"status": {"id": "COMPLETED"}, "operation": op})
             if method == "GET" and tail == ["checkpoints"]:
-                with LOCK:
-                    cps = list(job.checkpoints)
-                    lsp = job.latest_savepoint
-                    restored = job.restored
                 if not c.cp_interval():
                     return self.err(404, "Checkpointing has not been enabled.")
-                latest = {"completed": cp_stats(*cps[-1], False) if cps else None,
-                          "savepoint": cp_stats(*lsp, True) if lsp else None, "failed": None,
-                          "restored": {"id": restored[0], "restore_timestamp": restored[2], "is_savepoint": restored[3],
-                                       "external_path": restored[1]} if restored else None}
-                return self.send(200, {"counts": {"restored": 1 if restored else 0, "total": len(cps), "in_progress": 0,
-                                                  "completed": len(cps), "failed": 0},
-                                       "summary": {}, "latest": latest,
-                                       "history": [cp_stats(*x, False) for x in reversed(cps[-10:])]})
+                # as Flink, from a cache of the statistics written at most stats_cache_s() ago: a
+                # view that may be from before the job's last checkpoints, or its end
+                with LOCK:
+                    cached = job.stats_cache
+                    if not cached or time.monotonic() - cached[0] >= c.stats_cache_s():
+                        cps = list(job.checkpoints)
+                        lsp = job.latest_savepoint
+                        restored = job.restored
+                        disc = set(job.discarded)
+                        latest = {"completed": cp_stats(*cps[-1], False) if cps else None,
+                                  "savepoint": cp_stats(*lsp, True) if lsp else None, "failed": None,
+                                  "restored": {"id": restored[0], "restore_timestamp": restored[2], "is_savepoint": restored[3],
+                                               "external_path": restored[1]} if restored else None}
+                        hist = [dict(cp_stats(*x, False), discarded=x[0] in disc) for x in reversed(cps[-10:])]
+                        cached = job.stats_cache = (time.monotonic(), {
+                            "counts": {"restored": 1 if restored else 0, "total": len(cps), "in_progress": 0,
+                                       "completed": len(cps), "failed": 0},
+                            "summary": {}, "latest": latest, "history": hist})
+                return self.send(200, cached[1])
             if method == "GET" and tail == ["metrics"]:
                 # the job's metrics Flink serves by name (?get=a,b): unknown names are left out
                 names = (urllib.parse.parse_qs(u.query).get("get") or [""])[0].split(",")
