@@ -892,7 +892,20 @@ static enum ckpt_age checkpoint_age(struct pass *p, struct fo_flink *f) {
  * Sets st to the job's state (empty when Flink did not answer), *ret_mode and *ret_direct (stop the
  * cluster without a savepoint; upgradeSavepointPath is then what the start restores, NULL for
  * nothing). Returns 0, 1 when refused, 2 while a last-state upgrade waits for a checkpoint in
- * progress (checkpoint_age; nothing is decided nor stopped yet), or negative errno. */
+ * progress (checkpoint_age), or for Flink's statistics of a job that ended to be newer than its
+ * end (nothing is decided nor stopped yet), or negative errno. */
+/* Whether Flink's checkpoint statistics of the job, seen in its present state since
+ * jobStatus.updateTime, are read after that: its REST API serves them from a cache
+ * (fo_conf_stats_cache_ms), and a margin covers a slow answer. */
+static bool stats_settled(const struct pass *p) {
+  const char *u = p->st.job_status.update_time;
+  char *end = NULL;
+  long long seen = u ? strtoll(u, &end, 10) : 0;
+  if (!u || end == u || *end) return true; /* no time to wait from */
+  int64_t cache = fo_conf_stats_cache_ms(p->conf);
+  return cache <= 0 || fo_clock_ms() - (int64_t)seen >= cache + 500;
+}
+
 static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **ret_mode,
                      bool *ret_direct, char st[16]) {
   const struct lc_mode *m = spec_mode(p);
@@ -923,6 +936,9 @@ static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **
     *ret_direct = true;
     return 0;
   }
+  /* a job that ended is judged by statistics read after its end: Flink caches them (3 s by
+   * default), and an older view may name a checkpoint since subsumed, and deleted */
+  if (js && terminal(js) && !stats_settled(p)) return 2;
   struct fo_flink_checkpoints ck = {0};
   const struct fo_flink_checkpoint *latest = NULL;
   bool ck_ok =
@@ -1058,6 +1074,11 @@ static int begin_rollback(struct pass *p, struct fo_flink *f, struct lc_step *s)
     pass_finish(p);
     return pass_write_status(p);
   }
+  if (r == 2) { /* Flink's statistics of the ended job: asked again at the next poll */
+    s->again = LC_POLL;
+    pass_finish(p);
+    return pass_write_status(p);
+  }
   if (r == 1 || (m->savepoint && !direct))
     return fail_wait(p, s, "RollbackFailed",
                      "The deployment is not stable and cannot be rolled back: nothing could "
@@ -1084,9 +1105,10 @@ static int restart_failed(struct pass *p, struct fo_flink *f, struct lc_step *s)
   char st[16];
   int r = plan_stop(p, f, &m, &direct, st);
   if (r < 0) return r;
-  if (r == 2) { /* (only a running job waits for a checkpoint) */
+  if (r == 2) { /* Flink's statistics of the failed job are not yet newer than its end */
     s->again = LC_POLL;
-    return 0;
+    pass_finish(p);
+    return pass_write_status(p); /* (the state seen, and since when) */
   }
   if (r == 1 || (m->savepoint && !direct))
     return fail_wait(p, s, "RestartFailed",
@@ -1111,9 +1133,11 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
     char st[16]; /* the job's state as plan_stop found it ("" when Flink did not answer) */
     int r = plan_stop(p, f, &m, &direct, st);
     if (r < 0) return r;
-    if (r == 2) { /* a checkpoint in progress: asked again at the next poll */
+    if (r == 2) { /* a checkpoint in progress, or statistics older than the job's end: asked
+                   * again at the next poll (the state seen, and since when, recorded) */
       s->again = LC_POLL;
-      return 0;
+      pass_finish(p);
+      return pass_write_status(p);
     }
     if (r == 1) {
       char msg[512];
@@ -1202,6 +1226,11 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
     char st2[16];
     int r = plan_stop(p, f, &m, &direct, st2);
     if (r < 0) return r;
+    if (r == 2) { /* planned again once Flink's statistics of the ended job are newer */
+      s->again = LC_POLL;
+      pass_finish(p);
+      return pass_write_status(p);
+    }
     if (r == 0 && (direct || !m->savepoint)) {
       r = begin(p, m, true, direct, false);
       s->again = 0.05;

@@ -425,8 +425,8 @@ static int deploy_resume(struct sj *p, double *ret_again) {
  * a view from while the job ran: a checkpoint it has since subsumed, and deleted. */
 static int64_t stats_settle_ms(struct sj *p) {
   json_object *j = jstatus(p);
-  int64_t cache = fo_conf_duration(p->conf, "web.refresh-interval", 3000);
-  cache = fo_conf_duration(p->conf, "rest.cache.checkpoint-statistics.timeout", cache);
+  int64_t cache = fo_conf_stats_cache_ms(p->conf);
+  if (cache <= 0) return 0;
   const char *u = fo_json_get_string(j, "updateTime");
   char *end = NULL;
   long long seen = u ? strtoll(u, &end, 10) : 0;

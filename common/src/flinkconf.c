@@ -567,6 +567,11 @@ int64_t fo_conf_duration(json_object *conf, const char *key, int64_t def) {
   return v && fo_duration_parse(v, &ms) == 0 ? ms : def;
 }
 
+int64_t fo_conf_stats_cache_ms(json_object *conf) {
+  int64_t web = fo_conf_duration(conf, "web.refresh-interval", 3000);
+  return fo_conf_duration(conf, "rest.cache.checkpoint-statistics.timeout", web);
+}
+
 bool fo_conf_bool(json_object *conf, const char *key, bool def) {
   const char *v = conf ? fo_conf_get(conf, key) : NULL;
   return v ? !strcasecmp(v, "true") : def;

@@ -225,6 +225,25 @@ static void test_durations_and_factors(void **state) {
                (long long)ms);
   }
   assert_int_equal(fo_duration_parse(NULL, &(int64_t){0}), -EINVAL);
+  /* the checkpoint statistics cache: its own key, else web.refresh-interval, else 3 s */
+  static const struct {
+    const char *conf;
+    int64_t ms;
+  } sc[] = {{"{}", 3000},
+            {"{\"web.refresh-interval\":\"10000\"}", 10000},
+            {"{\"web.refresh-interval\":\"1 s\",\"rest.cache.checkpoint-statistics.timeout\":"
+             "\"5 s\"}",
+             5000},
+            {"{\"rest.cache.checkpoint-statistics.timeout\":\"soon\"}", 3000}};
+  for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+    json_object *c = json_tokener_parse(sc[i].conf);
+    assert_non_null(c);
+    if (fo_conf_stats_cache_ms(c) != sc[i].ms)
+      fail_msg("%s: want %lld ms, got %lld", sc[i].conf, (long long)sc[i].ms,
+               (long long)fo_conf_stats_cache_ms(c));
+    json_object_put(c);
+  }
+  assert_int_equal(fo_conf_stats_cache_ms(NULL), 3000);
   static const struct {
     const char *in;
     int r;

@@ -73,6 +73,10 @@ int64_t fo_conf_whole(json_object *conf, const char *key, int64_t min, int64_t m
 /* The Duration `key` of `conf` (may be NULL) in milliseconds, else `def` (unset, or a value the
  * rulebook refuses). */
 int64_t fo_conf_duration(json_object *conf, const char *key, int64_t def);
+/* How long Flink's REST API may serve a job's checkpoint statistics from its cache, in
+ * milliseconds: rest.cache.checkpoint-statistics.timeout, else web.refresh-interval, else 3 s.
+ * A view read less than this after a job ended may predate its last checkpoints. */
+int64_t fo_conf_stats_cache_ms(json_object *conf);
 /* The boolean `key` of `conf` (may be NULL) as Flink reads one: "true" in any case is true, any
  * other value false; `def` when unset. */
 bool fo_conf_bool(json_object *conf, const char *key, bool def);
