@@ -31,8 +31,27 @@ int cro_set_finalizer(struct fo_kube *k, const struct fo_kube_resource *res, jso
     return oom;
   }
   if (fo_json_set(m, "finalizers", nf, NULL) < 0) return -ENOMEM;
-  return fo_kube_update(k, res, fo_json_get_string(m, "namespace"), fo_json_get_string(m, "name"),
-                        NULL, obj, NULL);
+  /* a merge patch of the list alone, with the resourceVersion as its precondition: the rest of
+   * the object is not sent back (the copy in hand may lack what the cache leaves out) */
+  json_object *patch = json_object_new_object(), *pm = json_object_new_object(), *copy = NULL;
+  int r = patch && pm && json_object_deep_copy(nf, &copy, NULL) == 0 ? 0 : -ENOMEM;
+  const char *rv = fo_json_get_string(m, "resourceVersion");
+  if (r == 0 && rv) fo_json_set(pm, "resourceVersion", json_object_new_string(rv), &r);
+  if (r == 0) {
+    r = fo_json_set(pm, "finalizers", copy, NULL);
+    copy = NULL;
+  }
+  if (r == 0) {
+    r = fo_json_set(patch, "metadata", pm, NULL);
+    pm = NULL;
+  }
+  if (r == 0)
+    r = fo_kube_patch(k, res, fo_json_get_string(m, "namespace"), fo_json_get_string(m, "name"),
+                      NULL, FO_PATCH_MERGE, patch, NULL);
+  json_object_put(copy);
+  json_object_put(pm);
+  json_object_put(patch);
+  return r;
 }
 
 char *cro_error_text(const char *type, const char *msg) {

@@ -15,9 +15,10 @@
 /* Whether `obj`'s metadata.finalizers holds `name`. */
 bool cro_has_finalizer(json_object *obj, const char *name);
 
-/* Adds or removes `name` in `obj`'s finalizers (the others kept, in order) and PUTs the object
- * of resource `res` (its resourceVersion the precondition: -ESTALE when stale). 0 or a negative
- * errno; `obj` holds the new list either way. */
+/* Adds or removes `name` in `obj`'s finalizers (the others kept, in order) and sends the new
+ * list to the object of resource `res` as a merge patch (its resourceVersion the precondition:
+ * -ESTALE when stale; nothing else of `obj` is sent). 0 or a negative errno; `obj` holds the new
+ * list either way. */
 int cro_set_finalizer(struct fo_kube *k, const struct fo_kube_resource *res, json_object *obj,
                       const char *name, bool present);
 

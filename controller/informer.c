@@ -10,6 +10,9 @@
 
 #include "flinkop/log.h"
 
+#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+#define PARSE_DEPTH 256 /* json-c's default, 32, is less than the API client allows */
+
 struct informer {
   const struct fo_kube_config *cfg;
   const struct fo_kube_resource *res;
@@ -22,7 +25,9 @@ struct informer {
   atomic_bool synced;
   atomic_ulong restarts;
   pthread_mutex_t mu;
-  json_object *items; /* key -> object (owned by this module) */
+  /* key -> the object as compact JSON text, and key -> its resourceVersion (both owned by this
+   * module): text is a fraction of a json-c tree's memory, and each get parses a fresh copy */
+  json_object *items, *rvs;
 };
 
 static char *key_of(json_object *obj) {
@@ -52,6 +57,14 @@ struct informer *informer_new(const struct fo_kube_config *cfg, const struct fo_
   inf->ud = ud;
   pthread_mutex_init(&inf->mu, NULL);
   inf->items = json_object_new_object();
+  inf->rvs = json_object_new_object();
+  if (!inf->items || !inf->rvs) {
+    json_object_put(inf->items);
+    json_object_put(inf->rvs);
+    pthread_mutex_destroy(&inf->mu);
+    free(inf);
+    return NULL;
+  }
   return inf;
 }
 
@@ -62,19 +75,52 @@ static void sleep_jitter(struct informer *inf, double base) {
 }
 
 /* Applies one object; returns 1 when it is new or changed, 0 when not, -ENOMEM when the cache could
- * not take it (the caller re-lists: a stale cache must not be trusted). Takes a reference to
- * `obj`, whose metadata.managedFields it drops: nothing here reads them, and they are often the
- * larger part of an object (an update without them keeps the server's). */
+ * not take it (the caller re-lists: a stale cache must not be trusted). Drops from `obj` what
+ * nothing here reads and what is often the larger part of an object: metadata.managedFields (an
+ * update without them keeps the server's) and kubectl's last-applied-configuration annotation (a
+ * second copy of the spec; the controller writes its objects' metadata only by merge patches of
+ * what it changes, never by sending a cached copy back). */
 static int upsert(struct informer *inf, const char *key, json_object *obj) {
   json_object *md = fo_json_get_object(obj, "metadata");
   if (md) json_object_object_del(md, "managedFields");
+  json_object *ann = fo_json_get_object(md, "annotations");
+  if (ann) json_object_object_del(ann, LAST_APPLIED);
+  const char *b = rv_of(obj);
   pthread_mutex_lock(&inf->mu);
-  json_object *cur = fo_json_get(inf->items, key);
-  const char *a = cur ? rv_of(cur) : NULL, *b = rv_of(obj);
-  bool changed = !cur || !a || !b || strcmp(a, b) != 0;
-  int r = changed ? fo_json_set(inf->items, key, json_object_get(obj), NULL) : 0;
+  const char *a = fo_json_get_string(inf->rvs, key);
+  bool changed = !a || !b || strcmp(a, b) != 0;
   pthread_mutex_unlock(&inf->mu);
-  return r < 0 ? r : changed;
+  if (!changed) return 0;
+  /* (serialized outside the lock: only this thread writes the cache) */
+  size_t len = 0;
+  const char *text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
+  json_object *t = text ? json_object_new_string_len(text, (int)len) : NULL;
+  json_object *v = json_object_new_string(b ? b : "");
+  int r = t && v ? 0 : -ENOMEM;
+  pthread_mutex_lock(&inf->mu);
+  if (r == 0) r = fo_json_set(inf->items, key, t, NULL);
+  else json_object_put(t);
+  if (r == 0) r = fo_json_set(inf->rvs, key, v, NULL);
+  else json_object_put(v);
+  if (r < 0) { /* neither, rather than a text and another version's number */
+    json_object_object_del(inf->items, key);
+    json_object_object_del(inf->rvs, key);
+  }
+  pthread_mutex_unlock(&inf->mu);
+  return r < 0 ? r : 1;
+}
+
+/* A new tree of cached text `s` (NULL when it cannot be had). The text is what this module
+ * serialized of a tree the API client parsed within its limits: deep enough for any of them. */
+static json_object *parse_text(const char *s) {
+  struct json_tokener *tok = s ? json_tokener_new_ex(PARSE_DEPTH) : NULL;
+  json_object *o = tok ? json_tokener_parse_ex(tok, s, -1) : NULL;
+  if (tok && json_tokener_get_error(tok) != json_tokener_success) {
+    json_object_put(o);
+    o = NULL;
+  }
+  if (tok) json_tokener_free(tok); /* (json-c's free takes no NULL) */
+  return o;
 }
 
 static int on_event(void *ud, const char *type, json_object *obj) {
@@ -84,6 +130,7 @@ static int on_event(void *ud, const char *type, json_object *obj) {
   if (!strcmp(type, "DELETED")) {
     pthread_mutex_lock(&inf->mu);
     json_object_object_del(inf->items, key);
+    json_object_object_del(inf->rvs, key);
     pthread_mutex_unlock(&inf->mu);
     inf->fn(inf->ud, key, obj, true);
   } else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
@@ -115,24 +162,29 @@ static int replace(struct informer *inf, json_object *items) {
     free(key);
   }
   if (r == 0) { /* objects deleted while we were not watching: all of them, or none */
+    json_object *texts = json_object_new_array();
+    if (!texts) r = -ENOMEM;
     pthread_mutex_lock(&inf->mu);
     json_object_object_foreach(inf->items, k, v) {
-      if (r == 0 && !json_object_object_get_ex(seen, k, NULL))
-        r = fo_json_push(gone, json_object_get(v), NULL);
+      if (r == 0 && !json_object_object_get_ex(seen, k, NULL)) {
+        r = fo_json_push(gone, json_object_new_string(k), NULL);
+        if (r == 0) r = fo_json_push(texts, json_object_get(v), NULL);
+      }
     }
     size_t ng = r == 0 ? json_object_array_length(gone) : 0;
     for (size_t i = 0; i < ng; i++) {
-      char *key = key_of(json_object_array_get_idx(gone, i));
-      if (key) json_object_object_del(inf->items, key);
-      free(key);
+      const char *key = json_object_get_string(json_object_array_get_idx(gone, i));
+      json_object_object_del(inf->items, key);
+      json_object_object_del(inf->rvs, key);
     }
     pthread_mutex_unlock(&inf->mu);
     for (size_t i = 0; i < ng; i++) {
-      json_object *o = json_object_array_get_idx(gone, i);
-      char *key = key_of(o);
-      if (key) inf->fn(inf->ud, key, o, true);
-      free(key);
+      /* the last object known, as a DELETED event hands it (none when it cannot be parsed now) */
+      json_object *o = parse_text(json_object_get_string(json_object_array_get_idx(texts, i)));
+      inf->fn(inf->ud, json_object_get_string(json_object_array_get_idx(gone, i)), o, true);
+      json_object_put(o);
     }
+    json_object_put(texts);
   }
   json_object_put(gone);
   json_object_put(seen);
@@ -214,6 +266,7 @@ void informer_free(struct informer *inf) {
   if (!inf) return;
   informer_stop(inf);
   json_object_put(inf->items);
+  json_object_put(inf->rvs);
   free(inf->ns);
   free(inf->selector);
   pthread_mutex_destroy(&inf->mu);
@@ -224,11 +277,12 @@ bool informer_synced(struct informer *inf) { return atomic_load(&inf->synced); }
 unsigned long informer_restarts(struct informer *inf) { return atomic_load(&inf->restarts); }
 
 json_object *informer_get(struct informer *inf, const char *key) {
-  json_object *copy = NULL;
-  pthread_mutex_lock(&inf->mu);
-  json_object *o = fo_json_get(inf->items, key);
-  if (o) json_object_deep_copy(o, &copy, NULL);
+  pthread_mutex_lock(&inf->mu); /* (a copy of the text: json-c's counts are not shared safely) */
+  const char *t = json_object_get_string(fo_json_get(inf->items, key));
+  char *text = t ? strdup(t) : NULL;
   pthread_mutex_unlock(&inf->mu);
+  json_object *copy = parse_text(text);
+  free(text);
   return copy;
 }
 
@@ -245,10 +299,7 @@ void informer_keys(struct informer *inf, json_object *keys) {
 json_object *informer_snapshot(struct informer *inf) {
   json_object *s = json_object_new_object();
   pthread_mutex_lock(&inf->mu);
-  json_object_object_foreach(inf->items, k, v) {
-    const char *rv = rv_of(v);
-    fo_json_set(s, k, json_object_new_string(rv ? rv : ""), NULL);
-  }
+  json_object_object_foreach(inf->rvs, k, v) { fo_json_set(s, k, json_object_get(v), NULL); }
   pthread_mutex_unlock(&inf->mu);
   return s;
 }

@@ -5,7 +5,10 @@
  * order the server sent it.
  *
  * Threading: one thread per informer runs the watch; the cache is read by workers through
- * informer_get(), which returns a deep copy (json-c trees are never shared between threads). */
+ * informer_get(), which returns a new tree parsed from the cached text (the cache keeps each
+ * object as compact JSON text, without metadata.managedFields and kubectl's last-applied
+ * annotation: a fraction of a tree's memory;
+ * json-c trees are never shared between threads). */
 #ifndef FLINKOP_CONTROLLER_INFORMER_H
 #define FLINKOP_CONTROLLER_INFORMER_H
 
@@ -27,7 +30,7 @@ int informer_start(struct informer *inf);
 void informer_stop(struct informer *inf);
 void informer_free(struct informer *inf);
 bool informer_synced(struct informer *inf);
-/* Deep copy of the cached object (caller puts) or NULL. */
+/* A new tree of the cached object (caller puts), or NULL (none, or no memory). */
 json_object *informer_get(struct informer *inf, const char *key);
 /* Appends every key to `keys` (a json-c array of strings). */
 void informer_keys(struct informer *inf, json_object *keys);

@@ -20,6 +20,10 @@ check "first deploy: started from empty state" "none" "$(rec sl last-start-kind)
 got=$(kubectl -n $ns get deploy,svc,cm -l app=sl -o jsonpath='{range .items[*]}{.kind}/{.metadata.name}/{.metadata.ownerReferences[0].kind} {end}')
 check "first deploy: owned objects" "Deployment/sl/FlinkDeployment Service/sl/FlinkDeployment Service/sl-rest/FlinkDeployment ConfigMap/flink-config-sl/FlinkDeployment " "$got"
 check "first deploy: the Deployment records the generation" "1" "$(kubectl -n $ns get deploy sl -o jsonpath='{.metadata.annotations.flinkdeployment\.flink\.apache\.org/generation}')"
+# the controller's cache drops kubectl's last-applied annotation; what it writes of the object's
+# metadata (the finalizer) must not, or the next kubectl apply would lose its three-way merge
+check "first deploy: the finalizer added, kubectl's last-applied annotation kept" "flinkdeployments.flink.apache.org/finalizer yes" \
+  "$(jpath sl '{.metadata.finalizers[*]}') $(jpath sl '{.metadata.annotations.kubectl\.kubernetes\.io/last-applied-configuration}' | grep -q '"upgradeMode":"stateless"' && echo yes)"
 jid1=$(jpath sl '{.status.jobStatus.jobId}')
 kubectl -n $ns patch flinkdep sl --type merge -p '{"spec":{"job":{"parallelism":3}}}' >/dev/null
 upgraded() { [ "$(jpath sl '{.status.jobStatus.jobId}')" != "$jid1" ] && job_is sl RUNNING; }

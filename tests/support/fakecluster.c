@@ -426,10 +426,25 @@ long fake_kube_transport(void *ud, const char *method, const char *path, const c
     out = copy(cur);
   } else if (!strcmp(method, "PATCH")) {
     if (!cur) return json_object_put(in), status_reply(f, 404, "NotFound", "not found", data, len);
+    /* a resourceVersion in the patch is a precondition, as in a PUT */
+    const char *have = fo_json_get_string(meta(cur), "resourceVersion"),
+               *want = fo_json_get_string(meta(in), "resourceVersion");
+    if (want && *want && (!have || strcmp(have, want)))
+      return json_object_put(in),
+             status_reply(f, 409, "Conflict", "the object has been modified", data, len);
     json_object *merged = fo_merge_patch_new(cur, in);
     json_object_object_add(t, k, merged);
     bump(f, merged);
     out = copy(merged);
+    /* a deleted object whose last finalizer went is gone */
+    json_object *fin = fo_json_get_array(meta(merged), "finalizers");
+    if (fo_json_get(meta(merged), "deletionTimestamp") &&
+        (!fin || !json_object_array_length(fin))) {
+      char uid[64];
+      snprintf(uid, sizeof uid, "%s", fo_json_get_string(meta(merged), "uid"));
+      json_object_object_del(t, k);
+      if (strcmp(r.plural, f->gc_blind)) collect_garbage(f, uid);
+    }
   } else if (!strcmp(method, "DELETE")) {
     if (!cur) return json_object_put(in), status_reply(f, 404, "NotFound", "not found", data, len);
     json_object *fin = fo_json_get_array(meta(cur), "finalizers");
