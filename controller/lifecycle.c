@@ -896,14 +896,20 @@ static enum ckpt_age checkpoint_age(struct pass *p, struct fo_flink *f) {
  * end (nothing is decided nor stopped yet), or negative errno. */
 /* Whether Flink's checkpoint statistics of the job, seen in its present state since
  * jobStatus.updateTime, are read after that: its REST API serves them from a cache
- * (fo_conf_stats_cache_ms), and a margin covers a slow answer. */
+ * (fo_conf_stats_wait_ms). */
 static bool stats_settled(const struct pass *p) {
   const char *u = p->st.job_status.update_time;
   char *end = NULL;
   long long seen = u ? strtoll(u, &end, 10) : 0;
   if (!u || end == u || *end) return true; /* no time to wait from */
-  int64_t cache = fo_conf_stats_cache_ms(p->conf);
-  return cache <= 0 || fo_clock_ms() - (int64_t)seen >= cache + 500;
+  return fo_conf_stats_wait_ms(p->conf, (int64_t)seen, fo_clock_ms()) == 0;
+}
+
+/* Records what the pass saw (the job's state, and since when) and looks again in LC_POLL. */
+static int look_again(struct pass *p, struct lc_step *s) {
+  s->again = LC_POLL;
+  pass_finish(p);
+  return pass_write_status(p);
 }
 
 static int plan_stop(struct pass *p, struct fo_flink *f, const struct lc_mode **ret_mode,
@@ -1075,9 +1081,7 @@ static int begin_rollback(struct pass *p, struct fo_flink *f, struct lc_step *s)
     return pass_write_status(p);
   }
   if (r == 2) { /* Flink's statistics of the ended job: asked again at the next poll */
-    s->again = LC_POLL;
-    pass_finish(p);
-    return pass_write_status(p);
+    return look_again(p, s);
   }
   if (r == 1 || (m->savepoint && !direct))
     return fail_wait(p, s, "RollbackFailed",
@@ -1106,9 +1110,7 @@ static int restart_failed(struct pass *p, struct fo_flink *f, struct lc_step *s)
   int r = plan_stop(p, f, &m, &direct, st);
   if (r < 0) return r;
   if (r == 2) { /* Flink's statistics of the failed job are not yet newer than its end */
-    s->again = LC_POLL;
-    pass_finish(p);
-    return pass_write_status(p); /* (the state seen, and since when) */
+    return look_again(p, s);
   }
   if (r == 1 || (m->savepoint && !direct))
     return fail_wait(p, s, "RestartFailed",
@@ -1135,9 +1137,7 @@ static int on_running(struct pass *p, struct fo_flink *f, struct lc_step *s) {
     if (r < 0) return r;
     if (r == 2) { /* a checkpoint in progress, or statistics older than the job's end: asked
                    * again at the next poll (the state seen, and since when, recorded) */
-      s->again = LC_POLL;
-      pass_finish(p);
-      return pass_write_status(p);
+      return look_again(p, s);
     }
     if (r == 1) {
       char msg[512];
@@ -1227,9 +1227,7 @@ static int on_stop_savepoint(struct pass *p, struct fo_flink *f, struct lc_step 
     int r = plan_stop(p, f, &m, &direct, st2);
     if (r < 0) return r;
     if (r == 2) { /* planned again once Flink's statistics of the ended job are newer */
-      s->again = LC_POLL;
-      pass_finish(p);
-      return pass_write_status(p);
+      return look_again(p, s);
     }
     if (r == 0 && (direct || !m->savepoint)) {
       r = begin(p, m, true, direct, false);

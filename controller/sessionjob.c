@@ -24,10 +24,9 @@
 
 #define VALIDATION_ERROR "org.apache.flink.kubernetes.operator.exception.ValidationException"
 #define RECONCILE_ERROR "org.apache.flink.kubernetes.operator.exception.ReconciliationException"
-#define POLL_BUSY_S 2.0     /* something is in progress in Flink */
-#define STATS_MARGIN_MS 500 /* beyond Flink's statistics cache: clock steps, a slow answer */
-#define POLL_WAIT_S 5.0     /* the session cluster is not ready yet */
-#define POLL_STEADY_S 15.0  /* the job's state, observed */
+#define POLL_BUSY_S 2.0    /* something is in progress in Flink */
+#define POLL_WAIT_S 5.0    /* the session cluster is not ready yet */
+#define POLL_STEADY_S 15.0 /* the job's state, observed */
 #define REST_PORT 8081
 #define RETENTION_KEY "execution.checkpointing.externalized-checkpoint-retention"
 #define RETAIN "RETAIN_ON_CANCELLATION"
@@ -425,8 +424,6 @@ static int deploy_resume(struct sj *p, double *ret_again) {
  * a view from while the job ran: a checkpoint it has since subsumed, and deleted. */
 static int64_t stats_settle_ms(struct sj *p) {
   json_object *j = jstatus(p);
-  int64_t cache = fo_conf_stats_cache_ms(p->conf);
-  if (cache <= 0) return 0;
   const char *u = fo_json_get_string(j, "updateTime");
   char *end = NULL;
   long long seen = u ? strtoll(u, &end, 10) : 0;
@@ -437,8 +434,7 @@ static int64_t stats_settle_ms(struct sj *p) {
     set_str(p, j, "updateTime", ms);
     seen = now;
   }
-  int64_t left = (int64_t)seen + cache + STATS_MARGIN_MS - now;
-  return left > 0 ? left : 0;
+  return fo_conf_stats_wait_ms(p->conf, (int64_t)seen, now);
 }
 
 /* The path a stopped job `jid` leaves for the next one by `mode`: the savepoint it was stopped

@@ -572,6 +572,13 @@ int64_t fo_conf_stats_cache_ms(json_object *conf) {
   return fo_conf_duration(conf, "rest.cache.checkpoint-statistics.timeout", web);
 }
 
+int64_t fo_conf_stats_wait_ms(json_object *conf, int64_t seen_ms, int64_t now_ms) {
+  int64_t cache = fo_conf_stats_cache_ms(conf);
+  if (cache <= 0) return 0;
+  int64_t left = seen_ms + cache + 500 - now_ms; /* (500 ms: a slow answer, a clock step) */
+  return left > 0 ? left : 0;
+}
+
 bool fo_conf_bool(json_object *conf, const char *key, bool def) {
   const char *v = conf ? fo_conf_get(conf, key) : NULL;
   return v ? !strcasecmp(v, "true") : def;

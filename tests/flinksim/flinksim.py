@@ -294,17 +294,23 @@ class Cluster:
             record("checkpoint", self.key, jobId=job.jid, id=cpid, path=path)
             self.ha_write(job)
 
+    def write_snapshot(self, job, kind, where):
+        """The next checkpoint id of `job` and the small files of a `kind` ("checkpoint",
+        "savepoint") at where(id): (id, path)."""
+        with LOCK:
+            cpid = job.next_cp
+            job.next_cp += 1
+        path = flink_uri(where(cpid))
+        os.makedirs(local_path(path), exist_ok=True)
+        with open(os.path.join(local_path(path), "_metadata"), "w") as f:
+            f.write(json.dumps({"job": job.jid, kind: cpid}))
+        return cpid, path
+
     def take_checkpoint(self, job):
         """A completed checkpoint of `job` in the checkpoint directory: (id, path). As Flink does,
         it subsumes the older ones beyond the number retained (execution.checkpointing.num-retained,
         before 1.20 state.checkpoints.num-retained, 1): their directories are deleted."""
-        with LOCK:
-            cpid = job.next_cp
-            job.next_cp += 1
-        path = flink_uri(f"{self.cp_dir().rstrip('/')}/{job.jid}/chk-{cpid}")
-        os.makedirs(local_path(path), exist_ok=True)
-        with open(os.path.join(local_path(path), "_metadata"), "w") as f:
-            f.write(json.dumps({"job": job.jid, "checkpoint": cpid}))
+        cpid, path = self.write_snapshot(job, "checkpoint", lambda i: f"{self.cp_dir().rstrip('/')}/{job.jid}/chk-{i}")
         with LOCK:
             job.checkpoints.append((cpid, path, now_ms()))
             keep = self.cp_retained(job)
@@ -340,13 +346,7 @@ class Cluster:
             with LOCK:
                 job.savepoints[trigger] = {"status": "COMPLETED", "failure": "java.lang.IllegalStateException: No savepoint directory configured"}
             return
-        with LOCK:
-            cpid = job.next_cp
-            job.next_cp += 1
-        path = flink_uri(f"{target.rstrip('/')}/savepoint-{job.jid[:6]}-{random.getrandbits(48):012x}")
-        os.makedirs(local_path(path), exist_ok=True)
-        with open(os.path.join(local_path(path), "_metadata"), "w") as f:
-            f.write(json.dumps({"job": job.jid, "savepoint": cpid}))
+        cpid, path = self.write_snapshot(job, "savepoint", lambda i: f"{target.rstrip('/')}/savepoint-{job.jid[:6]}-{random.getrandbits(48):012x}")
         with LOCK:
             job.savepoints[trigger] = {"status": "COMPLETED", "location": path}
             job.latest_savepoint = (cpid, path, now_ms())

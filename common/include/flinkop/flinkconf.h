@@ -77,6 +77,9 @@ int64_t fo_conf_duration(json_object *conf, const char *key, int64_t def);
  * milliseconds: rest.cache.checkpoint-statistics.timeout, else web.refresh-interval, else 3 s.
  * A view read less than this after a job ended may predate its last checkpoints. */
 int64_t fo_conf_stats_cache_ms(json_object *conf);
+/* Milliseconds from `now_ms` until the statistics of a job seen ended at `seen_ms` are read after
+ * its end: the cache's time and a margin for a slow answer; 0 when they are (or with no cache). */
+int64_t fo_conf_stats_wait_ms(json_object *conf, int64_t seen_ms, int64_t now_ms);
 /* The boolean `key` of `conf` (may be NULL) as Flink reads one: "true" in any case is true, any
  * other value false; `def` when unset. */
 bool fo_conf_bool(json_object *conf, const char *key, bool def);
