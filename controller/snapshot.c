@@ -263,15 +263,14 @@ static int poll(struct snap *p, double *ret_again) {
     if (r == 0 && s.state == FO_FLINK_OP_COMPLETED) {
       /* its path, from the statistics; Flink serves them from a cache (3 s by default) that may
        * be older than the checkpoint: then they are asked again, until the time allowed ends */
-      struct fo_flink_checkpoints c = {0};
-      int cr = fo_flink_checkpoints(p->f, jid, &c);
-      bool stale = cr == 0 && (!c.completed.present || c.completed.id < s.checkpoint_id);
+      struct fo_flink_checkpoint c = {0};
+      int64_t latest = -1;
+      int cr = fo_flink_checkpoint_of(p->f, jid, s.checkpoint_id, &c, &latest);
+      bool stale = cr == 0 && latest < s.checkpoint_id;
       done = stale && !timed_out(p) ? 0 : 1;
       if (!done) *ret_again = STATS_POLL_S;
-      if (cr == 0 && c.completed.present && c.completed.id == s.checkpoint_id &&
-          c.completed.external_path && !(path = strdup(c.completed.external_path)))
-        p->oom = -ENOMEM;
-      fo_flink_checkpoints_free(&c);
+      if (c.present && c.external_path && !(path = strdup(c.external_path))) p->oom = -ENOMEM;
+      free(c.external_path);
     } else if (r == 0 && s.state == FO_FLINK_OP_FAILED) {
       done = -1;
       cause = s.failure_cause ? strdup(s.failure_cause) : NULL;

@@ -463,6 +463,40 @@ int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_
   return r;
 }
 
+int fo_flink_checkpoint_of(struct fo_flink *f, const char *jobid, int64_t id,
+                           struct fo_flink_checkpoint *ret, int64_t *ret_latest) {
+  memset(ret, 0, sizeof *ret);
+  *ret_latest = -1;
+  struct fo_buf p;
+  fo_buf_init(&p, 256);
+  int r = job_path(&p, jobid, "/checkpoints");
+  json_object *o = NULL;
+  if (r == 0) r = call(f, "GET", p.data, NULL, &o);
+  fo_buf_free(&p);
+  if (r < 0) return r;
+  json_object *latest = fo_json_get_object(o, "latest");
+  if (!latest || !fo_json_get(o, "counts")) return bad(f, o, "counts and latest");
+  struct fo_flink_checkpoint l = {0};
+  r = read_cp(fo_json_get(latest, "completed"), &l, "trigger_timestamp");
+  if (r == 0 && l.present) *ret_latest = l.id;
+  free(l.external_path);
+  json_object *hist = fo_json_get_array(o, "history");
+  size_t n = hist ? json_object_array_length(hist) : 0;
+  for (size_t i = 0; r == 0 && i < n && !ret->present; i++) {
+    json_object *h = json_object_array_get_idx(hist, i);
+    int64_t hid = -1;
+    const char *hs = fo_json_get_string(h, "status");
+    if (fo_json_as_int64(fo_json_get(h, "id"), &hid) && hid == id && hs && !strcmp(hs, "COMPLETED"))
+      r = read_cp(h, ret, "trigger_timestamp");
+  }
+  json_object_put(o);
+  if (r < 0) {
+    free(ret->external_path);
+    memset(ret, 0, sizeof *ret);
+  }
+  return r;
+}
+
 void fo_flink_checkpoints_free(struct fo_flink_checkpoints *c) {
   free(c->completed.external_path);
   free(c->savepoint.external_path);

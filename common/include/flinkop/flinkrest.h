@@ -117,6 +117,11 @@ struct fo_flink_checkpoints {
 /* GET /jobs/:jobid/checkpoints */
 int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_checkpoints *ret);
 void fo_flink_checkpoints_free(struct fo_flink_checkpoints *c);
+/* The completed checkpoint `id` of the job as its statistics' history lists it (ret->present
+ * false when not listed; ret->external_path owned, free() it), and *ret_latest the newest
+ * completed checkpoint's id (-1 when none): lower than `id`, the statistics predate it. */
+int fo_flink_checkpoint_of(struct fo_flink *f, const char *jobid, int64_t id,
+                           struct fo_flink_checkpoint *ret, int64_t *ret_latest);
 
 /* What the health check reads of a job's metrics (GET /jobs/<id>/metrics?get=fullRestarts,
  * numRestarts,numberOfCompletedCheckpoints, answered as [{"id","value"}] with the values as
