@@ -1277,14 +1277,16 @@ static int look_deployment(struct pass *p, const char *name, bool del) {
  * deleted), or any pod of it: a pod still stopping is a Flink process still running, beside which
  * a new one would share the cluster's HA data and checkpoint directories (as the reference
  * operator, the old cluster is gone when its pods are). With `del`, what is left is deleted. */
-static int walk_cluster(struct pass *p, bool del, bool with_jm, bool *ret) {
+static int walk_cluster(struct pass *p, bool del, bool with_jm, bool *ret, bool *ret_jm) {
   *ret = false;
+  if (ret_jm) *ret_jm = false;
   char *tm = cluster_object_name(p->name, "-taskmanager");
   struct fo_buf sel;
   fo_buf_init(&sel, 4096);
   int r = tm && fo_buf_printf(&sel, "app=%s,component", p->name) == 0 ? 0 : -ENOMEM;
   bool standalone = was_standalone(p); /* (a native cluster has no TaskManager Deployment) */
   if (r == 0 && with_jm) r = look_deployment(p, p->name, del);
+  if (r == 1 && ret_jm) *ret_jm = true;
   if (r == 1 && del && standalone) { /* deleted with the JobManager's */
     int d = fo_kube_delete(p->k, &fo_res_deployments, p->ns, tm, "Foreground");
     if (d < 0 && d != -ENOENT) r = d;
@@ -1304,20 +1306,26 @@ static int walk_cluster(struct pass *p, bool del, bool with_jm, bool *ret) {
   return r < 0 ? r : 0;
 }
 
-static int cluster_left(struct pass *p, bool *ret) { return walk_cluster(p, false, true, ret); }
+static int cluster_left(struct pass *p, bool *ret) {
+  return walk_cluster(p, false, true, ret, NULL);
+}
 
 int lc_delete_cluster(struct pass *p, bool *ret_left) {
-  return walk_cluster(p, true, true, ret_left);
+  return walk_cluster(p, true, true, ret_left, NULL);
 }
 
 static int on_stop_cluster(struct pass *p, struct fo_flink *f, struct lc_step *s) {
   const struct lc_mode *m = recorded_mode(p);
   if (m->cancel && p->st.job_status.job_id && !lc_is(p->st.job_status.state, m->stopped))
     fo_flink_cancel(f, p->st.job_status.job_id); /* best effort */
-  bool left = false;
-  int r = lc_delete_cluster(p, &left);
+  bool left = false, jm = false;
+  int r = walk_cluster(p, true, true, &left, &jm);
   if (r < 0) return r;
-  s->again = LC_POLL;
+  /* While the JobManager Deployment is being deleted, its watch wakes the pass when it goes (the
+   * garbage collector removes it once its pods are gone): a look every second would cost four
+   * requests each for nothing. The backstop covers a missed event; what is left after it (a
+   * TaskManager Deployment or a pod, unwatched) is looked at every LC_POLL. */
+  s->again = jm ? LC_GOING_BACKSTOP : LC_POLL;
   if (left) {
     /* its pods are stopping (up to their grace period): look again. A newer spec that came
      * meanwhile is the target now, and recorded as seen, so observedGeneration does not lag
@@ -1447,7 +1455,7 @@ static int look(struct pass *p, struct lc_cluster *cl) {
     json_object_put(dep);
     return 0;
   }
-  return walk_cluster(p, false, false, &cl->left); /* what outlives the JobManager */
+  return walk_cluster(p, false, false, &cl->left, NULL); /* what outlives the JobManager */
 }
 
 int lifecycle_reconcile(struct pass *p, double *ret_again) {

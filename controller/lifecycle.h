@@ -60,6 +60,9 @@ struct fo_flink;
 
 #define LC_POLL 1.0   /* seconds between looks while something is in flight */
 #define LC_STEADY 5.0 /* seconds between observations of a running job */
+#define LC_GOING_BACKSTOP                                               \
+  5.0 /* seconds between looks at a JobManager Deployment being deleted \
+       * (its watch event is what wakes the pass) */
 #define LC_UPGRADE_ERROR "org.apache.flink.kubernetes.operator.exception.UpgradeFailureException"
 
 /* A pass's step: the phase it is in (then moved to) and when to look again. */
