@@ -1082,6 +1082,11 @@ static json_object *deployment(struct b *b, const char *name, const char *compon
   snprintf(g, sizeof g, "%lld", (long long)b->in->generation);
   fo_json_set(ann, CLUSTER_GEN_ANNOTATION, str(g), &b->oom);
   if (b->in->rollback) fo_json_set(ann, CLUSTER_ROLLBACK_ANNOTATION, str("true"), &b->oom);
+  if (b->in->transition > 0) {
+    snprintf(g, sizeof g, "%lld", (long long)b->in->transition);
+    fo_json_set(ann, CLUSTER_TRANSITION_ANNOTATION, str(g), &b->oom);
+    if (b->in->job_id) fo_json_set(ann, CLUSTER_JOB_ID_ANNOTATION, str(b->in->job_id), &b->oom);
+  }
   fo_json_set(m, "annotations", ann, &b->oom);
   fo_json_set(d, "metadata", m, &b->oom);
   json_object *spec = json_object_new_object();

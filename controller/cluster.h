@@ -28,6 +28,11 @@
 #define CLUSTER_GEN_ANNOTATION "flinkdeployment.flink.apache.org/generation"
 /* "true" on a JobManager Deployment that runs the last stable spec after a rollback */
 #define CLUSTER_ROLLBACK_ANNOTATION "flinkdeployment.flink.apache.org/rollback"
+/* The transition that made the Deployment (the epoch ms it began, as the status records it in
+ * reconciliationStatus.reconciliationTimestamp), and the job id it runs: with them, the status
+ * need not be written between the old cluster's going and the new one's making. */
+#define CLUSTER_TRANSITION_ANNOTATION "flinkdeployment.flink.apache.org/transition"
+#define CLUSTER_JOB_ID_ANNOTATION "flinkdeployment.flink.apache.org/job-id"
 
 struct cluster_input {
   const char *name, *ns, *uid; /* the FlinkDeployment's */
@@ -38,6 +43,7 @@ struct cluster_input {
   const char *job_id;       /* $internal.pipeline.job-id */
   const char *restore_path; /* execution.savepoint.path, or NULL */
   bool rollback;            /* the spec is the last stable one, rolled back to */
+  int64_t transition; /* > 0: the Deployments carry it and the job id (the annotations above) */
 };
 
 /* Flink's default ports, which the cluster's configuration can change (rest.port,

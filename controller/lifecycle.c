@@ -38,9 +38,13 @@
  *     (STOP_SAVEPOINT)                  a retry asks for the same savepoint
  *   delete the old cluster              savepoint mode: upgradeSavepointPath (the savepoint taken)
  *     (STOP_CLUSTER)
- *   apply the new cluster (START)       jobStatus.state RECONCILING and the next jobId; the
- *                                       restore point follows from the status and the mode
- *   record it deployed (STARTED)        the JobManager Deployment carries the spec's generation
+ *   apply the new cluster (START)       nothing more (a creation: the transition): the restore
+ *                                       point follows from the status and the mode; the
+ *                                       JobManager Deployment, applied last, carries the
+ *                                       transition's mark (reconciliationTimestamp), the job id
+ *                                       and the spec's generation
+ *   record it deployed (STARTED)        (the Deployment is made by this transition: STARTED
+ *                                       records its job id, in one write with the first look)
  */
 enum lc_restore { FROM_NOTHING, FROM_SAVEPOINT, FROM_HA };
 
@@ -120,6 +124,17 @@ static bool in_transition(const struct pass *p) {
   return lc_is(p->st.reconciliation_status.state, "UPGRADING") || rolling_back(p);
 }
 
+/* Whether the JobManager Deployment was made by the transition in flight: it carries the
+ * transition's mark (the time it began). One made before the mark was written (by an older
+ * version of the controller) is this transition's when the status says the job is being started,
+ * as that version wrote before it made the cluster. An older cluster of the same generation (the
+ * one a restart replaces) carries an older mark. */
+static bool made_by_this_transition(const struct pass *p, const struct lc_cluster *cl) {
+  const struct fo_opt_int *t = &p->st.reconciliation_status.reconciliation_timestamp;
+  if (cl->jm_transition > 0) return t->set && t->v == cl->jm_transition;
+  return is_session(p) || lc_is(p->st.job_status.state, "RECONCILING");
+}
+
 enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
   const struct fo_status *st = &p->st;
   if (!p->last_json) return LC_NEW;
@@ -130,8 +145,7 @@ enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl) {
        * new transition: recording the newer spec as reconciled would leave it never applied. And
        * one being deleted is going, whatever it runs: it is waited for, then started again. */
       if (!cl->jm_deleting && cl->jm_generation_set && cl->jm_rollback == rolling_back(p) &&
-          cl->jm_generation == st->observed_generation.v &&
-          (is_session(p) || lc_is(st->job_status.state, "RECONCILING")) &&
+          cl->jm_generation == st->observed_generation.v && made_by_this_transition(p, cl) &&
           st->observed_generation.v == p->gen)
         return LC_STARTED;
       if (recorded_mode(p)->savepoint && !st->job_status.upgrade_savepoint_path && !cl->jm_deleting)
@@ -300,7 +314,9 @@ static int stable_spec(struct pass *p, struct fo_arena *arena, json_object **ret
 }
 
 static int deploy(struct pass *p, const char *job_id, const char *restore_path) {
-  struct cluster_input in = {.name = p->name,
+  const struct fo_opt_int *t = &p->st.reconciliation_status.reconciliation_timestamp;
+  struct cluster_input in = {.transition = t->set ? t->v : 0,
+                             .name = p->name,
                              .ns = p->ns,
                              .uid = p->uid,
                              .generation = p->gen,
@@ -324,7 +340,16 @@ static int deploy(struct pass *p, const char *job_id, const char *restore_path) 
   }
   struct cluster_objects objs = {0};
   if (r == 0) r = cluster_build(&in, &objs);
-  for (size_t i = 0; r == 0 && i < objs.n; i++) r = apply(p, objs.res[i], objs.obj[i]);
+  /* the JobManager Deployment goes last: once it exists, all of the cluster does (the phase
+   * takes it for the whole cluster, made by this transition) */
+  size_t jm = objs.n;
+  for (size_t i = 0; i < objs.n && jm == objs.n; i++)
+    if (objs.res[i] == &fo_res_deployments &&
+        lc_is(fo_json_get_string(fo_json_get_object(objs.obj[i], "metadata"), "name"), p->name))
+      jm = i;
+  for (size_t i = 0; r == 0 && i < objs.n; i++)
+    if (i != jm) r = apply(p, objs.res[i], objs.obj[i]);
+  if (r == 0 && jm < objs.n) r = apply(p, objs.res[jm], objs.obj[jm]);
   cluster_objects_free(&objs);
   /* spec.ingress removed: its Ingress goes (a change of spec.ingress is an upgrade, so a deploy
    * always follows one; a first one has none to remove); not managed: said, as the reference does
@@ -1368,6 +1393,18 @@ static int on_stopped(struct pass *p, struct lc_step *s) {
   return r;
 }
 
+/* Whether the status as the API server holds it records the transition in flight (its mark,
+ * reconciliationStatus.reconciliationTimestamp, and a state saying one is in flight). */
+static bool transition_on_record(const struct pass *p) {
+  json_object *rs =
+      fo_json_get_object(fo_json_get_object(p->obj, "status"), "reconciliationStatus");
+  const char *state = fo_json_get_string(rs, "state");
+  int64_t at = 0;
+  const struct fo_opt_int *t = &p->st.reconciliation_status.reconciliation_timestamp;
+  return (lc_is(state, "UPGRADING") || lc_is(state, "ROLLING_BACK")) &&
+         fo_json_as_int64(fo_json_get(rs, "reconciliationTimestamp"), &at) && t->set && at == t->v;
+}
+
 static int on_start(struct pass *p, struct lc_step *s) {
   const struct lc_mode *m = recorded_mode(p);
   const char *restore = NULL;
@@ -1395,20 +1432,20 @@ static int on_start(struct pass *p, struct lc_step *s) {
     pass_finish(p);
     r = pass_write_status(p);
   }
-  if (r == 0 && is_session(p) && !lc_is(p->st.jm_deployment_status, "DEPLOYING")) {
-    pass_set(p, &p->st.jm_deployment_status, "DEPLOYING"); /* (no job: nothing else to record) */
-    pass_finish(p);
+  /* Once the transition is on record, nothing more is written before the cluster is made: the
+   * JobManager Deployment carries the transition's mark and the job id, which STARTED records (a
+   * pass that dies before it is made makes it again, with a new id: nothing ran under the first)
+   */
+  if (r == 0 && !is_session(p) && (!m->keep_job_id || !p->st.job_status.job_id)) {
+    char id[33];
+    sp_new_id(id);
+    pass_set(p, &p->st.job_status.job_id, id);
+  }
+  if (!is_session(p)) pass_set_job_state(p, "RECONCILING");
+  pass_set(p, &p->st.jm_deployment_status, "DEPLOYING");
+  if (r == 0 && !transition_on_record(p)) {
+    pass_finish(p); /* (a creation: its first write) */
     r = pass_write_status(p);
-  } else if (r == 0 && !is_session(p) && !lc_is(p->st.job_status.state, "RECONCILING")) {
-    if (!m->keep_job_id || !p->st.job_status.job_id) {
-      char id[33];
-      sp_new_id(id);
-      pass_set(p, &p->st.job_status.job_id, id);
-    }
-    pass_set_job_state(p, "RECONCILING");
-    pass_set(p, &p->st.jm_deployment_status, "DEPLOYING");
-    pass_finish(p);
-    r = pass_write_status(p); /* the job id is recorded before anything runs */
   }
   if (r == 0) r = deploy(p, p->st.job_status.job_id, restore);
   s->again = 0.2;
@@ -1416,19 +1453,45 @@ static int on_start(struct pass *p, struct lc_step *s) {
   return r;
 }
 
-static int on_started(struct pass *p, struct lc_step *s) {
+/* The transition ends: the spec recorded as deployed, in the write of the first observation of
+ * the new cluster (one write, whatever that observation finds: a JobManager not ready yet, or a
+ * job already running). */
+static int on_started(struct pass *p, struct fo_flink *f, const struct lc_cluster *cl,
+                      struct lc_step *s) {
   struct fo_reconciliation_status *rs = &p->st.reconciliation_status;
+  if (!is_session(p)) {
+    if (*cl->jm_job_id) pass_set(p, &p->st.job_status.job_id, cl->jm_job_id);
+    pass_set_job_state(p, "RECONCILING");
+  }
   record(p, &rs->last_reconciled_spec, "running", recorded_mode(p)->name);
   pass_set(p, &rs->state, rolling_back(p) ? "ROLLED_BACK" : "DEPLOYED");
   /* (the readiness timeout counts from the deploy, as the reference's: a long savepoint before it
    * is no time the new job had to start) */
   rs->reconciliation_timestamp = (struct fo_opt_int){true, fo_clock_ms()};
   pass_set(p, &p->st.jm_deployment_status, "DEPLOYING");
-  pass_finish(p);
-  s->again = LC_POLL;
-  int r = pass_write_status(p);
-  if (r == 0) lc_go(p, s, LC_RUNNING, "deployed");
-  return r;
+  lc_go(p, s, LC_RUNNING, "deployed"); /* (before a savepoint the observation may begin) */
+  return lc_observe(p, f, s);
+}
+
+void lc_cluster_of(json_object *dep, struct lc_cluster *cl) {
+  memset(cl, 0, sizeof *cl);
+  json_object *meta = fo_json_get_object(dep, "metadata");
+  json_object *ann = fo_json_get_object(meta, "annotations");
+  const char *g = fo_json_get_string(ann, CLUSTER_GEN_ANNOTATION);
+  char *end = NULL;
+  long long v = g ? strtoll(g, &end, 10) : 0;
+  cl->jm_deployment = true;
+  cl->jm_deleting = fo_json_get(meta, "deletionTimestamp") != NULL;
+  cl->jm_generation_set = g && *g && end && !*end;
+  cl->jm_generation = v;
+  cl->jm_rollback = lc_is(fo_json_get_string(ann, CLUSTER_ROLLBACK_ANNOTATION), "true");
+  const char *t = fo_json_get_string(ann, CLUSTER_TRANSITION_ANNOTATION);
+  end = NULL;
+  long long tv = t ? strtoll(t, &end, 10) : 0;
+  cl->jm_transition = t && *t && end && !*end && tv > 0 ? tv : 0;
+  const char *id = fo_json_get_string(ann, CLUSTER_JOB_ID_ANNOTATION);
+  if (id && strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32) /* Flink's job id form */
+    memcpy(cl->jm_job_id, id, 33);
 }
 
 /* The cluster as the phase needs it: only a transition looks (with a GET: the cache may lag). */
@@ -1439,19 +1502,7 @@ static int look(struct pass *p, struct lc_cluster *cl) {
   int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
   if (r < 0 && r != -ENOENT) return r;
   if (dep) {
-    const char *g =
-        fo_json_get_string(fo_json_get_object(fo_json_get_object(dep, "metadata"), "annotations"),
-                           CLUSTER_GEN_ANNOTATION);
-    char *end = NULL;
-    long long v = g ? strtoll(g, &end, 10) : 0;
-    cl->jm_deployment = true;
-    cl->jm_deleting = fo_json_get(fo_json_get_object(dep, "metadata"), "deletionTimestamp") != NULL;
-    cl->jm_generation_set = g && *g && end && !*end;
-    cl->jm_generation = v;
-    cl->jm_rollback = lc_is(
-        fo_json_get_string(fo_json_get_object(fo_json_get_object(dep, "metadata"), "annotations"),
-                           CLUSTER_ROLLBACK_ANNOTATION),
-        "true");
+    lc_cluster_of(dep, cl);
     json_object_put(dep);
     return 0;
   }
@@ -1475,7 +1526,7 @@ int lifecycle_reconcile(struct pass *p, double *ret_again) {
   case LC_STOP_CLUSTER: r = on_stop_cluster(p, f, &s); break;
   case LC_STOPPED: r = on_stopped(p, &s); break;
   case LC_START: r = on_start(p, &s); break;
-  case LC_STARTED: r = on_started(p, &s); break;
+  case LC_STARTED: r = on_started(p, f, &cl, &s); break;
   case LC_PHASE_COUNT: r = -EINVAL; break;
   }
   fo_flink_free(f);

@@ -42,10 +42,15 @@ struct lc_cluster {
   bool jm_deleting;       /* and is being deleted (its pods are stopping) */
   bool jm_generation_set; /* it carries the generation annotation: the spec generation it runs */
   int64_t jm_generation;
-  bool jm_rollback; /* it runs the last stable spec (a rollback's cluster) */
-  bool left;        /* with no JobManager Deployment, something of a cluster is left: a standalone
-                     * TaskManager Deployment, or pods still stopping */
+  bool jm_rollback;      /* it runs the last stable spec (a rollback's cluster) */
+  int64_t jm_transition; /* the transition that made it (its annotation; 0: none, an older one) */
+  char jm_job_id[33];    /* the job id it runs, as its annotation says ("": not said) */
+  bool left; /* with no JobManager Deployment, something of a cluster is left: a standalone
+              * TaskManager Deployment, or pods still stopping */
 };
+
+/* `cl` as a JobManager Deployment (borrowed) says it: the Deployment's part of lc_cluster. */
+void lc_cluster_of(json_object *dep, struct lc_cluster *cl);
 
 /* The phase of `p` (loaded) given its cluster: a pure function of the status, the spec and `cl`. */
 enum lc_phase lc_phase_of(const struct pass *p, const struct lc_cluster *cl);
@@ -60,9 +65,9 @@ struct fo_flink;
 
 #define LC_POLL 1.0   /* seconds between looks while something is in flight */
 #define LC_STEADY 5.0 /* seconds between observations of a running job */
-#define LC_GOING_BACKSTOP                                               \
-  5.0 /* seconds between looks at a JobManager Deployment being deleted \
-       * (its watch event is what wakes the pass) */
+/* seconds between looks at a JobManager Deployment being deleted (its watch event wakes the pass)
+ */
+#define LC_GOING_BACKSTOP 5.0
 #define LC_UPGRADE_ERROR "org.apache.flink.kubernetes.operator.exception.UpgradeFailureException"
 
 /* A pass's step: the phase it is in (then moved to) and when to look again. */
