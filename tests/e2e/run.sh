@@ -16,13 +16,18 @@ ko() { failed=$((failed + 1)); printf '  FAIL %s\n' "$1"; [ -n "${2:-}" ] && pri
 check() { if [ "$2" = "$3" ]; then ok "$1"; else ko "$1" "want: $2"$'\n'"got:  $3"; fi; }
 
 [ -x "$BUILD/webhook/flink-webhook" ] && [ -x "$BUILD/controller/flink-controller" ] || { echo "build first (scripts/test.sh build)" >&2; exit 1; }
+tests=("$@")
+[ ${#tests[@]} -eq 0 ] && tests=("$E2E_DIR"/test_*.sh)
+for t in "${tests[@]}"; do # a name alone is one of ours; a test that is not there fails the run
+  case "$t" in */*) ;; *) [ -f "$t" ] || t="$E2E_DIR/$t" ;; esac
+  [ -f "$t" ] || { echo "no such test: $t" >&2; exit 1; }
+done
 t0=$(date +%s)
 cluster_up
 webhook_start
 webhook_register
-tests=("$@")
-[ ${#tests[@]} -eq 0 ] && tests=("$E2E_DIR"/test_*.sh)
 for t in "${tests[@]}"; do
+  case "$t" in */*) ;; *) [ -f "$t" ] || t="$E2E_DIR/$t" ;; esac
   e2e_log "$(basename "$t")"
   source "$t"
 done
