@@ -1494,11 +1494,29 @@ void lc_cluster_of(json_object *dep, struct lc_cluster *cl) {
     memcpy(cl->jm_job_id, id, 33);
 }
 
-/* The cluster as the phase needs it: only a transition looks (with a GET: the cache may lag). */
-static int look(struct pass *p, struct lc_cluster *cl) {
+/* The cluster as the phase needs it: only a transition looks, with a GET (the cache may lag),
+ * unless the cache holds the JobManager Deployment as being deleted (*ret_going): a deletion is
+ * not undone, so that copy says at least that a cluster is going (possibly one that is gone
+ * already, beside a new one the cache has not seen yet: nothing is done on it, see
+ * lifecycle_reconcile()). */
+static int look(struct pass *p, struct lc_cluster *cl, bool *ret_going) {
   memset(cl, 0, sizeof *cl);
+  *ret_going = false;
   if (!in_transition(p)) return 0;
   json_object *dep = NULL;
+  if (p->env->cached_deployment) {
+    char key[512];
+    if (snprintf(key, sizeof key, "%s/%s", p->ns, p->name) < (int)sizeof key)
+      dep = p->env->cached_deployment(p->env->cache_ud, key);
+    if (dep && fo_json_get(fo_json_get_object(dep, "metadata"), "deletionTimestamp")) {
+      lc_cluster_of(dep, cl);
+      json_object_put(dep);
+      *ret_going = true;
+      return 0;
+    }
+    json_object_put(dep);
+    dep = NULL;
+  }
   int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
   if (r < 0 && r != -ENOENT) return r;
   if (dep) {
@@ -1512,9 +1530,18 @@ static int look(struct pass *p, struct lc_cluster *cl) {
 int lifecycle_reconcile(struct pass *p, double *ret_again) {
   *ret_again = 0;
   struct lc_cluster cl;
-  int r = look(p, &cl);
+  bool going = false;
+  int r = look(p, &cl, &going);
   if (r < 0) return r;
   struct lc_step s = {.phase = lc_phase_of(p, &cl), .again = 0};
+  if (going && s.phase == LC_STOP_CLUSTER && p->st.observed_generation.v == p->gen) {
+    /* The old cluster is going (asked already: the cache shows the deletion) and nothing newer
+     * is asked: its going is a watch event that wakes the pass, and until then there is nothing
+     * to do or ask (STOP_CLUSTER's look and delete would only cost requests; and on a cache that
+     * lags they could meet a new cluster already made) */
+    *ret_again = LC_GOING_BACKSTOP;
+    return 0;
+  }
   struct fo_flink *f = lc_flink(p);
   if (!f) return -ENOMEM;
   switch (s.phase) {

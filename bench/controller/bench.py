@@ -44,6 +44,8 @@ def metrics():
     for line in text.splitlines():
         if line.startswith("flink_operator_api_requests_total"):
             m["requests"] += float(line.split()[-1])
+            verb = line.split('verb="', 1)[1].split('"', 1)[0] if 'verb="' in line else "?"
+            m["verb " + verb] = m.get("verb " + verb, 0.0) + float(line.split()[-1])
         elif line.startswith("flink_operator_writes_total"):
             m["writes"] += float(line.split()[-1])
     return m
@@ -105,6 +107,7 @@ class Phase:
         self.wall = time.time() - self.t0
         m1, c1, a1 = metrics(), cpu_s(), audit_count()
         self.requests = m1["requests"] - self.m0["requests"]
+        self.verbs = {k[5:]: m1[k] - self.m0.get(k, 0.0) for k in m1 if k.startswith("verb ") and m1[k] > self.m0.get(k, 0.0)}
         self.writes = m1["writes"] - self.m0["writes"]
         self.audit = a1 - self.a0
         self.cpu = c1 - self.c0
@@ -184,6 +187,8 @@ def main():
           (c.wall, c.requests / N, c.audit / N, c.cpu))
     print("  upgrade: all upgraded in %.1f s; API requests/object %.1f (controller), %.1f (audit); writes/object %.1f; controller CPU %.2f s" %
           (u.wall, u.requests / N, u.audit / N, u.writes / N, u.cpu))
+    for p in (c, u):
+        print("  %s requests/object by verb: %s" % (p.name, ", ".join("%s %.1f" % (v, n / N) for v, n in sorted(p.verbs.items(), key=lambda x: -x[1]))))
     if lat:
         print("  reaction (PATCH sent -> first Flink call), %d samples: p50 %.0f ms, p99 %.0f ms, max %.0f ms" %
               (len(lat), lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], lat[-1]))

@@ -2336,6 +2336,75 @@ static void test_cluster_deleted_once(void **state) {
   h_free(&h);
 }
 
+/* The owned-objects cache as the tests play it: the fake's Deployment as it is (live), or a copy
+ * taken earlier (a cache that lags). */
+struct h_cache {
+  struct h *h;
+  json_object *frozen; /* non-NULL: what the cache says */
+};
+static json_object *h_cached_deployment(void *ud, const char *key) {
+  struct h_cache *c = ud;
+  (void)key;
+  if (c->frozen) return json_object_get(c->frozen);
+  return fake_copy(c->h->fake, "deployments", NS, c->h->name);
+}
+
+/* While the old cluster's JobManager Deployment is being deleted, as the cache shows it, a pass
+ * asks nothing (its going wakes the pass); and a cache that still shows the old one going while a
+ * new one was made deletes nothing: the new cluster is found, and kept, once the cache catches up.
+ */
+static void test_going_cluster_costs_nothing(void **state) {
+  (void)state;
+  struct h h;
+  h_init(&h, "going");
+  struct h_cache c = {&h, NULL};
+  h.env.cached_deployment = h_cached_deployment;
+  h.env.cache_ud = &c;
+  h_create(&h, "stateless", "running", NULL, NULL);
+  h_converge(&h, 30, NULL, 0);
+  fake_patch_spec(h.fake, "flinkdeployments", NS, "going", "{\"job\":{\"parallelism\":3}}");
+  for (int i = 0; i < 6 && !fo_json_get(fo_json_path(fake_get(h.fake, "deployments", NS, "going"),
+                                                     "metadata", (const char *)NULL),
+                                        "deletionTimestamp");
+       i++)
+    assert_int_equal(h_pass(&h, NULL), 0); /* no tick: the deletion stays under way */
+  json_object *old = fake_copy(h.fake, "deployments", NS, "going");
+  assert_non_null(
+      fo_json_get(fo_json_path(old, "metadata", (const char *)NULL), "deletionTimestamp"));
+  fake_log_clear(h.fake);
+  double again = 0;
+  for (int i = 0; i < 4; i++) assert_int_equal(h_pass(&h, &again), 0);
+  assert_int_equal(h_phase(&h), LC_STOP_CLUSTER);
+  assert_true(again > 0); /* a backstop, in case the event is missed */
+  if (strstr(fake_log(h.fake), "/apps/v1/") || strstr(fake_log(h.fake), "/pods"))
+    fail_msg("requests while the cluster goes:\n%s", fake_log(h.fake));
+  /* the old cluster gone and the new one made; then a cache still showing the old one going */
+  fake_tick(h.fake);
+  for (int i = 0;
+       i < 6 && !strstr(fake_log(h.fake), "POST /apis/apps/v1/namespaces/jobs/deployments\n"); i++)
+    assert_int_equal(h_pass(&h, NULL), 0);
+  json_object *made = fake_get(h.fake, "deployments", NS, "going");
+  assert_non_null(made);
+  assert_null(fo_json_get(fo_json_path(made, "metadata", (const char *)NULL), "deletionTimestamp"));
+  c.frozen = old;
+  fake_log_clear(h.fake);
+  for (int i = 0; i < 3; i++) assert_int_equal(h_pass(&h, NULL), 0);
+  assert_null(strstr(fake_log(h.fake), "DELETE"));
+  made = fake_get(h.fake, "deployments", NS, "going");
+  assert_non_null(made);
+  assert_null(fo_json_get(fo_json_path(made, "metadata", (const char *)NULL), "deletionTimestamp"));
+  c.frozen = NULL; /* caught up */
+  json_object_put(old);
+  h_converge(&h, 40, NULL, 0);
+  struct fake_flink_view v;
+  fake_flink_view(h.fake, &v);
+  assert_int_equal(v.starts, 2);
+  assert_int_equal(v.parallelism, 3);
+  assert_string_equal(h_job(&h, "state"), "RUNNING");
+  assert_string_equal(h_job(&h, "jobId"), v.job_id);
+  h_free(&h);
+}
+
 /* ---- a kill before every write ---- */
 
 /* What starts the transition: a spec change, or (NULL) the job failing, restarted by
@@ -2541,6 +2610,7 @@ int main(void) {
       cmocka_unit_test(test_health_restart),
       cmocka_unit_test(test_api_cost),
       cmocka_unit_test(test_cluster_deleted_once),
+      cmocka_unit_test(test_going_cluster_costs_nothing),
       cmocka_unit_test(test_session_cluster),
       cmocka_unit_test(test_session_delete_not_blocked),
       cmocka_unit_test(test_session_delete_blocked_by_session_jobs),
