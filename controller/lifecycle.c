@@ -1503,20 +1503,15 @@ static int look(struct pass *p, struct lc_cluster *cl, bool *ret_going) {
   memset(cl, 0, sizeof *cl);
   *ret_going = false;
   if (!in_transition(p)) return 0;
-  json_object *dep = NULL;
-  if (p->env->cached_deployment) {
-    char key[512];
-    if (snprintf(key, sizeof key, "%s/%s", p->ns, p->name) < (int)sizeof key)
-      dep = p->env->cached_deployment(p->env->cache_ud, key);
-    if (dep && fo_json_get(fo_json_get_object(dep, "metadata"), "deletionTimestamp")) {
-      lc_cluster_of(dep, cl);
-      json_object_put(dep);
-      *ret_going = true;
-      return 0;
-    }
+  json_object *dep = lc_cached_jm(p);
+  if (dep && fo_json_get(fo_json_get_object(dep, "metadata"), "deletionTimestamp")) {
+    lc_cluster_of(dep, cl);
     json_object_put(dep);
-    dep = NULL;
+    *ret_going = true;
+    return 0;
   }
+  json_object_put(dep);
+  dep = NULL;
   int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
   if (r < 0 && r != -ENOENT) return r;
   if (dep) {

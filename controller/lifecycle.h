@@ -113,6 +113,10 @@ void lc_record_nonce(struct pass *p, const char *field, struct fo_opt_int nonce)
  * running, logged), or a negative errno. */
 int lc_restart_unhealthy(struct pass *p, struct lc_step *s, const char *why);
 
+/* The JobManager Deployment as the owned-objects cache holds it (a new object, the caller's), NULL
+ * when the cache has none or there is no cache. It may lag the API server. */
+json_object *lc_cached_jm(const struct pass *p);
+
 /* Helpers the cleanup shares. */
 struct fo_flink *lc_flink(const struct pass *p);
 /* Deletes what is left of the cluster (its JobManager and TaskManager Deployments, in the

@@ -161,12 +161,17 @@ static void rest_unreachable(struct pass *p, struct fo_flink *f) {
   fo_buf_free(&b);
 }
 
+json_object *lc_cached_jm(const struct pass *p) {
+  char key[512];
+  if (!p->env->cached_deployment ||
+      snprintf(key, sizeof key, "%s/%s", p->ns, p->name) >= (int)sizeof key)
+    return NULL;
+  return p->env->cached_deployment(p->env->cache_ud, key);
+}
+
 static json_object *jm_deployment(struct pass *p, int *ret) {
   *ret = 0;
-  char key[512];
-  snprintf(key, sizeof key, "%s/%s", p->ns, p->name);
-  json_object *dep =
-      p->env->cached_deployment ? p->env->cached_deployment(p->env->cache_ud, key) : NULL;
+  json_object *dep = lc_cached_jm(p);
   if (dep) return dep;
   int r = fo_kube_get(p->k, &fo_res_deployments, p->ns, p->name, &dep);
   if (r < 0 && r != -ENOENT) *ret = r;

@@ -429,20 +429,31 @@ static int read_cp(json_object *o, struct fo_flink_checkpoint *c, const char *ts
   return dup_str(o, "external_path", &c->external_path);
 }
 
-int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_checkpoints *ret) {
-  memset(ret, 0, sizeof *ret);
+/* GET /jobs/:id/checkpoints: *ret the answer (the caller's), which has counts and latest. */
+static int get_checkpoints(struct fo_flink *f, const char *jobid, json_object **ret) {
+  *ret = NULL;
   struct fo_buf p;
   fo_buf_init(&p, 256);
   int r = job_path(&p, jobid, "/checkpoints");
   json_object *o = NULL;
   if (r == 0) r = call(f, "GET", p.data, NULL, &o);
   fo_buf_free(&p);
+  if (r < 0) return r;
+  if (!fo_json_get_object(o, "latest") || !fo_json_get(o, "counts"))
+    return bad(f, o, "counts and latest");
+  *ret = o;
+  return 0;
+}
+
+int fo_flink_checkpoints(struct fo_flink *f, const char *jobid, struct fo_flink_checkpoints *ret) {
+  memset(ret, 0, sizeof *ret);
+  json_object *o = NULL;
+  int r = get_checkpoints(f, jobid, &o);
   if ((r == -ENOENT || r == -EINVAL || r == -EIO) &&
       strstr(f->error, "Checkpointing has not been enabled"))
     return 0;
   if (r < 0) return r;
   json_object *latest = fo_json_get_object(o, "latest");
-  if (!latest || !fo_json_get(o, "counts")) return bad(f, o, "counts and latest");
   ret->enabled = true;
   r = read_cp(fo_json_get(latest, "completed"), &ret->completed, "trigger_timestamp");
   if (r == 0) r = read_cp(fo_json_get(latest, "savepoint"), &ret->savepoint, "trigger_timestamp");
@@ -467,15 +478,10 @@ int fo_flink_checkpoint_of(struct fo_flink *f, const char *jobid, int64_t id,
                            struct fo_flink_checkpoint *ret, int64_t *ret_latest) {
   memset(ret, 0, sizeof *ret);
   *ret_latest = -1;
-  struct fo_buf p;
-  fo_buf_init(&p, 256);
-  int r = job_path(&p, jobid, "/checkpoints");
   json_object *o = NULL;
-  if (r == 0) r = call(f, "GET", p.data, NULL, &o);
-  fo_buf_free(&p);
+  int r = get_checkpoints(f, jobid, &o);
   if (r < 0) return r;
   json_object *latest = fo_json_get_object(o, "latest");
-  if (!latest || !fo_json_get(o, "counts")) return bad(f, o, "counts and latest");
   struct fo_flink_checkpoint l = {0};
   r = read_cp(fo_json_get(latest, "completed"), &l, "trigger_timestamp");
   if (r == 0 && l.present) *ret_latest = l.id;
